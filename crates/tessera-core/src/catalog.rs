@@ -1,0 +1,337 @@
+//! The card catalog: what Tessera knows about each card family, read from drivers/*.toml
+//! (embedded at build time; `TESSERA_DRIVERS=<dir>` adds or overrides entries by id).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::atr::{Atr, AtrPattern};
+use crate::error::Error;
+
+/// Where pcsc-tools keeps its list of known ATRs: used to name a card we have no entry for.
+pub const SMARTCARD_LIST: &str = "/usr/share/pcsc/smartcard_list.txt";
+
+/// Which login an operation needs on this card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Login {
+    #[default]
+    User,
+    /// Security officer (OpenSC's OpenPGP driver wants the admin PIN for keygen and writes).
+    So,
+    /// Done with the card's own commands (e.g. the PIV management key), not PKCS#11.
+    CardCommand,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Logins {
+    #[serde(default)]
+    pub keygen: Login,
+    #[serde(default)]
+    pub write: Login,
+}
+
+/// PKCS#11 module file names or paths per operating system; the first one found wins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleNames {
+    #[serde(default)]
+    pub linux: Vec<String>,
+    #[serde(default)]
+    pub windows: Vec<String>,
+    #[serde(default)]
+    pub macos: Vec<String>,
+}
+
+impl ModuleNames {
+    /// The candidates for the operating system we run on.
+    pub fn current(&self) -> &[String] {
+        if cfg!(target_os = "windows") {
+            &self.windows
+        } else if cfg!(target_os = "macos") {
+            &self.macos
+        } else {
+            &self.linux
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AtrEntry {
+    pub pattern: String,
+    /// Where this ATR comes from (a public list, a datasheet, the test bed).
+    pub source: String,
+}
+
+/// How to recognise this family's token in PKCS#11 when there is no ATR (software tokens).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenMatch {
+    pub manufacturer: String,
+    #[serde(default)]
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quirk {
+    pub id: String,
+    pub text: String,
+}
+
+/// One card family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardModel {
+    pub id: String,
+    pub name: String,
+    pub vendor: String,
+    /// card, usb-token, software.
+    pub kind: String,
+    #[serde(default)]
+    pub obsolete: bool,
+    #[serde(default = "yes")]
+    pub renewable: bool,
+    /// Key pairs the card can generate: "rsa2048", "rsa3072", "p256", "p384".
+    #[serde(default)]
+    pub algorithms: Vec<String>,
+    #[serde(default)]
+    pub login: Logins,
+    #[serde(default)]
+    pub module: ModuleNames,
+    #[serde(default)]
+    pub atr: Vec<AtrEntry>,
+    #[serde(default)]
+    pub token: Option<TokenMatch>,
+    #[serde(default)]
+    pub quirks: Vec<Quirk>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(skip)]
+    patterns: Vec<AtrPattern>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What the catalog says about an ATR.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Identification {
+    Known { model: ModelRef },
+    /// No entry matches; `known_as` is pcsc-tools' description of the ATR, if it has one.
+    Unknown { known_as: Option<String> },
+    /// More than one entry matches: the catalog must be fixed.
+    Conflict { candidates: Vec<ModelRef> },
+}
+
+/// The part of a catalog entry that a device listing carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModelRef {
+    pub id: String,
+    pub name: String,
+    pub vendor: String,
+    pub obsolete: bool,
+    pub renewable: bool,
+}
+
+impl From<&CardModel> for ModelRef {
+    fn from(m: &CardModel) -> Self {
+        ModelRef {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            vendor: m.vendor.clone(),
+            obsolete: m.obsolete,
+            renewable: m.renewable,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub models: Vec<CardModel>,
+}
+
+impl Catalog {
+    /// The embedded catalog plus, if `TESSERA_DRIVERS` is set, the entries of that directory.
+    pub fn load() -> (Catalog, Vec<Error>) {
+        let extra = std::env::var_os("TESSERA_DRIVERS");
+        Self::load_with(extra.as_deref().map(Path::new))
+    }
+
+    pub fn load_with(extra_dir: Option<&Path>) -> (Catalog, Vec<Error>) {
+        let mut sources: Vec<(String, String)> = crate::embedded::EMBEDDED_DRIVERS
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        let mut problems = Vec::new();
+        if let Some(dir) = extra_dir {
+            match std::fs::read_dir(dir) {
+                Ok(entries) => {
+                    let mut files: Vec<_> = entries
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                        .collect();
+                    files.sort();
+                    for f in files {
+                        match std::fs::read_to_string(&f) {
+                            Ok(text) => sources.push((f.display().to_string(), text)),
+                            Err(e) => problems.push(Error::CatalogInvalid {
+                                file: f.display().to_string(),
+                                reason: e.to_string(),
+                            }),
+                        }
+                    }
+                }
+                Err(e) => problems.push(Error::CatalogInvalid {
+                    file: dir.display().to_string(),
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        let (catalog, mut more) = Self::from_sources(sources);
+        problems.append(&mut more);
+        (catalog, problems)
+    }
+
+    /// Parse entries; a later entry with the same id replaces an earlier one.
+    pub fn from_sources(sources: impl IntoIterator<Item = (String, String)>) -> (Catalog, Vec<Error>) {
+        let mut models: Vec<CardModel> = Vec::new();
+        let mut problems = Vec::new();
+        for (file, text) in sources {
+            match parse_model(&text) {
+                Ok(model) => {
+                    models.retain(|m| m.id != model.id);
+                    models.push(model);
+                }
+                Err(reason) => problems.push(Error::CatalogInvalid { file, reason }),
+            }
+        }
+        (Catalog { models }, problems)
+    }
+
+    pub fn get(&self, id: &str) -> Option<&CardModel> {
+        self.models.iter().find(|m| m.id == id)
+    }
+
+    pub fn identify(&self, atr: &Atr) -> Identification {
+        let found: Vec<&CardModel> =
+            self.models.iter().filter(|m| m.patterns.iter().any(|p| p.matches(atr))).collect();
+        match found.as_slice() {
+            [one] => Identification::Known { model: (*one).into() },
+            [] => Identification::Unknown { known_as: known_elsewhere(atr, Path::new(SMARTCARD_LIST)) },
+            many => Identification::Conflict { candidates: many.iter().map(|m| (*m).into()).collect() },
+        }
+    }
+
+    /// The entry for a PKCS#11 token recognised by manufacturer (and model).
+    pub fn for_token(&self, manufacturer: &str, model: &str) -> Option<&CardModel> {
+        self.models.iter().find(|m| {
+            m.token.as_ref().is_some_and(|t| {
+                t.manufacturer == manufacturer && t.model.as_deref().is_none_or(|x| x == model)
+            })
+        })
+    }
+}
+
+fn parse_model(text: &str) -> Result<CardModel, String> {
+    let mut model: CardModel = toml::from_str(text).map_err(|e| e.to_string())?;
+    model.patterns = model
+        .atr
+        .iter()
+        .map(|a| AtrPattern::parse(&a.pattern))
+        .collect::<Result<_, _>>()?;
+    Ok(model)
+}
+
+/// pcsc-tools' description of an ATR: lines with an ATR pattern at column 0, followed by
+/// tab-indented description lines.
+pub fn known_elsewhere(atr: &Atr, list: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(list).ok()?;
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.is_empty() || line.starts_with('#') || line.starts_with('\t') {
+            continue;
+        }
+        let matches = AtrPattern::parse(line.trim()).is_ok_and(|p| p.matches(atr));
+        if matches {
+            let mut description = Vec::new();
+            while let Some(next) = lines.next_if(|l| l.starts_with('\t')) {
+                let d = next.trim();
+                if !d.starts_with("http") {
+                    description.push(d.to_owned());
+                }
+            }
+            return Some(description.join("; "));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn atr(s: &str) -> Atr {
+        Atr(s.split(' ').map(|b| u8::from_str_radix(b, 16).unwrap()).collect())
+    }
+
+    #[test]
+    fn embedded_catalog_is_valid_and_without_conflicts() {
+        let (catalog, problems) = Catalog::load_with(None);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(catalog.models.len() >= 5);
+        for m in &catalog.models {
+            for a in &m.atr {
+                assert!(!a.source.trim().is_empty(), "{}: every ATR names its source", m.id);
+                let sample = Atr(AtrPattern::parse(&a.pattern).unwrap().example());
+                match catalog.identify(&sample) {
+                    Identification::Known { model } => assert_eq!(model.id, m.id),
+                    other => panic!("{}: {other:?}", m.id),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn italian_cns_cards_are_recognised() {
+        let (catalog, _) = Catalog::load_with(None);
+        // pcsc-tools' smartcard_list.txt: "Carta Nazionale dei Servizi - InfoCamere".
+        let id = catalog.identify(&atr("3B FF 18 00 FF 81 31 FE 55 00 6B 02 09 02 00 01 01 01 43 4E 53 10 31 80 9F"));
+        assert!(matches!(id, Identification::Known { ref model } if model.id == "it-cns-stincard"), "{id:?}");
+    }
+
+    #[test]
+    fn duplicate_claims_are_a_conflict() {
+        let entry = |id: &str| {
+            (id.to_owned(), format!("id = {id:?}\nname = \"x\"\nvendor = \"v\"\nkind = \"card\"\n[[atr]]\npattern = \"3B 8. 01\"\nsource = \"test\"\n"))
+        };
+        let (catalog, problems) = Catalog::from_sources([entry("a"), entry("b")]);
+        assert!(problems.is_empty());
+        match catalog.identify(&atr("3B 81 01")) {
+            Identification::Conflict { candidates } => assert_eq!(candidates.len(), 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_entries_are_reported_with_their_file() {
+        let (_, problems) = Catalog::from_sources([("bad.toml".into(), "id = 3".into())]);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].code(), "catalog-invalid");
+        assert_eq!(problems[0].params()["file"], "bad.toml");
+    }
+
+    #[test]
+    fn unknown_atr_is_named_from_pcsc_tools_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("list.txt");
+        std::fs::write(&list, "# comment\n3B 04 00 04 00 00\n\tItalian healthcare card (TS)\n\thttp://x\n\n3B 8. 01\n\tOther\n").unwrap();
+        assert_eq!(known_elsewhere(&atr("3B 04 00 04 00 00"), &list).as_deref(), Some("Italian healthcare card (TS)"));
+        assert_eq!(known_elsewhere(&atr("3B 82 01"), &list).as_deref(), Some("Other"));
+        assert_eq!(known_elsewhere(&atr("3B 00"), &list), None);
+    }
+}

@@ -1,0 +1,226 @@
+//! One picture of every reader, card and token: what `tessera devices` prints and the
+//! Devices screen shows. See docs/json.md for the JSON shape.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::atr::Atr;
+use crate::catalog::{Catalog, Identification};
+use crate::error::{Error, ErrorPayload};
+use crate::modules::{self, ModuleSource, ModuleSpec};
+use crate::readers;
+use crate::token::{LoadedModule, TokenView};
+
+/// Bumped on any incompatible change of the JSON shape.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CardView {
+    pub atr: Atr,
+    pub identification: Identification,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReaderView {
+    pub name: String,
+    pub card: Option<CardView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    pub version: u32,
+    /// RFC 3339 UTC.
+    pub taken_at: String,
+    /// None when PC/SC itself is unavailable (see problems).
+    pub readers: Option<Vec<ReaderView>>,
+    pub tokens: Vec<TokenView>,
+    /// Things that went wrong; the rest of the snapshot is still valid.
+    pub problems: Vec<ErrorPayload>,
+    /// Facts worth telling that are not failures (no reader connected).
+    pub notices: Vec<ErrorPayload>,
+}
+
+/// Where to look for tokens.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Module file names or paths given explicitly.
+    pub modules: Vec<String>,
+    /// Also load p11-kit's registered modules (Linux).
+    pub p11kit: bool,
+    /// Also load the module the catalog names for each recognised card.
+    pub catalog_modules: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { modules: Vec::new(), p11kit: cfg!(target_os = "linux"), catalog_modules: true }
+    }
+}
+
+impl Options {
+    /// Defaults plus TESSERA_MODULES (module paths separated by ':').
+    pub fn from_env() -> Options {
+        let mut o = Options::default();
+        if let Some(v) = std::env::var_os("TESSERA_MODULES") {
+            o.modules.extend(std::env::split_paths(&v).map(|p| p.display().to_string()));
+        }
+        o
+    }
+}
+
+/// The device engine: keeps PKCS#11 modules loaded between snapshots (initialising a
+/// module is the slow part) and the catalog.
+pub struct Devices {
+    options: Options,
+    catalog: Catalog,
+    catalog_problems: Vec<ErrorPayload>,
+    loaded: BTreeMap<PathBuf, LoadedModule>,
+}
+
+impl Devices {
+    pub fn new(options: Options) -> Devices {
+        let (catalog, problems) = Catalog::load();
+        Devices::with_catalog(options, catalog, problems)
+    }
+
+    pub fn with_catalog(options: Options, catalog: Catalog, problems: Vec<Error>) -> Devices {
+        Devices {
+            options,
+            catalog,
+            catalog_problems: problems.iter().map(Error::payload).collect(),
+            loaded: BTreeMap::new(),
+        }
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    pub fn snapshot(&mut self) -> Snapshot {
+        let now = OffsetDateTime::now_utc();
+        let mut problems: Vec<Error> = Vec::new();
+        let mut notices = Vec::new();
+        let readers = match readers::list() {
+            Ok(list) => {
+                if list.is_empty() {
+                    notices.push(Error::NoReaders.payload());
+                }
+                Some(list)
+            }
+            Err(e) => {
+                problems.push(e);
+                None
+            }
+        };
+        let reader_views: Option<Vec<ReaderView>> = readers.as_ref().map(|list| {
+            list.iter()
+                .map(|r| ReaderView {
+                    name: r.name.clone(),
+                    card: r.card.as_ref().map(|atr| CardView { atr: atr.clone(), identification: self.catalog.identify(atr) }),
+                })
+                .collect()
+        });
+        for card in reader_views.iter().flatten().filter_map(|r| r.card.as_ref()) {
+            if let Identification::Conflict { candidates } = &card.identification {
+                let ids: Vec<&str> = candidates.iter().map(|c| c.id.as_str()).collect();
+                problems.push(Error::CatalogConflict { atr: card.atr.to_string(), candidates: ids.join(", ") });
+            }
+        }
+
+        let specs = self.module_specs(reader_views.as_deref().unwrap_or_default());
+        let reader_names: Vec<String> = readers.iter().flatten().map(|r| r.name.clone()).collect();
+        let mut tokens = Vec::new();
+        for spec in specs {
+            let key = spec.path.clone();
+            let module = match key.as_ref().and_then(|k| self.loaded.get(k)) {
+                Some(m) => m,
+                None => match LoadedModule::load(spec) {
+                    Ok(m) => {
+                        let k = m.path.clone();
+                        self.loaded.entry(k).or_insert(m)
+                    }
+                    Err(e) => {
+                        problems.push(e);
+                        continue;
+                    }
+                },
+            };
+            let (mut t, mut p) = module.tokens(&self.catalog, &reader_names, now);
+            tokens.append(&mut t);
+            problems.append(&mut p);
+        }
+        let mut all: Vec<ErrorPayload> = self.catalog_problems.clone();
+        for p in problems.iter().map(Error::payload) {
+            if !all.contains(&p) {
+                all.push(p);
+            }
+        }
+        Snapshot {
+            version: SNAPSHOT_VERSION,
+            taken_at: now
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            readers: reader_views,
+            tokens,
+            problems: all,
+            notices,
+        }
+    }
+
+    /// Modules to load, each file once: explicit first, then p11-kit's, then the catalog's
+    /// for the cards present.
+    fn module_specs(&self, readers: &[ReaderView]) -> Vec<ModuleSpec> {
+        let mut specs: Vec<ModuleSpec> = self.options.modules.iter().map(|m| modules::explicit(m)).collect();
+        if self.options.p11kit {
+            specs.extend(modules::p11kit());
+        }
+        if self.options.catalog_modules {
+            for card in readers.iter().filter_map(|r| r.card.as_ref()) {
+                let Identification::Known { model } = &card.identification else { continue };
+                let Some(entry) = self.catalog.get(&model.id) else { continue };
+                let names = entry.module.current();
+                if names.is_empty() {
+                    continue;
+                }
+                let found = names.iter().find_map(|n| modules::resolve(n).map(|p| (n, p)));
+                specs.push(match found {
+                    Some((n, p)) => ModuleSpec {
+                        requested: n.clone(),
+                        path: Some(p),
+                        source: ModuleSource::Catalog { model: model.name.clone() },
+                    },
+                    None => ModuleSpec {
+                        requested: names.join(", "),
+                        path: None,
+                        source: ModuleSource::Catalog { model: model.name.clone() },
+                    },
+                });
+            }
+        }
+        let mut seen: Vec<PathBuf> = Vec::new();
+        let mut missing: Vec<String> = Vec::new();
+        specs.retain(|s| match &s.path {
+            Some(p) => {
+                let canonical = p.canonicalize().unwrap_or_else(|_| p.clone());
+                if seen.contains(&canonical) {
+                    false
+                } else {
+                    seen.push(canonical);
+                    true
+                }
+            }
+            None => {
+                if missing.contains(&s.requested) {
+                    false
+                } else {
+                    missing.push(s.requested.clone());
+                    true
+                }
+            }
+        });
+        specs
+    }
+}

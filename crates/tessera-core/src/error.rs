@@ -1,0 +1,163 @@
+//! The one error type of tessera-core. Each variant has a stable code and parameters; the
+//! UI and CLI render them from locales/ (message = cause, `.remedy` = what to do).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// An error as it crosses the UI boundary: a stable code and its parameters, never a
+/// pre-rendered message. Secrets never go into params.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ErrorPayload {
+    pub code: String,
+    pub params: BTreeMap<String, String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No PC/SC service: pcscd is not running (or its socket is unreachable).
+    #[error("the PC/SC service (pcscd) is not running")]
+    PcscNotRunning,
+    /// The PC/SC service answered with an unexpected error.
+    #[error("PC/SC error: {reason}")]
+    Pcsc { reason: String },
+    /// PC/SC works but no reader is connected.
+    #[error("no smart-card reader is connected")]
+    NoReaders,
+    /// The card left the reader while it was being read.
+    #[error("the card was removed from {reader}")]
+    CardRemoved { reader: String },
+    /// A PKCS#11 module file does not exist.
+    #[error("PKCS#11 module {module} not found")]
+    ModuleMissing { module: String, card: Option<String> },
+    /// The module exists but could not be loaded or initialised.
+    #[error("PKCS#11 module {module} failed to load: {reason}")]
+    ModuleLoadFailed { module: String, reason: String },
+    /// The token disappeared while it was being listed.
+    #[error("token {token} was removed while it was being read")]
+    TokenRemoved { token: String },
+    /// Any other PKCS#11 failure, with the function and return value.
+    #[error("PKCS#11 {function} failed: {rv}")]
+    Pkcs11 { function: String, rv: String, token: String },
+    /// A drivers/*.toml file could not be read.
+    #[error("card catalog file {file} is invalid: {reason}")]
+    CatalogInvalid { file: String, reason: String },
+    /// Two catalog entries claim the same ATR.
+    #[error("ATR {atr} matches several catalog entries: {candidates}")]
+    CatalogConflict { atr: String, candidates: String },
+    /// A certificate on a token could not be parsed.
+    #[error("certificate {object} on {token} is unreadable: {reason}")]
+    CertificateUnreadable { token: String, object: String, reason: String },
+}
+
+impl Error {
+    /// The stable code, also the Fluent message id (`error-<code>`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::PcscNotRunning => "pcsc-not-running",
+            Error::Pcsc { .. } => "pcsc-failed",
+            Error::NoReaders => "no-readers",
+            Error::CardRemoved { .. } => "card-removed",
+            Error::ModuleMissing { card: None, .. } => "module-missing",
+            Error::ModuleMissing { card: Some(_), .. } => "card-module-missing",
+            Error::ModuleLoadFailed { .. } => "module-load-failed",
+            Error::TokenRemoved { .. } => "token-removed",
+            Error::Pkcs11 { .. } => "pkcs11-failed",
+            Error::CatalogInvalid { .. } => "catalog-invalid",
+            Error::CatalogConflict { .. } => "catalog-conflict",
+            Error::CertificateUnreadable { .. } => "certificate-unreadable",
+        }
+    }
+
+    /// The parameters the message needs.
+    pub fn params(&self) -> BTreeMap<String, String> {
+        let pairs: Vec<(&str, &str)> = match self {
+            Error::PcscNotRunning | Error::NoReaders => vec![],
+            Error::Pcsc { reason } => vec![("reason", reason)],
+            Error::CardRemoved { reader } => vec![("reader", reader)],
+            Error::ModuleMissing { module, card } => {
+                let mut v = vec![("module", module.as_str())];
+                if let Some(card) = card {
+                    v.push(("card", card));
+                }
+                v
+            }
+            Error::ModuleLoadFailed { module, reason } => vec![("module", module), ("reason", reason)],
+            Error::TokenRemoved { token } => vec![("token", token)],
+            Error::Pkcs11 { function, rv, token } => {
+                vec![("function", function), ("rv", rv), ("token", token)]
+            }
+            Error::CatalogInvalid { file, reason } => vec![("file", file), ("reason", reason)],
+            Error::CatalogConflict { atr, candidates } => vec![("atr", atr), ("candidates", candidates)],
+            Error::CertificateUnreadable { token, object, reason } => {
+                vec![("token", token), ("object", object), ("reason", reason)]
+            }
+        };
+        pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+    }
+
+    pub fn payload(&self) -> ErrorPayload {
+        ErrorPayload { code: self.code().to_owned(), params: self.params() }
+    }
+
+    /// Map a PC/SC error; `reader` names the reader involved, if any.
+    pub(crate) fn from_pcsc(e: pcsc::Error, reader: Option<&str>) -> Error {
+        use pcsc::Error as P;
+        match (e, reader) {
+            (P::NoService | P::ServiceStopped, _) => Error::PcscNotRunning,
+            (P::NoReadersAvailable, _) => Error::NoReaders,
+            (P::RemovedCard | P::NoSmartcard | P::ReaderUnavailable | P::UnknownReader, Some(r)) => {
+                Error::CardRemoved { reader: r.to_owned() }
+            }
+            (other, _) => Error::Pcsc { reason: other.to_string() },
+        }
+    }
+
+    /// Map a PKCS#11 error met while reading `token`.
+    pub(crate) fn from_pkcs11(e: cryptoki::error::Error, token: &str) -> Error {
+        use cryptoki::error::{Error as C, RvError as R};
+        match e {
+            C::Pkcs11(R::DeviceRemoved | R::TokenNotPresent | R::SessionHandleInvalid | R::SessionClosed, _) => {
+                Error::TokenRemoved { token: token.to_owned() }
+            }
+            C::Pkcs11(rv, function) => Error::Pkcs11 {
+                function: format!("{function:?}"),
+                rv: format!("{rv:?}"),
+                token: token.to_owned(),
+            },
+            other => Error::Pkcs11 { function: "-".into(), rv: other.to_string(), token: token.to_owned() },
+        }
+    }
+}
+
+impl From<&Error> for ErrorPayload {
+    fn from(e: &Error) -> Self {
+        e.payload()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removal_codes_map_to_token_removed() {
+        use cryptoki::context::Function;
+        use cryptoki::error::{Error as C, RvError as R};
+        for rv in [R::DeviceRemoved, R::TokenNotPresent, R::SessionHandleInvalid] {
+            let e = Error::from_pkcs11(C::Pkcs11(rv, Function::FindObjects), "T");
+            assert_eq!(e.code(), "token-removed");
+            assert_eq!(e.params()["token"], "T");
+        }
+        let e = Error::from_pkcs11(C::Pkcs11(R::GeneralError, Function::GetAttributeValue), "T");
+        assert_eq!(e.code(), "pkcs11-failed");
+    }
+
+    #[test]
+    fn pcsc_codes() {
+        assert_eq!(Error::from_pcsc(pcsc::Error::NoService, None).code(), "pcsc-not-running");
+        assert_eq!(Error::from_pcsc(pcsc::Error::NoReadersAvailable, None).code(), "no-readers");
+        assert_eq!(Error::from_pcsc(pcsc::Error::RemovedCard, Some("R")).code(), "card-removed");
+    }
+}

@@ -1,0 +1,23 @@
+//! Tessera's client engine, with no UI: PC/SC readers and their events, the card catalog,
+//! PKCS#11 tokens and their certificates, and the error codes the UI renders.
+//!
+//! Layering: `readers` and `watch` speak PC/SC; `token` speaks PKCS#11 (cryptoki);
+//! `catalog` and `atr` turn an ATR into card knowledge from drivers/; `devices` puts them
+//! together into one [`devices::Snapshot`] that the CLI prints and the window shows.
+
+pub mod atr;
+pub mod catalog;
+pub mod devices;
+pub mod error;
+pub mod messages;
+pub mod modules;
+pub mod readers;
+pub mod token;
+pub mod uri;
+pub mod watch;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+pub use error::{Error, ErrorPayload};

@@ -1,0 +1,272 @@
+//! PKCS#11 tokens through cryptoki: modules, slots, PIN state, certificates and whether
+//! their private keys are on the token. Listing never logs in and never spends a PIN try.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::object::{Attribute, AttributeType, ObjectClass};
+use cryptoki::session::Session;
+use cryptoki::slot::Slot;
+use serde::Serialize;
+use tessera_pki::CertificateSummary;
+use time::OffsetDateTime;
+
+use crate::catalog::{Catalog, ModelRef};
+use crate::error::Error;
+use crate::modules::ModuleSpec;
+use crate::uri::UriBuilder;
+
+/// The user PIN's state, from the token flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PinState {
+    Ok,
+    /// A wrong PIN was entered since the last good one.
+    CountLow,
+    /// One more wrong PIN locks it.
+    FinalTry,
+    /// Locked: unblock with the PUK.
+    Locked,
+    /// Still the transport PIN, or expired: must be changed before use.
+    ToBeChanged,
+    /// The user PIN was never set.
+    NotInitialized,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PinStatus {
+    pub state: PinState,
+    pub login_required: bool,
+    /// PIN entered on the reader's own keypad.
+    pub pin_pad: bool,
+}
+
+/// Whether a certificate's private key is on the token, matched by CKA_ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyPresence {
+    /// A private key object with the certificate's CKA_ID is visible.
+    Present,
+    /// Only the public key with that CKA_ID is visible: the token hides private objects
+    /// until login, so the private key is there as far as can be told without a PIN.
+    NotVisible,
+    /// No key with that CKA_ID: the certificate cannot be used from this token.
+    Missing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertificateView {
+    pub uri: String,
+    /// CKA_ID in lower-case hex.
+    pub id: String,
+    pub label: String,
+    pub private_key: KeyPresence,
+    #[serde(flatten)]
+    pub summary: CertificateSummary,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenView {
+    pub uri: String,
+    pub label: String,
+    pub manufacturer: String,
+    pub model: String,
+    pub serial: String,
+    pub module: String,
+    pub slot_id: u64,
+    pub slot_description: String,
+    /// The PC/SC reader this token's card sits in, when the slot names it.
+    pub reader: Option<String>,
+    /// The catalog entry for this token, when it is recognised.
+    pub catalog: Option<ModelRef>,
+    pub initialized: bool,
+    pub pin: PinStatus,
+    pub certificates: Vec<CertificateView>,
+}
+
+/// A loaded and initialised PKCS#11 module.
+pub struct LoadedModule {
+    pub spec: ModuleSpec,
+    pub path: PathBuf,
+    ctx: Pkcs11,
+}
+
+impl LoadedModule {
+    pub fn load(spec: ModuleSpec) -> Result<LoadedModule, Error> {
+        let Some(path) = spec.path.clone() else {
+            let card = match &spec.source {
+                crate::modules::ModuleSource::Catalog { model } => Some(model.clone()),
+                _ => None,
+            };
+            return Err(Error::ModuleMissing { module: spec.requested.clone(), card });
+        };
+        let module = path.display().to_string();
+        tracing::debug!(%module, "loading PKCS#11 module");
+        let ctx = Pkcs11::new(&path)
+            .map_err(|e| Error::ModuleLoadFailed { module: module.clone(), reason: e.to_string() })?;
+        match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+            Ok(()) => {}
+            Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::CryptokiAlreadyInitialized, _)) => {}
+            Err(e) => return Err(Error::ModuleLoadFailed { module, reason: e.to_string() }),
+        }
+        Ok(LoadedModule { spec, path, ctx })
+    }
+
+    /// Every token of this module. A token that fails is reported and skipped; the others
+    /// are still listed.
+    pub fn tokens(&self, catalog: &Catalog, readers: &[String], now: OffsetDateTime) -> (Vec<TokenView>, Vec<Error>) {
+        let mut tokens = Vec::new();
+        let mut problems = Vec::new();
+        let slots = match self.ctx.get_slots_with_token() {
+            Ok(s) => s,
+            Err(e) => return (tokens, vec![Error::from_pkcs11(e, &self.path.display().to_string())]),
+        };
+        for slot in slots {
+            match self.token(slot, catalog, readers, now, &mut problems) {
+                Ok(Some(t)) => tokens.push(t),
+                Ok(None) => {}
+                Err(e) => problems.push(e),
+            }
+        }
+        (tokens, problems)
+    }
+
+    fn token(
+        &self,
+        slot: Slot,
+        catalog: &Catalog,
+        readers: &[String],
+        now: OffsetDateTime,
+        problems: &mut Vec<Error>,
+    ) -> Result<Option<TokenView>, Error> {
+        tracing::trace!(slot = slot.id(), "C_GetSlotInfo / C_GetTokenInfo");
+        let slot_label = format!("slot {}", slot.id());
+        let slot_info = self.ctx.get_slot_info(slot).map_err(|e| Error::from_pkcs11(e, &slot_label))?;
+        let info = self.ctx.get_token_info(slot).map_err(|e| Error::from_pkcs11(e, &slot_label))?;
+        if !info.token_initialized() {
+            // SoftHSM always offers one empty slot for a new token: not a device.
+            if catalog.for_token(info.manufacturer_id(), info.model()).is_some_and(|m| m.kind == "software") {
+                return Ok(None);
+            }
+        }
+        let label = info.label().trim_end().to_owned();
+        let token_uri = UriBuilder::new()
+            .attr("token", &label)
+            .attr("manufacturer", info.manufacturer_id())
+            .attr("serial", info.serial_number())
+            .attr("model", info.model());
+        let pin = PinStatus {
+            state: if info.user_pin_locked() {
+                PinState::Locked
+            } else if info.user_pin_final_try() {
+                PinState::FinalTry
+            } else if info.user_pin_count_low() {
+                PinState::CountLow
+            } else if info.user_pin_to_be_changed() {
+                PinState::ToBeChanged
+            } else if !info.user_pin_initialized() {
+                PinState::NotInitialized
+            } else {
+                PinState::Ok
+            },
+            login_required: info.login_required(),
+            pin_pad: info.protected_authentication_path(),
+        };
+        let slot_description = slot_info.slot_description().trim_end().to_owned();
+        let reader = readers.iter().find(|r| slot_description.starts_with(r.as_str())).cloned();
+        let certificates = if info.token_initialized() {
+            tracing::trace!(slot = slot.id(), "C_OpenSession (read-only)");
+            let session = self.ctx.open_ro_session(slot).map_err(|e| Error::from_pkcs11(e, &label))?;
+            certificates(&session, &token_uri, &label, now, problems)?
+        } else {
+            Vec::new()
+        };
+        Ok(Some(TokenView {
+            uri: token_uri.build(),
+            manufacturer: info.manufacturer_id().trim_end().to_owned(),
+            model: info.model().trim_end().to_owned(),
+            serial: info.serial_number().trim_end().to_owned(),
+            module: self.path.display().to_string(),
+            slot_id: slot.id(),
+            slot_description,
+            reader,
+            catalog: catalog.for_token(info.manufacturer_id(), info.model()).map(Into::into),
+            initialized: info.token_initialized(),
+            pin,
+            certificates,
+            label,
+        }))
+    }
+}
+
+fn ids_of(session: &Session, class: ObjectClass, token: &str) -> Result<HashSet<Vec<u8>>, Error> {
+    tracing::trace!(?class, "C_FindObjects");
+    let handles = session.find_objects(&[Attribute::Class(class)]).map_err(|e| Error::from_pkcs11(e, token))?;
+    let mut ids = HashSet::new();
+    for h in handles {
+        let attrs = session.get_attributes(h, &[AttributeType::Id]).map_err(|e| Error::from_pkcs11(e, token))?;
+        for a in attrs {
+            if let Attribute::Id(id) = a {
+                ids.insert(id);
+            }
+        }
+    }
+    Ok(ids)
+}
+
+fn certificates(
+    session: &Session,
+    token_uri: &UriBuilder,
+    token: &str,
+    now: OffsetDateTime,
+    problems: &mut Vec<Error>,
+) -> Result<Vec<CertificateView>, Error> {
+    let private = ids_of(session, ObjectClass::PRIVATE_KEY, token)?;
+    let public = ids_of(session, ObjectClass::PUBLIC_KEY, token)?;
+    tracing::trace!("C_FindObjects (certificates)");
+    let handles = session
+        .find_objects(&[Attribute::Class(ObjectClass::CERTIFICATE)])
+        .map_err(|e| Error::from_pkcs11(e, token))?;
+    let mut out = Vec::new();
+    for h in handles {
+        let attrs = session
+            .get_attributes(h, &[AttributeType::Value, AttributeType::Id, AttributeType::Label])
+            .map_err(|e| Error::from_pkcs11(e, token))?;
+        let (mut value, mut id, mut label) = (Vec::new(), Vec::new(), String::new());
+        for a in attrs {
+            match a {
+                Attribute::Value(v) => value = v,
+                Attribute::Id(v) => id = v,
+                Attribute::Label(v) => label = String::from_utf8_lossy(&v).into_owned(),
+                _ => {}
+            }
+        }
+        let uri = token_uri.clone().attr("object", &label).id(&id).attr("type", "cert").build();
+        let summary = match CertificateSummary::parse(&value, now) {
+            Ok(s) => s,
+            Err(e) => {
+                problems.push(Error::CertificateUnreadable {
+                    token: token.to_owned(),
+                    object: uri,
+                    reason: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let private_key = if private.contains(&id) {
+            KeyPresence::Present
+        } else if public.contains(&id) {
+            KeyPresence::NotVisible
+        } else {
+            KeyPresence::Missing
+        };
+        out.push(CertificateView { uri, id: hex(&id), label, private_key, summary });
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id).then(a.label.cmp(&b.label)));
+    Ok(out)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,18 @@
+//! Pure PKI knowledge shared by the Tessera client and the registration authority:
+//! certificate parsing and classification, and the Italian tax code [codice fiscale].
+//! No I/O and no hardware here, so everything is unit-testable and fuzzable.
+
+pub mod certificate;
+pub mod codice_fiscale;
+
+pub use certificate::{CertificateSummary, KeyInfo, RenewalStatus, Role, RENEWAL_WINDOW_DAYS};
+pub use codice_fiscale::CfCheck;
+
+/// Everything that can go wrong in this crate.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The bytes are not a DER X.509 certificate.
+    #[error("not a DER X.509 certificate: {reason}")]
+    CertificateUnreadable { reason: String },
+}

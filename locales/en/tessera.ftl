@@ -1,0 +1,83 @@
+# Tessera — English messages.
+# Every error: the message gives the cause, the .remedy attribute what to do.
+
+app-title = Tessera
+devices-title = Devices
+devices-readers = Readers
+devices-tokens = Tokens and cards
+devices-no-readers = No reader connected.
+devices-no-tokens = No token found.
+devices-empty-reader = No card inserted
+devices-card-unknown = Unknown card
+devices-card-known-as = Known as: { $name }
+devices-card-conflict = Several catalog entries match: { $candidates }
+devices-card-obsolete = Obsolete model: cannot be renewed
+devices-atr = ATR
+devices-updated = Updated at { $time }
+devices-refresh = Refresh
+devices-loading = Looking for readers and tokens…
+devices-certificates = { $count ->
+    [0] No certificates
+    [one] 1 certificate
+   *[other] { $count } certificates
+}
+token-serial = Serial
+token-module = Module
+token-pin-ok = PIN active
+token-pin-count-low = PIN: few tries left
+token-pin-final-try = PIN: final try
+token-pin-locked = PIN locked: the PUK is needed
+token-pin-to-be-changed = PIN must be changed
+token-pin-not-initialized = PIN not set
+token-not-initialized = Token not initialised
+cert-holder = Holder
+cert-cf = Tax code
+cert-issuer = Issued by
+cert-serial = Serial number
+cert-valid-until = Valid until
+cert-key = Key
+cert-role-authentication = Authentication (CNS)
+cert-role-signature = Qualified signature
+cert-role-encryption = Encryption
+cert-role-authority = Certification authority
+cert-role-other = Other
+cert-status-valid = Valid · { $days } days
+cert-status-renewable = Renewable · expires in { $days } days
+cert-status-expired = Expired { $days } days ago
+cert-status-not-yet-valid = Not yet valid
+cert-key-present = private key present
+cert-key-not-visible = private key protected (visible after PIN)
+cert-key-missing = no private key on this device
+language = Language
+error-title = Problem
+event-reader-attached = Reader connected: { $reader }
+event-reader-detached = Reader disconnected: { $reader }
+event-card-inserted = Card inserted in { $reader }
+event-card-removed = Card removed from { $reader }
+
+error-pcsc-not-running = The smart-card service (pcscd) is not running.
+    .remedy = Start the service (on Linux: "sudo systemctl start pcscd") and try again; Tessera retries by itself every few seconds.
+error-pcsc-failed = The smart-card service answered with an error: { $reason }.
+    .remedy = Unplug and plug the reader back in; if it persists, restart the pcscd service.
+error-no-readers = No smart-card reader is connected.
+    .remedy = Connect the reader or USB token: it will show up here by itself.
+error-card-removed = The card was taken out of reader "{ $reader }" while it was being read.
+    .remedy = Insert the card again and wait until the reader's light stops blinking.
+error-module-missing = The PKCS#11 module "{ $module }" is not installed.
+    .remedy = Install the device's middleware, or give the module's correct path.
+error-card-module-missing = The card "{ $card }" needs the PKCS#11 module "{ $module }", which is not installed.
+    .remedy = Install the middleware named by the card's supplier (for CNS cards OpenSC is often enough), then insert the card again.
+error-module-load-failed = The PKCS#11 module "{ $module }" does not start: { $reason }.
+    .remedy = Reinstall the device's middleware; check that it is built for this system (64-bit).
+error-token-removed = The token "{ $token }" was removed while it was being read.
+    .remedy = Insert the device again: the list updates by itself.
+error-pkcs11-failed = The token "{ $token }" answered with an error ({ $function }: { $rv }).
+    .remedy = Remove and insert the device again; if it recurs, export the error file and send it to support.
+error-catalog-invalid = The card catalog file "{ $file }" is invalid: { $reason }.
+    .remedy = Fix or remove that file (TESSERA_DRIVERS folder).
+error-catalog-conflict = ATR { $atr } matches several catalog models: { $candidates }.
+    .remedy = The card catalog needs fixing: report the ATR to support.
+error-certificate-unreadable = A certificate on token "{ $token }" ({ $object }) cannot be read: { $reason }.
+    .remedy = The certificate is damaged: a renewal or a new issuance will replace it.
+error-unknown = Unexpected error ({ $code }).
+    .remedy = Try again; if it recurs, export the error file and send it to support.
