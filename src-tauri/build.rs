@@ -1,1 +1,8 @@
-fn main(){}
+fn main() {
+    // Declare our commands so capabilities can allow exactly them (and nothing else).
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(&["devices_snapshot", "default_language"])),
+    )
+    .expect("tauri build script");
+}

@@ -105,7 +105,8 @@ impl Error {
     pub(crate) fn from_pcsc(e: pcsc::Error, reader: Option<&str>) -> Error {
         use pcsc::Error as P;
         match (e, reader) {
-            (P::NoService | P::ServiceStopped, _) => Error::PcscNotRunning,
+            // CommError: the daemon went away in the middle of a call.
+            (P::NoService | P::ServiceStopped | P::CommError, _) => Error::PcscNotRunning,
             (P::NoReadersAvailable, _) => Error::NoReaders,
             (P::RemovedCard | P::NoSmartcard | P::ReaderUnavailable | P::UnknownReader, Some(r)) => {
                 Error::CardRemoved { reader: r.to_owned() }

@@ -9,6 +9,7 @@ pub mod atr;
 pub mod catalog;
 pub mod devices;
 pub mod error;
+pub mod live;
 pub mod messages;
 pub mod modules;
 pub mod readers;

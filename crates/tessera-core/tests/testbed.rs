@@ -1,0 +1,248 @@
+//! tessera-core against the real test bed: pcscd with vpcd readers and virtual cards,
+//! SoftHSM2 tokens with the sample certificates.
+
+use std::path::Path;
+use std::time::Duration;
+
+use tessera_core::atr::Atr;
+use tessera_core::catalog::Identification;
+use tessera_core::devices::{Devices, Options, Snapshot};
+use tessera_core::readers;
+use tessera_core::token::{KeyPresence, PinState, TokenView};
+use tessera_core::watch::{DeviceEvent, Watcher};
+use tessera_pki::{RenewalStatus, Role};
+use tessera_testbed::*;
+
+const R0: &str = "Virtual PCD 00 00";
+const R1: &str = "Virtual PCD 00 01";
+
+fn atr(s: &str) -> Atr {
+    Atr(s.split(' ').map(|b| u8::from_str_radix(b, 16).unwrap()).collect())
+}
+
+fn softhsm_only() -> Options {
+    Options { modules: vec![SOFTHSM_MODULE.into()], p11kit: false, catalog_modules: false }
+}
+
+fn token<'a>(s: &'a Snapshot, label: &str) -> &'a TokenView {
+    s.tokens.iter().find(|t| t.label == label).unwrap_or_else(|| panic!("no token {label}: {s:#?}"))
+}
+
+fn codes(list: &[tessera_core::ErrorPayload]) -> Vec<&str> {
+    list.iter().map(|p| p.code.as_str()).collect()
+}
+
+#[test]
+fn readers_and_cards_are_listed_with_their_atr() {
+    let _g = exclusive();
+    let pcsc = Pcsc::start();
+    apply_env(&pcsc.env());
+    let _card = pcsc.insert(1, ATR_TESTBED);
+    assert!(wait_until(Duration::from_secs(5), || readers::list().unwrap().iter().any(|r| r.card.is_some())));
+    let list = readers::list().unwrap();
+    let names: Vec<&str> = list.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, [R0, R1]);
+    assert_eq!(list[0].card, None);
+    assert_eq!(list[1].card, Some(atr(ATR_TESTBED)));
+}
+
+#[test]
+fn watch_reports_insertion_and_removal() {
+    let _g = exclusive();
+    let pcsc = Pcsc::start();
+    apply_env(&pcsc.env());
+    let mut watcher = Watcher::new().unwrap();
+    assert!(watcher.current().iter().all(|r| r.card.is_none()));
+    let card = pcsc.insert(0, ATR_CNS_INFOCAMERE);
+    let events = watcher.next().unwrap().unwrap();
+    assert_eq!(events, [DeviceEvent::CardInserted { reader: R0.into(), atr: atr(ATR_CNS_INFOCAMERE) }]);
+    card.remove();
+    let events = watcher.next().unwrap().unwrap();
+    assert_eq!(events, [DeviceEvent::CardRemoved { reader: R0.into() }]);
+}
+
+#[test]
+fn watch_can_be_cancelled_from_another_thread() {
+    let _g = exclusive();
+    let pcsc = Pcsc::start();
+    apply_env(&pcsc.env());
+    let mut watcher = Watcher::new().unwrap();
+    let canceller = watcher.canceller();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        canceller.cancel();
+    });
+    assert_eq!(watcher.next().unwrap(), None);
+    t.join().unwrap();
+}
+
+#[test]
+fn pcscd_not_running_is_a_clear_error_and_the_watch_notices_it_stopping() {
+    let _g = exclusive();
+    let pcsc = Pcsc::start();
+    apply_env(&pcsc.env());
+    let mut watcher = Watcher::new().unwrap();
+    let stopper = std::thread::spawn({
+        let dir = pcsc.dir().to_owned();
+        move || {
+            std::thread::sleep(Duration::from_millis(300));
+            std::process::Command::new(root().join("testbed/pcscd-down.sh")).arg(dir).status().unwrap();
+        }
+    });
+    let err = watcher.next().unwrap_err();
+    stopper.join().unwrap();
+    assert_eq!(err.code(), "pcsc-not-running", "{err:?}");
+    pcsc.stop();
+    let err = readers::list().unwrap_err();
+    assert_eq!(err.code(), "pcsc-not-running");
+    let snap = Devices::new(softhsm_only()).snapshot();
+    assert!(snap.readers.is_none());
+    assert_eq!(codes(&snap.problems), ["pcsc-not-running"]);
+}
+
+#[test]
+fn no_reader_is_a_notice_not_a_failure() {
+    let _g = exclusive();
+    let pcsc = Pcsc::start_without_readers();
+    let hsm = SoftHsm::empty();
+    apply_env(&pcsc.env());
+    apply_env(&hsm.env());
+    let snap = Devices::new(softhsm_only()).snapshot();
+    assert_eq!(snap.readers.as_deref().map(<[_]>::len), Some(0));
+    assert_eq!(codes(&snap.notices), ["no-readers"]);
+    assert!(snap.problems.is_empty(), "{:?}", snap.problems);
+    assert!(snap.tokens.is_empty(), "SoftHSM's free slot is not a device");
+}
+
+#[test]
+fn cards_are_identified_from_the_catalog() {
+    let _g = exclusive();
+    let pcsc = Pcsc::start();
+    apply_env(&pcsc.env());
+    let _a = pcsc.insert(0, ATR_CNS_INFOCAMERE);
+    let _b = pcsc.insert(1, ATR_LAZIO_TS);
+    let mut devices = Devices::new(Options { modules: vec![], p11kit: false, catalog_modules: false });
+    assert!(wait_until(Duration::from_secs(5), || {
+        devices.snapshot().readers.unwrap().iter().all(|r| r.card.is_some())
+    }));
+    let snap = devices.snapshot();
+    let readers = snap.readers.unwrap();
+    match &readers[0].card.as_ref().unwrap().identification {
+        Identification::Known { model } => {
+            assert_eq!(model.id, "it-cns-stincard");
+            assert!(model.renewable && !model.obsolete);
+        }
+        other => panic!("{other:?}"),
+    }
+    match &readers[1].card.as_ref().unwrap().identification {
+        Identification::Unknown { known_as } => {
+            assert!(known_as.as_deref().unwrap_or_default().contains("Regione Lazio"), "{known_as:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn catalog_conflicts_and_missing_middleware_are_reported() {
+    let _g = exclusive();
+    let pcsc = Pcsc::start();
+    apply_env(&pcsc.env());
+    let files = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/files");
+    apply_env(&[("TESSERA_DRIVERS".into(), files.display().to_string())]);
+    let _a = pcsc.insert(0, ATR_TESTBED);
+    let _b = pcsc.insert(1, ATR_UNKNOWN);
+    let mut devices = Devices::new(Options { modules: vec![], p11kit: false, catalog_modules: true });
+    assert!(wait_until(Duration::from_secs(5), || {
+        devices.snapshot().readers.unwrap().iter().all(|r| r.card.is_some())
+    }));
+    let snap = devices.snapshot();
+    let readers = snap.readers.as_ref().unwrap();
+    assert!(matches!(&readers[0].card.as_ref().unwrap().identification,
+        Identification::Conflict { candidates } if candidates.len() == 2));
+    let conflict = snap.problems.iter().find(|p| p.code == "catalog-conflict").expect("conflict reported");
+    assert_eq!(conflict.params["atr"], ATR_TESTBED);
+    let missing = snap.problems.iter().find(|p| p.code == "card-module-missing").expect("missing middleware");
+    assert_eq!(missing.params["card"], "Vendor CNS card");
+    assert_eq!(missing.params["module"], "libvendor-cns-pkcs11-not-installed.so");
+}
+
+#[test]
+fn sample_tokens_show_certificates_roles_holders_and_renewal_status() {
+    let _g = exclusive();
+    let pcsc = Pcsc::start_without_readers();
+    let hsm = SoftHsm::with_samples();
+    apply_env(&pcsc.env());
+    apply_env(&hsm.env());
+    let snap = Devices::new(softhsm_only()).snapshot();
+    assert!(snap.problems.is_empty(), "{:?}", snap.problems);
+    let mut labels: Vec<&str> = snap.tokens.iter().map(|t| t.label.as_str()).collect();
+    labels.sort();
+    assert_eq!(labels, ["Luca Bianchi Firma", "Mario Rossi CNS", "Varie"]);
+
+    let cns = token(&snap, "Mario Rossi CNS");
+    assert_eq!(cns.catalog.as_ref().map(|m| m.id.as_str()), Some("softhsm2"));
+    assert_eq!(cns.pin.state, PinState::Ok);
+    assert!(cns.pin.login_required);
+    assert!(cns.uri.starts_with("pkcs11:token=Mario%20Rossi%20CNS;manufacturer=SoftHSM%20project;serial="), "{}", cns.uri);
+    let [auth, sign] = cns.certificates.as_slice() else { panic!("{:#?}", cns.certificates) };
+    assert_eq!(auth.summary.role, Role::Authentication);
+    assert_eq!(auth.summary.holder_cf.as_deref(), Some("RSSMRA80A01H501U"), "CF from the CNS CN form");
+    assert_eq!(sign.summary.role, Role::Signature);
+    assert_eq!(sign.summary.holder_cf.as_deref(), Some("RSSMRA80A01H501U"), "CF from serialNumber TINIT-");
+    assert_eq!(sign.summary.status, RenewalStatus::Valid);
+    assert!(sign.uri.ends_with(";object=Firma;id=%02;type=cert"), "{}", sign.uri);
+    assert_eq!(sign.private_key, KeyPresence::NotVisible, "SoftHSM hides private keys before login");
+
+    let renew = token(&snap, "Luca Bianchi Firma");
+    let by_id = |id: &str| renew.certificates.iter().find(|c| c.id == id).unwrap();
+    let expiring = by_id("11");
+    assert_eq!(expiring.summary.status, RenewalStatus::Renewable);
+    assert!((29..=30).contains(&expiring.summary.days_left), "{}", expiring.summary.days_left);
+    let expired = by_id("12");
+    assert_eq!(expired.summary.status, RenewalStatus::Expired);
+    assert!(expired.summary.days_left < 0);
+    assert_eq!(by_id("13").private_key, KeyPresence::Missing);
+
+    let varie = token(&snap, "Varie");
+    let rsa1024 = varie.certificates.iter().find(|c| c.id == "21").unwrap();
+    assert_eq!((rsa1024.summary.key.algorithm.as_str(), rsa1024.summary.key.bits), ("RSA", 1024));
+    let accented = varie.certificates.iter().find(|c| c.id == "22").unwrap();
+    assert_eq!(accented.summary.common_name, "FABBRÌ NICCOLÒ");
+    assert_eq!(accented.summary.organization.as_deref(), Some("Società Cooperativa Àncora"));
+    assert_eq!(accented.summary.key.curve.as_deref(), Some("P-256"));
+    assert_eq!(accented.summary.role, Role::Encryption);
+    assert_eq!(accented.summary.issuer, "Tessera Test CA");
+}
+
+#[test]
+fn missing_and_broken_modules_are_clear_errors() {
+    let _g = exclusive();
+    let pcsc = Pcsc::start_without_readers();
+    apply_env(&pcsc.env());
+    // A real shared library that is not a PKCS#11 module.
+    let not_pkcs11 = ["/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("libz present");
+    let options = Options {
+        modules: vec!["/nonexistent/libnothing-pkcs11.so".into(), not_pkcs11.into()],
+        p11kit: false,
+        catalog_modules: false,
+    };
+    let snap = Devices::new(options).snapshot();
+    assert_eq!(codes(&snap.problems), ["module-missing", "module-load-failed"]);
+    assert_eq!(snap.problems[0].params["module"], "/nonexistent/libnothing-pkcs11.so");
+    assert_eq!(snap.problems[1].params["module"], not_pkcs11);
+}
+
+#[test]
+fn p11kit_registered_modules_are_found() {
+    let _g = exclusive();
+    let pcsc = Pcsc::start_without_readers();
+    let hsm = SoftHsm::with_samples();
+    apply_env(&pcsc.env());
+    apply_env(&hsm.env());
+    // Debian's softhsm2 registers itself with p11-kit; no explicit module given.
+    let snap = Devices::new(Options { modules: vec![], p11kit: true, catalog_modules: false }).snapshot();
+    assert_eq!(snap.tokens.iter().filter(|t| t.manufacturer == "SoftHSM project").count(), 3, "{:#?}", snap.problems);
+}

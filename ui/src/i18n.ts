@@ -1,0 +1,40 @@
+// Fluent messages from ../../locales (the same files the Rust side renders errors with).
+import { FluentBundle, FluentResource, type FluentVariable } from "@fluent/bundle";
+import it from "../../locales/it/tessera.ftl?raw";
+import en from "../../locales/en/tessera.ftl?raw";
+
+export type Lang = "it" | "en";
+const sources: Record<Lang, string> = { it, en };
+let bundle = make("it");
+
+function make(lang: Lang): FluentBundle {
+  const b = new FluentBundle(lang, { useIsolating: false });
+  b.addResource(new FluentResource(sources[lang]));
+  return b;
+}
+
+export function setLang(lang: Lang): void {
+  bundle = make(lang);
+  document.documentElement.lang = lang;
+  for (const el of document.querySelectorAll<HTMLElement>("[data-l10n]")) {
+    el.textContent = t(el.dataset.l10n!);
+  }
+}
+
+export function t(id: string, args?: Record<string, FluentVariable>, attribute?: string): string {
+  const msg = bundle.getMessage(id);
+  const pattern = attribute ? msg?.attributes[attribute] : msg?.value;
+  if (!pattern) return id;
+  return bundle.formatPattern(pattern, args);
+}
+
+export interface ErrorPayload { code: string; params: Record<string, string> }
+
+/** An error as cause + remedy, from its stable code; never from a message string. */
+export function renderError(e: ErrorPayload): { cause: string; remedy: string } {
+  const id = `error-${e.code}`;
+  if (!bundle.getMessage(id)) {
+    return { cause: t("error-unknown", { code: e.code }), remedy: t("error-unknown", { code: e.code }, "remedy") };
+  }
+  return { cause: t(id, e.params), remedy: t(id, e.params, "remedy") };
+}

@@ -1,0 +1,183 @@
+// The Devices screen: readers, cards and tokens, live. Data comes from tessera-core
+// through two commands and one event; every string comes from locales/.
+import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import { renderError, setLang, t, type ErrorPayload, type Lang } from "./i18n";
+
+interface ModelRef { id: string; name: string; vendor: string; obsolete: boolean; renewable: boolean }
+type Identification =
+  | { status: "known"; model: ModelRef }
+  | { status: "unknown"; known_as: string | null }
+  | { status: "conflict"; candidates: ModelRef[] };
+interface Reader { name: string; card: { atr: string; identification: Identification } | null }
+interface Certificate {
+  uri: string; id: string; label: string; private_key: "present" | "not-visible" | "missing";
+  subject: string; common_name: string; holder_cf?: string; issuer: string; serial: string;
+  not_after: string; days_left: number;
+  role: "authentication" | "signature" | "encryption" | "authority" | "other";
+  key: { algorithm: string; bits: number; curve?: string };
+  status: "valid" | "renewable" | "expired" | "not-yet-valid";
+}
+interface Token {
+  uri: string; label: string; manufacturer: string; model: string; serial: string; module: string;
+  reader: string | null; catalog: ModelRef | null; initialized: boolean;
+  pin: { state: string; login_required: boolean; pin_pad: boolean };
+  certificates: Certificate[];
+}
+interface Snapshot {
+  taken_at: string; readers: Reader[] | null; tokens: Token[];
+  problems: ErrorPayload[]; notices: ErrorPayload[];
+}
+type DeviceEvent = { event: string; reader: string };
+interface Changed { cause: { kind: string; events?: DeviceEvent[] }; snapshot: Snapshot }
+
+let current: Snapshot | null = null;
+let lastEvent = "";
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function renderProblems(s: Snapshot): void {
+  const box = document.getElementById("problems")!;
+  box.replaceChildren();
+  for (const [kind, list] of [["problem", s.problems], ["notice", s.notices]] as const) {
+    for (const p of list) {
+      const { cause, remedy } = renderError(p);
+      const item = el("div", `message ${kind}`);
+      item.dataset.code = p.code;
+      item.setAttribute("role", kind === "problem" ? "alert" : "status");
+      item.append(el("strong", "cause", cause), el("span", "remedy", remedy));
+      box.append(item);
+    }
+  }
+}
+
+function renderReaders(s: Snapshot): void {
+  const ul = document.getElementById("readers")!;
+  ul.replaceChildren();
+  if (!s.readers) return;
+  if (s.readers.length === 0) {
+    ul.append(el("li", "empty", t("devices-no-readers")));
+    return;
+  }
+  for (const r of s.readers) {
+    const li = el("li", "reader");
+    li.dataset.reader = r.name;
+    li.append(el("span", "reader-name", r.name));
+    if (!r.card) {
+      li.append(el("span", "card none", t("devices-empty-reader")));
+    } else {
+      const card = el("div", "card");
+      card.dataset.atr = r.card.atr;
+      const id = r.card.identification;
+      if (id.status === "known") {
+        card.append(el("span", "card-model", id.model.name), el("span", "vendor", id.model.vendor));
+        if (id.model.obsolete || !id.model.renewable) card.append(el("span", "badge status-expired", t("devices-card-obsolete")));
+      } else if (id.status === "unknown") {
+        card.append(el("span", "card-model unknown", t("devices-card-unknown")));
+        if (id.known_as) card.append(el("span", "vendor", t("devices-card-known-as", { name: id.known_as })));
+      } else {
+        card.append(el("span", "card-model unknown", t("devices-card-conflict", { candidates: id.candidates.map((c) => c.name).join(", ") })));
+      }
+      card.append(el("code", "atr", `${t("devices-atr")} ${r.card.atr}`));
+      li.append(card);
+    }
+    ul.append(li);
+  }
+}
+
+function pinBadge(tok: Token): HTMLElement {
+  if (!tok.initialized) return el("span", "badge status-expired", t("token-not-initialized"));
+  const cls = { ok: "status-valid", "count-low": "status-renewable", "final-try": "status-expired", locked: "status-expired", "to-be-changed": "status-renewable", "not-initialized": "status-renewable" }[tok.pin.state] ?? "status-valid";
+  const b = el("span", `badge pin ${cls}`, t(`token-pin-${tok.pin.state}`));
+  b.dataset.pin = tok.pin.state;
+  return b;
+}
+
+function statusText(c: Certificate): string {
+  const days = Math.abs(c.days_left);
+  return t(`cert-status-${c.status}`, { days });
+}
+
+function certRow(c: Certificate, lang: string): HTMLElement {
+  const row = el("div", `cert role-${c.role}`);
+  row.dataset.certId = c.id;
+  row.dataset.status = c.status;
+  const head = el("div", "cert-head");
+  head.append(el("span", "role", t(`cert-role-${c.role}`)), el("span", "cn", c.common_name));
+  const badge = el("span", `badge status-${c.status}`, statusText(c));
+  head.append(badge);
+  row.append(head);
+  const dl = el("dl");
+  const add = (k: string, v: string) => { dl.append(el("dt", undefined, t(k)), el("dd", undefined, v)); };
+  if (c.holder_cf) add("cert-cf", c.holder_cf);
+  add("cert-valid-until", new Date(c.not_after).toLocaleDateString(lang, { year: "numeric", month: "long", day: "numeric" }));
+  add("cert-issuer", c.issuer);
+  add("cert-key", `${c.key.algorithm} ${c.key.curve ?? c.key.bits} · ${t(`cert-key-${c.private_key}`)}`);
+  add("cert-serial", c.serial);
+  row.append(dl);
+  return row;
+}
+
+function renderTokens(s: Snapshot, lang: string): void {
+  const box = document.getElementById("tokens")!;
+  box.replaceChildren();
+  if (s.tokens.length === 0) {
+    box.append(el("p", "empty", t("devices-no-tokens")));
+    return;
+  }
+  for (const tok of s.tokens) {
+    const card = el("article", "token");
+    card.dataset.tokenLabel = tok.label;
+    const head = el("header");
+    head.append(el("h3", undefined, tok.label), pinBadge(tok));
+    const meta = el("p", "meta", [tok.catalog?.name ?? `${tok.manufacturer} ${tok.model}`, tok.reader, `${t("token-serial")} ${tok.serial}`].filter(Boolean).join(" · "));
+    meta.title = `${t("token-module")}: ${tok.module}`;
+    card.append(head, meta, el("p", "count", t("devices-certificates", { count: tok.certificates.length })));
+    for (const c of tok.certificates) card.append(certRow(c, lang));
+    box.append(card);
+  }
+}
+
+function render(): void {
+  if (!current) return;
+  const lang = document.documentElement.lang || "it";
+  renderProblems(current);
+  renderReaders(current);
+  renderTokens(current, lang);
+  const time = new Date(current.taken_at).toLocaleTimeString(lang);
+  document.getElementById("status")!.textContent = [t("devices-updated", { time }), lastEvent].filter(Boolean).join(" · ");
+  document.body.dataset.ready = "true";
+}
+
+function describe(cause: Changed["cause"]): string {
+  const e = cause.events?.[cause.events.length - 1];
+  return e ? t(`event-${e.event}`, { reader: e.reader }) : "";
+}
+
+async function start(): Promise<void> {
+  const select = document.getElementById("lang") as HTMLSelectElement;
+  const saved = localStorage.getItem("tessera.lang") as Lang | null;
+  const lang: Lang = saved ?? (await invoke<Lang>("default_language"));
+  select.value = lang;
+  setLang(lang);
+  select.addEventListener("change", () => {
+    localStorage.setItem("tessera.lang", select.value);
+    setLang(select.value as Lang);
+    render();
+  });
+  document.getElementById("status")!.textContent = t("devices-loading");
+  await listen<Changed>("devices-changed", (ev) => {
+    current = ev.payload.snapshot;
+    lastEvent = describe(ev.payload.cause) || lastEvent;
+    render();
+  });
+  current = await invoke<Snapshot>("devices_snapshot");
+  render();
+}
+
+start();
