@@ -116,7 +116,9 @@ impl CertificateSummary {
             .unwrap_or_else(|| cert.issuer().to_string());
         let not_before = cert.validity().not_before.to_datetime();
         let not_after = cert.validity().not_after.to_datetime();
-        let days_left = (not_after - now).whole_days();
+        // Days as a person counts them: 29.9 days left is "30 days", 10.1 days ago is "10".
+        let seconds = (not_after - now).whole_seconds();
+        let days_left = if seconds >= 0 { (seconds + 86_399) / 86_400 } else { -(-seconds / 86_400) };
         let status = if now > not_after {
             RenewalStatus::Expired
         } else if now < not_before {
