@@ -6,6 +6,7 @@ devices-title = Devices
 devices-readers = Readers
 devices-tokens = Tokens and cards
 devices-no-readers = No reader connected.
+devices-readers-unavailable = Reader list unavailable.
 devices-no-tokens = No token found.
 devices-empty-reader = No card inserted
 devices-card-unknown = Unknown card
@@ -14,7 +15,6 @@ devices-card-conflict = Several catalog entries match: { $candidates }
 devices-card-obsolete = Obsolete model: cannot be renewed
 devices-atr = ATR
 devices-updated = Updated at { $time }
-devices-refresh = Refresh
 devices-loading = Looking for readers and tokens…
 devices-certificates = { $count ->
     [0] No certificates

@@ -6,6 +6,7 @@ devices-title = Dispositivi
 devices-readers = Lettori
 devices-tokens = Token e carte
 devices-no-readers = Nessun lettore collegato.
+devices-readers-unavailable = Elenco dei lettori non disponibile.
 devices-no-tokens = Nessun token trovato.
 devices-empty-reader = Nessuna carta inserita
 devices-card-unknown = Carta non riconosciuta
@@ -14,7 +15,6 @@ devices-card-conflict = Più voci del catalogo corrispondono: { $candidates }
 devices-card-obsolete = Modello obsoleto: non rinnovabile
 devices-atr = ATR
 devices-updated = Aggiornato alle { $time }
-devices-refresh = Aggiorna
 devices-loading = Ricerca di lettori e token…
 devices-certificates = { $count ->
     [0] Nessun certificato

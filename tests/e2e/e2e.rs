@@ -1,0 +1,208 @@
+//! End to end: the `tessera` CLI and the desktop window against the real test bed.
+//! Binaries come from the workspace build (`cargo build --workspace --bins`, done by
+//! testbed/run-tests.sh before the tests).
+
+mod webdriver;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tessera_testbed::*;
+
+fn bin(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
+    let path = target.join("debug").join(name);
+    assert!(path.exists(), "{} missing: run `cargo build --workspace --bins` first", path.display());
+    path
+}
+
+fn tessera(env: &[(String, String)], args: &[&str]) -> Output {
+    Command::new(bin("tessera"))
+        .args(args)
+        .env_remove("LANG")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .expect("tessera runs")
+}
+
+fn tempfile_dir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("tessera-gui-").tempdir().unwrap()
+}
+
+fn both(a: &[(String, String)], b: &[(String, String)]) -> Vec<(String, String)> {
+    a.iter().chain(b).cloned().collect()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn cli_devices_json_has_the_documented_shape() {
+    let pcsc = Pcsc::start();
+    let hsm = SoftHsm::with_samples();
+    let _card = pcsc.insert(0, ATR_CNS_INFOCAMERE);
+    let env = both(&pcsc.env(), &hsm.env());
+    assert!(wait_until(Duration::from_secs(5), || stdout(&tessera(&env, &["devices", "--json"])).contains("it-cns-stincard")));
+    let out = tessera(&env, &["devices", "--json", "--no-p11-kit", "--module", SOFTHSM_MODULE]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["readers"][0]["name"], "Virtual PCD 00 00");
+    assert_eq!(v["readers"][0]["card"]["atr"], ATR_CNS_INFOCAMERE);
+    assert_eq!(v["readers"][0]["card"]["identification"]["status"], "known");
+    assert_eq!(v["readers"][0]["card"]["identification"]["model"]["id"], "it-cns-stincard");
+    assert_eq!(v["readers"][1]["card"], Value::Null);
+    let tokens = v["tokens"].as_array().unwrap();
+    assert_eq!(tokens.len(), 3);
+    let bianchi = tokens.iter().find(|t| t["label"] == "Luca Bianchi Firma").unwrap();
+    assert_eq!(bianchi["pin"]["state"], "ok");
+    let expiring = bianchi["certificates"].as_array().unwrap().iter().find(|c| c["id"] == "11").unwrap();
+    assert_eq!(expiring["status"], "renewable");
+    assert_eq!(expiring["days_left"], 30);
+    assert_eq!(expiring["role"], "signature");
+    assert_eq!(expiring["holder_cf"], "BNCLCU75C15F205O");
+    assert_eq!(expiring["private_key"], "not-visible");
+    assert!(expiring["uri"].as_str().unwrap().starts_with("pkcs11:token=Luca%20Bianchi%20Firma;"));
+    assert_eq!(v["problems"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn cli_devices_table_speaks_italian_then_english() {
+    let pcsc = Pcsc::start();
+    let hsm = SoftHsm::with_samples();
+    let env = both(&pcsc.env(), &hsm.env());
+    let it = tessera(&env, &["devices", "--no-p11-kit", "--module", SOFTHSM_MODULE]);
+    assert!(it.status.success(), "{}", stderr(&it));
+    let text = stdout(&it);
+    for expected in ["Lettori", "Nessuna carta inserita", "Rinnovabile · scade tra 30 giorni", "Scaduto da 10 giorni", "FABBRÌ NICCOLÒ", "nessuna chiave privata"] {
+        assert!(text.contains(expected), "{expected:?} not in\n{text}");
+    }
+    let en = tessera(&env, &["--lang", "en", "devices", "--no-p11-kit", "--module", SOFTHSM_MODULE]);
+    let text = stdout(&en);
+    for expected in ["Readers", "No card inserted", "Renewable · expires in 30 days", "Expired 10 days ago"] {
+        assert!(text.contains(expected), "{expected:?} not in\n{text}");
+    }
+}
+
+#[test]
+fn cli_watch_streams_insert_and_remove() {
+    let pcsc = Pcsc::start();
+    let mut child = Command::new(bin("tessera"))
+        .args(["devices", "--watch", "--json"])
+        .envs(pcsc.env())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let card = pcsc.insert(1, ATR_TESTBED);
+    let inserted: Value = serde_json::from_str(&rx.recv_timeout(Duration::from_secs(5)).unwrap()).unwrap();
+    assert_eq!(inserted["event"], "card-inserted");
+    assert_eq!(inserted["reader"], "Virtual PCD 00 01");
+    assert_eq!(inserted["atr"], ATR_TESTBED);
+    assert_eq!(inserted["identification"]["model"]["id"], "testbed-card");
+    card.remove();
+    let removed: Value = serde_json::from_str(&rx.recv_timeout(Duration::from_secs(5)).unwrap()).unwrap();
+    assert_eq!(removed["event"], "card-removed");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn cli_errors_exit_non_zero_with_cause_and_remedy() {
+    let pcsc = Pcsc::start();
+    pcsc.stop();
+    let hsm = SoftHsm::empty();
+    let env = both(&pcsc.env(), &hsm.env());
+    let out = tessera(&env, &["devices", "--no-p11-kit"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("Il servizio delle smart card (pcscd) non è in esecuzione"), "{err}");
+    assert!(err.contains("→ Avvia il servizio"), "{err}");
+    assert!(err.contains("[pcsc-not-running]"), "{err}");
+
+    let out = tessera(&env, &["--lang", "en", "devices", "--json", "--no-p11-kit", "--module", "/opt/nowhere/libvendor.so"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let codes: Vec<&str> = v["problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["pcsc-not-running", "module-missing"]);
+    assert!(stderr(&out).contains("The PKCS#11 module \"/opt/nowhere/libvendor.so\" is not installed"), "{}", stderr(&out));
+}
+
+/// The real window under Xvfb, driven through tauri-driver + WebKitWebDriver.
+#[test]
+fn gui_devices_screen_follows_cards_live() {
+    let display = webdriver::Display::start();
+    let pcsc = Pcsc::start();
+    let hsm = SoftHsm::with_samples();
+    let mut env = both(&pcsc.env(), &hsm.env());
+    env.push(("DISPLAY".into(), display.name.clone()));
+    env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
+    env.push(("LANG".into(), "it_IT.UTF-8".into()));
+    // The window's own storage (the language choice) starts empty for every run.
+    let profile = tempfile_dir();
+    for var in ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"] {
+        env.push((var.into(), profile.path().join(var).display().to_string()));
+    }
+    let driver = webdriver::Driver::start(&env);
+    let s = driver.session(&bin("tessera-app"));
+    let long = Duration::from_secs(15);
+
+    // Starts in Italian, with the test bed's tokens and the expiring certificate's badge.
+    s.wait_text("body[data-ready] h2", long, |t| t == "Lettori");
+    let badge = s.wait_text(r#"[data-token-label="Luca Bianchi Firma"] [data-cert-id="11"] .badge"#, long, |t| !t.is_empty());
+    assert_eq!(badge, "Rinnovabile · scade tra 30 giorni");
+    let class = s.js(r#"return document.querySelector('[data-token-label="Luca Bianchi Firma"] [data-cert-id="11"] .badge').className"#);
+    assert!(class.as_str().unwrap().contains("status-renewable"), "{class}");
+    let expired = s.text(r#"[data-token-label="Luca Bianchi Firma"] [data-cert-id="12"] .badge"#).unwrap();
+    assert_eq!(expired, "Scaduto da 10 giorni");
+    s.wait_text(r#"[data-reader="Virtual PCD 00 01"] .card.none"#, long, |t| t == "Nessuna carta inserita");
+
+    // Insert a card: it appears without any refresh; pull it out: it goes.
+    let card = pcsc.insert(1, ATR_CNS_INFOCAMERE);
+    s.wait_text(r#"[data-reader="Virtual PCD 00 01"] .card-model"#, long, |t| t == "CNS / firma digitale");
+    s.wait_text("#status", long, |t| t.contains("Carta inserita in Virtual PCD 00 01"));
+    let shots = root().join("target/e2e");
+    s.screenshot(&shots.join("devices-it.png"));
+    card.remove();
+    s.wait_gone(r#"[data-reader="Virtual PCD 00 01"] .card-model"#, long);
+    s.wait_text(r#"[data-reader="Virtual PCD 00 01"] .card.none"#, long, |t| t == "Nessuna carta inserita");
+
+    // English on demand.
+    s.click(r#"button[data-lang="en"]"#);
+    s.wait_text("h2", long, |t| t == "Readers");
+    assert_eq!(
+        s.text(r#"[data-token-label="Luca Bianchi Firma"] [data-cert-id="11"] .badge"#).as_deref(),
+        Some("Renewable · expires in 30 days")
+    );
+    let _card = pcsc.insert(0, ATR_TESTBED);
+    s.wait_text(r#"[data-reader="Virtual PCD 00 00"] .card-model"#, long, |t| t == "Tessera test-bed card");
+    s.screenshot(&shots.join("devices-en.png"));
+
+    // pcscd goes away: the window says why and what to do, and keeps the tokens.
+    pcsc.stop();
+    let problem = s.wait_text(r#".message.problem[data-code="pcsc-not-running"] .cause"#, long, |t| !t.is_empty());
+    assert_eq!(problem, "The smart-card service (pcscd) is not running.");
+    let remedy = s.text(r#".message.problem[data-code="pcsc-not-running"] .remedy"#).unwrap();
+    assert!(remedy.starts_with("Start the service"), "{remedy}");
+    assert!(s.text(r#"[data-token-label="Varie"]"#).is_some());
+    assert_eq!(s.text("#readers .empty").as_deref(), Some("Reader list unavailable."));
+    s.screenshot(&shots.join("devices-error-en.png"));
+}

@@ -59,7 +59,10 @@ function renderProblems(s: Snapshot): void {
 function renderReaders(s: Snapshot): void {
   const ul = document.getElementById("readers")!;
   ul.replaceChildren();
-  if (!s.readers) return;
+  if (!s.readers) {
+    ul.append(el("li", "empty", t("devices-readers-unavailable")));
+    return;
+  }
   if (s.readers.length === 0) {
     ul.append(el("li", "empty", t("devices-no-readers")));
     return;
@@ -160,16 +163,20 @@ function describe(cause: Changed["cause"]): string {
 }
 
 async function start(): Promise<void> {
-  const select = document.getElementById("lang") as HTMLSelectElement;
-  const saved = localStorage.getItem("tessera.lang") as Lang | null;
-  const lang: Lang = saved ?? (await invoke<Lang>("default_language"));
-  select.value = lang;
-  setLang(lang);
-  select.addEventListener("change", () => {
-    localStorage.setItem("tessera.lang", select.value);
-    setLang(select.value as Lang);
+  const buttons = [...document.querySelectorAll<HTMLButtonElement>("button[data-lang]")];
+  const choose = (lang: Lang) => {
+    setLang(lang);
+    for (const b of buttons) b.setAttribute("aria-pressed", String(b.dataset.lang === lang));
     render();
-  });
+  };
+  const saved = localStorage.getItem("tessera.lang") as Lang | null;
+  choose(saved ?? (await invoke<Lang>("default_language")));
+  for (const b of buttons) {
+    b.addEventListener("click", () => {
+      localStorage.setItem("tessera.lang", b.dataset.lang!);
+      choose(b.dataset.lang as Lang);
+    });
+  }
   document.getElementById("status")!.textContent = t("devices-loading");
   await listen<Changed>("devices-changed", (ev) => {
     current = ev.payload.snapshot;

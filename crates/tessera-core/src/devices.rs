@@ -152,6 +152,8 @@ impl Devices {
             tokens.append(&mut t);
             problems.append(&mut p);
         }
+        // Cards in readers first, then software tokens; by name within each.
+        tokens.sort_by(|a, b| (a.reader.is_none(), &a.label).cmp(&(b.reader.is_none(), &b.label)));
         let mut all: Vec<ErrorPayload> = self.catalog_problems.clone();
         for p in problems.iter().map(Error::payload) {
             if !all.contains(&p) {
