@@ -44,7 +44,7 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
         return watch(args.json, &msg);
     }
     let snapshot = Devices::new(options).snapshot();
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.json {
         let _ = serde_json::to_writer_pretty(&mut out, &snapshot);
         let _ = writeln!(out);
@@ -55,6 +55,7 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
             let _ = writeln!(out, "\n{}\n  → {}", r.cause, r.remedy);
         }
     }
+    let _ = out.flush();
     report_problems(&snapshot.problems, &msg);
     if snapshot.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

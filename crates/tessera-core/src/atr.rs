@@ -44,7 +44,7 @@ pub struct AtrPattern {
 impl AtrPattern {
     pub fn parse(text: &str) -> Result<Self, String> {
         let nibbles: Vec<char> = text.chars().filter(|c| !matches!(c, ' ' | ':' | '\t')).collect();
-        if nibbles.is_empty() || nibbles.len() % 2 != 0 {
+        if nibbles.is_empty() || !nibbles.len().is_multiple_of(2) {
             return Err(format!("odd or empty ATR pattern {text:?}"));
         }
         let mut value = Vec::with_capacity(nibbles.len() / 2);
@@ -64,6 +64,11 @@ impl AtrPattern {
             mask.push(m);
         }
         Ok(AtrPattern { value, mask })
+    }
+
+    /// One ATR the pattern matches (wildcards as zero): for tests and examples.
+    pub fn example(&self) -> Vec<u8> {
+        self.value.clone()
     }
 
     /// Same length, and equal under the mask.
@@ -101,12 +106,5 @@ mod tests {
     #[test]
     fn displays_like_pcsc_tools() {
         assert_eq!(atr("3B 8A 01").to_string(), "3B 8A 01");
-    }
-}
-
-impl AtrPattern {
-    /// One ATR the pattern matches (wildcards as zero): for tests and examples.
-    pub fn example(&self) -> Vec<u8> {
-        self.value.clone()
     }
 }

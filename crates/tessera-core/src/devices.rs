@@ -2,7 +2,7 @@
 //! Devices screen shows. See docs/json.md for the JSON shape.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -12,7 +12,7 @@ use crate::catalog::{Catalog, Identification};
 use crate::error::{Error, ErrorPayload};
 use crate::modules::{self, ModuleSource, ModuleSpec};
 use crate::readers;
-use crate::token::{LoadedModule, TokenView};
+use crate::token::{LoadedModule, ModuleInfo, TokenView};
 
 /// Bumped on any incompatible change of the JSON shape.
 pub const SNAPSHOT_VERSION: u32 = 1;
@@ -37,6 +37,8 @@ pub struct Snapshot {
     /// None when PC/SC itself is unavailable (see problems).
     pub readers: Option<Vec<ReaderView>>,
     pub tokens: Vec<TokenView>,
+    /// The PKCS#11 modules this listing used.
+    pub modules: Vec<ModuleInfo>,
     /// Things that went wrong; the rest of the snapshot is still valid.
     pub problems: Vec<ErrorPayload>,
     /// Facts worth telling that are not failures (no reader connected).
@@ -133,6 +135,7 @@ impl Devices {
         let specs = self.module_specs(reader_views.as_deref().unwrap_or_default());
         let reader_names: Vec<String> = readers.iter().flatten().map(|r| r.name.clone()).collect();
         let mut tokens = Vec::new();
+        let mut used = Vec::new();
         for spec in specs {
             let key = spec.path.clone();
             let module = match key.as_ref().and_then(|k| self.loaded.get(k)) {
@@ -148,6 +151,7 @@ impl Devices {
                     }
                 },
             };
+            used.push(module.info.clone());
             let (mut t, mut p) = module.tokens(&self.catalog, &reader_names, now);
             tokens.append(&mut t);
             problems.append(&mut p);
@@ -167,9 +171,21 @@ impl Devices {
                 .unwrap_or_default(),
             readers: reader_views,
             tokens,
+            modules: used,
             problems: all,
             notices,
         }
+    }
+
+    fn is_card_middleware(&self, spec: &ModuleSpec) -> bool {
+        let file = |p: &str| Path::new(p).file_name().map(|f| f.to_owned());
+        let name = file(&spec.requested);
+        self.catalog
+            .models
+            .iter()
+            .filter(|m| m.kind != "software")
+            .flat_map(|m| m.module.current())
+            .any(|m| file(m) == name)
     }
 
     /// Modules to load, each file once: explicit first, then p11-kit's, then the catalog's
@@ -177,7 +193,15 @@ impl Devices {
     fn module_specs(&self, readers: &[ReaderView]) -> Vec<ModuleSpec> {
         let mut specs: Vec<ModuleSpec> = self.options.modules.iter().map(|m| modules::explicit(m)).collect();
         if self.options.p11kit {
-            specs.extend(modules::p11kit());
+            let unknown_card = readers.iter().filter_map(|r| r.card.as_ref()).any(|c| {
+                !matches!(&c.identification, Identification::Known { .. })
+            });
+            // Card middleware (a module some card entry names, e.g. OpenSC) probes every card
+            // in every reader when it starts: load it through p11-kit only when a card may
+            // need it (an unrecognised card); recognised cards get theirs from the catalog.
+            specs.extend(
+                modules::p11kit().into_iter().filter(|s| unknown_card || !self.is_card_middleware(s)),
+            );
         }
         if self.options.catalog_modules {
             for card in readers.iter().filter_map(|r| r.card.as_ref()) {

@@ -43,7 +43,7 @@ pub fn follow(mut on_event: impl FnMut(LiveEvent) -> ControlFlow<()>) {
             return;
         }
         loop {
-            match watcher.next() {
+            match watcher.next_events() {
                 Ok(Some(events)) => {
                     if on_event(LiveEvent::Devices { events }).is_break() {
                         return;

@@ -89,7 +89,18 @@ pub struct TokenView {
 pub struct LoadedModule {
     pub spec: ModuleSpec,
     pub path: PathBuf,
+    pub info: ModuleInfo,
     ctx: Pkcs11,
+}
+
+/// What a module says about itself (C_GetInfo), and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModuleInfo {
+    pub path: String,
+    pub source: crate::modules::ModuleSource,
+    pub description: String,
+    pub manufacturer: String,
+    pub version: String,
 }
 
 impl LoadedModule {
@@ -110,7 +121,15 @@ impl LoadedModule {
             Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::CryptokiAlreadyInitialized, _)) => {}
             Err(e) => return Err(Error::ModuleLoadFailed { module, reason: e.to_string() }),
         }
-        Ok(LoadedModule { spec, path, ctx })
+        let lib = ctx.get_library_info().map_err(|e| Error::ModuleLoadFailed { module: module.clone(), reason: e.to_string() })?;
+        let info = ModuleInfo {
+            path: module,
+            source: spec.source.clone(),
+            description: lib.library_description().trim_end().to_owned(),
+            manufacturer: lib.manufacturer_id().trim_end().to_owned(),
+            version: format!("{}.{}", lib.library_version().major(), lib.library_version().minor()),
+        };
+        Ok(LoadedModule { spec, path, info, ctx })
     }
 
     /// Every token of this module. A token that fails is reported and skipped; the others

@@ -65,7 +65,7 @@ impl Watcher {
     }
 
     /// Block until something changes; `Ok(None)` once cancelled.
-    pub fn next(&mut self) -> Result<Option<Vec<DeviceEvent>>, Error> {
+    pub fn next_events(&mut self) -> Result<Option<Vec<DeviceEvent>>, Error> {
         loop {
             if !self.wait(None)? {
                 return Ok(None);

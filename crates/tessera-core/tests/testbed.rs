@@ -54,10 +54,10 @@ fn watch_reports_insertion_and_removal() {
     let mut watcher = Watcher::new().unwrap();
     assert!(watcher.current().iter().all(|r| r.card.is_none()));
     let card = pcsc.insert(0, ATR_CNS_INFOCAMERE);
-    let events = watcher.next().unwrap().unwrap();
+    let events = watcher.next_events().unwrap().unwrap();
     assert_eq!(events, [DeviceEvent::CardInserted { reader: R0.into(), atr: atr(ATR_CNS_INFOCAMERE) }]);
     card.remove();
-    let events = watcher.next().unwrap().unwrap();
+    let events = watcher.next_events().unwrap().unwrap();
     assert_eq!(events, [DeviceEvent::CardRemoved { reader: R0.into() }]);
 }
 
@@ -72,7 +72,7 @@ fn watch_can_be_cancelled_from_another_thread() {
         std::thread::sleep(Duration::from_millis(200));
         canceller.cancel();
     });
-    assert_eq!(watcher.next().unwrap(), None);
+    assert_eq!(watcher.next_events().unwrap(), None);
     t.join().unwrap();
 }
 
@@ -89,7 +89,7 @@ fn pcscd_not_running_is_a_clear_error_and_the_watch_notices_it_stopping() {
             std::process::Command::new(root().join("testbed/pcscd-down.sh")).arg(dir).status().unwrap();
         }
     });
-    let err = watcher.next().unwrap_err();
+    let err = watcher.next_events().unwrap_err();
     stopper.join().unwrap();
     assert_eq!(err.code(), "pcsc-not-running", "{err:?}");
     pcsc.stop();
@@ -245,4 +245,32 @@ fn p11kit_registered_modules_are_found() {
     // Debian's softhsm2 registers itself with p11-kit; no explicit module given.
     let snap = Devices::new(Options { modules: vec![], p11kit: true, catalog_modules: false }).snapshot();
     assert_eq!(snap.tokens.iter().filter(|t| t.manufacturer == "SoftHSM project").count(), 3, "{:#?}", snap.problems);
+}
+
+#[test]
+fn card_middleware_from_p11kit_is_loaded_only_when_a_card_may_need_it() {
+    let _g = exclusive();
+    let pcsc = Pcsc::start();
+    let hsm = SoftHsm::empty();
+    apply_env(&pcsc.env());
+    apply_env(&hsm.env());
+    let options = Options { modules: vec![], p11kit: true, catalog_modules: true };
+    let loaded = |snap: &Snapshot| -> Vec<String> {
+        snap.modules.iter().map(|m| Path::new(&m.path).file_name().unwrap().to_string_lossy().into_owned()).collect()
+    };
+    // A card the catalog knows and that needs no middleware: OpenSC stays unloaded.
+    let known = pcsc.insert(0, ATR_TESTBED);
+    let mut devices = Devices::new(options.clone());
+    assert!(wait_until(Duration::from_secs(5), || devices.snapshot().readers.unwrap()[0].card.is_some()));
+    let snap = devices.snapshot();
+    assert_eq!(loaded(&snap), ["libsofthsm2.so"], "{:?}", snap.modules);
+    known.remove();
+    // An unrecognised card: OpenSC may serve it, so it is loaded.
+    let _unknown = pcsc.insert(1, ATR_UNKNOWN);
+    let mut devices = Devices::new(options);
+    assert!(wait_until(Duration::from_secs(5), || devices.snapshot().readers.unwrap()[1].card.is_some()));
+    let snap = devices.snapshot();
+    assert!(loaded(&snap).contains(&"opensc-pkcs11.so".to_owned()), "{:?}", snap.modules);
+    let opensc = snap.modules.iter().find(|m| m.path.ends_with("opensc-pkcs11.so")).unwrap();
+    assert_eq!(opensc.manufacturer, "OpenSC Project");
 }

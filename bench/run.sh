@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Build the release CLI and run the benchmarks; results are printed as Markdown.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+testbed/install.sh
+cargo build --release --locked -p tessera-cli
+python3 bench/devices.py "$@"

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Every test: install what is missing, build once (debug; the window embeds ui/dist),
+# then run all crates' tests, one process per test, against the real test bed.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+testbed/install.sh
+testbed/tools.sh
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+cargo build --workspace --bins --locked
+cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
+cargo nextest run --workspace --locked --no-fail-fast "$@"

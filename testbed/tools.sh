@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Build-time tools from the registries: the UI's npm packages (from package-lock.json),
+# tauri-driver 2.x for the GUI tests, cargo-nextest for the test runner. Idempotent.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root/ui"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run build --silent
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+command -v tauri-driver >/dev/null || cargo install tauri-driver --version '^2' --locked --quiet
+command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked --quiet
