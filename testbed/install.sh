@@ -7,7 +7,7 @@ packages=(
   # SoftHSM2, OpenSC, pcsc-tools (smartcard_list.txt, pcsc_scan)
   pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd vsmartcard-vpicc
   python3-virtualsmartcard python3-pycryptodome python3-cryptography
-  softhsm2 opensc p11-kit-modules openssl
+  softhsm2 opensc openssl
   # Tauri 2 on Linux (webkit2gtk-driver in the same command: versions must match)
   libwebkit2gtk-4.1-dev build-essential pkg-config librsvg2-dev libsoup-3.0-dev webkit2gtk-driver
   # GUI tests, screenshots and benchmarks
