@@ -48,6 +48,9 @@ cert-status-not-yet-valid = Not yet valid
 cert-key-present = private key present
 cert-key-not-visible = private key protected (visible after PIN)
 cert-key-missing = no private key on this device
+prompt-user-pin = User PIN of "{ $token }"
+prompt-so-pin = PUK (administrator PIN) of "{ $token }"
+prompt-new-pin = New PIN for "{ $token }"
 language = Language
 error-title = Problem
 event-reader-attached = Reader connected: { $reader }
@@ -81,3 +84,44 @@ error-certificate-unreadable = A certificate on token "{ $token }" ({ $object })
     .remedy = The certificate is damaged: a renewal or a new issuance will replace it.
 error-unknown = Unexpected error ({ $code }).
     .remedy = Try again; if it recurs, export the error file and send it to support.
+error-invalid-uri = "{ $uri }" is not a valid PKCS#11 URI: { $reason }.
+    .remedy = Copy the URI from "tessera devices" (it starts with "pkcs11:").
+error-token-not-found = No token matches { $uri }.
+    .remedy = Insert the card or token; "tessera devices" shows the tokens present and their URIs.
+error-token-ambiguous = { $count } tokens match { $uri }.
+    .remedy = Add the token's serial number to the URI (serial=…).
+error-wrong-pin = Wrong PIN. { $state ->
+        [count-low] The token reports that few tries are left.
+        [final-try] One try is left: another mistake locks the PIN.
+        [locked] The PIN is now locked.
+       *[other] The token reports no limit on tries.
+    }
+    .remedy = Check the PIN (first half received by SMS or on paper, second half by e-mail) and try again.
+error-pin-locked = The PIN is locked.
+    .remedy = Unblock it with the PUK ("tessera pin unblock"); if the PUK is locked too, a new card is needed.
+error-pin-final-try = One PIN try is left: Tessera does not spend it without confirmation.
+    .remedy = If you are sure of the PIN, repeat with the final-try confirmation (--final-try); otherwise unblock with the PUK.
+error-pin-rejected = The token does not accept the new PIN.
+    .remedy = Choose a PIN of the length the device requires (usually 4 to 8 digits).
+error-key-not-protected = The token made an unprotected key ({ $reason }): it was deleted.
+    .remedy = This device does not guarantee that keys stay on the card: use a certified card or token.
+error-id-in-use = Objects with id { $id } already exist on the token.
+    .remedy = Let Tessera choose the id, or give a free one.
+error-key-not-found = No key pair matches { $uri }.
+    .remedy = Check the key's id with "tessera devices", or generate a new one.
+error-certificate-key-mismatch = The certificate "{ $certificate }" does not match key { $key }: nothing was written.
+    .remedy = Install the certificate issued for this key (the answer to its own request).
+error-certificate-exists = A certificate is already stored next to key { $id }: it is not overwritten.
+    .remedy = To replace it use renewal, which keeps the current certificate until the new one is installed and verified.
+error-object-not-found = No object matches { $uri }.
+    .remedy = Check the URI with "tessera devices".
+error-selector-too-broad = The URI { $uri } names neither an id nor a label: Tessera does not delete objects blindly.
+    .remedy = Name the object to delete with id=… or object=….
+error-algorithm-unsupported = The card "{ $card }" cannot generate { $algorithm } keys.
+    .remedy = Choose one of the algorithms the card supports (see the card catalog).
+error-csr-failed = The certificate request is not valid: { $reason }.
+    .remedy = Try again; if it recurs, export the error file and send it to support.
+error-certificate-invalid = The file holds no readable certificate: { $reason }.
+    .remedy = Use the certificate in PEM or DER form received from the registration authority.
+error-wrong-puk = Wrong PUK.
+    .remedy = Check the PUK (first half received by SMS or on paper, second half by e-mail); after too many mistakes the PUK locks too.

@@ -48,6 +48,9 @@ cert-status-not-yet-valid = Non ancora valido
 cert-key-present = chiave privata presente
 cert-key-not-visible = chiave privata protetta (visibile dopo il PIN)
 cert-key-missing = nessuna chiave privata su questo dispositivo
+prompt-user-pin = PIN utente di «{ $token }»
+prompt-so-pin = PUK (PIN amministratore) di «{ $token }»
+prompt-new-pin = Nuovo PIN per «{ $token }»
 language = Lingua
 error-title = Problema
 event-reader-attached = Lettore collegato: { $reader }
@@ -81,3 +84,44 @@ error-certificate-unreadable = Un certificato sul token «{ $token }» ({ $objec
     .remedy = Il certificato è danneggiato: potrà essere sostituito con un rinnovo o una nuova emissione.
 error-unknown = Errore imprevisto ({ $code }).
     .remedy = Riprova; se si ripete, esporta il file di errore e invialo all'assistenza.
+error-invalid-uri = «{ $uri }» non è un URI PKCS#11 valido: { $reason }.
+    .remedy = Copia l'URI da «tessera devices» (inizia con «pkcs11:»).
+error-token-not-found = Nessun token corrisponde a { $uri }.
+    .remedy = Inserisci la carta o il token; con «tessera devices» vedi i token presenti e i loro URI.
+error-token-ambiguous = { $count } token corrispondono a { $uri }.
+    .remedy = Aggiungi all'URI il numero di serie del token (serial=…).
+error-wrong-pin = PIN errato. { $state ->
+        [count-low] Il token segnala che i tentativi rimasti sono pochi.
+        [final-try] Resta un solo tentativo: un altro errore blocca il PIN.
+        [locked] Il PIN ora è bloccato.
+       *[other] Il token non segnala un limite di tentativi.
+    }
+    .remedy = Controlla il PIN (prima metà ricevuta per SMS o stampata, seconda metà per e-mail) e riprova.
+error-pin-locked = Il PIN è bloccato.
+    .remedy = Sbloccalo con il PUK («tessera pin unblock»); se anche il PUK è bloccato serve una nuova carta.
+error-pin-final-try = Resta un solo tentativo per il PIN: Tessera non lo usa senza conferma.
+    .remedy = Se sei sicuro del PIN, ripeti con la conferma dell'ultimo tentativo (--final-try); altrimenti sblocca con il PUK.
+error-pin-rejected = Il token non accetta il nuovo PIN.
+    .remedy = Scegli un PIN della lunghezza richiesta dal dispositivo (di solito da 4 a 8 cifre).
+error-key-not-protected = Il token ha creato una chiave non protetta ({ $reason }): è stata cancellata.
+    .remedy = Questo dispositivo non garantisce che la chiave resti sulla carta: usa una carta o un token certificato.
+error-id-in-use = Sul token esistono già oggetti con identificativo { $id }.
+    .remedy = Lascia scegliere l'identificativo a Tessera, oppure indicane uno libero.
+error-key-not-found = Nessuna coppia di chiavi corrisponde a { $uri }.
+    .remedy = Controlla l'identificativo della chiave con «tessera devices» o generane una nuova.
+error-certificate-key-mismatch = Il certificato «{ $certificate }» non corrisponde alla chiave { $key }: non è stato scritto nulla.
+    .remedy = Installa il certificato emesso per questa chiave (quello ricevuto in risposta alla sua richiesta).
+error-certificate-exists = Accanto alla chiave { $id } c'è già un certificato: non viene sovrascritto.
+    .remedy = Per sostituirlo usa il rinnovo, che conserva il certificato attuale finché il nuovo non è installato e verificato.
+error-object-not-found = Nessun oggetto corrisponde a { $uri }.
+    .remedy = Controlla l'URI con «tessera devices».
+error-selector-too-broad = L'URI { $uri } non indica né un identificativo né un'etichetta: Tessera non cancella oggetti alla cieca.
+    .remedy = Indica l'oggetto da cancellare con id=… oppure object=….
+error-algorithm-unsupported = La carta «{ $card }» non può generare chiavi { $algorithm }.
+    .remedy = Scegli uno degli algoritmi supportati dalla carta (vedi il catalogo carte).
+error-csr-failed = La richiesta di certificato non è valida: { $reason }.
+    .remedy = Riprova; se si ripete, esporta il file di errore e invialo all'assistenza.
+error-certificate-invalid = Il file non contiene un certificato leggibile: { $reason }.
+    .remedy = Usa il certificato in formato PEM o DER ricevuto dall'autorità di registrazione.
+error-wrong-puk = PUK errato.
+    .remedy = Controlla il PUK (prima metà ricevuta per SMS o stampata, seconda metà per e-mail); dopo troppi errori anche il PUK si blocca.

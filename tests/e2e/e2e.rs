@@ -21,14 +21,25 @@ fn bin(name: &str) -> PathBuf {
 }
 
 fn tessera(env: &[(String, String)], args: &[&str]) -> Output {
-    Command::new(bin("tessera"))
+    tessera_with_stdin(env, args, "")
+}
+
+/// Run `tessera` with `stdin` as its standard input (PINs with --pin-stdin).
+fn tessera_with_stdin(env: &[(String, String)], args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(bin("tessera"))
         .args(args)
         .env_remove("LANG")
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES")
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .output()
-        .expect("tessera runs")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tessera runs");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
 }
 
 fn tempfile_dir() -> tempfile::TempDir {
@@ -205,4 +216,69 @@ fn gui_devices_screen_follows_cards_live() {
     assert!(s.text(r#"[data-token-label="Varie"]"#).is_some());
     assert_eq!(s.text("#readers .empty").as_deref(), Some("Reader list unavailable."));
     s.screenshot(&shots.join("devices-error-en.png"));
+}
+
+#[test]
+fn cli_generates_requests_installs_and_deletes_on_a_token_without_logging_secrets() {
+    let pcsc = Pcsc::start_without_readers();
+    let hsm = SoftHsm::with_samples();
+    let mut env = both(&pcsc.env(), &hsm.env());
+    env.push(("TESSERA_LOG".into(), "trace".into()));
+    let ca = OpensslCa::new();
+    let run = |args: &[&str], stdin: &str| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--module", SOFTHSM_MODULE, "--pin-stdin", "--json"]);
+        let out = tessera_with_stdin(&env, &all, stdin);
+        assert!(!stderr(&out).contains(USER_PIN) && !stdout(&out).contains(USER_PIN), "a PIN was printed: {}", stderr(&out));
+        out
+    };
+    let pin = format!("{USER_PIN}\n");
+
+    let out = run(&["key", "generate", "--token", "pkcs11:token=Mario%20Rossi%20CNS", "--algorithm", "rsa2048", "--label", "Firma 2027", "--id", "0a0b"], &pin);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let key: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(key["id"], "0a0b");
+    assert_eq!(key["algorithm"], "rsa2048");
+    assert!(stderr(&out).contains("PIN utente di «Mario Rossi CNS» [PIN attivo]"), "{}", stderr(&out));
+
+    let key_uri = "pkcs11:token=Mario%20Rossi%20CNS;id=%0A%0B";
+    let out = run(&["csr", "--key", key_uri, "--cn", "ROSSI MARIO"], &pin);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csr: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let pem = csr["pem"].as_str().unwrap();
+    assert!(ca.verify_csr(pem));
+    let cert = ca.issue(pem);
+    let file = std::env::temp_dir().join(format!("tessera-e2e-{}.crt", std::process::id()));
+    std::fs::write(&file, &cert).unwrap();
+
+    // Someone else's certificate: refused, exit 1, cause and remedy.
+    let foreign = hsm.samples().join("Mario_Rossi_CNS-02.crt.der");
+    let out = run(&["cert", "install", "--key", key_uri, foreign.to_str().unwrap()], &pin);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("[certificate-key-mismatch]"), "{}", stderr(&out));
+
+    let out = run(&["cert", "install", "--key", key_uri, "--label", "Firma 2027", file.to_str().unwrap()], &pin);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let installed: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(installed["uri"].as_str().unwrap().ends_with("id=%0A%0B;type=cert"));
+
+    let listing: Value = serde_json::from_str(&stdout(&tessera(&env, &["devices", "--json", "--no-p11-kit", "--module", SOFTHSM_MODULE]))).unwrap();
+    let cns = listing["tokens"].as_array().unwrap().iter().find(|t| t["label"] == "Mario Rossi CNS").unwrap();
+    let new = cns["certificates"].as_array().unwrap().iter().find(|c| c["id"] == "0a0b").expect("new certificate listed");
+    assert_eq!(new["common_name"], "ROSSI MARIO");
+
+    let out = run(&["cert", "delete", "pkcs11:token=Mario%20Rossi%20CNS;id=%0A%0B;type=cert"], &pin);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(serde_json::from_str::<Value>(&stdout(&out)).unwrap()["deleted"], 1);
+
+    // Wrong PIN: the state the token reports, and nothing spent blind afterwards.
+    let out = run(&["pin", "change", "--token", "pkcs11:token=Varie"], "000000\n111111\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("PIN errato."), "{}", stderr(&out));
+    let out = run(&["pin", "status", "--token", "pkcs11:token=Varie"], "");
+    assert_eq!(serde_json::from_str::<Value>(&stdout(&out)).unwrap()["state"], "count-low");
+    let out = run(&["pin", "unblock", "--token", "pkcs11:token=Varie"], &format!("{SO_PIN}\n{USER_PIN}\n"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(serde_json::from_str::<Value>(&stdout(&out)).unwrap()["state"], "ok");
+    let _ = std::fs::remove_file(file);
 }

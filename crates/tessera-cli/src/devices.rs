@@ -15,15 +15,9 @@ use tessera_core::ErrorPayload;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Print the stable JSON shape (docs/json.md) instead of a table.
-    #[arg(long)]
-    json: bool,
     /// Keep running and print reader and card events as they happen.
     #[arg(long)]
     watch: bool,
-    /// Load this PKCS#11 module too (path or file name); repeatable.
-    #[arg(long = "module", value_name = "PATH")]
-    modules: Vec<String>,
     /// Do not load the modules registered with p11-kit.
     #[arg(long)]
     no_p11_kit: bool,
@@ -33,19 +27,19 @@ fn num(n: i64) -> fluent_bundle::FluentValue<'static> {
     fluent_bundle::FluentValue::from(n)
 }
 
-pub fn run(args: Args, lang: Lang) -> ExitCode {
+pub fn run(args: Args, json: bool, modules: &[String], lang: Lang) -> ExitCode {
     let msg = Messages::new(lang);
     let mut options = Options::from_env();
-    options.modules.extend(args.modules.iter().cloned());
+    options.modules.extend(modules.iter().cloned());
     if args.no_p11_kit {
         options.p11kit = false;
     }
     if args.watch {
-        return watch(args.json, &msg);
+        return watch(json, &msg);
     }
     let snapshot = Devices::new(options).snapshot();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    if args.json {
+    if json {
         let _ = serde_json::to_writer_pretty(&mut out, &snapshot);
         let _ = writeln!(out);
     } else {
@@ -61,10 +55,8 @@ pub fn run(args: Args, lang: Lang) -> ExitCode {
 }
 
 fn report_problems(problems: &[ErrorPayload], msg: &Messages) {
-    let mut err = std::io::stderr().lock();
     for p in problems {
-        let r = msg.error(p);
-        let _ = writeln!(err, "{}: {} [{}]\n  → {}", msg.text("error-title", &[]), r.cause, p.code, r.remedy);
+        crate::report(msg, p);
     }
 }
 

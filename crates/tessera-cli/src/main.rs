@@ -1,8 +1,14 @@
 //! `tessera`: Tessera's engine from the command line.
 
 mod devices;
+mod prompt;
+mod token_ops;
+
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use tessera_core::ErrorPayload;
+use tessera_core::messages::Messages;
 
 #[derive(Parser)]
 #[command(name = "tessera", version, about = "Smart-card certificate enrollment and renewal")]
@@ -10,6 +16,8 @@ struct Cli {
     /// Language of messages: it (default) or en. Defaults from LANG.
     #[arg(long, global = true)]
     lang: Option<String>,
+    #[command(flatten)]
+    common: token_ops::Common,
     #[command(subcommand)]
     command: Command,
 }
@@ -18,6 +26,33 @@ struct Cli {
 enum Command {
     /// Readers, cards and tokens with their certificates.
     Devices(devices::Args),
+    /// Key pairs on a token.
+    #[command(subcommand)]
+    Key(token_ops::KeyCommand),
+    /// Build a certification request signed on the token by the key a URI names.
+    Csr {
+        /// The key: pkcs11:token=...;id=%..
+        #[arg(long)]
+        key: String,
+        /// Subject common name (the registration authority sets the real subject).
+        #[arg(long = "cn")]
+        common_name: Option<String>,
+        /// Also write the PEM request to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Certificates on a token.
+    #[command(subcommand)]
+    Cert(token_ops::CertCommand),
+    /// The user PIN: status, change, unblock with the PUK.
+    #[command(subcommand)]
+    Pin(token_ops::PinCommand),
+}
+
+/// Print an error as cause and remedy, in the user's language, on stderr.
+pub(crate) fn report(msg: &Messages, e: &ErrorPayload) {
+    let r = msg.error(e);
+    eprintln!("{}: {} [{}]\n  → {}", msg.text("error-title", &[]), r.cause, e.code, r.remedy);
 }
 
 fn main() -> std::process::ExitCode {
@@ -27,7 +62,13 @@ fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let lang = tessera_core::messages::Lang::pick(cli.lang.as_deref());
+    let msg = Messages::new(lang);
+    let ctx = token_ops::Ctx { msg: &msg, common: cli.common };
     match cli.command {
-        Command::Devices(args) => devices::run(args, lang),
+        Command::Devices(args) => devices::run(args, ctx.common.json, &ctx.common.modules, lang),
+        Command::Key(cmd) => token_ops::key(&ctx, cmd),
+        Command::Csr { key, common_name, out } => token_ops::csr(&ctx, key, common_name, out),
+        Command::Cert(cmd) => token_ops::cert(&ctx, cmd),
+        Command::Pin(cmd) => token_ops::pin(&ctx, cmd),
     }
 }

@@ -188,6 +188,62 @@ impl Devices {
             .any(|m| file(m) == name)
     }
 
+    /// Run `f` on the one token `uri` names, among the modules a listing would use (or
+    /// the URI's `module-path`).
+    pub fn with_token<R>(
+        &mut self,
+        uri: &str,
+        f: impl FnOnce(&crate::token::OpenToken<'_>) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let parsed = crate::uri::Pkcs11Uri::parse(uri)
+            .map_err(|reason| Error::InvalidUri { uri: uri.to_owned(), reason })?;
+        let specs = match &parsed.module_path {
+            Some(path) => vec![modules::explicit(path)],
+            None => {
+                let list = readers::list().unwrap_or_default();
+                let views: Vec<ReaderView> = list
+                    .iter()
+                    .map(|r| ReaderView {
+                        name: r.name.clone(),
+                        card: r.card.as_ref().map(|atr| CardView { atr: atr.clone(), identification: self.catalog.identify(atr) }),
+                    })
+                    .collect();
+                self.module_specs(&views)
+            }
+        };
+        let mut paths = Vec::new();
+        let mut first_error = None;
+        for spec in specs {
+            if let Some(p) = spec.path.as_ref().filter(|p| self.loaded.contains_key(*p)) {
+                paths.push(p.clone());
+                continue;
+            }
+            match LoadedModule::load(spec) {
+                Ok(m) => {
+                    paths.push(m.path.clone());
+                    self.loaded.insert(m.path.clone(), m);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        for p in &paths {
+            if let Some(m) = self.loaded.get(p) {
+                found.extend(m.open(&parsed, &self.catalog)?);
+            }
+        }
+        match found.len() {
+            1 => f(&found[0]),
+            0 => Err(match (parsed.module_path.is_some(), first_error) {
+                (true, Some(e)) => e,
+                _ => Error::TokenNotFound { uri: uri.to_owned() },
+            }),
+            n => Err(Error::TokenAmbiguous { uri: uri.to_owned(), count: n }),
+        }
+    }
+
     /// Modules to load, each file once: explicit first, then p11-kit's, then the catalog's
     /// for the cards present.
     fn module_specs(&self, readers: &[ReaderView]) -> Vec<ModuleSpec> {

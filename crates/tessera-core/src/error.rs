@@ -49,6 +49,60 @@ pub enum Error {
     /// A certificate on a token could not be parsed.
     #[error("certificate {object} on {token} is unreadable: {reason}")]
     CertificateUnreadable { token: String, object: String, reason: String },
+    /// Not a PKCS#11 URI.
+    #[error("invalid PKCS#11 URI {uri}: {reason}")]
+    InvalidUri { uri: String, reason: String },
+    /// No token matches the URI.
+    #[error("no token matches {uri}")]
+    TokenNotFound { uri: String },
+    /// Several tokens match the URI.
+    #[error("{count} tokens match {uri}")]
+    TokenAmbiguous { uri: String, count: usize },
+    /// Wrong PIN; `state` is what the token reports now (tries left).
+    #[error("wrong PIN (now {state:?})")]
+    WrongPin { state: crate::token::PinState },
+    /// Wrong PUK (security-officer PIN).
+    #[error("wrong PUK")]
+    WrongPuk,
+    /// The PIN is locked: unblock it with the PUK.
+    #[error("the PIN is locked")]
+    PinLocked,
+    /// One try is left and the caller did not confirm spending it.
+    #[error("final PIN try not confirmed")]
+    FinalTryNotConfirmed,
+    /// The token refused the new PIN (length or characters).
+    #[error("the new PIN was refused by the token")]
+    PinRejected,
+    /// The token made a key it lets out, or not sensitive: it was deleted.
+    #[error("the generated key is not protected by the token: {reason}")]
+    KeyNotProtected { reason: String },
+    /// Objects with this CKA_ID already exist.
+    #[error("objects with id {id} already exist")]
+    IdInUse { id: String },
+    /// No key pair with this id.
+    #[error("no key matches {uri}")]
+    KeyNotFound { uri: String },
+    /// The certificate's public key is not the token's key: nothing was written.
+    #[error("certificate {certificate} does not belong to key {key}")]
+    CertificateKeyMismatch { certificate: String, key: String },
+    /// A certificate is already stored next to this key.
+    #[error("a certificate with id {id} is already on the token")]
+    CertificateExists { id: String },
+    /// The URI selects no object.
+    #[error("no object matches {uri}")]
+    ObjectNotFound { uri: String },
+    /// The URI would select too much (no id and no object label).
+    #[error("{uri} names no id or object")]
+    SelectorTooBroad { uri: String },
+    /// The card cannot make this kind of key.
+    #[error("{card} cannot generate {algorithm} keys")]
+    AlgorithmUnsupported { algorithm: String, card: String },
+    /// A CSR could not be built or did not verify.
+    #[error("certification request failed: {reason}")]
+    CsrFailed { reason: String },
+    /// A certificate file could not be read.
+    #[error("certificate unreadable: {reason}")]
+    CertificateInvalid { reason: String },
 }
 
 impl Error {
@@ -67,13 +121,57 @@ impl Error {
             Error::CatalogInvalid { .. } => "catalog-invalid",
             Error::CatalogConflict { .. } => "catalog-conflict",
             Error::CertificateUnreadable { .. } => "certificate-unreadable",
+            Error::InvalidUri { .. } => "invalid-uri",
+            Error::TokenNotFound { .. } => "token-not-found",
+            Error::TokenAmbiguous { .. } => "token-ambiguous",
+            Error::WrongPin { .. } => "wrong-pin",
+            Error::PinLocked => "pin-locked",
+            Error::WrongPuk => "wrong-puk",
+            Error::FinalTryNotConfirmed => "pin-final-try",
+            Error::PinRejected => "pin-rejected",
+            Error::KeyNotProtected { .. } => "key-not-protected",
+            Error::IdInUse { .. } => "id-in-use",
+            Error::KeyNotFound { .. } => "key-not-found",
+            Error::CertificateKeyMismatch { .. } => "certificate-key-mismatch",
+            Error::CertificateExists { .. } => "certificate-exists",
+            Error::ObjectNotFound { .. } => "object-not-found",
+            Error::SelectorTooBroad { .. } => "selector-too-broad",
+            Error::AlgorithmUnsupported { .. } => "algorithm-unsupported",
+            Error::CsrFailed { .. } => "csr-failed",
+            Error::CertificateInvalid { .. } => "certificate-invalid",
         }
     }
 
     /// The parameters the message needs.
     pub fn params(&self) -> BTreeMap<String, String> {
+        let count;
+        let state;
         let pairs: Vec<(&str, &str)> = match self {
-            Error::PcscNotRunning | Error::NoReaders => vec![],
+            Error::PcscNotRunning
+            | Error::NoReaders
+            | Error::PinLocked
+            | Error::WrongPuk
+            | Error::FinalTryNotConfirmed
+            | Error::PinRejected => vec![],
+            Error::InvalidUri { uri, reason } => vec![("uri", uri), ("reason", reason)],
+            Error::TokenNotFound { uri }
+            | Error::KeyNotFound { uri }
+            | Error::ObjectNotFound { uri }
+            | Error::SelectorTooBroad { uri } => vec![("uri", uri)],
+            Error::TokenAmbiguous { uri, count: n } => {
+                count = n.to_string();
+                vec![("uri", uri), ("count", &count)]
+            }
+            Error::WrongPin { state: s } => {
+                state = serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+                vec![("state", &state)]
+            }
+            Error::KeyNotProtected { reason } | Error::CsrFailed { reason } | Error::CertificateInvalid { reason } => {
+                vec![("reason", reason)]
+            }
+            Error::IdInUse { id } | Error::CertificateExists { id } => vec![("id", id)],
+            Error::CertificateKeyMismatch { certificate, key } => vec![("certificate", certificate), ("key", key)],
+            Error::AlgorithmUnsupported { algorithm, card } => vec![("algorithm", algorithm), ("card", card)],
             Error::Pcsc { reason } => vec![("reason", reason)],
             Error::CardRemoved { reader } => vec![("reader", reader)],
             Error::ModuleMissing { module, card } => {

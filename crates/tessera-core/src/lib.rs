@@ -7,11 +7,14 @@
 
 pub mod atr;
 pub mod catalog;
+pub mod certs;
 pub mod devices;
 pub mod error;
+pub mod keys;
 pub mod live;
 pub mod messages;
 pub mod modules;
+pub mod pin;
 pub mod readers;
 pub mod token;
 pub mod uri;

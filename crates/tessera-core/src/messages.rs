@@ -130,6 +130,29 @@ mod tests {
             Error::CatalogInvalid { file: "f".into(), reason: "r".into() },
             Error::CatalogConflict { atr: "3B".into(), candidates: "a, b".into() },
             Error::CertificateUnreadable { token: "T".into(), object: "o".into(), reason: "r".into() },
+            Error::InvalidUri { uri: "u".into(), reason: "r".into() },
+            Error::TokenNotFound { uri: "pkcs11:token=X".into() },
+            Error::TokenAmbiguous { uri: "pkcs11:".into(), count: 2 },
+            Error::PinLocked,
+            Error::WrongPuk,
+            Error::FinalTryNotConfirmed,
+            Error::PinRejected,
+            Error::KeyNotProtected { reason: "r".into() },
+            Error::IdInUse { id: "0a".into() },
+            Error::KeyNotFound { uri: "pkcs11:id=%01".into() },
+            Error::CertificateKeyMismatch { certificate: "CN".into(), key: "pkcs11:id=%01".into() },
+            Error::CertificateExists { id: "01".into() },
+            Error::ObjectNotFound { uri: "pkcs11:id=%02".into() },
+            Error::SelectorTooBroad { uri: "pkcs11:token=A".into() },
+            Error::AlgorithmUnsupported { algorithm: "p384".into(), card: "C".into() },
+            Error::CsrFailed { reason: "r".into() },
+            Error::CertificateInvalid { reason: "r".into() },
+        ];
+        let wrong = [
+            crate::token::PinState::Ok,
+            crate::token::PinState::CountLow,
+            crate::token::PinState::FinalTry,
+            crate::token::PinState::Locked,
         ];
         for lang in [Lang::It, Lang::En] {
             let m = Messages::new(lang);
@@ -141,6 +164,10 @@ mod tests {
                     assert!(r.cause.contains(v.as_str()), "{lang:?} {}: {} lacks {v}", e.code(), r.cause);
                 }
             }
+            let texts: Vec<String> = wrong.iter().map(|s| m.error(&Error::WrongPin { state: *s }.payload()).cause).collect();
+            let mut unique = texts.clone();
+            unique.dedup();
+            assert_eq!(unique.len(), texts.len(), "each PIN state says its own thing: {texts:?}");
         }
     }
 

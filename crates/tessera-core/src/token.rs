@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::object::{Attribute, AttributeType, ObjectClass};
-use cryptoki::session::Session;
+pub use cryptoki::session::Session;
 use cryptoki::slot::Slot;
 use serde::Serialize;
 use tessera_pki::CertificateSummary;
@@ -176,19 +176,7 @@ impl LoadedModule {
             .attr("serial", info.serial_number())
             .attr("model", info.model());
         let pin = PinStatus {
-            state: if info.user_pin_locked() {
-                PinState::Locked
-            } else if info.user_pin_final_try() {
-                PinState::FinalTry
-            } else if info.user_pin_count_low() {
-                PinState::CountLow
-            } else if info.user_pin_to_be_changed() {
-                PinState::ToBeChanged
-            } else if !info.user_pin_initialized() {
-                PinState::NotInitialized
-            } else {
-                PinState::Ok
-            },
+            state: pin_state(&info),
             login_required: info.login_required(),
             pin_pad: info.protected_authentication_path(),
         };
@@ -288,4 +276,113 @@ fn certificates(
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A token picked by URI, ready for sessions.
+pub struct OpenToken<'m> {
+    module: &'m LoadedModule,
+    pub slot: Slot,
+    pub label: String,
+    /// Catalog entry: which login keygen and writes need, which algorithms.
+    pub model: Option<crate::catalog::CardModel>,
+    uri: UriBuilder,
+}
+
+impl LoadedModule {
+    /// The tokens of this module that `uri` names.
+    pub fn open<'m>(
+        &'m self,
+        uri: &crate::uri::Pkcs11Uri,
+        catalog: &Catalog,
+    ) -> Result<Vec<OpenToken<'m>>, Error> {
+        let slots = self
+            .ctx
+            .get_slots_with_token()
+            .map_err(|e| Error::from_pkcs11(e, &self.path.display().to_string()))?;
+        let mut found = Vec::new();
+        for slot in slots {
+            let Ok(info) = self.ctx.get_token_info(slot) else { continue };
+            if !info.token_initialized()
+                || !uri.matches_token(info.label(), info.manufacturer_id(), info.serial_number(), info.model())
+            {
+                continue;
+            }
+            let label = info.label().trim_end().to_owned();
+            found.push(OpenToken {
+                module: self,
+                slot,
+                uri: UriBuilder::new()
+                    .attr("token", &label)
+                    .attr("manufacturer", info.manufacturer_id())
+                    .attr("serial", info.serial_number())
+                    .attr("model", info.model()),
+                model: catalog.for_token(info.manufacturer_id(), info.model()).cloned(),
+                label,
+            });
+        }
+        Ok(found)
+    }
+}
+
+impl OpenToken<'_> {
+    /// The user PIN's state now (read before every PIN prompt).
+    pub fn pin_state(&self) -> Result<PinState, Error> {
+        let info = self.module.ctx.get_token_info(self.slot).map_err(|e| Error::from_pkcs11(e, &self.label))?;
+        Ok(pin_state(&info))
+    }
+
+    pub fn session(&self, read_write: bool) -> Result<Session, Error> {
+        tracing::trace!(read_write, "C_OpenSession");
+        let s = if read_write {
+            self.module.ctx.open_rw_session(self.slot)
+        } else {
+            self.module.ctx.open_ro_session(self.slot)
+        };
+        s.map_err(|e| Error::from_pkcs11(e, &self.label))
+    }
+
+    /// Log in after checking the PIN state: nothing is sent when the PIN is locked, or on
+    /// its final try unless `final_try` is confirmed.
+    pub fn login(
+        &self,
+        session: &Session,
+        who: crate::pin::Who,
+        pin: &crate::pin::Pin,
+        final_try: crate::pin::FinalTry,
+    ) -> Result<(), Error> {
+        if who == crate::pin::Who::User {
+            crate::pin::guard(self.pin_state()?, final_try)?;
+        }
+        crate::pin::login(session, who, pin, || self.pin_state().unwrap_or(PinState::Ok))
+    }
+
+    /// A URI for an object of this token.
+    pub fn object_uri(&self, label: &str, id: &[u8], kind: &str) -> String {
+        self.uri.clone().attr("object", label).id(id).attr("type", kind).build()
+    }
+
+    pub fn uri(&self) -> String {
+        self.uri.build()
+    }
+
+    pub(crate) fn generate_random(&self, session: &Session, len: usize) -> Result<Vec<u8>, Error> {
+        let _ = self;
+        session.generate_random_vec(len as u32).map_err(|e| Error::from_pkcs11(e, "C_GenerateRandom"))
+    }
+}
+
+fn pin_state(info: &cryptoki::slot::TokenInfo) -> PinState {
+    if info.user_pin_locked() {
+        PinState::Locked
+    } else if info.user_pin_final_try() {
+        PinState::FinalTry
+    } else if info.user_pin_count_low() {
+        PinState::CountLow
+    } else if info.user_pin_to_be_changed() {
+        PinState::ToBeChanged
+    } else if !info.user_pin_initialized() {
+        PinState::NotInitialized
+    } else {
+        PinState::Ok
+    }
 }

@@ -5,6 +5,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use tessera_core::atr::Atr;
+use tessera_core::certs;
+use tessera_core::keys::{self, TokenSigner};
+use tessera_core::pin::{self, FinalTry, Pin, Who};
+use tessera_pki::KeyAlgorithm;
 use tessera_core::catalog::Identification;
 use tessera_core::devices::{Devices, Options, Snapshot};
 use tessera_core::readers;
@@ -273,4 +277,161 @@ fn card_middleware_from_p11kit_is_loaded_only_when_a_card_may_need_it() {
     assert!(loaded(&snap).contains(&"opensc-pkcs11.so".to_owned()), "{:?}", snap.modules);
     let opensc = snap.modules.iter().find(|m| m.path.ends_with("opensc-pkcs11.so")).unwrap();
     assert_eq!(opensc.manufacturer, "OpenSC Project");
+}
+
+// ---- on-token primitives (SoftHSM2) ----
+
+fn softhsm_bed() -> (Pcsc, SoftHsm) {
+    let pcsc = Pcsc::start_without_readers();
+    let hsm = SoftHsm::with_samples();
+    apply_env(&pcsc.env());
+    apply_env(&hsm.env());
+    (pcsc, hsm)
+}
+
+const VARIE: &str = "pkcs11:token=Varie";
+
+fn objects(devices: &mut Devices, uri: &str) -> usize {
+    devices
+        .with_token(uri, |t| {
+            let s = t.session(false)?;
+            t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+            Ok(s.find_objects(&[]).unwrap().len())
+        })
+        .unwrap()
+}
+
+#[test]
+fn every_algorithm_is_generated_on_the_token_and_signs_a_csr_openssl_accepts() {
+    let _g = exclusive();
+    let (_pcsc, _hsm) = softhsm_bed();
+    let ca = OpensslCa::new();
+    let mut devices = Devices::new(softhsm_only());
+    for algorithm in KeyAlgorithm::ALL {
+        let pem = devices
+            .with_token(VARIE, |t| {
+                let s = t.session(true)?;
+                t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+                let info = keys::generate(t, &s, algorithm, "Nuova chiave", None)?;
+                assert_eq!(info.algorithm, algorithm);
+                assert_eq!(info.id.len(), 16, "8 random bytes");
+                assert!(info.uri.contains(";type=private"), "{}", info.uri);
+                // The private key is sensitive and never extractable, as read back.
+                let id = (0..8).map(|i| u8::from_str_radix(&info.id[2 * i..2 * i + 2], 16).unwrap()).collect::<Vec<_>>();
+                let signer = TokenSigner::find(t, &s, &id)?;
+                assert_eq!(signer.info().public_key, info.public_key);
+                let der = tessera_pki::csr::build(&signer, "ROSSI MARIO").unwrap();
+                Ok(tessera_pki::csr::to_pem(&der))
+            })
+            .unwrap();
+        assert!(ca.verify_csr(&pem), "{algorithm:?}: openssl req -verify refused\n{pem}");
+    }
+}
+
+#[test]
+fn certificates_are_installed_only_next_to_their_own_key() {
+    let _g = exclusive();
+    let (_pcsc, hsm) = softhsm_bed();
+    let ca = OpensslCa::new();
+    let mut devices = Devices::new(softhsm_only());
+    let id = vec![0xA1, 0x01];
+    let pem = devices
+        .with_token(VARIE, |t| {
+            let s = t.session(true)?;
+            t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+            keys::generate(t, &s, KeyAlgorithm::P256, "Firma 2027", Some(id.clone()))?;
+            let signer = TokenSigner::find(t, &s, &id)?;
+            Ok(tessera_pki::csr::to_pem(&tessera_pki::csr::build(&signer, "ROSSI MARIO").unwrap()))
+        })
+        .unwrap();
+    let issued = ca.issue(&pem);
+    let before = objects(&mut devices, VARIE);
+
+    // Someone else's certificate (a sample with its own key) is refused; nothing written.
+    let foreign = std::fs::read(hsm.samples().join("Varie-21.crt.der")).unwrap();
+    let err = devices
+        .with_token(VARIE, |t| {
+            let s = t.session(true)?;
+            t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+            certs::install(t, &s, &id, "Firma 2027", &foreign)
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "certificate-key-mismatch");
+    assert_eq!(objects(&mut devices, VARIE), before, "nothing written");
+
+    // Its own certificate goes in, next to the key.
+    let uri = devices
+        .with_token(VARIE, |t| {
+            let s = t.session(true)?;
+            t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+            certs::install(t, &s, &id, "Firma 2027", &issued)
+        })
+        .unwrap();
+    assert!(uri.ends_with(";object=Firma%202027;id=%A1%01;type=cert"), "{uri}");
+    assert_eq!(objects(&mut devices, VARIE), before + 1);
+    let snap = devices.snapshot();
+    let cert = token(&snap, "Varie").certificates.iter().find(|c| c.id == "a101").expect("listed");
+    assert_eq!(cert.summary.issuer, "Tessera OpenSSL Test CA");
+    assert_eq!(cert.private_key, KeyPresence::NotVisible);
+
+    // A second certificate next to the same key never replaces the first.
+    let err = devices
+        .with_token(VARIE, |t| {
+            let s = t.session(true)?;
+            t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+            certs::install(t, &s, &id, "Firma 2027", &issued)
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "certificate-exists");
+}
+
+#[test]
+fn ids_in_use_and_vague_deletes_are_refused() {
+    let _g = exclusive();
+    let (_pcsc, _hsm) = softhsm_bed();
+    let mut devices = Devices::new(softhsm_only());
+    let err = devices
+        .with_token(VARIE, |t| {
+            let s = t.session(true)?;
+            t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+            keys::generate(t, &s, KeyAlgorithm::P256, "x", Some(vec![0x21]))
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "id-in-use");
+    assert_eq!(err.params()["id"], "21");
+    let delete = |devices: &mut Devices, uri: &str| {
+        devices.with_token(uri, |t| {
+            let s = t.session(true)?;
+            t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+            let parsed = tessera_core::uri::Pkcs11Uri::parse(uri).unwrap();
+            certs::delete(&s, &parsed, uri)
+        })
+    };
+    assert_eq!(delete(&mut devices, VARIE).unwrap_err().code(), "selector-too-broad");
+    assert_eq!(delete(&mut devices, "pkcs11:token=Varie;id=%99").unwrap_err().code(), "object-not-found");
+    let before = objects(&mut devices, VARIE);
+    assert_eq!(delete(&mut devices, "pkcs11:token=Varie;id=%21;type=cert").unwrap(), 1);
+    assert_eq!(objects(&mut devices, VARIE), before - 1, "only the certificate went");
+    assert_eq!(devices.with_token("pkcs11:token=Nessuno", |_| Ok(())).unwrap_err().code(), "token-not-found");
+    assert_eq!(devices.with_token("token=Varie", |_| Ok(())).unwrap_err().code(), "invalid-uri");
+}
+
+#[test]
+fn wrong_pin_reports_the_token_state_and_the_puk_resets_it() {
+    let _g = exclusive();
+    let (_pcsc, _hsm) = softhsm_bed();
+    let mut devices = Devices::new(softhsm_only());
+    let err = devices
+        .with_token(VARIE, |t| pin::change(t, &Pin::new("000000"), &Pin::new("111111"), FinalTry::Refuse))
+        .unwrap_err();
+    assert_eq!(err.code(), "wrong-pin");
+    // SoftHSM2 raises CKF_USER_PIN_COUNT_LOW after a wrong PIN (it never locks).
+    assert_eq!(err.params()["state"], "count-low");
+    let state = devices.with_token(VARIE, |t| t.pin_state()).unwrap();
+    assert_eq!(state, PinState::CountLow);
+    let err = devices.with_token(VARIE, |t| pin::unblock(t, &Pin::new("00000000"), &Pin::new("246810"))).unwrap_err();
+    assert_eq!(err.code(), "wrong-puk");
+    devices.with_token(VARIE, |t| pin::unblock(t, &Pin::new(SO_PIN), &Pin::new("246810"))).unwrap();
+    assert_eq!(devices.with_token(VARIE, |t| t.pin_state()).unwrap(), PinState::Ok);
+    devices.with_token(VARIE, |t| pin::change(t, &Pin::new("246810"), &Pin::new(USER_PIN), FinalTry::Refuse)).unwrap();
 }

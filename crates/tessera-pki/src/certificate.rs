@@ -210,3 +210,43 @@ mod tests {
         assert!(matches!(err, Error::CertificateUnreadable { .. }));
     }
 }
+
+/// What a PKCS#11 certificate object needs, and the key it must sit next to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateObject {
+    /// DER Name of the subject (CKA_SUBJECT).
+    pub subject: Vec<u8>,
+    /// DER Name of the issuer (CKA_ISSUER).
+    pub issuer: Vec<u8>,
+    /// DER INTEGER of the serial number (CKA_SERIAL_NUMBER).
+    pub serial: Vec<u8>,
+    /// subjectPublicKey content: DER RSAPublicKey or the EC point.
+    pub public_key: Vec<u8>,
+    pub common_name: String,
+}
+
+impl CertificateObject {
+    /// From a DER or PEM certificate.
+    pub fn parse(input: &[u8]) -> Result<(Vec<u8>, CertificateObject), Error> {
+        let der = match ::pem::parse(input) {
+            Ok(p) if p.tag() == "CERTIFICATE" => p.into_contents(),
+            _ => input.to_vec(),
+        };
+        let (_, cert) = X509Certificate::from_der(&der)
+            .map_err(|e| Error::CertificateUnreadable { reason: e.to_string() })?;
+        let object = CertificateObject {
+            subject: cert.subject().as_raw().to_vec(),
+            issuer: cert.issuer().as_raw().to_vec(),
+            serial: crate::der::unsigned_integer(cert.raw_serial()),
+            public_key: cert.public_key().subject_public_key.data.to_vec(),
+            common_name: cert
+                .subject()
+                .iter_common_name()
+                .next()
+                .and_then(|a| a.as_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+        };
+        Ok((der, object))
+    }
+}

@@ -4,9 +4,12 @@
 
 pub mod certificate;
 pub mod codice_fiscale;
+pub mod csr;
+pub mod der;
 
 pub use certificate::{CertificateSummary, KeyInfo, RenewalStatus, Role, RENEWAL_WINDOW_DAYS};
 pub use codice_fiscale::CfCheck;
+pub use csr::{KeyAlgorithm, Signer};
 
 /// Everything that can go wrong in this crate.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -15,4 +18,7 @@ pub enum Error {
     /// The bytes are not a DER X.509 certificate.
     #[error("not a DER X.509 certificate: {reason}")]
     CertificateUnreadable { reason: String },
+    /// A CSR could not be built, or does not verify.
+    #[error("certification request failed: {reason}")]
+    CsrFailed { reason: String },
 }

@@ -215,3 +215,58 @@ pub fn apply_env(vars: &[(String, String)]) {
         unsafe { std::env::set_var(k, v) };
     }
 }
+
+/// A throw-away CA run with the `openssl` command: the independent peer that checks our
+/// CSRs (`openssl req -verify`) and issues certificates for them.
+pub struct OpensslCa {
+    dir: TempDir,
+}
+
+impl OpensslCa {
+    pub fn new() -> OpensslCa {
+        let dir = tempfile::Builder::new().prefix("tessera-ca-").tempdir().expect("tempdir");
+        let mut cmd = Command::new("openssl");
+        cmd.current_dir(dir.path()).args([
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
+            "-out", "ca.crt", "-subj", "/CN=Tessera OpenSSL Test CA", "-days", "30",
+        ]);
+        run(cmd);
+        OpensslCa { dir }
+    }
+
+    /// `openssl req -verify` on a PEM CSR: true when the self-signature verifies.
+    pub fn verify_csr(&self, csr_pem: &str) -> bool {
+        let path = self.dir.path().join("verify.csr");
+        std::fs::write(&path, csr_pem).unwrap();
+        Command::new("openssl")
+            .args(["req", "-in"])
+            .arg(&path)
+            .args(["-verify", "-noout"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    }
+
+    /// Issue a certificate (PEM) for a PEM CSR.
+    pub fn issue(&self, csr_pem: &str) -> Vec<u8> {
+        let csr = self.dir.path().join("req.csr");
+        std::fs::write(&csr, csr_pem).unwrap();
+        let mut cmd = Command::new("openssl");
+        cmd.current_dir(self.dir.path()).args([
+            "x509", "-req", "-in", "req.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "30",
+            "-out", "issued.crt",
+        ]);
+        run(cmd);
+        std::fs::read(self.dir.path().join("issued.crt")).unwrap()
+    }
+}
+
+impl Default for OpensslCa {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The sample tokens' user PIN and SO PIN (PUK).
+pub const USER_PIN: &str = "123456";
+pub const SO_PIN: &str = "12345678";

@@ -1,0 +1,36 @@
+//! Reading PINs: without echo from the terminal, or one per line from standard input with
+//! `--pin-stdin` (for scripts). Before each prompt the token's PIN state is shown, so no
+//! try is spent blind.
+
+use std::io::BufRead;
+
+use tessera_core::messages::Messages;
+use tessera_core::pin::Pin;
+use tessera_core::token::PinState;
+
+pub struct PinSource {
+    stdin: bool,
+}
+
+impl PinSource {
+    pub fn new(stdin: bool) -> Self {
+        PinSource { stdin }
+    }
+
+    /// `what` is a message id ("prompt-user-pin", ...); `state` the PIN's state now.
+    pub fn read(&self, msg: &Messages, what: &str, token: &str, state: Option<PinState>) -> std::io::Result<Pin> {
+        let mut label = msg.text(what, &[("token", token.into())]);
+        if let Some(state) = state {
+            let key = serde_json::to_value(state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            label += &format!(" [{}]", msg.text(&format!("token-pin-{key}"), &[]));
+        }
+        if self.stdin {
+            eprintln!("{label}: (stdin)");
+            let mut line = zeroize::Zeroizing::new(String::new());
+            std::io::stdin().lock().read_line(&mut line)?;
+            Ok(Pin::new(line.trim_end_matches(['\r', '\n']).to_owned()))
+        } else {
+            Ok(Pin::new(rpassword::prompt_password(format!("{label}: "))?))
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! Key pairs generated on the token, and signing with them. Private keys are created
+//! sensitive and never extractable, and read back to prove it; a key that is not is
+//! destroyed at once.
+
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
+use cryptoki::session::Session;
+use serde::Serialize;
+use tessera_pki::{KeyAlgorithm, Signer, der};
+
+use crate::error::Error;
+use crate::token::OpenToken;
+
+/// A key pair on a token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyPairInfo {
+    /// The private key's URI (type=private).
+    pub uri: String,
+    /// CKA_ID shared by the private key, public key, certificate and request, hex.
+    pub id: String,
+    pub label: String,
+    pub algorithm: KeyAlgorithm,
+    /// subjectPublicKey content (DER RSAPublicKey or EC point).
+    #[serde(skip)]
+    pub public_key: Vec<u8>,
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn pkcs11(e: cryptoki::error::Error, what: &str) -> Error {
+    Error::from_pkcs11(e, what)
+}
+
+fn objects_with_id(session: &Session, id: &[u8], class: Option<ObjectClass>) -> Result<Vec<ObjectHandle>, Error> {
+    let mut template = vec![Attribute::Id(id.to_vec())];
+    if let Some(c) = class {
+        template.push(Attribute::Class(c));
+    }
+    tracing::trace!(?class, "C_FindObjects by CKA_ID");
+    session.find_objects(&template).map_err(|e| pkcs11(e, "C_FindObjects"))
+}
+
+/// Generate a key pair on the token (logged in as the card requires). `id` defaults to 8
+/// random bytes from the token; an id already in use is refused.
+pub fn generate(
+    token: &OpenToken<'_>,
+    session: &Session,
+    algorithm: KeyAlgorithm,
+    label: &str,
+    id: Option<Vec<u8>>,
+) -> Result<KeyPairInfo, Error> {
+    if let Some(model) = &token.model
+        && !model.algorithms.iter().any(|a| a == algorithm.name())
+    {
+        return Err(Error::AlgorithmUnsupported { algorithm: algorithm.name().into(), card: model.name.clone() });
+    }
+    let id = match id {
+        Some(id) => id,
+        None => token.generate_random(session, 8)?,
+    };
+    if !objects_with_id(session, &id, None)?.is_empty() {
+        return Err(Error::IdInUse { id: hex(&id) });
+    }
+    let common = |extra: Vec<Attribute>| {
+        let mut v = vec![Attribute::Token(true), Attribute::Id(id.clone()), Attribute::Label(label.as_bytes().to_vec())];
+        v.extend(extra);
+        v
+    };
+    let private = common(vec![
+        Attribute::Private(true),
+        Attribute::Sensitive(true),
+        Attribute::Extractable(false),
+        Attribute::Sign(true),
+    ]);
+    let (mechanism, public) = if algorithm.is_rsa() {
+        (
+            Mechanism::RsaPkcsKeyPairGen,
+            common(vec![
+                Attribute::Private(false),
+                Attribute::Verify(true),
+                Attribute::ModulusBits((algorithm.rsa_bits() as u64).into()),
+                Attribute::PublicExponent(vec![0x01, 0x00, 0x01]),
+            ]),
+        )
+    } else {
+        (
+            Mechanism::EccKeyPairGen,
+            common(vec![
+                Attribute::Private(false),
+                Attribute::Verify(true),
+                Attribute::EcParams(algorithm.ec_params().to_vec()),
+            ]),
+        )
+    };
+    tracing::trace!(algorithm = algorithm.name(), "C_GenerateKeyPair");
+    let (pub_handle, priv_handle) =
+        session.generate_key_pair(&mechanism, &public, &private).map_err(|e| pkcs11(e, "C_GenerateKeyPair"))?;
+    if let Err(reason) = check_protected(session, priv_handle) {
+        let _ = session.destroy_object(priv_handle);
+        let _ = session.destroy_object(pub_handle);
+        return Err(Error::KeyNotProtected { reason });
+    }
+    // Some middleware returns a public-key handle with stale attributes (OpenSC): read the
+    // key back by its CKA_ID instead.
+    let public_key = public_key(session, &id, algorithm)?;
+    Ok(KeyPairInfo {
+        uri: token.object_uri(label, &id, "private"),
+        id: hex(&id),
+        label: label.to_owned(),
+        algorithm,
+        public_key,
+    })
+}
+
+fn check_protected(session: &Session, key: ObjectHandle) -> Result<(), String> {
+    let attrs = session
+        .get_attributes(key, &[AttributeType::Sensitive, AttributeType::Extractable, AttributeType::Token])
+        .map_err(|e| e.to_string())?;
+    for a in attrs {
+        match a {
+            Attribute::Sensitive(false) => return Err("CKA_SENSITIVE is false".into()),
+            Attribute::Extractable(true) => return Err("CKA_EXTRACTABLE is true".into()),
+            Attribute::Token(false) => return Err("CKA_TOKEN is false".into()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The subjectPublicKey content of the key pair with this id, from its public key object.
+pub fn public_key(session: &Session, id: &[u8], algorithm: KeyAlgorithm) -> Result<Vec<u8>, Error> {
+    let not_found = || Error::KeyNotFound { uri: format!("pkcs11:id={}", id.iter().map(|b| format!("%{b:02X}")).collect::<String>()) };
+    let handle = *objects_with_id(session, id, Some(ObjectClass::PUBLIC_KEY))?.first().ok_or_else(not_found)?;
+    if algorithm.is_rsa() {
+        let attrs = session
+            .get_attributes(handle, &[AttributeType::Modulus, AttributeType::PublicExponent])
+            .map_err(|e| pkcs11(e, "C_GetAttributeValue"))?;
+        let (mut n, mut e) = (Vec::new(), Vec::new());
+        for a in attrs {
+            match a {
+                Attribute::Modulus(v) => n = v,
+                Attribute::PublicExponent(v) => e = v,
+                _ => {}
+            }
+        }
+        Ok(der::rsa_public_key(&n, &e))
+    } else {
+        let attrs = session.get_attributes(handle, &[AttributeType::EcPoint]).map_err(|e| pkcs11(e, "C_GetAttributeValue"))?;
+        let point = attrs
+            .into_iter()
+            .find_map(|a| if let Attribute::EcPoint(v) = a { Some(v) } else { None })
+            .ok_or_else(not_found)?;
+        Ok(der::ec_point(&point, algorithm.ec_point_len()).to_vec())
+    }
+}
+
+/// The algorithm of the key pair with this id, from its public key object.
+pub fn algorithm_of(session: &Session, id: &[u8]) -> Result<Option<KeyAlgorithm>, Error> {
+    let Some(&handle) = objects_with_id(session, id, Some(ObjectClass::PUBLIC_KEY))?.first() else {
+        return Ok(None);
+    };
+    let attrs = session
+        .get_attributes(handle, &[AttributeType::KeyType, AttributeType::ModulusBits, AttributeType::EcParams])
+        .map_err(|e| pkcs11(e, "C_GetAttributeValue"))?;
+    let (mut kind, mut bits, mut params) = (None, 0u64, Vec::new());
+    for a in attrs {
+        match a {
+            Attribute::KeyType(k) => kind = Some(k),
+            Attribute::ModulusBits(b) => bits = b.into(),
+            Attribute::EcParams(p) => params = p,
+            _ => {}
+        }
+    }
+    Ok(match kind {
+        Some(KeyType::RSA) if bits == 2048 => Some(KeyAlgorithm::Rsa2048),
+        Some(KeyType::RSA) if bits == 3072 => Some(KeyAlgorithm::Rsa3072),
+        Some(KeyType::EC) => KeyAlgorithm::ALL.into_iter().find(|a| !a.is_rsa() && a.ec_params() == params.as_slice()),
+        _ => None,
+    })
+}
+
+/// Signs with a private key on the token (the session must be logged in).
+pub struct TokenSigner<'s> {
+    session: &'s Session,
+    key: ObjectHandle,
+    info: KeyPairInfo,
+}
+
+impl<'s> TokenSigner<'s> {
+    /// The signer for the key pair with this id.
+    pub fn find(token: &OpenToken<'_>, session: &'s Session, id: &[u8]) -> Result<TokenSigner<'s>, Error> {
+        let uri = token.object_uri("", id, "private");
+        let algorithm = algorithm_of(session, id)?.ok_or_else(|| Error::KeyNotFound { uri: uri.clone() })?;
+        let key = *objects_with_id(session, id, Some(ObjectClass::PRIVATE_KEY))?
+            .first()
+            .ok_or_else(|| Error::KeyNotFound { uri: uri.clone() })?;
+        let label = session
+            .get_attributes(key, &[AttributeType::Label])
+            .ok()
+            .and_then(|v| v.into_iter().find_map(|a| if let Attribute::Label(l) = a { Some(l) } else { None }))
+            .map(|l| String::from_utf8_lossy(&l).into_owned())
+            .unwrap_or_default();
+        let public_key = public_key(session, id, algorithm)?;
+        Ok(TokenSigner {
+            session,
+            key,
+            info: KeyPairInfo { uri: token.object_uri(&label, id, "private"), id: hex(id), label, algorithm, public_key },
+        })
+    }
+
+    pub fn info(&self) -> &KeyPairInfo {
+        &self.info
+    }
+}
+
+impl Signer for TokenSigner<'_> {
+    fn algorithm(&self) -> KeyAlgorithm {
+        self.info.algorithm
+    }
+
+    fn public_key(&self) -> &[u8] {
+        &self.info.public_key
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, String> {
+        tracing::trace!(algorithm = self.info.algorithm.name(), "C_Sign");
+        if self.info.algorithm.is_rsa() {
+            self.session.sign(&Mechanism::Sha256RsaPkcs, self.key, message).map_err(|e| e.to_string())
+        } else {
+            // Raw ECDSA over a host-computed digest: every token has it (SoftHSM 2.6 has
+            // nothing else); PKCS#11 returns r||s, X.509 wants DER.
+            let digest = self.info.algorithm.digest(message);
+            let raw = self.session.sign(&Mechanism::Ecdsa, self.key, &digest).map_err(|e| e.to_string())?;
+            Ok(der::ecdsa_signature(&raw))
+        }
+    }
+}
