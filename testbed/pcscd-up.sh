@@ -34,5 +34,8 @@ if [ "$port" != none ]; then
     sleep 0.05
   done
 fi
+# OpenSC over vpcd: use extended APDUs (drivers/openpgp-card.toml, quirk extended-apdus).
+printf 'app default {\n  reader_driver pcsc {\n    max_send_size = 65535;\n    max_recv_size = 65536;\n  }\n}\n' > "$dir/opensc.conf"
 echo "export PCSCLITE_CSOCK_NAME=$dir/run/pcscd.comm" >> "$dir/env"
+echo "export OPENSC_CONF=$dir/opensc.conf" >> "$dir/env"
 echo "PCSCLITE_CSOCK_NAME=$dir/run/pcscd.comm"

@@ -91,6 +91,7 @@ error-token-not-found = No token matches { $uri }.
 error-token-ambiguous = { $count } tokens match { $uri }.
     .remedy = Add the token's serial number to the URI (serial=…).
 error-wrong-pin = Wrong PIN. { $state ->
+        [ok] More tries are left before the PIN locks.
         [count-low] The token reports that few tries are left.
         [final-try] One try is left: another mistake locks the PIN.
         [locked] The PIN is now locked.
@@ -103,7 +104,10 @@ error-pin-final-try = One PIN try is left: Tessera does not spend it without con
     .remedy = If you are sure of the PIN, repeat with the final-try confirmation (--final-try); otherwise unblock with the PUK.
 error-pin-rejected = The token does not accept the new PIN.
     .remedy = Choose a PIN of the length the device requires (usually 4 to 8 digits).
-error-key-not-protected = The token made an unprotected key ({ $reason }): it was deleted.
+error-key-not-protected = The token made an unprotected key ({ $reason }): { $deleted ->
+        [yes] it was deleted.
+       *[no] the token would not let it be deleted; do not use it.
+    }
     .remedy = This device does not guarantee that keys stay on the card: use a certified card or token.
 error-id-in-use = Objects with id { $id } already exist on the token.
     .remedy = Let Tessera choose the id, or give a free one.

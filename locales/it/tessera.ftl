@@ -91,6 +91,7 @@ error-token-not-found = Nessun token corrisponde a { $uri }.
 error-token-ambiguous = { $count } token corrispondono a { $uri }.
     .remedy = Aggiungi all'URI il numero di serie del token (serial=…).
 error-wrong-pin = PIN errato. { $state ->
+        [ok] Restano altri tentativi prima del blocco.
         [count-low] Il token segnala che i tentativi rimasti sono pochi.
         [final-try] Resta un solo tentativo: un altro errore blocca il PIN.
         [locked] Il PIN ora è bloccato.
@@ -103,7 +104,10 @@ error-pin-final-try = Resta un solo tentativo per il PIN: Tessera non lo usa sen
     .remedy = Se sei sicuro del PIN, ripeti con la conferma dell'ultimo tentativo (--final-try); altrimenti sblocca con il PUK.
 error-pin-rejected = Il token non accetta il nuovo PIN.
     .remedy = Scegli un PIN della lunghezza richiesta dal dispositivo (di solito da 4 a 8 cifre).
-error-key-not-protected = Il token ha creato una chiave non protetta ({ $reason }): è stata cancellata.
+error-key-not-protected = Il token ha creato una chiave non protetta ({ $reason }): { $deleted ->
+        [yes] è stata cancellata.
+       *[no] il token non ha permesso di cancellarla; non usarla.
+    }
     .remedy = Questo dispositivo non garantisce che la chiave resti sulla carta: usa una carta o un token certificato.
 error-id-in-use = Sul token esistono già oggetti con identificativo { $id }.
     .remedy = Lascia scegliere l'identificativo a Tessera, oppure indicane uno libero.

@@ -99,6 +99,9 @@ pub struct CardModel {
     pub algorithms: Vec<String>,
     #[serde(default)]
     pub login: Logins,
+    /// Fixed key slots (CKA_ID, hex) when the card has them; empty: any id.
+    #[serde(default)]
+    pub key_ids: Vec<String>,
     #[serde(default)]
     pub module: ModuleNames,
     #[serde(default)]
@@ -111,6 +114,13 @@ pub struct CardModel {
     pub notes: Option<String>,
     #[serde(skip)]
     patterns: Vec<AtrPattern>,
+}
+
+impl CardModel {
+    /// Whether the entry lists the quirk with this id (code reacts to ids, text explains).
+    pub fn has_quirk(&self, id: &str) -> bool {
+        self.quirks.iter().any(|q| q.id == id)
+    }
 }
 
 fn yes() -> bool {

@@ -45,6 +45,31 @@ pub struct Snapshot {
     pub notices: Vec<ErrorPayload>,
 }
 
+/// Whether the card is still in `reader`, giving pcscd up to a second to notice a removal
+/// (it polls some readers); only asked after a failure.
+fn card_present(reader: &str) -> bool {
+    for _ in 0..10 {
+        if !readers::list().is_ok_and(|l| l.iter().any(|r| r.name == reader && r.card.is_some())) {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    true
+}
+
+fn reader_cards(views: &[ReaderView]) -> Vec<crate::token::ReaderCard> {
+    views
+        .iter()
+        .map(|r| crate::token::ReaderCard {
+            reader: r.name.clone(),
+            model: r.card.as_ref().and_then(|c| match &c.identification {
+                Identification::Known { model } => Some(model.id.clone()),
+                _ => None,
+            }),
+        })
+        .collect()
+}
+
 /// Where to look for tokens.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -133,7 +158,7 @@ impl Devices {
         }
 
         let specs = self.module_specs(reader_views.as_deref().unwrap_or_default());
-        let reader_names: Vec<String> = readers.iter().flatten().map(|r| r.name.clone()).collect();
+        let reader_cards = reader_cards(reader_views.as_deref().unwrap_or_default());
         let mut tokens = Vec::new();
         let mut used = Vec::new();
         for spec in specs {
@@ -152,7 +177,7 @@ impl Devices {
                 },
             };
             used.push(module.info.clone());
-            let (mut t, mut p) = module.tokens(&self.catalog, &reader_names, now);
+            let (mut t, mut p) = module.tokens(&self.catalog, &reader_cards, now);
             tokens.append(&mut t);
             problems.append(&mut p);
         }
@@ -197,19 +222,18 @@ impl Devices {
     ) -> Result<R, Error> {
         let parsed = crate::uri::Pkcs11Uri::parse(uri)
             .map_err(|reason| Error::InvalidUri { uri: uri.to_owned(), reason })?;
+        let list = readers::list().unwrap_or_default();
+        let views: Vec<ReaderView> = list
+            .iter()
+            .map(|r| ReaderView {
+                name: r.name.clone(),
+                card: r.card.as_ref().map(|atr| CardView { atr: atr.clone(), identification: self.catalog.identify(atr) }),
+            })
+            .collect();
+        let cards = reader_cards(&views);
         let specs = match &parsed.module_path {
             Some(path) => vec![modules::explicit(path)],
-            None => {
-                let list = readers::list().unwrap_or_default();
-                let views: Vec<ReaderView> = list
-                    .iter()
-                    .map(|r| ReaderView {
-                        name: r.name.clone(),
-                        card: r.card.as_ref().map(|atr| CardView { atr: atr.clone(), identification: self.catalog.identify(atr) }),
-                    })
-                    .collect();
-                self.module_specs(&views)
-            }
+            None => self.module_specs(&views),
         };
         let mut paths = Vec::new();
         let mut first_error = None;
@@ -231,11 +255,33 @@ impl Devices {
         let mut found = Vec::new();
         for p in &paths {
             if let Some(m) = self.loaded.get(p) {
-                found.extend(m.open(&parsed, &self.catalog)?);
+                found.extend(m.open(&parsed, &self.catalog, &cards)?);
             }
         }
         match found.len() {
-            1 => f(&found[0]),
+            1 => {
+                let token = &found[0];
+                let result = f(token);
+                let stale = token.stale.get();
+                let reader = token.reader.clone();
+                drop(found);
+                if stale {
+                    // The middleware keeps a stale view of what was just generated: start
+                    // it afresh next time (quirk reload-after-keygen).
+                    for p in &paths {
+                        self.loaded.remove(p);
+                    }
+                }
+                match (result, reader) {
+                    // A card that left its reader mid-operation makes middleware answer
+                    // anything (OpenSC: CKR_GENERAL_ERROR): say what happened.
+                    (Err(e @ Error::Pkcs11 { .. }), Some(reader)) if !card_present(&reader) => {
+                        tracing::debug!(?e, "card gone");
+                        Err(Error::TokenRemoved { token: uri.to_owned() })
+                    }
+                    (result, _) => result,
+                }
+            }
             0 => Err(match (parsed.module_path.is_some(), first_error) {
                 (true, Some(e)) => e,
                 _ => Error::TokenNotFound { uri: uri.to_owned() },

@@ -75,7 +75,7 @@ pub enum Error {
     PinRejected,
     /// The token made a key it lets out, or not sensitive: it was deleted.
     #[error("the generated key is not protected by the token: {reason}")]
-    KeyNotProtected { reason: String },
+    KeyNotProtected { reason: String, deleted: bool },
     /// Objects with this CKA_ID already exist.
     #[error("objects with id {id} already exist")]
     IdInUse { id: String },
@@ -166,9 +166,10 @@ impl Error {
                 state = serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
                 vec![("state", &state)]
             }
-            Error::KeyNotProtected { reason } | Error::CsrFailed { reason } | Error::CertificateInvalid { reason } => {
-                vec![("reason", reason)]
+            Error::KeyNotProtected { reason, deleted } => {
+                vec![("reason", reason), ("deleted", if *deleted { "yes" } else { "no" })]
             }
+            Error::CsrFailed { reason } | Error::CertificateInvalid { reason } => vec![("reason", reason)],
             Error::IdInUse { id } | Error::CertificateExists { id } => vec![("id", id)],
             Error::CertificateKeyMismatch { certificate, key } => vec![("certificate", certificate), ("key", key)],
             Error::AlgorithmUnsupported { algorithm, card } => vec![("algorithm", algorithm), ("card", card)],

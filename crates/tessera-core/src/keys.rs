@@ -25,6 +25,10 @@ pub struct KeyPairInfo {
     pub public_key: Vec<u8>,
 }
 
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
+}
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -56,11 +60,31 @@ pub fn generate(
     {
         return Err(Error::AlgorithmUnsupported { algorithm: algorithm.name().into(), card: model.name.clone() });
     }
-    let id = match id {
-        Some(id) => id,
-        None => token.generate_random(session, 8)?,
+    let slots: Vec<Vec<u8>> = token
+        .model
+        .as_ref()
+        .map(|m| m.key_ids.iter().filter_map(|h| unhex(h)).collect())
+        .unwrap_or_default();
+    let id = match (id, slots.is_empty()) {
+        (Some(id), true) => id,
+        (None, true) => token.generate_random(session, 8)?,
+        // Cards with fixed key slots: the one asked for, or the first free one.
+        (Some(id), false) if slots.contains(&id) => id,
+        (Some(id), false) => return Err(Error::IdInUse { id: hex(&id) }),
+        (None, false) => {
+            let mut free = None;
+            for slot in &slots {
+                if objects_with_id(session, slot, Some(ObjectClass::PRIVATE_KEY))?.is_empty() {
+                    free = Some(slot.clone());
+                    break;
+                }
+            }
+            free.ok_or_else(|| Error::IdInUse { id: slots.iter().map(|s| hex(s)).collect::<Vec<_>>().join(", ") })?
+        }
     };
-    if !objects_with_id(session, &id, None)?.is_empty() {
+    if !objects_with_id(session, &id, Some(ObjectClass::PRIVATE_KEY))?.is_empty()
+        || !objects_with_id(session, &id, Some(ObjectClass::CERTIFICATE))?.is_empty()
+    {
         return Err(Error::IdInUse { id: hex(&id) });
     }
     let common = |extra: Vec<Attribute>| {
@@ -97,10 +121,18 @@ pub fn generate(
     tracing::trace!(algorithm = algorithm.name(), "C_GenerateKeyPair");
     let (pub_handle, priv_handle) =
         session.generate_key_pair(&mechanism, &public, &private).map_err(|e| pkcs11(e, "C_GenerateKeyPair"))?;
-    if let Err(reason) = check_protected(session, priv_handle) {
-        let _ = session.destroy_object(priv_handle);
+    // Middleware may hand back handles with stale attributes (OpenSC's openpgp driver
+    // reports CKA_SENSITIVE false on the fresh handle): judge the key as found by CKA_ID.
+    let found = objects_with_id(session, &id, Some(ObjectClass::PRIVATE_KEY))?;
+    let checked = found.first().copied().unwrap_or(priv_handle);
+    let stale_sensitive = token.model.as_ref().is_some_and(|m| m.has_quirk(QUIRK_STALE_SENSITIVE));
+    if let Err(reason) = check_protected(session, checked, stale_sensitive) {
+        let deleted = session.destroy_object(checked).is_ok();
         let _ = session.destroy_object(pub_handle);
-        return Err(Error::KeyNotProtected { reason });
+        return Err(Error::KeyNotProtected { reason, deleted });
+    }
+    if token.model.as_ref().is_some_and(|m| m.has_quirk(QUIRK_RELOAD_AFTER_KEYGEN)) {
+        token.stale.set(true);
     }
     // Some middleware returns a public-key handle with stale attributes (OpenSC): read the
     // key back by its CKA_ID instead.
@@ -114,13 +146,20 @@ pub fn generate(
     })
 }
 
-fn check_protected(session: &Session, key: ObjectHandle) -> Result<(), String> {
+/// Catalog quirk: the middleware reports CKA_SENSITIVE false on a key it has just
+/// generated (a fresh process reads true). CKA_EXTRACTABLE false is still required.
+pub const QUIRK_STALE_SENSITIVE: &str = "sensitive-stale-after-keygen";
+/// Catalog quirk: the module must be initialised afresh before the new key can be used.
+pub const QUIRK_RELOAD_AFTER_KEYGEN: &str = "reload-after-keygen";
+
+fn check_protected(session: &Session, key: ObjectHandle, stale_sensitive: bool) -> Result<(), String> {
     let attrs = session
         .get_attributes(key, &[AttributeType::Sensitive, AttributeType::Extractable, AttributeType::Token])
         .map_err(|e| e.to_string())?;
+    tracing::debug!(?attrs, "private key protection attributes");
     for a in attrs {
         match a {
-            Attribute::Sensitive(false) => return Err("CKA_SENSITIVE is false".into()),
+            Attribute::Sensitive(false) if !stale_sensitive => return Err("CKA_SENSITIVE is false".into()),
             Attribute::Extractable(true) => return Err("CKA_EXTRACTABLE is true".into()),
             Attribute::Token(false) => return Err("CKA_TOKEN is false".into()),
             _ => {}

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod live;
 pub mod messages;
 pub mod modules;
+pub mod openpgp;
 pub mod pin;
 pub mod readers;
 pub mod token;

@@ -17,6 +17,11 @@ impl Pin {
         Pin(Zeroizing::new(value.into()))
     }
 
+    /// The PIN's characters, for card commands that carry it (never to log or print).
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+
     fn auth(&self) -> AuthPin {
         AuthPin::new(self.0.as_str().into())
     }
@@ -102,8 +107,18 @@ pub fn change(token: &crate::token::OpenToken<'_>, old: &Pin, new: &Pin, final_t
     result
 }
 
-/// Unblock (or reset) the user PIN with the PUK: security-officer login, then C_InitPIN.
+/// Catalog quirk: the middleware cannot reset the user PIN; the card's own commands do
+/// (OpenPGP: VERIFY PW3, RESET RETRY COUNTER).
+pub const QUIRK_UNBLOCK_BY_CARD: &str = "unblock-with-card-commands";
+
+/// Unblock (or reset) the user PIN with the PUK: security-officer login, then C_InitPIN;
+/// or the card's own commands where its catalog entry says the middleware cannot.
 pub fn unblock(token: &crate::token::OpenToken<'_>, puk: &Pin, new: &Pin) -> Result<(), Error> {
+    if let (Some(model), Some(reader)) = (&token.model, &token.reader)
+        && model.has_quirk(QUIRK_UNBLOCK_BY_CARD)
+    {
+        return crate::openpgp::OpenPgpCard::connect(reader)?.reset_user_pin(puk, new);
+    }
     let session = token.session(true)?;
     token.login(&session, Who::So, puk, FinalTry::Confirmed)?;
     let result = init_pin(&session, new);

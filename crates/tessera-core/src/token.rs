@@ -85,6 +85,24 @@ pub struct TokenView {
     pub certificates: Vec<CertificateView>,
 }
 
+/// A reader and the catalog entry of the card in it: tokens are matched to their card by
+/// the slot description, which names the reader.
+#[derive(Debug, Clone)]
+pub struct ReaderCard {
+    pub reader: String,
+    pub model: Option<String>,
+}
+
+fn model_of<'c>(
+    catalog: &'c Catalog,
+    info: &cryptoki::slot::TokenInfo,
+    reader: Option<&ReaderCard>,
+) -> Option<&'c crate::catalog::CardModel> {
+    catalog
+        .for_token(info.manufacturer_id(), info.model())
+        .or_else(|| reader.and_then(|r| r.model.as_deref()).and_then(|id| catalog.get(id)))
+}
+
 /// A loaded and initialised PKCS#11 module.
 pub struct LoadedModule {
     pub spec: ModuleSpec,
@@ -134,7 +152,7 @@ impl LoadedModule {
 
     /// Every token of this module. A token that fails is reported and skipped; the others
     /// are still listed.
-    pub fn tokens(&self, catalog: &Catalog, readers: &[String], now: OffsetDateTime) -> (Vec<TokenView>, Vec<Error>) {
+    pub fn tokens(&self, catalog: &Catalog, readers: &[ReaderCard], now: OffsetDateTime) -> (Vec<TokenView>, Vec<Error>) {
         let mut tokens = Vec::new();
         let mut problems = Vec::new();
         let slots = match self.ctx.get_slots_with_token() {
@@ -155,7 +173,7 @@ impl LoadedModule {
         &self,
         slot: Slot,
         catalog: &Catalog,
-        readers: &[String],
+        readers: &[ReaderCard],
         now: OffsetDateTime,
         problems: &mut Vec<Error>,
     ) -> Result<Option<TokenView>, Error> {
@@ -181,7 +199,8 @@ impl LoadedModule {
             pin_pad: info.protected_authentication_path(),
         };
         let slot_description = slot_info.slot_description().trim_end().to_owned();
-        let reader = readers.iter().find(|r| slot_description.starts_with(r.as_str())).cloned();
+        let reader_card = readers.iter().find(|r| slot_description.starts_with(r.reader.as_str()));
+        let reader = reader_card.map(|r| r.reader.clone());
         let certificates = if info.token_initialized() {
             tracing::trace!(slot = slot.id(), "C_OpenSession (read-only)");
             let session = self.ctx.open_ro_session(slot).map_err(|e| Error::from_pkcs11(e, &label))?;
@@ -198,7 +217,7 @@ impl LoadedModule {
             slot_id: slot.id(),
             slot_description,
             reader,
-            catalog: catalog.for_token(info.manufacturer_id(), info.model()).map(Into::into),
+            catalog: model_of(catalog, &info, reader_card).map(Into::into),
             initialized: info.token_initialized(),
             pin,
             certificates,
@@ -285,6 +304,10 @@ pub struct OpenToken<'m> {
     pub label: String,
     /// Catalog entry: which login keygen and writes need, which algorithms.
     pub model: Option<crate::catalog::CardModel>,
+    /// The PC/SC reader of a card's token.
+    pub reader: Option<String>,
+    /// Set when the module's view of this token went stale (see keys::generate).
+    pub(crate) stale: std::cell::Cell<bool>,
     uri: UriBuilder,
 }
 
@@ -294,6 +317,7 @@ impl LoadedModule {
         &'m self,
         uri: &crate::uri::Pkcs11Uri,
         catalog: &Catalog,
+        readers: &[ReaderCard],
     ) -> Result<Vec<OpenToken<'m>>, Error> {
         let slots = self
             .ctx
@@ -308,6 +332,8 @@ impl LoadedModule {
                 continue;
             }
             let label = info.label().trim_end().to_owned();
+            let description = self.ctx.get_slot_info(slot).map(|i| i.slot_description().to_owned()).unwrap_or_default();
+            let reader = readers.iter().find(|r| description.starts_with(r.reader.as_str()));
             found.push(OpenToken {
                 module: self,
                 slot,
@@ -316,7 +342,9 @@ impl LoadedModule {
                     .attr("manufacturer", info.manufacturer_id())
                     .attr("serial", info.serial_number())
                     .attr("model", info.model()),
-                model: catalog.for_token(info.manufacturer_id(), info.model()).cloned(),
+                model: model_of(catalog, &info, reader).cloned(),
+                reader: reader.map(|r| r.reader.clone()),
+                stale: Default::default(),
                 label,
             });
         }

@@ -435,3 +435,143 @@ fn wrong_pin_reports_the_token_state_and_the_puk_resets_it() {
     assert_eq!(devices.with_token(VARIE, |t| t.pin_state()).unwrap(), PinState::Ok);
     devices.with_token(VARIE, |t| pin::change(t, &Pin::new("246810"), &Pin::new(USER_PIN), FinalTry::Refuse)).unwrap();
 }
+
+// ---- the virtual OpenPGP card through OpenSC over pcscd ----
+
+const PGP_SIG: &str = "pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))";
+const PGP: &str = "pkcs11:token=OpenPGP%20card%20(User%20PIN)";
+
+fn with_catalog_modules() -> Options {
+    Options { modules: vec![], p11kit: false, catalog_modules: true }
+}
+
+/// Wait until OpenSC shows the card's two tokens.
+fn openpgp_ready(devices: &mut Devices) {
+    let ready = wait_until(Duration::from_secs(15), || {
+        devices.snapshot().tokens.iter().filter(|t| t.label.starts_with("OpenPGP card")).count() == 2
+    });
+    assert!(ready, "OpenPGP card tokens did not appear: {:?}", devices.snapshot().problems);
+}
+
+fn generate(devices: &mut Devices, uri: &str, algorithm: KeyAlgorithm, id: Option<Vec<u8>>) -> Result<keys::KeyPairInfo, tessera_core::Error> {
+    devices.with_token(uri, |t| {
+        let s = t.session(true)?;
+        t.login(&s, Who::So, &Pin::new(OPENPGP_ADMIN_PIN), FinalTry::Refuse)?;
+        keys::generate(t, &s, algorithm, "Tessera", id)
+    })
+}
+
+fn csr(devices: &mut Devices, uri: &str, id: &[u8]) -> Result<String, tessera_core::Error> {
+    devices.with_token(uri, |t| {
+        let s = t.session(false)?;
+        t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+        let signer = TokenSigner::find(t, &s, id)?;
+        Ok(tessera_pki::csr::to_pem(&tessera_pki::csr::build(&signer, "ROSSI MARIO").unwrap()))
+    })
+}
+
+#[test]
+fn openpgp_card_generates_signs_and_installs_through_opensc() {
+    let _g = exclusive();
+    let pcsc = Pcsc::start();
+    apply_env(&pcsc.env());
+    let _card = pcsc.insert_openpgp(0);
+    let ca = OpensslCa::new();
+    let mut devices = Devices::new(with_catalog_modules());
+    openpgp_ready(&mut devices);
+    let snap = devices.snapshot();
+    let sig = token(&snap, "OpenPGP card (User PIN (sig))");
+    assert_eq!(sig.catalog.as_ref().map(|m| m.id.as_str()), Some("openpgp-card-v3"), "linked to the card in the reader");
+    assert_eq!(sig.reader.as_deref(), Some(R0));
+
+    // P-256 into the signature slot: the catalog says the admin PIN, and slot 01.
+    let key = generate(&mut devices, PGP_SIG, KeyAlgorithm::P256, None).unwrap();
+    assert_eq!(key.id, "01");
+    let pem = csr(&mut devices, PGP_SIG, &[1]).unwrap();
+    assert!(ca.verify_csr(&pem), "openssl refused the card's CSR");
+    let issued = ca.issue(&pem);
+    let uri = devices
+        .with_token(PGP_SIG, |t| {
+            let s = t.session(true)?;
+            t.login(&s, Who::So, &Pin::new(OPENPGP_ADMIN_PIN), FinalTry::Refuse)?;
+            certs::install(t, &s, &[1], "Firma", &issued)
+        })
+        .unwrap();
+    assert!(uri.contains("id=%01;type=cert"), "{uri}");
+    let snap = devices.snapshot();
+    let cert = token(&snap, "OpenPGP card (User PIN (sig))").certificates.iter().find(|c| c.id == "01").expect("certificate listed");
+    assert_eq!(cert.private_key, KeyPresence::NotVisible, "OpenSC shows the card's private keys after login only");
+    assert_eq!(cert.summary.key.curve.as_deref(), Some("P-256"));
+
+    // RSA-2048 into the authentication slot of the other token.
+    let key = generate(&mut devices, PGP, KeyAlgorithm::Rsa2048, Some(vec![3])).unwrap();
+    assert_eq!((key.id.as_str(), key.algorithm), ("03", KeyAlgorithm::Rsa2048));
+    assert!(ca.verify_csr(&csr(&mut devices, PGP, &[3]).unwrap()));
+
+    // What the card cannot do, or a slot already holding a key, is refused up front.
+    assert_eq!(generate(&mut devices, PGP, KeyAlgorithm::Rsa3072, Some(vec![2])).unwrap_err().code(), "algorithm-unsupported");
+    assert_eq!(generate(&mut devices, PGP, KeyAlgorithm::P256, Some(vec![3])).unwrap_err().code(), "id-in-use");
+}
+
+#[test]
+fn openpgp_pin_counts_down_locks_and_is_reset_with_the_admin_pin() {
+    let _g = exclusive();
+    let pcsc = Pcsc::start();
+    apply_env(&pcsc.env());
+    let _card = pcsc.insert_openpgp(1);
+    let mut devices = Devices::new(with_catalog_modules());
+    openpgp_ready(&mut devices);
+    let login = |devices: &mut Devices, pin: &str, final_try: FinalTry| {
+        devices.with_token(PGP_SIG, |t| {
+            let s = t.session(false)?;
+            t.login(&s, Who::User, &Pin::new(pin), final_try)
+        })
+    };
+    let state = |devices: &mut Devices| devices.with_token(PGP_SIG, |t| t.pin_state()).unwrap();
+    assert_eq!(login(&mut devices, "000000", FinalTry::Refuse).unwrap_err().code(), "wrong-pin");
+    let err = login(&mut devices, "000001", FinalTry::Refuse).unwrap_err();
+    assert_eq!(err.params()["state"], "final-try");
+    // The last try is not spent without confirmation, not even with the right PIN.
+    assert_eq!(login(&mut devices, USER_PIN, FinalTry::Refuse).unwrap_err().code(), "pin-final-try");
+    assert_eq!(state(&mut devices), PinState::FinalTry);
+    let err = login(&mut devices, "000002", FinalTry::Confirmed).unwrap_err();
+    assert_eq!(err.params()["state"], "locked");
+    assert_eq!(login(&mut devices, USER_PIN, FinalTry::Confirmed).unwrap_err().code(), "pin-locked");
+    let unblock = |devices: &mut Devices, puk: &str| devices.with_token(PGP_SIG, |t| pin::unblock(t, &Pin::new(puk), &Pin::new(USER_PIN)));
+    assert_eq!(unblock(&mut devices, "00000000").unwrap_err().code(), "wrong-puk");
+    unblock(&mut devices, OPENPGP_ADMIN_PIN).unwrap();
+    assert_eq!(state(&mut devices), PinState::Ok);
+    login(&mut devices, USER_PIN, FinalTry::Refuse).unwrap();
+}
+
+#[test]
+fn card_pulled_during_key_generation_is_a_clear_error_and_leaves_no_half_pair() {
+    let _g = exclusive();
+    let pcsc = Pcsc::start();
+    apply_env(&pcsc.env());
+    let card = pcsc.insert_openpgp(0);
+    let mut devices = Devices::new(with_catalog_modules());
+    openpgp_ready(&mut devices);
+    let dir = pcsc.dir().to_owned();
+    let puller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(150));
+        std::process::Command::new(root().join("testbed/card-remove.sh")).arg(dir).arg("0").status().unwrap();
+    });
+    let err = generate(&mut devices, PGP, KeyAlgorithm::Rsa2048, Some(vec![3])).unwrap_err();
+    puller.join().unwrap();
+    std::mem::forget(card); // already pulled
+    assert_eq!(err.code(), "token-removed", "{err:?}");
+    // Back in the reader: the slot holds a whole key pair or nothing, never half of one.
+    let _again = pcsc.insert_openpgp(0);
+    let mut devices = Devices::new(with_catalog_modules());
+    openpgp_ready(&mut devices);
+    let (private, public) = devices
+        .with_token(PGP, |t| {
+            let s = t.session(false)?;
+            t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+            let count = |class| s.find_objects(&[cryptoki::object::Attribute::Class(class), cryptoki::object::Attribute::Id(vec![3])]).unwrap().len();
+            Ok((count(cryptoki::object::ObjectClass::PRIVATE_KEY), count(cryptoki::object::ObjectClass::PUBLIC_KEY)))
+        })
+        .unwrap();
+    assert_eq!(private, public, "private {private}, public {public}");
+}

@@ -15,6 +15,10 @@ use tempfile::TempDir;
 
 /// The SoftHSM2 module as Debian installs it.
 pub const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+/// The virtual OpenPGP card's ATR (drivers/openpgp-card.toml).
+pub const ATR_OPENPGP: &str = "3B 8C 01 80 5A 4E 69 74 72 6F 6B 65 79 20 33 7D";
+/// The virtual OpenPGP card's admin PIN (the PUK role: SO login in OpenSC).
+pub const OPENPGP_ADMIN_PIN: &str = "12345678";
 /// Tessera's own test-bed card (drivers/testbed-card.toml).
 pub const ATR_TESTBED: &str = "3B 8A 80 01 54 45 53 53 45 52 41 2D 54 31 04";
 /// An InfoCamere CNS card's ATR (smartcard_list.txt), known to drivers/it-cns-stincard.toml.
@@ -107,9 +111,18 @@ impl Pcsc {
         self.dir.path().join("run/pcscd.comm")
     }
 
-    /// Environment a client needs to reach this pcscd.
+    /// Environment a client needs to reach this pcscd (and OpenSC's settings for vpcd).
     pub fn env(&self) -> Vec<(String, String)> {
-        vec![("PCSCLITE_CSOCK_NAME".into(), self.socket().display().to_string())]
+        vec![
+            ("PCSCLITE_CSOCK_NAME".into(), self.socket().display().to_string()),
+            ("OPENSC_CONF".into(), self.dir.path().join("opensc.conf").display().to_string()),
+        ]
+    }
+
+    /// Insert a virtual OpenPGP card (tessera-virtcard) into reader 0 or 1; its state
+    /// survives removal and reinsertion within this test bed.
+    pub fn insert_openpgp(&self, reader: u8) -> Card<'_> {
+        self.insert(reader, "openpgp")
     }
 
     /// Insert a virtual card with `atr` into reader 0 or 1.

@@ -1,0 +1,57 @@
+//! A virtual OpenPGP card for the test bed: Nitrokey's opcard (crates.io) on trussed's
+//! virtual platform, its state in files under `--state`, served to the vpcd reader on
+//! `--port`. TEST ONLY: the virtual platform seeds its RNG with a constant.
+//!
+//!   tessera-virtcard --port 35963 --state DIR [--atr HEX]
+//!
+//! Inserting the card = starting this process; pulling it out = ending it.
+
+mod apdu;
+mod dispatch;
+mod vpcd;
+
+use std::path::PathBuf;
+
+use trussed::virt::{self, StorageConfig, StoreConfig};
+
+/// Historical bytes "Nitrokey 3" (as pcsc-tools' list has it), the app being Nitrokey's.
+const DEFAULT_ATR: &[u8] = &[0x3B, 0x8C, 0x01, 0x80, 0x5A, 0x4E, 0x69, 0x74, 0x72, 0x6F, 0x6B, 0x65, 0x79, 0x20, 0x33, 0x7D];
+
+fn main() {
+    let mut port = 35963u16;
+    let mut state: Option<PathBuf> = None;
+    let mut atr = DEFAULT_ATR.to_vec();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--port" => port = args.next().and_then(|p| p.parse().ok()).expect("--port N"),
+            "--state" => state = args.next().map(PathBuf::from),
+            "--atr" => {
+                let hex: String = args.next().expect("--atr HEX").chars().filter(|c| c.is_ascii_hexdigit()).collect();
+                atr = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+            }
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    let store = match state {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir).expect("state directory");
+            // Internal (keys, PINs) and external storage persist; volatile stays in RAM.
+            let mut config = StoreConfig::ram();
+            config.internal = StorageConfig::filesystem(dir.join("internal.littlefs"));
+            config.external = StorageConfig::filesystem(dir.join("external.littlefs"));
+            config
+        }
+        None => StoreConfig::ram(),
+    };
+    virt::with_platform(store, |platform| {
+        platform.run_client_with_backends("opcard", dispatch::Dispatcher::default(), dispatch::BACKENDS, |client| {
+            let card = opcard::Card::new(client, opcard::Options::default());
+            let mut card = apdu::Chained::new(card, atr);
+            if let Err(e) = vpcd::serve(port, &mut card) {
+                eprintln!("tessera-virtcard: {e}");
+                std::process::exit(1);
+            }
+        })
+    });
+}
