@@ -5,4 +5,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 testbed/install.sh
 cargo build --release --locked -p tessera-cli
-python3 bench/devices.py "$@"
+cargo build --locked -p tessera-virtcard
+python3 bench/devices.py
+python3 bench/primitives.py

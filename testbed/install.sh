@@ -12,6 +12,8 @@ packages=(
   libwebkit2gtk-4.1-dev build-essential pkg-config librsvg2-dev libsoup-3.0-dev webkit2gtk-driver
   # GUI tests, screenshots and benchmarks
   xvfb xauth imagemagick util-linux
+  # bench/: the manual pipeline Tessera is compared with (openssl req -engine pkcs11)
+  libengine-pkcs11-openssl
 )
 missing=()
 for p in "${packages[@]}"; do
