@@ -24,13 +24,22 @@ impl PinSource {
             let key = serde_json::to_value(state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
             label += &format!(" [{}]", msg.text(&format!("token-pin-{key}"), &[]));
         }
-        if self.stdin {
-            eprintln!("{label}: (stdin)");
-            let mut line = zeroize::Zeroizing::new(String::new());
-            std::io::stdin().lock().read_line(&mut line)?;
-            Ok(Pin::new(line.trim_end_matches(['\r', '\n']).to_owned()))
-        } else {
-            Ok(Pin::new(rpassword::prompt_password(format!("{label}: "))?))
-        }
+        Ok(Pin::new(ask(&label, self.stdin)?.as_str()))
+    }
+
+    /// Any other secret (a card management key), by the same rules.
+    pub fn read_secret(&self, msg: &Messages, what: &str, token: &str, stdin: bool) -> std::io::Result<zeroize::Zeroizing<String>> {
+        ask(&msg.text(what, &[("token", token.into())]), stdin || self.stdin)
+    }
+}
+
+fn ask(label: &str, stdin: bool) -> std::io::Result<zeroize::Zeroizing<String>> {
+    if stdin {
+        eprintln!("{label}: (stdin)");
+        let mut line = zeroize::Zeroizing::new(String::new());
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(zeroize::Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned()))
+    } else {
+        Ok(zeroize::Zeroizing::new(rpassword::prompt_password(format!("{label}: "))?))
     }
 }

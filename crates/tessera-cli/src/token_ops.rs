@@ -30,6 +30,10 @@ pub struct Common {
     /// Also load this PKCS#11 module (path or file name); repeatable.
     #[arg(long = "module", value_name = "PATH", global = true)]
     pub modules: Vec<String>,
+    /// Read the card management key (PIV: 24-byte 3DES, hex) from standard input, for
+    /// cards whose keys are made with their own commands; asked on the terminal otherwise.
+    #[arg(long, global = true)]
+    management_key_stdin: bool,
 }
 
 #[derive(clap::Subcommand)]
@@ -44,9 +48,18 @@ pub enum KeyCommand {
         algorithm: String,
         #[arg(long, default_value = "Tessera")]
         label: String,
-        /// CKA_ID in hex; by default 8 random bytes from the token.
+        /// CKA_ID in hex; by default 8 random bytes from the token (or the card's first
+        /// free key slot).
         #[arg(long)]
         id: Option<String>,
+        /// Also write a certification request signed by the new key (PEM) to this file
+        /// (the only way on cards whose middleware sees a key only once it has a
+        /// certificate, such as PIV).
+        #[arg(long, value_name = "FILE")]
+        csr: Option<PathBuf>,
+        /// Common name of that request.
+        #[arg(long = "cn", default_value = "Tessera")]
+        common_name: String,
     },
 }
 
@@ -117,6 +130,11 @@ impl Ctx<'_> {
         token.login(session, who, &p, self.final_try())
     }
 
+    fn management_key(&self, token: &OpenToken<'_>) -> Result<tessera_core::piv::ManagementKey, Error> {
+        let text = self.pins().read_secret(self.msg, "prompt-management-key", &token.label, self.common.management_key_stdin).map_err(io)?;
+        tessera_core::piv::ManagementKey::from_hex(&text).ok_or(Error::ManagementKeyRejected)
+    }
+
     fn done<T: Serialize>(&self, value: &T, text: impl FnOnce(&T) -> String) -> ExitCode {
         if self.common.json {
             println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
@@ -161,18 +179,42 @@ fn key_id(uri: &str) -> Result<Vec<u8>, Error> {
 }
 
 pub fn key(ctx: &Ctx<'_>, cmd: KeyCommand) -> ExitCode {
-    let KeyCommand::Generate { token, algorithm, label, id } = cmd;
+    let KeyCommand::Generate { token, algorithm, label, id, csr, common_name } = cmd;
     let result = (|| {
         let algorithm = KeyAlgorithm::parse(&algorithm)
             .ok_or_else(|| Error::AlgorithmUnsupported { algorithm: algorithm.clone(), card: "Tessera".into() })?;
         let id = id.as_deref().map(parse_hex).transpose()?;
-        ctx.devices().with_token(&token, |t| {
+        let mut devices = ctx.devices();
+        let by_card = std::cell::Cell::new(false);
+        let info = devices.with_token(&token, |t| {
+            if t.model.as_ref().is_some_and(|m| m.login.keygen == Login::CardCommand) {
+                by_card.set(true);
+                let session = t.session(false)?;
+                let key = ctx.management_key(t)?;
+                return keys::generate_with_card(t, &session, &key, algorithm, id.clone());
+            }
             let session = t.session(true)?;
             ctx.login(t, &session, login_for(t, |l| l.keygen))?;
             let info = keys::generate(t, &session, algorithm, &label, id)?;
             let _ = session.logout();
             Ok(info)
-        })
+        })?;
+        if let Some(path) = &csr {
+            // A second visit: middleware that needed reloading after key generation is fresh.
+            let der = devices.with_token(&token, |t| {
+                if by_card.get() {
+                    let pin = ctx.pins().read(ctx.msg, "prompt-user-pin", &t.label, Some(t.pin_state()?)).map_err(io)?;
+                    return keys::csr_with_card(t, &pin, &info, &common_name);
+                }
+                let session = t.session(false)?;
+                ctx.login(t, &session, Who::User)?;
+                let id = parse_hex(&info.id)?;
+                let signer = TokenSigner::find(t, &session, &id)?;
+                tessera_pki::csr::build(&signer, &common_name).map_err(|e| Error::CsrFailed { reason: e.to_string() })
+            })?;
+            std::fs::write(path, tessera_pki::csr::to_pem(&der)).map_err(io)?;
+        }
+        Ok(info)
     })();
     match result {
         Ok(info) => ctx.done(&info, |i| format!("{}\n{} {}", i.uri, i.algorithm.name(), i.id)),
@@ -229,6 +271,11 @@ pub fn cert(ctx: &Ctx<'_>, cmd: CertCommand) -> ExitCode {
                 let id = key_id(&key)?;
                 let bytes = std::fs::read(&file).map_err(io)?;
                 ctx.devices().with_token(&key, |t| {
+                    if t.model.as_ref().is_some_and(|m| m.login.write == Login::CardCommand) {
+                        let pin = ctx.pins().read(ctx.msg, "prompt-user-pin", &t.label, Some(t.pin_state()?)).map_err(io)?;
+                        let management = ctx.management_key(t)?;
+                        return certs::install_with_card(t, &pin, &management, &id, &bytes);
+                    }
                     let session = t.session(true)?;
                     ctx.login(t, &session, login_for(t, |l| l.write))?;
                     let uri = certs::install(t, &session, &id, &label, &bytes);

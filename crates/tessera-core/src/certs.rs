@@ -93,3 +93,43 @@ pub fn delete(session: &Session, uri: &Pkcs11Uri, text: &str) -> Result<usize, E
     }
     Ok(handles.len())
 }
+
+/// Write `certificate` into a PIV slot with the card's own commands (catalog login
+/// `card-command`), after proving with the PIN that the slot's key is the certificate's:
+/// the card signs a request that must verify under the certificate's public key.
+pub fn install_with_card(
+    token: &OpenToken<'_>,
+    pin: &crate::pin::Pin,
+    management_key: &crate::piv::ManagementKey,
+    key_id: &[u8],
+    certificate: &[u8],
+) -> Result<String, Error> {
+    let (der, object) =
+        CertificateObject::parse(certificate).map_err(|e| Error::CertificateInvalid { reason: e.to_string() })?;
+    let key_uri = token.object_uri("", key_id, "private");
+    let (slot, container) = crate::piv::slot_for_id(key_id).ok_or_else(|| Error::KeyNotFound { uri: key_uri.clone() })?;
+    let algorithm = algorithm_of_spki_key(&der).ok_or_else(|| Error::CertificateInvalid { reason: "unsupported key".into() })?;
+    let reader = token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: token.uri() })?;
+    let card = crate::piv::PivCard::connect(&reader)?;
+    crate::pin::guard(token.pin_state()?, crate::pin::FinalTry::Refuse)?;
+    card.verify_pin(pin)?;
+    let signer = crate::piv::PivSigner { card: &card, slot, algorithm, public_key: object.public_key.clone() };
+    if tessera_pki::csr::build(&signer, "proof of possession").is_err() {
+        return Err(Error::CertificateKeyMismatch { certificate: object.common_name, key: key_uri });
+    }
+    card.authenticate(management_key)?;
+    card.put_certificate(container, &der)?;
+    token.stale.set(true);
+    Ok(token.object_uri("", key_id, "cert"))
+}
+
+fn algorithm_of_spki_key(der: &[u8]) -> Option<KeyAlgorithm> {
+    let summary = tessera_pki::CertificateSummary::parse(der, time::OffsetDateTime::now_utc()).ok()?;
+    match (summary.key.algorithm.as_str(), summary.key.bits, summary.key.curve.as_deref()) {
+        ("RSA", 2048, _) => Some(KeyAlgorithm::Rsa2048),
+        ("RSA", 3072, _) => Some(KeyAlgorithm::Rsa3072),
+        ("EC", _, Some("P-256")) => Some(KeyAlgorithm::P256),
+        ("EC", _, Some("P-384")) => Some(KeyAlgorithm::P384),
+        _ => None,
+    }
+}

@@ -61,6 +61,15 @@ pub enum Error {
     /// Wrong PIN; `state` is what the token reports now (tries left).
     #[error("wrong PIN (now {state:?})")]
     WrongPin { state: crate::token::PinState },
+    /// A card command (sent by Tessera over PC/SC) failed with this status word.
+    #[error("card in {reader} answered {sw}")]
+    CardCommand { reader: String, sw: String },
+    /// The card management key was refused (or is not a 24-byte 3DES key).
+    #[error("management key refused")]
+    ManagementKeyRejected,
+    /// This card's keys are made with its own commands and need its management key.
+    #[error("management key needed")]
+    ManagementKeyNeeded,
     /// Wrong PUK (security-officer PIN).
     #[error("wrong PUK")]
     WrongPuk,
@@ -126,6 +135,9 @@ impl Error {
             Error::TokenAmbiguous { .. } => "token-ambiguous",
             Error::WrongPin { .. } => "wrong-pin",
             Error::PinLocked => "pin-locked",
+            Error::CardCommand { .. } => "card-command-failed",
+            Error::ManagementKeyRejected => "management-key-rejected",
+            Error::ManagementKeyNeeded => "management-key-needed",
             Error::WrongPuk => "wrong-puk",
             Error::FinalTryNotConfirmed => "pin-final-try",
             Error::PinRejected => "pin-rejected",
@@ -150,6 +162,8 @@ impl Error {
             Error::PcscNotRunning
             | Error::NoReaders
             | Error::PinLocked
+            | Error::ManagementKeyRejected
+            | Error::ManagementKeyNeeded
             | Error::WrongPuk
             | Error::FinalTryNotConfirmed
             | Error::PinRejected => vec![],
@@ -171,6 +185,7 @@ impl Error {
             }
             Error::CsrFailed { reason } | Error::CertificateInvalid { reason } => vec![("reason", reason)],
             Error::IdInUse { id } | Error::CertificateExists { id } => vec![("id", id)],
+            Error::CardCommand { reader, sw } => vec![("reader", reader), ("sw", sw)],
             Error::CertificateKeyMismatch { certificate, key } => vec![("certificate", certificate), ("key", key)],
             Error::AlgorithmUnsupported { algorithm, card } => vec![("algorithm", algorithm), ("card", card)],
             Error::Pcsc { reason } => vec![("reason", reason)],

@@ -55,11 +55,7 @@ pub fn generate(
     label: &str,
     id: Option<Vec<u8>>,
 ) -> Result<KeyPairInfo, Error> {
-    if let Some(model) = &token.model
-        && !model.algorithms.iter().any(|a| a == algorithm.name())
-    {
-        return Err(Error::AlgorithmUnsupported { algorithm: algorithm.name().into(), card: model.name.clone() });
-    }
+    check_algorithm(token, algorithm)?;
     let slots: Vec<Vec<u8>> = token
         .model
         .as_ref()
@@ -151,6 +147,45 @@ pub fn generate(
 pub const QUIRK_STALE_SENSITIVE: &str = "sensitive-stale-after-keygen";
 /// Catalog quirk: the module must be initialised afresh before the new key can be used.
 pub const QUIRK_RELOAD_AFTER_KEYGEN: &str = "reload-after-keygen";
+
+fn check_algorithm(token: &OpenToken<'_>, algorithm: KeyAlgorithm) -> Result<(), Error> {
+    match &token.model {
+        Some(model) if !model.algorithms.iter().any(|a| a == algorithm.name()) => {
+            Err(Error::AlgorithmUnsupported { algorithm: algorithm.name().into(), card: model.name.clone() })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Generate with the card's own commands, for cards whose middleware cannot (catalog login
+/// `card-command`: PIV, authenticated with the card management key). The key is
+/// generated in the card, so it is never extractable by construction.
+pub fn generate_with_card(
+    token: &OpenToken<'_>,
+    session: &Session,
+    management_key: &crate::piv::ManagementKey,
+    algorithm: KeyAlgorithm,
+    id: Option<Vec<u8>>,
+) -> Result<KeyPairInfo, Error> {
+    check_algorithm(token, algorithm)?;
+    let reader = token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: token.uri() })?;
+    let slots: Vec<Vec<u8>> =
+        token.model.as_ref().map(|m| m.key_ids.iter().filter_map(|h| unhex(h)).collect()).unwrap_or_default();
+    let id = match id {
+        Some(id) => id,
+        None => slots.first().cloned().ok_or_else(|| Error::IdInUse { id: String::new() })?,
+    };
+    let (slot, _) = crate::piv::slot_for_id(&id).ok_or_else(|| Error::IdInUse { id: hex(&id) })?;
+    if !objects_with_id(session, &id, Some(ObjectClass::PRIVATE_KEY))?.is_empty() {
+        return Err(Error::IdInUse { id: hex(&id) });
+    }
+    let card = crate::piv::PivCard::connect(&reader)?;
+    card.authenticate(management_key)?;
+    tracing::trace!(slot = format_args!("{slot:02X}"), "PIV GENERATE ASYMMETRIC KEY PAIR");
+    let public_key = card.generate(slot, algorithm)?;
+    token.stale.set(true);
+    Ok(KeyPairInfo { uri: token.object_uri("", &id, "private"), id: hex(&id), label: String::new(), algorithm, public_key })
+}
 
 fn check_protected(session: &Session, key: ObjectHandle, stale_sensitive: bool) -> Result<(), String> {
     let attrs = session
@@ -275,4 +310,22 @@ impl Signer for TokenSigner<'_> {
             Ok(der::ecdsa_signature(&raw))
         }
     }
+}
+
+/// A certification request signed by a key just generated with card commands (PIV),
+/// before its middleware can see it: the card signs after the PIN is verified.
+pub fn csr_with_card(
+    token: &OpenToken<'_>,
+    pin: &crate::pin::Pin,
+    key: &KeyPairInfo,
+    common_name: &str,
+) -> Result<Vec<u8>, Error> {
+    let reader = token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: token.uri() })?;
+    let id = unhex(&key.id).unwrap_or_default();
+    let (slot, _) = crate::piv::slot_for_id(&id).ok_or_else(|| Error::KeyNotFound { uri: key.uri.clone() })?;
+    let card = crate::piv::PivCard::connect(&reader)?;
+    crate::pin::guard(token.pin_state()?, crate::pin::FinalTry::Refuse)?;
+    card.verify_pin(pin)?;
+    let signer = crate::piv::PivSigner { card: &card, slot, algorithm: key.algorithm, public_key: key.public_key.clone() };
+    tessera_pki::csr::build(&signer, common_name).map_err(|e| Error::CsrFailed { reason: e.to_string() })
 }

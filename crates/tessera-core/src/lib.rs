@@ -5,6 +5,7 @@
 //! `catalog` and `atr` turn an ATR into card knowledge from drivers/; `devices` puts them
 //! together into one [`devices::Snapshot`] that the CLI prints and the window shows.
 
+pub mod apdu;
 pub mod atr;
 pub mod catalog;
 pub mod certs;
@@ -16,6 +17,7 @@ pub mod messages;
 pub mod modules;
 pub mod openpgp;
 pub mod pin;
+pub mod piv;
 pub mod readers;
 pub mod token;
 pub mod uri;

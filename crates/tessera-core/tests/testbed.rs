@@ -503,7 +503,10 @@ fn openpgp_card_generates_signs_and_installs_through_opensc() {
     assert_eq!(cert.private_key, KeyPresence::NotVisible, "OpenSC shows the card's private keys after login only");
     assert_eq!(cert.summary.key.curve.as_deref(), Some("P-256"));
 
-    // RSA-2048 into the authentication slot of the other token.
+    // P-384 into the decryption slot (an ECDH key: it cannot sign a request), RSA-2048
+    // into the authentication slot.
+    let key = generate(&mut devices, PGP, KeyAlgorithm::P384, Some(vec![2])).unwrap();
+    assert_eq!((key.id.as_str(), key.algorithm), ("02", KeyAlgorithm::P384));
     let key = generate(&mut devices, PGP, KeyAlgorithm::Rsa2048, Some(vec![3])).unwrap();
     assert_eq!((key.id.as_str(), key.algorithm), ("03", KeyAlgorithm::Rsa2048));
     assert!(ca.verify_csr(&csr(&mut devices, PGP, &[3]).unwrap()));
@@ -574,4 +577,83 @@ fn card_pulled_during_key_generation_is_a_clear_error_and_leaves_no_half_pair() 
         })
         .unwrap();
     assert_eq!(private, public, "private {private}, public {public}");
+}
+
+// ---- the virtual PIV card: keys and certificates by card commands, signing by PKCS#11 ----
+
+#[test]
+fn piv_keys_are_made_by_card_commands_and_sign_through_opensc_once_certified() {
+    let _g = exclusive();
+    let pcsc = Pcsc::start();
+    apply_env(&pcsc.env());
+    let _card = pcsc.insert_piv(1);
+    let ca = OpensslCa::new();
+    let mut devices = Devices::new(with_catalog_modules());
+    assert!(wait_until(Duration::from_secs(15), || devices.snapshot().tokens.iter().any(|t| t.catalog.as_ref().is_some_and(|m| m.id == "piv-card"))));
+    let serial = devices.snapshot().tokens.iter().find(|t| t.reader.as_deref() == Some(R1)).unwrap().serial.clone();
+    // OpenSC renames the token after the first certificate's subject: select it by serial.
+    let uri = format!("pkcs11:serial={serial}");
+    let mgmt = tessera_core::piv::ManagementKey::from_hex(PIV_MANAGEMENT_KEY).unwrap();
+
+    let wrong = tessera_core::piv::ManagementKey::from_hex(&"11".repeat(24)).unwrap();
+    let err = devices
+        .with_token(&uri, |t| keys::generate_with_card(t, &t.session(false)?, &wrong, KeyAlgorithm::P256, None))
+        .unwrap_err();
+    assert_eq!(err.code(), "management-key-rejected");
+
+    // 9A (authentication) and 9E (card authentication): 9D is a key-management
+    // (decryption) slot, which OpenSC does not let sign.
+    for (algorithm, id) in [(KeyAlgorithm::P256, 1u8), (KeyAlgorithm::Rsa2048, 4u8)] {
+        let key = devices
+            .with_token(&uri, |t| keys::generate_with_card(t, &t.session(false)?, &mgmt, algorithm, Some(vec![id])))
+            .unwrap();
+        assert_eq!(key.algorithm, algorithm);
+        let der = devices.with_token(&uri, |t| keys::csr_with_card(t, &Pin::new(USER_PIN), &key, "ROSSI MARIO")).unwrap();
+        let pem = tessera_pki::csr::to_pem(&der);
+        assert!(ca.verify_csr(&pem), "{algorithm:?}: openssl refused the card's CSR");
+        let issued = ca.issue(&pem);
+
+        // Someone else's certificate: the card cannot prove it holds that key; nothing written.
+        if id == 1 {
+            let foreign = ca.issue(&csr_from_softhsm());
+            let err = devices
+                .with_token(&uri, |t| certs::install_with_card(t, &Pin::new(USER_PIN), &mgmt, &[id], &foreign))
+                .unwrap_err();
+            assert_eq!(err.code(), "certificate-key-mismatch");
+            assert!(devices.snapshot().tokens.iter().all(|t| t.certificates.is_empty()), "nothing written");
+        }
+        devices.with_token(&uri, |t| certs::install_with_card(t, &Pin::new(USER_PIN), &mgmt, &[id], &issued)).unwrap();
+        // Now OpenSC sees key and certificate: signing goes through PKCS#11.
+        let pem = devices
+            .with_token(&uri, |t| {
+                let s = t.session(false)?;
+                t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+                let signer = TokenSigner::find(t, &s, &[id])?;
+                assert_eq!(signer.info().public_key, key.public_key, "the same key");
+                Ok(tessera_pki::csr::to_pem(&tessera_pki::csr::build(&signer, "ROSSI MARIO").unwrap()))
+            })
+            .unwrap();
+        assert!(ca.verify_csr(&pem));
+    }
+    let snap = devices.snapshot();
+    let piv = snap.tokens.iter().find(|t| t.serial == serial).unwrap();
+    let ids: Vec<&str> = piv.certificates.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["01", "04"]);
+}
+
+/// A CSR for a key that is not on the PIV card (made on a SoftHSM2 token).
+fn csr_from_softhsm() -> String {
+    let hsm = SoftHsm::with_samples();
+    let env = hsm.env();
+    apply_env(&env);
+    let mut devices = Devices::new(softhsm_only());
+    devices
+        .with_token(VARIE, |t| {
+            let s = t.session(true)?;
+            t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+            keys::generate(t, &s, KeyAlgorithm::P256, "other", Some(vec![0x77]))?;
+            let signer = TokenSigner::find(t, &s, &[0x77])?;
+            Ok(tessera_pki::csr::to_pem(&tessera_pki::csr::build(&signer, "OTHER").unwrap()))
+        })
+        .unwrap()
 }

@@ -19,6 +19,8 @@ pub const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 pub const ATR_OPENPGP: &str = "3B 8C 01 80 5A 4E 69 74 72 6F 6B 65 79 20 33 7D";
 /// The virtual OpenPGP card's admin PIN (the PUK role: SO login in OpenSC).
 pub const OPENPGP_ADMIN_PIN: &str = "12345678";
+/// The virtual PIV card's default 3DES management key (piv-authenticator's, as Yubico's).
+pub const PIV_MANAGEMENT_KEY: &str = "010203040506070801020304050607080102030405060708";
 /// Tessera's own test-bed card (drivers/testbed-card.toml).
 pub const ATR_TESTBED: &str = "3B 8A 80 01 54 45 53 53 45 52 41 2D 54 31 04";
 /// An InfoCamere CNS card's ATR (smartcard_list.txt), known to drivers/it-cns-stincard.toml.
@@ -117,6 +119,11 @@ impl Pcsc {
             ("PCSCLITE_CSOCK_NAME".into(), self.socket().display().to_string()),
             ("OPENSC_CONF".into(), self.dir.path().join("opensc.conf").display().to_string()),
         ]
+    }
+
+    /// Insert a virtual PIV card (tessera-virtcard --app piv) into reader 0 or 1.
+    pub fn insert_piv(&self, reader: u8) -> Card<'_> {
+        self.insert(reader, "piv")
     }
 
     /// Insert a virtual OpenPGP card (tessera-virtcard) into reader 0 or 1; its state

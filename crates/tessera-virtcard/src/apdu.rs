@@ -1,12 +1,36 @@
 //! ISO 7816-4 transport around the card application: command chaining (CLA bit 0x10)
 //! and response chaining (61xx, GET RESPONSE) for short APDUs.
 
+use heapless::VecView;
+use iso7816::Status;
 use iso7816::command::CommandView;
 
 const MAX_RESPONSE: usize = 7609;
 
-pub struct Chained<T: opcard::Client> {
-    card: opcard::Card<T>,
+/// A card application: one command in, reply data and a status out.
+pub trait App {
+    fn handle(&mut self, command: CommandView<'_>, reply: &mut VecView<u8>) -> Result<(), Status>;
+    fn reset(&mut self);
+}
+
+impl<T: opcard::Client> App for opcard::Card<T> {
+    fn handle(&mut self, command: CommandView<'_>, reply: &mut VecView<u8>) -> Result<(), Status> {
+        opcard::Card::handle(self, command, reply)
+    }
+    fn reset(&mut self) {
+        opcard::Card::reset(self)
+    }
+}
+
+impl<T: piv_authenticator::Client> App for piv_authenticator::Authenticator<T> {
+    fn handle(&mut self, command: CommandView<'_>, reply: &mut VecView<u8>) -> Result<(), Status> {
+        self.respond(command, reply)
+    }
+    fn reset(&mut self) {}
+}
+
+pub struct Chained<A: App> {
+    card: A,
     atr: Vec<u8>,
     /// Data of chained commands received so far.
     pending: Vec<u8>,
@@ -14,8 +38,8 @@ pub struct Chained<T: opcard::Client> {
     remaining: Vec<u8>,
 }
 
-impl<T: opcard::Client> Chained<T> {
-    pub fn new(card: opcard::Card<T>, atr: Vec<u8>) -> Self {
+impl<A: App> Chained<A> {
+    pub fn new(card: A, atr: Vec<u8>) -> Self {
         Chained { card, atr, pending: Vec::new(), remaining: Vec::new() }
     }
 
@@ -46,7 +70,7 @@ impl<T: opcard::Client> Chained<T> {
     }
 }
 
-impl<T: opcard::Client> crate::vpcd::Card for Chained<T> {
+impl<A: App> crate::vpcd::Card for Chained<A> {
     fn atr(&self) -> &[u8] {
         &self.atr
     }

@@ -1,0 +1,119 @@
+//! A PC/SC link to one card application, for the card commands a middleware lacks.
+//! APDUs are traced by name and header only: their data can carry PINs and keys.
+
+use pcsc::{Protocols, Scope, ShareMode};
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+
+pub struct CardLink {
+    card: pcsc::Card,
+    reader: String,
+}
+
+impl CardLink {
+    /// Connect in shared mode (the middleware keeps working) and SELECT the application.
+    pub fn select(reader: &str, aid: &[u8]) -> Result<CardLink, Error> {
+        let ctx = pcsc::Context::establish(Scope::User).map_err(|e| Error::from_pcsc(e, None))?;
+        let name = std::ffi::CString::new(reader).map_err(|e| Error::Pcsc { reason: e.to_string() })?;
+        let card = ctx.connect(&name, ShareMode::Shared, Protocols::ANY).map_err(|e| Error::from_pcsc(e, Some(reader)))?;
+        let link = CardLink { card, reader: reader.to_owned() };
+        let mut select = vec![0x00, 0xA4, 0x04, 0x00, aid.len() as u8];
+        select.extend_from_slice(aid);
+        select.push(0x00);
+        link.expect_ok(link.transmit(&select, "SELECT")?)?;
+        Ok(link)
+    }
+
+    /// Send one APDU; returns the data and the status word. Follows 61xx with GET RESPONSE.
+    pub fn transmit(&self, apdu: &[u8], what: &str) -> Result<(Vec<u8>, u16), Error> {
+        tracing::trace!(command = what, header = ?&apdu[..4.min(apdu.len())], "APDU");
+        let mut data = Vec::new();
+        let mut next = apdu.to_vec();
+        loop {
+            let mut buf = vec![0u8; 65538];
+            let rsp = self.card.transmit(&next, &mut buf).map_err(|e| Error::from_pcsc(e, Some(&self.reader)))?;
+            if rsp.len() < 2 {
+                return Err(Error::Pcsc { reason: format!("{what}: short response") });
+            }
+            let (body, sw) = rsp.split_at(rsp.len() - 2);
+            data.extend_from_slice(body);
+            if sw[0] == 0x61 {
+                next = vec![0x00, 0xC0, 0x00, 0x00, sw[1]];
+                continue;
+            }
+            let sw = u16::from_be_bytes([sw[0], sw[1]]);
+            tracing::trace!(command = what, sw = format_args!("{sw:04X}"), "APDU response");
+            return Ok((data, sw));
+        }
+    }
+
+    pub fn expect_ok(&self, (data, sw): (Vec<u8>, u16)) -> Result<Vec<u8>, Error> {
+        if sw == 0x9000 {
+            Ok(data)
+        } else {
+            Err(Error::CardCommand { reader: self.reader.clone(), sw: format!("{sw:04X}") })
+        }
+    }
+}
+
+/// A short or extended command APDU (CLA 00), without Le.
+pub fn apdu(ins: u8, p1: u8, p2: u8, data: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut v = Zeroizing::new(vec![0x00, ins, p1, p2]);
+    if data.len() <= 255 {
+        v.push(data.len() as u8);
+    } else {
+        v.push(0x00);
+        v.extend_from_slice(&(data.len() as u16).to_be_bytes());
+    }
+    v.extend_from_slice(data);
+    v
+}
+
+/// BER-TLV length octets.
+pub fn ber_len(len: usize, out: &mut Vec<u8>) {
+    match len {
+        0..=0x7F => out.push(len as u8),
+        0x80..=0xFF => out.extend_from_slice(&[0x81, len as u8]),
+        _ => out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]),
+    }
+}
+
+/// Find a BER-TLV value by tag (one or two bytes) in `data`, one level deep.
+pub fn find_tlv(data: &[u8], tag: &[u8]) -> Option<Vec<u8>> {
+    let mut i = 0;
+    while i < data.len() {
+        let tag_len = if data[i] & 0x1F == 0x1F { 2 } else { 1 };
+        let t = data.get(i..i + tag_len)?;
+        i += tag_len;
+        let (len, n) = match *data.get(i)? {
+            l @ 0..=0x7F => (l as usize, 1),
+            0x81 => (*data.get(i + 1)? as usize, 2),
+            0x82 => (u16::from_be_bytes([*data.get(i + 1)?, *data.get(i + 2)?]) as usize, 3),
+            _ => return None,
+        };
+        i += n;
+        let value = data.get(i..i + len)?;
+        if t == tag {
+            return Some(value.to_vec());
+        }
+        i += len;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tlv_lookup_and_lengths() {
+        let data = [0x7F, 0x49, 0x05, 0x86, 0x03, 1, 2, 3];
+        let inner = find_tlv(&data, &[0x7F, 0x49]).unwrap();
+        assert_eq!(find_tlv(&inner, &[0x86]).unwrap(), [1, 2, 3]);
+        let mut v = Vec::new();
+        ber_len(300, &mut v);
+        assert_eq!(v, [0x82, 0x01, 0x2C]);
+        assert_eq!(apdu(0xDB, 0x3F, 0xFF, &[0u8; 300])[4..7], [0x00, 0x01, 0x2C]);
+    }
+}
