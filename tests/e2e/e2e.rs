@@ -10,6 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+
 use serde_json::Value;
 use tessera_testbed::*;
 
@@ -281,4 +282,57 @@ fn cli_generates_requests_installs_and_deletes_on_a_token_without_logging_secret
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(serde_json::from_str::<Value>(&stdout(&out)).unwrap()["state"], "ok");
     let _ = std::fs::remove_file(file);
+}
+
+#[test]
+fn cli_enrolls_a_key_on_virtual_piv_and_openpgp_cards() {
+    let pcsc = Pcsc::start();
+    let _piv = pcsc.insert_piv(0);
+    let _pgp = pcsc.insert_openpgp(1);
+    let env = pcsc.env();
+    let ca = OpensslCa::new();
+    let dir = tempfile_dir();
+    assert!(wait_until(Duration::from_secs(15), || {
+        let out = stdout(&tessera(&env, &["devices", "--no-p11-kit"]));
+        out.contains("PIV_II") && out.contains("OpenPGP card (User PIN (sig))")
+    }));
+    let run = |args: &[&str], stdin: &str| {
+        let mut all = args.to_vec();
+        all.extend(["--pin-stdin", "--json"]);
+        let out = tessera_with_stdin(&env, &all, stdin);
+        assert!(out.status.success(), "{all:?}: {}", stderr(&out));
+        serde_json::from_str::<Value>(&stdout(&out)).unwrap()
+    };
+
+    // PIV: management key, then the PIN for the card-signed request; install needs both.
+    let csr = dir.path().join("piv.csr");
+    let key = run(
+        &["key", "generate", "--token", "pkcs11:token=PIV_II", "--algorithm", "p256", "--csr", csr.to_str().unwrap(), "--cn", "ROSSI MARIO"],
+        &format!("{PIV_MANAGEMENT_KEY}\n{USER_PIN}\n"),
+    );
+    assert_eq!(key["id"], "01");
+    let pem = std::fs::read_to_string(&csr).unwrap();
+    assert!(ca.verify_csr(&pem));
+    let cert = dir.path().join("piv.crt");
+    std::fs::write(&cert, ca.issue(&pem)).unwrap();
+    let serial = key["uri"].as_str().unwrap().split("serial=").nth(1).unwrap().split(';').next().unwrap().to_owned();
+    let installed = run(
+        &["cert", "install", "--key", &format!("pkcs11:serial={serial};id=%01"), cert.to_str().unwrap()],
+        &format!("{USER_PIN}\n{PIV_MANAGEMENT_KEY}\n"),
+    );
+    assert!(installed["uri"].as_str().unwrap().ends_with("id=%01;type=cert"));
+
+    // OpenPGP: admin PIN for the key, user PIN for the request.
+    let csr = dir.path().join("pgp.csr");
+    let key = run(
+        &["key", "generate", "--token", "pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))", "--algorithm", "rsa2048", "--csr", csr.to_str().unwrap()],
+        &format!("{OPENPGP_ADMIN_PIN}\n{USER_PIN}\n"),
+    );
+    assert_eq!((key["id"].as_str(), key["algorithm"].as_str()), (Some("01"), Some("rsa2048")));
+    assert!(ca.verify_csr(&std::fs::read_to_string(&csr).unwrap()));
+
+    let listing: Value = serde_json::from_str(&stdout(&tessera(&env, &["devices", "--json", "--no-p11-kit"]))).unwrap();
+    let piv = listing["tokens"].as_array().unwrap().iter().find(|t| t["serial"] == serial.as_str()).unwrap();
+    assert_eq!(piv["catalog"]["id"], "piv-card");
+    assert_eq!(piv["certificates"][0]["common_name"], "ROSSI MARIO");
 }

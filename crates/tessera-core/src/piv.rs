@@ -132,6 +132,25 @@ impl PivCard {
         }
     }
 
+    /// RESET RETRY COUNTER: the PUK unblocks the PIN and sets a new one.
+    pub fn unblock_pin(&self, puk: &crate::pin::Pin, new: &crate::pin::Pin) -> Result<(), Error> {
+        let (p, n) = (puk.expose().as_bytes(), new.expose().as_bytes());
+        if p.len() > 8 || n.len() > 8 || n.len() < 6 {
+            return Err(Error::PinRejected);
+        }
+        let mut data = Zeroizing::new(Vec::with_capacity(16));
+        data.extend_from_slice(p);
+        data.resize(8, 0xFF);
+        data.extend_from_slice(n);
+        data.resize(16, 0xFF);
+        match self.link.transmit(&apdu(0x2C, 0x00, 0x80, &data), "RESET RETRY COUNTER")? {
+            (_, 0x9000) => Ok(()),
+            (_, 0x6983) => Err(Error::PinLocked),
+            (_, sw) if sw & 0xFFF0 == 0x63C0 => Err(Error::WrongPuk),
+            other => self.link.expect_ok(other).map(|_| ()),
+        }
+    }
+
     /// GENERAL AUTHENTICATE with the key in `slot`: the card signs `input` (a digest for
     /// ECDSA, a padded block for RSA) and returns the signature.
     fn sign_raw(&self, slot: u8, algorithm: KeyAlgorithm, input: &[u8]) -> Result<Vec<u8>, Error> {

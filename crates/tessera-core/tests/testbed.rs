@@ -635,6 +635,17 @@ fn piv_keys_are_made_by_card_commands_and_sign_through_opensc_once_certified() {
             .unwrap();
         assert!(ca.verify_csr(&pem));
     }
+    // PIN tries counted by the card; the PUK unblocks it.
+    for (pin, state) in [("000000", "count-low"), ("000001", "final-try")] {
+        let key = keys::KeyPairInfo { uri: uri.clone(), id: "01".into(), label: String::new(), algorithm: KeyAlgorithm::P256, public_key: vec![] };
+        let err = devices.with_token(&uri, |t| keys::csr_with_card(t, &Pin::new(pin), &key, "x")).unwrap_err();
+        assert_eq!((err.code(), err.params()["state"].as_str()), ("wrong-pin", state));
+    }
+    let unblock = |devices: &mut Devices, puk: &str| devices.with_token(&uri, |t| pin::unblock(t, &Pin::new(puk), &Pin::new(USER_PIN)));
+    assert_eq!(unblock(&mut devices, "87654321").unwrap_err().code(), "wrong-puk");
+    unblock(&mut devices, PIV_PUK).unwrap();
+    assert_eq!(devices.with_token(&uri, |t| t.pin_state()).unwrap(), PinState::Ok);
+
     let snap = devices.snapshot();
     let piv = snap.tokens.iter().find(|t| t.serial == serial).unwrap();
     let ids: Vec<&str> = piv.certificates.iter().map(|c| c.id.as_str()).collect();

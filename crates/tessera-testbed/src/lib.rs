@@ -21,6 +21,8 @@ pub const ATR_OPENPGP: &str = "3B 8C 01 80 5A 4E 69 74 72 6F 6B 65 79 20 33 7D";
 pub const OPENPGP_ADMIN_PIN: &str = "12345678";
 /// The virtual PIV card's default 3DES management key (piv-authenticator's, as Yubico's).
 pub const PIV_MANAGEMENT_KEY: &str = "010203040506070801020304050607080102030405060708";
+/// The virtual PIV card's PUK.
+pub const PIV_PUK: &str = "12345678";
 /// Tessera's own test-bed card (drivers/testbed-card.toml).
 pub const ATR_TESTBED: &str = "3B 8A 80 01 54 45 53 53 45 52 41 2D 54 31 04";
 /// An InfoCamere CNS card's ATR (smartcard_list.txt), known to drivers/it-cns-stincard.toml.
