@@ -8,6 +8,8 @@ packages=(
   pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd vsmartcard-vpicc
   python3-virtualsmartcard python3-pycryptodome python3-cryptography
   softhsm2 opensc openssl
+  # tessera-virtcard: littlefs2-sys runs bindgen
+  libclang-dev
   # Tauri 2 on Linux (webkit2gtk-driver in the same command: versions must match)
   libwebkit2gtk-4.1-dev build-essential pkg-config librsvg2-dev libsoup-3.0-dev webkit2gtk-driver
   # GUI tests, screenshots and benchmarks
