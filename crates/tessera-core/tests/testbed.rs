@@ -291,11 +291,22 @@ fn softhsm_bed() -> (Pcsc, SoftHsm) {
 
 const VARIE: &str = "pkcs11:token=Varie";
 
+/// Run `f` on the token `uri` names, in a session logged in with the user PIN.
+fn as_user<R>(
+    devices: &mut Devices,
+    uri: &str,
+    read_write: bool,
+    f: impl FnOnce(&tessera_core::token::OpenToken<'_>, &tessera_core::token::Session) -> Result<R, tessera_core::Error>,
+) -> Result<R, tessera_core::Error> {
+    devices.with_token(uri, |t| {
+        let s = t.session(read_write)?;
+        t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+        f(t, &s)
+    })
+}
+
 fn objects(devices: &mut Devices, uri: &str) -> usize {
-    devices
-        .with_token(uri, |t| {
-            let s = t.session(false)?;
-            t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+    as_user(devices, uri, false, |_, s| {
             Ok(s.find_objects(&[]).unwrap().len())
         })
         .unwrap()
@@ -308,10 +319,7 @@ fn every_algorithm_is_generated_on_the_token_and_signs_a_csr_openssl_accepts() {
     let ca = OpensslCa::new();
     let mut devices = Devices::new(softhsm_only());
     for algorithm in KeyAlgorithm::ALL {
-        let pem = devices
-            .with_token(VARIE, |t| {
-                let s = t.session(true)?;
-                t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+        let pem = as_user(&mut devices, VARIE, true, |t, s| {
                 let info = keys::generate(t, &s, algorithm, "Nuova chiave", None)?;
                 assert_eq!(info.algorithm, algorithm);
                 assert_eq!(info.id.len(), 16, "8 random bytes");
@@ -335,10 +343,7 @@ fn certificates_are_installed_only_next_to_their_own_key() {
     let ca = OpensslCa::new();
     let mut devices = Devices::new(softhsm_only());
     let id = vec![0xA1, 0x01];
-    let pem = devices
-        .with_token(VARIE, |t| {
-            let s = t.session(true)?;
-            t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+    let pem = as_user(&mut devices, VARIE, true, |t, s| {
             keys::generate(t, &s, KeyAlgorithm::P256, "Firma 2027", Some(id.clone()))?;
             let signer = TokenSigner::find(t, &s, &id)?;
             Ok(tessera_pki::csr::to_pem(&tessera_pki::csr::build(&signer, "ROSSI MARIO").unwrap()))
@@ -349,10 +354,7 @@ fn certificates_are_installed_only_next_to_their_own_key() {
 
     // Someone else's certificate (a sample with its own key) is refused; nothing written.
     let foreign = std::fs::read(hsm.samples().join("Varie-21.crt.der")).unwrap();
-    let err = devices
-        .with_token(VARIE, |t| {
-            let s = t.session(true)?;
-            t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+    let err = as_user(&mut devices, VARIE, true, |t, s| {
             certs::install(t, &s, &id, "Firma 2027", &foreign)
         })
         .unwrap_err();
@@ -360,10 +362,7 @@ fn certificates_are_installed_only_next_to_their_own_key() {
     assert_eq!(objects(&mut devices, VARIE), before, "nothing written");
 
     // Its own certificate goes in, next to the key.
-    let uri = devices
-        .with_token(VARIE, |t| {
-            let s = t.session(true)?;
-            t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+    let uri = as_user(&mut devices, VARIE, true, |t, s| {
             certs::install(t, &s, &id, "Firma 2027", &issued)
         })
         .unwrap();
@@ -375,10 +374,7 @@ fn certificates_are_installed_only_next_to_their_own_key() {
     assert_eq!(cert.private_key, KeyPresence::NotVisible);
 
     // A second certificate next to the same key never replaces the first.
-    let err = devices
-        .with_token(VARIE, |t| {
-            let s = t.session(true)?;
-            t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+    let err = as_user(&mut devices, VARIE, true, |t, s| {
             certs::install(t, &s, &id, "Firma 2027", &issued)
         })
         .unwrap_err();
@@ -390,19 +386,14 @@ fn ids_in_use_and_vague_deletes_are_refused() {
     let _g = exclusive();
     let (_pcsc, _hsm) = softhsm_bed();
     let mut devices = Devices::new(softhsm_only());
-    let err = devices
-        .with_token(VARIE, |t| {
-            let s = t.session(true)?;
-            t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+    let err = as_user(&mut devices, VARIE, true, |t, s| {
             keys::generate(t, &s, KeyAlgorithm::P256, "x", Some(vec![0x21]))
         })
         .unwrap_err();
     assert_eq!(err.code(), "id-in-use");
     assert_eq!(err.params()["id"], "21");
     let delete = |devices: &mut Devices, uri: &str| {
-        devices.with_token(uri, |t| {
-            let s = t.session(true)?;
-            t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+        as_user(devices, uri, true, |_, s| {
             let parsed = tessera_core::uri::Pkcs11Uri::parse(uri).unwrap();
             certs::delete(&s, &parsed, uri)
         })
@@ -462,9 +453,7 @@ fn generate(devices: &mut Devices, uri: &str, algorithm: KeyAlgorithm, id: Optio
 }
 
 fn csr(devices: &mut Devices, uri: &str, id: &[u8]) -> Result<String, tessera_core::Error> {
-    devices.with_token(uri, |t| {
-        let s = t.session(false)?;
-        t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+    as_user(devices, uri, false, |t, s| {
         let signer = TokenSigner::find(t, &s, id)?;
         Ok(tessera_pki::csr::to_pem(&tessera_pki::csr::build(&signer, "ROSSI MARIO").unwrap()))
     })
@@ -568,10 +557,7 @@ fn card_pulled_during_key_generation_is_a_clear_error_and_leaves_no_half_pair() 
     let _again = pcsc.insert_openpgp(0);
     let mut devices = Devices::new(with_catalog_modules());
     openpgp_ready(&mut devices);
-    let (private, public) = devices
-        .with_token(PGP, |t| {
-            let s = t.session(false)?;
-            t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+    let (private, public) = as_user(&mut devices, PGP, false, |_, s| {
             let count = |class| s.find_objects(&[cryptoki::object::Attribute::Class(class), cryptoki::object::Attribute::Id(vec![3])]).unwrap().len();
             Ok((count(cryptoki::object::ObjectClass::PRIVATE_KEY), count(cryptoki::object::ObjectClass::PUBLIC_KEY)))
         })
@@ -624,10 +610,7 @@ fn piv_keys_are_made_by_card_commands_and_sign_through_opensc_once_certified() {
         }
         devices.with_token(&uri, |t| certs::install_with_card(t, &Pin::new(USER_PIN), &mgmt, &[id], &issued)).unwrap();
         // Now OpenSC sees key and certificate: signing goes through PKCS#11.
-        let pem = devices
-            .with_token(&uri, |t| {
-                let s = t.session(false)?;
-                t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+        let pem = as_user(&mut devices, &uri, false, |t, s| {
                 let signer = TokenSigner::find(t, &s, &[id])?;
                 assert_eq!(signer.info().public_key, key.public_key, "the same key");
                 Ok(tessera_pki::csr::to_pem(&tessera_pki::csr::build(&signer, "ROSSI MARIO").unwrap()))
@@ -658,10 +641,7 @@ fn csr_from_softhsm() -> String {
     let env = hsm.env();
     apply_env(&env);
     let mut devices = Devices::new(softhsm_only());
-    devices
-        .with_token(VARIE, |t| {
-            let s = t.session(true)?;
-            t.login(&s, Who::User, &Pin::new(USER_PIN), FinalTry::Refuse)?;
+    as_user(&mut devices, VARIE, true, |t, s| {
             keys::generate(t, &s, KeyAlgorithm::P256, "other", Some(vec![0x77]))?;
             let signer = TokenSigner::find(t, &s, &[0x77])?;
             Ok(tessera_pki::csr::to_pem(&tessera_pki::csr::build(&signer, "OTHER").unwrap()))
