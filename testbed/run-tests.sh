@@ -8,5 +8,6 @@ testbed/install.sh
 testbed/tools.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 cargo build --workspace --bins --locked
+cargo fmt --check
 cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
 cargo nextest run --workspace --locked --no-fail-fast "$@"

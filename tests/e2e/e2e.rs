@@ -10,7 +10,6 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-
 use serde_json::Value;
 use tessera_testbed::*;
 
@@ -65,7 +64,8 @@ fn cli_devices_json_has_the_documented_shape() {
     let hsm = SoftHsm::with_samples();
     let _card = pcsc.insert(0, ATR_CNS_INFOCAMERE);
     let env = both(&pcsc.env(), &hsm.env());
-    assert!(wait_until(Duration::from_secs(5), || stdout(&tessera(&env, &["devices", "--json"])).contains("it-cns-stincard")));
+    assert!(wait_until(Duration::from_secs(5), || stdout(&tessera(&env, &["devices", "--json"]))
+        .contains("it-cns-stincard")));
     let out = tessera(&env, &["devices", "--json", "--no-p11-kit", "--module", SOFTHSM_MODULE]);
     assert!(out.status.success(), "{}", stderr(&out));
     let v: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
@@ -97,7 +97,14 @@ fn cli_devices_table_speaks_italian_then_english() {
     let it = tessera(&env, &["devices", "--no-p11-kit", "--module", SOFTHSM_MODULE]);
     assert!(it.status.success(), "{}", stderr(&it));
     let text = stdout(&it);
-    for expected in ["Lettori", "Nessuna carta inserita", "Rinnovabile · scade tra 30 giorni", "Scaduto da 10 giorni", "FABBRÌ NICCOLÒ", "nessuna chiave privata"] {
+    for expected in [
+        "Lettori",
+        "Nessuna carta inserita",
+        "Rinnovabile · scade tra 30 giorni",
+        "Scaduto da 10 giorni",
+        "FABBRÌ NICCOLÒ",
+        "nessuna chiave privata",
+    ] {
         assert!(text.contains(expected), "{expected:?} not in\n{text}");
     }
     let en = tessera(&env, &["--lang", "en", "devices", "--no-p11-kit", "--module", SOFTHSM_MODULE]);
@@ -150,12 +157,17 @@ fn cli_errors_exit_non_zero_with_cause_and_remedy() {
     assert!(err.contains("→ Avvia il servizio"), "{err}");
     assert!(err.contains("[pcsc-not-running]"), "{err}");
 
-    let out = tessera(&env, &["--lang", "en", "devices", "--json", "--no-p11-kit", "--module", "/opt/nowhere/libvendor.so"]);
+    let out =
+        tessera(&env, &["--lang", "en", "devices", "--json", "--no-p11-kit", "--module", "/opt/nowhere/libvendor.so"]);
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
     let codes: Vec<&str> = v["problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["pcsc-not-running", "module-missing"]);
-    assert!(stderr(&out).contains("The PKCS#11 module \"/opt/nowhere/libvendor.so\" is not installed"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("The PKCS#11 module \"/opt/nowhere/libvendor.so\" is not installed"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// The real window under Xvfb, driven through tauri-driver + WebKitWebDriver.
@@ -179,7 +191,8 @@ fn gui_devices_screen_follows_cards_live() {
 
     // Starts in Italian, with the test bed's tokens and the expiring certificate's badge.
     s.wait_text("body[data-ready] h2", long, |t| t == "Lettori");
-    let badge = s.wait_text(r#"[data-token-label="Luca Bianchi Firma"] [data-cert-id="11"] .badge"#, long, |t| !t.is_empty());
+    let badge =
+        s.wait_text(r#"[data-token-label="Luca Bianchi Firma"] [data-cert-id="11"] .badge"#, long, |t| !t.is_empty());
     assert_eq!(badge, "Rinnovabile · scade tra 30 giorni");
     let class = s.js(r#"return document.querySelector('[data-token-label="Luca Bianchi Firma"] [data-cert-id="11"] .badge').className"#);
     assert!(class.as_str().unwrap().contains("status-renewable"), "{class}");
@@ -230,12 +243,30 @@ fn cli_generates_requests_installs_and_deletes_on_a_token_without_logging_secret
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["--module", SOFTHSM_MODULE, "--pin-stdin", "--json"]);
         let out = tessera_with_stdin(&env, &all, stdin);
-        assert!(!stderr(&out).contains(USER_PIN) && !stdout(&out).contains(USER_PIN), "a PIN was printed: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains(USER_PIN) && !stdout(&out).contains(USER_PIN),
+            "a PIN was printed: {}",
+            stderr(&out)
+        );
         out
     };
     let pin = format!("{USER_PIN}\n");
 
-    let out = run(&["key", "generate", "--token", "pkcs11:token=Mario%20Rossi%20CNS", "--algorithm", "rsa2048", "--label", "Firma 2027", "--id", "0a0b"], &pin);
+    let out = run(
+        &[
+            "key",
+            "generate",
+            "--token",
+            "pkcs11:token=Mario%20Rossi%20CNS",
+            "--algorithm",
+            "rsa2048",
+            "--label",
+            "Firma 2027",
+            "--id",
+            "0a0b",
+        ],
+        &pin,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let key: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(key["id"], "0a0b");
@@ -263,9 +294,14 @@ fn cli_generates_requests_installs_and_deletes_on_a_token_without_logging_secret
     let installed: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert!(installed["uri"].as_str().unwrap().ends_with("id=%0A%0B;type=cert"));
 
-    let listing: Value = serde_json::from_str(&stdout(&tessera(&env, &["devices", "--json", "--no-p11-kit", "--module", SOFTHSM_MODULE]))).unwrap();
+    let listing: Value = serde_json::from_str(&stdout(&tessera(
+        &env,
+        &["devices", "--json", "--no-p11-kit", "--module", SOFTHSM_MODULE],
+    )))
+    .unwrap();
     let cns = listing["tokens"].as_array().unwrap().iter().find(|t| t["label"] == "Mario Rossi CNS").unwrap();
-    let new = cns["certificates"].as_array().unwrap().iter().find(|c| c["id"] == "0a0b").expect("new certificate listed");
+    let new =
+        cns["certificates"].as_array().unwrap().iter().find(|c| c["id"] == "0a0b").expect("new certificate listed");
     assert_eq!(new["common_name"], "ROSSI MARIO");
 
     let out = run(&["cert", "delete", "pkcs11:token=Mario%20Rossi%20CNS;id=%0A%0B;type=cert"], &pin);
@@ -307,7 +343,18 @@ fn cli_enrolls_a_key_on_virtual_piv_and_openpgp_cards() {
     // PIV: management key, then the PIN for the card-signed request; install needs both.
     let csr = dir.path().join("piv.csr");
     let key = run(
-        &["key", "generate", "--token", "pkcs11:token=PIV_II", "--algorithm", "p256", "--csr", csr.to_str().unwrap(), "--cn", "ROSSI MARIO"],
+        &[
+            "key",
+            "generate",
+            "--token",
+            "pkcs11:token=PIV_II",
+            "--algorithm",
+            "p256",
+            "--csr",
+            csr.to_str().unwrap(),
+            "--cn",
+            "ROSSI MARIO",
+        ],
         &format!("{PIV_MANAGEMENT_KEY}\n{USER_PIN}\n"),
     );
     assert_eq!(key["id"], "01");
@@ -325,7 +372,16 @@ fn cli_enrolls_a_key_on_virtual_piv_and_openpgp_cards() {
     // OpenPGP: admin PIN for the key, user PIN for the request.
     let csr = dir.path().join("pgp.csr");
     let key = run(
-        &["key", "generate", "--token", "pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))", "--algorithm", "rsa2048", "--csr", csr.to_str().unwrap()],
+        &[
+            "key",
+            "generate",
+            "--token",
+            "pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))",
+            "--algorithm",
+            "rsa2048",
+            "--csr",
+            csr.to_str().unwrap(),
+        ],
         &format!("{OPENPGP_ADMIN_PIN}\n{USER_PIN}\n"),
     );
     assert_eq!((key["id"].as_str(), key["algorithm"].as_str()), (Some("01"), Some("rsa2048")));

@@ -50,8 +50,8 @@ fn tauri_driver() -> String {
     if let Ok(p) = std::env::var("TAURI_DRIVER") {
         return p;
     }
-    let home = std::env::var("CARGO_HOME")
-        .unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap_or_default()));
+    let home =
+        std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap_or_default()));
     let candidate = format!("{home}/bin/tauri-driver");
     if Path::new(&candidate).exists() { candidate } else { "tauri-driver".into() }
 }
@@ -67,7 +67,8 @@ impl Driver {
             .spawn()
             .expect("tauri-driver is installed (cargo install tauri-driver --version ^2)");
         let url = format!("http://127.0.0.1:{port}");
-        let up = tessera_testbed::wait_until(Duration::from_secs(20), || ureq::get(&format!("{url}/status")).call().is_ok());
+        let up =
+            tessera_testbed::wait_until(Duration::from_secs(20), || ureq::get(&format!("{url}/status")).call().is_ok());
         assert!(up, "tauri-driver did not start");
         Driver { child, url }
     }

@@ -5,13 +5,13 @@ use std::ops::ControlFlow;
 use std::process::ExitCode;
 
 use serde::Serialize;
+use tessera_core::ErrorPayload;
 use tessera_core::catalog::{Catalog, Identification};
 use tessera_core::devices::{Devices, Options, Snapshot};
 use tessera_core::live::{self, LiveEvent};
 use tessera_core::messages::{Lang, Messages};
 use tessera_core::token::TokenView;
 use tessera_core::watch::DeviceEvent;
-use tessera_core::ErrorPayload;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -71,7 +71,12 @@ fn table(s: &Snapshot, msg: &Messages) -> String {
             for r in list {
                 let card = match &r.card {
                     None => msg.text("devices-empty-reader", &[]),
-                    Some(c) => format!("{}  [{} {}]", identification(&c.identification, msg), msg.text("devices-atr", &[]), c.atr),
+                    Some(c) => format!(
+                        "{}  [{} {}]",
+                        identification(&c.identification, msg),
+                        msg.text("devices-atr", &[]),
+                        c.atr
+                    ),
                 };
                 o += &format!("  {:width$}  {card}\n", r.name);
             }
@@ -116,7 +121,8 @@ fn token(t: &TokenView, msg: &Messages) -> String {
     } else {
         msg.text("token-not-initialized", &[])
     };
-    let mut o = format!("  {} — {kind} · {} {} · {pin}\n    {}\n", t.label, msg.text("token-serial", &[]), t.serial, t.uri);
+    let mut o =
+        format!("  {} — {kind} · {} {} · {pin}\n    {}\n", t.label, msg.text("token-serial", &[]), t.serial, t.uri);
     for c in &t.certificates {
         let s = &c.summary;
         let status = msg.text(&format!("cert-status-{}", kebab(&s.status)), &[("days", num(s.days_left.abs()))]);

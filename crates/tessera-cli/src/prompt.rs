@@ -28,7 +28,13 @@ impl PinSource {
     }
 
     /// Any other secret (a card management key), by the same rules.
-    pub fn read_secret(&self, msg: &Messages, what: &str, token: &str, stdin: bool) -> std::io::Result<zeroize::Zeroizing<String>> {
+    pub fn read_secret(
+        &self,
+        msg: &Messages,
+        what: &str,
+        token: &str,
+        stdin: bool,
+    ) -> std::io::Result<zeroize::Zeroizing<String>> {
         ask(&msg.text(what, &[("token", token.into())]), stdin || self.stdin)
     }
 }

@@ -131,7 +131,10 @@ impl Ctx<'_> {
     }
 
     fn management_key(&self, token: &OpenToken<'_>) -> Result<tessera_core::piv::ManagementKey, Error> {
-        let text = self.pins().read_secret(self.msg, "prompt-management-key", &token.label, self.common.management_key_stdin).map_err(io)?;
+        let text = self
+            .pins()
+            .read_secret(self.msg, "prompt-management-key", &token.label, self.common.management_key_stdin)
+            .map_err(io)?;
         tessera_core::piv::ManagementKey::from_hex(&text).ok_or(Error::ManagementKeyRejected)
     }
 
@@ -203,7 +206,8 @@ pub fn key(ctx: &Ctx<'_>, cmd: KeyCommand) -> ExitCode {
             // A second visit: middleware that needed reloading after key generation is fresh.
             let der = devices.with_token(&token, |t| {
                 if by_card.get() {
-                    let pin = ctx.pins().read(ctx.msg, "prompt-user-pin", &t.label, Some(t.pin_state()?)).map_err(io)?;
+                    let pin =
+                        ctx.pins().read(ctx.msg, "prompt-user-pin", &t.label, Some(t.pin_state()?)).map_err(io)?;
                     return keys::csr_with_card(t, &pin, &info, &common_name);
                 }
                 let session = t.session(false)?;
@@ -272,7 +276,8 @@ pub fn cert(ctx: &Ctx<'_>, cmd: CertCommand) -> ExitCode {
                 let bytes = std::fs::read(&file).map_err(io)?;
                 ctx.devices().with_token(&key, |t| {
                     if t.model.as_ref().is_some_and(|m| m.login.write == Login::CardCommand) {
-                        let pin = ctx.pins().read(ctx.msg, "prompt-user-pin", &t.label, Some(t.pin_state()?)).map_err(io)?;
+                        let pin =
+                            ctx.pins().read(ctx.msg, "prompt-user-pin", &t.label, Some(t.pin_state()?)).map_err(io)?;
                         let management = ctx.management_key(t)?;
                         return certs::install_with_card(t, &pin, &management, &id, &bytes);
                     }
@@ -315,9 +320,9 @@ struct PinStatusOut {
 
 pub fn pin(ctx: &Ctx<'_>, cmd: PinCommand) -> ExitCode {
     let result = match cmd {
-        PinCommand::Status { token } => ctx
-            .devices()
-            .with_token(&token, |t| Ok(PinStatusOut { token: t.uri(), state: t.pin_state()? })),
+        PinCommand::Status { token } => {
+            ctx.devices().with_token(&token, |t| Ok(PinStatusOut { token: t.uri(), state: t.pin_state()? }))
+        }
         PinCommand::Change { token } => ctx.devices().with_token(&token, |t| {
             let state = t.pin_state()?;
             pin::guard(state, ctx.final_try())?;
@@ -335,7 +340,8 @@ pub fn pin(ctx: &Ctx<'_>, cmd: PinCommand) -> ExitCode {
     };
     match result {
         Ok(s) => ctx.done(&s, |s| {
-            let key = serde_json::to_value(s.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            let key =
+                serde_json::to_value(s.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
             ctx.msg.text(&format!("token-pin-{key}"), &[])
         }),
         Err(e) => ctx.fail(&e),

@@ -16,7 +16,8 @@ impl CardLink {
     pub fn select(reader: &str, aid: &[u8]) -> Result<CardLink, Error> {
         let ctx = pcsc::Context::establish(Scope::User).map_err(|e| Error::from_pcsc(e, None))?;
         let name = std::ffi::CString::new(reader).map_err(|e| Error::Pcsc { reason: e.to_string() })?;
-        let card = ctx.connect(&name, ShareMode::Shared, Protocols::ANY).map_err(|e| Error::from_pcsc(e, Some(reader)))?;
+        let card =
+            ctx.connect(&name, ShareMode::Shared, Protocols::ANY).map_err(|e| Error::from_pcsc(e, Some(reader)))?;
         let link = CardLink { card, reader: reader.to_owned() };
         let mut select = vec![0x00, 0xA4, 0x04, 0x00, aid.len() as u8];
         select.extend_from_slice(aid);

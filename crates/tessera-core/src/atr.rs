@@ -73,8 +73,7 @@ impl AtrPattern {
 
     /// Same length, and equal under the mask.
     pub fn matches(&self, atr: &Atr) -> bool {
-        atr.0.len() == self.value.len()
-            && atr.0.iter().zip(&self.value).zip(&self.mask).all(|((a, v), m)| a & m == *v)
+        atr.0.len() == self.value.len() && atr.0.iter().zip(&self.value).zip(&self.mask).all(|((a, v), m)| a & m == *v)
     }
 }
 

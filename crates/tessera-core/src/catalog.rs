@@ -131,11 +131,17 @@ fn yes() -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum Identification {
-    Known { model: ModelRef },
+    Known {
+        model: ModelRef,
+    },
     /// No entry matches; `known_as` is pcsc-tools' description of the ATR, if it has one.
-    Unknown { known_as: Option<String> },
+    Unknown {
+        known_as: Option<String>,
+    },
     /// More than one entry matches: the catalog must be fixed.
-    Conflict { candidates: Vec<ModelRef> },
+    Conflict {
+        candidates: Vec<ModelRef>,
+    },
 }
 
 /// The part of a catalog entry that a device listing carries.
@@ -173,10 +179,8 @@ impl Catalog {
     }
 
     pub fn load_with(extra_dir: Option<&Path>) -> (Catalog, Vec<Error>) {
-        let mut sources: Vec<(String, String)> = crate::embedded::EMBEDDED_DRIVERS
-            .iter()
-            .map(|(n, t)| (n.to_string(), t.to_string()))
-            .collect();
+        let mut sources: Vec<(String, String)> =
+            crate::embedded::EMBEDDED_DRIVERS.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
         let mut problems = Vec::new();
         if let Some(dir) = extra_dir {
             match std::fs::read_dir(dir) {
@@ -189,17 +193,14 @@ impl Catalog {
                     for f in files {
                         match std::fs::read_to_string(&f) {
                             Ok(text) => sources.push((f.display().to_string(), text)),
-                            Err(e) => problems.push(Error::CatalogInvalid {
-                                file: f.display().to_string(),
-                                reason: e.to_string(),
-                            }),
+                            Err(e) => problems
+                                .push(Error::CatalogInvalid { file: f.display().to_string(), reason: e.to_string() }),
                         }
                     }
                 }
-                Err(e) => problems.push(Error::CatalogInvalid {
-                    file: dir.display().to_string(),
-                    reason: e.to_string(),
-                }),
+                Err(e) => {
+                    problems.push(Error::CatalogInvalid { file: dir.display().to_string(), reason: e.to_string() })
+                }
             }
         }
         let (catalog, mut more) = Self::from_sources(sources);
@@ -228,8 +229,7 @@ impl Catalog {
     }
 
     pub fn identify(&self, atr: &Atr) -> Identification {
-        let found: Vec<&CardModel> =
-            self.models.iter().filter(|m| m.patterns.iter().any(|p| p.matches(atr))).collect();
+        let found: Vec<&CardModel> = self.models.iter().filter(|m| m.patterns.iter().any(|p| p.matches(atr))).collect();
         match found.as_slice() {
             [one] => Identification::Known { model: (*one).into() },
             [] => Identification::Unknown { known_as: known_elsewhere(atr, Path::new(SMARTCARD_LIST)) },
@@ -240,20 +240,16 @@ impl Catalog {
     /// The entry for a PKCS#11 token recognised by manufacturer (and model).
     pub fn for_token(&self, manufacturer: &str, model: &str) -> Option<&CardModel> {
         self.models.iter().find(|m| {
-            m.token.as_ref().is_some_and(|t| {
-                t.manufacturer == manufacturer && t.model.as_deref().is_none_or(|x| x == model)
-            })
+            m.token
+                .as_ref()
+                .is_some_and(|t| t.manufacturer == manufacturer && t.model.as_deref().is_none_or(|x| x == model))
         })
     }
 }
 
 fn parse_model(text: &str) -> Result<CardModel, String> {
     let mut model: CardModel = toml::from_str(text).map_err(|e| e.to_string())?;
-    model.patterns = model
-        .atr
-        .iter()
-        .map(|a| AtrPattern::parse(&a.pattern))
-        .collect::<Result<_, _>>()?;
+    model.patterns = model.atr.iter().map(|a| AtrPattern::parse(&a.pattern)).collect::<Result<_, _>>()?;
     Ok(model)
 }
 
@@ -317,7 +313,12 @@ mod tests {
     #[test]
     fn duplicate_claims_are_a_conflict() {
         let entry = |id: &str| {
-            (id.to_owned(), format!("id = {id:?}\nname = \"x\"\nvendor = \"v\"\nkind = \"card\"\n[[atr]]\npattern = \"3B 8. 01\"\nsource = \"test\"\n"))
+            (
+                id.to_owned(),
+                format!(
+                    "id = {id:?}\nname = \"x\"\nvendor = \"v\"\nkind = \"card\"\n[[atr]]\npattern = \"3B 8. 01\"\nsource = \"test\"\n"
+                ),
+            )
         };
         let (catalog, problems) = Catalog::from_sources([entry("a"), entry("b")]);
         assert!(problems.is_empty());
@@ -339,7 +340,11 @@ mod tests {
     fn unknown_atr_is_named_from_pcsc_tools_list() {
         let dir = tempfile::tempdir().unwrap();
         let list = dir.path().join("list.txt");
-        std::fs::write(&list, "# comment\n3B 04 00 04 00 00\n\tItalian healthcare card (TS)\n\thttp://x\n\n3B 8. 01\n\tOther\n").unwrap();
+        std::fs::write(
+            &list,
+            "# comment\n3B 04 00 04 00 00\n\tItalian healthcare card (TS)\n\thttp://x\n\n3B 8. 01\n\tOther\n",
+        )
+        .unwrap();
         assert_eq!(known_elsewhere(&atr("3B 04 00 04 00 00"), &list).as_deref(), Some("Italian healthcare card (TS)"));
         assert_eq!(known_elsewhere(&atr("3B 82 01"), &list).as_deref(), Some("Other"));
         assert_eq!(known_elsewhere(&atr("3B 00"), &list), None);

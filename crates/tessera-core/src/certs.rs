@@ -54,13 +54,19 @@ pub fn install(
     let stored = value_of(session, handle)?;
     if stored != der {
         let _ = session.destroy_object(handle);
-        return Err(Error::Pkcs11 { function: "C_CreateObject".into(), rv: "value read back differs".into(), token: token.label.clone() });
+        return Err(Error::Pkcs11 {
+            function: "C_CreateObject".into(),
+            rv: "value read back differs".into(),
+            token: token.label.clone(),
+        });
     }
     Ok(token.object_uri(label, key_id, "cert"))
 }
 
 fn value_of(session: &Session, handle: ObjectHandle) -> Result<Vec<u8>, Error> {
-    let attrs = session.get_attributes(handle, &[AttributeType::Value]).map_err(|e| Error::from_pkcs11(e, "C_GetAttributeValue"))?;
+    let attrs = session
+        .get_attributes(handle, &[AttributeType::Value])
+        .map_err(|e| Error::from_pkcs11(e, "C_GetAttributeValue"))?;
     Ok(attrs.into_iter().find_map(|a| if let Attribute::Value(v) = a { Some(v) } else { None }).unwrap_or_default())
 }
 
@@ -107,8 +113,10 @@ pub fn install_with_card(
     let (der, object) =
         CertificateObject::parse(certificate).map_err(|e| Error::CertificateInvalid { reason: e.to_string() })?;
     let key_uri = token.object_uri("", key_id, "private");
-    let (slot, container) = crate::piv::slot_for_id(key_id).ok_or_else(|| Error::KeyNotFound { uri: key_uri.clone() })?;
-    let algorithm = algorithm_of_spki_key(&der).ok_or_else(|| Error::CertificateInvalid { reason: "unsupported key".into() })?;
+    let (slot, container) =
+        crate::piv::slot_for_id(key_id).ok_or_else(|| Error::KeyNotFound { uri: key_uri.clone() })?;
+    let algorithm =
+        algorithm_of_spki_key(&der).ok_or_else(|| Error::CertificateInvalid { reason: "unsupported key".into() })?;
     let reader = token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: token.uri() })?;
     let card = crate::piv::PivCard::connect(&reader)?;
     crate::pin::guard(token.pin_state()?, crate::pin::FinalTry::Refuse)?;

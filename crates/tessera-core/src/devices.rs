@@ -146,7 +146,10 @@ impl Devices {
             list.iter()
                 .map(|r| ReaderView {
                     name: r.name.clone(),
-                    card: r.card.as_ref().map(|atr| CardView { atr: atr.clone(), identification: self.catalog.identify(atr) }),
+                    card: r
+                        .card
+                        .as_ref()
+                        .map(|atr| CardView { atr: atr.clone(), identification: self.catalog.identify(atr) }),
                 })
                 .collect()
         });
@@ -191,9 +194,7 @@ impl Devices {
         }
         Snapshot {
             version: SNAPSHOT_VERSION,
-            taken_at: now
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
+            taken_at: now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
             readers: reader_views,
             tokens,
             modules: used,
@@ -220,14 +221,17 @@ impl Devices {
         uri: &str,
         f: impl FnOnce(&crate::token::OpenToken<'_>) -> Result<R, Error>,
     ) -> Result<R, Error> {
-        let parsed = crate::uri::Pkcs11Uri::parse(uri)
-            .map_err(|reason| Error::InvalidUri { uri: uri.to_owned(), reason })?;
+        let parsed =
+            crate::uri::Pkcs11Uri::parse(uri).map_err(|reason| Error::InvalidUri { uri: uri.to_owned(), reason })?;
         let list = readers::list().unwrap_or_default();
         let views: Vec<ReaderView> = list
             .iter()
             .map(|r| ReaderView {
                 name: r.name.clone(),
-                card: r.card.as_ref().map(|atr| CardView { atr: atr.clone(), identification: self.catalog.identify(atr) }),
+                card: r
+                    .card
+                    .as_ref()
+                    .map(|atr| CardView { atr: atr.clone(), identification: self.catalog.identify(atr) }),
             })
             .collect();
         let cards = reader_cards(&views);
@@ -295,15 +299,14 @@ impl Devices {
     fn module_specs(&self, readers: &[ReaderView]) -> Vec<ModuleSpec> {
         let mut specs: Vec<ModuleSpec> = self.options.modules.iter().map(|m| modules::explicit(m)).collect();
         if self.options.p11kit {
-            let unknown_card = readers.iter().filter_map(|r| r.card.as_ref()).any(|c| {
-                !matches!(&c.identification, Identification::Known { .. })
-            });
+            let unknown_card = readers
+                .iter()
+                .filter_map(|r| r.card.as_ref())
+                .any(|c| !matches!(&c.identification, Identification::Known { .. }));
             // Card middleware (a module some card entry names, e.g. OpenSC) probes every card
             // in every reader when it starts: load it through p11-kit only when a card may
             // need it (an unrecognised card); recognised cards get theirs from the catalog.
-            specs.extend(
-                modules::p11kit().into_iter().filter(|s| unknown_card || !self.is_card_middleware(s)),
-            );
+            specs.extend(modules::p11kit().into_iter().filter(|s| unknown_card || !self.is_card_middleware(s)));
         }
         if self.options.catalog_modules {
             for card in readers.iter().filter_map(|r| r.card.as_ref()) {

@@ -236,11 +236,9 @@ impl Error {
             C::Pkcs11(R::DeviceRemoved | R::TokenNotPresent | R::SessionHandleInvalid | R::SessionClosed, _) => {
                 Error::TokenRemoved { token: token.to_owned() }
             }
-            C::Pkcs11(rv, function) => Error::Pkcs11 {
-                function: format!("{function:?}"),
-                rv: format!("{rv:?}"),
-                token: token.to_owned(),
-            },
+            C::Pkcs11(rv, function) => {
+                Error::Pkcs11 { function: format!("{function:?}"), rv: format!("{rv:?}"), token: token.to_owned() }
+            }
             other => Error::Pkcs11 { function: "-".into(), rv: other.to_string(), token: token.to_owned() },
         }
     }

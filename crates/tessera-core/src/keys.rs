@@ -56,11 +56,8 @@ pub fn generate(
     id: Option<Vec<u8>>,
 ) -> Result<KeyPairInfo, Error> {
     check_algorithm(token, algorithm)?;
-    let slots: Vec<Vec<u8>> = token
-        .model
-        .as_ref()
-        .map(|m| m.key_ids.iter().filter_map(|h| unhex(h)).collect())
-        .unwrap_or_default();
+    let slots: Vec<Vec<u8>> =
+        token.model.as_ref().map(|m| m.key_ids.iter().filter_map(|h| unhex(h)).collect()).unwrap_or_default();
     let id = match (id, slots.is_empty()) {
         (Some(id), true) => id,
         (None, true) => token.generate_random(session, 8)?,
@@ -84,7 +81,8 @@ pub fn generate(
         return Err(Error::IdInUse { id: hex(&id) });
     }
     let common = |extra: Vec<Attribute>| {
-        let mut v = vec![Attribute::Token(true), Attribute::Id(id.clone()), Attribute::Label(label.as_bytes().to_vec())];
+        let mut v =
+            vec![Attribute::Token(true), Attribute::Id(id.clone()), Attribute::Label(label.as_bytes().to_vec())];
         v.extend(extra);
         v
     };
@@ -184,7 +182,13 @@ pub fn generate_with_card(
     tracing::trace!(slot = format_args!("{slot:02X}"), "PIV GENERATE ASYMMETRIC KEY PAIR");
     let public_key = card.generate(slot, algorithm)?;
     token.stale.set(true);
-    Ok(KeyPairInfo { uri: token.object_uri("", &id, "private"), id: hex(&id), label: String::new(), algorithm, public_key })
+    Ok(KeyPairInfo {
+        uri: token.object_uri("", &id, "private"),
+        id: hex(&id),
+        label: String::new(),
+        algorithm,
+        public_key,
+    })
 }
 
 fn check_protected(session: &Session, key: ObjectHandle, stale_sensitive: bool) -> Result<(), String> {
@@ -205,7 +209,9 @@ fn check_protected(session: &Session, key: ObjectHandle, stale_sensitive: bool) 
 
 /// The subjectPublicKey content of the key pair with this id, from its public key object.
 pub fn public_key(session: &Session, id: &[u8], algorithm: KeyAlgorithm) -> Result<Vec<u8>, Error> {
-    let not_found = || Error::KeyNotFound { uri: format!("pkcs11:id={}", id.iter().map(|b| format!("%{b:02X}")).collect::<String>()) };
+    let not_found = || Error::KeyNotFound {
+        uri: format!("pkcs11:id={}", id.iter().map(|b| format!("%{b:02X}")).collect::<String>()),
+    };
     let handle = *objects_with_id(session, id, Some(ObjectClass::PUBLIC_KEY))?.first().ok_or_else(not_found)?;
     if algorithm.is_rsa() {
         let attrs = session
@@ -221,7 +227,8 @@ pub fn public_key(session: &Session, id: &[u8], algorithm: KeyAlgorithm) -> Resu
         }
         Ok(der::rsa_public_key(&n, &e))
     } else {
-        let attrs = session.get_attributes(handle, &[AttributeType::EcPoint]).map_err(|e| pkcs11(e, "C_GetAttributeValue"))?;
+        let attrs =
+            session.get_attributes(handle, &[AttributeType::EcPoint]).map_err(|e| pkcs11(e, "C_GetAttributeValue"))?;
         let point = attrs
             .into_iter()
             .find_map(|a| if let Attribute::EcPoint(v) = a { Some(v) } else { None })
@@ -280,7 +287,13 @@ impl<'s> TokenSigner<'s> {
         Ok(TokenSigner {
             session,
             key,
-            info: KeyPairInfo { uri: token.object_uri(&label, id, "private"), id: hex(id), label, algorithm, public_key },
+            info: KeyPairInfo {
+                uri: token.object_uri(&label, id, "private"),
+                id: hex(id),
+                label,
+                algorithm,
+                public_key,
+            },
         })
     }
 
@@ -326,6 +339,7 @@ pub fn csr_with_card(
     let card = crate::piv::PivCard::connect(&reader)?;
     crate::pin::guard(token.pin_state()?, crate::pin::FinalTry::Refuse)?;
     card.verify_pin(pin)?;
-    let signer = crate::piv::PivSigner { card: &card, slot, algorithm: key.algorithm, public_key: key.public_key.clone() };
+    let signer =
+        crate::piv::PivSigner { card: &card, slot, algorithm: key.algorithm, public_key: key.public_key.clone() };
     tessera_pki::csr::build(&signer, common_name).map_err(|e| Error::CsrFailed { reason: e.to_string() })
 }

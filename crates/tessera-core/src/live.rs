@@ -19,9 +19,13 @@ pub const RECONNECT_EVERY: Duration = Duration::from_secs(1);
 pub enum LiveEvent {
     /// Connected to pcscd (at start, or again after losing it).
     Connected,
-    Devices { events: Vec<DeviceEvent> },
+    Devices {
+        events: Vec<DeviceEvent>,
+    },
     /// pcscd is unavailable; retrying.
-    Lost { error: ErrorPayload },
+    Lost {
+        error: ErrorPayload,
+    },
 }
 
 /// Run until `on_event` breaks. Blocking: give it a thread.

@@ -18,9 +18,8 @@ pub enum Lang {
 impl Lang {
     /// `it` unless asked otherwise: an explicit choice, else LC_ALL / LC_MESSAGES / LANG.
     pub fn pick(explicit: Option<&str>) -> Lang {
-        let env = || {
-            ["LC_ALL", "LC_MESSAGES", "LANG"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        };
+        let env =
+            || ["LC_ALL", "LC_MESSAGES", "LANG"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
         match explicit.map(str::to_owned).or_else(env) {
             Some(v) if v.starts_with("en") => Lang::En,
             _ => Lang::It,
@@ -161,7 +160,13 @@ mod tests {
             let m = Messages::new(lang);
             for e in &samples {
                 let r = m.error(&e.payload());
-                assert!(!r.cause.contains("error-unknown") && !r.cause.starts_with("Errore imprevisto") && !r.cause.starts_with("Unexpected"), "{lang:?} {}", e.code());
+                assert!(
+                    !r.cause.contains("error-unknown")
+                        && !r.cause.starts_with("Errore imprevisto")
+                        && !r.cause.starts_with("Unexpected"),
+                    "{lang:?} {}",
+                    e.code()
+                );
                 assert!(!r.remedy.is_empty(), "{lang:?} {}", e.code());
                 for (k, v) in e.params() {
                     if k == "deleted" {
@@ -170,7 +175,8 @@ mod tests {
                     assert!(r.cause.contains(v.as_str()), "{lang:?} {}: {} lacks {v}", e.code(), r.cause);
                 }
             }
-            let texts: Vec<String> = wrong.iter().map(|s| m.error(&Error::WrongPin { state: *s }.payload()).cause).collect();
+            let texts: Vec<String> =
+                wrong.iter().map(|s| m.error(&Error::WrongPin { state: *s }.payload()).cause).collect();
             let mut unique = texts.clone();
             unique.dedup();
             assert_eq!(unique.len(), texts.len(), "each PIN state says its own thing: {texts:?}");

@@ -53,7 +53,9 @@ impl PivCard {
 
     /// Authenticate as card administrator: ask for a challenge, return it encrypted.
     pub fn authenticate(&self, key: &ManagementKey) -> Result<(), Error> {
-        let (data, sw) = self.link.transmit(&apdu(0x87, 0x03, 0x9B, &[0x7C, 0x02, 0x81, 0x00]), "GENERAL AUTHENTICATE (challenge)")?;
+        let (data, sw) = self
+            .link
+            .transmit(&apdu(0x87, 0x03, 0x9B, &[0x7C, 0x02, 0x81, 0x00]), "GENERAL AUTHENTICATE (challenge)")?;
         let data = self.link.expect_ok((data, sw))?;
         let challenge = find_tlv(&data, &[0x7C])
             .and_then(|t| find_tlv(&t, &[0x81]))
@@ -79,10 +81,10 @@ impl PivCard {
             KeyAlgorithm::P256 => 0x11,
             KeyAlgorithm::P384 => 0x14,
         };
-        let data = self.link.expect_ok(self.link.transmit(
-            &apdu(0x47, 0x00, slot, &[0xAC, 0x03, 0x80, 0x01, alg]),
-            "GENERATE ASYMMETRIC KEY PAIR",
-        )?)?;
+        let data = self.link.expect_ok(
+            self.link
+                .transmit(&apdu(0x47, 0x00, slot, &[0xAC, 0x03, 0x80, 0x01, alg]), "GENERATE ASYMMETRIC KEY PAIR")?,
+        )?;
         let bad = || Error::CardCommand { reader: "PIV".into(), sw: "malformed public key".into() };
         let key = find_tlv(&data, &[0x7F, 0x49]).ok_or_else(bad)?;
         if algorithm.is_rsa() {
@@ -166,7 +168,8 @@ impl PivCard {
         let mut data = vec![0x7C];
         ber_len(inner.len(), &mut data);
         data.extend_from_slice(&inner);
-        let rsp = self.link.expect_ok(self.link.transmit(&apdu(0x87, alg, slot, &data), "GENERAL AUTHENTICATE (sign)")?)?;
+        let rsp =
+            self.link.expect_ok(self.link.transmit(&apdu(0x87, alg, slot, &data), "GENERAL AUTHENTICATE (sign)")?)?;
         find_tlv(&rsp, &[0x7C])
             .and_then(|t| find_tlv(&t, &[0x82]))
             .ok_or_else(|| Error::CardCommand { reader: "PIV".into(), sw: "no signature".into() })

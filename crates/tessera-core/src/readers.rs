@@ -31,8 +31,7 @@ pub(crate) fn list_with(ctx: &Context) -> Result<Vec<ReaderStatus>, Error> {
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let mut states: Vec<ReaderState> =
-        names.into_iter().map(|n| ReaderState::new(n, State::UNAWARE)).collect();
+    let mut states: Vec<ReaderState> = names.into_iter().map(|n| ReaderState::new(n, State::UNAWARE)).collect();
     match ctx.get_status_change(Duration::ZERO, &mut states) {
         Ok(()) | Err(pcsc::Error::Timeout) => {}
         Err(e) => return Err(Error::from_pcsc(e, None)),
@@ -50,8 +49,8 @@ pub(crate) fn reader_names(ctx: &Context) -> Result<Vec<CString>, Error> {
 
 pub(crate) fn status_of(state: &ReaderState) -> ReaderStatus {
     let event = state.event_state();
-    let card = event.contains(State::PRESENT).then(|| {
-        if event.contains(State::MUTE) { Atr(Vec::new()) } else { Atr(state.atr().to_vec()) }
-    });
+    let card = event
+        .contains(State::PRESENT)
+        .then(|| if event.contains(State::MUTE) { Atr(Vec::new()) } else { Atr(state.atr().to_vec()) });
     ReaderStatus { name: state.name().to_string_lossy().into_owned(), card }
 }

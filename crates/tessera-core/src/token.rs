@@ -139,7 +139,9 @@ impl LoadedModule {
             Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::CryptokiAlreadyInitialized, _)) => {}
             Err(e) => return Err(Error::ModuleLoadFailed { module, reason: e.to_string() }),
         }
-        let lib = ctx.get_library_info().map_err(|e| Error::ModuleLoadFailed { module: module.clone(), reason: e.to_string() })?;
+        let lib = ctx
+            .get_library_info()
+            .map_err(|e| Error::ModuleLoadFailed { module: module.clone(), reason: e.to_string() })?;
         let info = ModuleInfo {
             path: module,
             source: spec.source.clone(),
@@ -152,7 +154,12 @@ impl LoadedModule {
 
     /// Every token of this module. A token that fails is reported and skipped; the others
     /// are still listed.
-    pub fn tokens(&self, catalog: &Catalog, readers: &[ReaderCard], now: OffsetDateTime) -> (Vec<TokenView>, Vec<Error>) {
+    pub fn tokens(
+        &self,
+        catalog: &Catalog,
+        readers: &[ReaderCard],
+        now: OffsetDateTime,
+    ) -> (Vec<TokenView>, Vec<Error>) {
         let mut tokens = Vec::new();
         let mut problems = Vec::new();
         let slots = match self.ctx.get_slots_with_token() {
@@ -319,10 +326,8 @@ impl LoadedModule {
         catalog: &Catalog,
         readers: &[ReaderCard],
     ) -> Result<Vec<OpenToken<'m>>, Error> {
-        let slots = self
-            .ctx
-            .get_slots_with_token()
-            .map_err(|e| Error::from_pkcs11(e, &self.path.display().to_string()))?;
+        let slots =
+            self.ctx.get_slots_with_token().map_err(|e| Error::from_pkcs11(e, &self.path.display().to_string()))?;
         let mut found = Vec::new();
         for slot in slots {
             let Ok(info) = self.ctx.get_token_info(slot) else { continue };

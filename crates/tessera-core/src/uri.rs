@@ -126,7 +126,10 @@ impl Pkcs11Uri {
     /// Whether a token with these attributes is the one this URI names.
     pub fn matches_token(&self, label: &str, manufacturer: &str, serial: &str, model: &str) -> bool {
         let ok = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have.trim_end());
-        ok(&self.token, label) && ok(&self.manufacturer, manufacturer) && ok(&self.serial, serial) && ok(&self.model, model)
+        ok(&self.token, label)
+            && ok(&self.manufacturer, manufacturer)
+            && ok(&self.serial, serial)
+            && ok(&self.model, model)
     }
 }
 
@@ -154,7 +157,12 @@ mod tests {
 
     #[test]
     fn parse_round_trips_what_we_build() {
-        let text = UriBuilder::new().attr("token", "Società;1").attr("serial", "ab").id(&[0x11, 0xff]).attr("type", "cert").build();
+        let text = UriBuilder::new()
+            .attr("token", "Società;1")
+            .attr("serial", "ab")
+            .id(&[0x11, 0xff])
+            .attr("type", "cert")
+            .build();
         let uri = Pkcs11Uri::parse(&text).unwrap();
         assert_eq!(uri.token.as_deref(), Some("Società;1"));
         assert_eq!(uri.id.as_deref(), Some(&[0x11, 0xff][..]));

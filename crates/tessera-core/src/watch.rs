@@ -40,11 +40,8 @@ impl Watcher {
     /// Connect to pcscd and read the current state.
     pub fn new() -> Result<Watcher, Error> {
         let ctx = readers::establish()?;
-        let mut w = Watcher {
-            ctx,
-            states: vec![ReaderState::new(PNP_NOTIFICATION(), State::UNAWARE)],
-            known: BTreeMap::new(),
-        };
+        let mut w =
+            Watcher { ctx, states: vec![ReaderState::new(PNP_NOTIFICATION(), State::UNAWARE)], known: BTreeMap::new() };
         w.rescan_readers(&mut Vec::new())?;
         w.wait(Some(std::time::Duration::ZERO))?;
         // The initial state is not an event: remember it quietly.
@@ -112,10 +109,8 @@ impl Watcher {
     }
 
     fn rescan_readers(&mut self, events: &mut Vec<DeviceEvent>) -> Result<(), Error> {
-        let names: Vec<String> = readers::reader_names(&self.ctx)?
-            .into_iter()
-            .map(|n| n.to_string_lossy().into_owned())
-            .collect();
+        let names: Vec<String> =
+            readers::reader_names(&self.ctx)?.into_iter().map(|n| n.to_string_lossy().into_owned()).collect();
         let gone: Vec<String> = self.known.keys().filter(|k| !names.contains(k)).cloned().collect();
         for name in gone {
             if let Some(Some(_)) = self.known.remove(&name) {

@@ -5,15 +5,15 @@ use std::path::Path;
 use std::time::Duration;
 
 use tessera_core::atr::Atr;
+use tessera_core::catalog::Identification;
 use tessera_core::certs;
+use tessera_core::devices::{Devices, Options, Snapshot};
 use tessera_core::keys::{self, TokenSigner};
 use tessera_core::pin::{self, FinalTry, Pin, Who};
-use tessera_pki::KeyAlgorithm;
-use tessera_core::catalog::Identification;
-use tessera_core::devices::{Devices, Options, Snapshot};
 use tessera_core::readers;
 use tessera_core::token::{KeyPresence, PinState, TokenView};
 use tessera_core::watch::{DeviceEvent, Watcher};
+use tessera_pki::KeyAlgorithm;
 use tessera_pki::{RenewalStatus, Role};
 use tessera_testbed::*;
 
@@ -187,7 +187,11 @@ fn sample_tokens_show_certificates_roles_holders_and_renewal_status() {
     assert_eq!(cns.catalog.as_ref().map(|m| m.id.as_str()), Some("softhsm2"));
     assert_eq!(cns.pin.state, PinState::Ok);
     assert!(cns.pin.login_required);
-    assert!(cns.uri.starts_with("pkcs11:token=Mario%20Rossi%20CNS;manufacturer=SoftHSM%20project;serial="), "{}", cns.uri);
+    assert!(
+        cns.uri.starts_with("pkcs11:token=Mario%20Rossi%20CNS;manufacturer=SoftHSM%20project;serial="),
+        "{}",
+        cns.uri
+    );
     let [auth, sign] = cns.certificates.as_slice() else { panic!("{:#?}", cns.certificates) };
     assert_eq!(auth.summary.role, Role::Authentication);
     assert_eq!(auth.summary.holder_cf.as_deref(), Some("RSSMRA80A01H501U"), "CF from the CNS CN form");
@@ -306,10 +310,7 @@ fn as_user<R>(
 }
 
 fn objects(devices: &mut Devices, uri: &str) -> usize {
-    as_user(devices, uri, false, |_, s| {
-            Ok(s.find_objects(&[]).unwrap().len())
-        })
-        .unwrap()
+    as_user(devices, uri, false, |_, s| Ok(s.find_objects(&[]).unwrap().len())).unwrap()
 }
 
 #[test]
@@ -320,18 +321,18 @@ fn every_algorithm_is_generated_on_the_token_and_signs_a_csr_openssl_accepts() {
     let mut devices = Devices::new(softhsm_only());
     for algorithm in KeyAlgorithm::ALL {
         let pem = as_user(&mut devices, VARIE, true, |t, s| {
-                let info = keys::generate(t, &s, algorithm, "Nuova chiave", None)?;
-                assert_eq!(info.algorithm, algorithm);
-                assert_eq!(info.id.len(), 16, "8 random bytes");
-                assert!(info.uri.contains(";type=private"), "{}", info.uri);
-                // The private key is sensitive and never extractable, as read back.
-                let id = (0..8).map(|i| u8::from_str_radix(&info.id[2 * i..2 * i + 2], 16).unwrap()).collect::<Vec<_>>();
-                let signer = TokenSigner::find(t, &s, &id)?;
-                assert_eq!(signer.info().public_key, info.public_key);
-                let der = tessera_pki::csr::build(&signer, "ROSSI MARIO").unwrap();
-                Ok(tessera_pki::csr::to_pem(&der))
-            })
-            .unwrap();
+            let info = keys::generate(t, s, algorithm, "Nuova chiave", None)?;
+            assert_eq!(info.algorithm, algorithm);
+            assert_eq!(info.id.len(), 16, "8 random bytes");
+            assert!(info.uri.contains(";type=private"), "{}", info.uri);
+            // The private key is sensitive and never extractable, as read back.
+            let id = (0..8).map(|i| u8::from_str_radix(&info.id[2 * i..2 * i + 2], 16).unwrap()).collect::<Vec<_>>();
+            let signer = TokenSigner::find(t, s, &id)?;
+            assert_eq!(signer.info().public_key, info.public_key);
+            let der = tessera_pki::csr::build(&signer, "ROSSI MARIO").unwrap();
+            Ok(tessera_pki::csr::to_pem(&der))
+        })
+        .unwrap();
         assert!(ca.verify_csr(&pem), "{algorithm:?}: openssl req -verify refused\n{pem}");
     }
 }
@@ -344,28 +345,22 @@ fn certificates_are_installed_only_next_to_their_own_key() {
     let mut devices = Devices::new(softhsm_only());
     let id = vec![0xA1, 0x01];
     let pem = as_user(&mut devices, VARIE, true, |t, s| {
-            keys::generate(t, &s, KeyAlgorithm::P256, "Firma 2027", Some(id.clone()))?;
-            let signer = TokenSigner::find(t, &s, &id)?;
-            Ok(tessera_pki::csr::to_pem(&tessera_pki::csr::build(&signer, "ROSSI MARIO").unwrap()))
-        })
-        .unwrap();
+        keys::generate(t, s, KeyAlgorithm::P256, "Firma 2027", Some(id.clone()))?;
+        let signer = TokenSigner::find(t, s, &id)?;
+        Ok(tessera_pki::csr::to_pem(&tessera_pki::csr::build(&signer, "ROSSI MARIO").unwrap()))
+    })
+    .unwrap();
     let issued = ca.issue(&pem);
     let before = objects(&mut devices, VARIE);
 
     // Someone else's certificate (a sample with its own key) is refused; nothing written.
     let foreign = std::fs::read(hsm.samples().join("Varie-21.crt.der")).unwrap();
-    let err = as_user(&mut devices, VARIE, true, |t, s| {
-            certs::install(t, &s, &id, "Firma 2027", &foreign)
-        })
-        .unwrap_err();
+    let err = as_user(&mut devices, VARIE, true, |t, s| certs::install(t, s, &id, "Firma 2027", &foreign)).unwrap_err();
     assert_eq!(err.code(), "certificate-key-mismatch");
     assert_eq!(objects(&mut devices, VARIE), before, "nothing written");
 
     // Its own certificate goes in, next to the key.
-    let uri = as_user(&mut devices, VARIE, true, |t, s| {
-            certs::install(t, &s, &id, "Firma 2027", &issued)
-        })
-        .unwrap();
+    let uri = as_user(&mut devices, VARIE, true, |t, s| certs::install(t, s, &id, "Firma 2027", &issued)).unwrap();
     assert!(uri.ends_with(";object=Firma%202027;id=%A1%01;type=cert"), "{uri}");
     assert_eq!(objects(&mut devices, VARIE), before + 1);
     let snap = devices.snapshot();
@@ -374,10 +369,7 @@ fn certificates_are_installed_only_next_to_their_own_key() {
     assert_eq!(cert.private_key, KeyPresence::NotVisible);
 
     // A second certificate next to the same key never replaces the first.
-    let err = as_user(&mut devices, VARIE, true, |t, s| {
-            certs::install(t, &s, &id, "Firma 2027", &issued)
-        })
-        .unwrap_err();
+    let err = as_user(&mut devices, VARIE, true, |t, s| certs::install(t, s, &id, "Firma 2027", &issued)).unwrap_err();
     assert_eq!(err.code(), "certificate-exists");
 }
 
@@ -386,16 +378,15 @@ fn ids_in_use_and_vague_deletes_are_refused() {
     let _g = exclusive();
     let (_pcsc, _hsm) = softhsm_bed();
     let mut devices = Devices::new(softhsm_only());
-    let err = as_user(&mut devices, VARIE, true, |t, s| {
-            keys::generate(t, &s, KeyAlgorithm::P256, "x", Some(vec![0x21]))
-        })
-        .unwrap_err();
+    let err =
+        as_user(&mut devices, VARIE, true, |t, s| keys::generate(t, s, KeyAlgorithm::P256, "x", Some(vec![0x21])))
+            .unwrap_err();
     assert_eq!(err.code(), "id-in-use");
     assert_eq!(err.params()["id"], "21");
     let delete = |devices: &mut Devices, uri: &str| {
         as_user(devices, uri, true, |_, s| {
             let parsed = tessera_core::uri::Pkcs11Uri::parse(uri).unwrap();
-            certs::delete(&s, &parsed, uri)
+            certs::delete(s, &parsed, uri)
         })
     };
     assert_eq!(delete(&mut devices, VARIE).unwrap_err().code(), "selector-too-broad");
@@ -444,7 +435,12 @@ fn openpgp_ready(devices: &mut Devices) {
     assert!(ready, "OpenPGP card tokens did not appear: {:?}", devices.snapshot().problems);
 }
 
-fn generate(devices: &mut Devices, uri: &str, algorithm: KeyAlgorithm, id: Option<Vec<u8>>) -> Result<keys::KeyPairInfo, tessera_core::Error> {
+fn generate(
+    devices: &mut Devices,
+    uri: &str,
+    algorithm: KeyAlgorithm,
+    id: Option<Vec<u8>>,
+) -> Result<keys::KeyPairInfo, tessera_core::Error> {
     devices.with_token(uri, |t| {
         let s = t.session(true)?;
         t.login(&s, Who::So, &Pin::new(OPENPGP_ADMIN_PIN), FinalTry::Refuse)?;
@@ -454,7 +450,7 @@ fn generate(devices: &mut Devices, uri: &str, algorithm: KeyAlgorithm, id: Optio
 
 fn csr(devices: &mut Devices, uri: &str, id: &[u8]) -> Result<String, tessera_core::Error> {
     as_user(devices, uri, false, |t, s| {
-        let signer = TokenSigner::find(t, &s, id)?;
+        let signer = TokenSigner::find(t, s, id)?;
         Ok(tessera_pki::csr::to_pem(&tessera_pki::csr::build(&signer, "ROSSI MARIO").unwrap()))
     })
 }
@@ -470,7 +466,11 @@ fn openpgp_card_generates_signs_and_installs_through_opensc() {
     openpgp_ready(&mut devices);
     let snap = devices.snapshot();
     let sig = token(&snap, "OpenPGP card (User PIN (sig))");
-    assert_eq!(sig.catalog.as_ref().map(|m| m.id.as_str()), Some("openpgp-card-v3"), "linked to the card in the reader");
+    assert_eq!(
+        sig.catalog.as_ref().map(|m| m.id.as_str()),
+        Some("openpgp-card-v3"),
+        "linked to the card in the reader"
+    );
     assert_eq!(sig.reader.as_deref(), Some(R0));
 
     // P-256 into the signature slot: the catalog says the admin PIN, and slot 01.
@@ -488,7 +488,11 @@ fn openpgp_card_generates_signs_and_installs_through_opensc() {
         .unwrap();
     assert!(uri.contains("id=%01;type=cert"), "{uri}");
     let snap = devices.snapshot();
-    let cert = token(&snap, "OpenPGP card (User PIN (sig))").certificates.iter().find(|c| c.id == "01").expect("certificate listed");
+    let cert = token(&snap, "OpenPGP card (User PIN (sig))")
+        .certificates
+        .iter()
+        .find(|c| c.id == "01")
+        .expect("certificate listed");
     assert_eq!(cert.private_key, KeyPresence::NotVisible, "OpenSC shows the card's private keys after login only");
     assert_eq!(cert.summary.key.curve.as_deref(), Some("P-256"));
 
@@ -501,7 +505,10 @@ fn openpgp_card_generates_signs_and_installs_through_opensc() {
     assert!(ca.verify_csr(&csr(&mut devices, PGP, &[3]).unwrap()));
 
     // What the card cannot do, or a slot already holding a key, is refused up front.
-    assert_eq!(generate(&mut devices, PGP, KeyAlgorithm::Rsa3072, Some(vec![2])).unwrap_err().code(), "algorithm-unsupported");
+    assert_eq!(
+        generate(&mut devices, PGP, KeyAlgorithm::Rsa3072, Some(vec![2])).unwrap_err().code(),
+        "algorithm-unsupported"
+    );
     assert_eq!(generate(&mut devices, PGP, KeyAlgorithm::P256, Some(vec![3])).unwrap_err().code(), "id-in-use");
 }
 
@@ -529,7 +536,9 @@ fn openpgp_pin_counts_down_locks_and_is_reset_with_the_admin_pin() {
     let err = login(&mut devices, "000002", FinalTry::Confirmed).unwrap_err();
     assert_eq!(err.params()["state"], "locked");
     assert_eq!(login(&mut devices, USER_PIN, FinalTry::Confirmed).unwrap_err().code(), "pin-locked");
-    let unblock = |devices: &mut Devices, puk: &str| devices.with_token(PGP_SIG, |t| pin::unblock(t, &Pin::new(puk), &Pin::new(USER_PIN)));
+    let unblock = |devices: &mut Devices, puk: &str| {
+        devices.with_token(PGP_SIG, |t| pin::unblock(t, &Pin::new(puk), &Pin::new(USER_PIN)))
+    };
     assert_eq!(unblock(&mut devices, "00000000").unwrap_err().code(), "wrong-puk");
     unblock(&mut devices, OPENPGP_ADMIN_PIN).unwrap();
     assert_eq!(state(&mut devices), PinState::Ok);
@@ -558,10 +567,14 @@ fn card_pulled_during_key_generation_is_a_clear_error_and_leaves_no_half_pair() 
     let mut devices = Devices::new(with_catalog_modules());
     openpgp_ready(&mut devices);
     let (private, public) = as_user(&mut devices, PGP, false, |_, s| {
-            let count = |class| s.find_objects(&[cryptoki::object::Attribute::Class(class), cryptoki::object::Attribute::Id(vec![3])]).unwrap().len();
-            Ok((count(cryptoki::object::ObjectClass::PRIVATE_KEY), count(cryptoki::object::ObjectClass::PUBLIC_KEY)))
-        })
-        .unwrap();
+        let count = |class| {
+            s.find_objects(&[cryptoki::object::Attribute::Class(class), cryptoki::object::Attribute::Id(vec![3])])
+                .unwrap()
+                .len()
+        };
+        Ok((count(cryptoki::object::ObjectClass::PRIVATE_KEY), count(cryptoki::object::ObjectClass::PUBLIC_KEY)))
+    })
+    .unwrap();
     assert_eq!(private, public, "private {private}, public {public}");
 }
 
@@ -575,7 +588,11 @@ fn piv_keys_are_made_by_card_commands_and_sign_through_opensc_once_certified() {
     let _card = pcsc.insert_piv(1);
     let ca = OpensslCa::new();
     let mut devices = Devices::new(with_catalog_modules());
-    assert!(wait_until(Duration::from_secs(15), || devices.snapshot().tokens.iter().any(|t| t.catalog.as_ref().is_some_and(|m| m.id == "piv-card"))));
+    assert!(wait_until(Duration::from_secs(15), || devices
+        .snapshot()
+        .tokens
+        .iter()
+        .any(|t| t.catalog.as_ref().is_some_and(|m| m.id == "piv-card"))));
     let serial = devices.snapshot().tokens.iter().find(|t| t.reader.as_deref() == Some(R1)).unwrap().serial.clone();
     // OpenSC renames the token after the first certificate's subject: select it by serial.
     let uri = format!("pkcs11:serial={serial}");
@@ -594,7 +611,8 @@ fn piv_keys_are_made_by_card_commands_and_sign_through_opensc_once_certified() {
             .with_token(&uri, |t| keys::generate_with_card(t, &t.session(false)?, &mgmt, algorithm, Some(vec![id])))
             .unwrap();
         assert_eq!(key.algorithm, algorithm);
-        let der = devices.with_token(&uri, |t| keys::csr_with_card(t, &Pin::new(USER_PIN), &key, "ROSSI MARIO")).unwrap();
+        let der =
+            devices.with_token(&uri, |t| keys::csr_with_card(t, &Pin::new(USER_PIN), &key, "ROSSI MARIO")).unwrap();
         let pem = tessera_pki::csr::to_pem(&der);
         assert!(ca.verify_csr(&pem), "{algorithm:?}: openssl refused the card's CSR");
         let issued = ca.issue(&pem);
@@ -611,20 +629,28 @@ fn piv_keys_are_made_by_card_commands_and_sign_through_opensc_once_certified() {
         devices.with_token(&uri, |t| certs::install_with_card(t, &Pin::new(USER_PIN), &mgmt, &[id], &issued)).unwrap();
         // Now OpenSC sees key and certificate: signing goes through PKCS#11.
         let pem = as_user(&mut devices, &uri, false, |t, s| {
-                let signer = TokenSigner::find(t, &s, &[id])?;
-                assert_eq!(signer.info().public_key, key.public_key, "the same key");
-                Ok(tessera_pki::csr::to_pem(&tessera_pki::csr::build(&signer, "ROSSI MARIO").unwrap()))
-            })
-            .unwrap();
+            let signer = TokenSigner::find(t, s, &[id])?;
+            assert_eq!(signer.info().public_key, key.public_key, "the same key");
+            Ok(tessera_pki::csr::to_pem(&tessera_pki::csr::build(&signer, "ROSSI MARIO").unwrap()))
+        })
+        .unwrap();
         assert!(ca.verify_csr(&pem));
     }
     // PIN tries counted by the card; the PUK unblocks it.
     for (pin, state) in [("000000", "count-low"), ("000001", "final-try")] {
-        let key = keys::KeyPairInfo { uri: uri.clone(), id: "01".into(), label: String::new(), algorithm: KeyAlgorithm::P256, public_key: vec![] };
+        let key = keys::KeyPairInfo {
+            uri: uri.clone(),
+            id: "01".into(),
+            label: String::new(),
+            algorithm: KeyAlgorithm::P256,
+            public_key: vec![],
+        };
         let err = devices.with_token(&uri, |t| keys::csr_with_card(t, &Pin::new(pin), &key, "x")).unwrap_err();
         assert_eq!((err.code(), err.params()["state"].as_str()), ("wrong-pin", state));
     }
-    let unblock = |devices: &mut Devices, puk: &str| devices.with_token(&uri, |t| pin::unblock(t, &Pin::new(puk), &Pin::new(USER_PIN)));
+    let unblock = |devices: &mut Devices, puk: &str| {
+        devices.with_token(&uri, |t| pin::unblock(t, &Pin::new(puk), &Pin::new(USER_PIN)))
+    };
     assert_eq!(unblock(&mut devices, "87654321").unwrap_err().code(), "wrong-puk");
     unblock(&mut devices, PIV_PUK).unwrap();
     assert_eq!(devices.with_token(&uri, |t| t.pin_state()).unwrap(), PinState::Ok);
@@ -642,9 +668,9 @@ fn csr_from_softhsm() -> String {
     apply_env(&env);
     let mut devices = Devices::new(softhsm_only());
     as_user(&mut devices, VARIE, true, |t, s| {
-            keys::generate(t, &s, KeyAlgorithm::P256, "other", Some(vec![0x77]))?;
-            let signer = TokenSigner::find(t, &s, &[0x77])?;
-            Ok(tessera_pki::csr::to_pem(&tessera_pki::csr::build(&signer, "OTHER").unwrap()))
-        })
-        .unwrap()
+        keys::generate(t, s, KeyAlgorithm::P256, "other", Some(vec![0x77]))?;
+        let signer = TokenSigner::find(t, s, &[0x77])?;
+        Ok(tessera_pki::csr::to_pem(&tessera_pki::csr::build(&signer, "OTHER").unwrap()))
+    })
+    .unwrap()
 }

@@ -1,12 +1,12 @@
 //! What a holder and an operator need to know about one certificate, parsed from DER.
 
-use serde::Serialize;
 use ::time::OffsetDateTime;
+use serde::Serialize;
+use x509_parser::der_parser::oid::Oid;
 use x509_parser::oid_registry::{
     OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_EC_P521, OID_PKCS1_RSAENCRYPTION,
     OID_X509_GIVEN_NAME, OID_X509_SERIALNUMBER, OID_X509_SURNAME,
 };
-use x509_parser::der_parser::oid::Oid;
 use x509_parser::prelude::*;
 
 use crate::{Error, codice_fiscale};
@@ -93,8 +93,8 @@ pub struct CertificateSummary {
 impl CertificateSummary {
     /// Parse a DER certificate and classify it as of `now`.
     pub fn parse(der: &[u8], now: OffsetDateTime) -> Result<Self, Error> {
-        let (_, cert) = X509Certificate::from_der(der)
-            .map_err(|e| Error::CertificateUnreadable { reason: e.to_string() })?;
+        let (_, cert) =
+            X509Certificate::from_der(der).map_err(|e| Error::CertificateUnreadable { reason: e.to_string() })?;
         let subject = cert.subject();
         let common_name = subject
             .iter_common_name()
@@ -133,11 +133,7 @@ impl CertificateSummary {
             common_name,
             given_name: first(subject, &OID_X509_GIVEN_NAME),
             surname: first(subject, &OID_X509_SURNAME),
-            organization: subject
-                .iter_organization()
-                .next()
-                .and_then(|a| a.as_str().ok())
-                .map(str::to_owned),
+            organization: subject.iter_organization().next().and_then(|a| a.as_str().ok()).map(str::to_owned),
             holder_cf,
             issuer,
             serial: cert.raw_serial_as_string().to_ascii_uppercase(),
@@ -232,8 +228,8 @@ impl CertificateObject {
             Ok(p) if p.tag() == "CERTIFICATE" => p.into_contents(),
             _ => input.to_vec(),
         };
-        let (_, cert) = X509Certificate::from_der(&der)
-            .map_err(|e| Error::CertificateUnreadable { reason: e.to_string() })?;
+        let (_, cert) =
+            X509Certificate::from_der(&der).map_err(|e| Error::CertificateUnreadable { reason: e.to_string() })?;
         let object = CertificateObject {
             subject: cert.subject().as_raw().to_vec(),
             issuer: cert.issuer().as_raw().to_vec(),

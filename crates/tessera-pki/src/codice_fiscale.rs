@@ -8,9 +8,7 @@ use serde::Serialize;
 /// Letters that stand for the digits 0..=9 in an omocodia code.
 const OMOCODIA: &[u8; 10] = b"LMNPQRSTUV";
 /// Value of a character in an odd (1st, 3rd, ...) position, indexed by digit or letter.
-const ODD: [u32; 26] = [
-    1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23,
-];
+const ODD: [u32; 26] = [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23];
 /// Positions (0-based) that hold digits, or omocodia letters.
 const DIGIT_POSITIONS: [usize; 7] = [6, 7, 9, 10, 12, 13, 14];
 const MONTHS: &[u8] = b"ABCDEHLMPRST";
@@ -54,11 +52,7 @@ pub fn check(input: &str) -> CfCheck {
         return CfCheck::Malformed { position: 15 };
     }
     let expected = check_letter(&bytes[..15]);
-    if bytes[15] as char == expected {
-        CfCheck::Valid { code }
-    } else {
-        CfCheck::WrongCheckLetter { code, expected }
-    }
+    if bytes[15] as char == expected { CfCheck::Valid { code } } else { CfCheck::WrongCheckLetter { code, expected } }
 }
 
 /// The check letter for the first 15 characters (upper case, already validated).

@@ -124,9 +124,8 @@ pub fn build(signer: &dyn Signer, common_name: &str) -> Result<Vec<u8>, Error> {
     params.distinguished_name = rcgen::DistinguishedName::new();
     params.distinguished_name.push(rcgen::DnType::CommonName, common_name);
     let remote = Remote { signer, error: Default::default() };
-    let csr = params
-        .serialize_request(&remote)
-        .map_err(|e| failed(remote.error.take().unwrap_or_else(|| e.to_string())))?;
+    let csr =
+        params.serialize_request(&remote).map_err(|e| failed(remote.error.take().unwrap_or_else(|| e.to_string())))?;
     let der = csr.der().to_vec();
     let spki = verify(&der)?;
     if subject_public_key(&spki)? != signer.public_key() {

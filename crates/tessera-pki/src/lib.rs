@@ -7,7 +7,7 @@ pub mod codice_fiscale;
 pub mod csr;
 pub mod der;
 
-pub use certificate::{CertificateSummary, KeyInfo, RenewalStatus, Role, RENEWAL_WINDOW_DAYS};
+pub use certificate::{CertificateSummary, KeyInfo, RENEWAL_WINDOW_DAYS, RenewalStatus, Role};
 pub use codice_fiscale::CfCheck;
 pub use csr::{KeyAlgorithm, Signer};
 

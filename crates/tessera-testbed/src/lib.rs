@@ -249,8 +249,21 @@ impl OpensslCa {
         let dir = tempfile::Builder::new().prefix("tessera-ca-").tempdir().expect("tempdir");
         let mut cmd = Command::new("openssl");
         cmd.current_dir(dir.path()).args([
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
-            "-out", "ca.crt", "-subj", "/CN=Tessera OpenSSL Test CA", "-days", "30",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-subj",
+            "/CN=Tessera OpenSSL Test CA",
+            "-days",
+            "30",
         ]);
         run(cmd);
         OpensslCa { dir }
@@ -275,8 +288,19 @@ impl OpensslCa {
         std::fs::write(&csr, csr_pem).unwrap();
         let mut cmd = Command::new("openssl");
         cmd.current_dir(self.dir.path()).args([
-            "x509", "-req", "-in", "req.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "30",
-            "-out", "issued.crt",
+            "x509",
+            "-req",
+            "-in",
+            "req.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-out",
+            "issued.crt",
         ]);
         run(cmd);
         std::fs::read(self.dir.path().join("issued.crt")).unwrap()

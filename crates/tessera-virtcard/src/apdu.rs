@@ -58,7 +58,13 @@ impl<A: App> Chained<A> {
     /// Answer with at most `le` bytes (256 for Le = 0) and 61xx when more remain.
     fn respond(&mut self, mut data: Vec<u8>, le: usize, extended: bool) -> Vec<u8> {
         let sw = data.split_off(data.len() - 2);
-        let max = if extended { usize::MAX } else if le == 0 { 256 } else { le };
+        let max = if extended {
+            usize::MAX
+        } else if le == 0 {
+            256
+        } else {
+            le
+        };
         if data.len() <= max || sw != [0x90, 0x00] {
             data.extend_from_slice(&sw);
             return data;

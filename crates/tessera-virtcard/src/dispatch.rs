@@ -3,16 +3,16 @@
 //! (chunked, wrap-key-to-file, hpke); everything else goes to trussed's core backend.
 
 use trussed::Platform;
-use trussed_core::api::{Reply, Request, reply, request};
 use trussed::backend::{Backend as _, BackendId};
 use trussed::serde_extensions::{ExtensionDispatch, ExtensionId, ExtensionImpl};
 use trussed::service::ServiceResources;
 use trussed::types::Context;
-use trussed_core::types::Location;
 use trussed_auth::AuthExtension;
 use trussed_auth_backend::{AuthBackend, AuthContext, FilesystemLayout};
 use trussed_chunked::ChunkedExtension;
 use trussed_core::Error;
+use trussed_core::api::{Reply, Request, reply, request};
+use trussed_core::types::Location;
 use trussed_hpke::HpkeExtension;
 use trussed_rsa_alloc::SoftwareRsa;
 use trussed_staging::{StagingBackend, StagingContext};
@@ -126,20 +126,36 @@ impl ExtensionDispatch for Dispatcher {
         let (core, backends) = (&mut ctx.core, &mut ctx.backends);
         match (backend, extension) {
             (Backends::Auth, Extensions::Auth) => ExtensionImpl::<AuthExtension>::extension_request_serialized(
-                &mut self.auth, core, &mut backends.auth, request, resources,
+                &mut self.auth,
+                core,
+                &mut backends.auth,
+                request,
+                resources,
             ),
             (Backends::Staging, Extensions::Chunked) => {
                 ExtensionImpl::<ChunkedExtension>::extension_request_serialized(
-                    &mut self.staging, core, &mut backends.staging, request, resources,
+                    &mut self.staging,
+                    core,
+                    &mut backends.staging,
+                    request,
+                    resources,
                 )
             }
             (Backends::Staging, Extensions::WrapKeyToFile) => {
                 ExtensionImpl::<WrapKeyToFileExtension>::extension_request_serialized(
-                    &mut self.staging, core, &mut backends.staging, request, resources,
+                    &mut self.staging,
+                    core,
+                    &mut backends.staging,
+                    request,
+                    resources,
                 )
             }
             (Backends::Staging, Extensions::Hpke) => ExtensionImpl::<HpkeExtension>::extension_request_serialized(
-                &mut self.staging, core, &mut backends.staging, request, resources,
+                &mut self.staging,
+                core,
+                &mut backends.staging,
+                request,
+                resources,
             ),
             _ => Err(Error::RequestNotAvailable),
         }

@@ -16,7 +16,8 @@ use std::path::PathBuf;
 use trussed::virt::{self, StorageConfig, StoreConfig};
 
 /// Historical bytes "Nitrokey 3" (as pcsc-tools' list has it), the app being Nitrokey's.
-const OPENPGP_ATR: &[u8] = &[0x3B, 0x8C, 0x01, 0x80, 0x5A, 0x4E, 0x69, 0x74, 0x72, 0x6F, 0x6B, 0x65, 0x79, 0x20, 0x33, 0x7D];
+const OPENPGP_ATR: &[u8] =
+    &[0x3B, 0x8C, 0x01, 0x80, 0x5A, 0x4E, 0x69, 0x74, 0x72, 0x6F, 0x6B, 0x65, 0x79, 0x20, 0x33, 0x7D];
 /// Historical bytes "TESSERA-PIV" (drivers/piv-card.toml).
 const PIV_ATR: &[u8] =
     &[0x3B, 0x8B, 0x80, 0x01, 0x54, 0x45, 0x53, 0x53, 0x45, 0x52, 0x41, 0x2D, 0x50, 0x49, 0x56, 0x2F];
@@ -34,7 +35,8 @@ fn main() {
             "--app" => piv = args.next().as_deref() == Some("piv"),
             "--atr" => {
                 let hex: String = args.next().expect("--atr HEX").chars().filter(|c| c.is_ascii_hexdigit()).collect();
-                atr = Some((0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect());
+                atr =
+                    Some((0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect());
             }
             other => panic!("unknown argument {other}"),
         }

@@ -40,7 +40,7 @@ pub fn serve(port: u16, card: &mut dyn Card) -> std::io::Result<()> {
         let mut msg = vec![0u8; u16::from_be_bytes(len) as usize];
         stream.read_exact(&mut msg)?;
         let reply = match msg.as_slice() {
-            [0] | [1] => None,  // power off / on
+            [0] | [1] => None, // power off / on
             [2] => {
                 card.reset();
                 None
