@@ -29,6 +29,10 @@ token-pin-final-try = PIN: final try
 token-pin-locked = PIN locked: the PUK is needed
 token-pin-to-be-changed = PIN must be changed
 token-pin-not-initialized = PIN not set
+token-pin-tries = { $tries ->
+    [one] 1 try left
+   *[other] { $tries } tries left
+}
 token-not-initialized = Token not initialised
 cert-holder = Holder
 cert-cf = Tax code

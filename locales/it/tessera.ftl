@@ -29,6 +29,10 @@ token-pin-final-try = PIN: ultimo tentativo
 token-pin-locked = PIN bloccato: serve il PUK
 token-pin-to-be-changed = PIN da cambiare
 token-pin-not-initialized = PIN non impostato
+token-pin-tries = { $tries ->
+    [one] 1 tentativo rimasto
+   *[other] { $tries } tentativi rimasti
+}
 token-not-initialized = Token non inizializzato
 cert-holder = Titolare
 cert-cf = Codice fiscale

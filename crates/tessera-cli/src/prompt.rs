@@ -18,11 +18,23 @@ impl PinSource {
     }
 
     /// `what` is a message id ("prompt-user-pin", ...); `state` the PIN's state now.
-    pub fn read(&self, msg: &Messages, what: &str, token: &str, state: Option<PinState>) -> std::io::Result<Pin> {
+    pub fn read(
+        &self,
+        msg: &Messages,
+        what: &str,
+        token: &str,
+        state: Option<PinState>,
+        tries: Option<u8>,
+    ) -> std::io::Result<Pin> {
         let mut label = msg.text(what, &[("token", token.into())]);
         if let Some(state) = state {
             let key = serde_json::to_value(state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            label += &format!(" [{}]", msg.text(&format!("token-pin-{key}"), &[]));
+            let mut note = msg.text(&format!("token-pin-{key}"), &[]);
+            if let Some(n) = tries {
+                note +=
+                    &format!(" · {}", msg.text("token-pin-tries", &[("tries", fluent_bundle::FluentValue::from(n))]));
+            }
+            label += &format!(" [{note}]");
         }
         Ok(Pin::new(ask(&label, self.stdin)?.as_str()))
     }

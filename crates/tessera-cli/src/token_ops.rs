@@ -126,7 +126,8 @@ impl Ctx<'_> {
         if who == Who::User {
             pin::guard(state.unwrap_or(tessera_core::token::PinState::Ok), self.final_try())?;
         }
-        let p = self.pins().read(self.msg, prompt, &token.label, state).map_err(io)?;
+        let tries = if who == Who::User { token.pin_tries() } else { None };
+        let p = self.pins().read(self.msg, prompt, &token.label, state, tries).map_err(io)?;
         token.login(session, who, &p, self.final_try())
     }
 
@@ -206,8 +207,10 @@ pub fn key(ctx: &Ctx<'_>, cmd: KeyCommand) -> ExitCode {
             // A second visit: middleware that needed reloading after key generation is fresh.
             let der = devices.with_token(&token, |t| {
                 if by_card.get() {
-                    let pin =
-                        ctx.pins().read(ctx.msg, "prompt-user-pin", &t.label, Some(t.pin_state()?)).map_err(io)?;
+                    let pin = ctx
+                        .pins()
+                        .read(ctx.msg, "prompt-user-pin", &t.label, Some(t.pin_state()?), t.pin_tries())
+                        .map_err(io)?;
                     return keys::csr_with_card(t, &pin, &info, &common_name);
                 }
                 let session = t.session(false)?;
@@ -276,8 +279,10 @@ pub fn cert(ctx: &Ctx<'_>, cmd: CertCommand) -> ExitCode {
                 let bytes = std::fs::read(&file).map_err(io)?;
                 ctx.devices().with_token(&key, |t| {
                     if t.model.as_ref().is_some_and(|m| m.login.write == Login::CardCommand) {
-                        let pin =
-                            ctx.pins().read(ctx.msg, "prompt-user-pin", &t.label, Some(t.pin_state()?)).map_err(io)?;
+                        let pin = ctx
+                            .pins()
+                            .read(ctx.msg, "prompt-user-pin", &t.label, Some(t.pin_state()?), t.pin_tries())
+                            .map_err(io)?;
                         let management = ctx.management_key(t)?;
                         return certs::install_with_card(t, &pin, &management, &id, &bytes);
                     }
@@ -316,26 +321,29 @@ pub fn cert(ctx: &Ctx<'_>, cmd: CertCommand) -> ExitCode {
 struct PinStatusOut {
     token: String,
     state: tessera_core::token::PinState,
+    /// From the card's retry counter, where it can be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tries_left: Option<u8>,
 }
 
 pub fn pin(ctx: &Ctx<'_>, cmd: PinCommand) -> ExitCode {
     let result = match cmd {
-        PinCommand::Status { token } => {
-            ctx.devices().with_token(&token, |t| Ok(PinStatusOut { token: t.uri(), state: t.pin_state()? }))
-        }
+        PinCommand::Status { token } => ctx.devices().with_token(&token, |t| {
+            Ok(PinStatusOut { token: t.uri(), state: t.pin_state()?, tries_left: t.pin_tries() })
+        }),
         PinCommand::Change { token } => ctx.devices().with_token(&token, |t| {
             let state = t.pin_state()?;
             pin::guard(state, ctx.final_try())?;
-            let old = ctx.pins().read(ctx.msg, "prompt-user-pin", &t.label, Some(state)).map_err(io)?;
-            let new = ctx.pins().read(ctx.msg, "prompt-new-pin", &t.label, None).map_err(io)?;
+            let old = ctx.pins().read(ctx.msg, "prompt-user-pin", &t.label, Some(state), t.pin_tries()).map_err(io)?;
+            let new = ctx.pins().read(ctx.msg, "prompt-new-pin", &t.label, None, None).map_err(io)?;
             pin::change(t, &old, &new, ctx.final_try())?;
-            Ok(PinStatusOut { token: t.uri(), state: t.pin_state()? })
+            Ok(PinStatusOut { token: t.uri(), state: t.pin_state()?, tries_left: t.pin_tries() })
         }),
         PinCommand::Unblock { token } => ctx.devices().with_token(&token, |t| {
-            let puk = ctx.pins().read(ctx.msg, "prompt-so-pin", &t.label, None).map_err(io)?;
-            let new = ctx.pins().read(ctx.msg, "prompt-new-pin", &t.label, None).map_err(io)?;
+            let puk = ctx.pins().read(ctx.msg, "prompt-so-pin", &t.label, None, None).map_err(io)?;
+            let new = ctx.pins().read(ctx.msg, "prompt-new-pin", &t.label, None, None).map_err(io)?;
             pin::unblock(t, &puk, &new)?;
-            Ok(PinStatusOut { token: t.uri(), state: t.pin_state()? })
+            Ok(PinStatusOut { token: t.uri(), state: t.pin_state()?, tries_left: t.pin_tries() })
         }),
     };
     match result {

@@ -99,6 +99,10 @@ pub struct CardModel {
     pub algorithms: Vec<String>,
     #[serde(default)]
     pub login: Logins,
+    /// The card application Tessera can also speak to directly over PC/SC, for what the
+    /// middleware lacks: "openpgp" or "piv".
+    #[serde(default)]
+    pub application: Option<String>,
     /// Fixed key slots (CKA_ID, hex) when the card has them; empty: any id.
     #[serde(default)]
     pub key_ids: Vec<String>,

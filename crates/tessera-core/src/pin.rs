@@ -107,20 +107,21 @@ pub fn change(token: &crate::token::OpenToken<'_>, old: &Pin, new: &Pin, final_t
     result
 }
 
-/// Catalog quirks: the middleware cannot reset the user PIN; the card's own commands do
-/// (OpenPGP: VERIFY PW3 + RESET RETRY COUNTER; PIV: RESET RETRY COUNTER with the PUK).
-pub const QUIRK_UNBLOCK_OPENPGP: &str = "unblock-with-openpgp-commands";
-pub const QUIRK_UNBLOCK_PIV: &str = "unblock-with-piv-commands";
+/// Catalog quirk: the middleware cannot reset the user PIN; the card application's own
+/// commands do (OpenPGP: VERIFY PW3 + RESET RETRY COUNTER; PIV: RESET RETRY COUNTER with
+/// the PUK).
+pub const QUIRK_UNBLOCK_BY_CARD: &str = "unblock-with-card-commands";
 
 /// Unblock (or reset) the user PIN with the PUK: security-officer login, then C_InitPIN;
 /// or the card's own commands where its catalog entry says the middleware cannot.
 pub fn unblock(token: &crate::token::OpenToken<'_>, puk: &Pin, new: &Pin) -> Result<(), Error> {
-    if let (Some(model), Some(reader)) = (&token.model, &token.reader) {
-        if model.has_quirk(QUIRK_UNBLOCK_OPENPGP) {
-            return crate::openpgp::OpenPgpCard::connect(reader)?.reset_user_pin(puk, new);
-        }
-        if model.has_quirk(QUIRK_UNBLOCK_PIV) {
-            return crate::piv::PivCard::connect(reader)?.unblock_pin(puk, new);
+    if let (Some(model), Some(reader)) = (&token.model, &token.reader)
+        && model.has_quirk(QUIRK_UNBLOCK_BY_CARD)
+    {
+        match model.application.as_deref() {
+            Some("openpgp") => return crate::openpgp::OpenPgpCard::connect(reader)?.reset_user_pin(puk, new),
+            Some("piv") => return crate::piv::PivCard::connect(reader)?.unblock_pin(puk, new),
+            _ => {}
         }
     }
     let session = token.session(true)?;

@@ -134,6 +134,15 @@ impl PivCard {
         }
     }
 
+    /// Tries left for the PIN: VERIFY without data asks, spending nothing.
+    pub fn pin_tries(&self) -> Result<Option<u8>, Error> {
+        Ok(match self.link.transmit(&[0x00, 0x20, 0x00, 0x80], "VERIFY (tries left)")? {
+            (_, sw) if sw & 0xFFF0 == 0x63C0 => Some((sw & 0x0F) as u8),
+            (_, 0x6983) => Some(0),
+            _ => None,
+        })
+    }
+
     /// RESET RETRY COUNTER: the PUK unblocks the PIN and sets a new one.
     pub fn unblock_pin(&self, puk: &crate::pin::Pin, new: &crate::pin::Pin) -> Result<(), Error> {
         let (p, n) = (puk.expose().as_bytes(), new.expose().as_bytes());

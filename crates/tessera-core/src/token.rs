@@ -364,6 +364,19 @@ impl OpenToken<'_> {
         Ok(pin_state(&info))
     }
 
+    /// Tries left for the user PIN, from the card's own retry counter where its catalog
+    /// entry says Tessera can read it (PKCS#11 only has the count-low / final-try flags).
+    pub fn pin_tries(&self) -> Option<u8> {
+        let (model, reader) = (self.model.as_ref()?, self.reader.as_deref()?);
+        match model.application.as_deref()? {
+            "openpgp" => {
+                crate::openpgp::OpenPgpCard::connect(reader).and_then(|c| c.retry_counters()).ok().map(|c| c[0])
+            }
+            "piv" => crate::piv::PivCard::connect(reader).and_then(|c| c.pin_tries()).ok().flatten(),
+            _ => None,
+        }
+    }
+
     pub fn session(&self, read_write: bool) -> Result<Session, Error> {
         tracing::trace!(read_write, "C_OpenSession");
         let s = if read_write {

@@ -527,12 +527,16 @@ fn openpgp_pin_counts_down_locks_and_is_reset_with_the_admin_pin() {
         })
     };
     let state = |devices: &mut Devices| devices.with_token(PGP_SIG, |t| t.pin_state()).unwrap();
+    let tries = |devices: &mut Devices| devices.with_token(PGP_SIG, |t| Ok(t.pin_tries())).unwrap();
+    assert_eq!(tries(&mut devices), Some(3), "the card's own retry counter");
     assert_eq!(login(&mut devices, "000000", FinalTry::Refuse).unwrap_err().code(), "wrong-pin");
+    assert_eq!(tries(&mut devices), Some(2));
     let err = login(&mut devices, "000001", FinalTry::Refuse).unwrap_err();
     assert_eq!(err.params()["state"], "final-try");
     // The last try is not spent without confirmation, not even with the right PIN.
     assert_eq!(login(&mut devices, USER_PIN, FinalTry::Refuse).unwrap_err().code(), "pin-final-try");
     assert_eq!(state(&mut devices), PinState::FinalTry);
+    assert_eq!(tries(&mut devices), Some(1), "nothing was spent");
     let err = login(&mut devices, "000002", FinalTry::Confirmed).unwrap_err();
     assert_eq!(err.params()["state"], "locked");
     assert_eq!(login(&mut devices, USER_PIN, FinalTry::Confirmed).unwrap_err().code(), "pin-locked");
@@ -652,8 +656,10 @@ fn piv_keys_are_made_by_card_commands_and_sign_through_opensc_once_certified() {
         devices.with_token(&uri, |t| pin::unblock(t, &Pin::new(puk), &Pin::new(USER_PIN)))
     };
     assert_eq!(unblock(&mut devices, "87654321").unwrap_err().code(), "wrong-puk");
+    assert_eq!(devices.with_token(&uri, |t| Ok(t.pin_tries())).unwrap(), Some(1));
     unblock(&mut devices, PIV_PUK).unwrap();
     assert_eq!(devices.with_token(&uri, |t| t.pin_state()).unwrap(), PinState::Ok);
+    assert_eq!(devices.with_token(&uri, |t| Ok(t.pin_tries())).unwrap(), Some(3));
 
     let snap = devices.snapshot();
     let piv = snap.tokens.iter().find(|t| t.serial == serial).unwrap();
