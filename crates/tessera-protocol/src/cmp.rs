@@ -1,0 +1,375 @@
+//! Lightweight CMP (RFC 9483) as the registration authority speaks it: requests parsed
+//! from the bytes as received, password-based MAC protection (RFC 4210 5.1.3.1), and the
+//! answers built as DER.
+
+use hmac::{Hmac, Mac};
+use sha2::Digest;
+
+use crate::Error;
+use crate::asn1::{self, Tlv, explicit, integer, octet_string, sequence, tlv};
+
+/// id-PasswordBasedMac, 1.2.840.113533.7.66.13.
+const OID_PBM: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF6, 0x7D, 0x07, 0x42, 0x0D];
+/// SHA-256 and SHA-1 (the one-way function).
+const OID_SHA256: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
+const OID_SHA1: &[u8] = &[0x2B, 0x0E, 0x03, 0x02, 0x1A];
+/// hmacWithSHA256 (RFC 4231) and hmac-sha1 (RFC 3370: 1.3.6.1.5.5.8.1.2).
+const OID_HMAC_SHA256: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x02, 0x09];
+const OID_HMAC_SHA1: &[u8] = &[0x2B, 0x06, 0x01, 0x05, 0x05, 0x08, 0x01, 0x02];
+
+/// Body types of the requests the RA answers (RFC 4210 5.1.2 tags).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// p10cr: a PKCS#10 request (DER).
+    P10cr { csr: Vec<u8> },
+    /// certConf: the hash of the certificate the client accepts, or its rejection.
+    CertConf { cert_hash: Option<Vec<u8>>, cert_req_id: i64, rejected: bool },
+    /// Anything else: the body's context tag number.
+    Other { tag: u8 },
+}
+
+/// The password-based MAC parameters of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pbm {
+    pub salt: Vec<u8>,
+    pub owf_sha1: bool,
+    pub iterations: u32,
+    pub mac_sha1: bool,
+    /// The AlgorithmIdentifier as received, reused to protect the answer.
+    pub algorithm: Vec<u8>,
+}
+
+/// A request as received.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub sender: Vec<u8>,
+    pub recipient: Vec<u8>,
+    pub sender_kid: Option<Vec<u8>>,
+    pub transaction_id: Option<Vec<u8>>,
+    pub sender_nonce: Option<Vec<u8>>,
+    pub body: Body,
+    pub pbm: Option<Pbm>,
+    /// DER of ProtectedPart ::= SEQUENCE { header, body }, from the bytes as received.
+    protected_part: Vec<u8>,
+    protection: Option<Vec<u8>>,
+}
+
+fn malformed(reason: &str) -> Error {
+    Error::Malformed { reason: reason.to_owned() }
+}
+
+/// Parse a PKIMessage.
+pub fn parse(der: &[u8]) -> Result<Request, Error> {
+    let message = asn1::read_one(der)?;
+    if message.tag != 0x30 {
+        return Err(malformed("not a SEQUENCE"));
+    }
+    let parts = asn1::children(message.content)?;
+    let (header, body) = match parts.as_slice() {
+        [h, b, ..] => (h, b),
+        _ => return Err(malformed("missing header or body")),
+    };
+    let protection = parts
+        .iter()
+        .skip(2)
+        .find(|t| t.tag == 0xA0)
+        .map(|t| asn1::read_one(t.content))
+        .transpose()?
+        .map(|bits| bits.content.get(1..).unwrap_or_default().to_vec());
+    let mut protected_part = header.raw.to_vec();
+    protected_part.extend_from_slice(body.raw);
+    let mut request = Request {
+        sender: Vec::new(),
+        recipient: Vec::new(),
+        sender_kid: None,
+        transaction_id: None,
+        sender_nonce: None,
+        body: parse_body(body)?,
+        pbm: None,
+        protected_part: tlv(0x30, &protected_part),
+        protection,
+    };
+    let fields = asn1::children(header.content)?;
+    let [pvno, sender, recipient, rest @ ..] = fields.as_slice() else {
+        return Err(malformed("short header"));
+    };
+    if pvno.tag != 0x02 || !matches!(asn1::integer_value(pvno.content), Some(2 | 3)) {
+        return Err(malformed("unsupported pvno"));
+    }
+    request.sender = sender.raw.to_vec();
+    request.recipient = recipient.raw.to_vec();
+    for field in rest {
+        let inner = || asn1::read_one(field.content);
+        match field.tag {
+            0xA1 => request.pbm = parse_pbm(field.content)?,
+            0xA2 => request.sender_kid = Some(inner()?.content.to_vec()),
+            0xA4 => request.transaction_id = Some(inner()?.content.to_vec()),
+            0xA5 => request.sender_nonce = Some(inner()?.content.to_vec()),
+            _ => {}
+        }
+    }
+    Ok(request)
+}
+
+fn parse_body(body: &Tlv<'_>) -> Result<Body, Error> {
+    Ok(match body.tag {
+        0xA4 => Body::P10cr { csr: asn1::read_one(body.content)?.raw.to_vec() },
+        0xB8 => {
+            let statuses = asn1::read_one(body.content)?;
+            let first = asn1::children(statuses.content)?.into_iter().next();
+            match first {
+                None => Body::CertConf { cert_hash: None, cert_req_id: 0, rejected: true },
+                Some(status) => {
+                    let f = asn1::children(status.content)?;
+                    let hash = f.first().filter(|t| t.tag == 0x04).map(|t| t.content.to_vec());
+                    let id = f.get(1).and_then(|t| asn1::integer_value(t.content)).unwrap_or(0);
+                    // statusInfo present with a status other than accepted (0) = rejection.
+                    let rejected = f.get(2).is_some_and(|info| {
+                        asn1::children(info.content)
+                            .ok()
+                            .and_then(|v| v.first().and_then(|s| asn1::integer_value(s.content)))
+                            .is_some_and(|s| s != 0)
+                    });
+                    Body::CertConf { cert_hash: hash, cert_req_id: id, rejected }
+                }
+            }
+        }
+        tag => Body::Other { tag: tag & 0x1F },
+    })
+}
+
+fn parse_pbm(content: &[u8]) -> Result<Option<Pbm>, Error> {
+    let alg = asn1::read_one(content)?;
+    let f = asn1::children(alg.content)?;
+    let oid = f.first().ok_or_else(|| malformed("empty protectionAlg"))?;
+    if oid.content != OID_PBM {
+        return Err(Error::UnsupportedProtection { algorithm: format!("{:02x?}", oid.content) });
+    }
+    let params = asn1::children(f.get(1).ok_or_else(|| malformed("PBM without parameters"))?.content)?;
+    let [salt, owf, iterations, mac] = params.as_slice() else {
+        return Err(malformed("PBMParameter"));
+    };
+    let first_oid = |t: &Tlv<'_>| -> Result<Vec<u8>, Error> {
+        Ok(asn1::children(t.content)?.first().map(|o| o.content.to_vec()).unwrap_or_default())
+    };
+    let (owf, mac) = (first_oid(owf)?, first_oid(mac)?);
+    let owf_sha1 = match owf.as_slice() {
+        OID_SHA256 => false,
+        OID_SHA1 => true,
+        other => return Err(Error::UnsupportedProtection { algorithm: format!("owf {other:02x?}") }),
+    };
+    let mac_sha1 = match mac.as_slice() {
+        OID_HMAC_SHA256 => false,
+        OID_HMAC_SHA1 => true,
+        other => return Err(Error::UnsupportedProtection { algorithm: format!("mac {other:02x?}") }),
+    };
+    let iterations = asn1::integer_value(iterations.content)
+        .filter(|n| (1..=100_000).contains(n))
+        .ok_or_else(|| malformed("PBM iteration count out of range"))? as u32;
+    Ok(Some(Pbm { salt: salt.content.to_vec(), owf_sha1, iterations, mac_sha1, algorithm: alg.raw.to_vec() }))
+}
+
+impl Pbm {
+    /// MAC over `data` with the secret: BASEKEY = OWF^iterations(secret || salt).
+    pub fn mac(&self, secret: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut key: Vec<u8> = [secret, &self.salt].concat();
+        for _ in 0..self.iterations {
+            key = if self.owf_sha1 { sha1::Sha1::digest(&key).to_vec() } else { sha2::Sha256::digest(&key).to_vec() };
+        }
+        if self.mac_sha1 {
+            let mut m = <Hmac<sha1::Sha1> as Mac>::new_from_slice(&key).expect("any key length");
+            m.update(data);
+            m.finalize().into_bytes().to_vec()
+        } else {
+            let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&key).expect("any key length");
+            m.update(data);
+            m.finalize().into_bytes().to_vec()
+        }
+    }
+}
+
+impl Request {
+    /// Check the password-based MAC with `secret` over the bytes as received.
+    pub fn verify(&self, secret: &[u8]) -> Result<(), Error> {
+        let (pbm, protection) = match (&self.pbm, &self.protection) {
+            (Some(p), Some(v)) => (p, v),
+            _ => return Err(Error::Unprotected),
+        };
+        let expected = pbm.mac(secret, &self.protected_part);
+        // Constant-time comparison.
+        let diff =
+            expected.iter().zip(protection).fold(expected.len() ^ protection.len(), |d, (a, b)| d | (a ^ b) as usize);
+        if diff == 0 { Ok(()) } else { Err(Error::BadMac) }
+    }
+}
+
+/// PKIStatus values (RFC 4210 5.2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Accepted = 0,
+    Rejection = 2,
+}
+
+/// PKIFailureInfo bits (RFC 4210 5.2.3) that the RA sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailInfo {
+    BadAlg = 0,
+    BadMessageCheck = 1,
+    BadRequest = 2,
+    BadDataFormat = 5,
+    BadPop = 9,
+    NotAuthorized = 23,
+    SystemFailure = 25,
+}
+
+/// What the RA answers with.
+pub enum Answer<'a> {
+    /// cp (to p10cr) or ip (to ir): the certificate, with the CA certificates.
+    Certificate { body_tag: u8, cert_req_id: i64, certificate: &'a [u8], ca_certs: &'a [Vec<u8>] },
+    /// pkiconf (to certConf).
+    Confirm,
+    /// error: status rejection with a failure bit and a text.
+    Error { fail: FailInfo, text: &'a str },
+}
+
+/// The CA's side of the header and the protection.
+pub struct Responder<'a> {
+    /// DER GeneralName of the RA/CA (directoryName).
+    pub sender: &'a [u8],
+    /// Fresh random bytes for senderNonce.
+    pub nonce: &'a [u8],
+}
+
+fn status_info(status: Status, fail: Option<FailInfo>, text: Option<&str>) -> Vec<u8> {
+    let mut parts = vec![integer(status as i64)];
+    if let Some(t) = text {
+        parts.push(sequence(&[tlv(0x0C, t.as_bytes())]));
+    }
+    if let Some(f) = fail {
+        // BIT STRING with the single bit `f` set (DER: minimal length, unused bits).
+        let bit = f as usize;
+        let mut bytes = vec![0u8; bit / 8 + 1];
+        bytes[bit / 8] = 0x80 >> (bit % 8);
+        let unused = 7 - (bit % 8) as u8;
+        parts.push(tlv(0x03, &[&[unused][..], &bytes].concat()));
+    }
+    sequence(&parts)
+}
+
+/// Build the answer to `request`, protected with the request's PBM parameters and
+/// `secret` when there is one (errors to unauthenticated requests go unprotected).
+pub fn answer(request: &Request, responder: &Responder<'_>, secret: Option<&[u8]>, what: Answer<'_>) -> Vec<u8> {
+    let now = time::OffsetDateTime::now_utc();
+    let generalized = format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}Z",
+        now.year(),
+        now.month() as u8,
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    let protect = secret.and(request.pbm.as_ref());
+    let mut header = vec![
+        integer(2),
+        responder.sender.to_vec(),
+        if request.sender.is_empty() { explicit(4, &sequence(&[])) } else { request.sender.clone() },
+        explicit(0, &tlv(0x18, generalized.as_bytes())),
+    ];
+    if let Some(pbm) = protect {
+        header.push(explicit(1, &pbm.algorithm));
+    }
+    if let Some(kid) = &request.sender_kid {
+        header.push(explicit(2, &octet_string(kid)));
+    }
+    if let Some(id) = &request.transaction_id {
+        header.push(explicit(4, &octet_string(id)));
+    }
+    header.push(explicit(5, &octet_string(responder.nonce)));
+    if let Some(nonce) = &request.sender_nonce {
+        header.push(explicit(6, &octet_string(nonce)));
+    }
+    let header = sequence(&header);
+    let mut extra = Vec::new();
+    let body = match what {
+        Answer::Certificate { body_tag, cert_req_id, certificate, ca_certs } => {
+            let certified = sequence(&[explicit(0, certificate)]);
+            let response = sequence(&[integer(cert_req_id), status_info(Status::Accepted, None, None), certified]);
+            let mut rep = Vec::new();
+            if !ca_certs.is_empty() {
+                rep.push(explicit(1, &sequence(ca_certs)));
+                extra.extend(ca_certs.iter().cloned());
+            }
+            rep.push(sequence(&[response]));
+            explicit(body_tag, &sequence(&rep))
+        }
+        Answer::Confirm => explicit(19, &[0x05, 0x00]),
+        Answer::Error { fail, text } => {
+            explicit(23, &sequence(&[status_info(Status::Rejection, Some(fail), Some(text))]))
+        }
+    };
+    let mut message = vec![header.clone(), body.clone()];
+    if let Some(pbm) = protect {
+        let protected = sequence(&[header, body]);
+        let mac = pbm.mac(secret.unwrap_or_default(), &protected);
+        message.push(explicit(0, &tlv(0x03, &[&[0u8][..], &mac].concat())));
+    }
+    if !extra.is_empty() {
+        message.push(explicit(1, &sequence(&extra)));
+    }
+    sequence(&message)
+}
+
+/// The certificate hash certConf carries (RFC 4210 5.3.18; RFC 9483 3.1): the hash of the
+/// certificate's signature algorithm, SHA-256 for those Tessera's CA uses.
+pub fn cert_hash(certificate: &[u8]) -> Vec<u8> {
+    sha2::Sha256::digest(certificate).to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pbm() -> Pbm {
+        let params = sequence(&[
+            octet_string(b"0123456789abcdef"),
+            sequence(&[tlv(0x06, OID_SHA256)]),
+            integer(500),
+            sequence(&[tlv(0x06, OID_HMAC_SHA256)]),
+        ]);
+        let alg = sequence(&[tlv(0x06, OID_PBM), params]);
+        parse_pbm(&alg).unwrap().unwrap()
+    }
+
+    #[test]
+    fn our_answers_parse_and_verify_with_the_same_secret() {
+        let p = pbm();
+        assert_eq!((p.iterations, p.owf_sha1, p.mac_sha1), (500, false, false));
+        let request = Request {
+            sender: explicit(4, &sequence(&[])),
+            recipient: explicit(4, &sequence(&[])),
+            sender_kid: Some(b"REF-1".to_vec()),
+            transaction_id: Some(vec![1; 16]),
+            sender_nonce: Some(vec![2; 16]),
+            body: Body::Other { tag: 4 },
+            pbm: Some(p),
+            protected_part: Vec::new(),
+            protection: None,
+        };
+        let responder = Responder { sender: &explicit(4, &sequence(&[])), nonce: &[3; 16] };
+        let der = answer(&request, &responder, Some(b"secret"), Answer::Confirm);
+        let parsed = parse(&der).unwrap();
+        assert_eq!(parsed.transaction_id, request.transaction_id);
+        assert_eq!(parsed.sender_kid.as_deref(), Some(&b"REF-1"[..]));
+        assert!(parsed.verify(b"secret").is_ok());
+        assert_eq!(parsed.verify(b"wrong"), Err(Error::BadMac));
+        let unprotected = answer(&request, &responder, None, Answer::Error { fail: FailInfo::BadRequest, text: "no" });
+        assert_eq!(parse(&unprotected).unwrap().verify(b"secret"), Err(Error::Unprotected));
+    }
+
+    #[test]
+    fn failure_bits_are_minimal_bit_strings() {
+        let info = status_info(Status::Rejection, Some(FailInfo::BadMessageCheck), None);
+        assert_eq!(info, [0x30, 0x07, 0x02, 0x01, 0x02, 0x03, 0x02, 0x06, 0x40]);
+    }
+}

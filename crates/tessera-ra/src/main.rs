@@ -1,0 +1,96 @@
+//! `tessera-ra`: the reference registration authority and CA. This first cut serves
+//! Lightweight CMP enrollment (p10cr + certConf, password-based MAC with the request's
+//! reference and activation code) for requests registered in its configuration file.
+//!
+//!   tessera-ra --config ra.toml
+//!
+//! Plain HTTP is served on loopback only.
+
+mod ca;
+mod endpoint;
+mod registry;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    #[serde(default = "default_listen")]
+    listen: SocketAddr,
+    #[serde(default = "default_days")]
+    validity_days: i64,
+    /// Where to write the CA certificate (PEM), for clients that want to trust it.
+    ca_certificate: Option<std::path::PathBuf>,
+    #[serde(default, rename = "request")]
+    requests: Vec<registry::RegisteredRequest>,
+}
+
+fn default_listen() -> SocketAddr {
+    "127.0.0.1:8080".parse().expect("literal address")
+}
+
+fn default_days() -> i64 {
+    3 * 365
+}
+
+fn fail(message: String) -> ! {
+    eprintln!("tessera-ra: {message}");
+    std::process::exit(2)
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("TESSERA_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let mut args = std::env::args().skip(1);
+    let path = match (args.next().as_deref(), args.next()) {
+        (Some("--config"), Some(p)) => p,
+        _ => fail("usage: tessera-ra --config FILE".into()),
+    };
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| fail(format!("{path}: {e}")));
+    let config: Config = toml::from_str(&text).unwrap_or_else(|e| fail(format!("{path}: {e}")));
+    if !config.listen.ip().is_loopback() {
+        fail(format!("{}: plain HTTP is served on loopback only (TLS is not there yet)", config.listen));
+    }
+    let ca = ca::Ca::generate("Tessera RA Issuing CA").unwrap_or_else(|e| fail(format!("CA: {e}")));
+    if let Some(p) = &config.ca_certificate {
+        let pem = pem::encode(&pem::Pem::new("CERTIFICATE", ca.certificate.clone()));
+        std::fs::write(p, pem).unwrap_or_else(|e| fail(format!("{}: {e}", p.display())));
+    }
+    let ra = Arc::new(endpoint::Ra::new(ca, registry::Registry::new(config.requests), config.validity_days));
+    let app = axum::Router::new().route(
+        "/.well-known/cmp",
+        axum::routing::post({
+            let ra = ra.clone();
+            move |body: Bytes| cmp(ra.clone(), body)
+        }),
+    );
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.unwrap_or_else(|e| fail(format!("{}: {e}", config.listen)));
+    let addr = listener.local_addr().unwrap_or(config.listen);
+    println!("tessera-ra listening on http://{addr}/.well-known/cmp");
+    let _ = std::io::stdout().flush();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .unwrap_or_else(|e| fail(e.to_string()));
+}
+
+async fn cmp(ra: Arc<endpoint::Ra>, body: Bytes) -> axum::response::Response {
+    match tokio::task::spawn_blocking(move || ra.handle(&body)).await {
+        Ok(Some(answer)) => ([(header::CONTENT_TYPE, "application/pkixcmp")], answer).into_response(),
+        Ok(None) => (StatusCode::BAD_REQUEST, "not a CMP message").into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}

@@ -1,0 +1,166 @@
+//! tessera-ra over real HTTP on 127.0.0.1 with `openssl cmp` as the independent client.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+struct Ra {
+    child: Child,
+    server: String,
+    dir: tempfile::TempDir,
+}
+
+impl Ra {
+    fn start() -> Ra {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("ra.toml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"listen = "127.0.0.1:0"
+ca_certificate = "{}"
+
+[[request]]
+reference = "REQ-0001"
+activation_code = "ABCD-EFGH-JKLM"
+profile = "signature"
+holder = {{ given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }}
+
+[[request]]
+reference = "REQ-0002"
+activation_code = "NPQR-STUV-WXYZ"
+profile = "cns-authentication"
+holder = {{ given_name = "NICCOLÒ", surname = "FABBRÌ", cf = "FBBNCC85M10D612Y" }}
+"#,
+                dir.path().join("ca.pem").display()
+            ),
+        )
+        .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera-ra"))
+            .arg("--config")
+            .arg(&config)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let server = line.split("http://").nth(1).and_then(|s| s.split('/').next()).expect("listening line").to_owned();
+        Ra { child, server, dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A fresh key and CSR made by openssl.
+    fn csr(&self, name: &str) -> PathBuf {
+        let csr = self.path(&format!("{name}.csr"));
+        let ok = Command::new("openssl")
+            .args([
+                "req",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-subj",
+                "/CN=ignored",
+            ])
+            .arg("-keyout")
+            .arg(self.path(&format!("{name}.key")))
+            .arg("-out")
+            .arg(&csr)
+            .output()
+            .unwrap();
+        assert!(ok.status.success());
+        csr
+    }
+
+    fn p10cr(&self, reference: &str, secret: &str, csr: &Path, out: &Path) -> Output {
+        Command::new("openssl")
+            .args(["cmp", "-cmd", "p10cr", "-server", &self.server, "-path", "/.well-known/cmp", "-ref", reference])
+            .arg("-secret")
+            .arg(format!("pass:{secret}"))
+            .arg("-csr")
+            .arg(csr)
+            .arg("-certout")
+            .arg(out)
+            .arg("-unprotected_errors")
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Ra {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn x509(cert: &Path, args: &[&str]) -> String {
+    let o = Command::new("openssl")
+        .arg("x509")
+        .arg("-in")
+        .arg(cert)
+        .args(["-noout", "-nameopt", "utf8"])
+        .args(args)
+        .output()
+        .unwrap();
+    text(&o)
+}
+
+#[test]
+fn openssl_cmp_enrolls_with_the_activation_code_and_the_ra_dictates_the_subject() {
+    let ra = Ra::start();
+    let cert = ra.path("mario.pem");
+    let out = ra.p10cr("REQ-0001", "ABCD-EFGH-JKLM", &ra.csr("mario"), &cert);
+    assert!(out.status.success(), "{}", text(&out));
+    let log = text(&out);
+    assert!(log.contains("received CP") && log.contains("received PKICONF"), "{log}");
+    let subject = x509(&cert, &["-subject"]);
+    assert!(subject.contains("serialNumber=TINIT-RSSMRA80A01H501U"), "{subject}");
+    assert!(subject.contains("CN=ROSSI MARIO") && !subject.contains("ignored"), "{subject}");
+    let ext = x509(&cert, &["-ext", "keyUsage"]);
+    assert!(ext.contains("Non Repudiation"), "{ext}");
+    // The certificate chains to the CA the RA published.
+    let verify =
+        Command::new("openssl").arg("verify").arg("-CAfile").arg(ra.path("ca.pem")).arg(&cert).output().unwrap();
+    assert!(verify.status.success(), "{}", text(&verify));
+    // A request is issued once.
+    let again = ra.p10cr("REQ-0001", "ABCD-EFGH-JKLM", &ra.csr("again"), &ra.path("again.pem"));
+    assert!(!again.status.success());
+    assert!(text(&again).contains("notAuthorized"), "{}", text(&again));
+}
+
+#[test]
+fn the_cns_profile_gets_authentication_usages_and_an_accented_subject() {
+    let ra = Ra::start();
+    let cert = ra.path("cns.pem");
+    let out = ra.p10cr("REQ-0002", "NPQR-STUV-WXYZ", &ra.csr("cns"), &cert);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(x509(&cert, &["-subject"]).contains("CN=FABBRÌ NICCOLÒ"));
+    let ext = x509(&cert, &["-ext", "keyUsage,extendedKeyUsage"]);
+    assert!(ext.contains("Digital Signature") && ext.contains("TLS Web Client Authentication"), "{ext}");
+}
+
+#[test]
+fn wrong_activation_codes_and_unknown_references_are_refused() {
+    let ra = Ra::start();
+    let csr = ra.csr("x");
+    let out = ra.p10cr("REQ-0001", "WRONG-CODE", &csr, &ra.path("x.pem"));
+    assert!(!out.status.success());
+    assert!(text(&out).contains("badMessageCheck"), "{}", text(&out));
+    assert!(!ra.path("x.pem").exists());
+    let out = ra.p10cr("REQ-9999", "ABCD-EFGH-JKLM", &csr, &ra.path("y.pem"));
+    assert!(!out.status.success());
+    assert!(text(&out).contains("notAuthorized"), "{}", text(&out));
+    // The right code still works afterwards.
+    let out = ra.p10cr("REQ-0001", "ABCD-EFGH-JKLM", &csr, &ra.path("z.pem"));
+    assert!(out.status.success(), "{}", text(&out));
+}
