@@ -392,3 +392,93 @@ fn cli_enrolls_a_key_on_virtual_piv_and_openpgp_cards() {
     assert_eq!(piv["catalog"]["id"], "piv-card");
     assert_eq!(piv["certificates"][0]["common_name"], "ROSSI MARIO");
 }
+
+/// The activation path in miniature, each hop through a real part: a key generated on the
+/// virtual OpenPGP card, its request signed on the card, enrolled at tessera-ra by
+/// `openssl cmp` with the reference and activation code, the certificate installed back.
+#[test]
+fn a_card_key_is_enrolled_at_the_ra_over_cmp_and_installed() {
+    let pcsc = Pcsc::start();
+    let _card = pcsc.insert_openpgp(0);
+    let env = pcsc.env();
+    let dir = tempfile_dir();
+    let config = dir.path().join("ra.toml");
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\n[[request]]\nreference = \"REQ-0042\"\nactivation_code = \"K7QM-2XWD-9PHT\"\nprofile = \"signature\"\nholder = { given_name = \"LUCA\", surname = \"BIANCHI\", cf = \"BNCLCU75C15F205O\" }\n",
+    )
+    .unwrap();
+    let mut ra = Command::new(bin("tessera-ra")).arg("--config").arg(&config).stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(ra.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let server = line.split("http://").nth(1).and_then(|s| s.split('/').next()).unwrap().to_owned();
+    assert!(wait_until(Duration::from_secs(15), || stdout(&tessera(&env, &["devices", "--no-p11-kit"]))
+        .contains("OpenPGP card (User PIN (sig))")));
+
+    let token = "pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))";
+    let csr = dir.path().join("req.pem");
+    let out = tessera_with_stdin(
+        &env,
+        &[
+            "key",
+            "generate",
+            "--token",
+            token,
+            "--algorithm",
+            "p256",
+            "--csr",
+            csr.to_str().unwrap(),
+            "--cn",
+            "BIANCHI LUCA",
+            "--pin-stdin",
+        ],
+        &format!("{OPENPGP_ADMIN_PIN}\n{USER_PIN}\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cert = dir.path().join("cert.pem");
+    let cmp = Command::new("openssl")
+        .args([
+            "cmp",
+            "-cmd",
+            "p10cr",
+            "-server",
+            &server,
+            "-path",
+            "/.well-known/cmp",
+            "-ref",
+            "REQ-0042",
+            "-secret",
+            "pass:K7QM-2XWD-9PHT",
+        ])
+        .arg("-csr")
+        .arg(&csr)
+        .arg("-certout")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    let _ = ra.kill();
+    let _ = ra.wait();
+    assert!(cmp.status.success(), "{}", String::from_utf8_lossy(&cmp.stderr));
+    let out = tessera_with_stdin(
+        &env,
+        &[
+            "cert",
+            "install",
+            "--key",
+            &format!("{token};id=%01"),
+            "--label",
+            "Firma",
+            cert.to_str().unwrap(),
+            "--pin-stdin",
+        ],
+        &format!("{OPENPGP_ADMIN_PIN}\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listing: Value = serde_json::from_str(&stdout(&tessera(&env, &["devices", "--json", "--no-p11-kit"]))).unwrap();
+    let sig =
+        listing["tokens"].as_array().unwrap().iter().find(|t| t["label"] == "OpenPGP card (User PIN (sig))").unwrap();
+    let c = &sig["certificates"][0];
+    assert_eq!(c["holder_cf"], "BNCLCU75C15F205O", "subject dictated by the RA");
+    assert_eq!(c["role"], "signature");
+    assert_eq!(c["issuer"], "Tessera RA Issuing CA");
+}
