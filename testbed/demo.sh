@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tessera on the built-in test bed: installs what is missing, builds, starts the test bed
-# (pcscd + virtual readers + a virtual CNS card + SoftHSM2 tokens) and opens the window.
+# (pcscd + virtual readers + a virtual CNS card + SoftHSM2 tokens + the reference RA) and
+# opens the window.
 # Without a display it runs under Xvfb and saves a screenshot.
 #   testbed/demo.sh                 open the window (Ctrl-C ends the demo)
 #   testbed/demo.sh --screenshot F  save a screenshot of the window to F and stop
@@ -11,7 +12,7 @@ shot=""
 [ "${1:-}" = --screenshot ] && shot=$(realpath -m "${2:?--screenshot FILE}")
 testbed/install.sh
 testbed/tools.sh
-cargo build --locked -p tessera-cli -p tessera-app
+cargo build --locked -p tessera-cli -p tessera-app -p tessera-ra
 dir=$(mktemp -d /tmp/tessera-demo.XXXXXX)
 pids=()
 cleanup() {
