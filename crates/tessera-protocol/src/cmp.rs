@@ -21,11 +21,26 @@ const OID_HMAC_SHA1: &[u8] = &[0x2B, 0x06, 0x01, 0x05, 0x05, 0x08, 0x01, 0x02];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
     /// p10cr: a PKCS#10 request (DER).
-    P10cr { csr: Vec<u8> },
+    P10cr {
+        csr: Vec<u8>,
+    },
+    /// ir (initialization) or kur (key update): a CRMF request.
+    Ir {
+        request: crate::crmf::CertRequest,
+    },
+    Kur {
+        request: crate::crmf::CertRequest,
+    },
     /// certConf: the hash of the certificate the client accepts, or its rejection.
-    CertConf { cert_hash: Option<Vec<u8>>, cert_req_id: i64, rejected: bool },
+    CertConf {
+        cert_hash: Option<Vec<u8>>,
+        cert_req_id: i64,
+        rejected: bool,
+    },
     /// Anything else: the body's context tag number.
-    Other { tag: u8 },
+    Other {
+        tag: u8,
+    },
 }
 
 /// The password-based MAC parameters of a message.
@@ -49,6 +64,10 @@ pub struct Request {
     pub sender_nonce: Option<Vec<u8>>,
     pub body: Body,
     pub pbm: Option<Pbm>,
+    /// The signature algorithm OID, for signature-protected requests.
+    pub signature_alg: Option<Vec<u8>>,
+    /// extraCerts as received (DER); for signature protection the first is the signer's.
+    pub extra_certs: Vec<Vec<u8>>,
     /// DER of ProtectedPart ::= SEQUENCE { header, body }, from the bytes as received.
     protected_part: Vec<u8>,
     protection: Option<Vec<u8>>,
@@ -86,6 +105,11 @@ pub fn parse(der: &[u8]) -> Result<Request, Error> {
         sender_nonce: None,
         body: parse_body(body)?,
         pbm: None,
+        signature_alg: None,
+        extra_certs: match parts.iter().skip(2).find(|t| t.tag == 0xA1) {
+            Some(t) => asn1::children(asn1::read_one(t.content)?.content)?.iter().map(|c| c.raw.to_vec()).collect(),
+            None => Vec::new(),
+        },
         protected_part: tlv(0x30, &protected_part),
         protection,
     };
@@ -101,7 +125,13 @@ pub fn parse(der: &[u8]) -> Result<Request, Error> {
     for field in rest {
         let inner = || asn1::read_one(field.content);
         match field.tag {
-            0xA1 => request.pbm = parse_pbm(field.content)?,
+            0xA1 => match parse_pbm(field.content) {
+                Ok(pbm) => request.pbm = pbm,
+                Err(Error::UnsupportedProtection { .. }) => {
+                    request.signature_alg = Some(crate::signature::algorithm_oid(field.content)?)
+                }
+                Err(e) => return Err(e),
+            },
             0xA2 => request.sender_kid = Some(inner()?.content.to_vec()),
             0xA4 => request.transaction_id = Some(inner()?.content.to_vec()),
             0xA5 => request.sender_nonce = Some(inner()?.content.to_vec()),
@@ -114,6 +144,8 @@ pub fn parse(der: &[u8]) -> Result<Request, Error> {
 fn parse_body(body: &Tlv<'_>) -> Result<Body, Error> {
     Ok(match body.tag {
         0xA4 => Body::P10cr { csr: asn1::read_one(body.content)?.raw.to_vec() },
+        0xA0 => Body::Ir { request: crate::crmf::parse(body.content)? },
+        0xA7 => Body::Kur { request: crate::crmf::parse(body.content)? },
         0xB8 => {
             let statuses = asn1::read_one(body.content)?;
             let first = asn1::children(statuses.content)?.into_iter().next();
@@ -203,6 +235,17 @@ impl Request {
     }
 }
 
+impl Request {
+    /// Check a signature protection with the key of DER SubjectPublicKeyInfo `spki` (the
+    /// first extraCert's, once the caller has decided to trust that certificate).
+    pub fn verify_signature(&self, spki: &[u8]) -> Result<(), Error> {
+        match (&self.signature_alg, &self.protection) {
+            (Some(alg), Some(sig)) => crate::signature::verify(spki, alg, &self.protected_part, sig),
+            _ => Err(Error::Unprotected),
+        }
+    }
+}
+
 /// PKIStatus values (RFC 4210 5.2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -232,12 +275,20 @@ pub enum Answer<'a> {
     Error { fail: FailInfo, text: &'a str },
 }
 
+/// Signs a CMP ProtectedPart (DER) and returns the signature as it goes into the message.
+pub type Sign<'a> = &'a dyn Fn(&[u8]) -> Vec<u8>;
+
 /// The CA's side of the header and the protection.
 pub struct Responder<'a> {
     /// DER GeneralName of the RA/CA (directoryName).
     pub sender: &'a [u8],
     /// Fresh random bytes for senderNonce.
     pub nonce: &'a [u8],
+    /// Signature protection, for requests that were signature-protected (no shared
+    /// secret): the signer, its DER AlgorithmIdentifier and certificate chain.
+    pub signer: Option<Sign<'a>>,
+    pub signer_alg: &'a [u8],
+    pub signer_chain: &'a [Vec<u8>],
 }
 
 fn status_info(status: Status, fail: Option<FailInfo>, text: Option<&str>) -> Vec<u8> {
@@ -270,6 +321,7 @@ pub fn answer(request: &Request, responder: &Responder<'_>, secret: Option<&[u8]
         now.second()
     );
     let protect = secret.and(request.pbm.as_ref());
+    let sign = if protect.is_none() && request.signature_alg.is_some() { responder.signer } else { None };
     let mut header = vec![
         integer(2),
         responder.sender.to_vec(),
@@ -278,8 +330,12 @@ pub fn answer(request: &Request, responder: &Responder<'_>, secret: Option<&[u8]
     ];
     if let Some(pbm) = protect {
         header.push(explicit(1, &pbm.algorithm));
+    } else if sign.is_some() {
+        header.push(explicit(1, responder.signer_alg));
     }
-    if let Some(kid) = &request.sender_kid {
+    // senderKID names the key that protects this message: the shared reference for MAC
+    // protection; for the CA's signature the sender name identifies the certificate.
+    if let (Some(kid), false) = (&request.sender_kid, sign.is_some()) {
         header.push(explicit(2, &octet_string(kid)));
     }
     if let Some(id) = &request.transaction_id {
@@ -313,6 +369,15 @@ pub fn answer(request: &Request, responder: &Responder<'_>, secret: Option<&[u8]
         let protected = sequence(&[header, body]);
         let mac = pbm.mac(secret.unwrap_or_default(), &protected);
         message.push(explicit(0, &tlv(0x03, &[&[0u8][..], &mac].concat())));
+    } else if let Some(sign) = sign {
+        let signature = sign(&sequence(&[header, body]));
+        message.push(explicit(0, &tlv(0x03, &[&[0u8][..], &signature].concat())));
+        // The signer's certificate first (RFC 9483 3.3), then the rest of its chain.
+        for c in responder.signer_chain {
+            if !extra.contains(c) {
+                extra.insert(0, c.clone());
+            }
+        }
     }
     if !extra.is_empty() {
         message.push(explicit(1, &sequence(&extra)));
@@ -353,10 +418,18 @@ mod tests {
             sender_nonce: Some(vec![2; 16]),
             body: Body::Other { tag: 4 },
             pbm: Some(p),
+            signature_alg: None,
+            extra_certs: Vec::new(),
             protected_part: Vec::new(),
             protection: None,
         };
-        let responder = Responder { sender: &explicit(4, &sequence(&[])), nonce: &[3; 16] };
+        let responder = Responder {
+            sender: &explicit(4, &sequence(&[])),
+            nonce: &[3; 16],
+            signer: None,
+            signer_alg: &[],
+            signer_chain: &[],
+        };
         let der = answer(&request, &responder, Some(b"secret"), Answer::Confirm);
         let parsed = parse(&der).unwrap();
         assert_eq!(parsed.transaction_id, request.transaction_id);

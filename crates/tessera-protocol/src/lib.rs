@@ -6,6 +6,8 @@
 
 pub mod asn1;
 pub mod cmp;
+pub mod crmf;
+pub mod signature;
 
 /// Everything that can go wrong in this crate.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -20,6 +22,9 @@ pub enum Error {
     /// The password-based MAC does not verify (wrong secret, or altered message).
     #[error("message protection does not verify")]
     BadMac,
+    /// A signature (proof of possession, or message protection) does not verify.
+    #[error("signature does not verify")]
+    BadSignature,
     /// The message carries no protection where one is required.
     #[error("message is not protected")]
     Unprotected,

@@ -11,6 +11,8 @@ use crate::registry::{Holder, Profile};
 
 pub struct Ca {
     issuer: Issuer<'static, KeyPair>,
+    /// The same key, for signing CMP answers to signature-protected requests.
+    key: KeyPair,
     pub certificate: Vec<u8>,
 }
 
@@ -32,12 +34,16 @@ impl Ca {
             (DnType::CommonName, common_name),
         ]);
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        // digitalSignature too: the CA also signs its CMP answers to signature-protected
+        // requests (kur), and CMP clients check for it.
+        params.key_usages =
+            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
         let now = time::OffsetDateTime::now_utc();
         params.not_before = now - time::Duration::days(1);
         params.not_after = now + time::Duration::days(3650);
         let certificate = params.self_signed(&key)?.der().to_vec();
-        Ok(Ca { issuer: Issuer::new(params, key), certificate })
+        let signer = KeyPair::try_from(key.serialize_der().as_slice())?;
+        Ok(Ca { issuer: Issuer::new(params, key), key: signer, certificate })
     }
 
     /// DER GeneralName (directoryName) of the CA, for CMP headers.
@@ -46,8 +52,49 @@ impl Ca {
         tessera_protocol::asn1::explicit(4, &subject)
     }
 
+    /// Sign a CMP ProtectedPart: DER ECDSA-Sig-Value with SHA-256.
+    pub fn sign(&self, data: &[u8]) -> Vec<u8> {
+        rcgen::SigningKey::sign(&self.key, data).unwrap_or_default()
+    }
+
+    /// DER AlgorithmIdentifier ecdsa-with-SHA256, for CMP protectionAlg.
+    pub fn signature_algorithm(&self) -> Vec<u8> {
+        tessera_protocol::asn1::sequence(&[tessera_protocol::asn1::tlv(
+            0x06,
+            tessera_protocol::signature::OID_ECDSA_SHA256,
+        )])
+    }
+
+    /// Whether `certificate` was signed by this CA.
+    pub fn issued(&self, certificate: &[u8]) -> bool {
+        use tessera_protocol::asn1::{children, read_one};
+        let parse = || -> Option<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+            let cert = read_one(certificate).ok()?;
+            let f = children(cert.content).ok()?;
+            let (tbs, alg, sig) = (f.first()?, f.get(1)?, f.get(2)?);
+            let oid = tessera_protocol::signature::algorithm_oid(alg.raw).ok()?;
+            Some((tbs.raw.to_vec(), oid, sig.content.get(1..)?.to_vec()))
+        };
+        let Some((tbs, oid, sig)) = parse() else { return false };
+        let ours = spki_of(&self.certificate);
+        tessera_protocol::signature::verify(&ours, &oid, &tbs, &sig).is_ok()
+    }
+
     /// Issue a certificate for `spki` (the CSR's verified key) to `holder`.
     pub fn issue(&self, spki: &[u8], holder: &Holder, profile: Profile, days: i64) -> Result<Vec<u8>, rcgen::Error> {
+        let now = time::OffsetDateTime::now_utc();
+        self.issue_between(spki, holder, profile, now - time::Duration::minutes(5), now + time::Duration::days(days))
+    }
+
+    /// Issue with an explicit validity (renewal: it continues where the old one ends).
+    pub fn issue_between(
+        &self,
+        spki: &[u8],
+        holder: &Holder,
+        profile: Profile,
+        not_before: time::OffsetDateTime,
+        not_after: time::OffsetDateTime,
+    ) -> Result<Vec<u8>, rcgen::Error> {
         let key = SubjectPublicKeyInfo::from_der(spki)?;
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         let cn = format!("{} {}", holder.surname, holder.given_name);
@@ -66,21 +113,29 @@ impl Ca {
                 params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
             }
         }
-        let now = time::OffsetDateTime::now_utc();
-        params.not_before = now - time::Duration::minutes(5);
-        params.not_after = now + time::Duration::days(days);
+        params.not_before = not_before;
+        params.not_after = not_after;
         params.use_authority_key_identifier_extension = true;
         Ok(params.signed_by(&key, &self.issuer)?.der().to_vec())
     }
 }
 
+/// The raw SubjectPublicKeyInfo of a DER certificate.
+pub fn spki_of(der: &[u8]) -> Vec<u8> {
+    tbs_field(der, 5)
+}
+
+fn tbs_field(der: &[u8], index: usize) -> Vec<u8> {
+    use tessera_protocol::asn1::{children, read_one};
+    let Ok(cert) = read_one(der) else { return Vec::new() };
+    let Some(tbs) = children(cert.content).ok().and_then(|c| c.first().copied()) else { return Vec::new() };
+    let Ok(fields) = children(tbs.content) else { return Vec::new() };
+    let offset = if fields.first().is_some_and(|f| f.tag == 0xA0) { 1 } else { 0 };
+    fields.get(offset + index).map(|f| f.raw.to_vec()).unwrap_or_default()
+}
+
 /// The raw subject Name of a DER certificate.
 fn x509_subject(der: &[u8]) -> Vec<u8> {
-    use tessera_protocol::asn1::{children, read_one};
-    let cert = read_one(der).expect("our own certificate");
-    let tbs = children(cert.content).expect("tbs")[0];
-    let fields = children(tbs.content).expect("fields");
-    // version [0], serial, signature, issuer, validity, subject
-    let offset = if fields[0].tag == 0xA0 { 1 } else { 0 };
-    fields[offset + 4].raw.to_vec()
+    // version [0], serial, signature, issuer, validity, subject, subjectPublicKeyInfo
+    tbs_field(der, 4)
 }

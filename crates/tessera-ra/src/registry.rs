@@ -68,6 +68,8 @@ pub struct Entry {
     pub request: RegisteredRequest,
     pub secret: Zeroizing<Vec<u8>>,
     pub issuance: Issuance,
+    /// Every certificate issued for this request (DER), oldest first.
+    pub certificates: Vec<Vec<u8>>,
 }
 
 #[derive(Default)]
@@ -81,7 +83,10 @@ impl Registry {
             .into_iter()
             .map(|r| {
                 let secret = Zeroizing::new(r.activation_code.as_bytes().to_vec());
-                (r.reference.as_bytes().to_vec(), Entry { request: r, secret, issuance: Issuance::Waiting })
+                (
+                    r.reference.as_bytes().to_vec(),
+                    Entry { request: r, secret, issuance: Issuance::Waiting, certificates: Vec::new() },
+                )
             })
             .collect();
         Registry { by_reference }
@@ -89,5 +94,10 @@ impl Registry {
 
     pub fn get_mut(&mut self, reference: &[u8]) -> Option<&mut Entry> {
         self.by_reference.get_mut(reference)
+    }
+
+    /// The request a certificate was issued for.
+    pub fn by_certificate(&mut self, certificate: &[u8]) -> Option<&mut Entry> {
+        self.by_reference.values_mut().find(|e| e.certificates.iter().any(|c| c == certificate))
     }
 }

@@ -12,12 +12,17 @@ struct Ra {
 
 impl Ra {
     fn start() -> Ra {
+        Self::start_with_validity(1095)
+    }
+
+    fn start_with_validity(days: i64) -> Ra {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("ra.toml");
         std::fs::write(
             &config,
             format!(
                 r#"listen = "127.0.0.1:0"
+validity_days = {days}
 ca_certificate = "{}"
 
 [[request]]
@@ -75,6 +80,27 @@ holder = {{ given_name = "NICCOLÒ", surname = "FABBRÌ", cf = "FBBNCC85M10D612Y
             .unwrap();
         assert!(ok.status.success());
         csr
+    }
+
+    /// A fresh P-256 key made by openssl.
+    fn key(&self, name: &str) -> PathBuf {
+        let key = self.path(&format!("{name}.key"));
+        let o = Command::new("openssl")
+            .args(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out"])
+            .arg(&key)
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        key
+    }
+
+    fn cmp(&self, args: &[&str]) -> Output {
+        Command::new("openssl")
+            .current_dir(self.dir.path())
+            .args(["cmp", "-server", &self.server, "-path", "/.well-known/cmp"])
+            .args(args)
+            .output()
+            .unwrap()
     }
 
     fn p10cr(&self, reference: &str, secret: &str, csr: &Path, out: &Path) -> Output {
@@ -163,4 +189,97 @@ fn wrong_activation_codes_and_unknown_references_are_refused() {
     // The right code still works afterwards.
     let out = ra.p10cr("REQ-0001", "ABCD-EFGH-JKLM", &csr, &ra.path("z.pem"));
     assert!(out.status.success(), "{}", text(&out));
+}
+
+fn dates(cert: &Path) -> (String, String) {
+    let t = x509(cert, &["-startdate", "-enddate"]);
+    let get = |k: &str| t.lines().find_map(|l| l.strip_prefix(k)).unwrap_or_default().to_owned();
+    (get("notBefore="), get("notAfter="))
+}
+
+#[test]
+fn ir_with_proof_of_possession_then_kur_renews_continuing_the_validity() {
+    let ra = Ra::start_with_validity(30);
+    ra.key("old");
+    ra.key("new");
+    let ir = ra.cmp(&[
+        "-cmd",
+        "ir",
+        "-ref",
+        "REQ-0001",
+        "-secret",
+        "pass:ABCD-EFGH-JKLM",
+        "-newkey",
+        "old.key",
+        "-subject",
+        "/CN=x",
+        "-certout",
+        "old.pem",
+    ]);
+    assert!(ir.status.success(), "{}", text(&ir));
+    assert!(text(&ir).contains("received IP"), "{}", text(&ir));
+    // 30-day certificates are renewable at once: kur signed with the old key.
+    let kur = ra.cmp(&[
+        "-cmd", "kur", "-cert", "old.pem", "-key", "old.key", "-newkey", "new.key", "-certout", "new.pem", "-trusted",
+        "ca.pem",
+    ]);
+    assert!(kur.status.success(), "{}", text(&kur));
+    assert!(text(&kur).contains("received KUP") && text(&kur).contains("received PKICONF"), "{}", text(&kur));
+    let (_, old_end) = dates(&ra.path("old.pem"));
+    let (new_start, _) = dates(&ra.path("new.pem"));
+    assert_eq!(new_start, old_end, "renewing early loses no days");
+    assert_eq!(x509(&ra.path("new.pem"), &["-subject"]), x509(&ra.path("old.pem"), &["-subject"]));
+    // The old certificate was the one renewed: it cannot be renewed a second time.
+    let again = ra.cmp(&[
+        "-cmd", "kur", "-cert", "old.pem", "-key", "old.key", "-newkey", "old.key", "-certout", "x.pem", "-trusted",
+        "ca.pem",
+    ]);
+    assert!(!again.status.success());
+    assert!(text(&again).contains("notAuthorized"), "{}", text(&again));
+}
+
+#[test]
+fn kur_is_refused_before_the_renewal_window_and_for_foreign_certificates() {
+    let ra = Ra::start_with_validity(365);
+    ra.key("old");
+    ra.key("new");
+    let ir = ra.cmp(&[
+        "-cmd",
+        "ir",
+        "-ref",
+        "REQ-0001",
+        "-secret",
+        "pass:ABCD-EFGH-JKLM",
+        "-newkey",
+        "old.key",
+        "-subject",
+        "/CN=x",
+        "-certout",
+        "old.pem",
+    ]);
+    assert!(ir.status.success(), "{}", text(&ir));
+    let early = ra.cmp(&[
+        "-cmd", "kur", "-cert", "old.pem", "-key", "old.key", "-newkey", "new.key", "-certout", "new.pem", "-trusted",
+        "ca.pem",
+    ]);
+    assert!(!early.status.success());
+    assert!(text(&early).contains("renewal opens 60 days before expiry"), "{}", text(&early));
+    // A certificate from another CA for the same key is not this CA's to renew.
+    let sh = |cmd: &str| {
+        let o = Command::new("sh").current_dir(ra.dir.path()).arg("-c").arg(cmd).output().unwrap();
+        assert!(o.status.success(), "{cmd}: {}", text(&o));
+    };
+    sh(
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other-ca.key -subj /CN=Other -days 5 -out other-ca.pem 2>/dev/null",
+    );
+    sh("openssl req -new -key old.key -subj '/CN=ROSSI MARIO' -out own.csr");
+    sh(
+        "openssl x509 -req -in own.csr -CA other-ca.pem -CAkey other-ca.key -CAcreateserial -days 10 -out own.pem 2>/dev/null",
+    );
+    let foreign = ra.cmp(&[
+        "-cmd", "kur", "-cert", "own.pem", "-key", "old.key", "-newkey", "new.key", "-certout", "f.pem", "-trusted",
+        "ca.pem",
+    ]);
+    assert!(!foreign.status.success());
+    assert!(text(&foreign).contains("not issued by this CA"), "{}", text(&foreign));
 }
