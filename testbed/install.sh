@@ -13,7 +13,7 @@ packages=(
   # Tauri 2 on Linux (webkit2gtk-driver in the same command: versions must match)
   libwebkit2gtk-4.1-dev build-essential pkg-config librsvg2-dev libsoup-3.0-dev webkit2gtk-driver
   # GUI tests, screenshots and benchmarks
-  xvfb xauth imagemagick util-linux
+  xvfb xauth imagemagick util-linux curl
   # bench/: the manual pipeline Tessera is compared with (openssl req -engine pkcs11)
   libengine-pkcs11-openssl
 )

@@ -31,6 +31,13 @@ pub enum Body {
     Kur {
         request: crate::crmf::CertRequest,
     },
+    /// rr: revoke (or, with reason certificateHold, suspend) the certificate with this
+    /// serial number (INTEGER content) from this issuer (DER Name).
+    Rr {
+        serial: Vec<u8>,
+        issuer: Vec<u8>,
+        reason: Option<u8>,
+    },
     /// certConf: the hash of the certificate the client accepts, or its rejection.
     CertConf {
         cert_hash: Option<Vec<u8>>,
@@ -146,6 +153,7 @@ fn parse_body(body: &Tlv<'_>) -> Result<Body, Error> {
         0xA4 => Body::P10cr { csr: asn1::read_one(body.content)?.raw.to_vec() },
         0xA0 => Body::Ir { request: crate::crmf::parse(body.content)? },
         0xA7 => Body::Kur { request: crate::crmf::parse(body.content)? },
+        0xAB => parse_rr(body.content)?,
         0xB8 => {
             let statuses = asn1::read_one(body.content)?;
             let first = asn1::children(statuses.content)?.into_iter().next();
@@ -168,6 +176,40 @@ fn parse_body(body: &Tlv<'_>) -> Result<Body, Error> {
         }
         tag => Body::Other { tag: tag & 0x1F },
     })
+}
+
+/// id-ce-cRLReasons, 2.5.29.21.
+const OID_CRL_REASON: &[u8] = &[0x55, 0x1D, 0x15];
+
+fn parse_rr(content: &[u8]) -> Result<Body, Error> {
+    let list = asn1::read_one(content)?;
+    let details = asn1::children(list.content)?.into_iter().next().ok_or_else(|| malformed("empty rr"))?;
+    let f = asn1::children(details.content)?;
+    let template = f.first().ok_or_else(|| malformed("rr without certDetails"))?;
+    let (mut serial, mut issuer) = (Vec::new(), Vec::new());
+    for t in asn1::children(template.content)? {
+        match t.tag {
+            0x81 => serial = t.content.to_vec(),
+            0xA3 => issuer = asn1::read_one(t.content)?.raw.to_vec(),
+            _ => {}
+        }
+    }
+    let mut reason = None;
+    if let Some(extensions) = f.get(1) {
+        for ext in asn1::children(extensions.content)? {
+            let e = asn1::children(ext.content)?;
+            if e.first().is_some_and(|o| o.content == OID_CRL_REASON)
+                && let Some(value) = e.last()
+            {
+                let enumerated = asn1::read_one(value.content)?;
+                reason = enumerated.content.first().copied();
+            }
+        }
+    }
+    if serial.is_empty() || issuer.is_empty() {
+        return Err(malformed("rr needs serialNumber and issuer"));
+    }
+    Ok(Body::Rr { serial, issuer, reason })
 }
 
 fn parse_pbm(content: &[u8]) -> Result<Option<Pbm>, Error> {
@@ -271,6 +313,8 @@ pub enum Answer<'a> {
     Certificate { body_tag: u8, cert_req_id: i64, certificate: &'a [u8], ca_certs: &'a [Vec<u8>] },
     /// pkiconf (to certConf).
     Confirm,
+    /// rp (to rr): accepted.
+    Revoked,
     /// error: status rejection with a failure bit and a text.
     Error { fail: FailInfo, text: &'a str },
 }
@@ -360,6 +404,7 @@ pub fn answer(request: &Request, responder: &Responder<'_>, secret: Option<&[u8]
             explicit(body_tag, &sequence(&rep))
         }
         Answer::Confirm => explicit(19, &[0x05, 0x00]),
+        Answer::Revoked => explicit(12, &sequence(&[sequence(&[status_info(Status::Accepted, None, None)])])),
         Answer::Error { fail, text } => {
             explicit(23, &sequence(&[status_info(Status::Rejection, Some(fail), Some(text))]))
         }

@@ -11,6 +11,8 @@ use crate::registry::{Holder, Profile};
 
 pub struct Ca {
     issuer: Issuer<'static, KeyPair>,
+    /// Where the CRL is published, written into every certificate.
+    pub crl_url: Option<String>,
     /// The same key, for signing CMP answers to signature-protected requests.
     key: KeyPair,
     pub certificate: Vec<u8>,
@@ -43,7 +45,7 @@ impl Ca {
         params.not_after = now + time::Duration::days(3650);
         let certificate = params.self_signed(&key)?.der().to_vec();
         let signer = KeyPair::try_from(key.serialize_der().as_slice())?;
-        Ok(Ca { issuer: Issuer::new(params, key), key: signer, certificate })
+        Ok(Ca { issuer: Issuer::new(params, key), crl_url: None, key: signer, certificate })
     }
 
     /// DER GeneralName (directoryName) of the CA, for CMP headers.
@@ -115,9 +117,69 @@ impl Ca {
         }
         params.not_before = not_before;
         params.not_after = not_after;
+        if let Some(url) = &self.crl_url {
+            params.crl_distribution_points = vec![rcgen::CrlDistributionPoint { uris: vec![url.clone()] }];
+        }
         params.use_authority_key_identifier_extension = true;
         Ok(params.signed_by(&key, &self.issuer)?.der().to_vec())
     }
+}
+
+impl Ca {
+    /// The DER subject Name of the CA (the issuer of its certificates).
+    pub fn name(&self) -> Vec<u8> {
+        x509_subject(&self.certificate)
+    }
+
+    /// A CRL of every suspended (certificateHold) and revoked certificate, valid a day.
+    pub fn crl(&self, entries: &[(Vec<u8>, crate::registry::Lifecycle)], number: u64) -> Result<Vec<u8>, rcgen::Error> {
+        use crate::registry::Lifecycle;
+        let now = time::OffsetDateTime::now_utc();
+        let revoked_certs = entries
+            .iter()
+            .filter_map(|(serial, state)| {
+                let (at, reason) = match state.now(now) {
+                    Lifecycle::Active => return None,
+                    Lifecycle::Suspended { since } => (since, rcgen::RevocationReason::CertificateHold),
+                    Lifecycle::Revoked { at, reason } => (at, reason_of(reason)),
+                };
+                Some(rcgen::RevokedCertParams {
+                    serial_number: rcgen::SerialNumber::from_slice(serial),
+                    revocation_time: at,
+                    reason_code: Some(reason),
+                    invalidity_date: None,
+                })
+            })
+            .collect();
+        let params = rcgen::CertificateRevocationListParams {
+            this_update: now,
+            next_update: now + time::Duration::days(1),
+            crl_number: rcgen::SerialNumber::from(number),
+            issuing_distribution_point: None,
+            revoked_certs,
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        Ok(params.signed_by(&self.issuer)?.der().to_vec())
+    }
+}
+
+fn reason_of(code: u8) -> rcgen::RevocationReason {
+    use rcgen::RevocationReason as R;
+    match code {
+        1 => R::KeyCompromise,
+        2 => R::CaCompromise,
+        3 => R::AffiliationChanged,
+        4 => R::Superseded,
+        5 => R::CessationOfOperation,
+        9 => R::PrivilegeWithdrawn,
+        _ => R::Unspecified,
+    }
+}
+
+/// The serial number (INTEGER content) of a DER certificate.
+pub fn serial_of(der: &[u8]) -> Vec<u8> {
+    let field = tbs_field(der, 0);
+    tessera_protocol::asn1::read_one(&field).map(|t| t.content.to_vec()).unwrap_or_default()
 }
 
 /// The raw SubjectPublicKeyInfo of a DER certificate.

@@ -13,8 +13,8 @@ use std::sync::Mutex;
 use tessera_pki::{CertificateSummary, RenewalStatus};
 use tessera_protocol::cmp::{self, Answer, Body, FailInfo, Request, Responder};
 
-use crate::ca::{Ca, spki_of};
-use crate::registry::{Entry, Issuance, Registry};
+use crate::ca::{Ca, serial_of, spki_of};
+use crate::registry::{Entry, Issuance, Lifecycle, Registry};
 
 pub struct Ra {
     pub ca: Ca,
@@ -145,6 +145,17 @@ impl Ra {
         if request.verify_signature(&spki_of(old)).is_err() {
             return refuse((FailInfo::BadMessageCheck, "message signature does not verify"));
         }
+        if let Body::Rr { serial, issuer, reason } = &request.body {
+            // The holder revokes (or suspends) the certificate whose key signed the request.
+            return match self.revoke(registry, old, serial, issuer, *reason) {
+                Ok(()) => cmp::answer(request, responder, None, Answer::Revoked),
+                Err(r) => refuse(r),
+            };
+        }
+        let state = registry.lifecycle.get(&serial_of(old)).copied().unwrap_or(Lifecycle::Active);
+        if matches!(request.body, Body::Kur { .. }) && state.now(time::OffsetDateTime::now_utc()) != Lifecycle::Active {
+            return refuse((FailInfo::NotAuthorized, "a suspended or revoked certificate cannot be renewed"));
+        }
         let Some(entry) = registry.by_certificate(old) else {
             return refuse((FailInfo::NotAuthorized, "unknown certificate"));
         };
@@ -172,6 +183,42 @@ impl Ra {
             },
             _ => refuse((FailInfo::BadRequest, "with a certificate this RA serves kur and certConf")),
         }
+    }
+
+    /// rr signed by the certificate itself: certificateHold (6) suspends, any other reason
+    /// revokes; revoked is final (DOMAIN.md, certificate lifecycle).
+    fn revoke(
+        &self,
+        registry: &mut Registry,
+        signer: &[u8],
+        serial: &[u8],
+        issuer: &[u8],
+        reason: Option<u8>,
+    ) -> Result<(), Refusal> {
+        if serial_of(signer) != serial || issuer != self.ca.name().as_slice() {
+            return Err((FailInfo::NotAuthorized, "a holder revokes the certificate it signs with"));
+        }
+        let now = time::OffsetDateTime::now_utc();
+        let state = registry.lifecycle.get(serial).copied().unwrap_or(Lifecycle::Active).now(now);
+        let next = match (state, reason) {
+            (Lifecycle::Revoked { .. }, _) => return Err((FailInfo::BadRequest, "the certificate is already revoked")),
+            (Lifecycle::Suspended { .. }, Some(6)) => {
+                return Err((FailInfo::BadRequest, "the certificate is already suspended"));
+            }
+            (Lifecycle::Active, Some(6)) => Lifecycle::Suspended { since: now },
+            (_, reason) => Lifecycle::Revoked { at: now, reason: reason.unwrap_or(0) },
+        };
+        tracing::info!(serial = ?serial, state = ?next, "certificate lifecycle change");
+        registry.lifecycle.insert(serial.to_vec(), next);
+        Ok(())
+    }
+
+    /// The current CRL (DER).
+    pub fn crl(&self) -> Option<Vec<u8>> {
+        let registry = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        let entries: Vec<(Vec<u8>, Lifecycle)> = registry.lifecycle.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        let number = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+        self.ca.crl(&entries, number).map_err(|e| tracing::error!(error = %e, "CRL")).ok()
     }
 
     /// Key update: a new certificate for the same holder and profile, whose validity

@@ -28,6 +28,9 @@ struct Config {
     validity_days: i64,
     /// Where to write the CA certificate (PEM), for clients that want to trust it.
     ca_certificate: Option<std::path::PathBuf>,
+    /// The RA's address as clients see it; the CRL URL in certificates is `<public_url>/crl`.
+    /// Defaults to http://<listen address>.
+    public_url: Option<String>,
     #[serde(default, rename = "request")]
     requests: Vec<registry::RegisteredRequest>,
 }
@@ -61,22 +64,32 @@ async fn main() {
     if !config.listen.ip().is_loopback() {
         fail(format!("{}: plain HTTP is served on loopback only (TLS is not there yet)", config.listen));
     }
-    let ca = ca::Ca::generate("Tessera RA Issuing CA").unwrap_or_else(|e| fail(format!("CA: {e}")));
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.unwrap_or_else(|e| fail(format!("{}: {e}", config.listen)));
+    let addr = listener.local_addr().unwrap_or(config.listen);
+    let mut ca = ca::Ca::generate("Tessera RA Issuing CA").unwrap_or_else(|e| fail(format!("CA: {e}")));
+    let public = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    ca.crl_url = Some(format!("{}/crl", public.trim_end_matches('/')));
     if let Some(p) = &config.ca_certificate {
         let pem = pem::encode(&pem::Pem::new("CERTIFICATE", ca.certificate.clone()));
         std::fs::write(p, pem).unwrap_or_else(|e| fail(format!("{}: {e}", p.display())));
     }
     let ra = Arc::new(endpoint::Ra::new(ca, registry::Registry::new(config.requests), config.validity_days));
-    let app = axum::Router::new().route(
-        "/.well-known/cmp",
-        axum::routing::post({
-            let ra = ra.clone();
-            move |body: Bytes| cmp(ra.clone(), body)
-        }),
-    );
-    let listener =
-        tokio::net::TcpListener::bind(config.listen).await.unwrap_or_else(|e| fail(format!("{}: {e}", config.listen)));
-    let addr = listener.local_addr().unwrap_or(config.listen);
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/cmp",
+            axum::routing::post({
+                let ra = ra.clone();
+                move |body: Bytes| cmp(ra.clone(), body)
+            }),
+        )
+        .route(
+            "/crl",
+            axum::routing::get({
+                let ra = ra.clone();
+                move || crl(ra.clone())
+            }),
+        );
     println!("tessera-ra listening on http://{addr}/.well-known/cmp");
     let _ = std::io::stdout().flush();
     axum::serve(listener, app)
@@ -85,6 +98,13 @@ async fn main() {
         })
         .await
         .unwrap_or_else(|e| fail(e.to_string()));
+}
+
+async fn crl(ra: Arc<endpoint::Ra>) -> axum::response::Response {
+    match tokio::task::spawn_blocking(move || ra.crl()).await {
+        Ok(Some(der)) => ([(header::CONTENT_TYPE, "application/pkix-crl")], der).into_response(),
+        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 async fn cmp(ra: Arc<endpoint::Ra>, body: Bytes) -> axum::response::Response {

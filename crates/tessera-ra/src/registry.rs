@@ -64,6 +64,29 @@ pub enum Issuance {
     Confirmed,
 }
 
+/// A certificate's lifecycle (DOMAIN.md): active, suspended (reversible), revoked (final).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    Active,
+    Suspended { since: time::OffsetDateTime },
+    Revoked { at: time::OffsetDateTime, reason: u8 },
+}
+
+/// A suspension that lasts longer than this ends in revocation.
+pub const SUSPENSION_LIMIT_DAYS: i64 = 120;
+
+impl Lifecycle {
+    /// The state now: a suspension past its limit has become a revocation.
+    pub fn now(self, now: time::OffsetDateTime) -> Lifecycle {
+        match self {
+            Lifecycle::Suspended { since } if now - since > time::Duration::days(SUSPENSION_LIMIT_DAYS) => {
+                Lifecycle::Revoked { at: since + time::Duration::days(SUSPENSION_LIMIT_DAYS), reason: 0 }
+            }
+            other => other,
+        }
+    }
+}
+
 pub struct Entry {
     pub request: RegisteredRequest,
     pub secret: Zeroizing<Vec<u8>>,
@@ -75,6 +98,8 @@ pub struct Entry {
 #[derive(Default)]
 pub struct Registry {
     by_reference: HashMap<Vec<u8>, Entry>,
+    /// Lifecycle of every issued certificate, by serial number (INTEGER content).
+    pub lifecycle: HashMap<Vec<u8>, Lifecycle>,
 }
 
 impl Registry {
@@ -89,7 +114,7 @@ impl Registry {
                 )
             })
             .collect();
-        Registry { by_reference }
+        Registry { by_reference, lifecycle: HashMap::new() }
     }
 
     pub fn get_mut(&mut self, reference: &[u8]) -> Option<&mut Entry> {
@@ -99,5 +124,19 @@ impl Registry {
     /// The request a certificate was issued for.
     pub fn by_certificate(&mut self, certificate: &[u8]) -> Option<&mut Entry> {
         self.by_reference.values_mut().find(|e| e.certificates.iter().any(|c| c == certificate))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_suspension_over_120_days_is_a_revocation() {
+        let t0 = time::OffsetDateTime::now_utc() - time::Duration::days(200);
+        let suspended = Lifecycle::Suspended { since: t0 };
+        assert_eq!(suspended.now(t0 + time::Duration::days(119)), suspended);
+        assert!(matches!(suspended.now(t0 + time::Duration::days(121)), Lifecycle::Revoked { .. }));
+        assert_eq!(Lifecycle::Active.now(t0), Lifecycle::Active);
     }
 }

@@ -283,3 +283,93 @@ fn kur_is_refused_before_the_renewal_window_and_for_foreign_certificates() {
     assert!(!foreign.status.success());
     assert!(text(&foreign).contains("not issued by this CA"), "{}", text(&foreign));
 }
+
+#[test]
+fn holders_suspend_and_revoke_with_rr_and_the_crl_says_so() {
+    let ra = Ra::start();
+    ra.key("k1");
+    ra.key("k2");
+    let sh = |cmd: &str| {
+        let o = Command::new("sh").current_dir(ra.dir.path()).arg("-c").arg(cmd).output().unwrap();
+        (o.status.success(), text(&o))
+    };
+    for (reference, secret, key, out) in
+        [("REQ-0001", "ABCD-EFGH-JKLM", "k1.key", "c1.pem"), ("REQ-0002", "NPQR-STUV-WXYZ", "k2.key", "c2.pem")]
+    {
+        let ir = ra.cmp(&[
+            "-cmd",
+            "ir",
+            "-ref",
+            reference,
+            "-secret",
+            &format!("pass:{secret}"),
+            "-newkey",
+            key,
+            "-subject",
+            "/CN=x",
+            "-certout",
+            out,
+        ]);
+        assert!(ir.status.success(), "{}", text(&ir));
+    }
+    assert!(
+        x509(&ra.path("c1.pem"), &["-ext", "crlDistributionPoints"]).contains(&format!("http://{}/crl", ra.server))
+    );
+    // Suspension (certificateHold), then revocation: both signed by the certificate's key.
+    let hold = ra.cmp(&[
+        "-cmd",
+        "rr",
+        "-oldcert",
+        "c1.pem",
+        "-cert",
+        "c1.pem",
+        "-key",
+        "k1.key",
+        "-revreason",
+        "6",
+        "-trusted",
+        "ca.pem",
+    ]);
+    assert!(hold.status.success() && text(&hold).contains("received RP"), "{}", text(&hold));
+    let revoke = ra.cmp(&[
+        "-cmd",
+        "rr",
+        "-oldcert",
+        "c2.pem",
+        "-cert",
+        "c2.pem",
+        "-key",
+        "k2.key",
+        "-revreason",
+        "1",
+        "-trusted",
+        "ca.pem",
+    ]);
+    assert!(revoke.status.success(), "{}", text(&revoke));
+    let again = ra.cmp(&[
+        "-cmd",
+        "rr",
+        "-oldcert",
+        "c2.pem",
+        "-cert",
+        "c2.pem",
+        "-key",
+        "k2.key",
+        "-revreason",
+        "1",
+        "-trusted",
+        "ca.pem",
+    ]);
+    assert!(!again.status.success() && text(&again).contains("already revoked"), "{}", text(&again));
+
+    let (ok, out) = sh(&format!(
+        "curl -sf -o crl.der http://{}/crl && openssl crl -inform DER -in crl.der -noout -text",
+        ra.server
+    ));
+    assert!(ok, "{out}");
+    assert!(out.contains("Certificate Hold") && out.contains("Key Compromise"), "{out}");
+    let (ok, out) = sh(
+        "openssl crl -inform DER -in crl.der -out crl.pem && cat ca.pem crl.pem > chain.pem && openssl verify -crl_check -CAfile chain.pem c2.pem",
+    );
+    assert!(!ok && out.contains("certificate revoked"), "{out}");
+}
