@@ -27,8 +27,32 @@ fn name(pairs: &[(DnType, &str)]) -> DistinguishedName {
 }
 
 impl Ca {
-    pub fn generate(common_name: &str) -> Result<Ca, rcgen::Error> {
-        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+    /// Load the CA from `dir` (ca.key PKCS#8 PEM, ca.pem), or make it there on first start.
+    pub fn load_or_create(dir: &std::path::Path, common_name: &str) -> Result<Ca, String> {
+        let (key_path, cert_path) = (dir.join("ca.key"), dir.join("ca.pem"));
+        if key_path.exists() {
+            let key_pem = std::fs::read_to_string(&key_path).map_err(|e| format!("{}: {e}", key_path.display()))?;
+            let cert_pem = std::fs::read_to_string(&cert_path).map_err(|e| format!("{}: {e}", cert_path.display()))?;
+            let certificate = ::pem::parse(cert_pem).map_err(|e| e.to_string())?.into_contents();
+            let key = KeyPair::from_pem(&key_pem).map_err(|e| e.to_string())?;
+            return Self::from_parts(key, certificate, common_name).map_err(|e| e.to_string());
+        }
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(|e| e.to_string())?;
+        let ca = Self::generate_with(key, common_name).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        write_private(&key_path, &ca.key.serialize_pem())?;
+        std::fs::write(&cert_path, ::pem::encode(&::pem::Pem::new("CERTIFICATE", ca.certificate.clone())))
+            .map_err(|e| format!("{}: {e}", cert_path.display()))?;
+        Ok(ca)
+    }
+
+    fn from_parts(key: KeyPair, certificate: Vec<u8>, common_name: &str) -> Result<Ca, rcgen::Error> {
+        let params = Self::params(common_name)?;
+        let signer = KeyPair::try_from(key.serialize_der().as_slice())?;
+        Ok(Ca { issuer: Issuer::new(params, key), crl_url: None, key: signer, certificate })
+    }
+
+    fn params(common_name: &str) -> Result<CertificateParams, rcgen::Error> {
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         params.distinguished_name = name(&[
             (DnType::CountryName, "IT"),
@@ -37,15 +61,19 @@ impl Ca {
         ]);
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         // digitalSignature too: the CA also signs its CMP answers to signature-protected
-        // requests (kur), and CMP clients check for it.
+        // requests (kur, rr), and CMP clients check for it.
         params.key_usages =
             vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        Ok(params)
+    }
+
+    fn generate_with(key: KeyPair, common_name: &str) -> Result<Ca, rcgen::Error> {
+        let mut params = Self::params(common_name)?;
         let now = time::OffsetDateTime::now_utc();
         params.not_before = now - time::Duration::days(1);
         params.not_after = now + time::Duration::days(3650);
         let certificate = params.self_signed(&key)?.der().to_vec();
-        let signer = KeyPair::try_from(key.serialize_der().as_slice())?;
-        Ok(Ca { issuer: Issuer::new(params, key), crl_url: None, key: signer, certificate })
+        Self::from_parts(key, certificate, common_name)
     }
 
     /// DER GeneralName (directoryName) of the CA, for CMP headers.
@@ -180,6 +208,17 @@ fn reason_of(code: u8) -> rcgen::RevocationReason {
 pub fn serial_of(der: &[u8]) -> Vec<u8> {
     let field = tbs_field(der, 0);
     tessera_protocol::asn1::read_one(&field).map(|t| t.content.to_vec()).unwrap_or_default()
+}
+
+/// Write a file only its owner can read (the CA key).
+fn write_private(path: &std::path::Path, text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The raw SubjectPublicKeyInfo of a DER certificate.

@@ -9,6 +9,7 @@
 mod ca;
 mod endpoint;
 mod registry;
+mod store;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -28,6 +29,12 @@ struct Config {
     validity_days: i64,
     /// Where to write the CA certificate (PEM), for clients that want to trust it.
     ca_certificate: Option<std::path::PathBuf>,
+    /// Where the CA key (ca.key, owner-only) and certificate (ca.pem) and the database live;
+    /// default: a `tessera-ra` directory beside the configuration.
+    state_dir: Option<std::path::PathBuf>,
+    /// The database: a SQLite file path (default `<state_dir>/tessera-ra.sqlite`) or a
+    /// sqlx URL (`sqlite::memory:`).
+    database: Option<String>,
     /// The RA's address as clients see it; the CRL URL in certificates is `<public_url>/crl`.
     /// Defaults to http://<listen address>.
     public_url: Option<String>,
@@ -67,14 +74,24 @@ async fn main() {
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.unwrap_or_else(|e| fail(format!("{}: {e}", config.listen)));
     let addr = listener.local_addr().unwrap_or(config.listen);
-    let mut ca = ca::Ca::generate("Tessera RA Issuing CA").unwrap_or_else(|e| fail(format!("CA: {e}")));
+    // The CA key and certificate live beside the configuration (made on first start).
+    let state_dir = config.state_dir.clone().unwrap_or_else(|| {
+        std::path::Path::new(&path).parent().map(|p| p.to_path_buf()).unwrap_or_default().join("tessera-ra")
+    });
+    let mut ca =
+        ca::Ca::load_or_create(&state_dir, "Tessera RA Issuing CA").unwrap_or_else(|e| fail(format!("CA: {e}")));
     let public = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     ca.crl_url = Some(format!("{}/crl", public.trim_end_matches('/')));
     if let Some(p) = &config.ca_certificate {
         let pem = pem::encode(&pem::Pem::new("CERTIFICATE", ca.certificate.clone()));
         std::fs::write(p, pem).unwrap_or_else(|e| fail(format!("{}: {e}", p.display())));
     }
-    let ra = Arc::new(endpoint::Ra::new(ca, registry::Registry::new(config.requests), config.validity_days));
+    let database = config.database.clone().unwrap_or_else(|| state_dir.join("tessera-ra.sqlite").display().to_string());
+    let store = store::Store::open(&database).await.unwrap_or_else(|e| fail(format!("database {database}: {e}")));
+    for r in &config.requests {
+        store.register(r).await.unwrap_or_else(|e| fail(format!("database {database}: {e}")));
+    }
+    let ra = Arc::new(endpoint::Ra::new(ca, store, config.validity_days));
     let app = axum::Router::new()
         .route(
             "/.well-known/cmp",
@@ -101,16 +118,15 @@ async fn main() {
 }
 
 async fn crl(ra: Arc<endpoint::Ra>) -> axum::response::Response {
-    match tokio::task::spawn_blocking(move || ra.crl()).await {
-        Ok(Some(der)) => ([(header::CONTENT_TYPE, "application/pkix-crl")], der).into_response(),
-        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    match ra.crl().await {
+        Some(der) => ([(header::CONTENT_TYPE, "application/pkix-crl")], der).into_response(),
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 
 async fn cmp(ra: Arc<endpoint::Ra>, body: Bytes) -> axum::response::Response {
-    match tokio::task::spawn_blocking(move || ra.handle(&body)).await {
-        Ok(Some(answer)) => ([(header::CONTENT_TYPE, "application/pkixcmp")], answer).into_response(),
-        Ok(None) => (StatusCode::BAD_REQUEST, "not a CMP message").into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    match ra.handle(&body).await {
+        Some(answer) => ([(header::CONTENT_TYPE, "application/pkixcmp")], answer).into_response(),
+        None => (StatusCode::BAD_REQUEST, "not a CMP message").into_response(),
     }
 }

@@ -1,10 +1,8 @@
-//! The requests [pratiche] the RA knows, and where each one's issuance stands.
+//! The requests [pratiche] the RA knows, where each one's issuance stands, and the
+//! lifecycle of the certificates issued for them (kept by [`crate::store`]).
 //!
-//! This first cut reads registered requests from the configuration file and keeps state in
-//! memory; the database, the operator API and the holder OTP flow come with the rest of
-//! the RA (see the README).
-
-use std::collections::HashMap;
+//! Requests are registered from the configuration file for now; the operator API and the
+//! holder OTP flow come with the rest of the RA (see the README).
 
 use serde::Deserialize;
 use zeroize::Zeroizing;
@@ -87,44 +85,11 @@ impl Lifecycle {
     }
 }
 
+/// A registered request as stored, with where its issuance stands.
 pub struct Entry {
     pub request: RegisteredRequest,
     pub secret: Zeroizing<Vec<u8>>,
     pub issuance: Issuance,
-    /// Every certificate issued for this request (DER), oldest first.
-    pub certificates: Vec<Vec<u8>>,
-}
-
-#[derive(Default)]
-pub struct Registry {
-    by_reference: HashMap<Vec<u8>, Entry>,
-    /// Lifecycle of every issued certificate, by serial number (INTEGER content).
-    pub lifecycle: HashMap<Vec<u8>, Lifecycle>,
-}
-
-impl Registry {
-    pub fn new(requests: Vec<RegisteredRequest>) -> Registry {
-        let by_reference = requests
-            .into_iter()
-            .map(|r| {
-                let secret = Zeroizing::new(r.activation_code.as_bytes().to_vec());
-                (
-                    r.reference.as_bytes().to_vec(),
-                    Entry { request: r, secret, issuance: Issuance::Waiting, certificates: Vec::new() },
-                )
-            })
-            .collect();
-        Registry { by_reference, lifecycle: HashMap::new() }
-    }
-
-    pub fn get_mut(&mut self, reference: &[u8]) -> Option<&mut Entry> {
-        self.by_reference.get_mut(reference)
-    }
-
-    /// The request a certificate was issued for.
-    pub fn by_certificate(&mut self, certificate: &[u8]) -> Option<&mut Entry> {
-        self.by_reference.values_mut().find(|e| e.certificates.iter().any(|c| c == certificate))
-    }
 }
 
 #[cfg(test)]

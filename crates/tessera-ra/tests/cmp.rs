@@ -41,16 +41,18 @@ holder = {{ given_name = "NICCOLÒ", surname = "FABBRÌ", cf = "FBBNCC85M10D612Y
             ),
         )
         .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera-ra"))
-            .arg("--config")
-            .arg(&config)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let server = line.split("http://").nth(1).and_then(|s| s.split('/').next()).expect("listening line").to_owned();
+        let (child, server) = spawn(&config);
         Ra { child, server, dir }
+    }
+
+    /// Stop the RA and start it again on the same state (CA key, database).
+    fn restart(mut self) -> Ra {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, server) = spawn(&self.path("ra.toml"));
+        self.child = child;
+        self.server = server;
+        self
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -116,6 +118,19 @@ holder = {{ given_name = "NICCOLÒ", surname = "FABBRÌ", cf = "FBBNCC85M10D612Y
             .output()
             .unwrap()
     }
+}
+
+fn spawn(config: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera-ra"))
+        .arg("--config")
+        .arg(config)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let server = line.split("http://").nth(1).and_then(|s| s.split('/').next()).expect("listening line").to_owned();
+    (child, server)
 }
 
 impl Drop for Ra {
@@ -372,4 +387,51 @@ fn holders_suspend_and_revoke_with_rr_and_the_crl_says_so() {
         "openssl crl -inform DER -in crl.der -out crl.pem && cat ca.pem crl.pem > chain.pem && openssl verify -crl_check -CAfile chain.pem c2.pem",
     );
     assert!(!ok && out.contains("certificate revoked"), "{out}");
+}
+
+#[test]
+fn state_survives_a_restart_requests_certificates_and_the_ca_key() {
+    let ra = Ra::start_with_validity(30);
+    ra.key("old");
+    ra.key("new");
+    let ir = ra.cmp(&[
+        "-cmd",
+        "ir",
+        "-ref",
+        "REQ-0001",
+        "-secret",
+        "pass:ABCD-EFGH-JKLM",
+        "-newkey",
+        "old.key",
+        "-subject",
+        "/CN=x",
+        "-certout",
+        "old.pem",
+    ]);
+    assert!(ir.status.success(), "{}", text(&ir));
+    let ra = ra.restart();
+    let again = ra.cmp(&[
+        "-cmd",
+        "ir",
+        "-ref",
+        "REQ-0001",
+        "-secret",
+        "pass:ABCD-EFGH-JKLM",
+        "-newkey",
+        "new.key",
+        "-subject",
+        "/CN=x",
+        "-certout",
+        "x.pem",
+    ]);
+    assert!(!again.status.success() && text(&again).contains("already issued"), "{}", text(&again));
+    // Same CA key after the restart: the old certificate still renews.
+    let kur = ra.cmp(&[
+        "-cmd", "kur", "-cert", "old.pem", "-key", "old.key", "-newkey", "new.key", "-certout", "new.pem", "-trusted",
+        "ca.pem",
+    ]);
+    assert!(kur.status.success(), "{}", text(&kur));
+    let key_mode = std::fs::metadata(ra.path("tessera-ra/ca.key"))
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777);
+    assert_eq!(key_mode.ok(), Some(0o600), "the CA key is readable by its owner only");
 }

@@ -1,0 +1,329 @@
+//! The RA's database (SQLite through sqlx, migrations in migrations/sqlite): requests,
+//! issued certificates with their lifecycle, and the audit log of every state change.
+//! Identifiers and DER are stored as hex, times as Unix seconds.
+
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use zeroize::Zeroizing;
+
+use crate::registry::{Entry, Holder, Issuance, Lifecycle, Profile, RegisteredRequest};
+
+pub type Result<T> = std::result::Result<T, sqlx::Error>;
+
+pub struct Store {
+    pool: SqlitePool,
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).filter_map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
+}
+
+fn profile_name(p: Profile) -> &'static str {
+    match p {
+        Profile::Signature => "signature",
+        Profile::CnsAuthentication => "cns-authentication",
+    }
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn at(t: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+impl Store {
+    /// Open (creating it if needed) and migrate. `url`: a path, `sqlite://path`, or
+    /// `sqlite::memory:`.
+    pub async fn open(url: &str) -> Result<Store> {
+        let options: SqliteConnectOptions =
+            if url.starts_with("sqlite:") { url.parse()? } else { SqliteConnectOptions::new().filename(url) };
+        let options = options.create_if_missing(true).foreign_keys(true);
+        // One connection for an in-memory database (each would be its own database).
+        let max = if url.contains(":memory:") { 1 } else { 8 };
+        let pool = SqlitePoolOptions::new().max_connections(max).connect_with(options).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// Register a request unless its reference is already known.
+    pub async fn register(&self, r: &RegisteredRequest) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO requests (reference, secret, given_name, surname, cf, profile) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT(reference) DO NOTHING",
+        )
+        .bind(&r.reference)
+        .bind(&r.activation_code)
+        .bind(&r.holder.given_name)
+        .bind(&r.holder.surname)
+        .bind(&r.holder.cf)
+        .bind(profile_name(r.profile))
+        .execute(&self.pool)
+        .await?;
+        let inserted = done.rows_affected() == 1;
+        if inserted {
+            self.audit("config", "request-registered", &r.reference, profile_name(r.profile)).await?;
+        }
+        Ok(inserted)
+    }
+
+    pub async fn request(&self, reference: &[u8]) -> Result<Option<Entry>> {
+        let Ok(reference) = std::str::from_utf8(reference) else { return Ok(None) };
+        let row = sqlx::query("SELECT * FROM requests WHERE reference = ?")
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| {
+            let profile = match row.get::<String, _>("profile").as_str() {
+                "cns-authentication" => Profile::CnsAuthentication,
+                _ => Profile::Signature,
+            };
+            let secret: String = row.get("secret");
+            let issuance = match row.get::<String, _>("issuance").as_str() {
+                "issued" => Issuance::Issued {
+                    transaction_id: unhex(&row.get::<Option<String>, _>("transaction_id").unwrap_or_default()),
+                    cert_hash: unhex(&row.get::<Option<String>, _>("cert_hash").unwrap_or_default()),
+                },
+                "confirmed" => Issuance::Confirmed,
+                _ => Issuance::Waiting,
+            };
+            Entry {
+                secret: Zeroizing::new(secret.as_bytes().to_vec()),
+                request: RegisteredRequest {
+                    reference: row.get("reference"),
+                    activation_code: secret,
+                    holder: Holder {
+                        given_name: row.get("given_name"),
+                        surname: row.get("surname"),
+                        cf: row.get("cf"),
+                    },
+                    profile,
+                },
+                issuance,
+            }
+        }))
+    }
+
+    /// Record an issued certificate, waiting for certConf in `transaction_id`; refused
+    /// (false) when the request was confirmed meanwhile.
+    pub async fn issued(
+        &self,
+        reference: &str,
+        transaction_id: &[u8],
+        cert_hash: &[u8],
+        serial: &[u8],
+        der: &[u8],
+        action: &str,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE requests SET issuance = 'issued', transaction_id = ?, cert_hash = ? \
+             WHERE reference = ? AND (issuance != 'confirmed' OR ? = 'renewed')",
+        )
+        .bind(hex(transaction_id))
+        .bind(hex(cert_hash))
+        .bind(reference)
+        .bind(action)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO certificates (serial, reference, der, issued_at) VALUES (?, ?, ?, ?)")
+            .bind(hex(serial))
+            .bind(reference)
+            .bind(hex(der))
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        audit(&mut tx, "cmp", action, reference, &format!("serial {}", hex(serial))).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// certConf: confirm (or, rejected, withdraw) the certificate issued in the transaction.
+    pub async fn confirm(&self, reference: &str, serial_if_rejected: Option<&[u8]>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        match serial_if_rejected {
+            None => {
+                sqlx::query("UPDATE requests SET issuance = 'confirmed' WHERE reference = ?")
+                    .bind(reference)
+                    .execute(&mut *tx)
+                    .await?;
+                audit(&mut tx, "cmp", "certificate-confirmed", reference, "").await?;
+            }
+            Some(serial) => {
+                sqlx::query("DELETE FROM certificates WHERE serial = ?").bind(hex(serial)).execute(&mut *tx).await?;
+                sqlx::query("UPDATE requests SET issuance = 'waiting' WHERE reference = ?")
+                    .bind(reference)
+                    .execute(&mut *tx)
+                    .await?;
+                audit(&mut tx, "cmp", "certificate-rejected-by-client", reference, &hex(serial)).await?;
+            }
+        }
+        tx.commit().await
+    }
+
+    /// The request a certificate was issued for, and whether it is that request's newest.
+    pub async fn by_certificate(&self, der: &[u8], serial: &[u8]) -> Result<Option<(Entry, bool)>> {
+        let row = sqlx::query("SELECT reference, der FROM certificates WHERE serial = ?")
+            .bind(hex(serial))
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row.filter(|r| unhex(&r.get::<String, _>("der")) == der) else { return Ok(None) };
+        let reference: String = row.get("reference");
+        let newest: String = sqlx::query(
+            "SELECT serial FROM certificates WHERE reference = ? ORDER BY issued_at DESC, rowid DESC LIMIT 1",
+        )
+        .bind(&reference)
+        .fetch_one(&self.pool)
+        .await?
+        .get("serial");
+        Ok(self.request(reference.as_bytes()).await?.map(|e| (e, newest == hex(serial))))
+    }
+
+    /// The DER of the certificate issued for `reference` with this hash, when waiting.
+    pub async fn newest_serial(&self, reference: &str) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query(
+            "SELECT serial FROM certificates WHERE reference = ? ORDER BY issued_at DESC, rowid DESC LIMIT 1",
+        )
+        .bind(reference)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| unhex(&r.get::<String, _>("serial"))))
+    }
+
+    pub async fn lifecycle(&self, serial: &[u8]) -> Result<Lifecycle> {
+        let row = sqlx::query("SELECT state, state_since, reason FROM certificates WHERE serial = ?")
+            .bind(hex(serial))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| lifecycle_of(&r)).unwrap_or(Lifecycle::Active))
+    }
+
+    pub async fn set_lifecycle(&self, serial: &[u8], state: Lifecycle) -> Result<()> {
+        let (name, since, reason) = match state {
+            Lifecycle::Active => ("active", None, None),
+            Lifecycle::Suspended { since } => ("suspended", Some(since.unix_timestamp()), None),
+            Lifecycle::Revoked { at, reason } => ("revoked", Some(at.unix_timestamp()), Some(reason as i64)),
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE certificates SET state = ?, state_since = ?, reason = ? WHERE serial = ?")
+            .bind(name)
+            .bind(since)
+            .bind(reason)
+            .bind(hex(serial))
+            .execute(&mut *tx)
+            .await?;
+        audit(
+            &mut tx,
+            "cmp",
+            &format!("certificate-{name}"),
+            &hex(serial),
+            &reason.map(|r| format!("reason {r}")).unwrap_or_default(),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Every certificate that is not active, for the CRL.
+    pub async fn not_active(&self) -> Result<Vec<(Vec<u8>, Lifecycle)>> {
+        let rows = sqlx::query("SELECT serial, state, state_since, reason FROM certificates WHERE state != 'active'")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| (unhex(&r.get::<String, _>("serial")), lifecycle_of(r))).collect())
+    }
+
+    pub async fn audit(&self, actor: &str, action: &str, subject: &str, detail: &str) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        audit(&mut conn, actor, action, subject, detail).await
+    }
+
+    /// The audit log, oldest first: (unix time, actor, action, subject, detail).
+    #[cfg(test)]
+    pub async fn audit_log(&self) -> Result<Vec<(i64, String, String, String, String)>> {
+        let rows = sqlx::query("SELECT at, actor, action, subject, detail FROM audit ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("at"), r.get("actor"), r.get("action"), r.get("subject"), r.get("detail")))
+            .collect())
+    }
+}
+
+fn lifecycle_of(r: &sqlx::sqlite::SqliteRow) -> Lifecycle {
+    let since: Option<i64> = r.get("state_since");
+    match r.get::<String, _>("state").as_str() {
+        "suspended" => Lifecycle::Suspended { since: at(since.unwrap_or_default()) },
+        "revoked" => Lifecycle::Revoked {
+            at: at(since.unwrap_or_default()),
+            reason: r.get::<Option<i64>, _>("reason").unwrap_or(0) as u8,
+        },
+        _ => Lifecycle::Active,
+    }
+}
+
+async fn audit(
+    conn: &mut sqlx::SqliteConnection,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<()> {
+    sqlx::query("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)")
+        .bind(now())
+        .bind(actor)
+        .bind(action)
+        .bind(subject)
+        .bind(detail)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> RegisteredRequest {
+        RegisteredRequest {
+            reference: "REQ-1".into(),
+            activation_code: "CODE".into(),
+            holder: Holder { given_name: "MARIO".into(), surname: "ROSSI".into(), cf: "RSSMRA80A01H501U".into() },
+            profile: Profile::Signature,
+        }
+    }
+
+    #[tokio::test]
+    async fn issuance_lifecycle_and_audit_are_kept() {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        assert!(store.register(&request()).await.unwrap());
+        assert!(!store.register(&request()).await.unwrap(), "registered once");
+        assert_eq!(store.request(b"REQ-1").await.unwrap().unwrap().issuance, Issuance::Waiting);
+        assert!(store.issued("REQ-1", &[1], &[2], &[0x0A], b"der", "certificate-issued").await.unwrap());
+        assert!(matches!(store.request(b"REQ-1").await.unwrap().unwrap().issuance, Issuance::Issued { .. }));
+        store.confirm("REQ-1", None).await.unwrap();
+        assert!(
+            !store.issued("REQ-1", &[3], &[4], &[0x0B], b"der2", "certificate-issued").await.unwrap(),
+            "issued once"
+        );
+        let (entry, newest) = store.by_certificate(b"der", &[0x0A]).await.unwrap().unwrap();
+        assert_eq!((entry.request.reference.as_str(), newest), ("REQ-1", true));
+        store.set_lifecycle(&[0x0A], Lifecycle::Revoked { at: at(100), reason: 1 }).await.unwrap();
+        assert_eq!(
+            store.not_active().await.unwrap(),
+            vec![(vec![0x0A], Lifecycle::Revoked { at: at(100), reason: 1 })]
+        );
+        let actions: Vec<String> = store.audit_log().await.unwrap().into_iter().map(|a| a.2).collect();
+        assert_eq!(
+            actions,
+            ["request-registered", "certificate-issued", "certificate-confirmed", "certificate-revoked"]
+        );
+    }
+}
