@@ -19,6 +19,10 @@ pub struct Ra {
     pub ca: Ca,
     pub store: Store,
     pub validity_days: i64,
+    /// The default SMS/e-mail gateway's delivery file: every message queued in the outbox
+    /// table is also appended here (owner-only). It stands for the phone: it holds OTPs,
+    /// and is the test bed's way to read them; a real gateway replaces it.
+    pub outbox_log: Option<std::path::PathBuf>,
     sender: Vec<u8>,
 }
 
@@ -40,7 +44,20 @@ enum Outcome {
 impl Ra {
     pub fn new(ca: Ca, store: Store, validity_days: i64) -> Ra {
         let sender = ca.general_name();
-        Ra { ca, store, validity_days, sender }
+        Ra { ca, store, validity_days, outbox_log: None, sender }
+    }
+
+    /// Deliver a queued message through the default gateway (the outbox file).
+    pub fn deliver(&self, recipient: &str, body: &str) {
+        use std::io::Write;
+        let Some(path) = &self.outbox_log else { return };
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        if let Ok(mut f) = options.open(path) {
+            let _ = writeln!(f, "{}\tsms\t{recipient}\t{body}", time::OffsetDateTime::now_utc().unix_timestamp());
+        }
     }
 
     /// Answer one CMP message; None when it cannot even be parsed (HTTP 400).
@@ -104,6 +121,12 @@ impl Ra {
             // Neither the activation code nor the message is logged.
             tracing::info!(reference = %entry.request.reference, error = %e, "CMP protection refused");
             return Err((FailInfo::BadMessageCheck, "message protection does not verify"));
+        }
+        if !entry.request.armed && !matches!(request.body, Body::CertConf { .. }) {
+            return Ok((
+                entry.secret.clone(),
+                Err((FailInfo::NotAuthorized, "the request is not armed: confirm the SMS code first")),
+            ));
         }
         let outcome =
             match &request.body {

@@ -6,6 +6,7 @@
 //!
 //! Plain HTTP is served on loopback only.
 
+mod activation;
 mod ca;
 mod endpoint;
 mod registry;
@@ -91,7 +92,9 @@ async fn main() {
     for r in &config.requests {
         store.register(r).await.unwrap_or_else(|e| fail(format!("database {database}: {e}")));
     }
-    let ra = Arc::new(endpoint::Ra::new(ca, store, config.validity_days));
+    let mut ra = endpoint::Ra::new(ca, store, config.validity_days);
+    ra.outbox_log = Some(state_dir.join("outbox.log"));
+    let ra = Arc::new(ra);
     let app = axum::Router::new()
         .route(
             "/.well-known/cmp",
@@ -100,13 +103,17 @@ async fn main() {
                 move |body: Bytes| cmp(ra.clone(), body)
             }),
         )
+        .route("/api/v1/activation", axum::routing::post(activation::start))
+        .route("/api/v1/activation/{reference}/otp", axum::routing::post(activation::verify))
+        .route("/api/v1/activation/{reference}/resend", axum::routing::post(activation::resend))
         .route(
             "/crl",
             axum::routing::get({
                 let ra = ra.clone();
                 move || crl(ra.clone())
             }),
-        );
+        )
+        .with_state(ra.clone());
     println!("tessera-ra listening on http://{addr}/.well-known/cmp");
     let _ = std::io::stdout().flush();
     axum::serve(listener, app)

@@ -38,6 +38,17 @@ pub struct RegisteredRequest {
     pub activation_code: String,
     pub holder: Holder,
     pub profile: Profile,
+    /// Where the holder's OTP goes (holder mode).
+    #[serde(default)]
+    pub mobile: Option<String>,
+    /// Armed for CMP at once (operator mode: the operator has identified the holder).
+    /// When false, the holder arms it with activation code, tax code and the SMS OTP.
+    #[serde(default = "yes")]
+    pub armed: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl std::fmt::Debug for RegisteredRequest {
@@ -90,6 +101,22 @@ pub struct Entry {
     pub request: RegisteredRequest,
     pub secret: Zeroizing<Vec<u8>>,
     pub issuance: Issuance,
+    /// Wrong codes or OTPs so far; at [`MAX_FAILURES`] the request is locked.
+    pub failures: i64,
+}
+
+/// Wrong activation codes or OTPs that lock a request.
+pub const MAX_FAILURES: i64 = 5;
+
+impl Entry {
+    pub fn locked(&self) -> bool {
+        self.failures >= MAX_FAILURES
+    }
+}
+
+/// The activation code as typed: upper case, without spaces or dashes.
+pub fn normalize_code(code: &str) -> String {
+    code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
 }
 
 #[cfg(test)]

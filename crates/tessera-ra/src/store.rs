@@ -6,7 +6,9 @@ use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use zeroize::Zeroizing;
 
-use crate::registry::{Entry, Holder, Issuance, Lifecycle, Profile, RegisteredRequest};
+use sha2::Digest;
+
+use crate::registry::{Entry, Holder, Issuance, Lifecycle, Profile, RegisteredRequest, normalize_code};
 
 pub type Result<T> = std::result::Result<T, sqlx::Error>;
 
@@ -54,8 +56,8 @@ impl Store {
     /// Register a request unless its reference is already known.
     pub async fn register(&self, r: &RegisteredRequest) -> Result<bool> {
         let done = sqlx::query(
-            "INSERT INTO requests (reference, secret, given_name, surname, cf, profile) VALUES (?, ?, ?, ?, ?, ?) \
-             ON CONFLICT(reference) DO NOTHING",
+            "INSERT INTO requests (reference, secret, given_name, surname, cf, profile, code_hash, mobile, armed) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(reference) DO NOTHING",
         )
         .bind(&r.reference)
         .bind(&r.activation_code)
@@ -63,6 +65,9 @@ impl Store {
         .bind(&r.holder.surname)
         .bind(&r.holder.cf)
         .bind(profile_name(r.profile))
+        .bind(code_hash(&r.activation_code))
+        .bind(&r.mobile)
+        .bind(r.armed as i64)
         .execute(&self.pool)
         .await?;
         let inserted = done.rows_affected() == 1;
@@ -78,35 +83,79 @@ impl Store {
             .bind(reference)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|row| {
-            let profile = match row.get::<String, _>("profile").as_str() {
-                "cns-authentication" => Profile::CnsAuthentication,
-                _ => Profile::Signature,
-            };
-            let secret: String = row.get("secret");
-            let issuance = match row.get::<String, _>("issuance").as_str() {
-                "issued" => Issuance::Issued {
-                    transaction_id: unhex(&row.get::<Option<String>, _>("transaction_id").unwrap_or_default()),
-                    cert_hash: unhex(&row.get::<Option<String>, _>("cert_hash").unwrap_or_default()),
-                },
-                "confirmed" => Issuance::Confirmed,
-                _ => Issuance::Waiting,
-            };
-            Entry {
-                secret: Zeroizing::new(secret.as_bytes().to_vec()),
-                request: RegisteredRequest {
-                    reference: row.get("reference"),
-                    activation_code: secret,
-                    holder: Holder {
-                        given_name: row.get("given_name"),
-                        surname: row.get("surname"),
-                        cf: row.get("cf"),
-                    },
-                    profile,
-                },
-                issuance,
-            }
-        }))
+        Ok(row.map(|row| entry_of(&row)))
+    }
+
+    /// The request an activation code belongs to.
+    pub async fn by_code(&self, code: &str) -> Result<Option<Entry>> {
+        let row = sqlx::query("SELECT * FROM requests WHERE code_hash = ?")
+            .bind(code_hash(code))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| entry_of(&row)))
+    }
+
+    /// Count one wrong code or OTP; returns the failures so far.
+    pub async fn failed(&self, reference: &str, what: &str) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE requests SET failures = failures + 1 WHERE reference = ?")
+            .bind(reference)
+            .execute(&mut *tx)
+            .await?;
+        let n: i64 = sqlx::query("SELECT failures FROM requests WHERE reference = ?")
+            .bind(reference)
+            .fetch_one(&mut *tx)
+            .await?
+            .get(0);
+        audit(&mut tx, "holder", what, reference, &format!("failures {n}")).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Arm the CMP reference (after the OTP, or by an operator).
+    pub async fn arm(&self, reference: &str, actor: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE requests SET armed = 1 WHERE reference = ?").bind(reference).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM otps WHERE reference = ?").bind(reference).execute(&mut *tx).await?;
+        audit(&mut tx, actor, "request-armed", reference, "").await?;
+        tx.commit().await
+    }
+
+    /// Store a new OTP (hashed) for the request and queue its SMS, in one transaction;
+    /// returns the message text for the gateway.
+    pub async fn send_otp(&self, reference: &str, otp: &str, mobile: &str, ttl: i64) -> Result<String> {
+        let text = format!("Tessera: il tuo codice di attivazione è {otp}. Scade tra 5 minuti.");
+        let t = now();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO otps (reference, otp_hash, sent_at, expires_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT(reference) DO UPDATE SET otp_hash = excluded.otp_hash, sent_at = excluded.sent_at, \
+             expires_at = excluded.expires_at",
+        )
+        .bind(reference)
+        .bind(otp_hash(reference, otp))
+        .bind(t)
+        .bind(t + ttl)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO outbox (at, channel, recipient, body) VALUES (?, 'sms', ?, ?)")
+            .bind(t)
+            .bind(mobile)
+            .bind(&text)
+            .execute(&mut *tx)
+            .await?;
+        audit(&mut tx, "holder", "otp-sent", reference, mobile).await?;
+        tx.commit().await?;
+        Ok(text)
+    }
+
+    /// The pending OTP of a request: (hash, sent at, expires at).
+    pub async fn otp(&self, reference: &str) -> Result<Option<(String, i64, i64)>> {
+        let row = sqlx::query("SELECT otp_hash, sent_at, expires_at FROM otps WHERE reference = ?")
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
     }
 
     /// Record an issued certificate, waiting for certConf in `transaction_id`; refused
@@ -257,6 +306,45 @@ impl Store {
     }
 }
 
+/// SHA-256 of the normalized activation code, to find its request.
+pub fn code_hash(code: &str) -> String {
+    hex(&sha2::Sha256::digest(normalize_code(code).as_bytes()))
+}
+
+/// SHA-256 of reference and OTP: OTPs are short-lived, but stored only hashed all the same.
+pub fn otp_hash(reference: &str, otp: &str) -> String {
+    hex(&sha2::Sha256::digest(format!("{reference}:{otp}").as_bytes()))
+}
+
+fn entry_of(row: &sqlx::sqlite::SqliteRow) -> Entry {
+    let profile = match row.get::<String, _>("profile").as_str() {
+        "cns-authentication" => Profile::CnsAuthentication,
+        _ => Profile::Signature,
+    };
+    let secret: String = row.get("secret");
+    let issuance = match row.get::<String, _>("issuance").as_str() {
+        "issued" => Issuance::Issued {
+            transaction_id: unhex(&row.get::<Option<String>, _>("transaction_id").unwrap_or_default()),
+            cert_hash: unhex(&row.get::<Option<String>, _>("cert_hash").unwrap_or_default()),
+        },
+        "confirmed" => Issuance::Confirmed,
+        _ => Issuance::Waiting,
+    };
+    Entry {
+        secret: Zeroizing::new(secret.as_bytes().to_vec()),
+        request: RegisteredRequest {
+            reference: row.get("reference"),
+            activation_code: secret,
+            holder: Holder { given_name: row.get("given_name"), surname: row.get("surname"), cf: row.get("cf") },
+            profile,
+            mobile: row.get("mobile"),
+            armed: row.get::<i64, _>("armed") != 0,
+        },
+        issuance,
+        failures: row.get("failures"),
+    }
+}
+
 fn lifecycle_of(r: &sqlx::sqlite::SqliteRow) -> Lifecycle {
     let since: Option<i64> = r.get("state_since");
     match r.get::<String, _>("state").as_str() {
@@ -297,6 +385,8 @@ mod tests {
             activation_code: "CODE".into(),
             holder: Holder { given_name: "MARIO".into(), surname: "ROSSI".into(), cf: "RSSMRA80A01H501U".into() },
             profile: Profile::Signature,
+            mobile: Some("+393331234567".into()),
+            armed: true,
         }
     }
 

@@ -1,4 +1,5 @@
-//! tessera-ra over real HTTP on 127.0.0.1 with `openssl cmp` as the independent client.
+//! tessera-ra over real HTTP on 127.0.0.1: `openssl cmp` as the independent CMP client,
+//! and the holder's activation API.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -36,6 +37,22 @@ reference = "REQ-0002"
 activation_code = "NPQR-STUV-WXYZ"
 profile = "cns-authentication"
 holder = {{ given_name = "NICCOLÒ", surname = "FABBRÌ", cf = "FBBNCC85M10D612Y" }}
+
+[[request]]
+reference = "REQ-0003"
+activation_code = "HOME-CODE-0003"
+profile = "signature"
+armed = false
+mobile = "+393331234567"
+holder = {{ given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }}
+
+[[request]]
+reference = "REQ-0004"
+activation_code = "HOME-CODE-0004"
+profile = "signature"
+armed = false
+mobile = "+393339876543"
+holder = {{ given_name = "ANNA", surname = "VERDI", cf = "VRDNNA90E50L219L" }}
 "#,
                 dir.path().join("ca.pem").display()
             ),
@@ -434,4 +451,105 @@ fn state_survives_a_restart_requests_certificates_and_the_ca_key() {
     let key_mode = std::fs::metadata(ra.path("tessera-ra/ca.key"))
         .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777);
     assert_eq!(key_mode.ok(), Some(0o600), "the CA key is readable by its owner only");
+}
+
+/// POST JSON; returns the HTTP status and the JSON body.
+fn post(ra: &Ra, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let url = format!("http://{}{path}", ra.server);
+    match ureq::post(&url).send_json(body) {
+        Ok(r) => (r.status(), r.into_json().unwrap()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_json().unwrap_or_default()),
+        Err(e) => panic!("{url}: {e}"),
+    }
+}
+
+/// The newest OTP the default SMS gateway delivered to `mobile`.
+fn otp_for(ra: &Ra, mobile: &str) -> String {
+    let outbox = std::fs::read_to_string(ra.path("tessera-ra/outbox.log")).unwrap();
+    let line = outbox.lines().rev().find(|l| l.contains(mobile)).expect("an SMS");
+    line.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_ascii_digit()))
+        .find(|w| w.len() == 6 && w.chars().all(|c| c.is_ascii_digit()))
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn a_holder_arms_the_request_with_code_tax_code_and_sms_otp_then_enrolls() {
+    let ra = Ra::start();
+    let csr = ra.csr("home");
+    let early = ra.p10cr("REQ-0003", "HOME-CODE-0003", &csr, &ra.path("early.pem"));
+    assert!(!early.status.success() && text(&early).contains("not armed"), "{}", text(&early));
+
+    let (status, body) = post(
+        &ra,
+        "/api/v1/activation",
+        serde_json::json!({"activation_code": "home-code-0003", "tax_code": "RSSMRA80A01H501U"}),
+    );
+    assert_eq!((status, body["code"].as_str()), (403, Some("activation-refused")), "{body}");
+    assert_eq!(body["params"]["tries_left"], "4");
+    let (status, body) = post(
+        &ra,
+        "/api/v1/activation",
+        serde_json::json!({"activation_code": "HOME-CODE-0003", "tax_code": "bnclcu75c15f205o"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["reference"], "REQ-0003");
+    assert_eq!(body["mobile"], "+39********67");
+    assert_eq!(body["resend_after"], 30);
+    let (status, body) =
+        post(&ra, "/api/v1/activation/REQ-0003/resend", serde_json::json!({"activation_code": "HOME-CODE-0003"}));
+    assert_eq!((status, body["code"].as_str()), (429, Some("otp-resend-too-soon")), "{body}");
+    let (status, body) = post(&ra, "/api/v1/activation/REQ-0003/otp", serde_json::json!({"otp": "000000"}));
+    assert_eq!(
+        (status, body["code"].as_str(), body["params"]["tries_left"].as_str()),
+        (403, Some("otp-wrong"), Some("3")),
+        "{body}"
+    );
+    let otp = otp_for(&ra, "+393331234567");
+    let (status, body) = post(&ra, "/api/v1/activation/REQ-0003/otp", serde_json::json!({ "otp": otp }));
+    assert_eq!((status, &body["armed"]), (200, &serde_json::json!(true)), "{body}");
+
+    let out = ra.p10cr("REQ-0003", "HOME-CODE-0003", &csr, &ra.path("home.pem"));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(x509(&ra.path("home.pem"), &["-subject"]).contains("serialNumber=TINIT-BNCLCU75C15F205O"));
+}
+
+#[test]
+fn five_wrong_codes_or_otps_lock_the_request() {
+    let ra = Ra::start();
+    let (status, _) = post(
+        &ra,
+        "/api/v1/activation",
+        serde_json::json!({"activation_code": "HOME-CODE-0004", "tax_code": "VRDNNA90E50L219L"}),
+    );
+    assert_eq!(status, 200);
+    for _ in 0..2 {
+        post(
+            &ra,
+            "/api/v1/activation",
+            serde_json::json!({"activation_code": "HOME-CODE-0004", "tax_code": "XXXXXX00X00X000X"}),
+        );
+    }
+    for expected in ["otp-wrong", "otp-wrong", "request-locked"] {
+        let (_, body) = post(&ra, "/api/v1/activation/REQ-0004/otp", serde_json::json!({"otp": "999999"}));
+        assert_eq!(body["code"], expected, "{body}");
+    }
+    // Locked: even the right OTP and the right tax code are refused now.
+    let otp = otp_for(&ra, "+393339876543");
+    let (status, body) = post(&ra, "/api/v1/activation/REQ-0004/otp", serde_json::json!({ "otp": otp }));
+    assert_eq!((status, body["code"].as_str()), (423, Some("request-locked")));
+    let (status, _) = post(
+        &ra,
+        "/api/v1/activation",
+        serde_json::json!({"activation_code": "HOME-CODE-0004", "tax_code": "VRDNNA90E50L219L"}),
+    );
+    assert_eq!(status, 423);
+    // An unknown code says nothing about which part was wrong.
+    let (status, body) =
+        post(&ra, "/api/v1/activation", serde_json::json!({"activation_code": "NOPE", "tax_code": "VRDNNA90E50L219L"}));
+    assert_eq!(
+        (status, body["code"].as_str(), body["params"].as_object().map(|p| p.len())),
+        (403, Some("activation-refused"), Some(0))
+    );
 }

@@ -1,0 +1,200 @@
+//! The holder's activation API (JSON): activation code + tax code -> an OTP by SMS to the
+//! registered mobile -> OTP verified -> the request's CMP reference is armed. A new SMS
+//! after 30 seconds; five wrong codes or OTPs lock the request. Errors are
+//! `{code, params}`, rendered by the client from its locales.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::endpoint::Ra;
+use crate::registry::{MAX_FAILURES, normalize_code};
+use crate::store::otp_hash;
+
+/// How long an OTP is good for, and how soon another may be sent.
+pub const OTP_TTL: i64 = 300;
+pub const RESEND_AFTER: i64 = 30;
+
+#[derive(Serialize)]
+struct Problem {
+    code: &'static str,
+    params: BTreeMap<&'static str, String>,
+}
+
+fn problem(status: StatusCode, code: &'static str, params: &[(&'static str, String)]) -> Response {
+    (status, Json(Problem { code, params: params.iter().cloned().collect() })).into_response()
+}
+
+fn internal(e: sqlx::Error) -> Response {
+    tracing::error!(error = %e, "database");
+    problem(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal", &[])
+}
+
+#[derive(Deserialize)]
+pub struct Start {
+    activation_code: String,
+    tax_code: String,
+}
+
+#[derive(Serialize)]
+struct Started {
+    reference: String,
+    /// The mobile number the SMS went to, masked but for its last digits.
+    mobile: String,
+    otp_expires_in: i64,
+    resend_after: i64,
+}
+
+#[derive(Deserialize)]
+pub struct Verify {
+    otp: String,
+}
+
+#[derive(Deserialize)]
+pub struct Resend {
+    activation_code: String,
+}
+
+fn random_otp() -> Option<String> {
+    // Rejection sampling keeps the six digits uniform.
+    loop {
+        let mut b = [0u8; 4];
+        getrandom::getrandom(&mut b).ok()?;
+        let n = u32::from_be_bytes(b);
+        if n < u32::MAX - u32::MAX % 1_000_000 {
+            return Some(format!("{:06}", n % 1_000_000));
+        }
+    }
+}
+
+fn masked(mobile: &str) -> String {
+    let keep = mobile.len().saturating_sub(2);
+    mobile.chars().enumerate().map(|(i, c)| if i < keep && c.is_ascii_digit() && i > 2 { '*' } else { c }).collect()
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+async fn send(ra: &Ra, reference: &str, mobile: &str) -> Result<(), Response> {
+    let otp = random_otp().ok_or_else(|| problem(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal", &[]))?;
+    let text = ra.store.send_otp(reference, &otp, mobile, OTP_TTL).await.map_err(internal)?;
+    ra.deliver(mobile, &text);
+    Ok(())
+}
+
+/// POST /api/v1/activation
+pub async fn start(State(ra): State<Arc<Ra>>, Json(body): Json<Start>) -> Response {
+    let refused = || problem(StatusCode::FORBIDDEN, "activation-refused", &[]);
+    let entry = match ra.store.by_code(&body.activation_code).await {
+        Ok(Some(e)) => e,
+        Ok(None) => return refused(),
+        Err(e) => return internal(e),
+    };
+    let reference = entry.request.reference.clone();
+    if entry.locked() {
+        return problem(StatusCode::LOCKED, "request-locked", &[]);
+    }
+    if normalize_code(&body.tax_code) != normalize_code(&entry.request.holder.cf) {
+        // Which half was wrong is not said.
+        return match ra.store.failed(&reference, "activation-refused").await {
+            Ok(n) if n >= MAX_FAILURES => problem(StatusCode::LOCKED, "request-locked", &[]),
+            Ok(n) => {
+                problem(StatusCode::FORBIDDEN, "activation-refused", &[("tries_left", (MAX_FAILURES - n).to_string())])
+            }
+            Err(e) => internal(e),
+        };
+    }
+    if entry.request.armed {
+        return problem(StatusCode::CONFLICT, "already-armed", &[("reference", reference)]);
+    }
+    let Some(mobile) = entry.request.mobile.clone() else {
+        return problem(StatusCode::CONFLICT, "no-mobile", &[]);
+    };
+    if let Err(r) = send(&ra, &reference, &mobile).await {
+        return r;
+    }
+    Json(Started { reference, mobile: masked(&mobile), otp_expires_in: OTP_TTL, resend_after: RESEND_AFTER })
+        .into_response()
+}
+
+/// POST /api/v1/activation/{reference}/otp
+pub async fn verify(State(ra): State<Arc<Ra>>, Path(reference): Path<String>, Json(body): Json<Verify>) -> Response {
+    let entry = match ra.store.request(reference.as_bytes()).await {
+        Ok(Some(e)) => e,
+        Ok(None) => return problem(StatusCode::NOT_FOUND, "unknown-request", &[]),
+        Err(e) => return internal(e),
+    };
+    if entry.locked() {
+        return problem(StatusCode::LOCKED, "request-locked", &[]);
+    }
+    let (hash, _, expires) = match ra.store.otp(&reference).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return problem(StatusCode::CONFLICT, "no-otp", &[]),
+        Err(e) => return internal(e),
+    };
+    if now() > expires {
+        return problem(StatusCode::GONE, "otp-expired", &[]);
+    }
+    if otp_hash(&reference, body.otp.trim()) != hash {
+        return match ra.store.failed(&reference, "otp-wrong").await {
+            Ok(n) if n >= MAX_FAILURES => problem(StatusCode::LOCKED, "request-locked", &[]),
+            Ok(n) => problem(StatusCode::FORBIDDEN, "otp-wrong", &[("tries_left", (MAX_FAILURES - n).to_string())]),
+            Err(e) => internal(e),
+        };
+    }
+    match ra.store.arm(&reference, "holder").await {
+        Ok(()) => Json(serde_json::json!({ "reference": reference, "armed": true })).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// POST /api/v1/activation/{reference}/resend
+pub async fn resend(State(ra): State<Arc<Ra>>, Path(reference): Path<String>, Json(body): Json<Resend>) -> Response {
+    let entry = match ra.store.by_code(&body.activation_code).await {
+        Ok(Some(e)) if e.request.reference == reference => e,
+        Ok(_) => return problem(StatusCode::FORBIDDEN, "activation-refused", &[]),
+        Err(e) => return internal(e),
+    };
+    if entry.locked() {
+        return problem(StatusCode::LOCKED, "request-locked", &[]);
+    }
+    match ra.store.otp(&reference).await {
+        Ok(Some((_, sent, _))) if now() - sent < RESEND_AFTER => {
+            return problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                "otp-resend-too-soon",
+                &[("wait", (RESEND_AFTER - (now() - sent)).to_string())],
+            );
+        }
+        Ok(Some(_)) => {}
+        Ok(None) => return problem(StatusCode::CONFLICT, "no-otp", &[]),
+        Err(e) => return internal(e),
+    }
+    let Some(mobile) = entry.request.mobile.clone() else { return problem(StatusCode::CONFLICT, "no-mobile", &[]) };
+    if let Err(r) = send(&ra, &reference, &mobile).await {
+        return r;
+    }
+    Json(Started { reference, mobile: masked(&mobile), otp_expires_in: OTP_TTL, resend_after: RESEND_AFTER })
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn otps_are_six_digits_and_mobiles_are_masked() {
+        for _ in 0..100 {
+            let otp = random_otp().unwrap();
+            assert_eq!(otp.len(), 6);
+            assert!(otp.chars().all(|c| c.is_ascii_digit()));
+        }
+        assert_eq!(masked("+393331234567"), "+39********67");
+    }
+}
