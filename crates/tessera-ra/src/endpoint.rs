@@ -23,6 +23,8 @@ pub struct Ra {
     /// table is also appended here (owner-only). It stands for the phone: it holds OTPs,
     /// and is the test bed's way to read them; a real gateway replaces it.
     pub outbox_log: Option<std::path::PathBuf>,
+    /// Operators allowed on the operator API.
+    pub operators: Vec<crate::operator::Operator>,
     sender: Vec<u8>,
 }
 
@@ -44,7 +46,7 @@ enum Outcome {
 impl Ra {
     pub fn new(ca: Ca, store: Store, validity_days: i64) -> Ra {
         let sender = ca.general_name();
-        Ra { ca, store, validity_days, outbox_log: None, sender }
+        Ra { ca, store, validity_days, outbox_log: None, operators: Vec::new(), sender }
     }
 
     /// Deliver a queued message through the default gateway (the outbox file).

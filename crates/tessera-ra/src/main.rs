@@ -9,6 +9,7 @@
 mod activation;
 mod ca;
 mod endpoint;
+mod operator;
 mod registry;
 mod store;
 
@@ -41,6 +42,8 @@ struct Config {
     public_url: Option<String>,
     #[serde(default, rename = "request")]
     requests: Vec<registry::RegisteredRequest>,
+    #[serde(default, rename = "operator")]
+    operators: Vec<operator::Operator>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -94,6 +97,7 @@ async fn main() {
     }
     let mut ra = endpoint::Ra::new(ca, store, config.validity_days);
     ra.outbox_log = Some(state_dir.join("outbox.log"));
+    ra.operators = config.operators.clone();
     let ra = Arc::new(ra);
     let app = axum::Router::new()
         .route(
@@ -103,6 +107,10 @@ async fn main() {
                 move |body: Bytes| cmp(ra.clone(), body)
             }),
         )
+        .route("/api/v1/operator/holders", axum::routing::post(operator::register_holder))
+        .route("/api/v1/operator/requests", axum::routing::post(operator::create_request).get(operator::search))
+        .route("/api/v1/operator/requests/{reference}/arm", axum::routing::post(operator::arm))
+        .route("/api/v1/operator/certificates/{serial}/{action}", axum::routing::post(operator::lifecycle))
         .route("/api/v1/activation", axum::routing::post(activation::start))
         .route("/api/v1/activation/{reference}/otp", axum::routing::post(activation::verify))
         .route("/api/v1/activation/{reference}/resend", axum::routing::post(activation::resend))

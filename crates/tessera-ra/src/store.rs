@@ -256,6 +256,19 @@ impl Store {
     }
 
     pub async fn set_lifecycle(&self, serial: &[u8], state: Lifecycle) -> Result<()> {
+        self.set_lifecycle_by(serial, state, "cmp").await
+    }
+
+    /// Whether this CA issued a certificate with this serial.
+    pub async fn certificate_exists(&self, serial: &[u8]) -> Result<bool> {
+        Ok(sqlx::query("SELECT 1 FROM certificates WHERE serial = ?")
+            .bind(hex(serial))
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some())
+    }
+
+    pub async fn set_lifecycle_by(&self, serial: &[u8], state: Lifecycle, actor: &str) -> Result<()> {
         let (name, since, reason) = match state {
             Lifecycle::Active => ("active", None, None),
             Lifecycle::Suspended { since } => ("suspended", Some(since.unix_timestamp()), None),
@@ -271,7 +284,7 @@ impl Store {
             .await?;
         audit(
             &mut tx,
-            "cmp",
+            actor,
             &format!("certificate-{name}"),
             &hex(serial),
             &reason.map(|r| format!("reason {r}")).unwrap_or_default(),
@@ -286,6 +299,96 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.iter().map(|r| (unhex(&r.get::<String, _>("serial")), lifecycle_of(r))).collect())
+    }
+
+    /// Register a holder; returns its id.
+    pub async fn insert_holder(&self, h: &NewHolder, operator: &str) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO holders (given_name, surname, cf, passport, mobile, email, cf_forced, created_by, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&h.given_name)
+        .bind(&h.surname)
+        .bind(&h.cf)
+        .bind(&h.passport)
+        .bind(&h.mobile)
+        .bind(&h.email)
+        .bind(h.cf_forced as i64)
+        .bind(operator)
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?
+        .get(0);
+        let what = if h.cf_forced { "holder-registered (tax code forced)" } else { "holder-registered" };
+        audit(&mut tx, operator, what, &format!("holder {id}"), &format!("{} {}", h.surname, h.given_name)).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn holder(&self, id: i64) -> Result<Option<NewHolder>> {
+        let row = sqlx::query("SELECT * FROM holders WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        Ok(row.map(|r| NewHolder {
+            given_name: r.get("given_name"),
+            surname: r.get("surname"),
+            cf: r.get("cf"),
+            passport: r.get("passport"),
+            mobile: r.get("mobile"),
+            email: r.get("email"),
+            cf_forced: r.get::<i64, _>("cf_forced") != 0,
+        }))
+    }
+
+    /// Create a request for a registered holder (the request copies name and tax code).
+    pub async fn create_request(&self, r: &RegisteredRequest, holder_id: i64, operator: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO requests (reference, secret, given_name, surname, cf, profile, code_hash, mobile, armed, holder_id, created_by) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+        )
+        .bind(&r.reference)
+        .bind(&r.activation_code)
+        .bind(&r.holder.given_name)
+        .bind(&r.holder.surname)
+        .bind(&r.holder.cf)
+        .bind(profile_name(r.profile))
+        .bind(code_hash(&r.activation_code))
+        .bind(&r.mobile)
+        .bind(holder_id)
+        .bind(operator)
+        .execute(&mut *tx)
+        .await?;
+        audit(&mut tx, operator, "request-created", &r.reference, profile_name(r.profile)).await?;
+        tx.commit().await
+    }
+
+    /// Requests whose reference, holder name or tax code contains `q` (all when empty).
+    pub async fn search(&self, q: &str) -> Result<Vec<RequestRow>> {
+        let like = format!("%{}%", q.to_uppercase());
+        let rows = sqlx::query(
+            "SELECT r.reference, r.given_name, r.surname, r.cf, r.profile, r.issuance, r.armed, r.failures, \
+             (SELECT COUNT(*) FROM certificates c WHERE c.reference = r.reference) AS certificates \
+             FROM requests r WHERE upper(r.reference) LIKE ? OR upper(r.surname || ' ' || r.given_name) LIKE ? OR upper(r.cf) LIKE ? \
+             ORDER BY r.reference LIMIT 200",
+        )
+        .bind(&like)
+        .bind(&like)
+        .bind(&like)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| RequestRow {
+                reference: r.get("reference"),
+                holder: format!("{} {}", r.get::<String, _>("surname"), r.get::<String, _>("given_name")),
+                cf: r.get("cf"),
+                profile: r.get("profile"),
+                issuance: r.get("issuance"),
+                armed: r.get::<i64, _>("armed") != 0,
+                locked: r.get::<i64, _>("failures") >= crate::registry::MAX_FAILURES,
+                certificates: r.get("certificates"),
+            })
+            .collect())
     }
 
     pub async fn audit(&self, actor: &str, action: &str, subject: &str, detail: &str) -> Result<()> {
@@ -304,6 +407,38 @@ impl Store {
             .map(|r| (r.get("at"), r.get("actor"), r.get("action"), r.get("subject"), r.get("detail")))
             .collect())
     }
+}
+
+/// A holder as an operator registers them.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct NewHolder {
+    pub given_name: String,
+    pub surname: String,
+    #[serde(default)]
+    pub cf: Option<String>,
+    /// For holders without a tax code (signature profile only).
+    #[serde(default)]
+    pub passport: Option<String>,
+    #[serde(default)]
+    pub mobile: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The operator confirmed a tax code that does not pass the check.
+    #[serde(default)]
+    pub cf_forced: bool,
+}
+
+/// A request as operators list them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RequestRow {
+    pub reference: String,
+    pub holder: String,
+    pub cf: String,
+    pub profile: String,
+    pub issuance: String,
+    pub armed: bool,
+    pub locked: bool,
+    pub certificates: i64,
 }
 
 /// SHA-256 of the normalized activation code, to find its request.

@@ -53,6 +53,10 @@ profile = "signature"
 armed = false
 mobile = "+393339876543"
 holder = {{ given_name = "ANNA", surname = "VERDI", cf = "VRDNNA90E50L219L" }}
+
+[[operator]]
+name = "odr-test"
+token_sha256 = "fada800c966f702b9da4f2a9e8545c841ef09001818ad17b24f525d9c835baf0"
 "#,
                 dir.path().join("ca.pem").display()
             ),
@@ -552,4 +556,88 @@ fn five_wrong_codes_or_otps_lock_the_request() {
         (status, body["code"].as_str(), body["params"].as_object().map(|p| p.len())),
         (403, Some("activation-refused"), Some(0))
     );
+}
+
+/// The operator token of the test configuration, and its SHA-256 (what the RA keeps).
+const OPERATOR_TOKEN: &str = "odr-test-token";
+
+fn operator_call(ra: &Ra, method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+    let url = format!("http://{}{path}", ra.server);
+    let req = ureq::request(method, &url).set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"));
+    let result = match body {
+        Some(b) => req.send_json(b),
+        None => req.call(),
+    };
+    match result {
+        Ok(r) => (r.status(), r.into_json().unwrap_or_default()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_json().unwrap_or_default()),
+        Err(e) => panic!("{url}: {e}"),
+    }
+}
+
+#[test]
+fn operators_register_holders_create_requests_arm_them_and_manage_certificates() {
+    let ra = Ra::start();
+    // Without a token: nothing.
+    let (status, body) = post(&ra, "/api/v1/operator/holders", serde_json::json!({"given_name": "X", "surname": "Y"}));
+    assert_eq!((status, body["code"].as_str()), (401, Some("operator-unauthenticated")));
+    // Tax code with a wrong check letter: the right one is suggested; forcing is explicit.
+    let wrong = serde_json::json!({"given_name": "MARIO", "surname": "ROSSI", "cf": "RSSMRA80A01H501X", "mobile": "+393330000001"});
+    let (status, body) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(wrong.clone()));
+    assert_eq!(
+        (status, body["code"].as_str(), body["params"]["expected"].as_str()),
+        (422, Some("cf-check-letter"), Some("U"))
+    );
+    let mut forced = wrong.clone();
+    forced["cf_forced"] = serde_json::json!(true);
+    let (status, _) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(forced));
+    assert_eq!(status, 201);
+    let right = serde_json::json!({"given_name": "MARIO", "surname": "ROSSI", "cf": "rssmra80a01h501u", "mobile": "+393330000001"});
+    let (status, body) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(right));
+    assert_eq!(status, 201);
+    let holder = body["holder_id"].as_i64().unwrap();
+    // A passport holder gets the signature profile only.
+    let passport = serde_json::json!({"given_name": "JOHN", "surname": "SMITH", "passport": "YA1234567"});
+    let (_, body) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(passport));
+    let foreign = body["holder_id"].as_i64().unwrap();
+    let (status, body) = operator_call(
+        &ra,
+        "POST",
+        "/api/v1/operator/requests",
+        Some(serde_json::json!({"holder_id": foreign, "profile": "cns-authentication"})),
+    );
+    assert_eq!((status, body["code"].as_str()), (422, Some("profile-needs-cf")));
+
+    // A request: its activation code is shown once, in a readable form.
+    let (status, body) = operator_call(
+        &ra,
+        "POST",
+        "/api/v1/operator/requests",
+        Some(serde_json::json!({"holder_id": holder, "profile": "signature"})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let reference = body["reference"].as_str().unwrap().to_owned();
+    let code = body["activation_code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 14);
+    assert!(code.chars().all(|c| c == '-' || "ABCDEFGHJKLMNPQRSTUVWXYZ23456789".contains(c)), "{code}");
+    let (_, rows) = operator_call(&ra, "GET", "/api/v1/operator/requests?q=rossi", None);
+    let row = rows.as_array().unwrap().iter().find(|r| r["reference"] == reference.as_str()).expect("listed");
+    assert_eq!((row["armed"].as_bool(), row["issuance"].as_str()), (Some(false), Some("waiting")));
+    assert!(!rows.to_string().contains(&code), "the activation code is not listed");
+
+    // At the counter: the operator arms it, no OTP; then CMP enrolls.
+    let (status, _) = operator_call(&ra, "POST", &format!("/api/v1/operator/requests/{reference}/arm"), None);
+    assert_eq!(status, 200);
+    let cert = ra.path("counter.pem");
+    let out = ra.p10cr(&reference, &code, &ra.csr("counter"), &cert);
+    assert!(out.status.success(), "{}", text(&out));
+    let serial = x509(&cert, &["-serial"]).trim().trim_start_matches("serial=").to_lowercase();
+
+    // Suspend, reactivate, revoke; revoked is final.
+    let path = |action: &str| format!("/api/v1/operator/certificates/{serial}/{action}");
+    assert_eq!(operator_call(&ra, "POST", &path("reactivate"), None).1["code"], "lifecycle-not-allowed");
+    assert_eq!(operator_call(&ra, "POST", &path("suspend"), None).0, 200);
+    assert_eq!(operator_call(&ra, "POST", &path("reactivate"), None).0, 200);
+    assert_eq!(operator_call(&ra, "POST", &path("revoke"), Some(serde_json::json!({"reason": 4}))).0, 200);
+    assert_eq!(operator_call(&ra, "POST", &path("reactivate"), None).1["code"], "certificate-revoked");
 }

@@ -1,0 +1,228 @@
+//! The operator API (JSON, bearer token per operator): register holders (tax code checked,
+//! check letter suggested, forcing confirmed explicitly), create requests with their
+//! activation code (shown once), search requests, arm a request at the counter (no OTP),
+//! and suspend / reactivate / revoke certificates by the lifecycle rules of DOMAIN.md.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+use tessera_pki::codice_fiscale::{self, CfCheck};
+
+use crate::endpoint::Ra;
+use crate::registry::{Holder, Lifecycle, Profile, RegisteredRequest};
+use crate::store::NewHolder;
+
+/// An operator as configured: the token is kept as its SHA-256 only.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operator {
+    pub name: String,
+    pub token_sha256: String,
+}
+
+#[derive(Serialize)]
+struct Problem {
+    code: &'static str,
+    params: BTreeMap<&'static str, String>,
+}
+
+fn problem(status: StatusCode, code: &'static str, params: &[(&'static str, String)]) -> Response {
+    (status, Json(Problem { code, params: params.iter().cloned().collect() })).into_response()
+}
+
+fn internal(e: sqlx::Error) -> Response {
+    tracing::error!(error = %e, "database");
+    problem(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal", &[])
+}
+
+/// The operator a bearer token belongs to.
+fn operator(ra: &Ra, headers: &HeaderMap) -> Result<String, Response> {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| problem(StatusCode::UNAUTHORIZED, "operator-unauthenticated", &[]))?;
+    let digest: String = sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    ra.operators
+        .iter()
+        .find(|o| o.token_sha256.eq_ignore_ascii_case(&digest))
+        .map(|o| o.name.clone())
+        .ok_or_else(|| problem(StatusCode::UNAUTHORIZED, "operator-unauthenticated", &[]))
+}
+
+/// Random characters from an alphabet without look-alikes (no 0/O, 1/I).
+fn random_chars(n: usize) -> Option<String> {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = vec![0u8; n];
+    getrandom::getrandom(&mut bytes).ok()?;
+    Some(bytes.iter().map(|b| ALPHABET[(b & 31) as usize] as char).collect())
+}
+
+/// POST /api/v1/operator/holders
+pub async fn register_holder(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json(mut h): Json<NewHolder>) -> Response {
+    let name = match operator(&ra, &headers) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    match (&h.cf, &h.passport) {
+        (None, None) => return problem(StatusCode::UNPROCESSABLE_ENTITY, "holder-needs-cf-or-passport", &[]),
+        (Some(cf), _) => match codice_fiscale::check(cf) {
+            CfCheck::Valid { code } => h.cf = Some(code),
+            CfCheck::WrongCheckLetter { expected, .. } if !h.cf_forced => {
+                return problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "cf-check-letter",
+                    &[("expected", expected.to_string())],
+                );
+            }
+            CfCheck::Malformed { position } if !h.cf_forced => {
+                return problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "cf-malformed",
+                    &[("position", position.to_string())],
+                );
+            }
+            _ => h.cf = Some(cf.trim().to_uppercase()),
+        },
+        (None, Some(_)) => {}
+    }
+    match ra.store.insert_holder(&h, &name).await {
+        Ok(id) => (StatusCode::CREATED, Json(serde_json::json!({ "holder_id": id }))).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewRequest {
+    holder_id: i64,
+    profile: Profile,
+}
+
+/// POST /api/v1/operator/requests: the activation code is in this answer only.
+pub async fn create_request(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json(body): Json<NewRequest>) -> Response {
+    let name = match operator(&ra, &headers) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let holder = match ra.store.holder(body.holder_id).await {
+        Ok(Some(h)) => h,
+        Ok(None) => return problem(StatusCode::NOT_FOUND, "unknown-holder", &[]),
+        Err(e) => return internal(e),
+    };
+    // Without a tax code only the signature certificate can be issued (DOMAIN.md).
+    let cf = match (&holder.cf, &holder.passport, body.profile) {
+        (Some(cf), _, _) => cf.clone(),
+        (None, Some(passport), Profile::Signature) => passport.clone(),
+        _ => return problem(StatusCode::UNPROCESSABLE_ENTITY, "profile-needs-cf", &[]),
+    };
+    let (Some(reference), Some(code)) = (random_chars(8), random_chars(12)) else {
+        return problem(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal", &[]);
+    };
+    let request = RegisteredRequest {
+        reference: format!("REQ-{reference}"),
+        activation_code: format!("{}-{}-{}", &code[..4], &code[4..8], &code[8..]),
+        holder: Holder { given_name: holder.given_name, surname: holder.surname, cf },
+        profile: body.profile,
+        mobile: holder.mobile,
+        armed: false,
+    };
+    match ra.store.create_request(&request, body.holder_id, &name).await {
+        Ok(()) => (
+            StatusCode::CREATED,
+            Json(serde_json::json!({ "reference": request.reference, "activation_code": request.activation_code })),
+        )
+            .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Search {
+    #[serde(default)]
+    q: String,
+}
+
+/// GET /api/v1/operator/requests?q=
+pub async fn search(State(ra): State<Arc<Ra>>, headers: HeaderMap, Query(s): Query<Search>) -> Response {
+    if let Err(r) = operator(&ra, &headers) {
+        return r;
+    }
+    match ra.store.search(&s.q).await {
+        Ok(rows) => Json(rows).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// POST /api/v1/operator/requests/{reference}/arm: at the counter, no OTP.
+pub async fn arm(State(ra): State<Arc<Ra>>, headers: HeaderMap, Path(reference): Path<String>) -> Response {
+    let name = match operator(&ra, &headers) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    match ra.store.request(reference.as_bytes()).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return problem(StatusCode::NOT_FOUND, "unknown-request", &[]),
+        Err(e) => return internal(e),
+    }
+    match ra.store.arm(&reference, &name).await {
+        Ok(()) => Json(serde_json::json!({ "reference": reference, "armed": true })).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct Change {
+    #[serde(default)]
+    reason: Option<u8>,
+}
+
+/// POST /api/v1/operator/certificates/{serial}/{action}: suspend, reactivate or revoke.
+pub async fn lifecycle(
+    State(ra): State<Arc<Ra>>,
+    headers: HeaderMap,
+    Path((serial, action)): Path<(String, String)>,
+    body: Option<Json<Change>>,
+) -> Response {
+    let name = match operator(&ra, &headers) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let serial: Vec<u8> = (0..serial.len())
+        .step_by(2)
+        .filter_map(|i| serial.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+        .collect();
+    match ra.store.certificate_exists(&serial).await {
+        Ok(true) => {}
+        Ok(false) => return problem(StatusCode::NOT_FOUND, "unknown-certificate", &[]),
+        Err(e) => return internal(e),
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let state = match ra.store.lifecycle(&serial).await {
+        Ok(s) => s.now(now),
+        Err(e) => return internal(e),
+    };
+    let reason = body.map(|b| b.0.reason).unwrap_or_default();
+    let next = match (action.as_str(), state) {
+        (_, Lifecycle::Revoked { .. }) => return problem(StatusCode::CONFLICT, "certificate-revoked", &[]),
+        ("suspend", Lifecycle::Active) => Lifecycle::Suspended { since: now },
+        ("reactivate", Lifecycle::Suspended { .. }) => Lifecycle::Active,
+        ("revoke", _) => Lifecycle::Revoked { at: now, reason: reason.unwrap_or(0) },
+        ("suspend" | "reactivate", _) => {
+            return problem(StatusCode::CONFLICT, "lifecycle-not-allowed", &[("action", action.clone())]);
+        }
+        _ => return problem(StatusCode::NOT_FOUND, "unknown-action", &[]),
+    };
+    match ra.store.set_lifecycle_by(&serial, next, &name).await {
+        Ok(()) => {
+            Json(serde_json::json!({ "state": format!("{next:?}").split_whitespace().next().unwrap_or_default() }))
+                .into_response()
+        }
+        Err(e) => internal(e),
+    }
+}
