@@ -81,11 +81,16 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-async fn send(ra: &Ra, reference: &str, mobile: &str) -> Result<(), Response> {
-    let otp = random_otp().ok_or_else(|| problem(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal", &[]))?;
-    let text = ra.store.send_otp(reference, &otp, mobile, OTP_TTL).await.map_err(internal)?;
-    ra.deliver(mobile, &text);
-    Ok(())
+/// Make, store and send an OTP; the answer to give when that failed.
+async fn send(ra: &Ra, reference: &str, mobile: &str) -> Option<Response> {
+    let Some(otp) = random_otp() else { return Some(problem(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal", &[])) };
+    match ra.store.send_otp(reference, &otp, mobile, OTP_TTL).await {
+        Ok(text) => {
+            ra.deliver(mobile, &text);
+            None
+        }
+        Err(e) => Some(internal(e)),
+    }
 }
 
 /// POST /api/v1/activation
@@ -116,8 +121,8 @@ pub async fn start(State(ra): State<Arc<Ra>>, Json(body): Json<Start>) -> Respon
     let Some(mobile) = entry.request.mobile.clone() else {
         return problem(StatusCode::CONFLICT, "no-mobile", &[]);
     };
-    if let Err(r) = send(&ra, &reference, &mobile).await {
-        return r;
+    if let Some(failure) = send(&ra, &reference, &mobile).await {
+        return failure;
     }
     Json(Started { reference, mobile: masked(&mobile), otp_expires_in: OTP_TTL, resend_after: RESEND_AFTER })
         .into_response()
@@ -177,8 +182,8 @@ pub async fn resend(State(ra): State<Arc<Ra>>, Path(reference): Path<String>, Js
         Err(e) => return internal(e),
     }
     let Some(mobile) = entry.request.mobile.clone() else { return problem(StatusCode::CONFLICT, "no-mobile", &[]) };
-    if let Err(r) = send(&ra, &reference, &mobile).await {
-        return r;
+    if let Some(failure) = send(&ra, &reference, &mobile).await {
+        return failure;
     }
     Json(Started { reference, mobile: masked(&mobile), otp_expires_in: OTP_TTL, resend_after: RESEND_AFTER })
         .into_response()

@@ -42,18 +42,14 @@ fn internal(e: sqlx::Error) -> Response {
 }
 
 /// The operator a bearer token belongs to.
-fn operator(ra: &Ra, headers: &HeaderMap) -> Result<String, Response> {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| problem(StatusCode::UNAUTHORIZED, "operator-unauthenticated", &[]))?;
+fn operator(ra: &Ra, headers: &HeaderMap) -> Option<String> {
+    let token = headers.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ")?;
     let digest: String = sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-    ra.operators
-        .iter()
-        .find(|o| o.token_sha256.eq_ignore_ascii_case(&digest))
-        .map(|o| o.name.clone())
-        .ok_or_else(|| problem(StatusCode::UNAUTHORIZED, "operator-unauthenticated", &[]))
+    ra.operators.iter().find(|o| o.token_sha256.eq_ignore_ascii_case(&digest)).map(|o| o.name.clone())
+}
+
+fn unauthenticated() -> Response {
+    problem(StatusCode::UNAUTHORIZED, "operator-unauthenticated", &[])
 }
 
 /// Random characters from an alphabet without look-alikes (no 0/O, 1/I).
@@ -66,10 +62,7 @@ fn random_chars(n: usize) -> Option<String> {
 
 /// POST /api/v1/operator/holders
 pub async fn register_holder(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json(mut h): Json<NewHolder>) -> Response {
-    let name = match operator(&ra, &headers) {
-        Ok(n) => n,
-        Err(r) => return r,
-    };
+    let Some(name) = operator(&ra, &headers) else { return unauthenticated() };
     match (&h.cf, &h.passport) {
         (None, None) => return problem(StatusCode::UNPROCESSABLE_ENTITY, "holder-needs-cf-or-passport", &[]),
         (Some(cf), _) => match codice_fiscale::check(cf) {
@@ -106,10 +99,7 @@ pub struct NewRequest {
 
 /// POST /api/v1/operator/requests: the activation code is in this answer only.
 pub async fn create_request(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json(body): Json<NewRequest>) -> Response {
-    let name = match operator(&ra, &headers) {
-        Ok(n) => n,
-        Err(r) => return r,
-    };
+    let Some(name) = operator(&ra, &headers) else { return unauthenticated() };
     let holder = match ra.store.holder(body.holder_id).await {
         Ok(Some(h)) => h,
         Ok(None) => return problem(StatusCode::NOT_FOUND, "unknown-holder", &[]),
@@ -150,8 +140,8 @@ pub struct Search {
 
 /// GET /api/v1/operator/requests?q=
 pub async fn search(State(ra): State<Arc<Ra>>, headers: HeaderMap, Query(s): Query<Search>) -> Response {
-    if let Err(r) = operator(&ra, &headers) {
-        return r;
+    if operator(&ra, &headers).is_none() {
+        return unauthenticated();
     }
     match ra.store.search(&s.q).await {
         Ok(rows) => Json(rows).into_response(),
@@ -161,10 +151,7 @@ pub async fn search(State(ra): State<Arc<Ra>>, headers: HeaderMap, Query(s): Que
 
 /// POST /api/v1/operator/requests/{reference}/arm: at the counter, no OTP.
 pub async fn arm(State(ra): State<Arc<Ra>>, headers: HeaderMap, Path(reference): Path<String>) -> Response {
-    let name = match operator(&ra, &headers) {
-        Ok(n) => n,
-        Err(r) => return r,
-    };
+    let Some(name) = operator(&ra, &headers) else { return unauthenticated() };
     match ra.store.request(reference.as_bytes()).await {
         Ok(Some(_)) => {}
         Ok(None) => return problem(StatusCode::NOT_FOUND, "unknown-request", &[]),
@@ -189,10 +176,7 @@ pub async fn lifecycle(
     Path((serial, action)): Path<(String, String)>,
     body: Option<Json<Change>>,
 ) -> Response {
-    let name = match operator(&ra, &headers) {
-        Ok(n) => n,
-        Err(r) => return r,
-    };
+    let Some(name) = operator(&ra, &headers) else { return unauthenticated() };
     let serial: Vec<u8> = (0..serial.len())
         .step_by(2)
         .filter_map(|i| serial.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
