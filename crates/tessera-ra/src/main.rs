@@ -107,6 +107,12 @@ async fn main() {
                 move |body: Bytes| cmp(ra.clone(), body)
             }),
         )
+        .route(
+            "/openapi.json",
+            axum::routing::get(|| async {
+                ([(header::CONTENT_TYPE, "application/json")], include_str!("../openapi.json"))
+            }),
+        )
         .route("/api/v1/operator/holders", axum::routing::post(operator::register_holder))
         .route("/api/v1/operator/requests", axum::routing::post(operator::create_request).get(operator::search))
         .route("/api/v1/operator/requests/{reference}/arm", axum::routing::post(operator::arm))

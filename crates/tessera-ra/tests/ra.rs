@@ -641,3 +641,18 @@ fn operators_register_holders_create_requests_arm_them_and_manage_certificates()
     assert_eq!(operator_call(&ra, "POST", &path("revoke"), Some(serde_json::json!({"reason": 4}))).0, 200);
     assert_eq!(operator_call(&ra, "POST", &path("reactivate"), None).1["code"], "certificate-revoked");
 }
+
+#[test]
+fn the_openapi_document_describes_every_route_served() {
+    let ra = Ra::start();
+    let doc: serde_json::Value =
+        ureq::get(&format!("http://{}/openapi.json", ra.server)).call().unwrap().into_json().unwrap();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let documented: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+    let main = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/main.rs")).unwrap();
+    let served: Vec<&str> = main.match_indices(".route(").map(|(i, _)| main[i..].split('"').nth(1).unwrap()).collect();
+    assert!(!served.is_empty());
+    for route in served {
+        assert!(documented.contains(&route), "{route} is served but not documented");
+    }
+}
