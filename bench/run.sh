@@ -4,7 +4,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 testbed/install.sh
-cargo build --release --locked -p tessera-cli
+cargo build --release --locked -p tessera-cli -p tessera-ra -p cmp-load
 cargo build --locked -p tessera-virtcard
 python3 bench/devices.py
 python3 bench/primitives.py
+python3 bench/ra.py

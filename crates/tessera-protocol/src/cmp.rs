@@ -44,6 +44,18 @@ pub enum Body {
         cert_req_id: i64,
         rejected: bool,
     },
+    /// ip / cp / kup: the first response's status and certificate (client side).
+    CertResponse {
+        accepted: bool,
+        cert_req_id: i64,
+        certificate: Option<Vec<u8>>,
+    },
+    /// pkiconf.
+    Confirmed,
+    /// error: the status text as received (client side).
+    Error {
+        text: String,
+    },
     /// Anything else: the body's context tag number.
     Other {
         tag: u8,
@@ -154,6 +166,19 @@ fn parse_body(body: &Tlv<'_>) -> Result<Body, Error> {
         0xA0 => Body::Ir { request: crate::crmf::parse(body.content)? },
         0xA7 => Body::Kur { request: crate::crmf::parse(body.content)? },
         0xAB => parse_rr(body.content)?,
+        0xA1 | 0xA3 | 0xA8 => parse_cert_rep(body.content)?,
+        0xB3 => Body::Confirmed,
+        0xB7 => {
+            let content = asn1::read_one(body.content)?;
+            let info = asn1::children(content.content)?.into_iter().next();
+            let text = info
+                .and_then(|i| asn1::children(i.content).ok())
+                .and_then(|f| f.into_iter().find(|t| t.tag == 0x30))
+                .and_then(|strings| asn1::children(strings.content).ok())
+                .and_then(|v| v.first().map(|t| String::from_utf8_lossy(t.content).into_owned()))
+                .unwrap_or_default();
+            Body::Error { text }
+        }
         0xB8 => {
             let statuses = asn1::read_one(body.content)?;
             let first = asn1::children(statuses.content)?.into_iter().next();
@@ -176,6 +201,26 @@ fn parse_body(body: &Tlv<'_>) -> Result<Body, Error> {
         }
         tag => Body::Other { tag: tag & 0x1F },
     })
+}
+
+fn parse_cert_rep(content: &[u8]) -> Result<Body, Error> {
+    let rep = asn1::read_one(content)?;
+    let parts = asn1::children(rep.content)?;
+    let responses = parts.iter().find(|t| t.tag == 0x30).ok_or_else(|| malformed("no CertResponse"))?;
+    let first = asn1::children(responses.content)?.into_iter().next().ok_or_else(|| malformed("empty response"))?;
+    let f = asn1::children(first.content)?;
+    let cert_req_id = f.first().and_then(|t| asn1::integer_value(t.content)).unwrap_or(0);
+    let status = f
+        .get(1)
+        .and_then(|s| asn1::children(s.content).ok())
+        .and_then(|s| s.first().and_then(|t| asn1::integer_value(t.content)))
+        .unwrap_or(2);
+    let certificate = f
+        .get(2)
+        .and_then(|pair| asn1::children(pair.content).ok())
+        .and_then(|p| p.into_iter().find(|t| t.tag == 0xA0))
+        .and_then(|c| asn1::read_one(c.content).ok().map(|t| t.raw.to_vec()));
+    Ok(Body::CertResponse { accepted: status == 0 || status == 1, cert_req_id, certificate })
 }
 
 /// id-ce-cRLReasons, 2.5.29.21.
@@ -430,6 +475,57 @@ pub fn answer(request: &Request, responder: &Responder<'_>, secret: Option<&[u8]
     sequence(&message)
 }
 
+/// The client's side of a MAC-protected exchange: reference, secret, and the transaction.
+pub struct Client<'a> {
+    pub reference: &'a [u8],
+    pub secret: &'a [u8],
+    pub transaction_id: [u8; 16],
+    /// PBM salt (random per transaction).
+    pub salt: [u8; 16],
+}
+
+impl Client<'_> {
+    fn pbm(&self) -> Pbm {
+        let params = sequence(&[
+            octet_string(&self.salt),
+            sequence(&[tlv(0x06, OID_SHA256)]),
+            asn1::integer(PBM_ITERATIONS as i64),
+            sequence(&[tlv(0x06, OID_HMAC_SHA256)]),
+        ]);
+        let algorithm = sequence(&[tlv(0x06, OID_PBM), params]);
+        Pbm { salt: self.salt.to_vec(), owf_sha1: false, iterations: PBM_ITERATIONS, mac_sha1: false, algorithm }
+    }
+
+    fn message(&self, nonce: &[u8], recip_nonce: Option<&[u8]>, body: Vec<u8>) -> Vec<u8> {
+        let pbm = self.pbm();
+        let empty_name = explicit(4, &sequence(&[]));
+        let mut header = vec![integer(2), empty_name.clone(), empty_name, explicit(1, &pbm.algorithm)];
+        header.push(explicit(2, &octet_string(self.reference)));
+        header.push(explicit(4, &octet_string(&self.transaction_id)));
+        header.push(explicit(5, &octet_string(nonce)));
+        if let Some(r) = recip_nonce {
+            header.push(explicit(6, &octet_string(r)));
+        }
+        let header = sequence(&header);
+        let mac = pbm.mac(self.secret, &sequence(&[header.clone(), body.clone()]));
+        sequence(&[header, body, explicit(0, &tlv(0x03, &[&[0u8][..], &mac].concat()))])
+    }
+
+    /// p10cr carrying a PKCS#10 request (DER).
+    pub fn p10cr(&self, nonce: &[u8], csr: &[u8]) -> Vec<u8> {
+        self.message(nonce, None, explicit(4, csr))
+    }
+
+    /// certConf accepting `certificate` (certReqId -1 for p10cr, RFC 9483 4.1.4).
+    pub fn cert_conf(&self, nonce: &[u8], recip_nonce: &[u8], certificate: &[u8], cert_req_id: i64) -> Vec<u8> {
+        let status = sequence(&[octet_string(&cert_hash(certificate)), integer(cert_req_id)]);
+        self.message(nonce, Some(recip_nonce), explicit(24, &sequence(&[status])))
+    }
+}
+
+/// PBM iteration count Tessera's client uses (openssl cmp's default is 500 too).
+pub const PBM_ITERATIONS: u32 = 500;
+
 /// The certificate hash certConf carries (RFC 4210 5.3.18; RFC 9483 3.1): the hash of the
 /// certificate's signature algorithm, SHA-256 for those Tessera's CA uses.
 pub fn cert_hash(certificate: &[u8]) -> Vec<u8> {
@@ -483,6 +579,20 @@ mod tests {
         assert_eq!(parsed.verify(b"wrong"), Err(Error::BadMac));
         let unprotected = answer(&request, &responder, None, Answer::Error { fail: FailInfo::BadRequest, text: "no" });
         assert_eq!(parse(&unprotected).unwrap().verify(b"secret"), Err(Error::Unprotected));
+    }
+
+    #[test]
+    fn client_messages_verify_on_the_server_side() {
+        let client = Client { reference: b"REQ-1", secret: b"code", transaction_id: [7; 16], salt: [9; 16] };
+        let csr = sequence(&[integer(0)]);
+        let request = parse(&client.p10cr(&[1; 16], &csr)).unwrap();
+        assert_eq!(request.body, Body::P10cr { csr: csr.clone() });
+        assert_eq!(request.sender_kid.as_deref(), Some(&b"REQ-1"[..]));
+        assert!(request.verify(b"code").is_ok());
+        assert_eq!(request.verify(b"other"), Err(Error::BadMac));
+        let conf = parse(&client.cert_conf(&[2; 16], &[3; 16], b"cert", -1)).unwrap();
+        assert!(matches!(conf.body, Body::CertConf { cert_req_id: -1, rejected: false, .. }));
+        assert!(conf.verify(b"code").is_ok());
     }
 
     #[test]

@@ -145,6 +145,13 @@ impl Ca {
         }
         params.not_before = not_before;
         params.not_after = not_after;
+        // A random 128-bit serial (positive): unique per CA whatever the key (rcgen would
+        // derive it from the key, and two requests may certify the same key).
+        let mut serial = [0u8; 16];
+        getrandom::getrandom(&mut serial).map_err(|_| rcgen::Error::RingUnspecified)?;
+        serial[0] &= 0x7F;
+        serial[0] |= 0x01;
+        params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
         if let Some(url) = &self.crl_url {
             params.crl_distribution_points = vec![rcgen::CrlDistributionPoint { uris: vec![url.clone()] }];
         }

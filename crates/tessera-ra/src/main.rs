@@ -130,6 +130,10 @@ async fn main() {
         .with_state(ra.clone());
     println!("tessera-ra listening on http://{addr}/.well-known/cmp");
     let _ = std::io::stdout().flush();
+    // No Nagle delay on answers: a CMP exchange is small writes, each waited for.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -136,6 +136,9 @@ pub async fn create_request(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json(
 pub struct Search {
     #[serde(default)]
     q: String,
+    /// At most this many rows (default 200, at most 10000).
+    #[serde(default)]
+    limit: Option<i64>,
 }
 
 /// GET /api/v1/operator/requests?q=
@@ -143,7 +146,7 @@ pub async fn search(State(ra): State<Arc<Ra>>, headers: HeaderMap, Query(s): Que
     if operator(&ra, &headers).is_none() {
         return unauthenticated();
     }
-    match ra.store.search(&s.q).await {
+    match ra.store.search(&s.q, s.limit.unwrap_or(200).clamp(1, 10_000)).await {
         Ok(rows) => Json(rows).into_response(),
         Err(e) => internal(e),
     }

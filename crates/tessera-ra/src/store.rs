@@ -45,7 +45,13 @@ impl Store {
     pub async fn open(url: &str) -> Result<Store> {
         let options: SqliteConnectOptions =
             if url.starts_with("sqlite:") { url.parse()? } else { SqliteConnectOptions::new().filename(url) };
-        let options = options.create_if_missing(true).foreign_keys(true);
+        // WAL: readers do not wait for the writer, and a commit is one fsync-less append
+        // (synchronous NORMAL keeps the database consistent across a crash).
+        let options = options
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
         // One connection for an in-memory database (each would be its own database).
         let max = if url.contains(":memory:") { 1 } else { 8 };
         let pool = SqlitePoolOptions::new().max_connections(max).connect_with(options).await?;
@@ -363,17 +369,18 @@ impl Store {
     }
 
     /// Requests whose reference, holder name or tax code contains `q` (all when empty).
-    pub async fn search(&self, q: &str) -> Result<Vec<RequestRow>> {
+    pub async fn search(&self, q: &str, limit: i64) -> Result<Vec<RequestRow>> {
         let like = format!("%{}%", q.to_uppercase());
         let rows = sqlx::query(
             "SELECT r.reference, r.given_name, r.surname, r.cf, r.profile, r.issuance, r.armed, r.failures, \
              (SELECT COUNT(*) FROM certificates c WHERE c.reference = r.reference) AS certificates \
              FROM requests r WHERE upper(r.reference) LIKE ? OR upper(r.surname || ' ' || r.given_name) LIKE ? OR upper(r.cf) LIKE ? \
-             ORDER BY r.reference LIMIT 200",
+             ORDER BY r.reference LIMIT ?",
         )
         .bind(&like)
         .bind(&like)
         .bind(&like)
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
