@@ -137,7 +137,10 @@ impl Ca {
             (DnType::CommonName, &cn),
         ]);
         match profile {
-            Profile::Signature => params.key_usages = vec![KeyUsagePurpose::ContentCommitment],
+            Profile::Signature => {
+                params.key_usages = vec![KeyUsagePurpose::ContentCommitment];
+                params.custom_extensions = vec![qc_statements()];
+            }
             Profile::CnsAuthentication => {
                 params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
                 params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
@@ -215,6 +218,21 @@ fn reason_of(code: u8) -> rcgen::RevocationReason {
 pub fn serial_of(der: &[u8]) -> Vec<u8> {
     let field = tbs_field(der, 0);
     tessera_protocol::asn1::read_one(&field).map(|t| t.content.to_vec()).unwrap_or_default()
+}
+
+/// QCStatements (RFC 3739, ETSI EN 319 412-5) of a qualified signature certificate:
+/// QcCompliance, QcSSCD (key in a qualified device) and QcType esign.
+fn qc_statements() -> rcgen::CustomExtension {
+    use tessera_protocol::asn1::{sequence, tlv};
+    let oid = |arcs: &[u8]| tlv(0x06, arcs);
+    // 0.4.0.1862.1.1, 0.4.0.1862.1.4, 0.4.0.1862.1.6 with 0.4.0.1862.1.6.1
+    let compliance = sequence(&[oid(&[0x04, 0x00, 0x8E, 0x46, 0x01, 0x01])]);
+    let sscd = sequence(&[oid(&[0x04, 0x00, 0x8E, 0x46, 0x01, 0x04])]);
+    let esign = sequence(&[
+        oid(&[0x04, 0x00, 0x8E, 0x46, 0x01, 0x06]),
+        sequence(&[oid(&[0x04, 0x00, 0x8E, 0x46, 0x01, 0x06, 0x01])]),
+    ]);
+    rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 3], sequence(&[compliance, sscd, esign]))
 }
 
 /// Write a file only its owner can read (the CA key).

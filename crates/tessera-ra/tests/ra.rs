@@ -190,6 +190,14 @@ fn openssl_cmp_enrolls_with_the_activation_code_and_the_ra_dictates_the_subject(
     assert!(subject.contains("CN=ROSSI MARIO") && !subject.contains("ignored"), "{subject}");
     let ext = x509(&cert, &["-ext", "keyUsage"]);
     assert!(ext.contains("Non Repudiation"), "{ext}");
+    // QC statements: QcCompliance, QcSSCD, QcType esign (DER of the extension value).
+    let der =
+        Command::new("openssl").arg("x509").arg("-in").arg(&cert).args(["-outform", "DER"]).output().unwrap().stdout;
+    for statement in [[0x01], [0x04]] {
+        let qc = [&[0x30, 0x08, 0x06, 0x06, 0x04, 0x00, 0x8E, 0x46, 0x01][..], &statement].concat();
+        assert!(der.windows(qc.len()).any(|w| w == qc), "QcCompliance and QcSSCD");
+    }
+    assert!(x509(&cert, &["-text"]).contains("qcStatements"));
     // The certificate chains to the CA the RA published.
     let verify =
         Command::new("openssl").arg("verify").arg("-CAfile").arg(ra.path("ca.pem")).arg(&cert).output().unwrap();
