@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,13 @@ use crate::store::otp_hash;
 /// How long an OTP is good for, and how soon another may be sent.
 pub const OTP_TTL: i64 = 300;
 pub const RESEND_AFTER: i64 = 30;
+/// Holder API calls allowed per client address and minute (guessing codes is slow).
+pub const CALLS_PER_MINUTE: u32 = 30;
+
+fn rate_limited(ra: &Ra, client: std::net::SocketAddr) -> Option<Response> {
+    ra.over_rate(client.ip())
+        .map(|wait| problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited", &[("retry_after", wait.to_string())]))
+}
 
 #[derive(Serialize)]
 struct Problem {
@@ -94,7 +101,14 @@ async fn send(ra: &Ra, reference: &str, mobile: &str) -> Option<Response> {
 }
 
 /// POST /api/v1/activation
-pub async fn start(State(ra): State<Arc<Ra>>, Json(body): Json<Start>) -> Response {
+pub async fn start(
+    State(ra): State<Arc<Ra>>,
+    ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
+    Json(body): Json<Start>,
+) -> Response {
+    if let Some(r) = rate_limited(&ra, client) {
+        return r;
+    }
     let refused = || problem(StatusCode::FORBIDDEN, "activation-refused", &[]);
     let entry = match ra.store.by_code(&body.activation_code).await {
         Ok(Some(e)) => e,
@@ -129,7 +143,15 @@ pub async fn start(State(ra): State<Arc<Ra>>, Json(body): Json<Start>) -> Respon
 }
 
 /// POST /api/v1/activation/{reference}/otp
-pub async fn verify(State(ra): State<Arc<Ra>>, Path(reference): Path<String>, Json(body): Json<Verify>) -> Response {
+pub async fn verify(
+    State(ra): State<Arc<Ra>>,
+    ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
+    Path(reference): Path<String>,
+    Json(body): Json<Verify>,
+) -> Response {
+    if let Some(r) = rate_limited(&ra, client) {
+        return r;
+    }
     let entry = match ra.store.request(reference.as_bytes()).await {
         Ok(Some(e)) => e,
         Ok(None) => return problem(StatusCode::NOT_FOUND, "unknown-request", &[]),
@@ -160,7 +182,15 @@ pub async fn verify(State(ra): State<Arc<Ra>>, Path(reference): Path<String>, Js
 }
 
 /// POST /api/v1/activation/{reference}/resend
-pub async fn resend(State(ra): State<Arc<Ra>>, Path(reference): Path<String>, Json(body): Json<Resend>) -> Response {
+pub async fn resend(
+    State(ra): State<Arc<Ra>>,
+    ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
+    Path(reference): Path<String>,
+    Json(body): Json<Resend>,
+) -> Response {
+    if let Some(r) = rate_limited(&ra, client) {
+        return r;
+    }
     let entry = match ra.store.by_code(&body.activation_code).await {
         Ok(Some(e)) if e.request.reference == reference => e,
         Ok(_) => return problem(StatusCode::FORBIDDEN, "activation-refused", &[]),

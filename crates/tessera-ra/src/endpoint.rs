@@ -25,6 +25,8 @@ pub struct Ra {
     pub outbox_log: Option<std::path::PathBuf>,
     /// Operators allowed on the operator API.
     pub operators: Vec<crate::operator::Operator>,
+    /// Holder API calls per client address in the current minute.
+    pub rate: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (i64, u32)>>,
     sender: Vec<u8>,
 }
 
@@ -46,7 +48,18 @@ enum Outcome {
 impl Ra {
     pub fn new(ca: Ca, store: Store, validity_days: i64) -> Ra {
         let sender = ca.general_name();
-        Ra { ca, store, validity_days, outbox_log: None, operators: Vec::new(), sender }
+        Ra { ca, store, validity_days, outbox_log: None, operators: Vec::new(), rate: Default::default(), sender }
+    }
+
+    /// Count a holder API call from `ip`; the seconds to wait when over the limit.
+    pub fn over_rate(&self, ip: std::net::IpAddr) -> Option<i64> {
+        let minute = time::OffsetDateTime::now_utc().unix_timestamp() / 60;
+        let mut rate = self.rate.lock().unwrap_or_else(|p| p.into_inner());
+        rate.retain(|_, (m, _)| *m == minute);
+        let entry = rate.entry(ip).or_insert((minute, 0));
+        entry.1 += 1;
+        (entry.1 > crate::activation::CALLS_PER_MINUTE)
+            .then(|| 60 - time::OffsetDateTime::now_utc().unix_timestamp() % 60)
     }
 
     /// Deliver a queued message through the default gateway (the outbox file).

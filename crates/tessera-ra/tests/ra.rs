@@ -664,3 +664,21 @@ fn the_openapi_document_describes_every_route_served() {
         assert!(documented.contains(&route), "{route} is served but not documented");
     }
 }
+
+#[test]
+fn the_holder_api_is_rate_limited_per_client_address() {
+    let ra = Ra::start();
+    // The window is the calendar minute: do not straddle its end.
+    let second = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 60;
+    if second > 55 {
+        std::thread::sleep(std::time::Duration::from_secs(61 - second));
+    }
+    let mut statuses = Vec::new();
+    for _ in 0..32 {
+        let (status, body) =
+            post(&ra, "/api/v1/activation", serde_json::json!({"activation_code": "GUESS", "tax_code": "X"}));
+        statuses.push((status, body["code"].as_str().unwrap_or_default().to_owned()));
+    }
+    assert!(statuses[..30].iter().all(|(s, c)| *s == 403 && c == "activation-refused"), "{statuses:?}");
+    assert!(statuses[30..].iter().all(|(s, c)| *s == 429 && c == "rate-limited"), "{statuses:?}");
+}
