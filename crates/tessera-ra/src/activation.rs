@@ -92,10 +92,8 @@ fn now() -> i64 {
 async fn send(ra: &Ra, reference: &str, mobile: &str) -> Option<Response> {
     let Some(otp) = random_otp() else { return Some(problem(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal", &[])) };
     match ra.store.send_otp(reference, &otp, mobile, OTP_TTL).await {
-        Ok(text) => {
-            ra.deliver(mobile, &text);
-            None
-        }
+        Ok(text) if ra.deliver(mobile, &text).await => None,
+        Ok(_) => Some(problem(StatusCode::BAD_GATEWAY, "sms-gateway-failed", &[])),
         Err(e) => Some(internal(e)),
     }
 }

@@ -25,6 +25,9 @@ pub struct Ra {
     pub outbox_log: Option<std::path::PathBuf>,
     /// Operators allowed on the operator API.
     pub operators: Vec<crate::operator::Operator>,
+    /// An SMS provider's webhook: every SMS is also POSTed there as JSON
+    /// `{"channel": "sms", "to": …, "text": …}`.
+    pub sms_webhook: Option<String>,
     /// Holder API calls per client address in the current minute.
     pub rate: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (i64, u32)>>,
     sender: Vec<u8>,
@@ -48,7 +51,16 @@ enum Outcome {
 impl Ra {
     pub fn new(ca: Ca, store: Store, validity_days: i64) -> Ra {
         let sender = ca.general_name();
-        Ra { ca, store, validity_days, outbox_log: None, operators: Vec::new(), rate: Default::default(), sender }
+        Ra {
+            ca,
+            store,
+            validity_days,
+            outbox_log: None,
+            operators: Vec::new(),
+            sms_webhook: None,
+            rate: Default::default(),
+            sender,
+        }
     }
 
     /// Count a holder API call from `ip`; the seconds to wait when over the limit.
@@ -62,8 +74,24 @@ impl Ra {
             .then(|| 60 - time::OffsetDateTime::now_utc().unix_timestamp() % 60)
     }
 
-    /// Deliver a queued message through the default gateway (the outbox file).
-    pub fn deliver(&self, recipient: &str, body: &str) {
+    /// Deliver a queued message: the outbox file, and the provider's webhook when one is
+    /// configured. False when the webhook did not take it.
+    pub async fn deliver(&self, recipient: &str, body: &str) -> bool {
+        self.deliver_to_file(recipient, body);
+        let Some(url) = self.sms_webhook.clone() else { return true };
+        let payload = serde_json::json!({ "channel": "sms", "to": recipient, "text": body });
+        let sent = tokio::task::spawn_blocking(move || {
+            ureq::post(&url).timeout(std::time::Duration::from_secs(10)).send_json(payload).is_ok()
+        })
+        .await
+        .unwrap_or(false);
+        if !sent {
+            tracing::warn!(recipient, "SMS webhook did not accept the message");
+        }
+        sent
+    }
+
+    fn deliver_to_file(&self, recipient: &str, body: &str) {
         use std::io::Write;
         let Some(path) = &self.outbox_log else { return };
         let mut options = std::fs::OpenOptions::new();

@@ -44,6 +44,16 @@ struct Config {
     requests: Vec<registry::RegisteredRequest>,
     #[serde(default, rename = "operator")]
     operators: Vec<operator::Operator>,
+    #[serde(default)]
+    gateway: Gateway,
+}
+
+/// Where SMS and e-mail go besides the outbox.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Gateway {
+    /// An SMS provider's webhook (http(s) URL): POST {"channel", "to", "text"}.
+    sms_webhook: Option<String>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -98,6 +108,7 @@ async fn main() {
     let mut ra = endpoint::Ra::new(ca, store, config.validity_days);
     ra.outbox_log = Some(state_dir.join("outbox.log"));
     ra.operators = config.operators.clone();
+    ra.sms_webhook = config.gateway.sms_webhook.clone();
     let ra = Arc::new(ra);
     let app = axum::Router::new()
         .route(

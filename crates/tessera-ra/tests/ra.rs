@@ -682,3 +682,40 @@ fn the_holder_api_is_rate_limited_per_client_address() {
     assert!(statuses[..30].iter().all(|(s, c)| *s == 403 && c == "activation-refused"), "{statuses:?}");
     assert!(statuses[30..].iter().all(|(s, c)| *s == 429 && c == "rate-limited"), "{statuses:?}");
 }
+
+#[test]
+fn sms_go_to_the_providers_webhook_too() {
+    // A one-shot HTTP endpoint standing for the SMS provider.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let provider = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&request).contains("\"text\"") {
+            let n = conn.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            request.extend_from_slice(&buf[..n]);
+        }
+        conn.write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n").unwrap();
+        String::from_utf8_lossy(&request).into_owned()
+    });
+    let ra = Ra::start();
+    let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
+    std::fs::write(ra.path("ra.toml"), format!("{config}\n[gateway]\nsms_webhook = \"http://127.0.0.1:{port}/sms\"\n"))
+        .unwrap();
+    let ra = ra.restart();
+    let (status, body) = post(
+        &ra,
+        "/api/v1/activation",
+        serde_json::json!({"activation_code": "HOME-CODE-0003", "tax_code": "BNCLCU75C15F205O"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let request = provider.join().unwrap();
+    assert!(request.starts_with("POST /sms"), "{request}");
+    assert!(request.contains("\"to\":\"+393331234567\""), "{request}");
+    assert!(request.contains(&otp_for(&ra, "+393331234567")), "the same OTP as in the outbox");
+}
