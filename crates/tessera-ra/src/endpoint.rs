@@ -25,6 +25,8 @@ pub struct Ra {
     pub outbox_log: Option<std::path::PathBuf>,
     /// Operators allowed on the operator API.
     pub operators: Vec<crate::operator::Operator>,
+    /// The centre's renewal policy.
+    pub renewal_policy: crate::registry::RenewalPolicy,
     /// An SMS provider's webhook: every SMS is also POSTed there as JSON
     /// `{"channel": "sms", "to": …, "text": …}`.
     pub sms_webhook: Option<String>,
@@ -57,6 +59,7 @@ impl Ra {
             validity_days,
             outbox_log: None,
             operators: Vec::new(),
+            renewal_policy: Default::default(),
             sms_webhook: None,
             rate: Default::default(),
             sender,
@@ -342,6 +345,10 @@ impl Ra {
                 (FailInfo::SystemFailure, "issuance failed")
             })?;
         self.record(request, entry, &certificate, "renewed").await?;
+        if self.renewal_policy == crate::registry::RenewalPolicy::Approval {
+            // Works at once; an operator must approve it by the old certificate's expiry.
+            self.store.await_approval(&serial_of(&certificate), start).await.map_err(internal)?;
+        }
         Ok(certificate)
     }
 

@@ -46,6 +46,9 @@ struct Config {
     operators: Vec<operator::Operator>,
     #[serde(default)]
     gateway: Gateway,
+    /// "automatic" (default) or "approval": renewals then need an operator's approval.
+    #[serde(default)]
+    renewal_policy: registry::RenewalPolicy,
 }
 
 /// Where SMS and e-mail go besides the outbox.
@@ -109,6 +112,7 @@ async fn main() {
     ra.outbox_log = Some(state_dir.join("outbox.log"));
     ra.operators = config.operators.clone();
     ra.sms_webhook = config.gateway.sms_webhook.clone();
+    ra.renewal_policy = config.renewal_policy;
     let ra = Arc::new(ra);
     let app = axum::Router::new()
         .route(

@@ -172,7 +172,8 @@ pub struct Change {
     reason: Option<u8>,
 }
 
-/// POST /api/v1/operator/certificates/{serial}/{action}: suspend, reactivate or revoke.
+/// POST /api/v1/operator/certificates/{serial}/{action}: suspend, reactivate, revoke, or
+/// approve a renewal (approval policy; refusing one is revoking it).
 pub async fn lifecycle(
     State(ra): State<Arc<Ra>>,
     headers: HeaderMap,
@@ -195,6 +196,15 @@ pub async fn lifecycle(
         Err(e) => return internal(e),
     };
     let reason = body.map(|b| b.0.reason).unwrap_or_default();
+    if action == "approve" {
+        // A renewal under the approval policy; once revoked it cannot be approved.
+        return match (state, ra.store.approve(&serial, &name).await) {
+            (Lifecycle::Revoked { .. }, _) => problem(StatusCode::CONFLICT, "certificate-revoked", &[]),
+            (_, Ok(true)) => Json(serde_json::json!({ "state": "active", "approval": "approved" })).into_response(),
+            (_, Ok(false)) => problem(StatusCode::CONFLICT, "nothing-to-approve", &[]),
+            (_, Err(e)) => internal(e),
+        };
+    }
     let next = match (action.as_str(), state) {
         (_, Lifecycle::Revoked { .. }) => return problem(StatusCode::CONFLICT, "certificate-revoked", &[]),
         ("suspend", Lifecycle::Active) => Lifecycle::Suspended { since: now },

@@ -84,7 +84,27 @@ pub enum Lifecycle {
 /// A suspension that lasts longer than this ends in revocation.
 pub const SUSPENSION_LIMIT_DAYS: i64 = 120;
 
+/// How a registration centre renews (DOMAIN.md, Rinnovo).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RenewalPolicy {
+    /// The new certificate is final when installed.
+    #[default]
+    Automatic,
+    /// It works at once, but needs an operator's approval by the old certificate's expiry.
+    Approval,
+}
+
 impl Lifecycle {
+    /// A renewal waiting for approval: active until `due`, then suspended (and, by the
+    /// usual limit, revoked 120 days later).
+    pub fn pending_approval(self, due: time::OffsetDateTime, now: time::OffsetDateTime) -> Lifecycle {
+        match self {
+            Lifecycle::Active if now >= due => Lifecycle::Suspended { since: due }.now(now),
+            other => other.now(now),
+        }
+    }
+
     /// The state now: a suspension past its limit has become a revocation.
     pub fn now(self, now: time::OffsetDateTime) -> Lifecycle {
         match self {
@@ -122,6 +142,15 @@ pub fn normalize_code(code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unapproved_renewal_is_suspended_at_the_old_expiry_then_revoked() {
+        let due = time::OffsetDateTime::now_utc();
+        let day = time::Duration::days(1);
+        assert_eq!(Lifecycle::Active.pending_approval(due, due - day), Lifecycle::Active);
+        assert_eq!(Lifecycle::Active.pending_approval(due, due + day), Lifecycle::Suspended { since: due });
+        assert!(matches!(Lifecycle::Active.pending_approval(due, due + 121 * day), Lifecycle::Revoked { .. }));
+    }
 
     #[test]
     fn a_suspension_over_120_days_is_a_revocation() {

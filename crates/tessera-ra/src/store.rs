@@ -254,15 +254,42 @@ impl Store {
     }
 
     pub async fn lifecycle(&self, serial: &[u8]) -> Result<Lifecycle> {
-        let row = sqlx::query("SELECT state, state_since, reason FROM certificates WHERE serial = ?")
-            .bind(hex(serial))
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT state, state_since, reason, approval, approval_due FROM certificates WHERE serial = ?")
+                .bind(hex(serial))
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.map(|r| lifecycle_of(&r)).unwrap_or(Lifecycle::Active))
     }
 
     pub async fn set_lifecycle(&self, serial: &[u8], state: Lifecycle) -> Result<()> {
         self.set_lifecycle_by(serial, state, "cmp").await
+    }
+
+    /// Mark a renewal as waiting for an operator's approval, due at `due`.
+    pub async fn await_approval(&self, serial: &[u8], due: time::OffsetDateTime) -> Result<()> {
+        sqlx::query("UPDATE certificates SET approval = 'pending', approval_due = ? WHERE serial = ?")
+            .bind(due.unix_timestamp())
+            .bind(hex(serial))
+            .execute(&self.pool)
+            .await?;
+        self.audit("cmp", "renewal-awaiting-approval", &hex(serial), "").await
+    }
+
+    /// An operator approves a pending renewal. False when there is none with this serial.
+    pub async fn approve(&self, serial: &[u8], operator: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let done =
+            sqlx::query("UPDATE certificates SET approval = 'approved' WHERE serial = ? AND approval = 'pending'")
+                .bind(hex(serial))
+                .execute(&mut *tx)
+                .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        audit(&mut tx, operator, "renewal-approved", &hex(serial), "").await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Whether this CA issued a certificate with this serial.
@@ -301,10 +328,18 @@ impl Store {
 
     /// Every certificate that is not active, for the CRL.
     pub async fn not_active(&self) -> Result<Vec<(Vec<u8>, Lifecycle)>> {
-        let rows = sqlx::query("SELECT serial, state, state_since, reason FROM certificates WHERE state != 'active'")
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(|r| (unhex(&r.get::<String, _>("serial")), lifecycle_of(r))).collect())
+        let rows = sqlx::query(
+            "SELECT serial, state, state_since, reason, approval, approval_due FROM certificates \
+             WHERE state != 'active' OR approval = 'pending'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let now = time::OffsetDateTime::now_utc();
+        Ok(rows
+            .iter()
+            .map(|r| (unhex(&r.get::<String, _>("serial")), lifecycle_of(r)))
+            .filter(|(_, l)| l.now(now) != Lifecycle::Active)
+            .collect())
     }
 
     /// Register a holder; returns its id.
@@ -489,13 +524,17 @@ fn entry_of(row: &sqlx::sqlite::SqliteRow) -> Entry {
 
 fn lifecycle_of(r: &sqlx::sqlite::SqliteRow) -> Lifecycle {
     let since: Option<i64> = r.get("state_since");
-    match r.get::<String, _>("state").as_str() {
+    let stored = match r.get::<String, _>("state").as_str() {
         "suspended" => Lifecycle::Suspended { since: at(since.unwrap_or_default()) },
         "revoked" => Lifecycle::Revoked {
             at: at(since.unwrap_or_default()),
             reason: r.get::<Option<i64>, _>("reason").unwrap_or(0) as u8,
         },
         _ => Lifecycle::Active,
+    };
+    match (r.get::<Option<String>, _>("approval").as_deref(), r.get::<Option<i64>, _>("approval_due")) {
+        (Some("pending"), Some(due)) => stored.pending_approval(at(due), time::OffsetDateTime::now_utc()),
+        _ => stored,
     }
 }
 

@@ -719,3 +719,51 @@ fn sms_go_to_the_providers_webhook_too() {
     assert!(request.contains("\"to\":\"+393331234567\""), "{request}");
     assert!(request.contains(&otp_for(&ra, "+393331234567")), "the same OTP as in the outbox");
 }
+
+#[test]
+fn under_the_approval_policy_renewals_wait_for_an_operator() {
+    let ra = Ra::start_with_validity(30);
+    let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
+    std::fs::write(ra.path("ra.toml"), format!("renewal_policy = \"approval\"\n{config}")).unwrap();
+    let ra = ra.restart();
+    ra.key("old");
+    ra.key("new");
+    let ir = ra.cmp(&[
+        "-cmd",
+        "ir",
+        "-ref",
+        "REQ-0001",
+        "-secret",
+        "pass:ABCD-EFGH-JKLM",
+        "-newkey",
+        "old.key",
+        "-subject",
+        "/CN=x",
+        "-certout",
+        "old.pem",
+    ]);
+    assert!(ir.status.success(), "{}", text(&ir));
+    let kur = ra.cmp(&[
+        "-cmd", "kur", "-cert", "old.pem", "-key", "old.key", "-newkey", "new.key", "-certout", "new.pem", "-trusted",
+        "ca.pem",
+    ]);
+    assert!(kur.status.success(), "{}", text(&kur));
+    let serial = x509(&ra.path("new.pem"), &["-serial"]).trim().trim_start_matches("serial=").to_lowercase();
+    let old_serial = x509(&ra.path("old.pem"), &["-serial"]).trim().trim_start_matches("serial=").to_lowercase();
+    // The new certificate works at once (not on the CRL before the old one expires).
+    let crl = ureq::get(&format!("http://{}/crl", ra.server)).call().unwrap();
+    let mut der = Vec::new();
+    std::io::Read::read_to_end(&mut crl.into_reader(), &mut der).unwrap();
+    std::fs::write(ra.path("crl.der"), &der).unwrap();
+    let listed = Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-noout", "-text", "-in"])
+        .arg(ra.path("crl.der"))
+        .output()
+        .unwrap();
+    assert!(!text(&listed).to_lowercase().contains(&serial), "{}", text(&listed));
+    let path = |s: &str| format!("/api/v1/operator/certificates/{s}/approve");
+    assert_eq!(operator_call(&ra, "POST", &path(&old_serial), None).1["code"], "nothing-to-approve");
+    let (status, body) = operator_call(&ra, "POST", &path(&serial), None);
+    assert_eq!((status, body["approval"].as_str()), (200, Some("approved")), "{body}");
+    assert_eq!(operator_call(&ra, "POST", &path(&serial), None).1["code"], "nothing-to-approve");
+}
