@@ -23,11 +23,15 @@ reference = "REQ-0001"
 activation_code = "ABCD-EFGH-JKLM"
 profile = "signature"
 holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
+[[operator]]
+name = "demo"
+token_sha256 = "9437e87fae95c03d3778f2575bb18ce30e647e51d86a8c37963364e1fc4f374e"   # the token is "demo-operator"
 EOF
   "$ra" --config "$dir/ra.toml" > "$dir/ra.out" 2> "$dir/ra.log" &
   echo $! > "$dir/card-ra.pid"   # stopped with the cards by pcscd-down.sh
   for _ in $(seq 50); do grep -q listening "$dir/ra.out" 2>/dev/null && break; sleep 0.1; done
   cat "$dir/ra.out"
   echo "  registered request REQ-0001, activation code ABCD-EFGH-JKLM (ROSSI MARIO)"
+  echo "  operator API token: demo-operator (see /openapi.json)"
 fi
 echo "test bed up in $dir: . $dir/env"
