@@ -142,17 +142,7 @@ impl Devices {
                 None
             }
         };
-        let reader_views: Option<Vec<ReaderView>> = readers.as_ref().map(|list| {
-            list.iter()
-                .map(|r| ReaderView {
-                    name: r.name.clone(),
-                    card: r
-                        .card
-                        .as_ref()
-                        .map(|atr| CardView { atr: atr.clone(), identification: self.catalog.identify(atr) }),
-                })
-                .collect()
-        });
+        let reader_views: Option<Vec<ReaderView>> = readers.as_deref().map(|list| self.reader_views(list));
         for card in reader_views.iter().flatten().filter_map(|r| r.card.as_ref()) {
             if let Identification::Conflict { candidates } = &card.identification {
                 let ids: Vec<&str> = candidates.iter().map(|c| c.id.as_str()).collect();
@@ -214,6 +204,19 @@ impl Devices {
             .any(|m| file(m) == name)
     }
 
+    /// Readers with their cards identified from the catalog.
+    fn reader_views(&self, list: &[readers::ReaderStatus]) -> Vec<ReaderView> {
+        list.iter()
+            .map(|r| ReaderView {
+                name: r.name.clone(),
+                card: r
+                    .card
+                    .as_ref()
+                    .map(|atr| CardView { atr: atr.clone(), identification: self.catalog.identify(atr) }),
+            })
+            .collect()
+    }
+
     /// Run `f` on the one token `uri` names, among the modules a listing would use (or
     /// the URI's `module-path`).
     pub fn with_token<R>(
@@ -223,17 +226,7 @@ impl Devices {
     ) -> Result<R, Error> {
         let parsed =
             crate::uri::Pkcs11Uri::parse(uri).map_err(|reason| Error::InvalidUri { uri: uri.to_owned(), reason })?;
-        let list = readers::list().unwrap_or_default();
-        let views: Vec<ReaderView> = list
-            .iter()
-            .map(|r| ReaderView {
-                name: r.name.clone(),
-                card: r
-                    .card
-                    .as_ref()
-                    .map(|atr| CardView { atr: atr.clone(), identification: self.catalog.identify(atr) }),
-            })
-            .collect();
+        let views = self.reader_views(&readers::list().unwrap_or_default());
         let cards = reader_cards(&views);
         let specs = match &parsed.module_path {
             Some(path) => vec![modules::explicit(path)],

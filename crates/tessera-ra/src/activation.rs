@@ -3,7 +3,6 @@
 //! after 30 seconds; five wrong codes or OTPs lock the request. Errors are
 //! `{code, params}`, rendered by the client from its locales.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -13,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::Ra;
+use crate::problem::{internal, problem};
 use crate::registry::{MAX_FAILURES, normalize_code};
 use crate::store::otp_hash;
 
@@ -25,21 +25,6 @@ pub const CALLS_PER_MINUTE: u32 = 30;
 fn rate_limited(ra: &Ra, client: std::net::SocketAddr) -> Option<Response> {
     ra.over_rate(client.ip())
         .map(|wait| problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited", &[("retry_after", wait.to_string())]))
-}
-
-#[derive(Serialize)]
-struct Problem {
-    code: &'static str,
-    params: BTreeMap<&'static str, String>,
-}
-
-fn problem(status: StatusCode, code: &'static str, params: &[(&'static str, String)]) -> Response {
-    (status, Json(Problem { code, params: params.iter().cloned().collect() })).into_response()
-}
-
-fn internal(e: sqlx::Error) -> Response {
-    tracing::error!(error = %e, "database");
-    problem(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal", &[])
 }
 
 #[derive(Deserialize)]

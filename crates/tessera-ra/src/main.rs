@@ -10,6 +10,7 @@ mod activation;
 mod ca;
 mod endpoint;
 mod operator;
+mod problem;
 mod registry;
 mod store;
 

@@ -3,18 +3,18 @@
 //! activation code (shown once), search requests, arm a request at the counter (no OTP),
 //! and suspend / reactivate / revoke certificates by the lifecycle rules of DOMAIN.md.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::Digest;
 use tessera_pki::codice_fiscale::{self, CfCheck};
 
 use crate::endpoint::Ra;
+use crate::problem::{internal, problem};
 use crate::registry::{Holder, Lifecycle, Profile, RegisteredRequest};
 use crate::store::NewHolder;
 
@@ -24,21 +24,6 @@ use crate::store::NewHolder;
 pub struct Operator {
     pub name: String,
     pub token_sha256: String,
-}
-
-#[derive(Serialize)]
-struct Problem {
-    code: &'static str,
-    params: BTreeMap<&'static str, String>,
-}
-
-fn problem(status: StatusCode, code: &'static str, params: &[(&'static str, String)]) -> Response {
-    (status, Json(Problem { code, params: params.iter().cloned().collect() })).into_response()
-}
-
-fn internal(e: sqlx::Error) -> Response {
-    tracing::error!(error = %e, "database");
-    problem(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal", &[])
 }
 
 /// The operator a bearer token belongs to.

@@ -61,25 +61,12 @@ impl Store {
 
     /// Register a request unless its reference is already known.
     pub async fn register(&self, r: &RegisteredRequest) -> Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO requests (reference, secret, given_name, surname, cf, profile, code_hash, mobile, armed) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(reference) DO NOTHING",
-        )
-        .bind(&r.reference)
-        .bind(&r.activation_code)
-        .bind(&r.holder.given_name)
-        .bind(&r.holder.surname)
-        .bind(&r.holder.cf)
-        .bind(profile_name(r.profile))
-        .bind(code_hash(&r.activation_code))
-        .bind(&r.mobile)
-        .bind(r.armed as i64)
-        .execute(&self.pool)
-        .await?;
-        let inserted = done.rows_affected() == 1;
+        let mut tx = self.pool.begin().await?;
+        let inserted = insert_request(&mut tx, r, None, "config", true).await?.rows_affected() == 1;
         if inserted {
-            self.audit("config", "request-registered", &r.reference, profile_name(r.profile)).await?;
+            audit(&mut tx, "config", "request-registered", &r.reference, profile_name(r.profile)).await?;
         }
+        tx.commit().await?;
         Ok(inserted)
     }
 
@@ -383,22 +370,7 @@ impl Store {
     /// Create a request for a registered holder (the request copies name and tax code).
     pub async fn create_request(&self, r: &RegisteredRequest, holder_id: i64, operator: &str) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO requests (reference, secret, given_name, surname, cf, profile, code_hash, mobile, armed, holder_id, created_by) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
-        )
-        .bind(&r.reference)
-        .bind(&r.activation_code)
-        .bind(&r.holder.given_name)
-        .bind(&r.holder.surname)
-        .bind(&r.holder.cf)
-        .bind(profile_name(r.profile))
-        .bind(code_hash(&r.activation_code))
-        .bind(&r.mobile)
-        .bind(holder_id)
-        .bind(operator)
-        .execute(&mut *tx)
-        .await?;
+        insert_request(&mut tx, r, Some(holder_id), operator, false).await?;
         audit(&mut tx, operator, "request-created", &r.reference, profile_name(r.profile)).await?;
         tx.commit().await
     }
@@ -536,6 +508,37 @@ fn lifecycle_of(r: &sqlx::sqlite::SqliteRow) -> Lifecycle {
         (Some("pending"), Some(due)) => stored.pending_approval(at(due), time::OffsetDateTime::now_utc()),
         _ => stored,
     }
+}
+
+/// Insert a request; `if_new`: keep an existing one with the same reference.
+async fn insert_request(
+    conn: &mut sqlx::SqliteConnection,
+    r: &RegisteredRequest,
+    holder_id: Option<i64>,
+    created_by: &str,
+    if_new: bool,
+) -> Result<sqlx::sqlite::SqliteQueryResult> {
+    let sql = if if_new {
+        "INSERT INTO requests (reference, secret, given_name, surname, cf, profile, code_hash, mobile, armed, holder_id, \
+         created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(reference) DO NOTHING"
+    } else {
+        "INSERT INTO requests (reference, secret, given_name, surname, cf, profile, code_hash, mobile, armed, holder_id, \
+         created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    };
+    sqlx::query(sql)
+        .bind(&r.reference)
+        .bind(&r.activation_code)
+        .bind(&r.holder.given_name)
+        .bind(&r.holder.surname)
+        .bind(&r.holder.cf)
+        .bind(profile_name(r.profile))
+        .bind(code_hash(&r.activation_code))
+        .bind(&r.mobile)
+        .bind(r.armed as i64)
+        .bind(holder_id)
+        .bind(created_by)
+        .execute(conn)
+        .await
 }
 
 async fn audit(
