@@ -126,6 +126,31 @@ token_sha256 = "fada800c966f702b9da4f2a9e8545c841ef09001818ad17b24f525d9c835baf0
             .unwrap()
     }
 
+    /// ir for REQ-0001 (MARIO ROSSI) with an openssl key file, certificate to `out`.
+    fn ir_mario(&self, key: &str, out: &str) -> Output {
+        self.cmp(&[
+            "-cmd",
+            "ir",
+            "-ref",
+            "REQ-0001",
+            "-secret",
+            "pass:ABCD-EFGH-JKLM",
+            "-newkey",
+            key,
+            "-subject",
+            "/CN=x",
+            "-certout",
+            out,
+        ])
+    }
+
+    /// kur signed with `cert`/`key`, for `new_key`, trusting the RA's CA for the answer.
+    fn kur(&self, cert: &str, key: &str, new_key: &str, out: &str) -> Output {
+        self.cmp(&[
+            "-cmd", "kur", "-cert", cert, "-key", key, "-newkey", new_key, "-certout", out, "-trusted", "ca.pem",
+        ])
+    }
+
     fn p10cr(&self, reference: &str, secret: &str, csr: &Path, out: &Path) -> Output {
         Command::new("openssl")
             .args(["cmp", "-cmd", "p10cr", "-server", &self.server, "-path", "/.well-known/cmp", "-ref", reference])
@@ -246,27 +271,11 @@ fn ir_with_proof_of_possession_then_kur_renews_continuing_the_validity() {
     let ra = Ra::start_with_validity(30);
     ra.key("old");
     ra.key("new");
-    let ir = ra.cmp(&[
-        "-cmd",
-        "ir",
-        "-ref",
-        "REQ-0001",
-        "-secret",
-        "pass:ABCD-EFGH-JKLM",
-        "-newkey",
-        "old.key",
-        "-subject",
-        "/CN=x",
-        "-certout",
-        "old.pem",
-    ]);
+    let ir = ra.ir_mario("old.key", "old.pem");
     assert!(ir.status.success(), "{}", text(&ir));
     assert!(text(&ir).contains("received IP"), "{}", text(&ir));
     // 30-day certificates are renewable at once: kur signed with the old key.
-    let kur = ra.cmp(&[
-        "-cmd", "kur", "-cert", "old.pem", "-key", "old.key", "-newkey", "new.key", "-certout", "new.pem", "-trusted",
-        "ca.pem",
-    ]);
+    let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
     assert!(kur.status.success(), "{}", text(&kur));
     assert!(text(&kur).contains("received KUP") && text(&kur).contains("received PKICONF"), "{}", text(&kur));
     let (_, old_end) = dates(&ra.path("old.pem"));
@@ -274,10 +283,7 @@ fn ir_with_proof_of_possession_then_kur_renews_continuing_the_validity() {
     assert_eq!(new_start, old_end, "renewing early loses no days");
     assert_eq!(x509(&ra.path("new.pem"), &["-subject"]), x509(&ra.path("old.pem"), &["-subject"]));
     // The old certificate was the one renewed: it cannot be renewed a second time.
-    let again = ra.cmp(&[
-        "-cmd", "kur", "-cert", "old.pem", "-key", "old.key", "-newkey", "old.key", "-certout", "x.pem", "-trusted",
-        "ca.pem",
-    ]);
+    let again = ra.kur("old.pem", "old.key", "old.key", "x.pem");
     assert!(!again.status.success());
     assert!(text(&again).contains("notAuthorized"), "{}", text(&again));
 }
@@ -287,25 +293,9 @@ fn kur_is_refused_before_the_renewal_window_and_for_foreign_certificates() {
     let ra = Ra::start_with_validity(365);
     ra.key("old");
     ra.key("new");
-    let ir = ra.cmp(&[
-        "-cmd",
-        "ir",
-        "-ref",
-        "REQ-0001",
-        "-secret",
-        "pass:ABCD-EFGH-JKLM",
-        "-newkey",
-        "old.key",
-        "-subject",
-        "/CN=x",
-        "-certout",
-        "old.pem",
-    ]);
+    let ir = ra.ir_mario("old.key", "old.pem");
     assert!(ir.status.success(), "{}", text(&ir));
-    let early = ra.cmp(&[
-        "-cmd", "kur", "-cert", "old.pem", "-key", "old.key", "-newkey", "new.key", "-certout", "new.pem", "-trusted",
-        "ca.pem",
-    ]);
+    let early = ra.kur("old.pem", "old.key", "new.key", "new.pem");
     assert!(!early.status.success());
     assert!(text(&early).contains("renewal opens 60 days before expiry"), "{}", text(&early));
     // A certificate from another CA for the same key is not this CA's to renew.
@@ -320,10 +310,7 @@ fn kur_is_refused_before_the_renewal_window_and_for_foreign_certificates() {
     sh(
         "openssl x509 -req -in own.csr -CA other-ca.pem -CAkey other-ca.key -CAcreateserial -days 10 -out own.pem 2>/dev/null",
     );
-    let foreign = ra.cmp(&[
-        "-cmd", "kur", "-cert", "own.pem", "-key", "old.key", "-newkey", "new.key", "-certout", "f.pem", "-trusted",
-        "ca.pem",
-    ]);
+    let foreign = ra.kur("own.pem", "old.key", "new.key", "f.pem");
     assert!(!foreign.status.success());
     assert!(text(&foreign).contains("not issued by this CA"), "{}", text(&foreign));
 }
@@ -423,20 +410,7 @@ fn state_survives_a_restart_requests_certificates_and_the_ca_key() {
     let ra = Ra::start_with_validity(30);
     ra.key("old");
     ra.key("new");
-    let ir = ra.cmp(&[
-        "-cmd",
-        "ir",
-        "-ref",
-        "REQ-0001",
-        "-secret",
-        "pass:ABCD-EFGH-JKLM",
-        "-newkey",
-        "old.key",
-        "-subject",
-        "/CN=x",
-        "-certout",
-        "old.pem",
-    ]);
+    let ir = ra.ir_mario("old.key", "old.pem");
     assert!(ir.status.success(), "{}", text(&ir));
     let ra = ra.restart();
     let again = ra.cmp(&[
@@ -455,10 +429,7 @@ fn state_survives_a_restart_requests_certificates_and_the_ca_key() {
     ]);
     assert!(!again.status.success() && text(&again).contains("already issued"), "{}", text(&again));
     // Same CA key after the restart: the old certificate still renews.
-    let kur = ra.cmp(&[
-        "-cmd", "kur", "-cert", "old.pem", "-key", "old.key", "-newkey", "new.key", "-certout", "new.pem", "-trusted",
-        "ca.pem",
-    ]);
+    let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
     assert!(kur.status.success(), "{}", text(&kur));
     let key_mode = std::fs::metadata(ra.path("tessera-ra/ca.key"))
         .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777);
@@ -728,25 +699,9 @@ fn under_the_approval_policy_renewals_wait_for_an_operator() {
     let ra = ra.restart();
     ra.key("old");
     ra.key("new");
-    let ir = ra.cmp(&[
-        "-cmd",
-        "ir",
-        "-ref",
-        "REQ-0001",
-        "-secret",
-        "pass:ABCD-EFGH-JKLM",
-        "-newkey",
-        "old.key",
-        "-subject",
-        "/CN=x",
-        "-certout",
-        "old.pem",
-    ]);
+    let ir = ra.ir_mario("old.key", "old.pem");
     assert!(ir.status.success(), "{}", text(&ir));
-    let kur = ra.cmp(&[
-        "-cmd", "kur", "-cert", "old.pem", "-key", "old.key", "-newkey", "new.key", "-certout", "new.pem", "-trusted",
-        "ca.pem",
-    ]);
+    let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
     assert!(kur.status.success(), "{}", text(&kur));
     let serial = x509(&ra.path("new.pem"), &["-serial"]).trim().trim_start_matches("serial=").to_lowercase();
     let old_serial = x509(&ra.path("old.pem"), &["-serial"]).trim().trim_start_matches("serial=").to_lowercase();
