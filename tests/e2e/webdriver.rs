@@ -146,6 +146,8 @@ impl Session {
     }
 
     pub fn screenshot(&self, to: &Path) {
+        // The DOM can be ahead of the last painted frame: let WebKit paint first.
+        std::thread::sleep(std::time::Duration::from_millis(300));
         let v: Value = ureq::get(&format!("{}/screenshot", self.base)).call().unwrap().into_json().unwrap();
         let png = base64::engine::general_purpose::STANDARD.decode(v["value"].as_str().unwrap()).unwrap();
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
