@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark tessera-ra's CMP enrollment (bench/README.md): p10cr + certConf per
-enrollment, at 1, 10 and 50 concurrent clients (bench/cmp-load), with SQLite; and
+enrollment, at 1, 10 and 50 concurrent clients (bench/cmp-load), on SQLite and on
+PostgreSQL (a private server started here); and
 `openssl cmp` per-request latency on the same RA as the reference point. After each run
 the RA's own records are checked: every request confirmed once, none lost or duplicated.
 
@@ -28,6 +29,45 @@ def api(server, method, path, body=None):
         return json.loads(r.read() or b"null")
 
 
+def postgres(d):
+    """Start a private PostgreSQL as the postgres user; returns (url, stop)."""
+    import glob
+    import socket
+    bin_dir = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
+    data, sock = os.path.join(d, "pg", "data"), os.path.join(d, "pg")
+    os.makedirs(sock)
+    subprocess.run(["chown", "-R", "postgres:postgres", sock], check=True)
+    os.chmod(d, 0o755)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = lambda *a: subprocess.run(["runuser", "-u", "postgres", "--", *a], check=True, capture_output=True)
+    run(f"{bin_dir}/initdb", "-D", data, "-A", "trust", "-U", "postgres")
+    run(f"{bin_dir}/pg_ctl", "-D", data, "-o", f"-k {sock} -p {port} -c listen_addresses=''", "-l",
+        os.path.join(sock, "log"), "-w", "start")
+    return (f"postgres://postgres@localhost/postgres?host={sock}&port={port}",
+            lambda: run(f"{bin_dir}/pg_ctl", "-D", data, "-m", "fast", "stop"))
+
+
+def run_backend(name, d, database, args, ra_bin, load_bin):
+    with open(os.path.join(d, f"ra-{name}.toml"), "w") as f:
+        f.write('listen = "127.0.0.1:0"\n' + (f'database = "{database}"\n' if database else "")
+                + f'state_dir = "{os.path.join(d, name)}"\n[[operator]]\nname = "bench"\n'
+                + f'token_sha256 = "{hashlib.sha256(TOKEN.encode()).hexdigest()}"\n')
+    ra = subprocess.Popen([ra_bin, "--config", os.path.join(d, f"ra-{name}.toml")], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True)
+    server = ra.stdout.readline().split("http://")[1].split("/")[0]
+    rows = []
+    try:
+        for c in (1, 10, 50):
+            out = subprocess.run([load_bin, "--server", server, "--token", TOKEN, "--requests", str(args.requests),
+                                  "--concurrency", str(c)], capture_output=True, text=True, check=True).stdout
+            rows.append(dict(json.loads(out), backend=name))
+    finally:
+        ra.kill()
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--requests", type=int, default=500)
@@ -47,7 +87,7 @@ def main():
             for c in (1, 10, 50):
                 out = subprocess.run([load_bin, "--server", server, "--token", TOKEN, "--requests", str(args.requests),
                                       "--concurrency", str(c)], capture_output=True, text=True, check=True).stdout
-                rows.append(json.loads(out))
+                rows.append(dict(json.loads(out), backend="SQLite"))
             # openssl cmp, one process per enrollment, as a user would run it.
             subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                             "-keyout", os.path.join(d, "k.pem"), "-subj", "/CN=x", "-out", os.path.join(d, "r.csr")],
@@ -66,11 +106,16 @@ def main():
                 times.append((time.perf_counter() - t0) * 1000)
         finally:
             ra.kill()
-    print(f"## tessera-ra: CMP enrollments (p10cr + certConf), SQLite, loopback, {args.requests} per run")
-    print("| concurrent clients | enrollments/s | p50 ms | p99 ms | failed | lost | duplicated |")
-    print("|---|---|---|---|---|---|---|")
+        url, stop = postgres(d)
+        try:
+            rows += run_backend("PostgreSQL", d, url, args, ra_bin, load_bin)
+        finally:
+            stop()
+    print(f"## tessera-ra: CMP enrollments (p10cr + certConf), loopback, {args.requests} per run")
+    print("| database | concurrent clients | enrollments/s | p50 ms | p99 ms | failed | lost | duplicated |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['concurrency']} | {r['per_second']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['failures']} | {r['lost']} | {r['duplicated']} |")
+        print(f"| {r['backend']} | {r['concurrency']} | {r['per_second']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['failures']} | {r['lost']} | {r['duplicated']} |")
     times.sort()
     print()
     print(f"Reference: `openssl cmp -cmd p10cr` against the same RA, one process per enrollment: "

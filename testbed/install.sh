@@ -14,6 +14,8 @@ packages=(
   libwebkit2gtk-4.1-dev build-essential pkg-config librsvg2-dev libsoup-3.0-dev webkit2gtk-driver
   # GUI tests, screenshots and benchmarks
   xvfb xauth imagemagick util-linux curl
+  # tessera-ra on PostgreSQL (tests start a private server)
+  postgresql
   # bench/: the manual pipeline Tessera is compared with (openssl req -engine pkcs11)
   libengine-pkcs11-openssl
 )

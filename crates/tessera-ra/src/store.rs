@@ -3,7 +3,8 @@
 //! Identifiers and DER are stored as hex, times as Unix seconds.
 
 use sqlx::Row;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::any::{AnyPoolOptions, AnyQueryResult, AnyRow};
+use sqlx::{AnyConnection, AnyPool};
 use zeroize::Zeroizing;
 
 use sha2::Digest;
@@ -13,7 +14,7 @@ use crate::registry::{Entry, Holder, Issuance, Lifecycle, Profile, RegisteredReq
 pub type Result<T> = std::result::Result<T, sqlx::Error>;
 
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
 }
 
 fn hex(b: &[u8]) -> String {
@@ -40,22 +41,37 @@ fn at(t: i64) -> time::OffsetDateTime {
 }
 
 impl Store {
-    /// Open (creating it if needed) and migrate. `url`: a path, `sqlite://path`, or
-    /// `sqlite::memory:`.
+    /// Open (creating it if needed) and migrate. `url`: a SQLite file path, `sqlite:…`
+    /// (`sqlite::memory:`), or `postgres://…`.
     pub async fn open(url: &str) -> Result<Store> {
-        let options: SqliteConnectOptions =
-            if url.starts_with("sqlite:") { url.parse()? } else { SqliteConnectOptions::new().filename(url) };
-        // WAL: readers do not wait for the writer, and a commit is one fsync-less append
-        // (synchronous NORMAL keeps the database consistent across a crash).
-        let options = options
-            .create_if_missing(true)
-            .foreign_keys(true)
-            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
+        static DRIVERS: std::sync::Once = std::sync::Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let postgres = url.starts_with("postgres:") || url.starts_with("postgresql:");
+        let url =
+            if postgres || url.starts_with("sqlite:") { url.to_owned() } else { format!("sqlite://{url}?mode=rwc") };
         // One connection for an in-memory database (each would be its own database).
         let max = if url.contains(":memory:") { 1 } else { 8 };
-        let pool = SqlitePoolOptions::new().max_connections(max).connect_with(options).await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        let mut options = AnyPoolOptions::new().max_connections(max);
+        if !postgres {
+            // WAL: readers do not wait for the writer, and a commit is an append
+            // (synchronous NORMAL keeps the database consistent across a crash).
+            options = options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    for pragma in
+                        ["PRAGMA foreign_keys = ON", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"]
+                    {
+                        sqlx::query(pragma).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            });
+        }
+        let pool = options.connect(&url).await?;
+        if postgres {
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        } else {
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        }
         Ok(Store { pool })
     }
 
@@ -72,7 +88,7 @@ impl Store {
 
     pub async fn request(&self, reference: &[u8]) -> Result<Option<Entry>> {
         let Ok(reference) = std::str::from_utf8(reference) else { return Ok(None) };
-        let row = sqlx::query("SELECT * FROM requests WHERE reference = ?")
+        let row = sqlx::query("SELECT * FROM requests WHERE reference = $1")
             .bind(reference)
             .fetch_optional(&self.pool)
             .await?;
@@ -81,7 +97,7 @@ impl Store {
 
     /// The request an activation code belongs to.
     pub async fn by_code(&self, code: &str) -> Result<Option<Entry>> {
-        let row = sqlx::query("SELECT * FROM requests WHERE code_hash = ?")
+        let row = sqlx::query("SELECT * FROM requests WHERE code_hash = $1")
             .bind(code_hash(code))
             .fetch_optional(&self.pool)
             .await?;
@@ -91,11 +107,11 @@ impl Store {
     /// Count one wrong code or OTP; returns the failures so far.
     pub async fn failed(&self, reference: &str, what: &str) -> Result<i64> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE requests SET failures = failures + 1 WHERE reference = ?")
+        sqlx::query("UPDATE requests SET failures = failures + 1 WHERE reference = $1")
             .bind(reference)
             .execute(&mut *tx)
             .await?;
-        let n: i64 = sqlx::query("SELECT failures FROM requests WHERE reference = ?")
+        let n: i64 = sqlx::query("SELECT failures FROM requests WHERE reference = $1")
             .bind(reference)
             .fetch_one(&mut *tx)
             .await?
@@ -108,8 +124,8 @@ impl Store {
     /// Arm the CMP reference (after the OTP, or by an operator).
     pub async fn arm(&self, reference: &str, actor: &str) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE requests SET armed = 1 WHERE reference = ?").bind(reference).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM otps WHERE reference = ?").bind(reference).execute(&mut *tx).await?;
+        sqlx::query("UPDATE requests SET armed = 1 WHERE reference = $1").bind(reference).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM otps WHERE reference = $1").bind(reference).execute(&mut *tx).await?;
         audit(&mut tx, actor, "request-armed", reference, "").await?;
         tx.commit().await
     }
@@ -121,7 +137,7 @@ impl Store {
         let t = now();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO otps (reference, otp_hash, sent_at, expires_at) VALUES (?, ?, ?, ?) \
+            "INSERT INTO otps (reference, otp_hash, sent_at, expires_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT(reference) DO UPDATE SET otp_hash = excluded.otp_hash, sent_at = excluded.sent_at, \
              expires_at = excluded.expires_at",
         )
@@ -131,7 +147,7 @@ impl Store {
         .bind(t + ttl)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO outbox (at, channel, recipient, body) VALUES (?, 'sms', ?, ?)")
+        sqlx::query("INSERT INTO outbox (at, channel, recipient, body) VALUES ($1, 'sms', $2, $3)")
             .bind(t)
             .bind(mobile)
             .bind(&text)
@@ -144,7 +160,7 @@ impl Store {
 
     /// The pending OTP of a request: (hash, sent at, expires at).
     pub async fn otp(&self, reference: &str) -> Result<Option<(String, i64, i64)>> {
-        let row = sqlx::query("SELECT otp_hash, sent_at, expires_at FROM otps WHERE reference = ?")
+        let row = sqlx::query("SELECT otp_hash, sent_at, expires_at FROM otps WHERE reference = $1")
             .bind(reference)
             .fetch_optional(&self.pool)
             .await?;
@@ -164,8 +180,8 @@ impl Store {
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let updated = sqlx::query(
-            "UPDATE requests SET issuance = 'issued', transaction_id = ?, cert_hash = ? \
-             WHERE reference = ? AND (issuance != 'confirmed' OR ? = 'renewed')",
+            "UPDATE requests SET issuance = 'issued', transaction_id = $1, cert_hash = $2 \
+             WHERE reference = $3 AND (issuance != 'confirmed' OR $4 = 'renewed')",
         )
         .bind(hex(transaction_id))
         .bind(hex(cert_hash))
@@ -176,13 +192,16 @@ impl Store {
         if updated.rows_affected() != 1 {
             return Ok(false);
         }
-        sqlx::query("INSERT INTO certificates (serial, reference, der, issued_at) VALUES (?, ?, ?, ?)")
-            .bind(hex(serial))
-            .bind(reference)
-            .bind(hex(der))
-            .bind(now())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO certificates (serial, reference, der, issued_at, seq) \
+             VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM certificates))",
+        )
+        .bind(hex(serial))
+        .bind(reference)
+        .bind(hex(der))
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
         audit(&mut tx, "cmp", action, reference, &format!("serial {}", hex(serial))).await?;
         tx.commit().await?;
         Ok(true)
@@ -193,15 +212,15 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         match serial_if_rejected {
             None => {
-                sqlx::query("UPDATE requests SET issuance = 'confirmed' WHERE reference = ?")
+                sqlx::query("UPDATE requests SET issuance = 'confirmed' WHERE reference = $1")
                     .bind(reference)
                     .execute(&mut *tx)
                     .await?;
                 audit(&mut tx, "cmp", "certificate-confirmed", reference, "").await?;
             }
             Some(serial) => {
-                sqlx::query("DELETE FROM certificates WHERE serial = ?").bind(hex(serial)).execute(&mut *tx).await?;
-                sqlx::query("UPDATE requests SET issuance = 'waiting' WHERE reference = ?")
+                sqlx::query("DELETE FROM certificates WHERE serial = $1").bind(hex(serial)).execute(&mut *tx).await?;
+                sqlx::query("UPDATE requests SET issuance = 'waiting' WHERE reference = $1")
                     .bind(reference)
                     .execute(&mut *tx)
                     .await?;
@@ -213,39 +232,37 @@ impl Store {
 
     /// The request a certificate was issued for, and whether it is that request's newest.
     pub async fn by_certificate(&self, der: &[u8], serial: &[u8]) -> Result<Option<(Entry, bool)>> {
-        let row = sqlx::query("SELECT reference, der FROM certificates WHERE serial = ?")
+        let row = sqlx::query("SELECT reference, der FROM certificates WHERE serial = $1")
             .bind(hex(serial))
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row.filter(|r| unhex(&r.get::<String, _>("der")) == der) else { return Ok(None) };
         let reference: String = row.get("reference");
-        let newest: String = sqlx::query(
-            "SELECT serial FROM certificates WHERE reference = ? ORDER BY issued_at DESC, rowid DESC LIMIT 1",
-        )
-        .bind(&reference)
-        .fetch_one(&self.pool)
-        .await?
-        .get("serial");
+        let newest: String =
+            sqlx::query("SELECT serial FROM certificates WHERE reference = $1 ORDER BY seq DESC LIMIT 1")
+                .bind(&reference)
+                .fetch_one(&self.pool)
+                .await?
+                .get("serial");
         Ok(self.request(reference.as_bytes()).await?.map(|e| (e, newest == hex(serial))))
     }
 
     /// The DER of the certificate issued for `reference` with this hash, when waiting.
     pub async fn newest_serial(&self, reference: &str) -> Result<Option<Vec<u8>>> {
-        let row = sqlx::query(
-            "SELECT serial FROM certificates WHERE reference = ? ORDER BY issued_at DESC, rowid DESC LIMIT 1",
-        )
-        .bind(reference)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query("SELECT serial FROM certificates WHERE reference = $1 ORDER BY seq DESC LIMIT 1")
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(|r| unhex(&r.get::<String, _>("serial"))))
     }
 
     pub async fn lifecycle(&self, serial: &[u8]) -> Result<Lifecycle> {
-        let row =
-            sqlx::query("SELECT state, state_since, reason, approval, approval_due FROM certificates WHERE serial = ?")
-                .bind(hex(serial))
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT state, state_since, reason, approval, approval_due FROM certificates WHERE serial = $1",
+        )
+        .bind(hex(serial))
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(|r| lifecycle_of(&r)).unwrap_or(Lifecycle::Active))
     }
 
@@ -255,7 +272,7 @@ impl Store {
 
     /// Mark a renewal as waiting for an operator's approval, due at `due`.
     pub async fn await_approval(&self, serial: &[u8], due: time::OffsetDateTime) -> Result<()> {
-        sqlx::query("UPDATE certificates SET approval = 'pending', approval_due = ? WHERE serial = ?")
+        sqlx::query("UPDATE certificates SET approval = 'pending', approval_due = $1 WHERE serial = $2")
             .bind(due.unix_timestamp())
             .bind(hex(serial))
             .execute(&self.pool)
@@ -267,7 +284,7 @@ impl Store {
     pub async fn approve(&self, serial: &[u8], operator: &str) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let done =
-            sqlx::query("UPDATE certificates SET approval = 'approved' WHERE serial = ? AND approval = 'pending'")
+            sqlx::query("UPDATE certificates SET approval = 'approved' WHERE serial = $1 AND approval = 'pending'")
                 .bind(hex(serial))
                 .execute(&mut *tx)
                 .await?;
@@ -281,7 +298,7 @@ impl Store {
 
     /// Whether this CA issued a certificate with this serial.
     pub async fn certificate_exists(&self, serial: &[u8]) -> Result<bool> {
-        Ok(sqlx::query("SELECT 1 FROM certificates WHERE serial = ?")
+        Ok(sqlx::query("SELECT 1 FROM certificates WHERE serial = $1")
             .bind(hex(serial))
             .fetch_optional(&self.pool)
             .await?
@@ -295,7 +312,7 @@ impl Store {
             Lifecycle::Revoked { at, reason } => ("revoked", Some(at.unix_timestamp()), Some(reason as i64)),
         };
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE certificates SET state = ?, state_since = ?, reason = ? WHERE serial = ?")
+        sqlx::query("UPDATE certificates SET state = $1, state_since = $2, reason = $3 WHERE serial = $4")
             .bind(name)
             .bind(since)
             .bind(reason)
@@ -334,7 +351,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO holders (given_name, surname, cf, passport, mobile, email, cf_forced, created_by, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(&h.given_name)
         .bind(&h.surname)
@@ -355,7 +372,7 @@ impl Store {
     }
 
     pub async fn holder(&self, id: i64) -> Result<Option<NewHolder>> {
-        let row = sqlx::query("SELECT * FROM holders WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM holders WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
         Ok(row.map(|r| NewHolder {
             given_name: r.get("given_name"),
             surname: r.get("surname"),
@@ -381,8 +398,8 @@ impl Store {
         let rows = sqlx::query(
             "SELECT r.reference, r.given_name, r.surname, r.cf, r.profile, r.issuance, r.armed, r.failures, \
              (SELECT COUNT(*) FROM certificates c WHERE c.reference = r.reference) AS certificates \
-             FROM requests r WHERE upper(r.reference) LIKE ? OR upper(r.surname || ' ' || r.given_name) LIKE ? OR upper(r.cf) LIKE ? \
-             ORDER BY r.reference LIMIT ?",
+             FROM requests r WHERE upper(r.reference) LIKE $1 OR upper(r.surname || ' ' || r.given_name) LIKE $2 OR upper(r.cf) LIKE $3 \
+             ORDER BY r.reference LIMIT $4",
         )
         .bind(&like)
         .bind(&like)
@@ -465,7 +482,7 @@ pub fn otp_hash(reference: &str, otp: &str) -> String {
     hex(&sha2::Sha256::digest(format!("{reference}:{otp}").as_bytes()))
 }
 
-fn entry_of(row: &sqlx::sqlite::SqliteRow) -> Entry {
+fn entry_of(row: &AnyRow) -> Entry {
     let profile = match row.get::<String, _>("profile").as_str() {
         "cns-authentication" => Profile::CnsAuthentication,
         _ => Profile::Signature,
@@ -494,7 +511,7 @@ fn entry_of(row: &sqlx::sqlite::SqliteRow) -> Entry {
     }
 }
 
-fn lifecycle_of(r: &sqlx::sqlite::SqliteRow) -> Lifecycle {
+fn lifecycle_of(r: &AnyRow) -> Lifecycle {
     let since: Option<i64> = r.get("state_since");
     let stored = match r.get::<String, _>("state").as_str() {
         "suspended" => Lifecycle::Suspended { since: at(since.unwrap_or_default()) },
@@ -512,18 +529,18 @@ fn lifecycle_of(r: &sqlx::sqlite::SqliteRow) -> Lifecycle {
 
 /// Insert a request; `if_new`: keep an existing one with the same reference.
 async fn insert_request(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut AnyConnection,
     r: &RegisteredRequest,
     holder_id: Option<i64>,
     created_by: &str,
     if_new: bool,
-) -> Result<sqlx::sqlite::SqliteQueryResult> {
+) -> Result<AnyQueryResult> {
     let sql = if if_new {
         "INSERT INTO requests (reference, secret, given_name, surname, cf, profile, code_hash, mobile, armed, holder_id, \
-         created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(reference) DO NOTHING"
+         created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT(reference) DO NOTHING"
     } else {
         "INSERT INTO requests (reference, secret, given_name, surname, cf, profile, code_hash, mobile, armed, holder_id, \
-         created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     };
     sqlx::query(sql)
         .bind(&r.reference)
@@ -541,14 +558,8 @@ async fn insert_request(
         .await
 }
 
-async fn audit(
-    conn: &mut sqlx::SqliteConnection,
-    actor: &str,
-    action: &str,
-    subject: &str,
-    detail: &str,
-) -> Result<()> {
-    sqlx::query("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)")
+async fn audit(conn: &mut AnyConnection, actor: &str, action: &str, subject: &str, detail: &str) -> Result<()> {
+    sqlx::query("INSERT INTO audit (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
         .bind(now())
         .bind(actor)
         .bind(action)

@@ -17,6 +17,11 @@ impl Ra {
     }
 
     fn start_with_validity(days: i64) -> Ra {
+        Self::start_with(days, None)
+    }
+
+    /// With a database URL (PostgreSQL) instead of the default SQLite file.
+    fn start_with(days: i64, database: Option<&str>) -> Ra {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("ra.toml");
         std::fs::write(
@@ -25,6 +30,7 @@ impl Ra {
                 r#"listen = "127.0.0.1:0"
 validity_days = {days}
 ca_certificate = "{}"
+{}
 
 [[request]]
 reference = "REQ-0001"
@@ -58,7 +64,8 @@ holder = {{ given_name = "ANNA", surname = "VERDI", cf = "VRDNNA90E50L219L" }}
 name = "odr-test"
 token_sha256 = "fada800c966f702b9da4f2a9e8545c841ef09001818ad17b24f525d9c835baf0"
 "#,
-                dir.path().join("ca.pem").display()
+                dir.path().join("ca.pem").display(),
+                database.map(|d| format!("database = \"{d}\"")).unwrap_or_default()
             ),
         )
         .unwrap();
@@ -721,4 +728,96 @@ fn under_the_approval_policy_renewals_wait_for_an_operator() {
     let (status, body) = operator_call(&ra, "POST", &path(&serial), None);
     assert_eq!((status, body["approval"].as_str()), (200, Some("approved")), "{body}");
     assert_eq!(operator_call(&ra, "POST", &path(&serial), None).1["code"], "nothing-to-approve");
+}
+
+/// A private PostgreSQL server (Debian's), run as the postgres user in a temporary
+/// directory, reached over its Unix socket.
+struct Postgres {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    port: u16,
+}
+
+impl Postgres {
+    fn start() -> Postgres {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("postgresql installed (testbed/install.sh)")
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|p| p.join("initdb").exists())
+            .max()
+            .expect("an initdb");
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let run = |args: &[&str]| {
+            let o = Command::new("runuser").args(["-u", "postgres", "--"]).args(args).output().unwrap();
+            assert!(o.status.success(), "{args:?}: {}", text(&o));
+        };
+        Command::new("chown").arg("postgres:postgres").arg(dir.path()).status().unwrap();
+        let data = dir.path().join("data");
+        run(&[bin.join("initdb").to_str().unwrap(), "-D", data.to_str().unwrap(), "-A", "trust", "-U", "postgres"]);
+        let options = format!("-k {} -p {port} -c listen_addresses=''", dir.path().display());
+        let log = dir.path().join("log");
+        run(&[
+            bin.join("pg_ctl").to_str().unwrap(),
+            "-D",
+            data.to_str().unwrap(),
+            "-o",
+            &options,
+            "-l",
+            log.to_str().unwrap(),
+            "-w",
+            "start",
+        ]);
+        Postgres { dir, bin, port }
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@localhost/postgres?host={}&port={}", self.dir.path().display(), self.port)
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .args(["-D"])
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+#[test]
+fn postgresql_backs_enrollment_renewal_activation_and_restarts() {
+    let pg = Postgres::start();
+    let ra = Ra::start_with(30, Some(&pg.url()));
+    ra.key("old");
+    ra.key("new");
+    let ir = ra.ir_mario("old.key", "old.pem");
+    assert!(ir.status.success(), "{}", text(&ir));
+    let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
+    assert!(kur.status.success(), "{}", text(&kur));
+    // The holder flow, with its lockout counter.
+    let (status, _) = post(
+        &ra,
+        "/api/v1/activation",
+        serde_json::json!({"activation_code": "HOME-CODE-0003", "tax_code": "BNCLCU75C15F205O"}),
+    );
+    assert_eq!(status, 200);
+    let (_, body) = post(&ra, "/api/v1/activation/REQ-0003/otp", serde_json::json!({"otp": "000000"}));
+    assert_eq!(body["params"]["tries_left"], "4");
+    let otp = otp_for(&ra, "+393331234567");
+    assert_eq!(post(&ra, "/api/v1/activation/REQ-0003/otp", serde_json::json!({ "otp": otp })).0, 200);
+    // Operators see it all; a restart keeps it.
+    let ra = ra.restart();
+    let (_, rows) = operator_call(&ra, "GET", "/api/v1/operator/requests?q=REQ-000", None);
+    let row = |r: &str| rows.as_array().unwrap().iter().find(|x| x["reference"] == r).cloned().unwrap();
+    assert_eq!(
+        (row("REQ-0001")["issuance"].as_str(), row("REQ-0001")["certificates"].as_i64()),
+        (Some("confirmed"), Some(2))
+    );
+    assert_eq!(row("REQ-0003")["armed"], true);
+    let again = ra.ir_mario("new.key", "x.pem");
+    assert!(!again.status.success() && text(&again).contains("already issued"), "{}", text(&again));
 }
