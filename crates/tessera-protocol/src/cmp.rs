@@ -354,8 +354,9 @@ pub enum FailInfo {
 
 /// What the RA answers with.
 pub enum Answer<'a> {
-    /// cp (to p10cr) or ip (to ir): the certificate, with the CA certificates.
-    Certificate { body_tag: u8, cert_req_id: i64, certificate: &'a [u8], ca_certs: &'a [Vec<u8>] },
+    /// cp (to p10cr), ip (to ir) or kup (to kur): the certificate; `ca_pubs`, the trust
+    /// anchors for the client (caPubs); `chain`, the certificates between (extraCerts).
+    Certificate { body_tag: u8, cert_req_id: i64, certificate: &'a [u8], ca_pubs: &'a [Vec<u8>], chain: &'a [Vec<u8>] },
     /// pkiconf (to certConf).
     Confirm,
     /// rp (to rr): accepted.
@@ -437,14 +438,14 @@ pub fn answer(request: &Request, responder: &Responder<'_>, secret: Option<&[u8]
     let header = sequence(&header);
     let mut extra = Vec::new();
     let body = match what {
-        Answer::Certificate { body_tag, cert_req_id, certificate, ca_certs } => {
+        Answer::Certificate { body_tag, cert_req_id, certificate, ca_pubs, chain } => {
             let certified = sequence(&[explicit(0, certificate)]);
             let response = sequence(&[integer(cert_req_id), status_info(Status::Accepted, None, None), certified]);
             let mut rep = Vec::new();
-            if !ca_certs.is_empty() {
-                rep.push(explicit(1, &sequence(ca_certs)));
-                extra.extend(ca_certs.iter().cloned());
+            if !ca_pubs.is_empty() {
+                rep.push(explicit(1, &sequence(ca_pubs)));
             }
+            extra.extend(chain.iter().cloned());
             rep.push(sequence(&[response]));
             explicit(body_tag, &sequence(&rep))
         }

@@ -11,6 +11,9 @@ use crate::registry::{Holder, Profile};
 
 pub struct Ca {
     issuer: Issuer<'static, KeyPair>,
+    /// The root CA certificate (DER) the issuing CA chains to: the trust anchor clients
+    /// keep. The same as `certificate` for a state directory from before the split.
+    pub root: Vec<u8>,
     /// Where the CRL is published, written into every certificate.
     pub crl_url: Option<String>,
     /// The same key, for signing CMP answers to signature-protected requests.
@@ -27,29 +30,68 @@ fn name(pairs: &[(DnType, &str)]) -> DistinguishedName {
 }
 
 impl Ca {
-    /// Load the CA from `dir` (ca.key PKCS#8 PEM, ca.pem), or make it there on first start.
+    /// Load the CAs from `dir`, or make them there on first start: a root CA (root.key,
+    /// root.pem; take root.key offline once the issuing CA exists) and the issuing CA it
+    /// certifies (ca.key, ca.pem), which signs certificates, CRLs and CMP answers.
     pub fn load_or_create(dir: &std::path::Path, common_name: &str) -> Result<Ca, String> {
-        let (key_path, cert_path) = (dir.join("ca.key"), dir.join("ca.pem"));
+        let (key_path, cert_path, root_path) = (dir.join("ca.key"), dir.join("ca.pem"), dir.join("root.pem"));
+        let read_cert = |p: &std::path::Path| -> Result<Vec<u8>, String> {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            Ok(::pem::parse(text).map_err(|e| e.to_string())?.into_contents())
+        };
         if key_path.exists() {
             let key_pem = std::fs::read_to_string(&key_path).map_err(|e| format!("{}: {e}", key_path.display()))?;
-            let cert_pem = std::fs::read_to_string(&cert_path).map_err(|e| format!("{}: {e}", cert_path.display()))?;
-            let certificate = ::pem::parse(cert_pem).map_err(|e| e.to_string())?.into_contents();
+            let certificate = read_cert(&cert_path)?;
+            let root = if root_path.exists() { read_cert(&root_path)? } else { certificate.clone() };
             let key = KeyPair::from_pem(&key_pem).map_err(|e| e.to_string())?;
-            return Self::from_parts(key, certificate, common_name).map_err(|e| e.to_string());
+            return Self::from_parts(key, certificate, root, common_name).map_err(|e| e.to_string());
         }
-        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(|e| e.to_string())?;
-        let ca = Self::generate_with(key, common_name).map_err(|e| e.to_string())?;
+        let err = |e: rcgen::Error| e.to_string();
+        let now = time::OffsetDateTime::now_utc();
+        // The root: P-384, 20 years, may certify one level of CAs.
+        let root_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).map_err(err)?;
+        let mut root_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+        root_params.distinguished_name = name(&[
+            (DnType::CountryName, "IT"),
+            (DnType::OrganizationName, "Tessera RA"),
+            (DnType::CommonName, "Tessera RA Root CA"),
+        ]);
+        root_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(1));
+        root_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        root_params.not_before = now - time::Duration::days(1);
+        root_params.not_after = now + time::Duration::days(20 * 365);
+        let root = root_params.self_signed(&root_key).map_err(err)?.der().to_vec();
+        let root_issuer = Issuer::new(root_params, root_key);
+        // The issuing CA: P-256, 10 years, certified by the root.
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(err)?;
+        let mut params = Self::params(common_name).map_err(err)?;
+        params.not_before = now - time::Duration::days(1);
+        params.not_after = now + time::Duration::days(10 * 365);
+        params.use_authority_key_identifier_extension = true;
+        let certificate = params.signed_by(&key, &root_issuer).map_err(err)?.der().to_vec();
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-        write_private(&key_path, &ca.key.serialize_pem())?;
-        std::fs::write(&cert_path, ::pem::encode(&::pem::Pem::new("CERTIFICATE", ca.certificate.clone())))
+        write_private(&dir.join("root.key"), &root_issuer.key().serialize_pem())?;
+        std::fs::write(&root_path, ::pem::encode(&::pem::Pem::new("CERTIFICATE", root.clone())))
+            .map_err(|e| format!("{}: {e}", root_path.display()))?;
+        write_private(&key_path, &key.serialize_pem())?;
+        std::fs::write(&cert_path, ::pem::encode(&::pem::Pem::new("CERTIFICATE", certificate.clone())))
             .map_err(|e| format!("{}: {e}", cert_path.display()))?;
-        Ok(ca)
+        Self::from_parts(key, certificate, root, common_name).map_err(err)
     }
 
-    fn from_parts(key: KeyPair, certificate: Vec<u8>, common_name: &str) -> Result<Ca, rcgen::Error> {
+    fn from_parts(key: KeyPair, certificate: Vec<u8>, root: Vec<u8>, common_name: &str) -> Result<Ca, rcgen::Error> {
         let params = Self::params(common_name)?;
         let signer = KeyPair::try_from(key.serialize_der().as_slice())?;
-        Ok(Ca { issuer: Issuer::new(params, key), crl_url: None, key: signer, certificate })
+        Ok(Ca { issuer: Issuer::new(params, key), root, crl_url: None, key: signer, certificate })
+    }
+
+    /// The chain a client needs besides its trust anchor, and the anchor: issuing, root.
+    pub fn chain(&self) -> Vec<Vec<u8>> {
+        if self.root == self.certificate {
+            vec![self.certificate.clone()]
+        } else {
+            vec![self.certificate.clone(), self.root.clone()]
+        }
     }
 
     fn params(common_name: &str) -> Result<CertificateParams, rcgen::Error> {
@@ -65,15 +107,6 @@ impl Ca {
         params.key_usages =
             vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
         Ok(params)
-    }
-
-    fn generate_with(key: KeyPair, common_name: &str) -> Result<Ca, rcgen::Error> {
-        let mut params = Self::params(common_name)?;
-        let now = time::OffsetDateTime::now_utc();
-        params.not_before = now - time::Duration::days(1);
-        params.not_after = now + time::Duration::days(3650);
-        let certificate = params.self_signed(&key)?.der().to_vec();
-        Self::from_parts(key, certificate, common_name)
     }
 
     /// DER GeneralName (directoryName) of the CA, for CMP headers.

@@ -127,7 +127,8 @@ impl Ra {
         getrandom::getrandom(&mut nonce).ok()?;
         let sign = |data: &[u8]| self.ca.sign(data);
         let algorithm = self.ca.signature_algorithm();
-        let chain = [self.ca.certificate.clone()];
+        let chain = self.ca.chain();
+        let anchors = [self.ca.root.clone()];
         let responder = Responder {
             sender: &self.sender,
             nonce: &nonce,
@@ -141,7 +142,13 @@ impl Ra {
                 &request,
                 &responder,
                 secret,
-                Answer::Certificate { body_tag, cert_req_id, certificate: &certificate, ca_certs: &chain },
+                Answer::Certificate {
+                    body_tag,
+                    cert_req_id,
+                    certificate: &certificate,
+                    ca_pubs: &anchors,
+                    chain: &chain,
+                },
             ),
             Ok(Outcome::Confirm) => cmp::answer(&request, &responder, secret, Answer::Confirm),
             Ok(Outcome::Revoked) => cmp::answer(&request, &responder, secret, Answer::Revoked),

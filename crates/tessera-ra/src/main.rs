@@ -30,7 +30,7 @@ struct Config {
     listen: SocketAddr,
     #[serde(default = "default_days")]
     validity_days: i64,
-    /// Where to write the CA certificate (PEM), for clients that want to trust it.
+    /// Where to publish the CA certificates (PEM: issuing CA, then root), for clients.
     ca_certificate: Option<std::path::PathBuf>,
     /// Where the CA key (ca.key, owner-only) and certificate (ca.pem) and the database live;
     /// default: a `tessera-ra` directory beside the configuration.
@@ -101,7 +101,8 @@ async fn main() {
     let public = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     ca.crl_url = Some(format!("{}/crl", public.trim_end_matches('/')));
     if let Some(p) = &config.ca_certificate {
-        let pem = pem::encode(&pem::Pem::new("CERTIFICATE", ca.certificate.clone()));
+        // The chain: issuing CA, then the root (the trust anchor).
+        let pem: String = ca.chain().into_iter().map(|c| pem::encode(&pem::Pem::new("CERTIFICATE", c))).collect();
         std::fs::write(p, pem).unwrap_or_else(|e| fail(format!("{}: {e}", p.display())));
     }
     let database = config.database.clone().unwrap_or_else(|| state_dir.join("tessera-ra.sqlite").display().to_string());

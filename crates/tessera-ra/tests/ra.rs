@@ -438,9 +438,22 @@ fn state_survives_a_restart_requests_certificates_and_the_ca_key() {
     // Same CA key after the restart: the old certificate still renews.
     let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
     assert!(kur.status.success(), "{}", text(&kur));
-    let key_mode = std::fs::metadata(ra.path("tessera-ra/ca.key"))
-        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777);
-    assert_eq!(key_mode.ok(), Some(0o600), "the CA key is readable by its owner only");
+    for key in ["tessera-ra/ca.key", "tessera-ra/root.key"] {
+        let mode =
+            std::fs::metadata(ra.path(key)).map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777);
+        assert_eq!(mode.ok(), Some(0o600), "{key} is readable by its owner only");
+    }
+    // Root and issuing CA: the certificate chains through the issuing CA to the root only.
+    let verify = Command::new("openssl")
+        .args(["verify", "-CAfile"])
+        .arg(ra.path("tessera-ra/root.pem"))
+        .arg("-untrusted")
+        .arg(ra.path("tessera-ra/ca.pem"))
+        .arg(ra.path("old.pem"))
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{}", text(&verify));
+    assert!(x509(&ra.path("tessera-ra/ca.pem"), &["-issuer"]).contains("Tessera RA Root CA"));
 }
 
 /// POST JSON; returns the HTTP status and the JSON body.
