@@ -109,6 +109,23 @@ impl Ca {
         Ok(params)
     }
 
+    /// A TLS server certificate for `names` (DNS names or IP addresses), from the issuing
+    /// CA, with a fresh P-256 key: (certificate chain DER, PKCS#8 key DER).
+    pub fn tls_server(&self, names: &[String]) -> Result<(Vec<Vec<u8>>, Vec<u8>), rcgen::Error> {
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+        let mut params = CertificateParams::new(names.to_vec())?;
+        params.distinguished_name =
+            name(&[(DnType::CommonName, names.first().map(String::as_str).unwrap_or("tessera-ra"))]);
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let now = time::OffsetDateTime::now_utc();
+        params.not_before = now - time::Duration::minutes(5);
+        params.not_after = now + time::Duration::days(90);
+        params.use_authority_key_identifier_extension = true;
+        let leaf = params.signed_by(&key, &self.issuer)?.der().to_vec();
+        Ok((vec![leaf, self.certificate.clone()], key.serialize_der()))
+    }
+
     /// DER GeneralName (directoryName) of the CA, for CMP headers.
     pub fn general_name(&self) -> Vec<u8> {
         let subject = x509_subject(&self.certificate);

@@ -47,9 +47,22 @@ struct Config {
     operators: Vec<operator::Operator>,
     #[serde(default)]
     gateway: Gateway,
+    /// Serve HTTPS (required on any address but loopback).
+    tls: Option<Tls>,
     /// "automatic" (default) or "approval": renewals then need an operator's approval.
     #[serde(default)]
     renewal_policy: registry::RenewalPolicy,
+}
+
+/// TLS: a certificate for these names from the RA's own issuing CA (clients trust its
+/// root), or a certificate and key from files (PEM).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Tls {
+    #[serde(default)]
+    names: Vec<String>,
+    certificate: Option<std::path::PathBuf>,
+    key: Option<std::path::PathBuf>,
 }
 
 /// Where SMS and e-mail go besides the outbox.
@@ -86,8 +99,8 @@ async fn main() {
     };
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| fail(format!("{path}: {e}")));
     let config: Config = toml::from_str(&text).unwrap_or_else(|e| fail(format!("{path}: {e}")));
-    if !config.listen.ip().is_loopback() {
-        fail(format!("{}: plain HTTP is served on loopback only (TLS is not there yet)", config.listen));
+    if !config.listen.ip().is_loopback() && config.tls.is_none() {
+        fail(format!("{}: plain HTTP is served on loopback only: configure [tls]", config.listen));
     }
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.unwrap_or_else(|e| fail(format!("{}: {e}", config.listen)));
@@ -98,7 +111,8 @@ async fn main() {
     });
     let mut ca =
         ca::Ca::load_or_create(&state_dir, "Tessera RA Issuing CA").unwrap_or_else(|e| fail(format!("CA: {e}")));
-    let public = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let public = config.public_url.clone().unwrap_or_else(|| format!("{scheme}://{addr}"));
     ca.crl_url = Some(format!("{}/crl", public.trim_end_matches('/')));
     if let Some(p) = &config.ca_certificate {
         // The chain: issuing CA, then the root (the trust anchor).
@@ -145,13 +159,47 @@ async fn main() {
             }),
         )
         .with_state(ra.clone());
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
+    if let Some(tls) = &config.tls {
+        let (chain, key) = match (&tls.certificate, &tls.key) {
+            (Some(c), Some(k)) => {
+                let read = |p: &std::path::Path| {
+                    std::fs::read_to_string(p).unwrap_or_else(|e| fail(format!("{}: {e}", p.display())))
+                };
+                let chain = pem::parse_many(read(c))
+                    .unwrap_or_else(|e| fail(e.to_string()))
+                    .into_iter()
+                    .map(|p| p.into_contents())
+                    .collect();
+                let key = pem::parse(read(k)).unwrap_or_else(|e| fail(e.to_string())).into_contents();
+                (chain, key)
+            }
+            _ => {
+                let names = if tls.names.is_empty() { vec![addr.ip().to_string()] } else { tls.names.clone() };
+                ra.ca.tls_server(&names).unwrap_or_else(|e| fail(format!("TLS certificate: {e}")))
+            }
+        };
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let config = axum_server::tls_rustls::RustlsConfig::from_der(chain, key)
+            .await
+            .unwrap_or_else(|e| fail(format!("TLS: {e}")));
+        let std_listener = listener.into_std().unwrap_or_else(|e| fail(e.to_string()));
+        println!("tessera-ra listening on https://{addr}/.well-known/cmp");
+        let _ = std::io::stdout().flush();
+        axum_server::from_tcp_rustls(std_listener, config)
+            .unwrap_or_else(|e| fail(e.to_string()))
+            .serve(app)
+            .await
+            .unwrap_or_else(|e| fail(e.to_string()));
+        return;
+    }
     println!("tessera-ra listening on http://{addr}/.well-known/cmp");
     let _ = std::io::stdout().flush();
     // No Nagle delay on answers: a CMP exchange is small writes, each waited for.
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

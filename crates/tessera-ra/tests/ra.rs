@@ -182,7 +182,7 @@ fn spawn(config: &Path) -> (Child, String) {
         .unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let server = line.split("http://").nth(1).and_then(|s| s.split('/').next()).expect("listening line").to_owned();
+    let server = line.split("://").nth(1).and_then(|s| s.split('/').next()).expect("listening line").to_owned();
     (child, server)
 }
 
@@ -833,4 +833,43 @@ fn postgresql_backs_enrollment_renewal_activation_and_restarts() {
     assert_eq!(row("REQ-0003")["armed"], true);
     let again = ra.ir_mario("new.key", "x.pem");
     assert!(!again.status.success() && text(&again).contains("already issued"), "{}", text(&again));
+}
+
+#[test]
+fn over_tls_clients_that_trust_the_ras_root_enroll_and_others_do_not() {
+    let ra = Ra::start();
+    let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
+    std::fs::write(ra.path("ra.toml"), format!("tls = {{ names = [\"127.0.0.1\", \"localhost\"] }}\n{config}"))
+        .unwrap();
+    let ra = ra.restart();
+    let csr = ra.csr("tls");
+    let enroll = |trust: &Path, out: &str| {
+        Command::new("openssl")
+            .args([
+                "cmp",
+                "-cmd",
+                "p10cr",
+                "-server",
+                &ra.server,
+                "-path",
+                "/.well-known/cmp",
+                "-tls_used",
+                "-tls_trusted",
+            ])
+            .arg(trust)
+            .args(["-ref", "REQ-0001", "-secret", "pass:ABCD-EFGH-JKLM", "-csr"])
+            .arg(&csr)
+            .arg("-certout")
+            .arg(ra.path(out))
+            .output()
+            .unwrap()
+    };
+    let out = enroll(Path::new("/etc/ssl/certs/ca-certificates.crt"), "public.pem");
+    assert!(!out.status.success() && text(&out).contains("certificate verification failed"), "{}", text(&out));
+    let out = enroll(&ra.path("tessera-ra/root.pem"), "tls.pem");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        x509(&ra.path("tls.pem"), &["-ext", "crlDistributionPoints"]).contains("https://"),
+        "CRL URL follows the scheme"
+    );
 }
