@@ -44,6 +44,10 @@ pub enum Body {
         cert_req_id: i64,
         rejected: bool,
     },
+    /// genm: the info types asked for (OID contents), e.g. id-it-caCerts.
+    Genm {
+        info_types: Vec<Vec<u8>>,
+    },
     /// ip / cp / kup: the first response's status and certificate (client side).
     CertResponse {
         accepted: bool,
@@ -166,6 +170,14 @@ fn parse_body(body: &Tlv<'_>) -> Result<Body, Error> {
         0xA0 => Body::Ir { request: crate::crmf::parse(body.content)? },
         0xA7 => Body::Kur { request: crate::crmf::parse(body.content)? },
         0xAB => parse_rr(body.content)?,
+        0xB5 => {
+            let content = asn1::read_one(body.content)?;
+            let info_types = asn1::children(content.content)?
+                .iter()
+                .filter_map(|itav| asn1::children(itav.content).ok()?.first().map(|o| o.content.to_vec()))
+                .collect();
+            Body::Genm { info_types }
+        }
         0xA1 | 0xA3 | 0xA8 => parse_cert_rep(body.content)?,
         0xB3 => Body::Confirmed,
         0xB7 => {
@@ -222,6 +234,9 @@ fn parse_cert_rep(content: &[u8]) -> Result<Body, Error> {
         .and_then(|c| asn1::read_one(c.content).ok().map(|t| t.raw.to_vec()));
     Ok(Body::CertResponse { accepted: status == 0 || status == 1, cert_req_id, certificate })
 }
+
+/// id-it-caCerts, 1.3.6.1.5.5.7.4.17.
+pub const OID_IT_CA_CERTS: &[u8] = &[0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x04, 0x11];
 
 /// id-ce-cRLReasons, 2.5.29.21.
 const OID_CRL_REASON: &[u8] = &[0x55, 0x1D, 0x15];
@@ -361,6 +376,8 @@ pub enum Answer<'a> {
     Confirm,
     /// rp (to rr): accepted.
     Revoked,
+    /// genp (to genm): the CA certificates (id-it-caCerts, RFC 9483 4.3.1).
+    CaCertificates { certificates: &'a [Vec<u8>] },
     /// error: status rejection with a failure bit and a text.
     Error { fail: FailInfo, text: &'a str },
 }
@@ -451,6 +468,10 @@ pub fn answer(request: &Request, responder: &Responder<'_>, secret: Option<&[u8]
         }
         Answer::Confirm => explicit(19, &[0x05, 0x00]),
         Answer::Revoked => explicit(12, &sequence(&[sequence(&[status_info(Status::Accepted, None, None)])])),
+        Answer::CaCertificates { certificates } => {
+            let itav = sequence(&[tlv(0x06, OID_IT_CA_CERTS), sequence(certificates)]);
+            explicit(22, &sequence(&[itav]))
+        }
         Answer::Error { fail, text } => {
             explicit(23, &sequence(&[status_info(Status::Rejection, Some(fail), Some(text))]))
         }

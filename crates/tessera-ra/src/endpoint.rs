@@ -48,6 +48,7 @@ enum Outcome {
     Certificate { body_tag: u8, cert_req_id: i64, certificate: Vec<u8> },
     Confirm,
     Revoked,
+    CaCertificates,
 }
 
 impl Ra {
@@ -152,6 +153,9 @@ impl Ra {
             ),
             Ok(Outcome::Confirm) => cmp::answer(&request, &responder, secret, Answer::Confirm),
             Ok(Outcome::Revoked) => cmp::answer(&request, &responder, secret, Answer::Revoked),
+            Ok(Outcome::CaCertificates) => {
+                cmp::answer(&request, &responder, secret, Answer::CaCertificates { certificates: &chain })
+            }
             Err((fail, text)) => cmp::answer(&request, &responder, secret, Answer::Error { fail, text }),
         })
     }
@@ -198,9 +202,10 @@ impl Ra {
                     Err(_) => Err((FailInfo::BadPop, "proof of possession does not verify")),
                 },
                 Body::CertConf { .. } => self.confirm(request, &entry).await.map(|()| Outcome::Confirm),
+                Body::Genm { info_types } => Self::ca_certificates(info_types),
                 _ => Err((
                     FailInfo::BadRequest,
-                    "with a reference and activation code this RA serves ir, p10cr and certConf",
+                    "with a reference and activation code this RA serves ir, p10cr, genm and certConf",
                 )),
             };
         Ok((entry.secret.clone(), outcome))
@@ -238,6 +243,15 @@ impl Ra {
         }
         tracing::info!(reference = %entry.request.reference, action, "waiting for certConf");
         Ok(())
+    }
+
+    /// genm: this RA answers id-it-caCerts (RFC 9483 4.3.1).
+    fn ca_certificates(info_types: &[Vec<u8>]) -> Result<Outcome, Refusal> {
+        if info_types.iter().any(|t| t == cmp::OID_IT_CA_CERTS) {
+            Ok(Outcome::CaCertificates)
+        } else {
+            Err((FailInfo::BadRequest, "this RA answers genm for caCerts"))
+        }
     }
 
     /// certConf for the certificate issued in this transaction.
@@ -313,7 +327,8 @@ impl Ra {
                 Ok(Outcome::Certificate { body_tag: 8, cert_req_id: cr.cert_req_id, certificate })
             }
             Body::CertConf { .. } => self.confirm(request, &entry).await.map(|()| Outcome::Confirm),
-            _ => Err((FailInfo::BadRequest, "with a certificate this RA serves kur, rr and certConf")),
+            Body::Genm { info_types } => Self::ca_certificates(info_types),
+            _ => Err((FailInfo::BadRequest, "with a certificate this RA serves kur, rr, genm and certConf")),
         }
     }
 

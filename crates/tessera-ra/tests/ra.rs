@@ -873,3 +873,22 @@ fn over_tls_clients_that_trust_the_ras_root_enroll_and_others_do_not() {
         "CRL URL follows the scheme"
     );
 }
+
+#[test]
+fn genm_answers_the_ca_certificates() {
+    let ra = Ra::start();
+    let out = ra.cmp(&["-cmd", "genm", "-infotype", "caCerts", "-ref", "REQ-0001", "-secret", "pass:ABCD-EFGH-JKLM"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("received GENP") && text(&out).contains("id-it-caCerts"), "{}", text(&out));
+    let other = ra.cmp(&[
+        "-cmd",
+        "genm",
+        "-infotype",
+        "signKeyPairTypes",
+        "-ref",
+        "REQ-0001",
+        "-secret",
+        "pass:ABCD-EFGH-JKLM",
+    ]);
+    assert!(!other.status.success() && text(&other).contains("badRequest"), "{}", text(&other));
+}
