@@ -49,23 +49,46 @@ def postgres(d):
             lambda: run(f"{bin_dir}/pg_ctl", "-D", data, "-m", "fast", "stop"))
 
 
-def run_backend(name, d, database, args, ra_bin, load_bin):
+def openssl_reference(server, d, runs):
+    """Per-enrollment latency of `openssl cmp -cmd p10cr`, one process each, as a user runs it."""
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", os.path.join(d, "k.pem"), "-subj", "/CN=x", "-out", os.path.join(d, "r.csr")],
+                   check=True, capture_output=True)
+    holder = api(server, "POST", "/api/v1/operator/holders",
+                 {"given_name": "RIF", "surname": "OPENSSL", "cf": "PNSRFX80A01H501X", "cf_forced": True})["holder_id"]
+    times = []
+    for i in range(runs):
+        r = api(server, "POST", "/api/v1/operator/requests", {"holder_id": holder, "profile": "signature"})
+        api(server, "POST", f"/api/v1/operator/requests/{r['reference']}/arm")
+        t0 = time.perf_counter()
+        subprocess.run(["openssl", "cmp", "-cmd", "p10cr", "-server", server, "-path", "/.well-known/cmp",
+                        "-ref", r["reference"], "-secret", f"pass:{r['activation_code']}",
+                        "-csr", os.path.join(d, "r.csr"), "-certout", os.path.join(d, f"c{i}.pem")],
+                       check=True, capture_output=True)
+        times.append((time.perf_counter() - t0) * 1000)
+    return sorted(times)
+
+
+def run_backend(name, d, database, args, ra_bin, load_bin, openssl_runs=0):
+    """Start the RA on `database` (None: SQLite), load it at 1, 10 and 50 clients; returns
+    the rows and, when asked, openssl's reference latencies."""
     with open(os.path.join(d, f"ra-{name}.toml"), "w") as f:
         f.write('listen = "127.0.0.1:0"\n' + (f'database = "{database}"\n' if database else "")
                 + f'state_dir = "{os.path.join(d, name)}"\n[[operator]]\nname = "bench"\n'
                 + f'token_sha256 = "{hashlib.sha256(TOKEN.encode()).hexdigest()}"\n')
     ra = subprocess.Popen([ra_bin, "--config", os.path.join(d, f"ra-{name}.toml")], stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL, text=True)
-    server = ra.stdout.readline().split("http://")[1].split("/")[0]
+    server = ra.stdout.readline().split("://")[1].split("/")[0]
     rows = []
     try:
         for c in (1, 10, 50):
             out = subprocess.run([load_bin, "--server", server, "--token", TOKEN, "--requests", str(args.requests),
                                   "--concurrency", str(c)], capture_output=True, text=True, check=True).stdout
             rows.append(dict(json.loads(out), backend=name))
+        times = openssl_reference(server, d, openssl_runs) if openssl_runs else []
     finally:
         ra.kill()
-    return rows
+    return rows, times
 
 
 def main():
@@ -76,39 +99,10 @@ def main():
     ra_bin = os.path.join(ROOT, "target/release/tessera-ra")
     load_bin = os.path.join(ROOT, "target/release/cmp-load")
     with tempfile.TemporaryDirectory(prefix="tessera-ra-bench-") as d:
-        with open(os.path.join(d, "ra.toml"), "w") as f:
-            f.write('listen = "127.0.0.1:0"\n[[operator]]\nname = "bench"\n'
-                    f'token_sha256 = "{hashlib.sha256(TOKEN.encode()).hexdigest()}"\n')
-        ra = subprocess.Popen([ra_bin, "--config", os.path.join(d, "ra.toml")], stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True)
-        server = ra.stdout.readline().split("http://")[1].split("/")[0]
-        rows = []
-        try:
-            for c in (1, 10, 50):
-                out = subprocess.run([load_bin, "--server", server, "--token", TOKEN, "--requests", str(args.requests),
-                                      "--concurrency", str(c)], capture_output=True, text=True, check=True).stdout
-                rows.append(dict(json.loads(out), backend="SQLite"))
-            # openssl cmp, one process per enrollment, as a user would run it.
-            subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                            "-keyout", os.path.join(d, "k.pem"), "-subj", "/CN=x", "-out", os.path.join(d, "r.csr")],
-                           check=True, capture_output=True)
-            holder = api(server, "POST", "/api/v1/operator/holders",
-                         {"given_name": "RIF", "surname": "OPENSSL", "cf": "PNSRFX80A01H501X", "cf_forced": True})["holder_id"]
-            times = []
-            for i in range(args.openssl):
-                r = api(server, "POST", "/api/v1/operator/requests", {"holder_id": holder, "profile": "signature"})
-                api(server, "POST", f"/api/v1/operator/requests/{r['reference']}/arm")
-                t0 = time.perf_counter()
-                subprocess.run(["openssl", "cmp", "-cmd", "p10cr", "-server", server, "-path", "/.well-known/cmp",
-                                "-ref", r["reference"], "-secret", f"pass:{r['activation_code']}",
-                                "-csr", os.path.join(d, "r.csr"), "-certout", os.path.join(d, f"c{i}.pem")],
-                               check=True, capture_output=True)
-                times.append((time.perf_counter() - t0) * 1000)
-        finally:
-            ra.kill()
+        rows, times = run_backend("SQLite", d, None, args, ra_bin, load_bin, args.openssl)
         url, stop = postgres(d)
         try:
-            rows += run_backend("PostgreSQL", d, url, args, ra_bin, load_bin)
+            rows += run_backend("PostgreSQL", d, url, args, ra_bin, load_bin)[0]
         finally:
             stop()
     print(f"## tessera-ra: CMP enrollments (p10cr + certConf), loopback, {args.requests} per run")
@@ -116,7 +110,6 @@ def main():
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['backend']} | {r['concurrency']} | {r['per_second']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['failures']} | {r['lost']} | {r['duplicated']} |")
-    times.sort()
     print()
     print(f"Reference: `openssl cmp -cmd p10cr` against the same RA, one process per enrollment: "
           f"median {statistics.median(times):.1f} ms, p90 {times[int(len(times) * 0.9) - 1]:.1f} ms ({len(times)} runs); "
