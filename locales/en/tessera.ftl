@@ -140,3 +140,5 @@ error-management-key-rejected = The card does not accept the management key give
     .remedy = Check the management key (24 bytes in hex) with whoever prepared the card.
 error-management-key-needed = On this card keys are generated with its management key.
     .remedy = Give the card's management key (--management-key).
+error-input-failed = Could not read or write: { $reason }.
+    .remedy = Check the file path and its permissions, or type the PIN at the terminal (or pass it with --pin-stdin).

@@ -140,3 +140,5 @@ error-management-key-rejected = La carta non accetta la chiave di gestione indic
     .remedy = Controlla la chiave di gestione (24 byte in esadecimale) con chi ha preparato la carta.
 error-management-key-needed = Su questa carta le chiavi si generano con la sua chiave di gestione.
     .remedy = Indica la chiave di gestione della carta (--management-key).
+error-input-failed = Lettura o scrittura non riuscita: { $reason }.
+    .remedy = Controlla il percorso del file e i suoi permessi, oppure inserisci il PIN dal terminale (o passalo con --pin-stdin).

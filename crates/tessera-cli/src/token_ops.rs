@@ -155,7 +155,7 @@ impl Ctx<'_> {
 }
 
 fn io(e: std::io::Error) -> Error {
-    Error::CertificateInvalid { reason: e.to_string() }
+    Error::Input { reason: e.to_string() }
 }
 
 fn login_for(token: &OpenToken<'_>, need: impl Fn(&tessera_core::catalog::Logins) -> Login) -> Who {

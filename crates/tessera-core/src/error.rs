@@ -109,6 +109,9 @@ pub enum Error {
     /// A CSR could not be built or did not verify.
     #[error("certification request failed: {reason}")]
     CsrFailed { reason: String },
+    /// Reading or writing what the user named (a file, a PIN at the terminal) failed.
+    #[error("input or output failed: {reason}")]
+    Input { reason: String },
     /// A certificate file could not be read.
     #[error("certificate unreadable: {reason}")]
     CertificateInvalid { reason: String },
@@ -151,6 +154,7 @@ impl Error {
             Error::AlgorithmUnsupported { .. } => "algorithm-unsupported",
             Error::CsrFailed { .. } => "csr-failed",
             Error::CertificateInvalid { .. } => "certificate-invalid",
+            Error::Input { .. } => "input-failed",
         }
     }
 
@@ -183,7 +187,9 @@ impl Error {
             Error::KeyNotProtected { reason, deleted } => {
                 vec![("reason", reason), ("deleted", if *deleted { "yes" } else { "no" })]
             }
-            Error::CsrFailed { reason } | Error::CertificateInvalid { reason } => vec![("reason", reason)],
+            Error::CsrFailed { reason } | Error::CertificateInvalid { reason } | Error::Input { reason } => {
+                vec![("reason", reason)]
+            }
             Error::IdInUse { id } | Error::CertificateExists { id } => vec![("id", id)],
             Error::CardCommand { reader, sw } => vec![("reader", reader), ("sw", sw)],
             Error::CertificateKeyMismatch { certificate, key } => vec![("certificate", certificate), ("key", key)],

@@ -149,6 +149,7 @@ mod tests {
             Error::AlgorithmUnsupported { algorithm: "p384".into(), card: "C".into() },
             Error::CsrFailed { reason: "r".into() },
             Error::CertificateInvalid { reason: "r".into() },
+            Error::Input { reason: "r".into() },
         ];
         let wrong = [
             crate::token::PinState::Ok,
