@@ -59,7 +59,7 @@ def openssl_reference(server, d, runs):
     times = []
     for i in range(runs):
         r = api(server, "POST", "/api/v1/operator/requests", {"holder_id": holder, "profile": "signature"})
-        api(server, "POST", f"/api/v1/operator/requests/{r['reference']}/arm")
+        api(server, "POST", f"/api/v1/operator/requests/{r['reference']}/arm", {"activation_code": r["activation_code"]})
         t0 = time.perf_counter()
         subprocess.run(["openssl", "cmp", "-cmd", "p10cr", "-server", server, "-path", "/.well-known/cmp",
                         "-ref", r["reference"], "-secret", f"pass:{r['activation_code']}",

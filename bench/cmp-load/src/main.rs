@@ -90,8 +90,10 @@ fn main() {
             Some(json!({"holder_id": holder, "profile": "signature"})),
         );
         let reference = r["reference"].as_str().expect("reference").to_owned();
-        operator(&server, &token, "POST", &format!("/api/v1/operator/requests/{reference}/arm"), None);
-        work.push((reference, r["activation_code"].as_str().expect("code").to_owned()));
+        let code = r["activation_code"].as_str().expect("code").to_owned();
+        let arm = format!("/api/v1/operator/requests/{reference}/arm");
+        operator(&server, &token, "POST", &arm, Some(json!({ "activation_code": code })));
+        work.push((reference, code));
     }
     let references: Vec<String> = work.iter().map(|(r, _)| r.clone()).collect();
     let queue = Arc::new(Mutex::new(work));

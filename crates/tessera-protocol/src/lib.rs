@@ -3,7 +3,10 @@
 //! `cmp`: Lightweight CMP (RFC 9483) messages as the RA handles them: requests parsed
 //! from the bytes as received (so their protection is checked over exactly those bytes),
 //! password-based MAC protection (RFC 4210 5.1.3.1), and the answers built as DER.
+//!
+//! `activation`: the activation code's canonical form, the MAC secret on both sides.
 
+pub mod activation;
 pub mod asn1;
 pub mod cmp;
 pub mod crmf;

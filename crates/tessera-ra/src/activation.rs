@@ -10,6 +10,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use crate::endpoint::Ra;
 use crate::problem::{internal, problem};
@@ -29,7 +30,7 @@ fn rate_limited(ra: &Ra, client: std::net::SocketAddr) -> Option<Response> {
 
 #[derive(Deserialize)]
 pub struct Start {
-    activation_code: String,
+    activation_code: Zeroizing<String>,
     tax_code: String,
 }
 
@@ -49,7 +50,7 @@ pub struct Verify {
 
 #[derive(Deserialize)]
 pub struct Resend {
-    activation_code: String,
+    activation_code: Zeroizing<String>,
 }
 
 fn random_otp() -> Option<String> {
@@ -74,9 +75,9 @@ fn now() -> i64 {
 }
 
 /// Make, store and send an OTP; the answer to give when that failed.
-async fn send(ra: &Ra, reference: &str, mobile: &str) -> Option<Response> {
+async fn send(ra: &Ra, reference: &str, code: &str, mobile: &str) -> Option<Response> {
     let Some(otp) = random_otp() else { return Some(problem(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal", &[])) };
-    match ra.store.send_otp(reference, &otp, mobile, OTP_TTL).await {
+    match ra.store.send_otp(reference, code, &otp, mobile, OTP_TTL).await {
         Ok(text) if ra.deliver(mobile, &text).await => None,
         Ok(_) => Some(problem(StatusCode::BAD_GATEWAY, "sms-gateway-failed", &[])),
         Err(e) => Some(internal(e)),
@@ -118,7 +119,7 @@ pub async fn start(
     let Some(mobile) = entry.request.mobile.clone() else {
         return problem(StatusCode::CONFLICT, "no-mobile", &[]);
     };
-    if let Some(failure) = send(&ra, &reference, &mobile).await {
+    if let Some(failure) = send(&ra, &reference, &body.activation_code, &mobile).await {
         return failure;
     }
     Json(Started { reference, mobile: masked(&mobile), otp_expires_in: OTP_TTL, resend_after: RESEND_AFTER })
@@ -158,7 +159,7 @@ pub async fn verify(
             Err(e) => internal(e),
         };
     }
-    match ra.store.arm(&reference, "holder").await {
+    match ra.store.arm(&reference, "holder", None).await {
         Ok(()) => Json(serde_json::json!({ "reference": reference, "armed": true })).into_response(),
         Err(e) => internal(e),
     }
@@ -195,7 +196,7 @@ pub async fn resend(
         Err(e) => return internal(e),
     }
     let Some(mobile) = entry.request.mobile.clone() else { return problem(StatusCode::CONFLICT, "no-mobile", &[]) };
-    if let Some(failure) = send(&ra, &reference, &mobile).await {
+    if let Some(failure) = send(&ra, &reference, &body.activation_code, &mobile).await {
         return failure;
     }
     Json(Started { reference, mobile: masked(&mobile), otp_expires_in: OTP_TTL, resend_after: RESEND_AFTER })

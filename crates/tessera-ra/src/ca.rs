@@ -286,7 +286,7 @@ fn qc_statements() -> rcgen::CustomExtension {
 }
 
 /// Write a file only its owner can read (the CA key).
-fn write_private(path: &std::path::Path, text: &str) -> Result<(), String> {
+pub(crate) fn write_private(path: &std::path::Path, text: &str) -> Result<(), String> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -174,16 +174,26 @@ impl Ra {
             tracing::info!("CMP request with an unknown reference");
             return Err((FailInfo::NotAuthorized, "unknown reference"));
         };
-        if let Err(e) = request.verify(&entry.secret) {
-            // Neither the activation code nor the message is logged.
-            tracing::info!(reference = %entry.request.reference, error = %e, "CMP protection refused");
-            return Err((FailInfo::BadMessageCheck, "message protection does not verify"));
+        // The code is kept (sealed) only while the request is armed: otherwise there is
+        // nothing to check the MAC with, and the refusal goes unprotected.
+        if entry.locked() {
+            return Err((FailInfo::NotAuthorized, "the request is locked after too many wrong codes"));
         }
-        if !entry.request.armed && !matches!(request.body, Body::CertConf { .. }) {
-            return Ok((
-                entry.secret.clone(),
-                Err((FailInfo::NotAuthorized, "the request is not armed: confirm the SMS code first")),
-            ));
+        let secret = match (&entry.secret, &entry.issuance) {
+            (Some(secret), _) if entry.request.armed => secret.clone(),
+            (_, Issuance::Confirmed) => return Err((FailInfo::NotAuthorized, "this request was already issued")),
+            _ => return Err((FailInfo::NotAuthorized, "the request is not armed: confirm the SMS code first")),
+        };
+        if let Err(e) = request.verify(&secret) {
+            // Neither the activation code nor the message is logged. A wrong code counts
+            // towards the lock like a wrong OTP.
+            tracing::info!(reference = %entry.request.reference, error = %e, "CMP protection refused");
+            let failures = self.store.failed(&entry.request.reference, "cmp-wrong-code").await.map_err(internal)?;
+            return Err(if failures >= crate::registry::MAX_FAILURES {
+                (FailInfo::NotAuthorized, "the request is locked after too many wrong codes")
+            } else {
+                (FailInfo::BadMessageCheck, "message protection does not verify")
+            });
         }
         let outcome =
             match &request.body {
@@ -208,7 +218,7 @@ impl Ra {
                     "with a reference and activation code this RA serves ir, p10cr, genm and certConf",
                 )),
             };
-        Ok((entry.secret.clone(), outcome))
+        Ok((secret, outcome))
     }
 
     /// Issue the request's certificate for a verified key.

@@ -8,6 +8,7 @@
 
 mod activation;
 mod ca;
+mod codes;
 mod endpoint;
 mod operator;
 mod problem;
@@ -120,7 +121,9 @@ async fn main() {
         std::fs::write(p, pem).unwrap_or_else(|e| fail(format!("{}: {e}", p.display())));
     }
     let database = config.database.clone().unwrap_or_else(|| state_dir.join("tessera-ra.sqlite").display().to_string());
-    let store = store::Store::open(&database).await.unwrap_or_else(|e| fail(format!("database {database}: {e}")));
+    let codes = codes::CodeKeys::load_or_create(&state_dir).unwrap_or_else(|e| fail(format!("activation codes: {e}")));
+    let store =
+        store::Store::open(&database, codes).await.unwrap_or_else(|e| fail(format!("database {database}: {e}")));
     for r in &config.requests {
         store.register(r).await.unwrap_or_else(|e| fail(format!("database {database}: {e}")));
     }

@@ -101,7 +101,7 @@ pub async fn create_request(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json(
     };
     let request = RegisteredRequest {
         reference: format!("REQ-{reference}"),
-        activation_code: format!("{}-{}-{}", &code[..4], &code[4..8], &code[8..]),
+        activation_code: tessera_protocol::activation::canonical_code(&code),
         holder: Holder { given_name: holder.given_name, surname: holder.surname, cf },
         profile: body.profile,
         mobile: holder.mobile,
@@ -110,7 +110,7 @@ pub async fn create_request(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json(
     match ra.store.create_request(&request, body.holder_id, &name).await {
         Ok(()) => (
             StatusCode::CREATED,
-            Json(serde_json::json!({ "reference": request.reference, "activation_code": request.activation_code })),
+            Json(serde_json::json!({ "reference": request.reference, "activation_code": *request.activation_code })),
         )
             .into_response(),
         Err(e) => internal(e),
@@ -137,15 +137,39 @@ pub async fn search(State(ra): State<Arc<Ra>>, headers: HeaderMap, Query(s): Que
     }
 }
 
-/// POST /api/v1/operator/requests/{reference}/arm: at the counter, no OTP.
-pub async fn arm(State(ra): State<Arc<Ra>>, headers: HeaderMap, Path(reference): Path<String>) -> Response {
+#[derive(Deserialize)]
+pub struct Arm {
+    /// The code the holder brought, as typed: the RA keeps it sealed until issuance.
+    activation_code: zeroize::Zeroizing<String>,
+}
+
+/// POST /api/v1/operator/requests/{reference}/arm: at the counter, no OTP; the operator
+/// types the activation code the holder brought.
+pub async fn arm(
+    State(ra): State<Arc<Ra>>,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    Json(body): Json<Arm>,
+) -> Response {
     let Some(name) = operator(&ra, &headers) else { return unauthenticated() };
     match ra.store.request(reference.as_bytes()).await {
         Ok(Some(_)) => {}
         Ok(None) => return problem(StatusCode::NOT_FOUND, "unknown-request", &[]),
         Err(e) => return internal(e),
     }
-    match ra.store.arm(&reference, &name).await {
+    match ra.store.by_code(&body.activation_code).await {
+        Ok(Some(e)) if e.request.reference == reference => {}
+        Ok(_) => {
+            // Not counted against the holder: the operator is authenticated, and a typo at
+            // the counter must not lock the holder's request. It is in the audit log.
+            return match ra.store.audit(&name, "arm-refused-wrong-code", &reference, "").await {
+                Ok(()) => problem(StatusCode::FORBIDDEN, "activation-refused", &[]),
+                Err(e) => internal(e),
+            };
+        }
+        Err(e) => return internal(e),
+    }
+    match ra.store.arm(&reference, &name, Some(&body.activation_code)).await {
         Ok(()) => Json(serde_json::json!({ "reference": reference, "armed": true })).into_response(),
         Err(e) => internal(e),
     }

@@ -1,8 +1,8 @@
 //! The requests [pratiche] the RA knows, where each one's issuance stands, and the
 //! lifecycle of the certificates issued for them (kept by [`crate::store`]).
 //!
-//! Requests are registered from the configuration file for now; the operator API and the
-//! holder OTP flow come with the rest of the RA (see the README).
+//! Requests come from operators (the operator API) or, for test beds, from the
+//! configuration file.
 
 use serde::Deserialize;
 use zeroize::Zeroizing;
@@ -33,9 +33,10 @@ pub struct Holder {
 pub struct RegisteredRequest {
     /// The CMP reference (senderKID) of this request.
     pub reference: String,
-    /// The activation code: the CMP shared secret. Test configurations only: the RA's
-    /// database will keep it as issued to the holder, never in a file.
-    pub activation_code: String,
+    /// The activation code as issued (the CMP shared secret). The database keeps only its
+    /// keyed hash, and a sealed copy while armed (see [`crate::codes`]): requests read
+    /// back from it have this empty.
+    pub activation_code: Zeroizing<String>,
     pub holder: Holder,
     pub profile: Profile,
     /// Where the holder's OTP goes (holder mode).
@@ -119,7 +120,8 @@ impl Lifecycle {
 /// A registered request as stored, with where its issuance stands.
 pub struct Entry {
     pub request: RegisteredRequest,
-    pub secret: Zeroizing<Vec<u8>>,
+    /// The activation code in canonical form, while the request is armed: the CMP secret.
+    pub secret: Option<Zeroizing<Vec<u8>>>,
     pub issuance: Issuance,
     /// Wrong codes or OTPs so far; at [`MAX_FAILURES`] the request is locked.
     pub failures: i64,

@@ -9,12 +9,14 @@ use zeroize::Zeroizing;
 
 use sha2::Digest;
 
-use crate::registry::{Entry, Holder, Issuance, Lifecycle, Profile, RegisteredRequest, normalize_code};
+use crate::codes::CodeKeys;
+use crate::registry::{Entry, Holder, Issuance, Lifecycle, Profile, RegisteredRequest};
 
 pub type Result<T> = std::result::Result<T, sqlx::Error>;
 
 pub struct Store {
     pool: AnyPool,
+    codes: CodeKeys,
 }
 
 fn hex(b: &[u8]) -> String {
@@ -42,10 +44,10 @@ fn at(t: i64) -> time::OffsetDateTime {
 
 impl Store {
     /// Open (creating it if needed) and migrate. `url`: a SQLite file path, `sqlite:…`
-    /// (`sqlite::memory:`), or `postgres://…`.
-    pub async fn open(url: &str) -> Result<Store> {
-        static DRIVERS: std::sync::Once = std::sync::Once::new();
-        DRIVERS.call_once(sqlx::any::install_default_drivers);
+    /// (`sqlite::memory:`), or `postgres://…`. `codes`: the keys activation codes are
+    /// hashed and sealed with.
+    pub async fn open(url: &str, codes: CodeKeys) -> Result<Store> {
+        sqlx::any::install_default_drivers();
         let postgres = url.starts_with("postgres:") || url.starts_with("postgresql:");
         let url =
             if postgres || url.starts_with("sqlite:") { url.to_owned() } else { format!("sqlite://{url}?mode=rwc") };
@@ -67,18 +69,44 @@ impl Store {
             });
         }
         let pool = options.connect(&url).await?;
+        // Databases from before sealed codes keep them in clear: read them before the
+        // migration drops that column, keep them hashed (and sealed while armed) after.
+        let legacy = sqlx::query("SELECT reference, secret, armed FROM requests").fetch_all(&pool).await;
         if postgres {
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         } else {
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         }
-        Ok(Store { pool })
+        let store = Store { pool, codes };
+        if let Ok(rows) = legacy {
+            store.convert_legacy_codes(&rows).await?;
+        }
+        Ok(store)
+    }
+
+    async fn convert_legacy_codes(&self, rows: &[AnyRow]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for row in rows {
+            let reference: String = row.get("reference");
+            let code = Zeroizing::new(row.get::<String, _>("secret"));
+            let sealed = (row.get::<i64, _>("armed") != 0).then(|| self.codes.seal(&reference, &code)).flatten();
+            sqlx::query("UPDATE requests SET code_hash = $1, sealed_code = $2 WHERE reference = $3")
+                .bind(self.codes.index(&code))
+                .bind(sealed)
+                .bind(&reference)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if !rows.is_empty() {
+            audit(&mut tx, "ra", "activation-codes-hashed", "requests", &format!("{} requests", rows.len())).await?;
+        }
+        tx.commit().await
     }
 
     /// Register a request unless its reference is already known.
     pub async fn register(&self, r: &RegisteredRequest) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let inserted = insert_request(&mut tx, r, None, "config", true).await?.rows_affected() == 1;
+        let inserted = self.insert_request(&mut tx, r, None, "config", true).await?.rows_affected() == 1;
         if inserted {
             audit(&mut tx, "config", "request-registered", &r.reference, profile_name(r.profile)).await?;
         }
@@ -92,16 +120,16 @@ impl Store {
             .bind(reference)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|row| entry_of(&row)))
+        Ok(row.map(|row| self.entry_of(&row)))
     }
 
     /// The request an activation code belongs to.
     pub async fn by_code(&self, code: &str) -> Result<Option<Entry>> {
         let row = sqlx::query("SELECT * FROM requests WHERE code_hash = $1")
-            .bind(code_hash(code))
+            .bind(self.codes.index(code))
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|row| entry_of(&row)))
+        Ok(row.map(|row| self.entry_of(&row)))
     }
 
     /// Count one wrong code or OTP; returns the failures so far.
@@ -121,30 +149,50 @@ impl Store {
         Ok(n)
     }
 
-    /// Arm the CMP reference (after the OTP, or by an operator).
-    pub async fn arm(&self, reference: &str, actor: &str) -> Result<()> {
+    /// Arm the CMP reference: by an operator at the counter, with the activation code
+    /// the holder brought (`Some`), or after the holder's OTP, with the code sealed when
+    /// the OTP was sent (`None`).
+    pub async fn arm(&self, reference: &str, actor: &str, code: Option<&str>) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE requests SET armed = 1 WHERE reference = $1").bind(reference).execute(&mut *tx).await?;
+        let update = match code {
+            Some(code) => sqlx::query("UPDATE requests SET armed = 1, sealed_code = $1 WHERE reference = $2").bind(
+                self.codes
+                    .seal(reference, code)
+                    .ok_or_else(|| sqlx::Error::Encode("sealing the activation code".into()))?,
+            ),
+            None => sqlx::query(
+                "UPDATE requests SET armed = 1, sealed_code = (SELECT sealed_code FROM otps WHERE reference = $1) \
+                 WHERE reference = $2",
+            )
+            .bind(reference),
+        };
+        update.bind(reference).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM otps WHERE reference = $1").bind(reference).execute(&mut *tx).await?;
         audit(&mut tx, actor, "request-armed", reference, "").await?;
         tx.commit().await
     }
 
-    /// Store a new OTP (hashed) for the request and queue its SMS, in one transaction;
-    /// returns the message text for the gateway.
-    pub async fn send_otp(&self, reference: &str, otp: &str, mobile: &str, ttl: i64) -> Result<String> {
+    /// Store a new OTP (hashed) for the request, with the activation code the holder gave
+    /// (sealed, to arm the request with), and queue its SMS, in one transaction; returns
+    /// the message text for the gateway.
+    pub async fn send_otp(&self, reference: &str, code: &str, otp: &str, mobile: &str, ttl: i64) -> Result<String> {
         let text = format!("Tessera: il tuo codice di attivazione è {otp}. Scade tra 5 minuti.");
         let t = now();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO otps (reference, otp_hash, sent_at, expires_at) VALUES ($1, $2, $3, $4) \
+            "INSERT INTO otps (reference, otp_hash, sent_at, expires_at, sealed_code) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT(reference) DO UPDATE SET otp_hash = excluded.otp_hash, sent_at = excluded.sent_at, \
-             expires_at = excluded.expires_at",
+             expires_at = excluded.expires_at, sealed_code = excluded.sealed_code",
         )
         .bind(reference)
         .bind(otp_hash(reference, otp))
         .bind(t)
         .bind(t + ttl)
+        .bind(
+            self.codes
+                .seal(reference, code)
+                .ok_or_else(|| sqlx::Error::Encode("sealing the activation code".into()))?,
+        )
         .execute(&mut *tx)
         .await?;
         sqlx::query("INSERT INTO outbox (at, channel, recipient, body) VALUES ($1, 'sms', $2, $3)")
@@ -212,10 +260,13 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         match serial_if_rejected {
             None => {
-                sqlx::query("UPDATE requests SET issuance = 'confirmed' WHERE reference = $1")
-                    .bind(reference)
-                    .execute(&mut *tx)
-                    .await?;
+                // Issued: the code has served its purpose and is no longer kept, even sealed.
+                sqlx::query(
+                    "UPDATE requests SET issuance = 'confirmed', armed = 0, sealed_code = NULL WHERE reference = $1",
+                )
+                .bind(reference)
+                .execute(&mut *tx)
+                .await?;
                 audit(&mut tx, "cmp", "certificate-confirmed", reference, "").await?;
             }
             Some(serial) => {
@@ -387,7 +438,7 @@ impl Store {
     /// Create a request for a registered holder (the request copies name and tax code).
     pub async fn create_request(&self, r: &RegisteredRequest, holder_id: i64, operator: &str) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        insert_request(&mut tx, r, Some(holder_id), operator, false).await?;
+        self.insert_request(&mut tx, r, Some(holder_id), operator, false).await?;
         audit(&mut tx, operator, "request-created", &r.reference, profile_name(r.profile)).await?;
         tx.commit().await
     }
@@ -420,6 +471,68 @@ impl Store {
                 certificates: r.get("certificates"),
             })
             .collect())
+    }
+
+    fn entry_of(&self, row: &AnyRow) -> Entry {
+        let profile = match row.get::<String, _>("profile").as_str() {
+            "cns-authentication" => Profile::CnsAuthentication,
+            _ => Profile::Signature,
+        };
+        let reference: String = row.get("reference");
+        let secret = row.get::<Option<String>, _>("sealed_code").and_then(|s| self.codes.open(&reference, &s));
+        let issuance = match row.get::<String, _>("issuance").as_str() {
+            "issued" => Issuance::Issued {
+                transaction_id: unhex(&row.get::<Option<String>, _>("transaction_id").unwrap_or_default()),
+                cert_hash: unhex(&row.get::<Option<String>, _>("cert_hash").unwrap_or_default()),
+            },
+            "confirmed" => Issuance::Confirmed,
+            _ => Issuance::Waiting,
+        };
+        Entry {
+            secret,
+            request: RegisteredRequest {
+                reference,
+                activation_code: Zeroizing::default(),
+                holder: Holder { given_name: row.get("given_name"), surname: row.get("surname"), cf: row.get("cf") },
+                profile,
+                mobile: row.get("mobile"),
+                armed: row.get::<i64, _>("armed") != 0,
+            },
+            issuance,
+            failures: row.get("failures"),
+        }
+    }
+
+    /// Insert a request; `if_new`: keep an existing one with the same reference.
+    async fn insert_request(
+        &self,
+        conn: &mut AnyConnection,
+        r: &RegisteredRequest,
+        holder_id: Option<i64>,
+        created_by: &str,
+        if_new: bool,
+    ) -> Result<AnyQueryResult> {
+        let sql = if if_new {
+            "INSERT INTO requests (reference, sealed_code, given_name, surname, cf, profile, code_hash, mobile, armed, holder_id, \
+             created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT(reference) DO NOTHING"
+        } else {
+            "INSERT INTO requests (reference, sealed_code, given_name, surname, cf, profile, code_hash, mobile, armed, holder_id, \
+             created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        };
+        sqlx::query(sql)
+            .bind(&r.reference)
+            .bind(if r.armed { self.codes.seal(&r.reference, &r.activation_code) } else { None })
+            .bind(&r.holder.given_name)
+            .bind(&r.holder.surname)
+            .bind(&r.holder.cf)
+            .bind(profile_name(r.profile))
+            .bind(self.codes.index(&r.activation_code))
+            .bind(&r.mobile)
+            .bind(r.armed as i64)
+            .bind(holder_id)
+            .bind(created_by)
+            .execute(conn)
+            .await
     }
 
     pub async fn audit(&self, actor: &str, action: &str, subject: &str, detail: &str) -> Result<()> {
@@ -472,43 +585,9 @@ pub struct RequestRow {
     pub certificates: i64,
 }
 
-/// SHA-256 of the normalized activation code, to find its request.
-pub fn code_hash(code: &str) -> String {
-    hex(&sha2::Sha256::digest(normalize_code(code).as_bytes()))
-}
-
 /// SHA-256 of reference and OTP: OTPs are short-lived, but stored only hashed all the same.
 pub fn otp_hash(reference: &str, otp: &str) -> String {
     hex(&sha2::Sha256::digest(format!("{reference}:{otp}").as_bytes()))
-}
-
-fn entry_of(row: &AnyRow) -> Entry {
-    let profile = match row.get::<String, _>("profile").as_str() {
-        "cns-authentication" => Profile::CnsAuthentication,
-        _ => Profile::Signature,
-    };
-    let secret: String = row.get("secret");
-    let issuance = match row.get::<String, _>("issuance").as_str() {
-        "issued" => Issuance::Issued {
-            transaction_id: unhex(&row.get::<Option<String>, _>("transaction_id").unwrap_or_default()),
-            cert_hash: unhex(&row.get::<Option<String>, _>("cert_hash").unwrap_or_default()),
-        },
-        "confirmed" => Issuance::Confirmed,
-        _ => Issuance::Waiting,
-    };
-    Entry {
-        secret: Zeroizing::new(secret.as_bytes().to_vec()),
-        request: RegisteredRequest {
-            reference: row.get("reference"),
-            activation_code: secret,
-            holder: Holder { given_name: row.get("given_name"), surname: row.get("surname"), cf: row.get("cf") },
-            profile,
-            mobile: row.get("mobile"),
-            armed: row.get::<i64, _>("armed") != 0,
-        },
-        issuance,
-        failures: row.get("failures"),
-    }
 }
 
 fn lifecycle_of(r: &AnyRow) -> Lifecycle {
@@ -525,37 +604,6 @@ fn lifecycle_of(r: &AnyRow) -> Lifecycle {
         (Some("pending"), Some(due)) => stored.pending_approval(at(due), time::OffsetDateTime::now_utc()),
         _ => stored,
     }
-}
-
-/// Insert a request; `if_new`: keep an existing one with the same reference.
-async fn insert_request(
-    conn: &mut AnyConnection,
-    r: &RegisteredRequest,
-    holder_id: Option<i64>,
-    created_by: &str,
-    if_new: bool,
-) -> Result<AnyQueryResult> {
-    let sql = if if_new {
-        "INSERT INTO requests (reference, secret, given_name, surname, cf, profile, code_hash, mobile, armed, holder_id, \
-         created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT(reference) DO NOTHING"
-    } else {
-        "INSERT INTO requests (reference, secret, given_name, surname, cf, profile, code_hash, mobile, armed, holder_id, \
-         created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-    };
-    sqlx::query(sql)
-        .bind(&r.reference)
-        .bind(&r.activation_code)
-        .bind(&r.holder.given_name)
-        .bind(&r.holder.surname)
-        .bind(&r.holder.cf)
-        .bind(profile_name(r.profile))
-        .bind(code_hash(&r.activation_code))
-        .bind(&r.mobile)
-        .bind(r.armed as i64)
-        .bind(holder_id)
-        .bind(created_by)
-        .execute(conn)
-        .await
 }
 
 async fn audit(conn: &mut AnyConnection, actor: &str, action: &str, subject: &str, detail: &str) -> Result<()> {
@@ -577,7 +625,7 @@ mod tests {
     fn request() -> RegisteredRequest {
         RegisteredRequest {
             reference: "REQ-1".into(),
-            activation_code: "CODE".into(),
+            activation_code: Zeroizing::new("CODE".into()),
             holder: Holder { given_name: "MARIO".into(), surname: "ROSSI".into(), cf: "RSSMRA80A01H501U".into() },
             profile: Profile::Signature,
             mobile: Some("+393331234567".into()),
@@ -586,8 +634,54 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn codes_of_an_older_database_are_hashed_and_sealed_on_open() {
+        // A database as the RA left it before sealed codes: migrations 0001 to 0005, codes
+        // in clear.
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("migrations");
+        std::fs::create_dir(&old).unwrap();
+        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().unwrap().to_str().unwrap() < "0006" {
+                std::fs::copy(&path, old.join(path.file_name().unwrap())).unwrap();
+            }
+        }
+        let file = dir.path().join("ra.sqlite");
+        sqlx::any::install_default_drivers();
+        let pool = AnyPool::connect(&format!("sqlite://{}?mode=rwc", file.display())).await.unwrap();
+        sqlx::migrate::Migrator::new(old.as_path()).await.unwrap().run(&pool).await.unwrap();
+        for (reference, code, armed) in [("REQ-A", "AAAA-BBBB-CCCC", 1), ("REQ-B", "DDDD-EEEE-FFFF", 0)] {
+            sqlx::query(
+                "INSERT INTO requests (reference, secret, given_name, surname, cf, profile, code_hash, armed) \
+                 VALUES ($1, $2, 'MARIO', 'ROSSI', 'RSSMRA80A01H501U', 'signature', $1, $3)",
+            )
+            .bind(reference)
+            .bind(code)
+            .bind(armed)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        pool.close().await;
+
+        let store = Store::open(file.to_str().unwrap(), CodeKeys::ephemeral().unwrap()).await.unwrap();
+        let a = store.by_code("aaaa bbbb cccc").await.unwrap().expect("found by its keyed hash");
+        assert_eq!(a.secret.as_deref().map(|s| s.as_slice()), Some(&b"AAAA-BBBB-CCCC"[..]), "armed: sealed");
+        let b = store.by_code("DDDD-EEEE-FFFF").await.unwrap().expect("found");
+        assert_eq!((b.request.reference.as_str(), b.secret.is_none()), ("REQ-B", true), "not armed: hash only");
+        let columns: Vec<String> = sqlx::query("SELECT name FROM pragma_table_info('requests')")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get("name"))
+            .collect();
+        assert!(!columns.contains(&"secret".to_owned()), "{columns:?}");
+    }
+
+    #[tokio::test]
     async fn issuance_lifecycle_and_audit_are_kept() {
-        let store = Store::open("sqlite::memory:").await.unwrap();
+        let store = Store::open("sqlite::memory:", CodeKeys::ephemeral().unwrap()).await.unwrap();
         assert!(store.register(&request()).await.unwrap());
         assert!(!store.register(&request()).await.unwrap(), "registered once");
         assert_eq!(store.request(b"REQ-1").await.unwrap().unwrap().issuance, Issuance::Waiting);

@@ -148,6 +148,7 @@ token_sha256 = "fada800c966f702b9da4f2a9e8545c841ef09001818ad17b24f525d9c835baf0
             "/CN=x",
             "-certout",
             out,
+            "-unprotected_errors",
         ])
     }
 
@@ -433,7 +434,9 @@ fn state_survives_a_restart_requests_certificates_and_the_ca_key() {
         "/CN=x",
         "-certout",
         "x.pem",
+        "-unprotected_errors",
     ]);
+    // Issued: the code is forgotten, so the refusal cannot be MAC-protected.
     assert!(!again.status.success() && text(&again).contains("already issued"), "{}", text(&again));
     // Same CA key after the restart: the old certificate still renews.
     let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
@@ -516,6 +519,64 @@ fn a_holder_arms_the_request_with_code_tax_code_and_sms_otp_then_enrolls() {
     let out = ra.p10cr("REQ-0003", "HOME-CODE-0003", &csr, &ra.path("home.pem"));
     assert!(out.status.success(), "{}", text(&out));
     assert!(x509(&ra.path("home.pem"), &["-subject"]).contains("serialNumber=TINIT-BNCLCU75C15F205O"));
+}
+
+/// Every file of the RA's state directory (database, its WAL, outbox, keys), as bytes.
+fn state_files(ra: &Ra) -> Vec<(PathBuf, Vec<u8>)> {
+    std::fs::read_dir(ra.path("tessera-ra"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn activation_codes_are_kept_only_as_keyed_hashes_and_sealed_while_armed() {
+    let ra = Ra::start();
+    // REQ-0001 is armed, REQ-0003 gets an OTP pending: both keep their code sealed.
+    let (status, _) = post(
+        &ra,
+        "/api/v1/activation",
+        serde_json::json!({"activation_code": "home code 0003", "tax_code": "BNCLCU75C15F205O"}),
+    );
+    assert_eq!(status, 200);
+    let out = ra.p10cr("REQ-0001", "ABCD-EFGH-JKLM", &ra.csr("m"), &ra.path("m.pem"));
+    assert!(out.status.success(), "{}", text(&out));
+    let files = state_files(&ra);
+    assert!(files.iter().any(|(p, _)| p.ends_with("tessera-ra.sqlite")), "{files:?}");
+    for (path, bytes) in &files {
+        for code in ["ABCD-EFGH-JKLM", "ABCDEFGHJKLM", "HOME-CODE-0003", "HOMECODE0003", "NPQRSTUVWXYZ"] {
+            assert!(!bytes.windows(code.len()).any(|w| w == code.as_bytes()), "{code} in {}", path.display());
+        }
+    }
+    // Issued: the code is spent.
+    let again = ra.p10cr("REQ-0001", "ABCD-EFGH-JKLM", &ra.csr("m2"), &ra.path("m2.pem"));
+    assert!(text(&again).contains("already issued"), "{}", text(&again));
+    // The keys that hash and seal them survive a restart (so does the armed request).
+    let ra = ra.restart();
+    let out = ra.p10cr("REQ-0002", "npqr stuv wxyz", &ra.csr("n"), &ra.path("n.pem"));
+    assert!(!out.status.success(), "the MAC secret is the canonical form, as openssl was given it");
+    let out = ra.p10cr("REQ-0002", "NPQR-STUV-WXYZ", &ra.csr("n"), &ra.path("n.pem"));
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn five_wrong_codes_over_cmp_lock_the_request() {
+    let ra = Ra::start();
+    let csr = ra.csr("x");
+    for _ in 0..4 {
+        let out = ra.p10cr("REQ-0001", "WRONG-CODE-XXXX", &csr, &ra.path("x.pem"));
+        assert!(text(&out).contains("badMessageCheck"), "{}", text(&out));
+    }
+    let out = ra.p10cr("REQ-0001", "WRONG-CODE-XXXX", &csr, &ra.path("x.pem"));
+    assert!(text(&out).contains("locked"), "{}", text(&out));
+    let out = ra.p10cr("REQ-0001", "ABCD-EFGH-JKLM", &csr, &ra.path("x.pem"));
+    assert!(!out.status.success() && text(&out).contains("locked"), "{}", text(&out));
+    let (_, rows) = operator_call(&ra, "GET", "/api/v1/operator/requests?q=REQ-0001", None);
+    assert_eq!(rows[0]["locked"], true, "{rows}");
 }
 
 #[test]
@@ -624,9 +685,15 @@ fn operators_register_holders_create_requests_arm_them_and_manage_certificates()
     assert_eq!((row["armed"].as_bool(), row["issuance"].as_str()), (Some(false), Some("waiting")));
     assert!(!rows.to_string().contains(&code), "the activation code is not listed");
 
-    // At the counter: the operator arms it, no OTP; then CMP enrolls.
-    let (status, _) = operator_call(&ra, "POST", &format!("/api/v1/operator/requests/{reference}/arm"), None);
-    assert_eq!(status, 200);
+    // At the counter: the operator types the code the holder brought (as the holder reads
+    // it out), no OTP; then CMP enrolls with the code in its canonical form.
+    let arm = format!("/api/v1/operator/requests/{reference}/arm");
+    let (status, body) =
+        operator_call(&ra, "POST", &arm, Some(serde_json::json!({"activation_code": "AAAA-BBBB-CCCC"})));
+    assert_eq!((status, body["code"].as_str()), (403, Some("activation-refused")), "{body}");
+    let typed = code.replace('-', " ").to_lowercase();
+    let (status, body) = operator_call(&ra, "POST", &arm, Some(serde_json::json!({ "activation_code": typed })));
+    assert_eq!(status, 200, "{body}");
     let cert = ra.path("counter.pem");
     let out = ra.p10cr(&reference, &code, &ra.csr("counter"), &cert);
     assert!(out.status.success(), "{}", text(&out));

@@ -1,0 +1,147 @@
+//! Activation codes at rest. The RA never stores a code as issued:
+//!
+//! - a keyed hash (HMAC-SHA-256) finds the request from the code a holder types; a stolen
+//!   database alone does not let anyone test guesses offline;
+//! - only while a request is armed for CMP, the code is kept sealed (AES-256-GCM, bound to
+//!   the request's reference), because the password-based MAC needs the code itself. It
+//!   is sealed when the code is presented (holder API, operator arming) and wiped when the
+//!   certificate is confirmed.
+//!
+//! Both keys derive from one 32-byte secret, `codes.key` in the state directory
+//! (owner-only), made on first start. RA instances sharing a database share that file.
+
+use std::path::Path;
+
+use ring::{aead, hmac};
+use zeroize::Zeroizing;
+
+use crate::registry::normalize_code;
+
+pub struct CodeKeys {
+    index: hmac::Key,
+    seal: aead::LessSafeKey,
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
+}
+
+impl CodeKeys {
+    /// Load `codes.key` from `dir`, or make it.
+    pub fn load_or_create(dir: &Path) -> Result<CodeKeys, String> {
+        let path = dir.join("codes.key");
+        let secret = match std::fs::read(&path) {
+            Ok(bytes) => Zeroizing::new(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let secret = Self::random_secret()?;
+                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                crate::ca::write_private(&path, &hex(&secret))?;
+                return Self::from_secret(&secret);
+            }
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let text = std::str::from_utf8(&secret).map_err(|_| format!("{}: not hex", path.display()))?;
+        let secret = Zeroizing::new(unhex(text.trim()).ok_or_else(|| format!("{}: not hex", path.display()))?);
+        if secret.len() != 32 {
+            return Err(format!("{}: expected 32 bytes (64 hex digits)", path.display()));
+        }
+        Self::from_secret(&secret)
+    }
+
+    /// Keys that live as long as the process (tests).
+    #[cfg(test)]
+    pub fn ephemeral() -> Result<CodeKeys, String> {
+        Self::from_secret(&Self::random_secret()?)
+    }
+
+    fn random_secret() -> Result<Zeroizing<Vec<u8>>, String> {
+        let mut secret = Zeroizing::new(vec![0u8; 32]);
+        getrandom::getrandom(&mut secret).map_err(|e| e.to_string())?;
+        Ok(secret)
+    }
+
+    fn from_secret(secret: &[u8]) -> Result<CodeKeys, String> {
+        let master = hmac::Key::new(hmac::HMAC_SHA256, secret);
+        let derive = |label: &[u8]| Zeroizing::new(hmac::sign(&master, label).as_ref().to_vec());
+        let index = hmac::Key::new(hmac::HMAC_SHA256, &derive(b"tessera-ra activation code index"));
+        let seal = aead::UnboundKey::new(&aead::AES_256_GCM, &derive(b"tessera-ra activation code seal"))
+            .map_err(|_| "AES-256-GCM key".to_owned())?;
+        Ok(CodeKeys { index, seal: aead::LessSafeKey::new(seal) })
+    }
+
+    /// The keyed hash of a code as typed (case, spaces and dashes do not matter).
+    pub fn index(&self, code: &str) -> String {
+        hex(hmac::sign(&self.index, normalize_code(code).as_bytes()).as_ref())
+    }
+
+    /// The code's canonical form sealed for `reference`: hex of nonce, ciphertext and tag.
+    pub fn seal(&self, reference: &str, code: &str) -> Option<String> {
+        let mut nonce = [0u8; aead::NONCE_LEN];
+        getrandom::getrandom(&mut nonce).ok()?;
+        let mut data = tessera_protocol::activation::canonical_code(code).as_bytes().to_vec();
+        self.seal
+            .seal_in_place_append_tag(
+                aead::Nonce::assume_unique_for_key(nonce),
+                aead::Aad::from(reference.as_bytes()),
+                &mut data,
+            )
+            .ok()?;
+        Some(hex(&[&nonce[..], &data].concat()))
+    }
+
+    /// The sealed code of `reference` (the CMP secret); None when it does not open (another
+    /// key, another request's value, or altered).
+    pub fn open(&self, reference: &str, sealed: &str) -> Option<Zeroizing<Vec<u8>>> {
+        let bytes = unhex(sealed)?;
+        if bytes.len() < aead::NONCE_LEN {
+            return None;
+        }
+        let (nonce, data) = bytes.split_at(aead::NONCE_LEN);
+        let mut data = Zeroizing::new(data.to_vec());
+        let nonce = aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let plain = self.seal.open_in_place(nonce, aead::Aad::from(reference.as_bytes()), &mut data).ok()?;
+        Some(Zeroizing::new(plain.to_vec()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_found_by_keyed_hash_and_open_only_for_their_request() {
+        let keys = CodeKeys::ephemeral().unwrap();
+        assert_eq!(keys.index("k7qm 2xwd 9pht"), keys.index("K7QM-2XWD-9PHT"));
+        assert_ne!(keys.index("K7QM-2XWD-9PHT"), keys.index("K7QM-2XWD-9PHV"));
+        let other = CodeKeys::ephemeral().unwrap();
+        assert_ne!(keys.index("K7QM-2XWD-9PHT"), other.index("K7QM-2XWD-9PHT"), "keyed, not a plain hash");
+
+        let sealed = keys.seal("REQ-1", "k7qm2xwd9pht").unwrap();
+        assert!(!sealed.to_uppercase().contains("K7QM"));
+        assert_eq!(keys.open("REQ-1", &sealed).unwrap().as_slice(), b"K7QM-2XWD-9PHT");
+        assert!(keys.open("REQ-2", &sealed).is_none(), "bound to its request");
+        assert!(other.open("REQ-1", &sealed).is_none(), "another RA's key");
+        assert_ne!(sealed, keys.seal("REQ-1", "k7qm2xwd9pht").unwrap(), "a fresh nonce each time");
+        assert!(keys.open("REQ-1", "00").is_none());
+    }
+
+    #[test]
+    fn the_key_file_is_made_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let sealed = CodeKeys::load_or_create(dir.path()).unwrap().seal("REQ-1", "CODE").unwrap();
+        let again = CodeKeys::load_or_create(dir.path()).unwrap();
+        assert_eq!(again.open("REQ-1", &sealed).unwrap().as_slice(), b"CODE");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("codes.key")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "owner-only");
+        }
+        std::fs::write(dir.path().join("codes.key"), "abcd").unwrap();
+        assert!(CodeKeys::load_or_create(dir.path()).is_err());
+    }
+}
