@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::endpoint::Ra;
+use crate::gateway::{Channel, Message};
 use crate::problem::{internal, problem};
 use crate::registry::{MAX_FAILURES, normalize_code};
 use crate::store::otp_hash;
@@ -77,9 +78,16 @@ fn now() -> i64 {
 /// Make, store and send an OTP; the answer to give when that failed.
 async fn send(ra: &Ra, reference: &str, code: &str, mobile: &str) -> Option<Response> {
     let Some(otp) = random_otp() else { return Some(problem(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal", &[])) };
-    match ra.store.send_otp(reference, code, &otp, mobile, OTP_TTL).await {
-        Ok(text) if ra.deliver(mobile, &text).await => None,
-        Ok(_) => Some(problem(StatusCode::BAD_GATEWAY, "sms-gateway-failed", &[])),
+    let sms = Message::new(
+        Channel::Sms,
+        mobile,
+        "",
+        "Tessera: il codice di conferma per la tua attivazione è {secret}. Scade tra 5 minuti. Non comunicarlo a nessuno.",
+        &otp,
+    );
+    match ra.store.send_otp(reference, code, &otp, &sms, OTP_TTL).await {
+        Ok(()) if ra.gateway.deliver(sms).await => None,
+        Ok(()) => Some(problem(StatusCode::BAD_GATEWAY, "sms-gateway-failed", &[])),
         Err(e) => Some(internal(e)),
     }
 }

@@ -19,17 +19,12 @@ pub struct Ra {
     pub ca: Ca,
     pub store: Store,
     pub validity_days: i64,
-    /// The default SMS/e-mail gateway's delivery file: every message queued in the outbox
-    /// table is also appended here (owner-only). It stands for the phone: it holds OTPs,
-    /// and is the test bed's way to read them; a real gateway replaces it.
-    pub outbox_log: Option<std::path::PathBuf>,
+    /// Where SMS and e-mail to holders go.
+    pub gateway: crate::gateway::Gateway,
     /// Operators allowed on the operator API.
     pub operators: Vec<crate::operator::Operator>,
     /// The centre's renewal policy.
     pub renewal_policy: crate::registry::RenewalPolicy,
-    /// An SMS provider's webhook: every SMS is also POSTed there as JSON
-    /// `{"channel": "sms", "to": …, "text": …}`.
-    pub sms_webhook: Option<String>,
     /// Holder API calls per client address in the current minute.
     pub rate: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (i64, u32)>>,
     sender: Vec<u8>,
@@ -58,10 +53,9 @@ impl Ra {
             ca,
             store,
             validity_days,
-            outbox_log: None,
+            gateway: Default::default(),
             operators: Vec::new(),
             renewal_policy: Default::default(),
-            sms_webhook: None,
             rate: Default::default(),
             sender,
         }
@@ -76,35 +70,6 @@ impl Ra {
         entry.1 += 1;
         (entry.1 > crate::activation::CALLS_PER_MINUTE)
             .then(|| 60 - time::OffsetDateTime::now_utc().unix_timestamp() % 60)
-    }
-
-    /// Deliver a queued message: the outbox file, and the provider's webhook when one is
-    /// configured. False when the webhook did not take it.
-    pub async fn deliver(&self, recipient: &str, body: &str) -> bool {
-        self.deliver_to_file(recipient, body);
-        let Some(url) = self.sms_webhook.clone() else { return true };
-        let payload = serde_json::json!({ "channel": "sms", "to": recipient, "text": body });
-        let sent = tokio::task::spawn_blocking(move || {
-            ureq::post(&url).timeout(std::time::Duration::from_secs(10)).send_json(payload).is_ok()
-        })
-        .await
-        .unwrap_or(false);
-        if !sent {
-            tracing::warn!(recipient, "SMS webhook did not accept the message");
-        }
-        sent
-    }
-
-    fn deliver_to_file(&self, recipient: &str, body: &str) {
-        use std::io::Write;
-        let Some(path) = &self.outbox_log else { return };
-        let mut options = std::fs::OpenOptions::new();
-        options.create(true).append(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        if let Ok(mut f) = options.open(path) {
-            let _ = writeln!(f, "{}\tsms\t{recipient}\t{body}", time::OffsetDateTime::now_utc().unix_timestamp());
-        }
     }
 
     /// Answer one CMP message; None when it cannot even be parsed (HTTP 400).

@@ -10,6 +10,7 @@ mod activation;
 mod ca;
 mod codes;
 mod endpoint;
+mod gateway;
 mod operator;
 mod problem;
 mod registry;
@@ -72,6 +73,8 @@ struct Tls {
 struct Gateway {
     /// An SMS provider's webhook (http(s) URL): POST {"channel", "to", "text"}.
     sms_webhook: Option<String>,
+    /// An e-mail provider's webhook: POST {"channel", "to", "subject", "text"}.
+    email_webhook: Option<String>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -128,9 +131,12 @@ async fn main() {
         store.register(r).await.unwrap_or_else(|e| fail(format!("database {database}: {e}")));
     }
     let mut ra = endpoint::Ra::new(ca, store, config.validity_days);
-    ra.outbox_log = Some(state_dir.join("outbox.log"));
+    ra.gateway = gateway::Gateway::new(
+        Some(state_dir.join("outbox.log")),
+        config.gateway.sms_webhook.clone(),
+        config.gateway.email_webhook.clone(),
+    );
     ra.operators = config.operators.clone();
-    ra.sms_webhook = config.gateway.sms_webhook.clone();
     ra.renewal_policy = config.renewal_policy;
     let ra = Arc::new(ra);
     let app = axum::Router::new()
@@ -150,6 +156,7 @@ async fn main() {
         .route("/api/v1/operator/holders", axum::routing::post(operator::register_holder))
         .route("/api/v1/operator/requests", axum::routing::post(operator::create_request).get(operator::search))
         .route("/api/v1/operator/requests/{reference}/arm", axum::routing::post(operator::arm))
+        .route("/api/v1/operator/requests/{reference}/code", axum::routing::post(operator::replace_code))
         .route("/api/v1/operator/certificates/{serial}/{action}", axum::routing::post(operator::lifecycle))
         .route("/api/v1/activation", axum::routing::post(activation::start))
         .route("/api/v1/activation/{reference}/otp", axum::routing::post(activation::verify))

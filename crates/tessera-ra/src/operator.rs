@@ -14,6 +14,7 @@ use sha2::Digest;
 use tessera_pki::codice_fiscale::{self, CfCheck};
 
 use crate::endpoint::Ra;
+use crate::gateway::{Channel, Message};
 use crate::problem::{internal, problem};
 use crate::registry::{Holder, Lifecycle, Profile, RegisteredRequest};
 use crate::store::NewHolder;
@@ -76,10 +77,65 @@ pub async fn register_holder(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json
     }
 }
 
+/// How the activation code reaches the holder.
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum CodeDelivery {
+    /// In the answer, for the operator to hand over (printout, or at the counter).
+    #[default]
+    Operator,
+    /// By e-mail to the holder's registered address; the operator never sees it.
+    Email,
+}
+
 #[derive(Deserialize)]
 pub struct NewRequest {
     holder_id: i64,
     profile: Profile,
+    #[serde(default)]
+    code_delivery: CodeDelivery,
+}
+
+/// A new activation code: 12 characters without look-alikes, in groups of four.
+fn random_code() -> Option<zeroize::Zeroizing<String>> {
+    random_chars(12).map(|c| tessera_protocol::activation::canonical_code(&c))
+}
+
+/// The e-mail that takes a request's activation code to its holder.
+fn code_email(holder: &NewHolder, reference: &str, code: &str) -> Option<Message> {
+    let to = holder.email.as_deref()?;
+    let template = format!(
+        "Gentile {} {},\n\nil codice di attivazione della pratica {reference} è {{secret}}.\n\n\
+         Avvia Tessera, inserisci la carta, scegli Nuova attivazione e digita il codice e il tuo codice \
+         fiscale: riceverai un SMS con il codice di conferma. Il codice serve una sola volta; non \
+         comunicarlo a nessuno: l'ufficio di registrazione non te lo chiederà mai.",
+        holder.given_name, holder.surname
+    );
+    Some(Message::new(Channel::Email, to, "Tessera: il tuo codice di attivazione", &template, code))
+}
+
+/// An e-mail address with its local part masked but for the first character.
+fn masked_email(address: &str) -> String {
+    match address.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None => "***".into(),
+    }
+}
+
+/// The answer once a code was made: the code itself, or where it was e-mailed.
+async fn hand_over(ra: &Ra, status: StatusCode, reference: &str, code: &str, email: Option<Message>) -> Response {
+    match email {
+        None => (status, Json(serde_json::json!({ "reference": reference, "activation_code": code }))).into_response(),
+        Some(m) => {
+            let sent_to = masked_email(&m.to);
+            if ra.gateway.deliver(m).await {
+                (status, Json(serde_json::json!({ "reference": reference, "sent_to": sent_to }))).into_response()
+            } else {
+                // The request stands; POST …/code sends a new code once the provider is back.
+                problem(StatusCode::BAD_GATEWAY, "email-gateway-failed", &[("reference", reference.to_owned())])
+            }
+        }
+    }
 }
 
 /// POST /api/v1/operator/requests: the activation code is in this answer only.
@@ -96,23 +152,65 @@ pub async fn create_request(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json(
         (None, Some(passport), Profile::Signature) => passport.clone(),
         _ => return problem(StatusCode::UNPROCESSABLE_ENTITY, "profile-needs-cf", &[]),
     };
-    let (Some(reference), Some(code)) = (random_chars(8), random_chars(12)) else {
+    if body.code_delivery == CodeDelivery::Email && holder.email.is_none() {
+        return problem(StatusCode::CONFLICT, "no-email", &[]);
+    }
+    let (Some(reference), Some(code)) = (random_chars(8), random_code()) else {
         return problem(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal", &[]);
     };
+    let reference = format!("REQ-{reference}");
+    let email = match body.code_delivery {
+        CodeDelivery::Email => code_email(&holder, &reference, &code),
+        CodeDelivery::Operator => None,
+    };
     let request = RegisteredRequest {
-        reference: format!("REQ-{reference}"),
-        activation_code: tessera_protocol::activation::canonical_code(&code),
-        holder: Holder { given_name: holder.given_name, surname: holder.surname, cf },
+        reference,
+        activation_code: code,
+        holder: Holder { given_name: holder.given_name.clone(), surname: holder.surname.clone(), cf },
         profile: body.profile,
-        mobile: holder.mobile,
+        mobile: holder.mobile.clone(),
         armed: false,
     };
-    match ra.store.create_request(&request, body.holder_id, &name).await {
-        Ok(()) => (
-            StatusCode::CREATED,
-            Json(serde_json::json!({ "reference": request.reference, "activation_code": *request.activation_code })),
-        )
-            .into_response(),
+    match ra.store.create_request(&request, body.holder_id, &name, email.as_ref()).await {
+        Ok(()) => hand_over(&ra, StatusCode::CREATED, &request.reference, &request.activation_code, email).await,
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewCode {
+    #[serde(default)]
+    code_delivery: CodeDelivery,
+}
+
+/// POST /api/v1/operator/requests/{reference}/code: a new activation code replaces the
+/// old one (lost, or the request locked after wrong codes or OTPs), until issuance.
+pub async fn replace_code(
+    State(ra): State<Arc<Ra>>,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    body: Option<Json<NewCode>>,
+) -> Response {
+    let Some(name) = operator(&ra, &headers) else { return unauthenticated() };
+    let delivery = body.map(|b| b.0.code_delivery).unwrap_or_default();
+    match ra.store.request(reference.as_bytes()).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return problem(StatusCode::NOT_FOUND, "unknown-request", &[]),
+        Err(e) => return internal(e),
+    }
+    let Some(code) = random_code() else { return problem(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal", &[]) };
+    let email = match (delivery, ra.store.holder_of(&reference).await) {
+        (CodeDelivery::Operator, _) => None,
+        (CodeDelivery::Email, Ok(Some(holder))) => match code_email(&holder, &reference, &code) {
+            Some(m) => Some(m),
+            None => return problem(StatusCode::CONFLICT, "no-email", &[]),
+        },
+        (CodeDelivery::Email, Ok(None)) => return problem(StatusCode::CONFLICT, "no-email", &[]),
+        (_, Err(e)) => return internal(e),
+    };
+    match ra.store.new_code(&reference, &code, &name, email.as_ref()).await {
+        Ok(true) => hand_over(&ra, StatusCode::OK, &reference, &code, email).await,
+        Ok(false) => problem(StatusCode::CONFLICT, "already-issued", &[]),
         Err(e) => internal(e),
     }
 }

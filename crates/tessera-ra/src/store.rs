@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 use sha2::Digest;
 
 use crate::codes::CodeKeys;
+use crate::gateway::Message;
 use crate::registry::{Entry, Holder, Issuance, Lifecycle, Profile, RegisteredRequest};
 
 pub type Result<T> = std::result::Result<T, sqlx::Error>;
@@ -173,10 +174,8 @@ impl Store {
     }
 
     /// Store a new OTP (hashed) for the request, with the activation code the holder gave
-    /// (sealed, to arm the request with), and queue its SMS, in one transaction; returns
-    /// the message text for the gateway.
-    pub async fn send_otp(&self, reference: &str, code: &str, otp: &str, mobile: &str, ttl: i64) -> Result<String> {
-        let text = format!("Tessera: il tuo codice di attivazione è {otp}. Scade tra 5 minuti.");
+    /// (sealed, to arm the request with), and record its SMS, in one transaction.
+    pub async fn send_otp(&self, reference: &str, code: &str, otp: &str, sms: &Message, ttl: i64) -> Result<()> {
         let t = now();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -195,15 +194,9 @@ impl Store {
         )
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO outbox (at, channel, recipient, body) VALUES ($1, 'sms', $2, $3)")
-            .bind(t)
-            .bind(mobile)
-            .bind(&text)
-            .execute(&mut *tx)
-            .await?;
-        audit(&mut tx, "holder", "otp-sent", reference, mobile).await?;
-        tx.commit().await?;
-        Ok(text)
+        outbox(&mut tx, sms).await?;
+        audit(&mut tx, "holder", "otp-sent", reference, &sms.to).await?;
+        tx.commit().await
     }
 
     /// The pending OTP of a request: (hash, sent at, expires at).
@@ -436,11 +429,61 @@ impl Store {
     }
 
     /// Create a request for a registered holder (the request copies name and tax code).
-    pub async fn create_request(&self, r: &RegisteredRequest, holder_id: i64, operator: &str) -> Result<()> {
+    /// `email`: the message that takes the activation code to the holder, recorded with it.
+    pub async fn create_request(
+        &self,
+        r: &RegisteredRequest,
+        holder_id: i64,
+        operator: &str,
+        email: Option<&Message>,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         self.insert_request(&mut tx, r, Some(holder_id), operator, false).await?;
         audit(&mut tx, operator, "request-created", &r.reference, profile_name(r.profile)).await?;
+        if let Some(m) = email {
+            outbox(&mut tx, m).await?;
+            audit(&mut tx, operator, "activation-code-emailed", &r.reference, &m.to).await?;
+        }
         tx.commit().await
+    }
+
+    /// Replace a request's activation code (lost, or the request locked): the old code
+    /// stops working, the request is disarmed and unlocked. False when the request was
+    /// already issued (or is unknown).
+    pub async fn new_code(&self, reference: &str, code: &str, operator: &str, email: Option<&Message>) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE requests SET code_hash = $1, sealed_code = NULL, armed = 0, failures = 0 \
+             WHERE reference = $2 AND issuance != 'confirmed'",
+        )
+        .bind(self.codes.index(code))
+        .bind(reference)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM otps WHERE reference = $1").bind(reference).execute(&mut *tx).await?;
+        audit(&mut tx, operator, "activation-code-replaced", reference, "").await?;
+        if let Some(m) = email {
+            outbox(&mut tx, m).await?;
+            audit(&mut tx, operator, "activation-code-emailed", reference, &m.to).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The registered holder a request was created for (none for configured requests).
+    pub async fn holder_of(&self, reference: &str) -> Result<Option<NewHolder>> {
+        let id: Option<i64> = sqlx::query("SELECT holder_id FROM requests WHERE reference = $1")
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await?
+            .and_then(|r| r.get(0));
+        match id {
+            Some(id) => self.holder(id).await,
+            None => Ok(None),
+        }
     }
 
     /// Requests whose reference, holder name or tax code contains `q` (all when empty).
@@ -604,6 +647,18 @@ fn lifecycle_of(r: &AnyRow) -> Lifecycle {
         (Some("pending"), Some(due)) => stored.pending_approval(at(due), time::OffsetDateTime::now_utc()),
         _ => stored,
     }
+}
+
+/// Record a message in the outbox table, its secret masked.
+async fn outbox(conn: &mut AnyConnection, m: &Message) -> Result<()> {
+    sqlx::query("INSERT INTO outbox (at, channel, recipient, body) VALUES ($1, $2, $3, $4)")
+        .bind(now())
+        .bind(m.channel.name())
+        .bind(&m.to)
+        .bind(m.masked())
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 async fn audit(conn: &mut AnyConnection, actor: &str, action: &str, subject: &str, detail: &str) -> Result<()> {

@@ -741,9 +741,9 @@ fn the_holder_api_is_rate_limited_per_client_address() {
     assert!(statuses[30..].iter().all(|(s, c)| *s == 429 && c == "rate-limited"), "{statuses:?}");
 }
 
-#[test]
-fn sms_go_to_the_providers_webhook_too() {
-    // A one-shot HTTP endpoint standing for the SMS provider.
+/// A one-shot HTTP endpoint standing for an SMS or e-mail provider: its port, and the
+/// request it received.
+fn one_shot_provider() -> (u16, std::thread::JoinHandle<String>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let provider = std::thread::spawn(move || {
@@ -761,11 +761,20 @@ fn sms_go_to_the_providers_webhook_too() {
         conn.write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n").unwrap();
         String::from_utf8_lossy(&request).into_owned()
     });
-    let ra = Ra::start();
+    (port, provider)
+}
+
+/// Restart the RA with this `[gateway]` section.
+fn with_gateway(ra: Ra, gateway: &str) -> Ra {
     let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
-    std::fs::write(ra.path("ra.toml"), format!("{config}\n[gateway]\nsms_webhook = \"http://127.0.0.1:{port}/sms\"\n"))
-        .unwrap();
-    let ra = ra.restart();
+    std::fs::write(ra.path("ra.toml"), format!("{config}\n[gateway]\n{gateway}\n")).unwrap();
+    ra.restart()
+}
+
+#[test]
+fn sms_go_to_the_providers_webhook_too() {
+    let (port, provider) = one_shot_provider();
+    let ra = with_gateway(Ra::start(), &format!("sms_webhook = \"http://127.0.0.1:{port}/sms\""));
     let (status, body) = post(
         &ra,
         "/api/v1/activation",
@@ -776,6 +785,84 @@ fn sms_go_to_the_providers_webhook_too() {
     assert!(request.starts_with("POST /sms"), "{request}");
     assert!(request.contains("\"to\":\"+393331234567\""), "{request}");
     assert!(request.contains(&otp_for(&ra, "+393331234567")), "the same OTP as in the outbox");
+}
+
+/// The first activation code (`XXXX-XXXX-XXXX`) in a text.
+fn code_in(text: &str) -> Option<String> {
+    text.as_bytes()
+        .windows(14)
+        .find(|w| {
+            w.iter()
+                .enumerate()
+                .all(|(j, c)| if j == 4 || j == 9 { *c == b'-' } else { c.is_ascii_uppercase() || c.is_ascii_digit() })
+        })
+        .map(|w| String::from_utf8_lossy(w).into_owned())
+}
+
+#[test]
+fn activation_codes_go_to_the_holder_by_email_and_operators_replace_lost_or_locked_ones() {
+    let (port, provider) = one_shot_provider();
+    let ra = with_gateway(Ra::start(), &format!("email_webhook = \"http://127.0.0.1:{port}/mail\""));
+    let holder = |body: serde_json::Value| {
+        let (status, body) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(body));
+        assert_eq!(status, 201, "{body}");
+        body["holder_id"].as_i64().unwrap()
+    };
+    let anna = holder(serde_json::json!({"given_name": "ANNA", "surname": "VERDI", "cf": "VRDNNA90E50L219L",
+        "mobile": "+393330000009", "email": "anna.verdi@example.org"}));
+    let luca = holder(serde_json::json!({"given_name": "LUCA", "surname": "BIANCHI", "cf": "BNCLCU75C15F205O"}));
+    let create = |holder: i64| {
+        operator_call(
+            &ra,
+            "POST",
+            "/api/v1/operator/requests",
+            Some(serde_json::json!({"holder_id": holder, "profile": "signature", "code_delivery": "email"})),
+        )
+    };
+    let (status, body) = create(luca);
+    assert_eq!((status, body["code"].as_str()), (409, Some("no-email")), "{body}");
+
+    // By e-mail: the operator never sees the code.
+    let (status, body) = create(anna);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["sent_to"], "a***@example.org");
+    assert!(body.get("activation_code").is_none(), "{body}");
+    let reference = body["reference"].as_str().unwrap().to_owned();
+    let mail = provider.join().unwrap();
+    assert!(mail.starts_with("POST /mail"), "{mail}");
+    assert!(mail.contains("\"to\":\"anna.verdi@example.org\"") && mail.contains("\"subject\""), "{mail}");
+    assert!(mail.contains(&reference), "{mail}");
+    let code = code_in(&mail).expect("the code in the e-mail");
+    let outbox = std::fs::read_to_string(ra.path("tessera-ra/outbox.log")).unwrap();
+    assert!(outbox.lines().any(|l| l.contains("\temail\tanna.verdi@example.org\t") && l.contains(&code)));
+    for (path, bytes) in state_files(&ra).iter().filter(|(p, _)| !p.ends_with("outbox.log")) {
+        assert!(!bytes.windows(code.len()).any(|w| w == code.as_bytes()), "the code in {}", path.display());
+    }
+
+    // The holder gets the tax code wrong five times: locked.
+    let start = |code: &str, cf: &str| {
+        post(&ra, "/api/v1/activation", serde_json::json!({"activation_code": code, "tax_code": cf}))
+    };
+    for _ in 0..5 {
+        start(&code, "XXXXXX00X00X000X");
+    }
+    assert_eq!(start(&code, "VRDNNA90E50L219L").0, 423);
+    // The operator replaces the code (handed over this time): unlocked, the old code dead.
+    let (status, body) = operator_call(&ra, "POST", &format!("/api/v1/operator/requests/{reference}/code"), None);
+    assert_eq!(status, 200, "{body}");
+    let new_code = body["activation_code"].as_str().unwrap().to_owned();
+    assert_ne!(new_code, code);
+    assert_eq!(start(&code, "VRDNNA90E50L219L").1["code"], "activation-refused");
+    let (status, body) = start(&new_code, "VRDNNA90E50L219L");
+    assert_eq!(status, 200, "{body}");
+    let otp = otp_for(&ra, "+393330000009");
+    let (status, body) = post(&ra, &format!("/api/v1/activation/{reference}/otp"), serde_json::json!({ "otp": otp }));
+    assert_eq!(status, 200, "{body}");
+    let out = ra.p10cr(&reference, &new_code, &ra.csr("anna"), &ra.path("anna.pem"));
+    assert!(out.status.success(), "{}", text(&out));
+    // Issued: no more codes for this request.
+    let (status, body) = operator_call(&ra, "POST", &format!("/api/v1/operator/requests/{reference}/code"), None);
+    assert_eq!((status, body["code"].as_str()), (409, Some("already-issued")), "{body}");
 }
 
 #[test]
