@@ -20,7 +20,7 @@ pub mod pin;
 pub mod piv;
 pub mod readers;
 pub mod token;
-pub mod uri;
+pub use tessera_pki::uri;
 pub mod watch;
 
 mod embedded {

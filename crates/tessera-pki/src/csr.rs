@@ -73,7 +73,8 @@ impl KeyAlgorithm {
         }
     }
 
-    fn rcgen(self) -> &'static rcgen::SignatureAlgorithm {
+    /// rcgen's signature algorithm for keys of this kind (RSA: PKCS#1 v1.5 with SHA-256).
+    pub fn rcgen(self) -> &'static rcgen::SignatureAlgorithm {
         match self {
             Self::Rsa2048 | Self::Rsa3072 => &rcgen::PKCS_RSA_SHA256,
             Self::P256 => &rcgen::PKCS_ECDSA_P256_SHA256,

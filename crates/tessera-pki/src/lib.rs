@@ -1,11 +1,13 @@
 //! Pure PKI knowledge shared by the Tessera client and the registration authority:
-//! certificate parsing and classification, and the Italian tax code [codice fiscale].
+//! certificate parsing and classification, CSRs, PKCS#11 URIs (RFC 7512), and the Italian
+//! tax code [codice fiscale].
 //! No I/O and no hardware here, so everything is unit-testable and fuzzable.
 
 pub mod certificate;
 pub mod codice_fiscale;
 pub mod csr;
 pub mod der;
+pub mod uri;
 
 pub use certificate::{CertificateSummary, KeyInfo, RENEWAL_WINDOW_DAYS, RenewalStatus, Role};
 pub use codice_fiscale::CfCheck;

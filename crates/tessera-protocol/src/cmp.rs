@@ -548,10 +548,26 @@ impl Client<'_> {
 /// PBM iteration count Tessera's client uses (openssl cmp's default is 500 too).
 pub const PBM_ITERATIONS: u32 = 500;
 
-/// The certificate hash certConf carries (RFC 4210 5.3.18; RFC 9483 3.1): the hash of the
-/// certificate's signature algorithm, SHA-256 for those Tessera's CA uses.
+/// The certificate hash certConf carries (RFC 4210 5.3.18; RFC 9481 2): made with the hash
+/// of the certificate's own signature algorithm (SHA-384 for ecdsa-with-SHA384 and
+/// sha384WithRSAEncryption, SHA-512 for their SHA-512 kin, SHA-256 otherwise).
 pub fn cert_hash(certificate: &[u8]) -> Vec<u8> {
-    sha2::Sha256::digest(certificate).to_vec()
+    const SHA384: [&[u8]; 2] =
+        [crate::signature::OID_ECDSA_SHA384, &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0C]];
+    const SHA512: [&[u8]; 2] =
+        [&[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x04], &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0D]];
+    let oid = crate::asn1::read_one(certificate)
+        .and_then(|c| crate::asn1::children(c.content))
+        .ok()
+        .and_then(|fields| fields.get(1).and_then(|alg| crate::signature::algorithm_oid(alg.raw).ok()))
+        .unwrap_or_default();
+    if SHA384.contains(&oid.as_slice()) {
+        sha2::Sha384::digest(certificate).to_vec()
+    } else if SHA512.contains(&oid.as_slice()) {
+        sha2::Sha512::digest(certificate).to_vec()
+    } else {
+        sha2::Sha256::digest(certificate).to_vec()
+    }
 }
 
 #[cfg(test)]

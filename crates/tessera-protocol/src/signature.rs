@@ -9,8 +9,8 @@ const OID_RSA: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
 const OID_P256: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];
 const OID_P384: &[u8] = &[0x2B, 0x81, 0x04, 0x00, 0x22];
 pub const OID_ECDSA_SHA256: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02];
-const OID_ECDSA_SHA384: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x03];
-const OID_RSA_SHA256: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B];
+pub const OID_ECDSA_SHA384: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x03];
+pub const OID_RSA_SHA256: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B];
 
 fn bad(reason: &str) -> Error {
     Error::Malformed { reason: reason.to_owned() }
@@ -33,6 +33,16 @@ pub fn verify(spki: &[u8], algorithm: &[u8], data: &[u8], signature: &[u8]) -> R
         _ => return Err(Error::UnsupportedProtection { algorithm: format!("{algorithm:02x?}") }),
     };
     sig::UnparsedPublicKey::new(scheme, key_bits).verify(data, signature).map_err(|_| Error::BadSignature)
+}
+
+/// The DER AlgorithmIdentifier of a signature algorithm OID (RSA's with NULL parameters,
+/// ECDSA's without, as RFC 5758 and RFC 4055 say).
+pub fn algorithm_identifier(oid: &[u8]) -> Vec<u8> {
+    let mut parts = vec![asn1::tlv(0x06, oid)];
+    if oid == OID_RSA_SHA256 {
+        parts.push(vec![0x05, 0x00]);
+    }
+    asn1::sequence(&parts)
 }
 
 /// The algorithm OID of a DER AlgorithmIdentifier.

@@ -1,6 +1,6 @@
-//! The issuing CA: a key and self-signed certificate made at start (kept in memory for this
-//! first cut), and certificates whose subject and key usages come from the registered
-//! holder and the profile, never from the CSR.
+//! The CAs: a root (the clients' trust anchor) and the issuing CA it certifies, whose key
+//! is a file or held in an HSM ([`crate::hsm`]); certificates whose subject and key usages
+//! come from the registered holder and the profile, never from the CSR; the CRL.
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
@@ -10,14 +10,12 @@ use rcgen::{
 use crate::registry::{Holder, Profile};
 
 pub struct Ca {
-    issuer: Issuer<'static, KeyPair>,
+    issuer: Issuer<'static, CaKey>,
     /// The root CA certificate (DER) the issuing CA chains to: the trust anchor clients
     /// keep. The same as `certificate` for a state directory from before the split.
     pub root: Vec<u8>,
     /// Where the CRL is published, written into every certificate.
     pub crl_url: Option<String>,
-    /// The same key, for signing CMP answers to signature-protected requests.
-    key: KeyPair,
     pub certificate: Vec<u8>,
 }
 
@@ -29,26 +27,147 @@ fn name(pairs: &[(DnType, &str)]) -> DistinguishedName {
     dn
 }
 
-impl Ca {
-    /// Load the CAs from `dir`, or make them there on first start: a root CA (root.key,
-    /// root.pem; take root.key offline once the issuing CA exists) and the issuing CA it
-    /// certifies (ca.key, ca.pem), which signs certificates, CRLs and CMP answers.
-    pub fn load_or_create(dir: &std::path::Path, common_name: &str) -> Result<Ca, String> {
-        let (key_path, cert_path, root_path) = (dir.join("ca.key"), dir.join("ca.pem"), dir.join("root.pem"));
-        let read_cert = |p: &std::path::Path| -> Result<Vec<u8>, String> {
-            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            Ok(::pem::parse(text).map_err(|e| e.to_string())?.into_contents())
-        };
-        if key_path.exists() {
-            let key_pem = std::fs::read_to_string(&key_path).map_err(|e| format!("{}: {e}", key_path.display()))?;
-            let certificate = read_cert(&cert_path)?;
-            let root = if root_path.exists() { read_cert(&root_path)? } else { certificate.clone() };
-            let key = KeyPair::from_pem(&key_pem).map_err(|e| e.to_string())?;
-            return Self::from_parts(key, certificate, root, common_name).map_err(|e| e.to_string());
+/// Where the issuing CA's key is: a PKCS#8 PEM file (made on first start in the state
+/// directory, or given), or a PKCS#11 token.
+pub enum CaKey {
+    File(Box<KeyPair>),
+    Token(crate::hsm::TokenKey),
+}
+
+impl CaKey {
+    /// `source`: a `pkcs11:` URI or a PKCS#8 PEM file.
+    fn open(source: &str) -> Result<CaKey, String> {
+        if source.starts_with("pkcs11:") {
+            return crate::hsm::TokenKey::open(source).map(CaKey::Token);
         }
+        read_key(std::path::Path::new(source)).map(|k| CaKey::File(Box::new(k)))
+    }
+}
+
+impl rcgen::PublicKeyData for CaKey {
+    fn der_bytes(&self) -> &[u8] {
+        match self {
+            CaKey::File(k) => k.der_bytes(),
+            CaKey::Token(t) => tessera_pki::Signer::public_key(t),
+        }
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        match self {
+            CaKey::File(k) => k.algorithm(),
+            CaKey::Token(t) => tessera_pki::Signer::algorithm(t).rcgen(),
+        }
+    }
+}
+
+impl rcgen::SigningKey for CaKey {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        match self {
+            CaKey::File(k) => k.sign(msg),
+            CaKey::Token(t) => tessera_pki::Signer::sign(t, msg).map_err(|e| {
+                tracing::error!(error = %e, "the CA's token did not sign");
+                rcgen::Error::RemoteKeyError
+            }),
+        }
+    }
+}
+
+fn read_key(path: &std::path::Path) -> Result<KeyPair, String> {
+    let pem = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?);
+    KeyPair::from_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read_cert(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(::pem::parse(text).map_err(|e| format!("{}: {e}", path.display()))?.into_contents())
+}
+
+fn write_cert(path: &std::path::Path, der: &[u8]) -> Result<(), String> {
+    std::fs::write(path, ::pem::encode(&::pem::Pem::new("CERTIFICATE", der.to_vec())))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Where the issuing CA's key and certificate come from (configuration `[ca]`).
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaSource {
+    /// A `pkcs11:` URI (HSM) or a PKCS#8 PEM file; default `<state_dir>/ca.key`, made on
+    /// first start.
+    pub key: Option<String>,
+    /// Its certificate (PEM); default `<state_dir>/ca.pem`, made by the RA's root when
+    /// missing.
+    pub certificate: Option<std::path::PathBuf>,
+}
+
+impl Ca {
+    /// Load the CAs, or make what is missing on first start: the issuing CA's key
+    /// (`<dir>/ca.key`, unless `source` names a file or an HSM key), a root CA (root.key,
+    /// root.pem; take root.key offline once the issuing CA is certified), and the issuing
+    /// CA's certificate from that root (ca.pem). The issuing CA signs certificates, CRLs
+    /// and CMP answers.
+    pub fn load_or_create(dir: &std::path::Path, common_name: &str, source: &CaSource) -> Result<Ca, String> {
         let err = |e: rcgen::Error| e.to_string();
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let cert_path = source.certificate.clone().unwrap_or_else(|| dir.join("ca.pem"));
+        let key_path = dir.join("ca.key");
+        let key = match &source.key {
+            Some(source) => CaKey::open(source)?,
+            None if key_path.exists() => CaKey::File(Box::new(read_key(&key_path)?)),
+            None if cert_path.exists() => {
+                return Err(format!("{}: missing, and {} is its certificate", key_path.display(), cert_path.display()));
+            }
+            None => {
+                // The issuing CA: P-256.
+                let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(err)?;
+                write_private(&key_path, &key.serialize_pem())?;
+                CaKey::File(Box::new(key))
+            }
+        };
+        let certificate = if cert_path.exists() {
+            let certificate = read_cert(&cert_path)?;
+            let spki = spki_of(&certificate);
+            if tessera_pki::csr::subject_public_key(&spki).ok().as_deref()
+                != Some(rcgen::PublicKeyData::der_bytes(&key))
+            {
+                return Err(format!("{}: this certificate is not for the CA key", cert_path.display()));
+            }
+            certificate
+        } else {
+            let root = Self::root(dir)?;
+            let now = time::OffsetDateTime::now_utc();
+            let mut params = Self::params(common_name).map_err(err)?;
+            params.not_before = now - time::Duration::days(1);
+            params.not_after = now + time::Duration::days(10 * 365);
+            params.use_authority_key_identifier_extension = true;
+            let certificate = params.signed_by(&key, &root).map_err(err)?.der().to_vec();
+            write_cert(&cert_path, &certificate)?;
+            tracing::info!(certificate = %cert_path.display(), "issuing CA certified by the root");
+            certificate
+        };
+        // A state directory from before the root/issuing split has a self-signed CA.
+        let root_path = dir.join("root.pem");
+        let root = if root_path.exists() { read_cert(&root_path)? } else { certificate.clone() };
+        let params = Self::params(common_name).map_err(err)?;
+        Ok(Ca { issuer: Issuer::new(params, key), root, crl_url: None, certificate })
+    }
+
+    /// The root CA, to certify the issuing CA: loaded from `dir`, or made there (P-384, 20
+    /// years, may certify one level of CAs).
+    fn root(dir: &std::path::Path) -> Result<Issuer<'static, KeyPair>, String> {
+        let err = |e: rcgen::Error| e.to_string();
+        let (key_path, cert_path) = (dir.join("root.key"), dir.join("root.pem"));
+        if cert_path.exists() {
+            if !key_path.exists() {
+                return Err(format!(
+                    "{}: the root key is needed (once) to certify the issuing CA's key: bring it back, \
+                     or give the issuing CA's certificate in [ca] certificate",
+                    key_path.display()
+                ));
+            }
+            let der = read_cert(&cert_path)?;
+            return Issuer::from_ca_cert_der(&der.into(), read_key(&key_path)?).map_err(err);
+        }
         let now = time::OffsetDateTime::now_utc();
-        // The root: P-384, 20 years, may certify one level of CAs.
         let root_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).map_err(err)?;
         let mut root_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
         root_params.distinguished_name = name(&[
@@ -61,28 +180,9 @@ impl Ca {
         root_params.not_before = now - time::Duration::days(1);
         root_params.not_after = now + time::Duration::days(20 * 365);
         let root = root_params.self_signed(&root_key).map_err(err)?.der().to_vec();
-        let root_issuer = Issuer::new(root_params, root_key);
-        // The issuing CA: P-256, 10 years, certified by the root.
-        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(err)?;
-        let mut params = Self::params(common_name).map_err(err)?;
-        params.not_before = now - time::Duration::days(1);
-        params.not_after = now + time::Duration::days(10 * 365);
-        params.use_authority_key_identifier_extension = true;
-        let certificate = params.signed_by(&key, &root_issuer).map_err(err)?.der().to_vec();
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-        write_private(&dir.join("root.key"), &root_issuer.key().serialize_pem())?;
-        std::fs::write(&root_path, ::pem::encode(&::pem::Pem::new("CERTIFICATE", root.clone())))
-            .map_err(|e| format!("{}: {e}", root_path.display()))?;
-        write_private(&key_path, &key.serialize_pem())?;
-        std::fs::write(&cert_path, ::pem::encode(&::pem::Pem::new("CERTIFICATE", certificate.clone())))
-            .map_err(|e| format!("{}: {e}", cert_path.display()))?;
-        Self::from_parts(key, certificate, root, common_name).map_err(err)
-    }
-
-    fn from_parts(key: KeyPair, certificate: Vec<u8>, root: Vec<u8>, common_name: &str) -> Result<Ca, rcgen::Error> {
-        let params = Self::params(common_name)?;
-        let signer = KeyPair::try_from(key.serialize_der().as_slice())?;
-        Ok(Ca { issuer: Issuer::new(params, key), root, crl_url: None, key: signer, certificate })
+        write_private(&key_path, &root_key.serialize_pem())?;
+        write_cert(&cert_path, &root)?;
+        Ok(Issuer::new(root_params, root_key))
     }
 
     /// The chain a client needs besides its trust anchor, and the anchor: issuing, root.
@@ -132,17 +232,22 @@ impl Ca {
         tessera_protocol::asn1::explicit(4, &subject)
     }
 
-    /// Sign a CMP ProtectedPart: DER ECDSA-Sig-Value with SHA-256.
+    /// Sign a CMP ProtectedPart with the issuing CA's key, by [`Ca::signature_algorithm`].
     pub fn sign(&self, data: &[u8]) -> Vec<u8> {
-        rcgen::SigningKey::sign(&self.key, data).unwrap_or_default()
+        rcgen::SigningKey::sign(self.issuer.key(), data).unwrap_or_default()
     }
 
-    /// DER AlgorithmIdentifier ecdsa-with-SHA256, for CMP protectionAlg.
+    /// DER AlgorithmIdentifier of the CA key's signatures, for CMP protectionAlg.
     pub fn signature_algorithm(&self) -> Vec<u8> {
-        tessera_protocol::asn1::sequence(&[tessera_protocol::asn1::tlv(
-            0x06,
-            tessera_protocol::signature::OID_ECDSA_SHA256,
-        )])
+        use tessera_protocol::signature::{OID_ECDSA_SHA256, OID_ECDSA_SHA384, OID_RSA_SHA256, algorithm_identifier};
+        let alg = rcgen::PublicKeyData::algorithm(self.issuer.key());
+        algorithm_identifier(if alg == &rcgen::PKCS_ECDSA_P384_SHA384 {
+            OID_ECDSA_SHA384
+        } else if alg == &rcgen::PKCS_RSA_SHA256 {
+            OID_RSA_SHA256
+        } else {
+            OID_ECDSA_SHA256
+        })
     }
 
     /// Whether `certificate` was signed by this CA.

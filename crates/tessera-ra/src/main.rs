@@ -11,6 +11,7 @@ mod ca;
 mod codes;
 mod endpoint;
 mod gateway;
+mod hsm;
 mod operator;
 mod problem;
 mod registry;
@@ -54,6 +55,9 @@ struct Config {
     /// "automatic" (default) or "approval": renewals then need an operator's approval.
     #[serde(default)]
     renewal_policy: registry::RenewalPolicy,
+    /// The issuing CA's key (a PKCS#8 file or a `pkcs11:` URI for an HSM) and certificate.
+    #[serde(default)]
+    ca: ca::CaSource,
 }
 
 /// TLS: a certificate for these names from the RA's own issuing CA (clients trust its
@@ -113,8 +117,8 @@ async fn main() {
     let state_dir = config.state_dir.clone().unwrap_or_else(|| {
         std::path::Path::new(&path).parent().map(|p| p.to_path_buf()).unwrap_or_default().join("tessera-ra")
     });
-    let mut ca =
-        ca::Ca::load_or_create(&state_dir, "Tessera RA Issuing CA").unwrap_or_else(|e| fail(format!("CA: {e}")));
+    let mut ca = ca::Ca::load_or_create(&state_dir, "Tessera RA Issuing CA", &config.ca)
+        .unwrap_or_else(|e| fail(format!("CA: {e}")));
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     let public = config.public_url.clone().unwrap_or_else(|| format!("{scheme}://{addr}"));
     ca.crl_url = Some(format!("{}/crl", public.trim_end_matches('/')));

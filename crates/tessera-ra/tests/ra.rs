@@ -9,6 +9,8 @@ struct Ra {
     child: Child,
     server: String,
     dir: tempfile::TempDir,
+    /// The RA's environment (SOFTHSM2_CONF for an HSM-held CA key).
+    env: Vec<(String, String)>,
 }
 
 impl Ra {
@@ -69,15 +71,15 @@ token_sha256 = "fada800c966f702b9da4f2a9e8545c841ef09001818ad17b24f525d9c835baf0
             ),
         )
         .unwrap();
-        let (child, server) = spawn(&config);
-        Ra { child, server, dir }
+        let (child, server) = spawn(&config, &[]);
+        Ra { child, server, dir, env: Vec::new() }
     }
 
     /// Stop the RA and start it again on the same state (CA key, database).
     fn restart(mut self) -> Ra {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let (child, server) = spawn(&self.path("ra.toml"));
+        let (child, server) = spawn(&self.path("ra.toml"), &self.env);
         self.child = child;
         self.server = server;
         self
@@ -174,10 +176,11 @@ token_sha256 = "fada800c966f702b9da4f2a9e8545c841ef09001818ad17b24f525d9c835baf0
     }
 }
 
-fn spawn(config: &Path) -> (Child, String) {
+fn spawn(config: &Path, env: &[(String, String)]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tessera-ra"))
         .arg("--config")
         .arg(config)
+        .envs(env.iter().cloned())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -1045,4 +1048,138 @@ fn genm_answers_the_ca_certificates() {
         "pass:ABCD-EFGH-JKLM",
     ]);
     assert!(!other.status.success() && text(&other).contains("badRequest"), "{}", text(&other));
+}
+
+/// Run a test-bed tool with `env`; panics with its output when it fails.
+fn tool(program: &str, args: &[&str], env: &[(String, String)]) -> Output {
+    let out = Command::new(program).args(args).envs(env.iter().cloned()).output().unwrap();
+    assert!(out.status.success(), "{program} {args:?}: {}", text(&out));
+    out
+}
+
+#[test]
+fn the_issuing_ca_key_can_live_in_an_hsm() {
+    let hsm = tessera_testbed::SoftHsm::empty();
+    let env = hsm.env();
+    let module = tessera_testbed::SOFTHSM_MODULE;
+    tool(
+        "softhsm2-util",
+        &["--init-token", "--free", "--label", "Tessera CA", "--so-pin", "12345678", "--pin", "4321"],
+        &env,
+    );
+    let p11 = |args: &[&str]| {
+        let base = ["--module", module, "--token-label", "Tessera CA", "--login", "--pin", "4321"];
+        tool("pkcs11-tool", &[&base[..], args].concat(), &env)
+    };
+    p11(&["--keypairgen", "--key-type", "EC:prime256v1", "--label", "issuing", "--id", "01"]);
+
+    // The RA, first started with its CA key in the token: no key file is made for it.
+    let mut ra = Ra::start_with_validity(30);
+    let _ = ra.child.kill();
+    let _ = ra.child.wait();
+    std::fs::remove_dir_all(ra.path("tessera-ra")).unwrap();
+    let pin = ra.path("ca.pin");
+    std::fs::write(&pin, "4321\n").unwrap();
+    let uri =
+        format!("pkcs11:token=Tessera%20CA;object=issuing?module-path={module}&pin-source=file:{}", pin.display());
+    let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
+    std::fs::write(ra.path("ra.toml"), format!("{config}\n[ca]\nkey = \"{uri}\"\n")).unwrap();
+    ra.env = env.clone();
+    let ra = ra.restart();
+    assert!(!ra.path("tessera-ra/ca.key").exists(), "the issuing key stays in the token");
+    assert!(ra.path("tessera-ra/root.key").exists());
+    let file = |name: &str| ra.path(name).display().to_string();
+    let verify = tool("openssl", &["verify", "-CAfile", &file("tessera-ra/root.pem"), &file("tessera-ra/ca.pem")], &[]);
+    assert!(text(&verify).contains("OK"));
+    // The certified key is the token's.
+    p11(&["--read-object", "--type", "pubkey", "--id", "01", "-o", &file("hsm.der")]);
+    let hsm_key = tool("openssl", &["pkey", "-pubin", "-inform", "DER", "-in", &file("hsm.der")], &[]);
+    let ca_key = x509(&ra.path("tessera-ra/ca.pem"), &["-pubkey", "-noout"]);
+    assert_eq!(String::from_utf8_lossy(&hsm_key.stdout), ca_key);
+
+    // Issuance, a renewal answered with the token's signature, and the CRL it signs.
+    ra.key("old");
+    ra.key("new");
+    let ir = ra.ir_mario("old.key", "old.pem");
+    assert!(ir.status.success(), "{}", text(&ir));
+    let (root, issuing) = (file("tessera-ra/root.pem"), file("tessera-ra/ca.pem"));
+    tool("openssl", &["verify", "-CAfile", &root, "-untrusted", &issuing, &file("old.pem")], &[]);
+    let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
+    assert!(kur.status.success(), "{}", text(&kur));
+    let crl = ureq::get(&format!("http://{}/crl", ra.server)).call().unwrap();
+    let mut der = Vec::new();
+    std::io::Read::read_to_end(&mut crl.into_reader(), &mut der).unwrap();
+    std::fs::write(ra.path("crl.der"), der).unwrap();
+    let crl = Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-noout", "-in"])
+        .arg(ra.path("crl.der"))
+        .arg("-CAfile")
+        .arg(ra.path("tessera-ra/ca.pem"))
+        .output()
+        .unwrap();
+    assert!(crl.status.success() && text(&crl).contains("verify OK"), "{}", text(&crl));
+
+    // A restart logs in again; a wrong PIN, or a PIN in the URI, stops the RA with why.
+    let ra = ra.restart();
+    let out = ra.p10cr("REQ-0002", "NPQR-STUV-WXYZ", &ra.csr("n"), &ra.path("n.pem"));
+    assert!(out.status.success(), "{}", text(&out));
+    let start = |config: &str| {
+        std::fs::write(ra.path("bad.toml"), config).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_tessera-ra"))
+            .arg("--config")
+            .arg(ra.path("bad.toml"))
+            .envs(env.iter().cloned())
+            .output()
+            .unwrap()
+    };
+    let state = format!("state_dir = \"{}\"\n", ra.path("tessera-ra").display());
+    std::fs::write(ra.path("wrong.pin"), "0000").unwrap();
+    let wrong = uri.replace(pin.to_str().unwrap(), ra.path("wrong.pin").to_str().unwrap());
+    let out = start(&format!("listen = \"127.0.0.1:0\"\n{state}[ca]\nkey = \"{wrong}\"\n"));
+    assert!(!out.status.success() && text(&out).contains("login"), "{}", text(&out));
+    let inline = format!("pkcs11:token=Tessera%20CA;object=issuing?module-path={module}&pin-value=4321");
+    let out = start(&format!("listen = \"127.0.0.1:0\"\n{state}[ca]\nkey = \"{inline}\"\n"));
+    assert!(!out.status.success() && text(&out).contains("pin-source"), "{}", text(&out));
+}
+
+#[test]
+fn an_issuing_ca_key_from_a_pkcs8_file_is_certified_by_the_root_and_checked_against_its_certificate() {
+    let mut ra = Ra::start_with_validity(30);
+    let _ = ra.child.kill();
+    let _ = ra.child.wait();
+    std::fs::remove_dir_all(ra.path("tessera-ra")).unwrap();
+    let key = ra.path("issuing.key");
+    let args = ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", key.to_str().unwrap()];
+    tool("openssl", &args, &[]);
+    let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
+    std::fs::write(ra.path("ra.toml"), format!("{config}\n[ca]\nkey = \"{}\"\n", key.display())).unwrap();
+    let ra = ra.restart();
+    assert!(!ra.path("tessera-ra/ca.key").exists());
+    let ca = x509(&ra.path("tessera-ra/ca.pem"), &["-pubkey", "-noout"]);
+    let ours = tool("openssl", &["pkey", "-pubout", "-in", key.to_str().unwrap()], &[]);
+    assert_eq!(String::from_utf8_lossy(&ours.stdout), ca);
+    // A P-384 CA signs its CMP answers with ecdsa-with-SHA384, which openssl checks.
+    ra.key("old");
+    ra.key("new");
+    let ir = ra.ir_mario("old.key", "old.pem");
+    assert!(ir.status.success(), "{}", text(&ir));
+    assert!(x509(&ra.path("old.pem"), &["-text", "-noout"]).contains("ecdsa-with-SHA384"));
+    let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
+    assert!(kur.status.success(), "{}", text(&kur));
+
+    // A certificate that is not for the key is refused at start, with both named.
+    let other = ra.path("other.key");
+    tool(
+        "openssl",
+        &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", other.to_str().unwrap()],
+        &[],
+    );
+    let config = format!(
+        "listen = \"127.0.0.1:0\"\nstate_dir = \"{}\"\n[ca]\nkey = \"{}\"\n",
+        ra.path("tessera-ra").display(),
+        other.display()
+    );
+    std::fs::write(ra.path("bad.toml"), config).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera-ra")).arg("--config").arg(ra.path("bad.toml")).output().unwrap();
+    assert!(!out.status.success() && text(&out).contains("not for the CA key"), "{}", text(&out));
 }

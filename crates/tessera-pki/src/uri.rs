@@ -77,6 +77,10 @@ pub struct Pkcs11Uri {
     pub object_type: Option<String>,
     /// Query attribute `module-path`: load this module for it.
     pub module_path: Option<String>,
+    /// Query attribute `pin-source`: where the PIN is read from (a file, `file:` or not).
+    pub pin_source: Option<String>,
+    /// Whether the URI carries `pin-value` (a PIN in the clear, refused by those who log in).
+    pub has_pin_value: bool,
 }
 
 fn decode(value: &str) -> Result<Vec<u8>, String> {
@@ -118,6 +122,10 @@ impl Pkcs11Uri {
         for part in query.split('&').filter(|p| !p.is_empty()) {
             if let Some(v) = part.strip_prefix("module-path=") {
                 uri.module_path = Some(text_of(v)?);
+            } else if let Some(v) = part.strip_prefix("pin-source=") {
+                uri.pin_source = Some(text_of(v)?);
+            } else if part.starts_with("pin-value=") {
+                uri.has_pin_value = true;
             }
         }
         Ok(uri)
@@ -171,6 +179,8 @@ mod tests {
         assert!(!uri.matches_token("Società;1", "x", "ac", "m"));
         let q = Pkcs11Uri::parse("pkcs11:token=A?module-path=/usr/lib/x.so&pin-source=file:/p").unwrap();
         assert_eq!(q.module_path.as_deref(), Some("/usr/lib/x.so"));
+        assert_eq!(q.pin_source.as_deref(), Some("file:/p"));
+        assert!(!q.has_pin_value && Pkcs11Uri::parse("pkcs11:?pin-value=1234").unwrap().has_pin_value);
         assert!(Pkcs11Uri::parse("token=A").is_err());
         assert!(Pkcs11Uri::parse("pkcs11:id=%1").is_err());
     }

@@ -1,0 +1,162 @@
+//! The issuing CA's key in a PKCS#11 token (an HSM), named by a PKCS#11 URI (RFC 7512):
+//!
+//!   pkcs11:token=Tessera%20CA;object=issuing?module-path=/usr/lib/…/libsofthsm2.so&pin-source=file:/etc/tessera-ra/ca.pin
+//!
+//! `token` (or `serial`) selects the token, `object` and/or `id` the key pair; the user
+//! PIN is read from the `pin-source` file (a `pin-value` in the URI is refused: the
+//! configuration file is no place for it). The key never leaves the token: certificates,
+//! CRLs and CMP answers are signed with C_Sign (RSA PKCS#1 v1.5 with SHA-256, or raw
+//! ECDSA over a digest computed here).
+
+use std::sync::Mutex;
+
+use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
+use cryptoki::session::{Session, UserType};
+use cryptoki::types::AuthPin;
+use tessera_pki::KeyAlgorithm;
+use tessera_pki::uri::Pkcs11Uri;
+use zeroize::Zeroizing;
+
+pub struct TokenKey {
+    /// One session, logged in, used by one signature at a time.
+    session: Mutex<Session>,
+    key: ObjectHandle,
+    algorithm: KeyAlgorithm,
+    /// The subjectPublicKey content: DER RSAPublicKey, or the uncompressed EC point.
+    public_key: Vec<u8>,
+}
+
+fn attribute<T>(
+    session: &Session,
+    handle: ObjectHandle,
+    kind: AttributeType,
+    pick: fn(Attribute) -> Option<T>,
+) -> Option<T> {
+    session.get_attributes(handle, &[kind]).ok()?.into_iter().find_map(pick)
+}
+
+impl TokenKey {
+    /// Load the module, find the token and the key pair, and log in.
+    pub fn open(text: &str) -> Result<TokenKey, String> {
+        let uri = Pkcs11Uri::parse(text)?;
+        if uri.has_pin_value {
+            return Err("pin-value is not accepted in the CA key's URI: put the PIN in an owner-only file \
+                        and name it with pin-source=file:…"
+                .into());
+        }
+        let module = uri.module_path.as_deref().ok_or("the CA key's URI needs module-path=… (the HSM's module)")?;
+        let pin_file = uri.pin_source.as_deref().ok_or("the CA key's URI needs pin-source=file:… (the user PIN)")?;
+        let pin_file = pin_file.strip_prefix("file:").unwrap_or(pin_file);
+        let pin = Zeroizing::new(std::fs::read_to_string(pin_file).map_err(|e| format!("{pin_file}: {e}"))?);
+        let ctx = Pkcs11::new(module).map_err(|e| format!("{module}: {e}"))?;
+        match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+            Ok(()) | Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::CryptokiAlreadyInitialized, _)) => {}
+            Err(e) => return Err(format!("{module}: {e}")),
+        }
+        let slots = ctx.get_slots_with_token().map_err(|e| format!("{module}: {e}"))?;
+        let slot = slots
+            .into_iter()
+            .find(|s| {
+                ctx.get_token_info(*s)
+                    .is_ok_and(|t| uri.matches_token(t.label(), t.manufacturer_id(), t.serial_number(), t.model()))
+            })
+            .ok_or_else(|| format!("no token matches {}", text.split('?').next().unwrap_or_default()))?;
+        let session = ctx.open_ro_session(slot).map_err(|e| format!("C_OpenSession: {e}"))?;
+        let auth = AuthPin::new(pin.trim_end_matches(['\r', '\n']).into());
+        match session.login(UserType::User, Some(&auth)) {
+            Ok(()) | Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::UserAlreadyLoggedIn, _)) => {}
+            Err(e) => return Err(format!("login to the CA's token: {e}")),
+        }
+        let find = |class: ObjectClass| -> Result<Vec<ObjectHandle>, String> {
+            let mut template = vec![Attribute::Class(class)];
+            if let Some(label) = &uri.object {
+                template.push(Attribute::Label(label.as_bytes().to_vec()));
+            }
+            if let Some(id) = &uri.id {
+                template.push(Attribute::Id(id.clone()));
+            }
+            session.find_objects(&template).map_err(|e| format!("C_FindObjects: {e}"))
+        };
+        let key = match find(ObjectClass::PRIVATE_KEY)?.as_slice() {
+            [one] => *one,
+            [] => return Err("no private key on the CA's token matches object=/id= of its URI".into()),
+            _ => return Err("several private keys match the CA key's URI: name it with object= and id=".into()),
+        };
+        let kind = attribute(&session, key, AttributeType::KeyType, |a| match a {
+            Attribute::KeyType(k) => Some(k),
+            _ => None,
+        });
+        // The public half: from the public key object with the same id.
+        let id = attribute(&session, key, AttributeType::Id, |a| match a {
+            Attribute::Id(id) => Some(id),
+            _ => None,
+        })
+        .unwrap_or_default();
+        let public = *session
+            .find_objects(&[Attribute::Class(ObjectClass::PUBLIC_KEY), Attribute::Id(id)])
+            .map_err(|e| format!("C_FindObjects: {e}"))?
+            .first()
+            .ok_or("the CA key has no public key object with its id on the token")?;
+        let (algorithm, public_key) = match kind {
+            Some(KeyType::EC) => {
+                let params = attribute(&session, public, AttributeType::EcParams, |a| match a {
+                    Attribute::EcParams(p) => Some(p),
+                    _ => None,
+                })
+                .unwrap_or_default();
+                let algorithm = [KeyAlgorithm::P256, KeyAlgorithm::P384]
+                    .into_iter()
+                    .find(|a| a.ec_params() == params.as_slice())
+                    .ok_or("the CA key is on a curve other than P-256 or P-384")?;
+                let point = attribute(&session, public, AttributeType::EcPoint, |a| match a {
+                    Attribute::EcPoint(p) => Some(p),
+                    _ => None,
+                })
+                .ok_or("the CA key's public point cannot be read")?;
+                (algorithm, tessera_pki::der::ec_point(&point, algorithm.ec_point_len()).to_vec())
+            }
+            Some(KeyType::RSA) => {
+                let attrs = session
+                    .get_attributes(public, &[AttributeType::Modulus, AttributeType::PublicExponent])
+                    .map_err(|e| format!("C_GetAttributeValue: {e}"))?;
+                let (mut n, mut e) = (Vec::new(), Vec::new());
+                for a in attrs {
+                    match a {
+                        Attribute::Modulus(v) => n = v,
+                        Attribute::PublicExponent(v) => e = v,
+                        _ => {}
+                    }
+                }
+                let algorithm = if n.len() * 8 >= 3072 { KeyAlgorithm::Rsa3072 } else { KeyAlgorithm::Rsa2048 };
+                (algorithm, tessera_pki::der::rsa_public_key(&n, &e))
+            }
+            _ => return Err("the CA key is neither EC nor RSA".into()),
+        };
+        tracing::info!(algorithm = algorithm.name(), "issuing CA key on a PKCS#11 token");
+        Ok(TokenKey { session: Mutex::new(session), key, algorithm, public_key })
+    }
+}
+
+impl tessera_pki::Signer for TokenKey {
+    fn algorithm(&self) -> KeyAlgorithm {
+        self.algorithm
+    }
+
+    fn public_key(&self) -> &[u8] {
+        &self.public_key
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, String> {
+        let session = self.session.lock().map_err(|_| "the CA token's session is unusable".to_owned())?;
+        tracing::trace!(algorithm = self.algorithm.name(), "C_Sign");
+        if self.algorithm.is_rsa() {
+            session.sign(&Mechanism::Sha256RsaPkcs, self.key, message).map_err(|e| format!("C_Sign: {e}"))
+        } else {
+            let digest = self.algorithm.digest(message);
+            let raw = session.sign(&Mechanism::Ecdsa, self.key, &digest).map_err(|e| format!("C_Sign: {e}"))?;
+            Ok(tessera_pki::der::ecdsa_signature(&raw))
+        }
+    }
+}
