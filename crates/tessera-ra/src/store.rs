@@ -18,6 +18,35 @@ pub type Result<T> = std::result::Result<T, sqlx::Error>;
 pub struct Store {
     pool: AnyPool,
     codes: CodeKeys,
+    /// SQLite takes one writer at a time; a second one waits in SQLite's busy handler,
+    /// which sleeps in growing steps (up to 100 ms). Queueing writers here instead keeps
+    /// the tail short under load (bench/ra.py). None for PostgreSQL.
+    writer: Option<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction, holding the writer lock (SQLite) until it ends.
+struct Write<'a> {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _writer: Option<tokio::sync::MutexGuard<'a, ()>>,
+}
+
+impl Write<'_> {
+    async fn commit(self) -> Result<()> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for Write<'_> {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for Write<'_> {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
 }
 
 fn hex(b: &[u8]) -> String {
@@ -78,15 +107,25 @@ impl Store {
         } else {
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         }
-        let store = Store { pool, codes };
+        let writer = (!postgres).then(|| tokio::sync::Mutex::new(()));
+        let store = Store { pool, codes, writer };
         if let Ok(rows) = legacy {
             store.convert_legacy_codes(&rows).await?;
         }
         Ok(store)
     }
 
+    /// Begin a write transaction (after the writers before it, on SQLite).
+    async fn write(&self) -> Result<Write<'_>> {
+        let writer = match &self.writer {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
+        Ok(Write { tx: self.pool.begin().await?, _writer: writer })
+    }
+
     async fn convert_legacy_codes(&self, rows: &[AnyRow]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         for row in rows {
             let reference: String = row.get("reference");
             let code = Zeroizing::new(row.get::<String, _>("secret"));
@@ -106,7 +145,7 @@ impl Store {
 
     /// Register a request unless its reference is already known.
     pub async fn register(&self, r: &RegisteredRequest) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let inserted = self.insert_request(&mut tx, r, None, "config", true).await?.rows_affected() == 1;
         if inserted {
             audit(&mut tx, "config", "request-registered", &r.reference, profile_name(r.profile)).await?;
@@ -135,7 +174,7 @@ impl Store {
 
     /// Count one wrong code or OTP; returns the failures so far.
     pub async fn failed(&self, reference: &str, what: &str) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("UPDATE requests SET failures = failures + 1 WHERE reference = $1")
             .bind(reference)
             .execute(&mut *tx)
@@ -154,7 +193,7 @@ impl Store {
     /// the holder brought (`Some`), or after the holder's OTP, with the code sealed when
     /// the OTP was sent (`None`).
     pub async fn arm(&self, reference: &str, actor: &str, code: Option<&str>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let update = match code {
             Some(code) => sqlx::query("UPDATE requests SET armed = 1, sealed_code = $1 WHERE reference = $2").bind(
                 self.codes
@@ -177,7 +216,7 @@ impl Store {
     /// (sealed, to arm the request with), and record its SMS, in one transaction.
     pub async fn send_otp(&self, reference: &str, code: &str, otp: &str, sms: &Message, ttl: i64) -> Result<()> {
         let t = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO otps (reference, otp_hash, sent_at, expires_at, sealed_code) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT(reference) DO UPDATE SET otp_hash = excluded.otp_hash, sent_at = excluded.sent_at, \
@@ -219,7 +258,7 @@ impl Store {
         der: &[u8],
         action: &str,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let updated = sqlx::query(
             "UPDATE requests SET issuance = 'issued', transaction_id = $1, cert_hash = $2 \
              WHERE reference = $3 AND (issuance != 'confirmed' OR $4 = 'renewed')",
@@ -250,7 +289,7 @@ impl Store {
 
     /// certConf: confirm (or, rejected, withdraw) the certificate issued in the transaction.
     pub async fn confirm(&self, reference: &str, serial_if_rejected: Option<&[u8]>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         match serial_if_rejected {
             None => {
                 // Issued: the code has served its purpose and is no longer kept, even sealed.
@@ -316,17 +355,19 @@ impl Store {
 
     /// Mark a renewal as waiting for an operator's approval, due at `due`.
     pub async fn await_approval(&self, serial: &[u8], due: time::OffsetDateTime) -> Result<()> {
+        let mut tx = self.write().await?;
         sqlx::query("UPDATE certificates SET approval = 'pending', approval_due = $1 WHERE serial = $2")
             .bind(due.unix_timestamp())
             .bind(hex(serial))
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        self.audit("cmp", "renewal-awaiting-approval", &hex(serial), "").await
+        audit(&mut tx, "cmp", "renewal-awaiting-approval", &hex(serial), "").await?;
+        tx.commit().await
     }
 
     /// An operator approves a pending renewal. False when there is none with this serial.
     pub async fn approve(&self, serial: &[u8], operator: &str) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let done =
             sqlx::query("UPDATE certificates SET approval = 'approved' WHERE serial = $1 AND approval = 'pending'")
                 .bind(hex(serial))
@@ -355,7 +396,7 @@ impl Store {
             Lifecycle::Suspended { since } => ("suspended", Some(since.unix_timestamp()), None),
             Lifecycle::Revoked { at, reason } => ("revoked", Some(at.unix_timestamp()), Some(reason as i64)),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("UPDATE certificates SET state = $1, state_since = $2, reason = $3 WHERE serial = $4")
             .bind(name)
             .bind(since)
@@ -392,7 +433,7 @@ impl Store {
 
     /// Register a holder; returns its id.
     pub async fn insert_holder(&self, h: &NewHolder, operator: &str) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO holders (given_name, surname, cf, passport, mobile, email, cf_forced, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -437,7 +478,7 @@ impl Store {
         operator: &str,
         email: Option<&Message>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         self.insert_request(&mut tx, r, Some(holder_id), operator, false).await?;
         audit(&mut tx, operator, "request-created", &r.reference, profile_name(r.profile)).await?;
         if let Some(m) = email {
@@ -451,7 +492,7 @@ impl Store {
     /// stops working, the request is disarmed and unlocked. False when the request was
     /// already issued (or is unknown).
     pub async fn new_code(&self, reference: &str, code: &str, operator: &str, email: Option<&Message>) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let done = sqlx::query(
             "UPDATE requests SET code_hash = $1, sealed_code = NULL, armed = 0, failures = 0 \
              WHERE reference = $2 AND issuance != 'confirmed'",
@@ -579,8 +620,9 @@ impl Store {
     }
 
     pub async fn audit(&self, actor: &str, action: &str, subject: &str, detail: &str) -> Result<()> {
-        let mut conn = self.pool.acquire().await?;
-        audit(&mut conn, actor, action, subject, detail).await
+        let mut tx = self.write().await?;
+        audit(&mut tx, actor, action, subject, detail).await?;
+        tx.commit().await
     }
 
     /// The audit log, oldest first: (unix time, actor, action, subject, detail).
