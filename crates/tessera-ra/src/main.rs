@@ -162,6 +162,7 @@ async fn main() {
         .route("/api/v1/operator/requests/{reference}/arm", axum::routing::post(operator::arm))
         .route("/api/v1/operator/requests/{reference}/code", axum::routing::post(operator::replace_code))
         .route("/api/v1/operator/certificates/{serial}/{action}", axum::routing::post(operator::lifecycle))
+        .route("/api/v1/operator/audit", axum::routing::get(operator::audit))
         .route("/api/v1/activation", axum::routing::post(activation::start))
         .route("/api/v1/activation/{reference}/otp", axum::routing::post(activation::verify))
         .route("/api/v1/activation/{reference}/resend", axum::routing::post(activation::resend))

@@ -241,6 +241,25 @@ pub struct Arm {
     activation_code: zeroize::Zeroizing<String>,
 }
 
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+/// GET /api/v1/operator/audit?subject=: who changed what and when, newest first.
+pub async fn audit(State(ra): State<Arc<Ra>>, headers: HeaderMap, Query(q): Query<AuditQuery>) -> Response {
+    if operator(&ra, &headers).is_none() {
+        return unauthenticated();
+    }
+    match ra.store.audit_log(&q.subject, q.limit.unwrap_or(200).clamp(1, 10_000)).await {
+        Ok(rows) => Json(rows).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
 /// POST /api/v1/operator/requests/{reference}/arm: at the counter, no OTP; the operator
 /// types the activation code the holder brought.
 pub async fn arm(

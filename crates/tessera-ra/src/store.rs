@@ -625,17 +625,39 @@ impl Store {
         tx.commit().await
     }
 
-    /// The audit log, oldest first: (unix time, actor, action, subject, detail).
-    #[cfg(test)]
-    pub async fn audit_log(&self) -> Result<Vec<(i64, String, String, String, String)>> {
-        let rows = sqlx::query("SELECT at, actor, action, subject, detail FROM audit ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+    /// The audit log, newest first: of one subject (a request's reference, a certificate's
+    /// serial in hex, `holder <id>`), or of everything when `subject` is empty.
+    pub async fn audit_log(&self, subject: &str, limit: i64) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT at, actor, action, subject, detail FROM audit WHERE $1 = '' OR subject = $2 \
+             ORDER BY id DESC LIMIT $3",
+        )
+        .bind(subject)
+        .bind(subject)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows
             .iter()
-            .map(|r| (r.get("at"), r.get("actor"), r.get("action"), r.get("subject"), r.get("detail")))
+            .map(|r| AuditEntry {
+                at: r.get("at"),
+                actor: r.get("actor"),
+                action: r.get("action"),
+                subject: r.get("subject"),
+                detail: r.get("detail"),
+            })
             .collect())
     }
+}
+
+/// One state change: who did what to what, when (Unix seconds).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditEntry {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
 }
 
 /// A holder as an operator registers them.
@@ -796,7 +818,8 @@ mod tests {
             store.not_active().await.unwrap(),
             vec![(vec![0x0A], Lifecycle::Revoked { at: at(100), reason: 1 })]
         );
-        let actions: Vec<String> = store.audit_log().await.unwrap().into_iter().map(|a| a.2).collect();
+        let actions: Vec<String> =
+            store.audit_log("", 100).await.unwrap().into_iter().rev().map(|a| a.action).collect();
         assert_eq!(
             actions,
             ["request-registered", "certificate-issued", "certificate-confirmed", "certificate-revoked"]

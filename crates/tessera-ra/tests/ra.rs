@@ -866,6 +866,30 @@ fn activation_codes_go_to_the_holder_by_email_and_operators_replace_lost_or_lock
     // Issued: no more codes for this request.
     let (status, body) = operator_call(&ra, "POST", &format!("/api/v1/operator/requests/{reference}/code"), None);
     assert_eq!((status, body["code"].as_str()), (409, Some("already-issued")), "{body}");
+    // The audit log tells who did what, newest first, and holds no code or OTP.
+    let (status, log) = operator_call(&ra, "GET", &format!("/api/v1/operator/audit?subject={reference}"), None);
+    assert_eq!(status, 200);
+    let seen: Vec<(&str, &str)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|e| (e["actor"].as_str().unwrap(), e["action"].as_str().unwrap()))
+        .collect();
+    for step in [
+        ("odr-test", "request-created"),
+        ("odr-test", "activation-code-emailed"),
+        ("holder", "activation-refused"),
+        ("odr-test", "activation-code-replaced"),
+        ("holder", "otp-sent"),
+        ("holder", "request-armed"),
+        ("cmp", "certificate-issued"),
+        ("cmp", "certificate-confirmed"),
+    ] {
+        assert!(seen.contains(&step), "{step:?} not in {seen:?}");
+    }
+    let text = log.to_string();
+    assert!(!text.contains(&code) && !text.contains(&new_code) && !text.contains(&otp), "{text}");
 }
 
 #[test]
