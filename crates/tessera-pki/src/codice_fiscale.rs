@@ -89,9 +89,42 @@ pub fn from_subject_field(value: &str) -> Option<String> {
     }
 }
 
+/// Whether `input` is an Italian VAT number [partita IVA], which is also the tax code of
+/// companies and bodies: 11 digits, the last one a check digit (odd positions summed as
+/// they are, even positions doubled less 9 when over 9).
+pub fn valid_partita_iva(input: &str) -> bool {
+    let digits: Vec<u32> = input.trim().chars().filter_map(|c| c.to_digit(10)).collect();
+    if digits.len() != 11 || input.trim().len() != 11 {
+        return false;
+    }
+    let sum: u32 = digits[..10]
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| {
+            if i % 2 == 0 {
+                d
+            } else if 2 * d > 9 {
+                2 * d - 9
+            } else {
+                2 * d
+            }
+        })
+        .sum();
+    (10 - sum % 10) % 10 == digits[10]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partite_iva_are_checked_by_their_last_digit() {
+        assert!(valid_partita_iva("00743110157"));
+        assert!(valid_partita_iva(" 12345678903 "));
+        assert!(!valid_partita_iva("12345678901"), "wrong check digit");
+        assert!(!valid_partita_iva("1234567890"), "ten digits");
+        assert!(!valid_partita_iva("1234567890A"));
+    }
 
     #[test]
     fn accepts_a_valid_code_in_any_case() {

@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 use crate::endpoint::Ra;
 use crate::gateway::{Channel, Message};
 use crate::problem::{internal, problem};
-use crate::registry::{MAX_FAILURES, normalize_code};
+use crate::registry::MAX_FAILURES;
 use crate::store::otp_hash;
 
 /// How long an OTP is good for, and how soon another may be sent.
@@ -111,7 +111,7 @@ pub async fn start(
     if entry.locked() {
         return problem(StatusCode::LOCKED, "request-locked", &[]);
     }
-    if normalize_code(&body.tax_code) != normalize_code(&entry.request.holder.cf) {
+    if !entry.request.holder.identity_matches(&body.tax_code) {
         // Which half was wrong is not said.
         return match ra.store.failed(&reference, "activation-refused").await {
             Ok(n) if n >= MAX_FAILURES => problem(StatusCode::LOCKED, "request-locked", &[]),

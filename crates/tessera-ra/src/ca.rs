@@ -283,18 +283,31 @@ impl Ca {
         let key = SubjectPublicKeyInfo::from_der(spki)?;
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         let cn = format!("{} {}", holder.surname, holder.given_name);
-        let serial = format!("TINIT-{}", holder.cf);
-        params.distinguished_name = name(&[
-            (DnType::CountryName, "IT"),
-            (DnType::CustomDnType(vec![2, 5, 4, 4]), &holder.surname),
+        let serial = holder.serial_number();
+        let mut dn = vec![(DnType::CountryName, "IT")];
+        // Optional subject data: the signature certificate only (DOMAIN.md).
+        let signature = profile == Profile::Signature;
+        if let (true, Some(o), Some(id)) = (signature, &holder.organization, &holder.organization_identifier) {
+            dn.push((DnType::OrganizationName, o));
+            dn.push((DnType::CustomDnType(vec![2, 5, 4, 97]), id));
+        }
+        dn.extend([
+            (DnType::CustomDnType(vec![2, 5, 4, 4]), holder.surname.as_str()),
             (DnType::CustomDnType(vec![2, 5, 4, 42]), &holder.given_name),
             (DnType::CustomDnType(vec![2, 5, 4, 5]), &serial),
             (DnType::CommonName, &cn),
         ]);
+        if let (true, Some(title)) = (signature, &holder.title) {
+            dn.push((DnType::CustomDnType(vec![2, 5, 4, 12]), title));
+        }
+        params.distinguished_name = name(&dn);
         match profile {
             Profile::Signature => {
                 params.key_usages = vec![KeyUsagePurpose::ContentCommitment];
                 params.custom_extensions = vec![qc_statements()];
+                if let Some(email) = &holder.email {
+                    params.subject_alt_names = vec![rcgen::SanType::Rfc822Name(email.as_str().try_into()?)];
+                }
             }
             Profile::CnsAuthentication => {
                 params.key_usages = vec![KeyUsagePurpose::DigitalSignature];

@@ -51,6 +51,14 @@ pub async fn register_holder(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json
     let Some(name) = operator(&ra, &headers) else { return unauthenticated() };
     match (&h.cf, &h.passport) {
         (None, None) => return problem(StatusCode::UNPROCESSABLE_ENTITY, "holder-needs-cf-or-passport", &[]),
+        (None, Some(_))
+            if !h
+                .passport_country
+                .as_deref()
+                .is_some_and(|c| c.len() == 2 && c.chars().all(|c| c.is_ascii_alphabetic())) =>
+        {
+            return problem(StatusCode::UNPROCESSABLE_ENTITY, "passport-needs-country", &[]);
+        }
         (Some(cf), _) => match codice_fiscale::check(cf) {
             CfCheck::Valid { code } => h.cf = Some(code),
             CfCheck::WrongCheckLetter { expected, .. } if !h.cf_forced => {
@@ -71,6 +79,8 @@ pub async fn register_holder(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json
         },
         (None, Some(_)) => {}
     }
+    h.passport = h.passport.map(|p| p.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_uppercase());
+    h.passport_country = h.passport_country.map(|c| c.to_ascii_uppercase());
     match ra.store.insert_holder(&h, &name).await {
         Ok(id) => (StatusCode::CREATED, Json(serde_json::json!({ "holder_id": id }))).into_response(),
         Err(e) => internal(e),
@@ -94,6 +104,81 @@ pub struct NewRequest {
     profile: Profile,
     #[serde(default)]
     code_delivery: CodeDelivery,
+    /// Optional subject data (signature profile only).
+    #[serde(default)]
+    subject: SubjectExtras,
+}
+
+/// What a holder may add to the signature certificate's subject (DOMAIN.md).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectExtras {
+    /// Professional title or role in the organization.
+    title: Option<String>,
+    organization: Option<String>,
+    /// The organization's VAT number [partita IVA] (checked), or
+    organization_vat: Option<String>,
+    /// its tax code (11 digits, or a person's 16 characters; checked).
+    organization_cf: Option<String>,
+    /// Put the holder's registered e-mail in the certificate (never a certified-mail one).
+    #[serde(default)]
+    include_email: bool,
+}
+
+fn unprocessable(code: &'static str, params: &[(&'static str, String)]) -> Box<Response> {
+    Box::new(problem(StatusCode::UNPROCESSABLE_ENTITY, code, params))
+}
+
+/// Whether an address belongs to a certified-mail [PEC] domain (`pec.…`, `….pec.it`,
+/// `legalmail`, `postacert`, `cert.…`): those never go into a certificate.
+fn is_pec(address: &str) -> bool {
+    let domain = address.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default();
+    domain.split('.').any(|label| ["pec", "legalmail", "postacert", "cert", "certmail"].contains(&label))
+}
+
+/// Check the subject extras against the holder and profile; fill them into `subject`.
+fn add_extras(
+    extras: SubjectExtras,
+    holder: &NewHolder,
+    profile: Profile,
+    subject: &mut Holder,
+) -> Result<(), Box<Response>> {
+    let clean = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let (title, organization) = (clean(extras.title), clean(extras.organization));
+    let (vat, org_cf) = (clean(extras.organization_vat), clean(extras.organization_cf));
+    let any = title.is_some() || organization.is_some() || vat.is_some() || org_cf.is_some() || extras.include_email;
+    if any && profile != Profile::Signature {
+        return Err(unprocessable("subject-extras-signature-only", &[]));
+    }
+    let identifier = match (&vat, &org_cf) {
+        (Some(_), Some(_)) => return Err(unprocessable("organization-one-identifier", &[])),
+        (Some(vat), None) if codice_fiscale::valid_partita_iva(vat) => Some(format!("VATIT-{vat}")),
+        (Some(_), None) => return Err(unprocessable("organization-vat-invalid", &[])),
+        (None, Some(cf)) if codice_fiscale::valid_partita_iva(cf) => Some(format!("CF:IT-{cf}")),
+        (None, Some(cf)) => match codice_fiscale::check(cf) {
+            CfCheck::Valid { code } => Some(format!("CF:IT-{code}")),
+            CfCheck::WrongCheckLetter { expected, .. } => {
+                return Err(unprocessable("cf-check-letter", &[("expected", expected.to_string())]));
+            }
+            CfCheck::Malformed { position } => {
+                return Err(unprocessable("cf-malformed", &[("position", position.to_string())]));
+            }
+        },
+        (None, None) => None,
+    };
+    if organization.is_some() != identifier.is_some() {
+        return Err(unprocessable("organization-needs-identifier", &[]));
+    }
+    subject.email = match (extras.include_email, &holder.email) {
+        (false, _) => None,
+        (true, None) => return Err(Box::new(problem(StatusCode::CONFLICT, "no-email", &[]))),
+        (true, Some(address)) if is_pec(address) => return Err(unprocessable("email-is-pec", &[])),
+        (true, Some(address)) => Some(address.clone()),
+    };
+    subject.title = title;
+    subject.organization = organization;
+    subject.organization_identifier = identifier;
+    Ok(())
 }
 
 /// A new activation code: 12 characters without look-alikes, in groups of four.
@@ -146,12 +231,19 @@ pub async fn create_request(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json(
         Ok(None) => return problem(StatusCode::NOT_FOUND, "unknown-holder", &[]),
         Err(e) => return internal(e),
     };
-    // Without a tax code only the signature certificate can be issued (DOMAIN.md).
+    // Without a tax code only the signature certificate can be issued (DOMAIN.md); its
+    // serialNumber is then the passport's (PAS + issuing country).
     let cf = match (&holder.cf, &holder.passport, body.profile) {
         (Some(cf), _, _) => cf.clone(),
-        (None, Some(passport), Profile::Signature) => passport.clone(),
+        (None, Some(passport), Profile::Signature) => {
+            format!("PAS{}-{passport}", holder.passport_country.as_deref().unwrap_or_default())
+        }
         _ => return problem(StatusCode::UNPROCESSABLE_ENTITY, "profile-needs-cf", &[]),
     };
+    let mut subject = Holder::new(&holder.given_name, &holder.surname, &cf);
+    if let Err(refused) = add_extras(body.subject, &holder, body.profile, &mut subject) {
+        return *refused;
+    }
     if body.code_delivery == CodeDelivery::Email && holder.email.is_none() {
         return problem(StatusCode::CONFLICT, "no-email", &[]);
     }
@@ -166,7 +258,7 @@ pub async fn create_request(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json(
     let request = RegisteredRequest {
         reference,
         activation_code: code,
-        holder: Holder { given_name: holder.given_name.clone(), surname: holder.surname.clone(), cf },
+        holder: subject,
         profile: body.profile,
         mobile: holder.mobile.clone(),
         armed: false,

@@ -24,8 +24,48 @@ pub enum Profile {
 pub struct Holder {
     pub given_name: String,
     pub surname: String,
-    /// Codice fiscale (serialNumber TINIT-<CF>).
+    /// The codice fiscale (serialNumber `TINIT-<CF>`); for a holder without one, the
+    /// passport as ETSI EN 319 412-1 writes it (`PASIT-YA1234567`), used as it is.
     pub cf: String,
+    /// Optional subject data of the signature certificate (DOMAIN.md): a professional
+    /// title or role in the organization (X.520 title),
+    #[serde(default)]
+    pub title: Option<String>,
+    /// the organization (O),
+    #[serde(default)]
+    pub organization: Option<String>,
+    /// its identifier, `VATIT-<partita IVA>` or `CF:IT-<codice fiscale>`
+    /// (organizationIdentifier),
+    #[serde(default)]
+    pub organization_identifier: Option<String>,
+    /// and the holder's e-mail, never a certified-mail address (subjectAltName).
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+impl Holder {
+    pub fn new(given_name: &str, surname: &str, cf: &str) -> Holder {
+        Holder {
+            given_name: given_name.to_owned(),
+            surname: surname.to_owned(),
+            cf: cf.to_owned(),
+            title: None,
+            organization: None,
+            organization_identifier: None,
+            email: None,
+        }
+    }
+
+    /// The subject's serialNumber (ETSI EN 319 412-1).
+    pub fn serial_number(&self) -> String {
+        if self.cf.contains('-') { self.cf.clone() } else { format!("TINIT-{}", self.cf) }
+    }
+
+    /// Whether the tax code (or passport number) a holder typed is theirs.
+    pub fn identity_matches(&self, typed: &str) -> bool {
+        let own = self.cf.split_once('-').map(|(_, number)| number).unwrap_or(&self.cf);
+        !typed.trim().is_empty() && normalize_code(typed) == normalize_code(own)
+    }
 }
 
 #[derive(Clone, Deserialize)]

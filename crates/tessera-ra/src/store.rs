@@ -435,8 +435,8 @@ impl Store {
     pub async fn insert_holder(&self, h: &NewHolder, operator: &str) -> Result<i64> {
         let mut tx = self.write().await?;
         let id: i64 = sqlx::query(
-            "INSERT INTO holders (given_name, surname, cf, passport, mobile, email, cf_forced, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            "INSERT INTO holders (given_name, surname, cf, passport, mobile, email, cf_forced, created_by, created_at, \
+             passport_country) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(&h.given_name)
         .bind(&h.surname)
@@ -447,6 +447,7 @@ impl Store {
         .bind(h.cf_forced as i64)
         .bind(operator)
         .bind(now())
+        .bind(&h.passport_country)
         .fetch_one(&mut *tx)
         .await?
         .get(0);
@@ -463,6 +464,7 @@ impl Store {
             surname: r.get("surname"),
             cf: r.get("cf"),
             passport: r.get("passport"),
+            passport_country: r.get("passport_country"),
             mobile: r.get("mobile"),
             email: r.get("email"),
             cf_forced: r.get::<i64, _>("cf_forced") != 0,
@@ -577,7 +579,15 @@ impl Store {
             request: RegisteredRequest {
                 reference,
                 activation_code: Zeroizing::default(),
-                holder: Holder { given_name: row.get("given_name"), surname: row.get("surname"), cf: row.get("cf") },
+                holder: Holder {
+                    given_name: row.get("given_name"),
+                    surname: row.get("surname"),
+                    cf: row.get("cf"),
+                    title: row.get("title"),
+                    organization: row.get("organization"),
+                    organization_identifier: row.get("organization_identifier"),
+                    email: row.get("subject_email"),
+                },
                 profile,
                 mobile: row.get("mobile"),
                 armed: row.get::<i64, _>("armed") != 0,
@@ -596,14 +606,11 @@ impl Store {
         created_by: &str,
         if_new: bool,
     ) -> Result<AnyQueryResult> {
-        let sql = if if_new {
-            "INSERT INTO requests (reference, sealed_code, given_name, surname, cf, profile, code_hash, mobile, armed, holder_id, \
-             created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT(reference) DO NOTHING"
-        } else {
-            "INSERT INTO requests (reference, sealed_code, given_name, surname, cf, profile, code_hash, mobile, armed, holder_id, \
-             created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-        };
-        sqlx::query(sql)
+        const INSERT: &str = "INSERT INTO requests (reference, sealed_code, given_name, surname, cf, profile, code_hash, \
+             mobile, armed, holder_id, created_by, title, organization, organization_identifier, subject_email) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+        let sql = if if_new { format!("{INSERT} ON CONFLICT(reference) DO NOTHING") } else { INSERT.to_owned() };
+        sqlx::query(&sql)
             .bind(&r.reference)
             .bind(if r.armed { self.codes.seal(&r.reference, &r.activation_code) } else { None })
             .bind(&r.holder.given_name)
@@ -615,6 +622,10 @@ impl Store {
             .bind(r.armed as i64)
             .bind(holder_id)
             .bind(created_by)
+            .bind(&r.holder.title)
+            .bind(&r.holder.organization)
+            .bind(&r.holder.organization_identifier)
+            .bind(&r.holder.email)
             .execute(conn)
             .await
     }
@@ -667,9 +678,13 @@ pub struct NewHolder {
     pub surname: String,
     #[serde(default)]
     pub cf: Option<String>,
-    /// For holders without a tax code (signature profile only).
+    /// For holders without a tax code (signature profile only): the passport number and
+    /// the issuing country (ISO 3166 alpha-2), as the certificate's serialNumber carries
+    /// them (`PASIT-YA1234567`).
     #[serde(default)]
     pub passport: Option<String>,
+    #[serde(default)]
+    pub passport_country: Option<String>,
     #[serde(default)]
     pub mobile: Option<String>,
     #[serde(default)]
@@ -745,7 +760,7 @@ mod tests {
         RegisteredRequest {
             reference: "REQ-1".into(),
             activation_code: Zeroizing::new("CODE".into()),
-            holder: Holder { given_name: "MARIO".into(), surname: "ROSSI".into(), cf: "RSSMRA80A01H501U".into() },
+            holder: Holder::new("MARIO", "ROSSI", "RSSMRA80A01H501U"),
             profile: Profile::Signature,
             mobile: Some("+393331234567".into()),
             armed: true,

@@ -660,7 +660,7 @@ fn operators_register_holders_create_requests_arm_them_and_manage_certificates()
     assert_eq!(status, 201);
     let holder = body["holder_id"].as_i64().unwrap();
     // A passport holder gets the signature profile only.
-    let passport = serde_json::json!({"given_name": "JOHN", "surname": "SMITH", "passport": "YA1234567"});
+    let passport = serde_json::json!({"given_name": "JOHN", "surname": "SMITH", "passport": "YA1234567", "passport_country": "US"});
     let (_, body) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(passport));
     let foreign = body["holder_id"].as_i64().unwrap();
     let (status, body) = operator_call(
@@ -1206,4 +1206,85 @@ fn an_issuing_ca_key_from_a_pkcs8_file_is_certified_by_the_root_and_checked_agai
     std::fs::write(ra.path("bad.toml"), config).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_tessera-ra")).arg("--config").arg(ra.path("bad.toml")).output().unwrap();
     assert!(!out.status.success() && text(&out).contains("not for the CA key"), "{}", text(&out));
+}
+
+#[test]
+fn signature_certificates_carry_the_optional_subject_data_checked_at_the_counter() {
+    let ra = Ra::start();
+    let holder = |body: serde_json::Value| operator_call(&ra, "POST", "/api/v1/operator/holders", Some(body));
+    let (_, body) = holder(serde_json::json!({"given_name": "MARIO", "surname": "ROSSI", "cf": "RSSMRA80A01H501U",
+        "email": "mario.rossi@example.org"}));
+    let mario = body["holder_id"].as_i64().unwrap();
+    let (_, body) = holder(serde_json::json!({"given_name": "LUCA", "surname": "BIANCHI", "cf": "BNCLCU75C15F205O",
+        "email": "luca.bianchi@pec.example.it"}));
+    let luca = body["holder_id"].as_i64().unwrap();
+    let request = |holder: i64, profile: &str, subject: serde_json::Value| {
+        operator_call(
+            &ra,
+            "POST",
+            "/api/v1/operator/requests",
+            Some(serde_json::json!({"holder_id": holder, "profile": profile, "subject": subject})),
+        )
+    };
+    for (holder, profile, subject, code) in [
+        (mario, "cns-authentication", serde_json::json!({"title": "Avvocato"}), "subject-extras-signature-only"),
+        (mario, "signature", serde_json::json!({"organization": "Studio Rossi"}), "organization-needs-identifier"),
+        (
+            mario,
+            "signature",
+            serde_json::json!({"organization": "S", "organization_vat": "12345678901"}),
+            "organization-vat-invalid",
+        ),
+        (
+            mario,
+            "signature",
+            serde_json::json!({"organization": "S", "organization_cf": "RSSMRA80A01H501X"}),
+            "cf-check-letter",
+        ),
+        (luca, "signature", serde_json::json!({"include_email": true}), "email-is-pec"),
+    ] {
+        let (status, body) = request(holder, profile, subject);
+        assert_eq!((status, body["code"].as_str()), (422, Some(code)), "{body}");
+    }
+    let subject = serde_json::json!({"title": "Avvocato", "organization": "Studio Legale Rossi",
+        "organization_vat": "12345678903", "include_email": true});
+    let (status, body) = request(mario, "signature", subject);
+    assert_eq!(status, 201, "{body}");
+    let (reference, code) = (body["reference"].as_str().unwrap(), body["activation_code"].as_str().unwrap());
+    let arm = format!("/api/v1/operator/requests/{reference}/arm");
+    assert_eq!(operator_call(&ra, "POST", &arm, Some(serde_json::json!({ "activation_code": code }))).0, 200);
+    let cert = ra.path("extras.pem");
+    let out = ra.p10cr(reference, code, &ra.csr("extras"), &cert);
+    assert!(out.status.success(), "{}", text(&out));
+    let subject = x509(&cert, &["-subject", "-nameopt", "sep_multiline,sname"]);
+    for part in [
+        "O=Studio Legale Rossi",
+        "organizationIdentifier=VATIT-12345678903",
+        "title=Avvocato",
+        "serialNumber=TINIT-RSSMRA80A01H501U",
+    ] {
+        assert!(subject.contains(part), "{part} not in {subject}");
+    }
+    assert!(x509(&cert, &["-ext", "subjectAltName"]).contains("email:mario.rossi@example.org"));
+
+    // A passport holder: signature only, serialNumber PAS<country>-<number>; at home the
+    // passport number stands for the tax code.
+    let (status, body) = holder(serde_json::json!({"given_name": "JOHN", "surname": "SMITH", "passport": "YA1234567"}));
+    assert_eq!((status, body["code"].as_str()), (422, Some("passport-needs-country")), "{body}");
+    let (_, body) = holder(serde_json::json!({"given_name": "JOHN", "surname": "SMITH", "passport": "ya 1234567",
+        "passport_country": "gb", "mobile": "+447700900123"}));
+    let john = body["holder_id"].as_i64().unwrap();
+    let (status, body) = request(john, "signature", serde_json::json!({}));
+    assert_eq!(status, 201, "{body}");
+    let (reference, code) =
+        (body["reference"].as_str().unwrap().to_owned(), body["activation_code"].as_str().unwrap().to_owned());
+    let (status, body) =
+        post(&ra, "/api/v1/activation", serde_json::json!({"activation_code": code, "tax_code": "YA1234567"}));
+    assert_eq!(status, 200, "{body}");
+    let otp = otp_for(&ra, "+447700900123");
+    assert_eq!(post(&ra, &format!("/api/v1/activation/{reference}/otp"), serde_json::json!({ "otp": otp })).0, 200);
+    let cert = ra.path("john.pem");
+    let out = ra.p10cr(&reference, &code, &ra.csr("john"), &cert);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(x509(&cert, &["-subject"]).contains("serialNumber=PASGB-YA1234567"), "{}", x509(&cert, &["-subject"]));
 }
