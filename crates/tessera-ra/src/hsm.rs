@@ -118,17 +118,17 @@ impl TokenKey {
                 (algorithm, tessera_pki::der::ec_point(&point, algorithm.ec_point_len()).to_vec())
             }
             Some(KeyType::RSA) => {
-                let attrs = session
-                    .get_attributes(public, &[AttributeType::Modulus, AttributeType::PublicExponent])
-                    .map_err(|e| format!("C_GetAttributeValue: {e}"))?;
-                let (mut n, mut e) = (Vec::new(), Vec::new());
-                for a in attrs {
-                    match a {
-                        Attribute::Modulus(v) => n = v,
-                        Attribute::PublicExponent(v) => e = v,
-                        _ => {}
-                    }
-                }
+                let unreadable = "the CA key's RSA public key cannot be read";
+                let n = attribute(&session, public, AttributeType::Modulus, |a| match a {
+                    Attribute::Modulus(v) => Some(v),
+                    _ => None,
+                })
+                .ok_or(unreadable)?;
+                let e = attribute(&session, public, AttributeType::PublicExponent, |a| match a {
+                    Attribute::PublicExponent(v) => Some(v),
+                    _ => None,
+                })
+                .ok_or(unreadable)?;
                 let algorithm = if n.len() * 8 >= 3072 { KeyAlgorithm::Rsa3072 } else { KeyAlgorithm::Rsa2048 };
                 (algorithm, tessera_pki::der::rsa_public_key(&n, &e))
             }

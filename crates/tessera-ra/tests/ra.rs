@@ -1081,42 +1081,56 @@ fn tool(program: &str, args: &[&str], env: &[(String, String)]) -> Output {
     out
 }
 
-#[test]
-fn the_issuing_ca_key_can_live_in_an_hsm() {
-    let hsm = tessera_testbed::SoftHsm::empty();
-    let env = hsm.env();
-    let module = tessera_testbed::SOFTHSM_MODULE;
-    tool(
-        "softhsm2-util",
-        &["--init-token", "--free", "--label", "Tessera CA", "--so-pin", "12345678", "--pin", "4321"],
-        &env,
-    );
-    let p11 = |args: &[&str]| {
-        let base = ["--module", module, "--token-label", "Tessera CA", "--login", "--pin", "4321"];
-        tool("pkcs11-tool", &[&base[..], args].concat(), &env)
-    };
-    p11(&["--keypairgen", "--key-type", "EC:prime256v1", "--label", "issuing", "--id", "01"]);
-
-    // The RA, first started with its CA key in the token: no key file is made for it.
-    let mut ra = Ra::start_with_validity(30);
+/// The RA restarted from a fresh state directory with its issuing CA key at `key`.
+fn with_ca_key(mut ra: Ra, key: &str, env: &[(String, String)]) -> Ra {
     let _ = ra.child.kill();
     let _ = ra.child.wait();
     std::fs::remove_dir_all(ra.path("tessera-ra")).unwrap();
+    let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
+    std::fs::write(ra.path("ra.toml"), format!("{config}\n[ca]\nkey = \"{key}\"\n")).unwrap();
+    ra.env = env.to_vec();
+    ra.restart()
+}
+
+const HSM_PIN: &str = "4321";
+
+/// An RA (certificates valid 30 days: renewable) first started with its issuing CA key
+/// in a fresh SoftHSM token, made by pkcs11-tool with `--key-type key_type`: the RA, the
+/// token, and the key's URI (PIN from the owner-only file ca.pin).
+fn ra_with_hsm_key(key_type: &str) -> (Ra, tessera_testbed::SoftHsm, String) {
+    let hsm = tessera_testbed::SoftHsm::empty();
+    let env = hsm.env();
+    let module = tessera_testbed::SOFTHSM_MODULE;
+    let init = ["--init-token", "--free", "--label", "Tessera CA", "--so-pin", "12345678", "--pin", HSM_PIN];
+    tool("softhsm2-util", &init, &env);
+    hsm_tool(&env, &["--keypairgen", "--key-type", key_type, "--label", "issuing", "--id", "01"]);
+    let ra = Ra::start_with_validity(30);
     let pin = ra.path("ca.pin");
-    std::fs::write(&pin, "4321\n").unwrap();
+    std::fs::write(&pin, format!("{HSM_PIN}\n")).unwrap();
     let uri =
         format!("pkcs11:token=Tessera%20CA;object=issuing?module-path={module}&pin-source=file:{}", pin.display());
-    let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
-    std::fs::write(ra.path("ra.toml"), format!("{config}\n[ca]\nkey = \"{uri}\"\n")).unwrap();
-    ra.env = env.clone();
-    let ra = ra.restart();
+    (with_ca_key(ra, &uri, &env), hsm, uri)
+}
+
+/// pkcs11-tool, logged in to the CA's SoftHSM token.
+fn hsm_tool(env: &[(String, String)], args: &[&str]) -> Output {
+    let base =
+        ["--module", tessera_testbed::SOFTHSM_MODULE, "--token-label", "Tessera CA", "--login", "--pin", HSM_PIN];
+    tool("pkcs11-tool", &[&base[..], args].concat(), env)
+}
+
+#[test]
+fn the_issuing_ca_key_can_live_in_an_hsm() {
+    // The RA, first started with its CA key in the token: no key file is made for it.
+    let (ra, hsm, uri) = ra_with_hsm_key("EC:prime256v1");
+    let (env, module, pin) = (hsm.env(), tessera_testbed::SOFTHSM_MODULE, ra.path("ca.pin"));
     assert!(!ra.path("tessera-ra/ca.key").exists(), "the issuing key stays in the token");
     assert!(ra.path("tessera-ra/root.key").exists());
     let file = |name: &str| ra.path(name).display().to_string();
     let verify = tool("openssl", &["verify", "-CAfile", &file("tessera-ra/root.pem"), &file("tessera-ra/ca.pem")], &[]);
     assert!(text(&verify).contains("OK"));
     // The certified key is the token's.
-    p11(&["--read-object", "--type", "pubkey", "--id", "01", "-o", &file("hsm.der")]);
+    hsm_tool(&env, &["--read-object", "--type", "pubkey", "--id", "01", "-o", &file("hsm.der")]);
     let hsm_key = tool("openssl", &["pkey", "-pubin", "-inform", "DER", "-in", &file("hsm.der")], &[]);
     let ca_key = x509(&ra.path("tessera-ra/ca.pem"), &["-pubkey", "-noout"]);
     assert_eq!(String::from_utf8_lossy(&hsm_key.stdout), ca_key);
@@ -1168,16 +1182,11 @@ fn the_issuing_ca_key_can_live_in_an_hsm() {
 
 #[test]
 fn an_issuing_ca_key_from_a_pkcs8_file_is_certified_by_the_root_and_checked_against_its_certificate() {
-    let mut ra = Ra::start_with_validity(30);
-    let _ = ra.child.kill();
-    let _ = ra.child.wait();
-    std::fs::remove_dir_all(ra.path("tessera-ra")).unwrap();
+    let ra = Ra::start_with_validity(30);
     let key = ra.path("issuing.key");
     let args = ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", key.to_str().unwrap()];
     tool("openssl", &args, &[]);
-    let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
-    std::fs::write(ra.path("ra.toml"), format!("{config}\n[ca]\nkey = \"{}\"\n", key.display())).unwrap();
-    let ra = ra.restart();
+    let ra = with_ca_key(ra, key.to_str().unwrap(), &[]);
     assert!(!ra.path("tessera-ra/ca.key").exists());
     let ca = x509(&ra.path("tessera-ra/ca.pem"), &["-pubkey", "-noout"]);
     let ours = tool("openssl", &["pkey", "-pubout", "-in", key.to_str().unwrap()], &[]);
@@ -1287,4 +1296,17 @@ fn signature_certificates_carry_the_optional_subject_data_checked_at_the_counter
     let out = ra.p10cr(&reference, &code, &ra.csr("john"), &cert);
     assert!(out.status.success(), "{}", text(&out));
     assert!(x509(&cert, &["-subject"]).contains("serialNumber=PASGB-YA1234567"), "{}", x509(&cert, &["-subject"]));
+}
+
+#[test]
+fn an_rsa_issuing_key_in_an_hsm_signs_certificates_and_cmp_answers() {
+    let (ra, _hsm, _) = ra_with_hsm_key("rsa:2048");
+    ra.key("old");
+    ra.key("new");
+    let ir = ra.ir_mario("old.key", "old.pem");
+    assert!(ir.status.success(), "{}", text(&ir));
+    assert!(x509(&ra.path("old.pem"), &["-text", "-noout"]).contains("sha256WithRSAEncryption"));
+    // kup is signed by the CA: openssl checks it against the RSA key in the token.
+    let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
+    assert!(kur.status.success(), "{}", text(&kur));
 }
