@@ -7,6 +7,7 @@ use rcgen::{
     KeyUsagePurpose, SubjectPublicKeyInfo,
 };
 
+use crate::error::{Error, Result};
 use crate::registry::{Holder, Profile};
 
 pub struct Ca {
@@ -36,7 +37,7 @@ pub enum CaKey {
 
 impl CaKey {
     /// `source`: a `pkcs11:` URI or a PKCS#8 PEM file.
-    fn open(source: &str) -> Result<CaKey, String> {
+    fn open(source: &str) -> Result<CaKey> {
         if source.starts_with("pkcs11:") {
             return crate::hsm::TokenKey::open(source).map(CaKey::Token);
         }
@@ -61,7 +62,7 @@ impl rcgen::PublicKeyData for CaKey {
 }
 
 impl rcgen::SigningKey for CaKey {
-    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+    fn sign(&self, msg: &[u8]) -> std::result::Result<Vec<u8>, rcgen::Error> {
         match self {
             CaKey::File(k) => k.sign(msg),
             CaKey::Token(t) => tessera_pki::Signer::sign(t, msg).map_err(|e| {
@@ -72,19 +73,18 @@ impl rcgen::SigningKey for CaKey {
     }
 }
 
-fn read_key(path: &std::path::Path) -> Result<KeyPair, String> {
-    let pem = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?);
-    KeyPair::from_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))
+fn read_key(path: &std::path::Path) -> Result<KeyPair> {
+    let pem = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(Error::file(path))?);
+    KeyPair::from_pem(&pem).map_err(|e| Error::content(path, e))
 }
 
-fn read_cert(path: &std::path::Path) -> Result<Vec<u8>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(::pem::parse(text).map_err(|e| format!("{}: {e}", path.display()))?.into_contents())
+fn read_cert(path: &std::path::Path) -> Result<Vec<u8>> {
+    let text = std::fs::read_to_string(path).map_err(Error::file(path))?;
+    Ok(::pem::parse(text).map_err(|e| Error::content(path, e))?.into_contents())
 }
 
-fn write_cert(path: &std::path::Path, der: &[u8]) -> Result<(), String> {
-    std::fs::write(path, ::pem::encode(&::pem::Pem::new("CERTIFICATE", der.to_vec())))
-        .map_err(|e| format!("{}: {e}", path.display()))
+fn write_cert(path: &std::path::Path, der: &[u8]) -> Result<()> {
+    std::fs::write(path, ::pem::encode(&::pem::Pem::new("CERTIFICATE", der.to_vec()))).map_err(Error::file(path))
 }
 
 /// Where the issuing CA's key and certificate come from (configuration `[ca]`).
@@ -105,20 +105,17 @@ impl Ca {
     /// root.pem; take root.key offline once the issuing CA is certified), and the issuing
     /// CA's certificate from that root (ca.pem). The issuing CA signs certificates, CRLs
     /// and CMP answers.
-    pub fn load_or_create(dir: &std::path::Path, common_name: &str, source: &CaSource) -> Result<Ca, String> {
-        let err = |e: rcgen::Error| e.to_string();
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    pub fn load_or_create(dir: &std::path::Path, common_name: &str, source: &CaSource) -> Result<Ca> {
+        std::fs::create_dir_all(dir).map_err(Error::file(dir))?;
         let cert_path = source.certificate.clone().unwrap_or_else(|| dir.join("ca.pem"));
         let key_path = dir.join("ca.key");
         let key = match &source.key {
             Some(source) => CaKey::open(source)?,
             None if key_path.exists() => CaKey::File(Box::new(read_key(&key_path)?)),
-            None if cert_path.exists() => {
-                return Err(format!("{}: missing, and {} is its certificate", key_path.display(), cert_path.display()));
-            }
+            None if cert_path.exists() => return Err(Error::CaKeyMissing { key: key_path, certificate: cert_path }),
             None => {
                 // The issuing CA: P-256.
-                let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(err)?;
+                let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
                 write_private(&key_path, &key.serialize_pem())?;
                 CaKey::File(Box::new(key))
             }
@@ -129,17 +126,17 @@ impl Ca {
             if tessera_pki::csr::subject_public_key(&spki).ok().as_deref()
                 != Some(rcgen::PublicKeyData::der_bytes(&key))
             {
-                return Err(format!("{}: this certificate is not for the CA key", cert_path.display()));
+                return Err(Error::CertificateNotForKey { path: cert_path });
             }
             certificate
         } else {
             let root = Self::root(dir)?;
             let now = time::OffsetDateTime::now_utc();
-            let mut params = Self::params(common_name).map_err(err)?;
+            let mut params = Self::params(common_name)?;
             params.not_before = now - time::Duration::days(1);
             params.not_after = now + time::Duration::days(10 * 365);
             params.use_authority_key_identifier_extension = true;
-            let certificate = params.signed_by(&key, &root).map_err(err)?.der().to_vec();
+            let certificate = params.signed_by(&key, &root)?.der().to_vec();
             write_cert(&cert_path, &certificate)?;
             tracing::info!(certificate = %cert_path.display(), "issuing CA certified by the root");
             certificate
@@ -147,29 +144,24 @@ impl Ca {
         // A state directory from before the root/issuing split has a self-signed CA.
         let root_path = dir.join("root.pem");
         let root = if root_path.exists() { read_cert(&root_path)? } else { certificate.clone() };
-        let params = Self::params(common_name).map_err(err)?;
+        let params = Self::params(common_name)?;
         Ok(Ca { issuer: Issuer::new(params, key), root, crl_url: None, certificate })
     }
 
     /// The root CA, to certify the issuing CA: loaded from `dir`, or made there (P-384, 20
     /// years, may certify one level of CAs).
-    fn root(dir: &std::path::Path) -> Result<Issuer<'static, KeyPair>, String> {
-        let err = |e: rcgen::Error| e.to_string();
+    fn root(dir: &std::path::Path) -> Result<Issuer<'static, KeyPair>> {
         let (key_path, cert_path) = (dir.join("root.key"), dir.join("root.pem"));
         if cert_path.exists() {
             if !key_path.exists() {
-                return Err(format!(
-                    "{}: the root key is needed (once) to certify the issuing CA's key: bring it back, \
-                     or give the issuing CA's certificate in [ca] certificate",
-                    key_path.display()
-                ));
+                return Err(Error::RootKeyOffline { path: key_path });
             }
             let der = read_cert(&cert_path)?;
-            return Issuer::from_ca_cert_der(&der.into(), read_key(&key_path)?).map_err(err);
+            return Ok(Issuer::from_ca_cert_der(&der.into(), read_key(&key_path)?)?);
         }
         let now = time::OffsetDateTime::now_utc();
-        let root_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).map_err(err)?;
-        let mut root_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+        let root_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384)?;
+        let mut root_params = CertificateParams::new(Vec::<String>::new())?;
         root_params.distinguished_name = name(&[
             (DnType::CountryName, "IT"),
             (DnType::OrganizationName, "Tessera RA"),
@@ -179,7 +171,7 @@ impl Ca {
         root_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         root_params.not_before = now - time::Duration::days(1);
         root_params.not_after = now + time::Duration::days(20 * 365);
-        let root = root_params.self_signed(&root_key).map_err(err)?.der().to_vec();
+        let root = root_params.self_signed(&root_key)?.der().to_vec();
         write_private(&key_path, &root_key.serialize_pem())?;
         write_cert(&cert_path, &root)?;
         Ok(Issuer::new(root_params, root_key))
@@ -194,7 +186,7 @@ impl Ca {
         }
     }
 
-    fn params(common_name: &str) -> Result<CertificateParams, rcgen::Error> {
+    fn params(common_name: &str) -> Result<CertificateParams> {
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         params.distinguished_name = name(&[
             (DnType::CountryName, "IT"),
@@ -211,7 +203,7 @@ impl Ca {
 
     /// A TLS server certificate for `names` (DNS names or IP addresses), from the issuing
     /// CA, with a fresh P-256 key: (certificate chain DER, PKCS#8 key DER).
-    pub fn tls_server(&self, names: &[String]) -> Result<(Vec<Vec<u8>>, Vec<u8>), rcgen::Error> {
+    pub fn tls_server(&self, names: &[String]) -> Result<(Vec<Vec<u8>>, Vec<u8>)> {
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
         let mut params = CertificateParams::new(names.to_vec())?;
         params.distinguished_name =
@@ -266,7 +258,7 @@ impl Ca {
     }
 
     /// Issue a certificate for `spki` (the CSR's verified key) to `holder`.
-    pub fn issue(&self, spki: &[u8], holder: &Holder, profile: Profile, days: i64) -> Result<Vec<u8>, rcgen::Error> {
+    pub fn issue(&self, spki: &[u8], holder: &Holder, profile: Profile, days: i64) -> Result<Vec<u8>> {
         let now = time::OffsetDateTime::now_utc();
         self.issue_between(spki, holder, profile, now - time::Duration::minutes(5), now + time::Duration::days(days))
     }
@@ -279,7 +271,7 @@ impl Ca {
         profile: Profile,
         not_before: time::OffsetDateTime,
         not_after: time::OffsetDateTime,
-    ) -> Result<Vec<u8>, rcgen::Error> {
+    ) -> Result<Vec<u8>> {
         let key = SubjectPublicKeyInfo::from_der(spki)?;
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         let cn = format!("{} {}", holder.surname, holder.given_name);
@@ -338,7 +330,7 @@ impl Ca {
     }
 
     /// A CRL of every suspended (certificateHold) and revoked certificate, valid a day.
-    pub fn crl(&self, entries: &[(Vec<u8>, crate::registry::Lifecycle)], number: u64) -> Result<Vec<u8>, rcgen::Error> {
+    pub fn crl(&self, entries: &[(Vec<u8>, crate::registry::Lifecycle)], number: u64) -> Result<Vec<u8>> {
         use crate::registry::Lifecycle;
         let now = time::OffsetDateTime::now_utc();
         let revoked_certs = entries
@@ -404,14 +396,14 @@ fn qc_statements() -> rcgen::CustomExtension {
 }
 
 /// Write a file only its owner can read (the CA key).
-pub(crate) fn write_private(path: &std::path::Path, text: &str) -> Result<(), String> {
+pub(crate) fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options.open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    f.write_all(text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+    let mut f = options.open(path).map_err(Error::file(path))?;
+    f.write_all(text.as_bytes()).map_err(Error::file(path))
 }
 
 /// The raw SubjectPublicKeyInfo of a DER certificate.

@@ -15,6 +15,7 @@ use std::path::Path;
 use ring::{aead, hmac};
 use zeroize::Zeroizing;
 
+use crate::error::{Error, Result};
 use crate::registry::normalize_code;
 
 pub struct CodeKeys {
@@ -32,44 +33,45 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 
 impl CodeKeys {
     /// Load `codes.key` from `dir`, or make it.
-    pub fn load_or_create(dir: &Path) -> Result<CodeKeys, String> {
+    pub fn load_or_create(dir: &Path) -> Result<CodeKeys> {
         let path = dir.join("codes.key");
         let secret = match std::fs::read(&path) {
             Ok(bytes) => Zeroizing::new(bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let secret = Self::random_secret()?;
-                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                std::fs::create_dir_all(dir).map_err(Error::file(dir))?;
                 crate::ca::write_private(&path, &hex(&secret))?;
                 return Self::from_secret(&secret);
             }
-            Err(e) => return Err(format!("{}: {e}", path.display())),
+            Err(e) => return Err(Error::file(&path)(e)),
         };
-        let text = std::str::from_utf8(&secret).map_err(|_| format!("{}: not hex", path.display()))?;
-        let secret = Zeroizing::new(unhex(text.trim()).ok_or_else(|| format!("{}: not hex", path.display()))?);
+        let not_hex = || Error::content(&path, "expected 32 bytes in hex (64 digits)");
+        let text = std::str::from_utf8(&secret).map_err(|_| not_hex())?;
+        let secret = Zeroizing::new(unhex(text.trim()).ok_or_else(not_hex)?);
         if secret.len() != 32 {
-            return Err(format!("{}: expected 32 bytes (64 hex digits)", path.display()));
+            return Err(not_hex());
         }
         Self::from_secret(&secret)
     }
 
     /// Keys that live as long as the process (tests).
     #[cfg(test)]
-    pub fn ephemeral() -> Result<CodeKeys, String> {
+    pub fn ephemeral() -> Result<CodeKeys> {
         Self::from_secret(&Self::random_secret()?)
     }
 
-    fn random_secret() -> Result<Zeroizing<Vec<u8>>, String> {
+    fn random_secret() -> Result<Zeroizing<Vec<u8>>> {
         let mut secret = Zeroizing::new(vec![0u8; 32]);
-        getrandom::getrandom(&mut secret).map_err(|e| e.to_string())?;
+        getrandom::getrandom(&mut secret).map_err(|e| Error::Random { reason: e.to_string() })?;
         Ok(secret)
     }
 
-    fn from_secret(secret: &[u8]) -> Result<CodeKeys, String> {
+    fn from_secret(secret: &[u8]) -> Result<CodeKeys> {
         let master = hmac::Key::new(hmac::HMAC_SHA256, secret);
         let derive = |label: &[u8]| Zeroizing::new(hmac::sign(&master, label).as_ref().to_vec());
         let index = hmac::Key::new(hmac::HMAC_SHA256, &derive(b"tessera-ra activation code index"));
         let seal = aead::UnboundKey::new(&aead::AES_256_GCM, &derive(b"tessera-ra activation code seal"))
-            .map_err(|_| "AES-256-GCM key".to_owned())?;
+            .map_err(|_| Error::Random { reason: "an AES-256-GCM key from the secret".into() })?;
         Ok(CodeKeys { index, seal: aead::LessSafeKey::new(seal) })
     }
 

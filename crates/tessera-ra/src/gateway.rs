@@ -12,6 +12,8 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
+use crate::error::{Error, Result};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channel {
     Sms,
@@ -61,7 +63,7 @@ impl Message {
 
 /// A way to deliver messages: the outbox file, or a provider.
 pub trait Provider: Send + Sync {
-    fn send(&self, message: &Message) -> Result<(), String>;
+    fn send(&self, message: &Message) -> Result<()>;
 }
 
 /// The default provider: one line per message (time, channel, recipient, subject and
@@ -69,19 +71,19 @@ pub trait Provider: Send + Sync {
 pub struct OutboxFile(pub PathBuf);
 
 impl Provider for OutboxFile {
-    fn send(&self, m: &Message) -> Result<(), String> {
+    fn send(&self, m: &Message) -> Result<()> {
         use std::io::Write;
         let mut options = std::fs::OpenOptions::new();
         options.create(true).append(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut f = options.open(&self.0).map_err(|e| format!("{}: {e}", self.0.display()))?;
+        let mut f = options.open(&self.0).map_err(Error::file(&self.0))?;
         let text = m.text().replace(['\n', '\t'], " ");
         let line = match m.channel {
             Channel::Sms => format!("{}\tsms\t{}\t{text}", now(), m.to),
             Channel::Email => format!("{}\temail\t{}\t{}: {text}", now(), m.to, m.subject),
         };
-        writeln!(f, "{line}").map_err(|e| format!("{}: {e}", self.0.display()))
+        writeln!(f, "{line}").map_err(Error::file(&self.0))
     }
 }
 
@@ -89,7 +91,7 @@ impl Provider for OutboxFile {
 pub struct Webhook(pub String);
 
 impl Provider for Webhook {
-    fn send(&self, m: &Message) -> Result<(), String> {
+    fn send(&self, m: &Message) -> Result<()> {
         let mut payload = serde_json::json!({ "channel": m.channel.name(), "to": m.to, "text": m.text() });
         if m.channel == Channel::Email {
             payload["subject"] = m.subject.into();
@@ -98,7 +100,7 @@ impl Provider for Webhook {
             .timeout(std::time::Duration::from_secs(10))
             .send_json(payload)
             .map(|_| ())
-            .map_err(|e| format!("{}: {e}", self.0))
+            .map_err(|e| Error::Delivery { provider: self.0.clone(), reason: e.to_string() })
     }
 }
 

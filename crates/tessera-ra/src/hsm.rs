@@ -19,6 +19,8 @@ use tessera_pki::KeyAlgorithm;
 use tessera_pki::uri::Pkcs11Uri;
 use zeroize::Zeroizing;
 
+use crate::error::{Error, Result};
+
 pub struct TokenKey {
     /// One session, logged in, used by one signature at a time.
     session: Mutex<Session>,
@@ -39,37 +41,43 @@ fn attribute<T>(
 
 impl TokenKey {
     /// Load the module, find the token and the key pair, and log in.
-    pub fn open(text: &str) -> Result<TokenKey, String> {
-        let uri = Pkcs11Uri::parse(text)?;
+    pub fn open(text: &str) -> Result<TokenKey> {
+        let refused = |reason: &str| Error::KeyUri { reason: reason.to_owned() };
+        let uri = Pkcs11Uri::parse(text).map_err(|reason| Error::KeyUri { reason })?;
         if uri.has_pin_value {
-            return Err("pin-value is not accepted in the CA key's URI: put the PIN in an owner-only file \
-                        and name it with pin-source=file:…"
-                .into());
+            return Err(refused(
+                "pin-value is not accepted: put the PIN in an owner-only file and name it with pin-source=file:…",
+            ));
         }
-        let module = uri.module_path.as_deref().ok_or("the CA key's URI needs module-path=… (the HSM's module)")?;
-        let pin_file = uri.pin_source.as_deref().ok_or("the CA key's URI needs pin-source=file:… (the user PIN)")?;
-        let pin_file = pin_file.strip_prefix("file:").unwrap_or(pin_file);
-        let pin = Zeroizing::new(std::fs::read_to_string(pin_file).map_err(|e| format!("{pin_file}: {e}"))?);
-        let ctx = Pkcs11::new(module).map_err(|e| format!("{module}: {e}"))?;
+        let module =
+            uri.module_path.as_deref().ok_or_else(|| refused("module-path=… (the HSM's module) is missing"))?;
+        let pin_file =
+            uri.pin_source.as_deref().ok_or_else(|| refused("pin-source=file:… (the user PIN) is missing"))?;
+        let pin_file = std::path::Path::new(pin_file.strip_prefix("file:").unwrap_or(pin_file));
+        let pin = Zeroizing::new(
+            std::fs::read_to_string(pin_file)
+                .map_err(|e| Error::KeyUri { reason: format!("pin-source {}: {e}", pin_file.display()) })?,
+        );
+        let ctx = Pkcs11::new(module).map_err(Error::token("loading the module"))?;
         match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
             Ok(()) | Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::CryptokiAlreadyInitialized, _)) => {}
-            Err(e) => return Err(format!("{module}: {e}")),
+            Err(e) => return Err(Error::token("C_Initialize")(e)),
         }
-        let slots = ctx.get_slots_with_token().map_err(|e| format!("{module}: {e}"))?;
+        let slots = ctx.get_slots_with_token().map_err(Error::token("C_GetSlotList"))?;
         let slot = slots
             .into_iter()
             .find(|s| {
                 ctx.get_token_info(*s)
                     .is_ok_and(|t| uri.matches_token(t.label(), t.manufacturer_id(), t.serial_number(), t.model()))
             })
-            .ok_or_else(|| format!("no token matches {}", text.split('?').next().unwrap_or_default()))?;
-        let session = ctx.open_ro_session(slot).map_err(|e| format!("C_OpenSession: {e}"))?;
+            .ok_or_else(|| refused("no token matches it"))?;
+        let session = ctx.open_ro_session(slot).map_err(Error::token("C_OpenSession"))?;
         let auth = AuthPin::new(pin.trim_end_matches(['\r', '\n']).into());
         match session.login(UserType::User, Some(&auth)) {
             Ok(()) | Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::UserAlreadyLoggedIn, _)) => {}
-            Err(e) => return Err(format!("login to the CA's token: {e}")),
+            Err(e) => return Err(Error::token("login")(e)),
         }
-        let find = |class: ObjectClass| -> Result<Vec<ObjectHandle>, String> {
+        let find = |class: ObjectClass| -> Result<Vec<ObjectHandle>> {
             let mut template = vec![Attribute::Class(class)];
             if let Some(label) = &uri.object {
                 template.push(Attribute::Label(label.as_bytes().to_vec()));
@@ -77,12 +85,12 @@ impl TokenKey {
             if let Some(id) = &uri.id {
                 template.push(Attribute::Id(id.clone()));
             }
-            session.find_objects(&template).map_err(|e| format!("C_FindObjects: {e}"))
+            session.find_objects(&template).map_err(Error::token("C_FindObjects"))
         };
         let key = match find(ObjectClass::PRIVATE_KEY)?.as_slice() {
             [one] => *one,
-            [] => return Err("no private key on the CA's token matches object=/id= of its URI".into()),
-            _ => return Err("several private keys match the CA key's URI: name it with object= and id=".into()),
+            [] => return Err(refused("no private key on the token matches its object=/id=")),
+            _ => return Err(refused("several private keys match it: name the key with object= and id=")),
         };
         let kind = attribute(&session, key, AttributeType::KeyType, |a| match a {
             Attribute::KeyType(k) => Some(k),
@@ -96,9 +104,9 @@ impl TokenKey {
         .unwrap_or_default();
         let public = *session
             .find_objects(&[Attribute::Class(ObjectClass::PUBLIC_KEY), Attribute::Id(id)])
-            .map_err(|e| format!("C_FindObjects: {e}"))?
+            .map_err(Error::token("C_FindObjects"))?
             .first()
-            .ok_or("the CA key has no public key object with its id on the token")?;
+            .ok_or_else(|| refused("the key has no public key object with its id on the token"))?;
         let (algorithm, public_key) = match kind {
             Some(KeyType::EC) => {
                 let params = attribute(&session, public, AttributeType::EcParams, |a| match a {
@@ -109,30 +117,30 @@ impl TokenKey {
                 let algorithm = [KeyAlgorithm::P256, KeyAlgorithm::P384]
                     .into_iter()
                     .find(|a| a.ec_params() == params.as_slice())
-                    .ok_or("the CA key is on a curve other than P-256 or P-384")?;
+                    .ok_or_else(|| refused("the key is on a curve other than P-256 or P-384"))?;
                 let point = attribute(&session, public, AttributeType::EcPoint, |a| match a {
                     Attribute::EcPoint(p) => Some(p),
                     _ => None,
                 })
-                .ok_or("the CA key's public point cannot be read")?;
+                .ok_or_else(|| refused("the key's public point cannot be read"))?;
                 (algorithm, tessera_pki::der::ec_point(&point, algorithm.ec_point_len()).to_vec())
             }
             Some(KeyType::RSA) => {
-                let unreadable = "the CA key's RSA public key cannot be read";
+                let unreadable = || refused("the key's RSA public key cannot be read");
                 let n = attribute(&session, public, AttributeType::Modulus, |a| match a {
                     Attribute::Modulus(v) => Some(v),
                     _ => None,
                 })
-                .ok_or(unreadable)?;
+                .ok_or_else(unreadable)?;
                 let e = attribute(&session, public, AttributeType::PublicExponent, |a| match a {
                     Attribute::PublicExponent(v) => Some(v),
                     _ => None,
                 })
-                .ok_or(unreadable)?;
+                .ok_or_else(unreadable)?;
                 let algorithm = if n.len() * 8 >= 3072 { KeyAlgorithm::Rsa3072 } else { KeyAlgorithm::Rsa2048 };
                 (algorithm, tessera_pki::der::rsa_public_key(&n, &e))
             }
-            _ => return Err("the CA key is neither EC nor RSA".into()),
+            _ => return Err(refused("the key is neither EC nor RSA")),
         };
         tracing::info!(algorithm = algorithm.name(), "issuing CA key on a PKCS#11 token");
         Ok(TokenKey { session: Mutex::new(session), key, algorithm, public_key })
@@ -148,7 +156,7 @@ impl tessera_pki::Signer for TokenKey {
         &self.public_key
     }
 
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, String> {
+    fn sign(&self, message: &[u8]) -> std::result::Result<Vec<u8>, String> {
         let session = self.session.lock().map_err(|_| "the CA token's session is unusable".to_owned())?;
         tracing::trace!(algorithm = self.algorithm.name(), "C_Sign");
         if self.algorithm.is_rsa() {

@@ -10,6 +10,7 @@ mod activation;
 mod ca;
 mod codes;
 mod endpoint;
+mod error;
 mod gateway;
 mod hsm;
 mod operator;
