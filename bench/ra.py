@@ -69,19 +69,38 @@ def openssl_reference(server, d, runs):
     return sorted(times)
 
 
-def run_backend(name, d, database, args, ra_bin, load_bin, openssl_runs=0):
-    """Start the RA on `database` (None: SQLite), load it at 1, 10 and 50 clients; returns
-    the rows and, when asked, openssl's reference latencies."""
+def hsm_ca(d):
+    """A SoftHSM2 token holding a P-256 issuing CA key: the [ca] section naming it, and
+    the environment the RA needs to find the token."""
+    hsm = os.path.join(d, "hsm")
+    subprocess.run([os.path.join(ROOT, "testbed/softhsm-up.sh"), hsm, "--empty"], check=True, capture_output=True)
+    env = dict(os.environ, SOFTHSM2_CONF=os.path.join(hsm, "softhsm2.conf"))
+    module = "/usr/lib/softhsm/libsofthsm2.so"
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "CA", "--so-pin", "12345678",
+                    "--pin", "4321"], env=env, check=True, capture_output=True)
+    subprocess.run(["pkcs11-tool", "--module", module, "--token-label", "CA", "--login", "--pin", "4321",
+                    "--keypairgen", "--key-type", "EC:prime256v1", "--label", "issuing", "--id", "01"],
+                   env=env, check=True, capture_output=True)
+    pin = os.path.join(hsm, "ca.pin")
+    with open(pin, "w") as f:
+        f.write("4321\n")
+    return f'[ca]\nkey = "pkcs11:token=CA;object=issuing?module-path={module}&pin-source=file:{pin}"\n', env
+
+
+def run_backend(name, d, database, args, ra_bin, load_bin, openssl_runs=0, ca=("", None), levels=(1, 10, 50)):
+    """Start the RA on `database` (None: SQLite), its CA key as `ca` says (hsm_ca; default
+    a key file), load it at 1, 10 and 50 clients; returns the rows and, when asked,
+    openssl's reference latencies."""
     with open(os.path.join(d, f"ra-{name}.toml"), "w") as f:
         f.write('listen = "127.0.0.1:0"\n' + (f'database = "{database}"\n' if database else "")
                 + f'state_dir = "{os.path.join(d, name)}"\n[[operator]]\nname = "bench"\n'
-                + f'token_sha256 = "{hashlib.sha256(TOKEN.encode()).hexdigest()}"\n')
+                + f'token_sha256 = "{hashlib.sha256(TOKEN.encode()).hexdigest()}"\n' + ca[0])
     ra = subprocess.Popen([ra_bin, "--config", os.path.join(d, f"ra-{name}.toml")], stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, text=True)
+                          stderr=subprocess.DEVNULL, text=True, env=ca[1])
     server = ra.stdout.readline().split("://")[1].split("/")[0]
     rows = []
     try:
-        for c in (1, 10, 50):
+        for c in levels:
             out = subprocess.run([load_bin, "--server", server, "--token", TOKEN, "--requests", str(args.requests),
                                   "--concurrency", str(c)], capture_output=True, text=True, check=True).stdout
             rows.append(dict(json.loads(out), backend=name))
@@ -105,6 +124,8 @@ def main():
             rows += run_backend("PostgreSQL", d, url, args, ra_bin, load_bin)[0]
         finally:
             stop()
+        rows += run_backend("SQLite, CA key in SoftHSM2", d, None, args, ra_bin, load_bin, ca=hsm_ca(d),
+                            levels=(1, 10))[0]
     print(f"## tessera-ra: CMP enrollments (p10cr + certConf), loopback, {args.requests} per run")
     print("| database | concurrent clients | enrollments/s | p50 ms | p99 ms | failed | lost | duplicated |")
     print("|---|---|---|---|---|---|---|---|")
