@@ -160,6 +160,7 @@ async fn main() {
         )
         .route("/api/v1/operator/holders", axum::routing::post(operator::register_holder))
         .route("/api/v1/operator/requests", axum::routing::post(operator::create_request).get(operator::search))
+        .route("/api/v1/operator/requests/{reference}", axum::routing::get(operator::request))
         .route("/api/v1/operator/requests/{reference}/arm", axum::routing::post(operator::arm))
         .route("/api/v1/operator/requests/{reference}/code", axum::routing::post(operator::replace_code))
         .route("/api/v1/operator/certificates/{serial}/{action}", axum::routing::post(operator::lifecycle))

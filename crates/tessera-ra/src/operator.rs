@@ -352,6 +352,22 @@ pub async fn audit(State(ra): State<Arc<Ra>>, headers: HeaderMap, Query(q): Quer
     }
 }
 
+/// GET /api/v1/operator/requests/{reference}: the request and its certificates.
+pub async fn request(State(ra): State<Arc<Ra>>, headers: HeaderMap, Path(reference): Path<String>) -> Response {
+    if operator(&ra, &headers).is_none() {
+        return unauthenticated();
+    }
+    let row = match ra.store.search(&reference, 10).await {
+        Ok(rows) => rows.into_iter().find(|r| r.reference == reference),
+        Err(e) => return internal(e),
+    };
+    let Some(row) = row else { return problem(StatusCode::NOT_FOUND, "unknown-request", &[]) };
+    match ra.store.certificates_of(&reference).await {
+        Ok(certificates) => Json(serde_json::json!({ "request": row, "certificates": certificates })).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
 /// POST /api/v1/operator/requests/{reference}/arm: at the counter, no OTP; the operator
 /// types the activation code the holder brought.
 pub async fn arm(
@@ -391,7 +407,7 @@ pub struct Change {
 }
 
 /// POST /api/v1/operator/certificates/{serial}/{action}: suspend, reactivate, revoke, or
-/// approve a renewal (approval policy; refusing one is revoking it).
+/// approve or refuse a renewal (approval policy; refusing revokes it for good).
 pub async fn lifecycle(
     State(ra): State<Arc<Ra>>,
     headers: HeaderMap,
@@ -414,13 +430,22 @@ pub async fn lifecycle(
         Err(e) => return internal(e),
     };
     let reason = body.map(|b| b.0.reason).unwrap_or_default();
-    if action == "approve" {
-        // A renewal under the approval policy; once revoked it cannot be approved.
-        return match (state, ra.store.approve(&serial, &name).await) {
-            (Lifecycle::Revoked { .. }, _) => problem(StatusCode::CONFLICT, "certificate-revoked", &[]),
-            (_, Ok(true)) => Json(serde_json::json!({ "state": "active", "approval": "approved" })).into_response(),
-            (_, Ok(false)) => problem(StatusCode::CONFLICT, "nothing-to-approve", &[]),
-            (_, Err(e)) => internal(e),
+    if action == "approve" || action == "refuse" {
+        // A renewal under the approval policy; once revoked (120 days after the old
+        // certificate's expiry) it is beyond decision.
+        if let Lifecycle::Revoked { .. } = state {
+            return problem(StatusCode::CONFLICT, "certificate-revoked", &[]);
+        }
+        let approve = action == "approve";
+        let decided =
+            if approve { ra.store.approve(&serial, &name).await } else { ra.store.refuse(&serial, &name).await };
+        return match decided {
+            Ok(true) if approve => {
+                Json(serde_json::json!({ "state": "active", "approval": "approved" })).into_response()
+            }
+            Ok(true) => Json(serde_json::json!({ "state": "revoked", "approval": "refused" })).into_response(),
+            Ok(false) => problem(StatusCode::CONFLICT, "nothing-to-approve", &[]),
+            Err(e) => internal(e),
         };
     }
     let next = match (action.as_str(), state) {

@@ -367,16 +367,31 @@ impl Store {
 
     /// An operator approves a pending renewal. False when there is none with this serial.
     pub async fn approve(&self, serial: &[u8], operator: &str) -> Result<bool> {
+        self.decide(serial, operator, true).await
+    }
+
+    /// An operator refuses a pending renewal: its certificate is revoked for good.
+    pub async fn refuse(&self, serial: &[u8], operator: &str) -> Result<bool> {
+        self.decide(serial, operator, false).await
+    }
+
+    async fn decide(&self, serial: &[u8], operator: &str, approved: bool) -> Result<bool> {
         let mut tx = self.write().await?;
-        let done =
-            sqlx::query("UPDATE certificates SET approval = 'approved' WHERE serial = $1 AND approval = 'pending'")
-                .bind(hex(serial))
-                .execute(&mut *tx)
-                .await?;
-        if done.rows_affected() != 1 {
+        let sql = if approved {
+            "UPDATE certificates SET approval = 'approved' WHERE serial = $1 AND approval = 'pending'"
+        } else {
+            "UPDATE certificates SET approval = 'refused', state = 'revoked', state_since = $2, reason = 0 \
+             WHERE serial = $1 AND approval = 'pending'"
+        };
+        let mut query = sqlx::query(sql).bind(hex(serial));
+        if !approved {
+            query = query.bind(now());
+        }
+        if query.execute(&mut *tx).await?.rows_affected() != 1 {
             return Ok(false);
         }
-        audit(&mut tx, operator, "renewal-approved", &hex(serial), "").await?;
+        let action = if approved { "renewal-approved" } else { "renewal-refused" };
+        audit(&mut tx, operator, action, &hex(serial), "").await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -527,6 +542,40 @@ impl Store {
             Some(id) => self.holder(id).await,
             None => Ok(None),
         }
+    }
+
+    /// The certificates issued for a request, oldest first, with their state now.
+    pub async fn certificates_of(&self, reference: &str) -> Result<Vec<CertificateRow>> {
+        let rows = sqlx::query(
+            "SELECT serial, der, issued_at, state, state_since, reason, approval, approval_due FROM certificates \
+             WHERE reference = $1 ORDER BY seq",
+        )
+        .bind(reference)
+        .fetch_all(&self.pool)
+        .await?;
+        let now = time::OffsetDateTime::now_utc();
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let summary = tessera_pki::CertificateSummary::parse(&unhex(&r.get::<String, _>("der")), now).ok();
+                let (state, since, reason) = match lifecycle_of(r).now(now) {
+                    Lifecycle::Active => ("active", None, None),
+                    Lifecycle::Suspended { since } => ("suspended", Some(since.unix_timestamp()), None),
+                    Lifecycle::Revoked { at, reason } => ("revoked", Some(at.unix_timestamp()), Some(reason)),
+                };
+                CertificateRow {
+                    serial: r.get("serial"),
+                    issued_at: r.get("issued_at"),
+                    not_before: summary.as_ref().map(|s| s.not_before.clone()).unwrap_or_default(),
+                    not_after: summary.map(|s| s.not_after).unwrap_or_default(),
+                    state,
+                    state_since: since,
+                    reason,
+                    approval: r.get("approval"),
+                    approval_due: r.get("approval_due"),
+                }
+            })
+            .collect())
     }
 
     /// Requests whose reference, holder name or tax code contains `q` (all when empty).
@@ -692,6 +741,21 @@ pub struct NewHolder {
     /// The operator confirmed a tax code that does not pass the check.
     #[serde(default)]
     pub cf_forced: bool,
+}
+
+/// A certificate as operators see it: serial (hex, what the lifecycle calls take),
+/// validity (RFC 3339), state now, and the renewal approval when there is one.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CertificateRow {
+    pub serial: String,
+    pub issued_at: i64,
+    pub not_before: String,
+    pub not_after: String,
+    pub state: &'static str,
+    pub state_since: Option<i64>,
+    pub reason: Option<u8>,
+    pub approval: Option<String>,
+    pub approval_due: Option<i64>,
 }
 
 /// A request as operators list them.

@@ -892,21 +892,8 @@ fn activation_codes_go_to_the_holder_by_email_and_operators_replace_lost_or_lock
     assert!(!text.contains(&code) && !text.contains(&new_code) && !text.contains(&otp), "{text}");
 }
 
-#[test]
-fn under_the_approval_policy_renewals_wait_for_an_operator() {
-    let ra = Ra::start_with_validity(30);
-    let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
-    std::fs::write(ra.path("ra.toml"), format!("renewal_policy = \"approval\"\n{config}")).unwrap();
-    let ra = ra.restart();
-    ra.key("old");
-    ra.key("new");
-    let ir = ra.ir_mario("old.key", "old.pem");
-    assert!(ir.status.success(), "{}", text(&ir));
-    let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
-    assert!(kur.status.success(), "{}", text(&kur));
-    let serial = x509(&ra.path("new.pem"), &["-serial"]).trim().trim_start_matches("serial=").to_lowercase();
-    let old_serial = x509(&ra.path("old.pem"), &["-serial"]).trim().trim_start_matches("serial=").to_lowercase();
-    // The new certificate works at once (not on the CRL before the old one expires).
+/// The serials (lowercase hex) on the RA's CRL now.
+fn crl_serials(ra: &Ra) -> String {
     let crl = ureq::get(&format!("http://{}/crl", ra.server)).call().unwrap();
     let mut der = Vec::new();
     std::io::Read::read_to_end(&mut crl.into_reader(), &mut der).unwrap();
@@ -914,14 +901,57 @@ fn under_the_approval_policy_renewals_wait_for_an_operator() {
     let listed = Command::new("openssl")
         .args(["crl", "-inform", "DER", "-noout", "-text", "-in"])
         .arg(ra.path("crl.der"))
-        .output()
-        .unwrap();
-    assert!(!text(&listed).to_lowercase().contains(&serial), "{}", text(&listed));
-    let path = |s: &str| format!("/api/v1/operator/certificates/{s}/approve");
-    assert_eq!(operator_call(&ra, "POST", &path(&old_serial), None).1["code"], "nothing-to-approve");
-    let (status, body) = operator_call(&ra, "POST", &path(&serial), None);
-    assert_eq!((status, body["approval"].as_str()), (200, Some("approved")), "{body}");
-    assert_eq!(operator_call(&ra, "POST", &path(&serial), None).1["code"], "nothing-to-approve");
+        .output();
+    text(&listed.unwrap()).to_lowercase()
+}
+
+#[test]
+fn under_the_approval_policy_renewals_wait_for_an_operator_who_approves_or_refuses() {
+    for decision in ["approve", "refuse"] {
+        let ra = Ra::start_with_validity(30);
+        let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
+        std::fs::write(ra.path("ra.toml"), format!("renewal_policy = \"approval\"\n{config}")).unwrap();
+        let ra = ra.restart();
+        ra.key("old");
+        ra.key("new");
+        let ir = ra.ir_mario("old.key", "old.pem");
+        assert!(ir.status.success(), "{}", text(&ir));
+        let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
+        assert!(kur.status.success(), "{}", text(&kur));
+        let serial = x509(&ra.path("new.pem"), &["-serial"]).trim().trim_start_matches("serial=").to_lowercase();
+        let old_serial = x509(&ra.path("old.pem"), &["-serial"]).trim().trim_start_matches("serial=").to_lowercase();
+        // The new certificate works at once (not on the CRL before the old one expires).
+        assert!(!crl_serials(&ra).contains(&serial));
+        // Operators see both certificates of the request, the renewal pending.
+        let (status, detail) = operator_call(&ra, "GET", "/api/v1/operator/requests/REQ-0001", None);
+        assert_eq!(status, 200, "{detail}");
+        let certs = detail["certificates"].as_array().unwrap();
+        assert_eq!(certs.len(), 2, "{detail}");
+        assert_eq!((certs[0]["serial"].as_str(), certs[0]["approval"].as_str()), (Some(old_serial.as_str()), None));
+        assert_eq!(
+            (certs[1]["serial"].as_str(), certs[1]["approval"].as_str()),
+            (Some(serial.as_str()), Some("pending"))
+        );
+        assert_eq!(
+            (certs[1]["state"].as_str(), detail["request"]["issuance"].as_str()),
+            (Some("active"), Some("confirmed"))
+        );
+        assert_eq!(certs[1]["not_before"], certs[0]["not_after"], "the new validity continues the old one");
+
+        let path = |s: &str, action: &str| format!("/api/v1/operator/certificates/{s}/{action}");
+        assert_eq!(operator_call(&ra, "POST", &path(&old_serial, decision), None).1["code"], "nothing-to-approve");
+        let (status, body) = operator_call(&ra, "POST", &path(&serial, decision), None);
+        assert_eq!(status, 200, "{body}");
+        if decision == "approve" {
+            assert_eq!(body["approval"], "approved");
+            assert!(!crl_serials(&ra).contains(&serial));
+        } else {
+            assert_eq!((body["approval"].as_str(), body["state"].as_str()), (Some("refused"), Some("revoked")));
+            assert!(crl_serials(&ra).contains(&serial), "a refused renewal is revoked");
+            assert_eq!(operator_call(&ra, "POST", &path(&serial, "approve"), None).1["code"], "certificate-revoked");
+        }
+        assert_ne!(operator_call(&ra, "POST", &path(&serial, decision), None).0, 200, "decided once");
+    }
 }
 
 /// A private PostgreSQL server (Debian's), run as the postgres user in a temporary
