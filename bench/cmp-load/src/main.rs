@@ -52,7 +52,9 @@ fn enroll(server: &str, reference: &str, code: &str, csr: &[u8]) -> bool {
     if answer.verify(code.as_bytes()).is_err() {
         return false;
     }
-    let Body::CertResponse { accepted: true, certificate: Some(cert), cert_req_id } = answer.body else { return false };
+    let Body::CertResponse { accepted: true, certificate: Some(cert), cert_req_id, .. } = answer.body else {
+        return false;
+    };
     let nonce = answer.sender_nonce.unwrap_or_default();
     let conf =
         cmp::parse(&post_cmp(server, &client.cert_conf(&random::<16>(), &nonce, &cert, cert_req_id))).expect("answer");

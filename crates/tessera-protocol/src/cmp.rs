@@ -48,11 +48,13 @@ pub enum Body {
     Genm {
         info_types: Vec<Vec<u8>>,
     },
-    /// ip / cp / kup: the first response's status and certificate (client side).
+    /// ip / cp / kup: the first response's status, certificate, and the CA's note
+    /// (statusString), e.g. that the certificate is issued suspended (client side).
     CertResponse {
         accepted: bool,
         cert_req_id: i64,
         certificate: Option<Vec<u8>>,
+        text: Option<String>,
     },
     /// pkiconf.
     Confirmed,
@@ -183,13 +185,7 @@ fn parse_body(body: &Tlv<'_>) -> Result<Body, Error> {
         0xB7 => {
             let content = asn1::read_one(body.content)?;
             let info = asn1::children(content.content)?.into_iter().next();
-            let text = info
-                .and_then(|i| asn1::children(i.content).ok())
-                .and_then(|f| f.into_iter().find(|t| t.tag == 0x30))
-                .and_then(|strings| asn1::children(strings.content).ok())
-                .and_then(|v| v.first().map(|t| String::from_utf8_lossy(t.content).into_owned()))
-                .unwrap_or_default();
-            Body::Error { text }
+            Body::Error { text: info.and_then(|i| status_text(i.content)).unwrap_or_default() }
         }
         0xB8 => {
             let statuses = asn1::read_one(body.content)?;
@@ -215,6 +211,16 @@ fn parse_body(body: &Tlv<'_>) -> Result<Body, Error> {
     })
 }
 
+/// The first statusString of a PKIStatusInfo's content.
+fn status_text(info: &[u8]) -> Option<String> {
+    asn1::children(info)
+        .ok()?
+        .into_iter()
+        .find(|t| t.tag == 0x30)
+        .and_then(|strings| asn1::children(strings.content).ok())
+        .and_then(|v| v.first().map(|t| String::from_utf8_lossy(t.content).into_owned()))
+}
+
 fn parse_cert_rep(content: &[u8]) -> Result<Body, Error> {
     let rep = asn1::read_one(content)?;
     let parts = asn1::children(rep.content)?;
@@ -227,12 +233,13 @@ fn parse_cert_rep(content: &[u8]) -> Result<Body, Error> {
         .and_then(|s| asn1::children(s.content).ok())
         .and_then(|s| s.first().and_then(|t| asn1::integer_value(t.content)))
         .unwrap_or(2);
+    let text = f.get(1).and_then(|s| status_text(s.content));
     let certificate = f
         .get(2)
         .and_then(|pair| asn1::children(pair.content).ok())
         .and_then(|p| p.into_iter().find(|t| t.tag == 0xA0))
         .and_then(|c| asn1::read_one(c.content).ok().map(|t| t.raw.to_vec()));
-    Ok(Body::CertResponse { accepted: status == 0 || status == 1, cert_req_id, certificate })
+    Ok(Body::CertResponse { accepted: status == 0 || status == 1, cert_req_id, certificate, text })
 }
 
 /// id-it-caCerts, 1.3.6.1.5.5.7.4.17.
@@ -370,8 +377,16 @@ pub enum FailInfo {
 /// What the RA answers with.
 pub enum Answer<'a> {
     /// cp (to p10cr), ip (to ir) or kup (to kur): the certificate; `ca_pubs`, the trust
-    /// anchors for the client (caPubs); `chain`, the certificates between (extraCerts).
-    Certificate { body_tag: u8, cert_req_id: i64, certificate: &'a [u8], ca_pubs: &'a [Vec<u8>], chain: &'a [Vec<u8>] },
+    /// anchors for the client (caPubs); `chain`, the certificates between (extraCerts);
+    /// `note`, a statusString for the holder.
+    Certificate {
+        body_tag: u8,
+        cert_req_id: i64,
+        certificate: &'a [u8],
+        ca_pubs: &'a [Vec<u8>],
+        chain: &'a [Vec<u8>],
+        note: Option<&'a str>,
+    },
     /// pkiconf (to certConf).
     Confirm,
     /// rp (to rr): accepted.
@@ -455,9 +470,9 @@ pub fn answer(request: &Request, responder: &Responder<'_>, secret: Option<&[u8]
     let header = sequence(&header);
     let mut extra = Vec::new();
     let body = match what {
-        Answer::Certificate { body_tag, cert_req_id, certificate, ca_pubs, chain } => {
+        Answer::Certificate { body_tag, cert_req_id, certificate, ca_pubs, chain, note } => {
             let certified = sequence(&[explicit(0, certificate)]);
-            let response = sequence(&[integer(cert_req_id), status_info(Status::Accepted, None, None), certified]);
+            let response = sequence(&[integer(cert_req_id), status_info(Status::Accepted, None, note), certified]);
             let mut rep = Vec::new();
             if !ca_pubs.is_empty() {
                 rep.push(explicit(1, &sequence(ca_pubs)));

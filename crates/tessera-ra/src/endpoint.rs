@@ -30,6 +30,10 @@ pub struct Ra {
     sender: Vec<u8>,
 }
 
+/// The statusString of a certificate issued suspended; clients recognise its first word.
+pub const ISSUED_SUSPENDED: &str =
+    "issued-suspended: the registration office activates the certificate once it has validated the paperwork";
+
 /// Why a request is refused: the failure bit and a text for the client.
 type Refusal = (FailInfo, &'static str);
 
@@ -40,7 +44,7 @@ fn internal(e: sqlx::Error) -> Refusal {
 
 /// What to answer, before the answer is built (building borrows the request).
 enum Outcome {
-    Certificate { body_tag: u8, cert_req_id: i64, certificate: Vec<u8> },
+    Certificate { body_tag: u8, cert_req_id: i64, certificate: Vec<u8>, note: Option<&'static str> },
     Confirm,
     Revoked,
     CaCertificates,
@@ -104,7 +108,7 @@ impl Ra {
         };
         let secret = secret.as_ref().map(|s| s.as_slice());
         Some(match outcome {
-            Ok(Outcome::Certificate { body_tag, cert_req_id, certificate }) => cmp::answer(
+            Ok(Outcome::Certificate { body_tag, cert_req_id, certificate, note }) => cmp::answer(
                 &request,
                 &responder,
                 secret,
@@ -114,6 +118,7 @@ impl Ra {
                     certificate: &certificate,
                     ca_pubs: &anchors,
                     chain: &chain,
+                    note,
                 },
             ),
             Ok(Outcome::Confirm) => cmp::answer(&request, &responder, secret, Answer::Confirm),
@@ -163,16 +168,14 @@ impl Ra {
         let outcome =
             match &request.body {
                 Body::P10cr { csr } => match tessera_pki::csr::verify(csr) {
-                    Ok(spki) => self.enroll(request, &entry, &spki).await.map(|certificate| Outcome::Certificate {
-                        body_tag: 3,
-                        cert_req_id: -1,
-                        certificate,
+                    Ok(spki) => self.enroll(request, &entry, &spki).await.map(|(certificate, note)| {
+                        Outcome::Certificate { body_tag: 3, cert_req_id: -1, certificate, note }
                     }),
                     Err(_) => Err((FailInfo::BadPop, "the CSR's signature does not verify")),
                 },
                 Body::Ir { request: cr } => match cr.verify_pop() {
-                    Ok(()) => self.enroll(request, &entry, &cr.public_key).await.map(|certificate| {
-                        Outcome::Certificate { body_tag: 1, cert_req_id: cr.cert_req_id, certificate }
+                    Ok(()) => self.enroll(request, &entry, &cr.public_key).await.map(|(certificate, note)| {
+                        Outcome::Certificate { body_tag: 1, cert_req_id: cr.cert_req_id, certificate, note }
                     }),
                     Err(_) => Err((FailInfo::BadPop, "proof of possession does not verify")),
                 },
@@ -186,8 +189,14 @@ impl Ra {
         Ok((secret, outcome))
     }
 
-    /// Issue the request's certificate for a verified key.
-    async fn enroll(&self, request: &Request, entry: &Entry, spki: &[u8]) -> Result<Vec<u8>, Refusal> {
+    /// Issue the request's certificate for a verified key; with a note for the holder
+    /// when it is issued suspended, waiting for the paperwork to be validated.
+    async fn enroll(
+        &self,
+        request: &Request,
+        entry: &Entry,
+        spki: &[u8],
+    ) -> Result<(Vec<u8>, Option<&'static str>), Refusal> {
         if entry.issuance == Issuance::Confirmed {
             return Err((FailInfo::NotAuthorized, "this request was already issued"));
         }
@@ -197,7 +206,15 @@ impl Ra {
                 (FailInfo::SystemFailure, "issuance failed")
             })?;
         self.record(request, entry, &certificate, "certificate-issued").await?;
-        Ok(certificate)
+        if !entry.request.issued_suspended {
+            return Ok((certificate, None));
+        }
+        let since = time::OffsetDateTime::now_utc();
+        self.store
+            .set_lifecycle_by(&serial_of(&certificate), Lifecycle::Suspended { since }, "ra")
+            .await
+            .map_err(internal)?;
+        Ok((certificate, Some(ISSUED_SUSPENDED)))
     }
 
     async fn record(&self, request: &Request, entry: &Entry, certificate: &[u8], action: &str) -> Result<(), Refusal> {
@@ -299,7 +316,7 @@ impl Ra {
                     return Err((FailInfo::NotAuthorized, "only the newest certificate of a request can be renewed"));
                 }
                 let certificate = self.renew(request, &entry, old, cr).await?;
-                Ok(Outcome::Certificate { body_tag: 8, cert_req_id: cr.cert_req_id, certificate })
+                Ok(Outcome::Certificate { body_tag: 8, cert_req_id: cr.cert_req_id, certificate, note: None })
             }
             Body::CertConf { .. } => self.confirm(request, &entry).await.map(|()| Outcome::Confirm),
             Body::Genm { info_types } => Self::ca_certificates(info_types),

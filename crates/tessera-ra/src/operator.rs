@@ -107,6 +107,10 @@ pub struct NewRequest {
     /// Optional subject data (signature profile only).
     #[serde(default)]
     subject: SubjectExtras,
+    /// Issue the certificates suspended until the paperwork is validated (then
+    /// `reactivate`).
+    #[serde(default)]
+    issued_suspended: bool,
 }
 
 /// What a holder may add to the signature certificate's subject (DOMAIN.md).
@@ -262,6 +266,7 @@ pub async fn create_request(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json(
         profile: body.profile,
         mobile: holder.mobile.clone(),
         armed: false,
+        issued_suspended: body.issued_suspended,
     };
     match ra.store.create_request(&request, body.holder_id, &name, email.as_ref()).await {
         Ok(()) => hand_over(&ra, StatusCode::CREATED, &request.reference, &request.activation_code, email).await,

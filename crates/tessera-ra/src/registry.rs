@@ -86,6 +86,10 @@ pub struct RegisteredRequest {
     /// When false, the holder arms it with activation code, tax code and the SMS OTP.
     #[serde(default = "yes")]
     pub armed: bool,
+    /// Its certificates are issued suspended, until the registration office has validated
+    /// the paperwork and an operator reactivates them (DOMAIN.md, activation step 5).
+    #[serde(default)]
+    pub issued_suspended: bool,
 }
 
 fn yes() -> bool {

@@ -640,6 +640,7 @@ impl Store {
                 profile,
                 mobile: row.get("mobile"),
                 armed: row.get::<i64, _>("armed") != 0,
+                issued_suspended: row.get::<i64, _>("issued_suspended") != 0,
             },
             issuance,
             failures: row.get("failures"),
@@ -656,8 +657,8 @@ impl Store {
         if_new: bool,
     ) -> Result<AnyQueryResult> {
         const INSERT: &str = "INSERT INTO requests (reference, sealed_code, given_name, surname, cf, profile, code_hash, \
-             mobile, armed, holder_id, created_by, title, organization, organization_identifier, subject_email) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+             mobile, armed, holder_id, created_by, title, organization, organization_identifier, subject_email, \
+             issued_suspended) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
         let sql = if if_new { format!("{INSERT} ON CONFLICT(reference) DO NOTHING") } else { INSERT.to_owned() };
         sqlx::query(&sql)
             .bind(&r.reference)
@@ -675,6 +676,7 @@ impl Store {
             .bind(&r.holder.organization)
             .bind(&r.holder.organization_identifier)
             .bind(&r.holder.email)
+            .bind(r.issued_suspended as i64)
             .execute(conn)
             .await
     }
@@ -828,6 +830,7 @@ mod tests {
             profile: Profile::Signature,
             mobile: Some("+393331234567".into()),
             armed: true,
+            issued_suspended: false,
         }
     }
 

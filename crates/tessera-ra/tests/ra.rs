@@ -1340,3 +1340,49 @@ fn an_rsa_issuing_key_in_an_hsm_signs_certificates_and_cmp_answers() {
     let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
     assert!(kur.status.success(), "{}", text(&kur));
 }
+
+#[test]
+fn certificates_issued_suspended_wait_for_the_paperwork_then_an_operator_activates_them() {
+    let ra = Ra::start();
+    let (_, body) = operator_call(
+        &ra,
+        "POST",
+        "/api/v1/operator/holders",
+        Some(serde_json::json!({"given_name": "MARIO", "surname": "ROSSI", "cf": "RSSMRA80A01H501U"})),
+    );
+    let request = serde_json::json!({"holder_id": body["holder_id"], "profile": "signature", "issued_suspended": true});
+    let (_, body) = operator_call(&ra, "POST", "/api/v1/operator/requests", Some(request));
+    let (reference, code) = (body["reference"].as_str().unwrap(), body["activation_code"].as_str().unwrap());
+    let arm = format!("/api/v1/operator/requests/{reference}/arm");
+    assert_eq!(operator_call(&ra, "POST", &arm, Some(serde_json::json!({ "activation_code": code }))).0, 200);
+    // Tessera's own CMP client this time: it reads the CA's note.
+    use tessera_protocol::cmp::{self, Body, Client};
+    let post_cmp = |der: Vec<u8>| {
+        let resp = ureq::post(&format!("http://{}/.well-known/cmp", ra.server)).send_bytes(&der).unwrap();
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut resp.into_reader(), &mut out).unwrap();
+        cmp::parse(&out).unwrap()
+    };
+    let csr = pem::parse(std::fs::read_to_string(ra.csr("held")).unwrap()).unwrap().into_contents();
+    let client =
+        Client { reference: reference.as_bytes(), secret: code.as_bytes(), transaction_id: [7; 16], salt: [9; 16] };
+    let answer = post_cmp(client.p10cr(&[1; 16], &csr));
+    assert!(answer.verify(code.as_bytes()).is_ok());
+    let Body::CertResponse { accepted: true, certificate: Some(der), cert_req_id, text: Some(note) } = answer.body
+    else {
+        panic!("{:?}", answer.body)
+    };
+    assert!(note.starts_with("issued-suspended"), "{note}");
+    let conf = post_cmp(client.cert_conf(&[2; 16], &answer.sender_nonce.unwrap_or_default(), &der, cert_req_id));
+    assert!(matches!(conf.body, Body::Confirmed), "{:?}", conf.body);
+    let cert = ra.path("held.pem");
+    std::fs::write(&cert, pem::encode(&pem::Pem::new("CERTIFICATE", der))).unwrap();
+    let serial = x509(&cert, &["-serial"]).trim().trim_start_matches("serial=").to_lowercase();
+    assert!(crl_serials(&ra).contains(&serial), "on hold until validated");
+    let (_, detail) = operator_call(&ra, "GET", &format!("/api/v1/operator/requests/{reference}"), None);
+    assert_eq!(detail["certificates"][0]["state"], "suspended", "{detail}");
+    // The paperwork is validated: the operator activates it.
+    let (status, _) = operator_call(&ra, "POST", &format!("/api/v1/operator/certificates/{serial}/reactivate"), None);
+    assert_eq!(status, 200);
+    assert!(!crl_serials(&ra).contains(&serial));
+}
