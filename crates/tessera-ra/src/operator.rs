@@ -81,6 +81,17 @@ pub async fn register_holder(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json
     }
     h.passport = h.passport.map(|p| p.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_uppercase());
     h.passport_country = h.passport_country.map(|c| c.to_ascii_uppercase());
+    h.mobile = h.mobile.map(|m| m.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect());
+    h.email = h.email.map(|e| e.trim().to_owned());
+    // OTPs and codes go to these: another person's mobile or e-mail would let them
+    // activate this holder's requests (DOMAIN.md checks the same at renewal).
+    match ra.store.contact_of_another(&h).await {
+        Ok(Some(which)) => {
+            return problem(StatusCode::CONFLICT, "contact-of-another-holder", &[("contact", which.into())]);
+        }
+        Ok(None) => {}
+        Err(e) => return internal(e),
+    }
     match ra.store.insert_holder(&h, &name).await {
         Ok(id) => (StatusCode::CREATED, Json(serde_json::json!({ "holder_id": id }))).into_response(),
         Err(e) => internal(e),

@@ -472,6 +472,29 @@ impl Store {
         Ok(id)
     }
 
+    /// Whether the holder's mobile or e-mail is registered to a different person (another
+    /// tax code or passport): "mobile" or "email".
+    pub async fn contact_of_another(&self, h: &NewHolder) -> Result<Option<&'static str>> {
+        let rows = sqlx::query(
+            "SELECT mobile, email FROM holders WHERE (mobile = $1 OR lower(email) = lower($2)) \
+             AND NOT (COALESCE(cf, '') = $3 AND COALESCE(passport, '') = $4)",
+        )
+        // NULL matches nothing.
+        .bind(h.mobile.as_deref())
+        .bind(h.email.as_deref())
+        .bind(h.cf.as_deref().unwrap_or_default())
+        .bind(h.passport.as_deref().unwrap_or_default())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().find_map(|r| {
+            if h.mobile.is_some() && r.get::<Option<String>, _>("mobile") == h.mobile {
+                Some("mobile")
+            } else {
+                h.email.as_ref().map(|_| "email")
+            }
+        }))
+    }
+
     pub async fn holder(&self, id: i64) -> Result<Option<NewHolder>> {
         let row = sqlx::query("SELECT * FROM holders WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
         Ok(row.map(|r| NewHolder {

@@ -653,12 +653,22 @@ fn operators_register_holders_create_requests_arm_them_and_manage_certificates()
     );
     let mut forced = wrong.clone();
     forced["cf_forced"] = serde_json::json!(true);
+    forced["mobile"] = serde_json::json!("+39 333 000 0002");
     let (status, _) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(forced));
     assert_eq!(status, 201);
     let right = serde_json::json!({"given_name": "MARIO", "surname": "ROSSI", "cf": "rssmra80a01h501u", "mobile": "+393330000001"});
-    let (status, body) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(right));
+    let (status, body) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(right.clone()));
     assert_eq!(status, 201);
     let holder = body["holder_id"].as_i64().unwrap();
+    // OTPs go to the mobile: one registered to another person is refused (however it is
+    // written); the same person registered again is not.
+    let other = serde_json::json!({"given_name": "LUCA", "surname": "BIANCHI", "cf": "BNCLCU75C15F205O", "mobile": "+39 3330000001"});
+    let (status, body) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(other));
+    assert_eq!(
+        (status, body["code"].as_str(), body["params"]["contact"].as_str()),
+        (409, Some("contact-of-another-holder"), Some("mobile"))
+    );
+    assert_eq!(operator_call(&ra, "POST", "/api/v1/operator/holders", Some(right)).0, 201);
     // A passport holder gets the signature profile only.
     let passport = serde_json::json!({"given_name": "JOHN", "surname": "SMITH", "passport": "YA1234567", "passport_country": "US"});
     let (_, body) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(passport));
@@ -1033,6 +1043,14 @@ fn postgresql_backs_enrollment_renewal_activation_and_restarts() {
     assert_eq!(body["params"]["tries_left"], "4");
     let otp = otp_for(&ra, "+393331234567");
     assert_eq!(post(&ra, "/api/v1/activation/REQ-0003/otp", serde_json::json!({ "otp": otp })).0, 200);
+    // Holders registered through the operator API, contacts checked across holders.
+    let anna = serde_json::json!({"given_name": "ANNA", "surname": "VERDI", "cf": "VRDNNA90E50L219L",
+        "mobile": "+393330000009", "email": "anna@example.org"});
+    assert_eq!(operator_call(&ra, "POST", "/api/v1/operator/holders", Some(anna)).0, 201);
+    let luca = serde_json::json!({"given_name": "LUCA", "surname": "BIANCHI", "cf": "BNCLCU75C15F205O",
+        "email": "ANNA@example.org"});
+    let (status, body) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(luca));
+    assert_eq!((status, body["params"]["contact"].as_str()), (409, Some("email")), "{body}");
     // Operators see it all; a restart keeps it.
     let ra = ra.restart();
     let (_, rows) = operator_call(&ra, "GET", "/api/v1/operator/requests?q=REQ-000", None);
