@@ -472,6 +472,11 @@ fn post(ra: &Ra, path: &str, body: serde_json::Value) -> (u16, serde_json::Value
     }
 }
 
+/// Holder mode, first step: activation code and tax code (or passport number).
+fn start_activation(ra: &Ra, code: &str, tax_code: &str) -> (u16, serde_json::Value) {
+    post(ra, "/api/v1/activation", serde_json::json!({ "activation_code": code, "tax_code": tax_code }))
+}
+
 /// The newest OTP the default SMS gateway delivered to `mobile`.
 fn otp_for(ra: &Ra, mobile: &str) -> String {
     let outbox = std::fs::read_to_string(ra.path("tessera-ra/outbox.log")).unwrap();
@@ -490,18 +495,10 @@ fn a_holder_arms_the_request_with_code_tax_code_and_sms_otp_then_enrolls() {
     let early = ra.p10cr("REQ-0003", "HOME-CODE-0003", &csr, &ra.path("early.pem"));
     assert!(!early.status.success() && text(&early).contains("not armed"), "{}", text(&early));
 
-    let (status, body) = post(
-        &ra,
-        "/api/v1/activation",
-        serde_json::json!({"activation_code": "home-code-0003", "tax_code": "RSSMRA80A01H501U"}),
-    );
+    let (status, body) = start_activation(&ra, "home-code-0003", "RSSMRA80A01H501U");
     assert_eq!((status, body["code"].as_str()), (403, Some("activation-refused")), "{body}");
     assert_eq!(body["params"]["tries_left"], "4");
-    let (status, body) = post(
-        &ra,
-        "/api/v1/activation",
-        serde_json::json!({"activation_code": "HOME-CODE-0003", "tax_code": "bnclcu75c15f205o"}),
-    );
+    let (status, body) = start_activation(&ra, "HOME-CODE-0003", "bnclcu75c15f205o");
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["reference"], "REQ-0003");
     assert_eq!(body["mobile"], "+39********67");
@@ -540,11 +537,7 @@ fn state_files(ra: &Ra) -> Vec<(PathBuf, Vec<u8>)> {
 fn activation_codes_are_kept_only_as_keyed_hashes_and_sealed_while_armed() {
     let ra = Ra::start();
     // REQ-0001 is armed, REQ-0003 gets an OTP pending: both keep their code sealed.
-    let (status, _) = post(
-        &ra,
-        "/api/v1/activation",
-        serde_json::json!({"activation_code": "home code 0003", "tax_code": "BNCLCU75C15F205O"}),
-    );
+    let (status, _) = start_activation(&ra, "home code 0003", "BNCLCU75C15F205O");
     assert_eq!(status, 200);
     let out = ra.p10cr("REQ-0001", "ABCD-EFGH-JKLM", &ra.csr("m"), &ra.path("m.pem"));
     assert!(out.status.success(), "{}", text(&out));
@@ -585,18 +578,10 @@ fn five_wrong_codes_over_cmp_lock_the_request() {
 #[test]
 fn five_wrong_codes_or_otps_lock_the_request() {
     let ra = Ra::start();
-    let (status, _) = post(
-        &ra,
-        "/api/v1/activation",
-        serde_json::json!({"activation_code": "HOME-CODE-0004", "tax_code": "VRDNNA90E50L219L"}),
-    );
+    let (status, _) = start_activation(&ra, "HOME-CODE-0004", "VRDNNA90E50L219L");
     assert_eq!(status, 200);
     for _ in 0..2 {
-        post(
-            &ra,
-            "/api/v1/activation",
-            serde_json::json!({"activation_code": "HOME-CODE-0004", "tax_code": "XXXXXX00X00X000X"}),
-        );
+        start_activation(&ra, "HOME-CODE-0004", "XXXXXX00X00X000X");
     }
     for expected in ["otp-wrong", "otp-wrong", "request-locked"] {
         let (_, body) = post(&ra, "/api/v1/activation/REQ-0004/otp", serde_json::json!({"otp": "999999"}));
@@ -606,15 +591,10 @@ fn five_wrong_codes_or_otps_lock_the_request() {
     let otp = otp_for(&ra, "+393339876543");
     let (status, body) = post(&ra, "/api/v1/activation/REQ-0004/otp", serde_json::json!({ "otp": otp }));
     assert_eq!((status, body["code"].as_str()), (423, Some("request-locked")));
-    let (status, _) = post(
-        &ra,
-        "/api/v1/activation",
-        serde_json::json!({"activation_code": "HOME-CODE-0004", "tax_code": "VRDNNA90E50L219L"}),
-    );
+    let (status, _) = start_activation(&ra, "HOME-CODE-0004", "VRDNNA90E50L219L");
     assert_eq!(status, 423);
     // An unknown code says nothing about which part was wrong.
-    let (status, body) =
-        post(&ra, "/api/v1/activation", serde_json::json!({"activation_code": "NOPE", "tax_code": "VRDNNA90E50L219L"}));
+    let (status, body) = start_activation(&ra, "NOPE", "VRDNNA90E50L219L");
     assert_eq!(
         (status, body["code"].as_str(), body["params"].as_object().map(|p| p.len())),
         (403, Some("activation-refused"), Some(0))
@@ -746,8 +726,7 @@ fn the_holder_api_is_rate_limited_per_client_address() {
     }
     let mut statuses = Vec::new();
     for _ in 0..32 {
-        let (status, body) =
-            post(&ra, "/api/v1/activation", serde_json::json!({"activation_code": "GUESS", "tax_code": "X"}));
+        let (status, body) = start_activation(&ra, "GUESS", "X");
         statuses.push((status, body["code"].as_str().unwrap_or_default().to_owned()));
     }
     assert!(statuses[..30].iter().all(|(s, c)| *s == 403 && c == "activation-refused"), "{statuses:?}");
@@ -788,11 +767,7 @@ fn with_gateway(ra: Ra, gateway: &str) -> Ra {
 fn sms_go_to_the_providers_webhook_too() {
     let (port, provider) = one_shot_provider();
     let ra = with_gateway(Ra::start(), &format!("sms_webhook = \"http://127.0.0.1:{port}/sms\""));
-    let (status, body) = post(
-        &ra,
-        "/api/v1/activation",
-        serde_json::json!({"activation_code": "HOME-CODE-0003", "tax_code": "BNCLCU75C15F205O"}),
-    );
+    let (status, body) = start_activation(&ra, "HOME-CODE-0003", "BNCLCU75C15F205O");
     assert_eq!(status, 200, "{body}");
     let request = provider.join().unwrap();
     assert!(request.starts_with("POST /sms"), "{request}");
@@ -853,9 +828,7 @@ fn activation_codes_go_to_the_holder_by_email_and_operators_replace_lost_or_lock
     }
 
     // The holder gets the tax code wrong five times: locked.
-    let start = |code: &str, cf: &str| {
-        post(&ra, "/api/v1/activation", serde_json::json!({"activation_code": code, "tax_code": cf}))
-    };
+    let start = |code: &str, cf: &str| start_activation(&ra, code, cf);
     for _ in 0..5 {
         start(&code, "XXXXXX00X00X000X");
     }
@@ -922,12 +895,7 @@ fn under_the_approval_policy_renewals_wait_for_an_operator_who_approves_or_refus
         let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
         std::fs::write(ra.path("ra.toml"), format!("renewal_policy = \"approval\"\n{config}")).unwrap();
         let ra = ra.restart();
-        ra.key("old");
-        ra.key("new");
-        let ir = ra.ir_mario("old.key", "old.pem");
-        assert!(ir.status.success(), "{}", text(&ir));
-        let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
-        assert!(kur.status.success(), "{}", text(&kur));
+        issue_and_renew(&ra, "ecdsa-with-SHA256");
         let serial = x509(&ra.path("new.pem"), &["-serial"]).trim().trim_start_matches("serial=").to_lowercase();
         let old_serial = x509(&ra.path("old.pem"), &["-serial"]).trim().trim_start_matches("serial=").to_lowercase();
         // The new certificate works at once (not on the CRL before the old one expires).
@@ -1026,18 +994,9 @@ impl Drop for Postgres {
 fn postgresql_backs_enrollment_renewal_activation_and_restarts() {
     let pg = Postgres::start();
     let ra = Ra::start_with(30, Some(&pg.url()));
-    ra.key("old");
-    ra.key("new");
-    let ir = ra.ir_mario("old.key", "old.pem");
-    assert!(ir.status.success(), "{}", text(&ir));
-    let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
-    assert!(kur.status.success(), "{}", text(&kur));
+    issue_and_renew(&ra, "ecdsa-with-SHA256");
     // The holder flow, with its lockout counter.
-    let (status, _) = post(
-        &ra,
-        "/api/v1/activation",
-        serde_json::json!({"activation_code": "HOME-CODE-0003", "tax_code": "BNCLCU75C15F205O"}),
-    );
+    let (status, _) = start_activation(&ra, "HOME-CODE-0003", "BNCLCU75C15F205O");
     assert_eq!(status, 200);
     let (_, body) = post(&ra, "/api/v1/activation/REQ-0003/otp", serde_json::json!({"otp": "000000"}));
     assert_eq!(body["params"]["tries_left"], "4");
@@ -1129,6 +1088,18 @@ fn tool(program: &str, args: &[&str], env: &[(String, String)]) -> Output {
     out
 }
 
+/// ir for a fresh key (old.pem), then kur (new.pem): certificates signed with `algorithm`
+/// (as openssl names it), and a kup signed by the CA that openssl accepts.
+fn issue_and_renew(ra: &Ra, algorithm: &str) {
+    ra.key("old");
+    ra.key("new");
+    let ir = ra.ir_mario("old.key", "old.pem");
+    assert!(ir.status.success(), "{}", text(&ir));
+    assert!(x509(&ra.path("old.pem"), &["-text", "-noout"]).contains(algorithm));
+    let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
+    assert!(kur.status.success(), "{}", text(&kur));
+}
+
 /// The RA restarted from a fresh state directory with its issuing CA key at `key`.
 fn with_ca_key(mut ra: Ra, key: &str, env: &[(String, String)]) -> Ra {
     let _ = ra.child.kill();
@@ -1184,18 +1155,10 @@ fn the_issuing_ca_key_can_live_in_an_hsm() {
     assert_eq!(String::from_utf8_lossy(&hsm_key.stdout), ca_key);
 
     // Issuance, a renewal answered with the token's signature, and the CRL it signs.
-    ra.key("old");
-    ra.key("new");
-    let ir = ra.ir_mario("old.key", "old.pem");
-    assert!(ir.status.success(), "{}", text(&ir));
+    issue_and_renew(&ra, "ecdsa-with-SHA256");
     let (root, issuing) = (file("tessera-ra/root.pem"), file("tessera-ra/ca.pem"));
     tool("openssl", &["verify", "-CAfile", &root, "-untrusted", &issuing, &file("old.pem")], &[]);
-    let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
-    assert!(kur.status.success(), "{}", text(&kur));
-    let crl = ureq::get(&format!("http://{}/crl", ra.server)).call().unwrap();
-    let mut der = Vec::new();
-    std::io::Read::read_to_end(&mut crl.into_reader(), &mut der).unwrap();
-    std::fs::write(ra.path("crl.der"), der).unwrap();
+    crl_serials(&ra); // fetched to crl.der
     let crl = Command::new("openssl")
         .args(["crl", "-inform", "DER", "-noout", "-in"])
         .arg(ra.path("crl.der"))
@@ -1240,13 +1203,7 @@ fn an_issuing_ca_key_from_a_pkcs8_file_is_certified_by_the_root_and_checked_agai
     let ours = tool("openssl", &["pkey", "-pubout", "-in", key.to_str().unwrap()], &[]);
     assert_eq!(String::from_utf8_lossy(&ours.stdout), ca);
     // A P-384 CA signs its CMP answers with ecdsa-with-SHA384, which openssl checks.
-    ra.key("old");
-    ra.key("new");
-    let ir = ra.ir_mario("old.key", "old.pem");
-    assert!(ir.status.success(), "{}", text(&ir));
-    assert!(x509(&ra.path("old.pem"), &["-text", "-noout"]).contains("ecdsa-with-SHA384"));
-    let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
-    assert!(kur.status.success(), "{}", text(&kur));
+    issue_and_renew(&ra, "ecdsa-with-SHA384");
 
     // A certificate that is not for the key is refused at start, with both named.
     let other = ra.path("other.key");
@@ -1335,8 +1292,7 @@ fn signature_certificates_carry_the_optional_subject_data_checked_at_the_counter
     assert_eq!(status, 201, "{body}");
     let (reference, code) =
         (body["reference"].as_str().unwrap().to_owned(), body["activation_code"].as_str().unwrap().to_owned());
-    let (status, body) =
-        post(&ra, "/api/v1/activation", serde_json::json!({"activation_code": code, "tax_code": "YA1234567"}));
+    let (status, body) = start_activation(&ra, &code, "YA1234567");
     assert_eq!(status, 200, "{body}");
     let otp = otp_for(&ra, "+447700900123");
     assert_eq!(post(&ra, &format!("/api/v1/activation/{reference}/otp"), serde_json::json!({ "otp": otp })).0, 200);
@@ -1349,14 +1305,7 @@ fn signature_certificates_carry_the_optional_subject_data_checked_at_the_counter
 #[test]
 fn an_rsa_issuing_key_in_an_hsm_signs_certificates_and_cmp_answers() {
     let (ra, _hsm, _) = ra_with_hsm_key("rsa:2048");
-    ra.key("old");
-    ra.key("new");
-    let ir = ra.ir_mario("old.key", "old.pem");
-    assert!(ir.status.success(), "{}", text(&ir));
-    assert!(x509(&ra.path("old.pem"), &["-text", "-noout"]).contains("sha256WithRSAEncryption"));
-    // kup is signed by the CA: openssl checks it against the RSA key in the token.
-    let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
-    assert!(kur.status.success(), "{}", text(&kur));
+    issue_and_renew(&ra, "sha256WithRSAEncryption");
 }
 
 #[test]
