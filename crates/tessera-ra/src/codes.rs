@@ -41,7 +41,7 @@ impl CodeKeys {
                 let secret = Self::random_secret()?;
                 std::fs::create_dir_all(dir).map_err(Error::file(dir))?;
                 crate::ca::write_private(&path, &hex(&secret))?;
-                return Self::from_secret(&secret);
+                return Ok(Self::from_secret(&secret));
             }
             Err(e) => return Err(Error::file(&path)(e)),
         };
@@ -51,13 +51,13 @@ impl CodeKeys {
         if secret.len() != 32 {
             return Err(not_hex());
         }
-        Self::from_secret(&secret)
+        Ok(Self::from_secret(&secret))
     }
 
     /// Keys that live as long as the process (tests).
     #[cfg(test)]
     pub fn ephemeral() -> Result<CodeKeys> {
-        Self::from_secret(&Self::random_secret()?)
+        Ok(Self::from_secret(&Self::random_secret()?))
     }
 
     fn random_secret() -> Result<Zeroizing<Vec<u8>>> {
@@ -66,13 +66,14 @@ impl CodeKeys {
         Ok(secret)
     }
 
-    fn from_secret(secret: &[u8]) -> Result<CodeKeys> {
+    fn from_secret(secret: &[u8]) -> CodeKeys {
         let master = hmac::Key::new(hmac::HMAC_SHA256, secret);
         let derive = |label: &[u8]| Zeroizing::new(hmac::sign(&master, label).as_ref().to_vec());
         let index = hmac::Key::new(hmac::HMAC_SHA256, &derive(b"tessera-ra activation code index"));
+        // HMAC-SHA-256 gives 32 bytes, the key length of AES-256: this cannot fail.
         let seal = aead::UnboundKey::new(&aead::AES_256_GCM, &derive(b"tessera-ra activation code seal"))
-            .map_err(|_| Error::Random { reason: "an AES-256-GCM key from the secret".into() })?;
-        Ok(CodeKeys { index, seal: aead::LessSafeKey::new(seal) })
+            .expect("a 32-byte AES-256 key");
+        CodeKeys { index, seal: aead::LessSafeKey::new(seal) }
     }
 
     /// The keyed hash of a code as typed (case, spaces and dashes do not matter).

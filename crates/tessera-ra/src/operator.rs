@@ -247,15 +247,15 @@ pub async fn create_request(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json(
         Err(e) => return internal(e),
     };
     // Without a tax code only the signature certificate can be issued (DOMAIN.md); its
-    // serialNumber is then the passport's (PAS + issuing country).
-    let cf = match (&holder.cf, &holder.passport, body.profile) {
-        (Some(cf), _, _) => cf.clone(),
-        (None, Some(passport), Profile::Signature) => {
-            format!("PAS{}-{passport}", holder.passport_country.as_deref().unwrap_or_default())
-        }
+    // serialNumber is then the passport's.
+    let mut subject = match (&holder.cf, &holder.passport, body.profile) {
+        (Some(cf), _, _) => Holder::new(&holder.given_name, &holder.surname, cf),
+        (None, Some(passport), Profile::Signature) => Holder {
+            passport_country: holder.passport_country.clone(),
+            ..Holder::new(&holder.given_name, &holder.surname, passport)
+        },
         _ => return problem(StatusCode::UNPROCESSABLE_ENTITY, "profile-needs-cf", &[]),
     };
-    let mut subject = Holder::new(&holder.given_name, &holder.surname, &cf);
     if let Err(refused) = add_extras(body.subject, &holder, body.profile, &mut subject) {
         return *refused;
     }
@@ -373,11 +373,11 @@ pub async fn request(State(ra): State<Arc<Ra>>, headers: HeaderMap, Path(referen
     if operator(&ra, &headers).is_none() {
         return unauthenticated();
     }
-    let row = match ra.store.search(&reference, 10).await {
-        Ok(rows) => rows.into_iter().find(|r| r.reference == reference),
+    let row = match ra.store.request_row(&reference).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return problem(StatusCode::NOT_FOUND, "unknown-request", &[]),
         Err(e) => return internal(e),
     };
-    let Some(row) = row else { return problem(StatusCode::NOT_FOUND, "unknown-request", &[]) };
     match ra.store.certificates_of(&reference).await {
         Ok(certificates) => Json(serde_json::json!({ "request": row, "certificates": certificates })).into_response(),
         Err(e) => internal(e),

@@ -24,9 +24,12 @@ pub enum Profile {
 pub struct Holder {
     pub given_name: String,
     pub surname: String,
-    /// The codice fiscale (serialNumber `TINIT-<CF>`); for a holder without one, the
-    /// passport as ETSI EN 319 412-1 writes it (`PASIT-YA1234567`), used as it is.
+    /// The codice fiscale (serialNumber `TINIT-<CF>`), or for a holder without one the
+    /// passport number (serialNumber `PAS<country>-<number>`).
     pub cf: String,
+    /// Set when `cf` is a passport number: the country that issued it (ISO 3166 alpha-2).
+    #[serde(default)]
+    pub passport_country: Option<String>,
     /// Optional subject data of the signature certificate (DOMAIN.md): a professional
     /// title or role in the organization (X.520 title),
     #[serde(default)]
@@ -49,6 +52,7 @@ impl Holder {
             given_name: given_name.to_owned(),
             surname: surname.to_owned(),
             cf: cf.to_owned(),
+            passport_country: None,
             title: None,
             organization: None,
             organization_identifier: None,
@@ -58,13 +62,15 @@ impl Holder {
 
     /// The subject's serialNumber (ETSI EN 319 412-1).
     pub fn serial_number(&self) -> String {
-        if self.cf.contains('-') { self.cf.clone() } else { format!("TINIT-{}", self.cf) }
+        match &self.passport_country {
+            Some(country) => format!("PAS{country}-{}", self.cf),
+            None => format!("TINIT-{}", self.cf),
+        }
     }
 
     /// Whether the tax code (or passport number) a holder typed is theirs.
     pub fn identity_matches(&self, typed: &str) -> bool {
-        let own = self.cf.split_once('-').map(|(_, number)| number).unwrap_or(&self.cf);
-        !typed.trim().is_empty() && normalize_code(typed) == normalize_code(own)
+        !typed.trim().is_empty() && normalize_code(typed) == normalize_code(&self.cf)
     }
 }
 

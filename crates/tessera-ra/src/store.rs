@@ -604,31 +604,18 @@ impl Store {
     /// Requests whose reference, holder name or tax code contains `q` (all when empty).
     pub async fn search(&self, q: &str, limit: i64) -> Result<Vec<RequestRow>> {
         let like = format!("%{}%", q.to_uppercase());
-        let rows = sqlx::query(
-            "SELECT r.reference, r.given_name, r.surname, r.cf, r.profile, r.issuance, r.armed, r.failures, \
-             (SELECT COUNT(*) FROM certificates c WHERE c.reference = r.reference) AS certificates \
-             FROM requests r WHERE upper(r.reference) LIKE $1 OR upper(r.surname || ' ' || r.given_name) LIKE $2 OR upper(r.cf) LIKE $3 \
-             ORDER BY r.reference LIMIT $4",
-        )
-        .bind(&like)
-        .bind(&like)
-        .bind(&like)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| RequestRow {
-                reference: r.get("reference"),
-                holder: format!("{} {}", r.get::<String, _>("surname"), r.get::<String, _>("given_name")),
-                cf: r.get("cf"),
-                profile: r.get("profile"),
-                issuance: r.get("issuance"),
-                armed: r.get::<i64, _>("armed") != 0,
-                locked: r.get::<i64, _>("failures") >= crate::registry::MAX_FAILURES,
-                certificates: r.get("certificates"),
-            })
-            .collect())
+        let sql = format!(
+            "{REQUEST_ROWS} WHERE upper(r.reference) LIKE $1 OR upper(r.surname || ' ' || r.given_name) LIKE $2 \
+             OR upper(r.cf) LIKE $3 ORDER BY r.reference LIMIT $4"
+        );
+        let rows = sqlx::query(&sql).bind(&like).bind(&like).bind(&like).bind(limit).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(request_row).collect())
+    }
+
+    /// The request with this reference, as operators list it.
+    pub async fn request_row(&self, reference: &str) -> Result<Option<RequestRow>> {
+        let sql = format!("{REQUEST_ROWS} WHERE r.reference = $1");
+        Ok(sqlx::query(&sql).bind(reference).fetch_optional(&self.pool).await?.as_ref().map(request_row))
     }
 
     fn entry_of(&self, row: &AnyRow) -> Entry {
@@ -655,6 +642,7 @@ impl Store {
                     given_name: row.get("given_name"),
                     surname: row.get("surname"),
                     cf: row.get("cf"),
+                    passport_country: row.get("passport_country"),
                     title: row.get("title"),
                     organization: row.get("organization"),
                     organization_identifier: row.get("organization_identifier"),
@@ -681,7 +669,8 @@ impl Store {
     ) -> Result<AnyQueryResult> {
         const INSERT: &str = "INSERT INTO requests (reference, sealed_code, given_name, surname, cf, profile, code_hash, \
              mobile, armed, holder_id, created_by, title, organization, organization_identifier, subject_email, \
-             issued_suspended) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+             issued_suspended, passport_country) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
         let sql = if if_new { format!("{INSERT} ON CONFLICT(reference) DO NOTHING") } else { INSERT.to_owned() };
         sqlx::query(&sql)
             .bind(&r.reference)
@@ -700,6 +689,7 @@ impl Store {
             .bind(&r.holder.organization_identifier)
             .bind(&r.holder.email)
             .bind(r.issued_suspended as i64)
+            .bind(&r.holder.passport_country)
             .execute(conn)
             .await
     }
@@ -814,6 +804,23 @@ fn lifecycle_of(r: &AnyRow) -> Lifecycle {
     match (r.get::<Option<String>, _>("approval").as_deref(), r.get::<Option<i64>, _>("approval_due")) {
         (Some("pending"), Some(due)) => stored.pending_approval(at(due), time::OffsetDateTime::now_utc()),
         _ => stored,
+    }
+}
+
+/// Requests as operators list them (add the WHERE clause).
+const REQUEST_ROWS: &str = "SELECT r.reference, r.given_name, r.surname, r.cf, r.profile, r.issuance, r.armed, \
+     r.failures, (SELECT COUNT(*) FROM certificates c WHERE c.reference = r.reference) AS certificates FROM requests r";
+
+fn request_row(r: &AnyRow) -> RequestRow {
+    RequestRow {
+        reference: r.get("reference"),
+        holder: format!("{} {}", r.get::<String, _>("surname"), r.get::<String, _>("given_name")),
+        cf: r.get("cf"),
+        profile: r.get("profile"),
+        issuance: r.get("issuance"),
+        armed: r.get::<i64, _>("armed") != 0,
+        locked: r.get::<i64, _>("failures") >= crate::registry::MAX_FAILURES,
+        certificates: r.get("certificates"),
     }
 }
 
