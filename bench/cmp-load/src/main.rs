@@ -46,8 +46,13 @@ fn post_cmp(server: &str, der: &[u8]) -> Vec<u8> {
 
 /// One enrollment: p10cr, then certConf. Returns whether both were accepted.
 fn enroll(server: &str, reference: &str, code: &str, csr: &[u8]) -> bool {
-    let client =
-        Client { reference: reference.as_bytes(), secret: code.as_bytes(), transaction_id: random(), salt: random() };
+    let client = Client {
+        reference: reference.as_bytes(),
+        secret: code.as_bytes(),
+        transaction_id: random(),
+        salt: random(),
+        profile: None,
+    };
     let answer = cmp::parse(&post_cmp(server, &client.p10cr(&random::<16>(), csr))).expect("CMP answer");
     if answer.verify(code.as_bytes()).is_err() {
         return false;

@@ -1,5 +1,6 @@
 //! `tessera`: Tessera's engine from the command line.
 
+mod activate;
 mod devices;
 mod prompt;
 mod token_ops;
@@ -26,6 +27,8 @@ struct Cli {
 enum Command {
     /// Readers, cards and tokens with their certificates.
     Devices(devices::Args),
+    /// New activation: key pairs on the card, certificates from the RA, installed.
+    Activate(activate::Args),
     /// Key pairs on a token.
     #[command(subcommand)]
     Key(token_ops::KeyCommand),
@@ -66,6 +69,7 @@ fn main() -> std::process::ExitCode {
     let ctx = token_ops::Ctx { msg: &msg, common: cli.common };
     match cli.command {
         Command::Devices(args) => devices::run(args, ctx.common.json, &ctx.common.modules, lang),
+        Command::Activate(args) => activate::run(args, ctx.common.json, &ctx.common.modules, &msg),
         Command::Key(cmd) => token_ops::key(&ctx, cmd),
         Command::Csr { key, common_name, out } => token_ops::csr(&ctx, key, common_name, out),
         Command::Cert(cmd) => token_ops::cert(&ctx, cmd),

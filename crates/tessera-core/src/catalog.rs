@@ -74,6 +74,16 @@ pub struct TokenMatch {
     pub model: Option<String>,
 }
 
+/// The CKA_ID of each role's key on cards with fixed slots (PIV 9A / 9C, OpenPGP 03 / 01).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Roles {
+    #[serde(default)]
+    pub signature: Option<String>,
+    #[serde(default)]
+    pub authentication: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Quirk {
@@ -106,6 +116,9 @@ pub struct CardModel {
     /// Fixed key slots (CKA_ID, hex) when the card has them; empty: any id.
     #[serde(default)]
     pub key_ids: Vec<String>,
+    /// Where the card's convention puts each role's key (CKA_ID, hex); absent: a fresh id.
+    #[serde(default)]
+    pub roles: Roles,
     #[serde(default)]
     pub module: ModuleNames,
     #[serde(default)]

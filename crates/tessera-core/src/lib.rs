@@ -7,6 +7,7 @@
 
 pub mod apdu;
 pub mod atr;
+pub mod card;
 pub mod catalog;
 pub mod certs;
 pub mod devices;

@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::token::PinState;
 
 /// A PIN or PUK. Debug shows nothing of it.
+#[derive(Clone)]
 pub struct Pin(Zeroizing<String>);
 
 impl Pin {

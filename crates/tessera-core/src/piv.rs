@@ -113,6 +113,20 @@ impl PivCard {
 }
 
 impl PivCard {
+    /// GET DATA for a certificate object: the certificate (DER), or None when the slot has
+    /// none.
+    pub fn certificate(&self, object: [u8; 3]) -> Result<Option<Vec<u8>>, Error> {
+        let mut data = vec![0x5C, 0x03];
+        data.extend_from_slice(&object);
+        match self.link.transmit(&apdu(0xCB, 0x3F, 0xFF, &data), "GET DATA (certificate)")? {
+            (_, 0x6A82) => Ok(None),
+            other => {
+                let rsp = self.link.expect_ok(other)?;
+                Ok(find_tlv(&rsp, &[0x53]).and_then(|inner| find_tlv(&inner, &[0x70])).filter(|c| !c.is_empty()))
+            }
+        }
+    }
+
     /// VERIFY the PIV PIN (padded with FF to 8 bytes).
     pub fn verify_pin(&self, pin: &crate::pin::Pin) -> Result<(), Error> {
         let mut data = Zeroizing::new(pin.expose().as_bytes().to_vec());

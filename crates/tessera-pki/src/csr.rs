@@ -65,6 +65,32 @@ impl KeyAlgorithm {
         }
     }
 
+    /// DER SubjectPublicKeyInfo for a subjectPublicKey content of this kind (RFC 3279,
+    /// RFC 5480).
+    pub fn spki(self, public_key: &[u8]) -> Vec<u8> {
+        use crate::der::{sequence, tlv};
+        const RSA: &[u8] = &[0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
+        const EC: &[u8] = &[0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01];
+        let algorithm = if self.is_rsa() {
+            sequence(&[RSA.to_vec(), vec![0x05, 0x00]])
+        } else {
+            sequence(&[EC.to_vec(), self.ec_params().to_vec()])
+        };
+        sequence(&[algorithm, tlv(0x03, &[&[0u8][..], public_key].concat())])
+    }
+
+    /// DER AlgorithmIdentifier of the signatures a [`Signer`] of this kind makes.
+    pub fn signature_algorithm(self) -> Vec<u8> {
+        use crate::der::sequence;
+        match self {
+            Self::Rsa2048 | Self::Rsa3072 => {
+                sequence(&[vec![0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B], vec![0x05, 0x00]])
+            }
+            Self::P256 => sequence(&[vec![0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02]]),
+            Self::P384 => sequence(&[vec![0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x03]]),
+        }
+    }
+
     /// The digest an ECDSA signature is made over (hashed on the host).
     pub fn digest(self, message: &[u8]) -> Vec<u8> {
         match self {
@@ -151,4 +177,20 @@ pub fn subject_public_key(spki: &[u8]) -> Result<Vec<u8>, Error> {
 /// PEM armour for a DER CSR.
 pub fn to_pem(der: &[u8]) -> String {
     ::pem::encode(&::pem::Pem::new("CERTIFICATE REQUEST", der.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spki_matches_rcgen_for_ec_keys() {
+        for (algorithm, alg) in
+            [(KeyAlgorithm::P256, &rcgen::PKCS_ECDSA_P256_SHA256), (KeyAlgorithm::P384, &rcgen::PKCS_ECDSA_P384_SHA384)]
+        {
+            let key = rcgen::KeyPair::generate_for(alg).unwrap();
+            use rcgen::PublicKeyData;
+            assert_eq!(algorithm.spki(key.public_key_raw()), key.subject_public_key_info());
+        }
+    }
 }

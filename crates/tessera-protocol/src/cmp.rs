@@ -55,12 +55,22 @@ pub enum Body {
         cert_req_id: i64,
         certificate: Option<Vec<u8>>,
         text: Option<String>,
+        /// caPubs: the trust anchors the CA offers (client side).
+        ca_pubs: Vec<Vec<u8>>,
+        /// The failure bits of a rejected response.
+        fail_info: Option<u32>,
+    },
+    /// genp: the CA certificates of an id-it-caCerts answer (client side).
+    Genp {
+        ca_certs: Vec<Vec<u8>>,
     },
     /// pkiconf.
     Confirmed,
     /// error: the status text as received (client side).
     Error {
         text: String,
+        /// The PKIFailureInfo bits (bit n of RFC 4210 as 1 << n).
+        fail_info: Option<u32>,
     },
     /// Anything else: the body's context tag number.
     Other {
@@ -87,6 +97,8 @@ pub struct Request {
     pub sender_kid: Option<Vec<u8>>,
     pub transaction_id: Option<Vec<u8>>,
     pub sender_nonce: Option<Vec<u8>>,
+    /// recipNonce: the nonce of the message this one answers.
+    pub recip_nonce: Option<Vec<u8>>,
     pub body: Body,
     pub pbm: Option<Pbm>,
     /// The signature algorithm OID, for signature-protected requests.
@@ -128,6 +140,7 @@ pub fn parse(der: &[u8]) -> Result<Request, Error> {
         sender_kid: None,
         transaction_id: None,
         sender_nonce: None,
+        recip_nonce: None,
         body: parse_body(body)?,
         pbm: None,
         signature_alg: None,
@@ -160,6 +173,7 @@ pub fn parse(der: &[u8]) -> Result<Request, Error> {
             0xA2 => request.sender_kid = Some(inner()?.content.to_vec()),
             0xA4 => request.transaction_id = Some(inner()?.content.to_vec()),
             0xA5 => request.sender_nonce = Some(inner()?.content.to_vec()),
+            0xA6 => request.recip_nonce = Some(inner()?.content.to_vec()),
             _ => {}
         }
     }
@@ -182,10 +196,26 @@ fn parse_body(body: &Tlv<'_>) -> Result<Body, Error> {
         }
         0xA1 | 0xA3 | 0xA8 => parse_cert_rep(body.content)?,
         0xB3 => Body::Confirmed,
+        0xB6 => {
+            let content = asn1::read_one(body.content)?;
+            let mut ca_certs = Vec::new();
+            for itav in asn1::children(content.content)? {
+                let f = asn1::children(itav.content)?;
+                if f.first().is_some_and(|o| o.tag == 0x06 && o.content == OID_IT_CA_CERTS)
+                    && let Some(value) = f.get(1)
+                {
+                    ca_certs = asn1::children(value.content)?.iter().map(|c| c.raw.to_vec()).collect();
+                }
+            }
+            Body::Genp { ca_certs }
+        }
         0xB7 => {
             let content = asn1::read_one(body.content)?;
             let info = asn1::children(content.content)?.into_iter().next();
-            Body::Error { text: info.and_then(|i| status_text(i.content)).unwrap_or_default() }
+            Body::Error {
+                text: info.as_ref().and_then(|i| status_text(i.content)).unwrap_or_default(),
+                fail_info: info.and_then(|i| fail_bits(i.content)),
+            }
         }
         0xB8 => {
             let statuses = asn1::read_one(body.content)?;
@@ -211,6 +241,21 @@ fn parse_body(body: &Tlv<'_>) -> Result<Body, Error> {
     })
 }
 
+/// The failInfo bits of a PKIStatusInfo's content, bit n (RFC 4210 numbering) as 1 << n.
+fn fail_bits(info: &[u8]) -> Option<u32> {
+    let bits = asn1::children(info).ok()?.into_iter().find(|t| t.tag == 0x03)?;
+    let bytes = bits.content.get(1..)?;
+    let mut out = 0u32;
+    for (i, byte) in bytes.iter().take(4).enumerate() {
+        for b in 0..8 {
+            if byte & (0x80 >> b) != 0 {
+                out |= 1 << (i * 8 + b);
+            }
+        }
+    }
+    Some(out)
+}
+
 /// The first statusString of a PKIStatusInfo's content.
 fn status_text(info: &[u8]) -> Option<String> {
     asn1::children(info)
@@ -234,12 +279,17 @@ fn parse_cert_rep(content: &[u8]) -> Result<Body, Error> {
         .and_then(|s| s.first().and_then(|t| asn1::integer_value(t.content)))
         .unwrap_or(2);
     let text = f.get(1).and_then(|s| status_text(s.content));
+    let fail_info = f.get(1).and_then(|s| fail_bits(s.content));
+    let ca_pubs = match parts.iter().find(|t| t.tag == 0xA1) {
+        Some(t) => asn1::children(asn1::read_one(t.content)?.content)?.iter().map(|c| c.raw.to_vec()).collect(),
+        None => Vec::new(),
+    };
     let certificate = f
         .get(2)
         .and_then(|pair| asn1::children(pair.content).ok())
         .and_then(|p| p.into_iter().find(|t| t.tag == 0xA0))
         .and_then(|c| asn1::read_one(c.content).ok().map(|t| t.raw.to_vec()));
-    Ok(Body::CertResponse { accepted: status == 0 || status == 1, cert_req_id, certificate, text })
+    Ok(Body::CertResponse { accepted: status == 0 || status == 1, cert_req_id, certificate, text, ca_pubs, fail_info })
 }
 
 /// id-it-caCerts, 1.3.6.1.5.5.7.4.17.
@@ -370,6 +420,7 @@ pub enum FailInfo {
     BadRequest = 2,
     BadDataFormat = 5,
     BadPop = 9,
+    BadCertTemplate = 19,
     NotAuthorized = 23,
     SystemFailure = 25,
 }
@@ -519,6 +570,21 @@ pub struct Client<'a> {
     pub transaction_id: [u8; 16],
     /// PBM salt (random per transaction).
     pub salt: [u8; 16],
+    /// The certificate profile asked for (generalInfo id-it-certProfile, RFC 9483 3.1).
+    pub profile: Option<&'a str>,
+}
+
+/// id-it-certProfile, 1.3.6.1.5.5.7.4.21.
+pub const OID_IT_CERT_PROFILE: &[u8] = &[0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x04, 0x15];
+
+/// A CRMF CertRequest (RFC 4211) for the key of DER SubjectPublicKeyInfo `spki`: the DER
+/// that the proof-of-possession signature covers (RFC 9483 4.1.1).
+pub fn cert_request(cert_req_id: i64, spki: &[u8]) -> Vec<u8> {
+    // CertTemplate's publicKey is [6] IMPLICIT SubjectPublicKeyInfo: the SEQUENCE's
+    // content under the context tag. The subject is the RA's business: left out.
+    let spki_content = asn1::read_one(spki).map(|t| t.content.to_vec()).unwrap_or_default();
+    let template = sequence(&[tlv(0xA6, &spki_content)]);
+    sequence(&[integer(cert_req_id), template])
 }
 
 impl Client<'_> {
@@ -543,6 +609,10 @@ impl Client<'_> {
         if let Some(r) = recip_nonce {
             header.push(explicit(6, &octet_string(r)));
         }
+        if let Some(profile) = self.profile {
+            let itav = sequence(&[tlv(0x06, OID_IT_CERT_PROFILE), sequence(&[tlv(0x0C, profile.as_bytes())])]);
+            header.push(explicit(8, &sequence(&[itav])));
+        }
         let header = sequence(&header);
         let mac = pbm.mac(self.secret, &sequence(&[header.clone(), body.clone()]));
         sequence(&[header, body, explicit(0, &tlv(0x03, &[&[0u8][..], &mac].concat()))])
@@ -551,6 +621,33 @@ impl Client<'_> {
     /// p10cr carrying a PKCS#10 request (DER).
     pub fn p10cr(&self, nonce: &[u8], csr: &[u8]) -> Vec<u8> {
         self.message(nonce, None, explicit(4, csr))
+    }
+
+    /// ir carrying `cert_request` (from [`cert_request`]) with its signature proof of
+    /// possession: `pop_algorithm` a DER AlgorithmIdentifier, `pop_signature` as in X.509.
+    pub fn ir(&self, nonce: &[u8], cert_request: &[u8], pop_algorithm: &[u8], pop_signature: &[u8]) -> Vec<u8> {
+        let pop = tlv(0xA1, &[pop_algorithm, &tlv(0x03, &[&[0u8][..], pop_signature].concat())].concat());
+        let message = sequence(&[cert_request.to_vec(), pop]);
+        self.message(nonce, None, explicit(0, &sequence(&[message])))
+    }
+
+    /// genm asking for the CA certificates (id-it-caCerts, RFC 9483 4.3.1).
+    pub fn genm_ca_certs(&self, nonce: &[u8]) -> Vec<u8> {
+        self.message(nonce, None, explicit(21, &sequence(&[sequence(&[tlv(0x06, OID_IT_CA_CERTS)])])))
+    }
+
+    /// certConf rejecting `certificate` (it failed the client's checks), with the reason.
+    pub fn cert_reject(
+        &self,
+        nonce: &[u8],
+        recip_nonce: &[u8],
+        certificate: &[u8],
+        cert_req_id: i64,
+        reason: &str,
+    ) -> Vec<u8> {
+        let info = status_info(Status::Rejection, Some(FailInfo::BadCertTemplate), Some(reason));
+        let status = sequence(&[octet_string(&cert_hash(certificate)), integer(cert_req_id), info]);
+        self.message(nonce, Some(recip_nonce), explicit(24, &sequence(&[status])))
     }
 
     /// certConf accepting `certificate` (certReqId -1 for p10cr, RFC 9483 4.1.4).
@@ -610,6 +707,7 @@ mod tests {
             sender_kid: Some(b"REF-1".to_vec()),
             transaction_id: Some(vec![1; 16]),
             sender_nonce: Some(vec![2; 16]),
+            recip_nonce: None,
             body: Body::Other { tag: 4 },
             pbm: Some(p),
             signature_alg: None,
@@ -636,7 +734,8 @@ mod tests {
 
     #[test]
     fn client_messages_verify_on_the_server_side() {
-        let client = Client { reference: b"REQ-1", secret: b"code", transaction_id: [7; 16], salt: [9; 16] };
+        let client =
+            Client { reference: b"REQ-1", secret: b"code", transaction_id: [7; 16], salt: [9; 16], profile: Some("p") };
         let csr = sequence(&[integer(0)]);
         let request = parse(&client.p10cr(&[1; 16], &csr)).unwrap();
         assert_eq!(request.body, Body::P10cr { csr: csr.clone() });
@@ -652,5 +751,43 @@ mod tests {
     fn failure_bits_are_minimal_bit_strings() {
         let info = status_info(Status::Rejection, Some(FailInfo::BadMessageCheck), None);
         assert_eq!(info, [0x30, 0x07, 0x02, 0x01, 0x02, 0x03, 0x02, 0x06, 0x40]);
+    }
+
+    #[test]
+    fn an_ir_with_signature_pop_verifies_on_the_server_side() {
+        use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+        let alg = sequence(&[
+            tlv(0x06, &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01]),
+            tlv(0x06, &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07]),
+        ]);
+        let spki = sequence(&[alg, tlv(0x03, &[&[0u8][..], key.public_key().as_ref()].concat())]);
+        let cr = cert_request(0, &spki);
+        let pop = key.sign(&rng, &cr).unwrap();
+        let client = Client { reference: b"R", secret: b"s", transaction_id: [1; 16], salt: [2; 16], profile: None };
+        let pop_alg = crate::signature::algorithm_identifier(crate::signature::OID_ECDSA_SHA256);
+        let request = parse(&client.ir(&[3; 16], &cr, &pop_alg, pop.as_ref())).unwrap();
+        let Body::Ir { request: parsed } = request.body else { panic!("not an ir") };
+        assert_eq!(parsed.public_key, spki);
+        assert!(parsed.verify_pop().is_ok());
+        // The same request with another key's signature does not.
+        let other = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        let other = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, other.as_ref(), &rng).unwrap();
+        let forged = parse(&client.ir(&[3; 16], &cr, &pop_alg, other.sign(&rng, &cr).unwrap().as_ref())).unwrap();
+        let Body::Ir { request: forged } = forged.body else { panic!("not an ir") };
+        assert!(forged.verify_pop().is_err());
+    }
+
+    #[test]
+    fn genm_rejections_and_fail_bits_read_back() {
+        let client = Client { reference: b"R", secret: b"s", transaction_id: [1; 16], salt: [2; 16], profile: None };
+        let genm = parse(&client.genm_ca_certs(&[3; 16])).unwrap();
+        assert_eq!(genm.body, Body::Genm { info_types: vec![OID_IT_CA_CERTS.to_vec()] });
+        let reject = parse(&client.cert_reject(&[3; 16], &[4; 16], b"cert", -1, "wrong key")).unwrap();
+        assert!(matches!(reject.body, Body::CertConf { rejected: true, cert_req_id: -1, .. }));
+        let info = status_info(Status::Rejection, Some(FailInfo::NotAuthorized), Some("no"));
+        assert_eq!(fail_bits(asn1::read_one(&info).unwrap().content), Some(1 << 23));
     }
 }

@@ -35,13 +35,43 @@ pub struct Start {
     tax_code: String,
 }
 
+/// Whose request a code belongs to, so the tool can show it before any key is made.
 #[derive(Serialize)]
-struct Started {
+pub struct Found {
     reference: String,
+    holder: HolderName,
+    profile: crate::registry::Profile,
+    /// Armed for CMP: no OTP is needed (operator mode, or armed earlier).
+    armed: bool,
     /// The mobile number the SMS went to, masked but for its last digits.
-    mobile: String,
-    otp_expires_in: i64,
-    resend_after: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mobile: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    otp_expires_in: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resend_after: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct HolderName {
+    given_name: String,
+    surname: String,
+}
+
+impl Found {
+    /// The request armed; `mobile`: the OTP just went there instead.
+    pub fn new(entry: &crate::registry::Entry, mobile: Option<&str>) -> Found {
+        let h = &entry.request.holder;
+        Found {
+            reference: entry.request.reference.clone(),
+            holder: HolderName { given_name: h.given_name.clone(), surname: h.surname.clone() },
+            profile: entry.request.profile,
+            armed: mobile.is_none(),
+            mobile: mobile.map(masked),
+            otp_expires_in: mobile.map(|_| OTP_TTL),
+            resend_after: mobile.map(|_| RESEND_AFTER),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -121,8 +151,12 @@ pub async fn start(
             Err(e) => internal(e),
         };
     }
+    if entry.issuance == crate::registry::Issuance::Confirmed {
+        return problem(StatusCode::CONFLICT, "already-issued", &[("reference", reference)]);
+    }
     if entry.request.armed {
-        return problem(StatusCode::CONFLICT, "already-armed", &[("reference", reference)]);
+        // Armed before (an interrupted activation run again): nothing to send.
+        return Json(Found::new(&entry, None)).into_response();
     }
     let Some(mobile) = entry.request.mobile.clone() else {
         return problem(StatusCode::CONFLICT, "no-mobile", &[]);
@@ -130,8 +164,7 @@ pub async fn start(
     if let Some(failure) = send(&ra, &reference, &body.activation_code, &mobile).await {
         return failure;
     }
-    Json(Started { reference, mobile: masked(&mobile), otp_expires_in: OTP_TTL, resend_after: RESEND_AFTER })
-        .into_response()
+    Json(Found::new(&entry, Some(&mobile))).into_response()
 }
 
 /// POST /api/v1/activation/{reference}/otp
@@ -207,8 +240,7 @@ pub async fn resend(
     if let Some(failure) = send(&ra, &reference, &body.activation_code, &mobile).await {
         return failure;
     }
-    Json(Started { reference, mobile: masked(&mobile), otp_expires_in: OTP_TTL, resend_after: RESEND_AFTER })
-        .into_response()
+    Json(Found::new(&entry, Some(&mobile))).into_response()
 }
 
 #[cfg(test)]

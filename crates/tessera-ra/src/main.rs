@@ -162,6 +162,7 @@ async fn main() {
         .route("/api/v1/operator/requests", axum::routing::post(operator::create_request).get(operator::search))
         .route("/api/v1/operator/requests/{reference}", axum::routing::get(operator::request))
         .route("/api/v1/operator/requests/{reference}/arm", axum::routing::post(operator::arm))
+        .route("/api/v1/operator/activation", axum::routing::post(operator::activate))
         .route("/api/v1/operator/requests/{reference}/code", axum::routing::post(operator::replace_code))
         .route("/api/v1/operator/certificates/{serial}/{action}", axum::routing::post(operator::lifecycle))
         .route("/api/v1/operator/audit", axum::routing::get(operator::audit))

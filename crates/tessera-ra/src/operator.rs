@@ -416,6 +416,35 @@ pub async fn arm(
     }
 }
 
+/// POST /api/v1/operator/activation: at the counter, the operator types the activation
+/// code the holder brought; the request it belongs to is armed (no OTP) and shown.
+pub async fn activate(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json(body): Json<Arm>) -> Response {
+    let Some(name) = operator(&ra, &headers) else { return unauthenticated() };
+    let entry = match ra.store.by_code(&body.activation_code).await {
+        Ok(Some(e)) => e,
+        Ok(None) => {
+            // Not counted against any holder (see arm); recorded under the operator.
+            return match ra.store.audit(&name, "arm-refused-wrong-code", "-", "").await {
+                Ok(()) => problem(StatusCode::FORBIDDEN, "activation-refused", &[]),
+                Err(e) => internal(e),
+            };
+        }
+        Err(e) => return internal(e),
+    };
+    if entry.locked() {
+        return problem(StatusCode::LOCKED, "request-locked", &[]);
+    }
+    if entry.issuance == crate::registry::Issuance::Confirmed {
+        return problem(StatusCode::CONFLICT, "already-issued", &[("reference", entry.request.reference.clone())]);
+    }
+    if !entry.request.armed
+        && let Err(e) = ra.store.arm(&entry.request.reference, &name, Some(&body.activation_code)).await
+    {
+        return internal(e);
+    }
+    Json(crate::activation::Found::new(&entry, None)).into_response()
+}
+
 #[derive(Deserialize, Default)]
 pub struct Change {
     #[serde(default)]

@@ -1331,11 +1331,16 @@ fn certificates_issued_suspended_wait_for_the_paperwork_then_an_operator_activat
         cmp::parse(&out).unwrap()
     };
     let csr = pem::parse(std::fs::read_to_string(ra.csr("held")).unwrap()).unwrap().into_contents();
-    let client =
-        Client { reference: reference.as_bytes(), secret: code.as_bytes(), transaction_id: [7; 16], salt: [9; 16] };
+    let client = Client {
+        reference: reference.as_bytes(),
+        secret: code.as_bytes(),
+        transaction_id: [7; 16],
+        salt: [9; 16],
+        profile: None,
+    };
     let answer = post_cmp(client.p10cr(&[1; 16], &csr));
     assert!(answer.verify(code.as_bytes()).is_ok());
-    let Body::CertResponse { accepted: true, certificate: Some(der), cert_req_id, text: Some(note) } = answer.body
+    let Body::CertResponse { accepted: true, certificate: Some(der), cert_req_id, text: Some(note), .. } = answer.body
     else {
         panic!("{:?}", answer.body)
     };

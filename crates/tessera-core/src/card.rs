@@ -1,0 +1,241 @@
+//! What an enrollment does with a card, the same for every card: make a key pair for a
+//! role, sign with it, write its certificate, and look at what is already there. One
+//! backend per path, chosen from the card's catalog entry, so nothing above this module
+//! branches on the card kind:
+//!
+//! - PKCS#11 only (SoftHSM2, OpenSC's OpenPGP driver): the login each operation needs
+//!   (user PIN, or security officer: the OpenPGP admin PIN) comes from the catalog;
+//! - PIV card commands (OpenSC cannot generate or write PIV objects): GENERATE and PUT DATA
+//!   after the card management key, signatures by GENERAL AUTHENTICATE right after VERIFY
+//!   (which is also what the 9C key's PIN-always policy asks for).
+//!
+//! Secrets come through [`Secrets`], which the flows implement over their prompter.
+
+use cryptoki::object::{Attribute, AttributeType, ObjectClass};
+use serde::{Deserialize, Serialize};
+use tessera_pki::{KeyAlgorithm, Signer};
+
+use crate::catalog::Login;
+use crate::error::Error;
+use crate::keys::{self, KeyPairInfo, TokenSigner};
+use crate::pin::{Pin, Who};
+use crate::piv::{ManagementKey, PivCard, PivSigner};
+use crate::token::OpenToken;
+
+/// What a key pair is for: where a card's convention puts it (catalog `[roles]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// The qualified signature key (non-repudiation).
+    Signature,
+    /// The CNS authentication key.
+    Authentication,
+}
+
+/// Where the PINs and keys an operation needs come from. Implementations show the PIN's
+/// state before asking, and may keep an answer for the next operation of the same flow.
+pub trait Secrets {
+    /// The user PIN (`Who::User`) or the security officer's PIN / PUK (`Who::So`).
+    fn pin(&mut self, token: &OpenToken<'_>, who: Who) -> Result<Pin, Error>;
+    /// The PIV card management key.
+    fn management_key(&mut self, token: &OpenToken<'_>) -> Result<ManagementKey, Error>;
+    /// A PIN was refused: forget it, so the next operation asks again.
+    fn forget(&mut self, who: Who);
+}
+
+enum Path {
+    Pkcs11 { keygen: Who, write: Who },
+    PivCommands,
+}
+
+/// One card (or token) for the length of one visit.
+pub struct Card<'a, 'm> {
+    pub token: &'a OpenToken<'m>,
+    path: Path,
+}
+
+fn who(login: Login) -> Who {
+    if login == Login::So { Who::So } else { Who::User }
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
+}
+
+impl<'a, 'm> Card<'a, 'm> {
+    pub fn new(token: &'a OpenToken<'m>) -> Card<'a, 'm> {
+        let login = token.model.as_ref().map(|m| m.login.clone()).unwrap_or_default();
+        let path = if login.keygen == Login::CardCommand {
+            Path::PivCommands
+        } else {
+            Path::Pkcs11 { keygen: who(login.keygen), write: who(login.write) }
+        };
+        Card { token, path }
+    }
+
+    /// The algorithms the catalog says this card makes (empty: not known, any).
+    pub fn algorithms(&self) -> Vec<KeyAlgorithm> {
+        match &self.token.model {
+            Some(m) => m.algorithms.iter().filter_map(|a| KeyAlgorithm::parse(a)).collect(),
+            None => KeyAlgorithm::ALL.to_vec(),
+        }
+    }
+
+    /// The CKA_ID a role's key goes to on this card, if its convention fixes one.
+    pub fn role_id(&self, role: Role) -> Option<Vec<u8>> {
+        let roles = &self.token.model.as_ref()?.roles;
+        let id = match role {
+            Role::Signature => roles.signature.as_deref(),
+            Role::Authentication => roles.authentication.as_deref(),
+        }?;
+        unhex(id)
+    }
+
+    /// Whether a key pair for `role` can be made without overwriting anything: the role's
+    /// slot is free, or the card has no fixed slots.
+    pub fn has_room(&self, role: Role) -> Result<bool, Error> {
+        let Some(id) = self.role_id(role) else { return Ok(true) };
+        Ok(self.public_key(&id)?.is_none() && self.certificate(&id)?.is_none())
+    }
+
+    fn logged_in<R>(
+        &self,
+        secrets: &mut dyn Secrets,
+        who: Who,
+        read_write: bool,
+        f: impl FnOnce(&cryptoki::session::Session) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let session = self.token.session(read_write)?;
+        let pin = secrets.pin(self.token, who)?;
+        let login = self.token.login(&session, who, &pin, crate::pin::FinalTry::Refuse);
+        if matches!(login, Err(Error::WrongPin { .. } | Error::WrongPuk)) {
+            secrets.forget(who);
+        }
+        login?;
+        let out = f(&session);
+        let _ = session.logout();
+        out
+    }
+
+    /// Generate a key pair for `role` (sensitive, never extractable, checked), in the
+    /// role's slot where the card fixes one, else under a fresh CKA_ID.
+    pub fn generate(
+        &self,
+        secrets: &mut dyn Secrets,
+        role: Role,
+        algorithm: KeyAlgorithm,
+        label: &str,
+    ) -> Result<KeyPairInfo, Error> {
+        let id = self.role_id(role);
+        match self.path {
+            Path::Pkcs11 { keygen, .. } => {
+                self.logged_in(secrets, keygen, true, |s| keys::generate(self.token, s, algorithm, label, id))
+            }
+            Path::PivCommands => {
+                let session = self.token.session(false)?;
+                let key = secrets.management_key(self.token)?;
+                keys::generate_with_card(self.token, &session, &key, algorithm, id)
+            }
+        }
+    }
+
+    /// Run `f` with a signer for the key pair `key` (after the user PIN).
+    pub fn sign_with<R>(
+        &self,
+        secrets: &mut dyn Secrets,
+        key: &KeyPairInfo,
+        f: impl FnOnce(&dyn Signer) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let id = unhex(&key.id).unwrap_or_default();
+        match self.path {
+            Path::Pkcs11 { .. } => self.logged_in(secrets, Who::User, false, |s| {
+                let signer = TokenSigner::find(self.token, s, &id)?;
+                if signer.info().public_key != key.public_key {
+                    return Err(Error::KeyNotFound { uri: key.uri.clone() });
+                }
+                f(&signer)
+            }),
+            Path::PivCommands => {
+                let reader = self.token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: self.token.uri() })?;
+                let (slot, _) =
+                    crate::piv::slot_for_id(&id).ok_or_else(|| Error::KeyNotFound { uri: key.uri.clone() })?;
+                let card = PivCard::connect(&reader)?;
+                crate::pin::guard(self.token.pin_state()?, crate::pin::FinalTry::Refuse)?;
+                let pin = secrets.pin(self.token, Who::User)?;
+                if let Err(e) = card.verify_pin(&pin) {
+                    if matches!(e, Error::WrongPin { .. }) {
+                        secrets.forget(Who::User);
+                    }
+                    return Err(e);
+                }
+                f(&PivSigner { card: &card, slot, algorithm: key.algorithm, public_key: key.public_key.clone() })
+            }
+        }
+    }
+
+    /// Write `certificate` (DER) next to `key`, after checking it is the key's; read back.
+    pub fn install(
+        &self,
+        secrets: &mut dyn Secrets,
+        key: &KeyPairInfo,
+        certificate: &[u8],
+        label: &str,
+    ) -> Result<String, Error> {
+        let id = unhex(&key.id).unwrap_or_default();
+        match self.path {
+            Path::Pkcs11 { write, .. } => {
+                self.logged_in(secrets, write, true, |s| crate::certs::install(self.token, s, &id, label, certificate))
+            }
+            Path::PivCommands => {
+                let pin = secrets.pin(self.token, Who::User)?;
+                let management = secrets.management_key(self.token)?;
+                let uri = crate::certs::install_with_card(self.token, &pin, &management, &id, certificate);
+                if matches!(uri, Err(Error::WrongPin { .. })) {
+                    secrets.forget(Who::User);
+                }
+                let uri = uri?;
+                // Read back through the card: PUT DATA wrote what we meant.
+                match self.read_back_piv(&id)? {
+                    Some(stored) if stored == certificate => Ok(uri),
+                    _ => Err(Error::Pkcs11 {
+                        function: "PUT DATA".into(),
+                        rv: "certificate read back differs".into(),
+                        token: self.token.label.clone(),
+                    }),
+                }
+            }
+        }
+    }
+
+    fn read_back_piv(&self, id: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        let reader = self.token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: self.token.uri() })?;
+        let (_, object) = crate::piv::slot_for_id(id).ok_or_else(|| Error::IdInUse { id: keys::hex(id) })?;
+        PivCard::connect(&reader)?.certificate(object)
+    }
+
+    /// The certificate (DER) stored next to the key with this id, if any (no login).
+    pub fn certificate(&self, id: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        if let Path::PivCommands = self.path {
+            return self.read_back_piv(id);
+        }
+        let session = self.token.session(false)?;
+        let found = session
+            .find_objects(&[Attribute::Class(ObjectClass::CERTIFICATE), Attribute::Id(id.to_vec())])
+            .map_err(|e| Error::from_pkcs11(e, "C_FindObjects"))?;
+        let Some(&handle) = found.first() else { return Ok(None) };
+        let attrs = session
+            .get_attributes(handle, &[AttributeType::Value])
+            .map_err(|e| Error::from_pkcs11(e, "C_GetAttributeValue"))?;
+        Ok(attrs.into_iter().find_map(|a| if let Attribute::Value(v) = a { Some(v) } else { None }))
+    }
+
+    /// The public key (subjectPublicKey content) of the key pair with this id, where the
+    /// middleware shows it without login (PKCS#11 public key objects).
+    pub fn public_key(&self, id: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        let session = self.token.session(false)?;
+        match keys::algorithm_of(&session, id)? {
+            Some(algorithm) => keys::public_key(&session, id, algorithm).map(Some),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,472 @@
+//! New activation [Nuova attivazione] (DOMAIN.md): the request is armed (holder: code +
+//! tax code + SMS OTP; operator: code at the counter; a third-party CA: reference +
+//! secret), then for each certificate of the profile: key pair on the card -> request
+//! signed on the card -> CMP ir -> the certificate is for that key and chains to the RA's
+//! CA -> written next to its key and read back -> certConf. A certificate that fails a
+//! check is rejected in certConf and never written.
+//!
+//! Every step is journaled; a run for a request whose journal is unfinished resumes: it
+//! reuses the key pair already made, the certificate already received, the certificate
+//! already written.
+
+use serde::Serialize;
+use tessera_core::card::{Card, Role};
+use tessera_core::devices::Devices;
+use tessera_pki::KeyAlgorithm;
+use zeroize::Zeroizing;
+
+use crate::journal::Journal;
+use crate::prompter::{Progress, Prompter, Question, Step};
+use crate::ra::cmp::{Exchange, Issued};
+use crate::ra::http::Http;
+use crate::ra::workflow::{self, Found, Holder};
+use crate::secrets::Asked;
+use crate::settings::Settings;
+use crate::{Error, Result, chain};
+
+/// How the request gets armed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// At home: activation code + tax code, then the SMS OTP.
+    Holder,
+    /// At the counter: the operator (signed in to the RA) arms it with the holder's code.
+    Operator,
+    /// A CMP CA without Tessera's workflow API: the reference and profile are given, the
+    /// secret is asked as the activation code.
+    Cmp { reference: String, profile: String },
+}
+
+/// The certificates a profile puts on a card, in order, with the CMP certProfile name.
+pub fn certificates_of(profile: &str) -> Result<Vec<(Role, &'static str)>> {
+    Ok(match profile {
+        "signature" => vec![(Role::Signature, "signature")],
+        "cns-authentication" => vec![(Role::Authentication, "cns-authentication")],
+        "cns+signature" => vec![(Role::Authentication, "cns-authentication"), (Role::Signature, "signature")],
+        other => return Err(Error::ProfileUnknown { profile: other.to_owned() }),
+    })
+}
+
+/// Key algorithms in the order Tessera prefers them for qualified certificates (what CAs
+/// accept most widely first); the first one the card makes is used.
+const PREFERRED: [KeyAlgorithm; 4] =
+    [KeyAlgorithm::Rsa2048, KeyAlgorithm::P256, KeyAlgorithm::P384, KeyAlgorithm::Rsa3072];
+
+fn label(role: Role) -> &'static str {
+    match role {
+        Role::Signature => "Firma qualificata",
+        Role::Authentication => "Autenticazione CNS",
+    }
+}
+
+/// One installed certificate, as the result screen and `--json` show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Installed {
+    pub role: Role,
+    /// PKCS#11 URI of the certificate on the card.
+    pub uri: String,
+    pub subject: String,
+    pub serial: String,
+    pub not_after: String,
+    /// Issued suspended: the registration office activates it once the paperwork is
+    /// validated.
+    pub suspended: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Done by an earlier, interrupted run.
+    pub resumed: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub reference: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<Holder>,
+    pub profile: String,
+    pub token: String,
+    pub certificates: Vec<Installed>,
+}
+
+/// What the flow needs besides the prompter.
+pub struct Activation<'d> {
+    pub devices: &'d mut Devices,
+    pub settings: Settings,
+    /// The token (PKCS#11 URI); None: the one present, or a question.
+    pub token: Option<String>,
+    pub mode: Mode,
+}
+
+fn step<T>(prompter: &mut dyn Prompter, journal: Option<&mut Journal>, s: Step, r: Result<T>) -> Result<T> {
+    match &r {
+        Ok(_) => {
+            prompter.progress(&Progress::Done { step: s });
+            if let Some(j) = journal {
+                j.event(s, "done", None)?;
+            }
+        }
+        Err(e) => {
+            prompter.progress(&Progress::Failed { step: s, error: e.payload() });
+            if let Some(j) = journal {
+                let _ = j.event(s, "failed", Some(e.payload()));
+            }
+        }
+    }
+    r
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).filter_map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The tax code, checked as typed: a wrong check letter is pointed out with the right one
+/// and asked again (a passport number, not of the tax code's form, goes as it is).
+fn ask_tax_code(prompter: &mut dyn Prompter) -> Result<Zeroizing<String>> {
+    use tessera_pki::codice_fiscale::{CfCheck, check};
+    for _ in 0..3 {
+        let typed = prompter.ask(&Question::TaxCode)?;
+        if let CfCheck::WrongCheckLetter { code, expected } = check(&typed) {
+            let params = [("code".to_owned(), code), ("expected".to_owned(), expected.to_string())];
+            prompter.progress(&Progress::Notice { code: "notice-cf-check-letter".into(), params: params.into() });
+            continue;
+        }
+        return Ok(typed);
+    }
+    Err(Error::RaRefused { code: "activation-refused".into(), params: Default::default() })
+}
+
+impl Activation<'_> {
+    /// Pick the token: the one asked for, else the only one present.
+    fn token(&mut self) -> Result<String> {
+        if let Some(t) = &self.token {
+            return Ok(t.clone());
+        }
+        let snapshot = self.devices.snapshot();
+        let mut tokens: Vec<_> = snapshot.tokens.iter().map(|t| t.uri.clone()).collect();
+        match tokens.len() {
+            0 => Err(Error::NoToken),
+            1 => Ok(tokens.remove(0)),
+            _ => Err(Error::Device(tessera_core::Error::TokenAmbiguous { uri: "pkcs11:".into(), count: tokens.len() })),
+        }
+    }
+
+    /// Arm the request at the RA (or, for a plain CMP CA, take what was given).
+    async fn arm(&self, http: &Http, code: &str, prompter: &mut dyn Prompter) -> Result<Found> {
+        match &self.mode {
+            Mode::Cmp { reference, profile } => Ok(Found {
+                reference: reference.clone(),
+                holder: Holder { given_name: String::new(), surname: String::new() },
+                profile: profile.clone(),
+                armed: true,
+                mobile: None,
+                resend_after: None,
+            }),
+            Mode::Operator => {
+                let token = prompter.ask(&Question::OperatorToken)?;
+                workflow::arm_at_counter(http, token.trim(), code).await
+            }
+            Mode::Holder => {
+                let tax_code = ask_tax_code(prompter)?;
+                let mut found = workflow::start(http, code, tax_code.trim()).await?;
+                while !found.armed {
+                    let question = Question::Otp {
+                        mobile: found.mobile.clone().unwrap_or_default(),
+                        resend_after: found.resend_after.unwrap_or(30),
+                    };
+                    let otp = prompter.ask(&question)?;
+                    let otp = otp.trim();
+                    let result = if otp.is_empty() {
+                        workflow::resend(http, &found.reference, code).await.map(|again| {
+                            found.mobile = again.mobile.or(found.mobile.take());
+                            found.resend_after = again.resend_after;
+                        })
+                    } else {
+                        workflow::verify_otp(http, &found.reference, otp).await.map(|()| found.armed = true)
+                    };
+                    match result {
+                        Ok(()) => {}
+                        // The holder can try again: a wrong or expired OTP, another SMS too soon.
+                        Err(Error::RaRefused { code, params })
+                            if matches!(code.as_str(), "otp-wrong" | "otp-expired" | "otp-resend-too-soon") =>
+                        {
+                            prompter.progress(&Progress::Notice { code: format!("error-{code}"), params });
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(found)
+            }
+        }
+    }
+
+    pub async fn run(mut self, prompter: &mut dyn Prompter) -> Result<Outcome> {
+        let token_uri = self.token()?;
+        let anchors = self.settings.anchors()?;
+        let http = Http::new(&self.settings.ra, &anchors)?;
+
+        let typed = prompter.ask(&Question::ActivationCode)?;
+        // Both sides MAC with the code's canonical form (upper case, groups of four);
+        // a plain CMP CA's secret is taken as typed.
+        let secret: Zeroizing<String> = match self.mode {
+            Mode::Cmp { .. } => Zeroizing::new(typed.trim().to_owned()),
+            _ => tessera_protocol::activation::canonical_code(&typed),
+        };
+        prompter.progress(&Progress::Started { step: Step::Arm });
+        let armed = self.arm(&http, &secret, prompter).await;
+        let found = step(prompter, None, Step::Arm, armed)?;
+        let certificates = certificates_of(&found.profile)?;
+
+        let holder = format!("{} {}", found.holder.given_name, found.holder.surname).trim().to_owned();
+        let label = self.devices.with_token(&token_uri, |t| Ok(t.label.clone()))?;
+        let go = prompter.confirm(&Question::ConfirmRequest {
+            holder: if holder.is_empty() { found.reference.clone() } else { holder },
+            profile: found.profile.clone(),
+            token: label.clone(),
+        })?;
+        if !go {
+            return Err(Error::Cancelled);
+        }
+
+        let mut journal = Journal::open(&found.reference, &token_uri, &self.settings.ra, &found.profile)?;
+        if journal.record.completed {
+            return Err(Error::AlreadyActivated { reference: found.reference.clone() });
+        }
+        journal.save()?;
+
+        // The card must make a key the profile accepts, and have room for each key.
+        prompter.progress(&Progress::Started { step: Step::CheckCard });
+        let check = self.devices.with_token(&token_uri, |t| {
+            let card = Card::new(t);
+            let algorithms = card.algorithms();
+            let algorithm = PREFERRED.into_iter().find(|a| algorithms.contains(a));
+            let mut full = Vec::new();
+            for (role, _) in &certificates {
+                if journal.record.certificates.get(role).is_none_or(|c| c.key_id.is_none()) && !card.has_room(*role)? {
+                    full.push(*role);
+                }
+            }
+            Ok((algorithm, full, t.model.as_ref().map(|m| m.name.clone()).unwrap_or_else(|| t.label.clone())))
+        });
+        let check = check.map_err(Error::from).and_then(|(algorithm, full, card)| {
+            let unsuitable =
+                |reason: String| Error::CardUnsuitable { card: card.clone(), profile: found.profile.clone(), reason };
+            let algorithm = algorithm.ok_or_else(|| unsuitable("no key algorithm in common".into()))?;
+            if !full.is_empty() {
+                return Err(unsuitable(format!("no free slot for {full:?}")));
+            }
+            Ok(algorithm)
+        });
+        let algorithm = step(prompter, Some(&mut journal), Step::CheckCard, check)?;
+
+        let exchange_profile = (certificates.len() > 1).then_some(());
+        let mut secrets = Asked::new(prompter);
+        let mut installed = Vec::new();
+        for (role, cmp_profile) in &certificates {
+            let exchange = Exchange {
+                http: &http,
+                reference: &found.reference,
+                secret: secret.as_bytes(),
+                profile: exchange_profile.map(|()| *cmp_profile),
+            };
+            installed.push(
+                self.enroll(&mut secrets, &mut journal, &token_uri, *role, algorithm, &exchange, &anchors).await?,
+            );
+        }
+        journal.record.completed = true;
+        journal.save()?;
+        Ok(Outcome {
+            reference: found.reference,
+            holder: (!found.holder.surname.is_empty()).then_some(found.holder),
+            profile: found.profile,
+            token: token_uri,
+            certificates: installed,
+        })
+    }
+
+    /// One certificate of the profile, from key pair to certConf, resuming what the
+    /// journal says is done.
+    #[allow(clippy::too_many_arguments)]
+    async fn enroll(
+        &mut self,
+        secrets: &mut Asked<'_>,
+        journal: &mut Journal,
+        token: &str,
+        role: Role,
+        algorithm: KeyAlgorithm,
+        exchange: &Exchange<'_>,
+        anchors: &[Vec<u8>],
+    ) -> Result<Installed> {
+        // 1. The key pair: the one an earlier run made, if it is still on the card.
+        let s = Step::Generate { role };
+        let known = journal.record.certificates.get(&role).cloned().unwrap_or_default();
+        let reuse = match (&known.key_id, &known.public_key, known.algorithm) {
+            (Some(id), Some(pk), Some(alg)) => {
+                let on_card = self.devices.with_token(token, |t| Card::new(t).public_key(&unhex(id)))?;
+                // PIV keys are invisible to the middleware until their certificate is
+                // written: the request signature below proves the key is still there.
+                match on_card {
+                    Some(found) if found != unhex(pk) => None,
+                    _ => Some(tessera_core::keys::KeyPairInfo {
+                        uri: String::new(),
+                        id: id.clone(),
+                        label: label(role).into(),
+                        algorithm: alg,
+                        public_key: unhex(pk),
+                    }),
+                }
+            }
+            _ => None,
+        };
+        let key = match reuse {
+            Some(k) => {
+                secrets.prompter.progress(&Progress::Resumed { step: s });
+                k
+            }
+            None => {
+                secrets.prompter.progress(&Progress::Started { step: s });
+                journal.event(s, "started", None)?;
+                let made = secrets.retry(|secrets| {
+                    self.devices.with_token(token, |t| Card::new(t).generate(secrets, role, algorithm, label(role)))
+                });
+                let made = step(secrets.prompter, None, s, made)?;
+                let c = journal.cert(role);
+                *c = Default::default();
+                c.key_id = Some(made.id.clone());
+                c.algorithm = Some(made.algorithm);
+                c.public_key = Some(hex(&made.public_key));
+                journal.event(s, "done", None)?;
+                made
+            }
+        };
+        let key_id = unhex(&key.id);
+
+        // 2. The certificate: the one already received, or a CMP ir signed on the card.
+        let s = Step::Issue { role };
+        let so_far = journal.cert(role).clone();
+        let issued = match (&so_far.certificate, &so_far.transaction) {
+            (Some(der), Some(t)) => {
+                secrets.prompter.progress(&Progress::Resumed { step: s });
+                Issued {
+                    certificate: unhex(der),
+                    extra_certs: Vec::new(),
+                    ca_pubs: Vec::new(),
+                    note: so_far.note.clone(),
+                    transaction: t.clone(),
+                }
+            }
+            _ => {
+                secrets.prompter.progress(&Progress::Started { step: s });
+                journal.event(s, "started", None)?;
+                let spki = key.algorithm.spki(&key.public_key);
+                let cert_request = tessera_protocol::cmp::cert_request(0, &spki);
+                let signed = secrets.retry(|secrets| {
+                    self.devices.with_token(token, |t| {
+                        Card::new(t).sign_with(secrets, &key, |signer| {
+                            let signature = signer
+                                .sign(&cert_request)
+                                .map_err(|reason| tessera_core::Error::CsrFailed { reason })?;
+                            // The card's signature must verify under the key we think it has.
+                            tessera_protocol::signature::verify(
+                                &spki,
+                                &tessera_protocol::signature::algorithm_oid(&key.algorithm.signature_algorithm())
+                                    .unwrap_or_default(),
+                                &cert_request,
+                                &signature,
+                            )
+                            .map_err(|_| tessera_core::Error::KeyNotFound { uri: key.uri.clone() })?;
+                            Ok(signature)
+                        })
+                    })
+                });
+                let signed = match signed {
+                    Ok(s) => s,
+                    Err(e) => return step(secrets.prompter, Some(journal), s, Err(e)),
+                };
+                let result = exchange.initial(&cert_request, &key.algorithm.signature_algorithm(), &signed).await;
+                let issued = step(secrets.prompter, Some(journal), s, result)?;
+                let c = journal.cert(role);
+                c.certificate = Some(hex(&issued.certificate));
+                c.transaction = Some(issued.transaction.clone());
+                c.note = issued.note.clone();
+                journal.save()?;
+                issued
+            }
+        };
+
+        // 3. The checks: for our key, chained to the RA's CA. Refused in certConf if not.
+        let s = Step::Verify { role };
+        secrets.prompter.progress(&Progress::Started { step: s });
+        let trust: Vec<Vec<u8>> = if anchors.is_empty() {
+            // Without a configured anchor: the caPubs of this answer, which the activation
+            // code authenticated (RFC 9483 4.1.1), or on resume those the RA publishes.
+            if issued.ca_pubs.is_empty() {
+                exchange.ca_certificates().await.unwrap_or_default()
+            } else {
+                issued.ca_pubs.clone()
+            }
+        } else {
+            anchors.to_vec()
+        };
+        let mut intermediates = issued.extra_certs.clone();
+        if intermediates.is_empty() {
+            intermediates = exchange.ca_certificates().await.unwrap_or_default();
+        }
+        let checked = chain::check(&issued.certificate, &key.public_key, &intermediates, &trust);
+        if let Err(e) = &checked {
+            let reason = e.to_string();
+            let _ = exchange.confirm(&issued.transaction, &issued.certificate, Some(&reason)).await;
+            let c = journal.cert(role);
+            c.certificate = None;
+            c.transaction = None;
+            journal.save()?;
+        }
+        step(secrets.prompter, Some(journal), s, checked)?;
+
+        // 4. Written next to its key (unless an earlier run did), and read back.
+        let s = Step::Install { role };
+        let on_card = self.devices.with_token(token, |t| Card::new(t).certificate(&key_id))?;
+        let resumed = on_card.as_deref() == Some(issued.certificate.as_slice());
+        let uri = if resumed {
+            secrets.prompter.progress(&Progress::Resumed { step: s });
+            self.devices.with_token(token, |t| Ok(t.object_uri("", &key_id, "cert")))?
+        } else {
+            secrets.prompter.progress(&Progress::Started { step: s });
+            journal.event(s, "started", None)?;
+            let written = secrets.retry(|secrets| {
+                self.devices
+                    .with_token(token, |t| Card::new(t).install(secrets, &key, &issued.certificate, label(role)))
+            });
+            step(secrets.prompter, Some(journal), s, written)?
+        };
+        journal.cert(role).installed = true;
+        journal.save()?;
+
+        // 5. certConf.
+        let s = Step::Confirm { role };
+        if journal.cert(role).confirmed {
+            secrets.prompter.progress(&Progress::Resumed { step: s });
+        } else {
+            secrets.prompter.progress(&Progress::Started { step: s });
+            let confirmed = exchange.confirm(&issued.transaction, &issued.certificate, None).await;
+            step(secrets.prompter, Some(journal), s, confirmed)?;
+            journal.cert(role).confirmed = true;
+            journal.save()?;
+        }
+
+        let summary = tessera_pki::CertificateSummary::parse(&issued.certificate, time::OffsetDateTime::now_utc())
+            .map_err(|e| Error::RaAnswerMalformed { reason: e.to_string() })?;
+        let suspended = issued.note.as_deref().is_some_and(|n| n.starts_with("issued-suspended"));
+        Ok(Installed {
+            role,
+            uri,
+            subject: summary.subject,
+            serial: summary.serial,
+            not_after: summary.not_after,
+            suspended,
+            note: issued.note,
+            resumed,
+        })
+    }
+}

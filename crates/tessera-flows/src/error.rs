@@ -1,0 +1,121 @@
+//! The one error type of tessera-flows: the device layer's errors as they are, plus what
+//! the network, the registration authority and the checks on its answers can say. Each has
+//! a stable code (Fluent id `error-<code>`) and parameters, never a secret.
+
+use std::collections::BTreeMap;
+
+use tessera_core::ErrorPayload;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A card, token or PIN error from the device layer.
+    #[error(transparent)]
+    Device(#[from] tessera_core::Error),
+    /// The RA could not be reached (down, wrong address, TLS trust failed).
+    #[error("the registration authority at {url} cannot be reached: {reason}")]
+    RaUnreachable { url: String, reason: String },
+    /// The RA's workflow API refused, with its own `{code, params}` (activation-refused,
+    /// otp-wrong, request-locked, ...): rendered from our locales like any other error.
+    #[error("the registration authority refused: {code}")]
+    RaRefused { code: String, params: BTreeMap<String, String> },
+    /// The RA answered something that is not what the protocol says.
+    #[error("the registration authority's answer is malformed: {reason}")]
+    RaAnswerMalformed { reason: String },
+    /// The CA refused the CMP request (PKIStatus rejection).
+    #[error("the CA refused the request: {text}")]
+    CmpRejected { text: String, fail_info: String },
+    /// The answer's protection does not verify with the activation code: not from the RA,
+    /// or altered on the way.
+    #[error("the answer is not protected by the activation code")]
+    AnswerNotAuthentic,
+    /// The certificate the CA returned is not for the key the card made: it was refused.
+    #[error("the certificate returned is not for the card's key")]
+    CertificateForAnotherKey,
+    /// The certificate does not chain to the RA's trust anchor: it was refused.
+    #[error("the certificate does not lead to the registration authority's CA: {reason}")]
+    CertificateUntrusted { reason: String },
+    /// The card cannot make keys this profile needs, or has no room for them.
+    #[error("the card {card} cannot take the {profile} profile: {reason}")]
+    CardUnsuitable { card: String, profile: String, reason: String },
+    /// The request's profile is not one Tessera knows.
+    #[error("unknown certificate profile {profile}")]
+    ProfileUnknown { profile: String },
+    /// No card or token to work on, or several and no choice was made.
+    #[error("no card or token is present")]
+    NoToken,
+    /// The user stopped the flow.
+    #[error("cancelled")]
+    Cancelled,
+    /// An answer (code, tax code, OTP) could not be read.
+    #[error("input failed: {reason}")]
+    Input { reason: String },
+    /// The settings file or the journal could not be read or written.
+    #[error("{path}: {reason}")]
+    Storage { path: String, reason: String },
+    /// This request was already activated on this computer.
+    #[error("request {reference} is already activated")]
+    AlreadyActivated { reference: String },
+}
+
+impl Error {
+    pub fn code(&self) -> &str {
+        match self {
+            Error::Device(e) => e.code(),
+            Error::RaUnreachable { .. } => "ra-unreachable",
+            Error::RaRefused { code, .. } => code,
+            Error::RaAnswerMalformed { .. } => "ra-answer-malformed",
+            Error::CmpRejected { .. } => "cmp-rejected",
+            Error::AnswerNotAuthentic => "answer-not-authentic",
+            Error::CertificateForAnotherKey => "certificate-for-another-key",
+            Error::CertificateUntrusted { .. } => "certificate-untrusted",
+            Error::CardUnsuitable { .. } => "card-unsuitable",
+            Error::ProfileUnknown { .. } => "profile-unknown",
+            Error::NoToken => "no-token",
+            Error::Cancelled => "cancelled",
+            Error::Input { .. } => "input-failed",
+            Error::Storage { .. } => "storage-failed",
+            Error::AlreadyActivated { .. } => "already-activated",
+        }
+    }
+
+    pub fn params(&self) -> BTreeMap<String, String> {
+        let pairs: Vec<(&str, String)> = match self {
+            Error::Device(e) => return e.params(),
+            Error::RaRefused { params, .. } => return params.clone(),
+            Error::RaUnreachable { url, reason } => vec![("url", url.clone()), ("reason", reason.clone())],
+            Error::RaAnswerMalformed { reason } | Error::CertificateUntrusted { reason } | Error::Input { reason } => {
+                vec![("reason", reason.clone())]
+            }
+            Error::CmpRejected { text, fail_info } => vec![("text", text.clone()), ("fail_info", fail_info.clone())],
+            Error::CardUnsuitable { card, profile, reason } => {
+                vec![("card", card.clone()), ("profile", profile.clone()), ("reason", reason.clone())]
+            }
+            Error::ProfileUnknown { profile } => vec![("profile", profile.clone())],
+            Error::Storage { path, reason } => vec![("path", path.clone()), ("reason", reason.clone())],
+            Error::AlreadyActivated { reference } => vec![("reference", reference.clone())],
+            Error::AnswerNotAuthentic | Error::CertificateForAnotherKey | Error::NoToken | Error::Cancelled => vec![],
+        };
+        pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    }
+
+    pub fn payload(&self) -> ErrorPayload {
+        ErrorPayload { code: self.code().to_owned(), params: self.params() }
+    }
+
+    /// Whether running the flow again later may succeed without changing anything (the
+    /// network or the RA was down): the journal keeps the step for the next run.
+    pub fn transient(&self) -> bool {
+        matches!(self, Error::RaUnreachable { .. })
+            || matches!(
+                self,
+                Error::Device(
+                    tessera_core::Error::CardRemoved { .. }
+                        | tessera_core::Error::TokenRemoved { .. }
+                        | tessera_core::Error::PcscNotRunning
+                )
+            )
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

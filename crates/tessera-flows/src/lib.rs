@@ -1,0 +1,16 @@
+//! Tessera's use cases, written once for the CLI and the window: a flow asks through a
+//! [`prompter::Prompter`], reports [`prompter::Progress`], works on the card through
+//! `tessera_core::card` (which hides the card kind) and on the network through [`ra`]
+//! (Lightweight CMP and the RA's workflow API, reqwest over rustls), and journals each
+//! step so that an interrupted run resumes.
+
+pub mod activation;
+pub mod chain;
+pub mod error;
+pub mod journal;
+pub mod prompter;
+pub mod ra;
+pub mod secrets;
+pub mod settings;
+
+pub use error::{Error, Result};

@@ -1,0 +1,125 @@
+//! What a flow asks of the person in front of it, and what it tells them while it runs.
+//! The CLI answers on the terminal (or one line per question on stdin), the window over
+//! IPC: a flow never knows which.
+
+use serde::Serialize;
+use tessera_core::ErrorPayload;
+use tessera_core::card::Role;
+use tessera_core::token::PinState;
+use zeroize::Zeroizing;
+
+use crate::Result;
+
+/// Which PIN a question is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PinKind {
+    /// The holder's PIN.
+    User,
+    /// The security officer's PIN: the PUK, or the OpenPGP admin PIN.
+    So,
+}
+
+/// A question. Each front end renders it from locales/ by its `id()`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Question {
+    /// The activation code (a secret).
+    ActivationCode,
+    /// The holder's tax code, or passport number (a value).
+    TaxCode,
+    /// The OTP sent by SMS to `mobile` (masked). An empty answer asks for another SMS,
+    /// allowed `resend_after` seconds after the last one.
+    Otp { mobile: String, resend_after: i64 },
+    /// A PIN, after showing its state and tries left.
+    Pin { token: String, pin: PinKind, state: Option<PinState>, tries_left: Option<u8> },
+    /// The PIV card management key (hex).
+    ManagementKey { token: String },
+    /// The operator's credential for the RA's operator API.
+    OperatorToken,
+    /// Go on with this request on this card? (shown before any key is made)
+    ConfirmRequest { holder: String, profile: String, token: String },
+}
+
+impl Question {
+    /// The Fluent id of the question's text.
+    pub fn id(&self) -> &'static str {
+        match self {
+            Question::ActivationCode => "ask-activation-code",
+            Question::TaxCode => "ask-tax-code",
+            Question::Otp { .. } => "ask-otp",
+            Question::Pin { pin: PinKind::User, .. } => "prompt-user-pin",
+            Question::Pin { pin: PinKind::So, .. } => "prompt-so-pin",
+            Question::ManagementKey { .. } => "prompt-management-key",
+            Question::OperatorToken => "ask-operator-token",
+            Question::ConfirmRequest { .. } => "ask-confirm-request",
+        }
+    }
+
+    /// Whether the answer is a secret (never echoed, never logged).
+    pub fn secret(&self) -> bool {
+        !matches!(self, Question::TaxCode | Question::ConfirmRequest { .. })
+    }
+}
+
+/// One step of a flow, as progress reports name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "step", rename_all = "kebab-case")]
+pub enum Step {
+    /// The SMS OTP (holder mode), or the operator arming the request.
+    Arm,
+    /// The card's catalog entry against the profile.
+    CheckCard,
+    Generate {
+        role: Role,
+    },
+    /// CMP: request signed on the card, sent, answered.
+    Issue {
+        role: Role,
+    },
+    /// The returned certificate's key and chain.
+    Verify {
+        role: Role,
+    },
+    Install {
+        role: Role,
+    },
+    /// certConf.
+    Confirm {
+        role: Role,
+    },
+}
+
+/// What a flow reports while it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Progress {
+    Started {
+        step: Step,
+    },
+    Done {
+        step: Step,
+    },
+    /// Skipped because an earlier run did it (resume).
+    Resumed {
+        step: Step,
+    },
+    Failed {
+        step: Step,
+        error: ErrorPayload,
+    },
+    /// Something to tell the person, as a message id and its arguments.
+    Notice {
+        code: String,
+        params: std::collections::BTreeMap<String, String>,
+    },
+}
+
+/// The front end's side of a flow.
+pub trait Prompter {
+    /// Ask for a value or a secret; `Err(Cancelled)` when the person stops.
+    fn ask(&mut self, question: &Question) -> Result<Zeroizing<String>>;
+    /// A yes / no question.
+    fn confirm(&mut self, question: &Question) -> Result<bool>;
+    fn progress(&mut self, event: &Progress);
+}

@@ -1,0 +1,148 @@
+//! HTTP(S) to the RA: reqwest over rustls, trusting only the RA's own CA (never the system
+//! store, never "accept any"). Plain HTTP only to a loopback address.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::{Error, Result};
+
+pub struct Http {
+    pub base: String,
+    client: reqwest::Client,
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host_str() {
+        Some("localhost") => true,
+        Some(host) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    }
+}
+
+impl Http {
+    /// A client for the RA at `base`, trusting the DER certificates `anchors` for TLS.
+    pub fn new(base: &str, anchors: &[Vec<u8>]) -> Result<Http> {
+        let base = base.trim_end_matches('/').to_owned();
+        let unreachable = |reason: String| Error::RaUnreachable { url: base.clone(), reason };
+        let parsed = reqwest::Url::parse(&base).map_err(|e| unreachable(e.to_string()))?;
+        // reqwest wants a process-wide provider even for plain HTTP: ring, as for TLS below
+        // (already installed by an earlier client is fine).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut builder = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("tessera/", env!("CARGO_PKG_VERSION")));
+        match parsed.scheme() {
+            "https" => {
+                if anchors.is_empty() {
+                    return Err(unreachable("HTTPS needs the RA's CA certificate (--ra-ca or ra_ca)".into()));
+                }
+                let mut roots = rustls::RootCertStore::empty();
+                for der in anchors {
+                    roots
+                        .add(rustls::pki_types::CertificateDer::from(der.clone()))
+                        .map_err(|e| unreachable(format!("trust anchor: {e}")))?;
+                }
+                let provider = Arc::new(rustls::crypto::ring::default_provider());
+                let config = rustls::ClientConfig::builder_with_provider(provider)
+                    .with_safe_default_protocol_versions()
+                    .map_err(|e| unreachable(e.to_string()))?
+                    .with_root_certificates(roots)
+                    .with_no_client_auth();
+                builder = builder.tls_backend_preconfigured(config);
+            }
+            "http" if is_loopback(&parsed) => {}
+            "http" => return Err(unreachable("plain HTTP is allowed to a loopback address only".into())),
+            other => return Err(unreachable(format!("unsupported scheme {other}"))),
+        }
+        let client = builder.build().map_err(|e| unreachable(e.to_string()))?;
+        Ok(Http { base, client })
+    }
+
+    fn unreachable(&self, e: reqwest::Error) -> Error {
+        // reqwest's Display for a connect error hides the cause: walk the chain.
+        let mut reason = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            reason = format!("{reason}: {s}");
+            source = s.source();
+        }
+        Error::RaUnreachable { url: self.base.clone(), reason }
+    }
+
+    /// POST a CMP message (application/pkixcmp); the answer's bytes.
+    pub async fn cmp(&self, der: Vec<u8>) -> Result<Vec<u8>> {
+        let url = format!("{}/.well-known/cmp", self.base);
+        let response = self
+            .client
+            .post(&url)
+            .header("Content-Type", "application/pkixcmp")
+            .body(der)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| self.unreachable(e))?;
+        if !status.is_success() && bytes.first() != Some(&0x30) {
+            return Err(Error::RaAnswerMalformed { reason: format!("HTTP {status} to a CMP message") });
+        }
+        Ok(bytes.to_vec())
+    }
+
+    /// A JSON call to the workflow API; the RA's `{code, params}` refusals become
+    /// [`Error::RaRefused`].
+    pub async fn json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value> {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.map_err(|e| self.unreachable(e))?;
+        let status = response.status();
+        let value: serde_json::Value =
+            response.json().await.map_err(|e| Error::RaAnswerMalformed { reason: format!("HTTP {status}: {e}") })?;
+        if status.is_success() {
+            return Ok(value);
+        }
+        let code = value.get("code").and_then(|c| c.as_str()).unwrap_or("ra-internal").to_owned();
+        let params = value
+            .get("params")
+            .and_then(|p| p.as_object())
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Err(Error::RaRefused { code, params })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_on_loopback_and_https_needs_an_anchor() {
+        assert!(Http::new("http://127.0.0.1:8080", &[]).is_ok());
+        assert!(Http::new("http://localhost:8080/", &[]).is_ok());
+        assert_eq!(
+            Http::new("http://ra.example.org", &[]).err().map(|e| e.code().to_owned()).as_deref(),
+            Some("ra-unreachable")
+        );
+        assert!(Http::new("https://ra.example.org", &[]).is_err());
+        assert!(Http::new("ftp://127.0.0.1", &[]).is_err());
+    }
+}

@@ -1,0 +1,79 @@
+//! The RA's workflow API (JSON, `/api/v1`), for what CMP does not carry: arming a request
+//! by the holder (activation code + tax code, then the SMS OTP) or by an operator at the
+//! counter (activation code, no OTP), and whose request it is.
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::http::Http;
+use crate::{Error, Result};
+
+/// Whose request it is, as the RA registered it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct Holder {
+    pub given_name: String,
+    pub surname: String,
+}
+
+/// A request found by its activation code.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Found {
+    /// The CMP reference (senderKID).
+    pub reference: String,
+    pub holder: Holder,
+    /// The RA's profile name: signature, cns-authentication, cns+signature.
+    pub profile: String,
+    /// Already armed for CMP (operator mode, or an earlier run that got that far).
+    pub armed: bool,
+    /// Holder mode, not yet armed: where the SMS went, and when another may be asked.
+    #[serde(default)]
+    pub mobile: Option<String>,
+    #[serde(default)]
+    pub resend_after: Option<i64>,
+}
+
+fn malformed(e: serde_json::Error) -> Error {
+    Error::RaAnswerMalformed { reason: e.to_string() }
+}
+
+/// Holder mode, step 1: code + tax code. The RA sends the OTP unless already armed.
+pub async fn start(http: &Http, code: &str, tax_code: &str) -> Result<Found> {
+    let v = http
+        .json(Method::POST, "/api/v1/activation", None, Some(json!({ "activation_code": code, "tax_code": tax_code })))
+        .await?;
+    serde_json::from_value(v).map_err(malformed)
+}
+
+/// Holder mode, step 2: the OTP arms the request.
+pub async fn verify_otp(http: &Http, reference: &str, otp: &str) -> Result<()> {
+    http.json(Method::POST, &format!("/api/v1/activation/{reference}/otp"), None, Some(json!({ "otp": otp })))
+        .await
+        .map(|_| ())
+}
+
+/// Holder mode: another SMS (refused by the RA within 30 s of the last one).
+pub async fn resend(http: &Http, reference: &str, code: &str) -> Result<Found> {
+    let v = http
+        .json(
+            Method::POST,
+            &format!("/api/v1/activation/{reference}/resend"),
+            None,
+            Some(json!({ "activation_code": code })),
+        )
+        .await?;
+    serde_json::from_value(v).map_err(malformed)
+}
+
+/// Operator mode: the operator arms the request the code belongs to.
+pub async fn arm_at_counter(http: &Http, operator_token: &str, code: &str) -> Result<Found> {
+    let v = http
+        .json(
+            Method::POST,
+            "/api/v1/operator/activation",
+            Some(operator_token),
+            Some(json!({ "activation_code": code })),
+        )
+        .await?;
+    serde_json::from_value(v).map_err(malformed)
+}
