@@ -261,6 +261,11 @@ impl Activation<'_> {
         let algorithm = step(prompter, Some(&mut journal), Step::CheckCard, check)?;
 
         let exchange_profile = (certificates.len() > 1).then_some(());
+        // The template's subject; the RA puts the registered holder's in the certificate.
+        let subject_cn = match format!("{} {}", found.holder.surname, found.holder.given_name).trim() {
+            "" => found.reference.clone(),
+            name => name.to_owned(),
+        };
         let mut secrets = Asked::new(prompter);
         let mut installed = Vec::new();
         for (role, cmp_profile) in &certificates {
@@ -271,7 +276,8 @@ impl Activation<'_> {
                 profile: exchange_profile.map(|()| *cmp_profile),
             };
             installed.push(
-                self.enroll(&mut secrets, &mut journal, &token_uri, *role, algorithm, &exchange, &anchors).await?,
+                self.enroll(&mut secrets, &mut journal, &token_uri, *role, algorithm, &exchange, &anchors, &subject_cn)
+                    .await?,
             );
         }
         journal.record.completed = true;
@@ -297,6 +303,7 @@ impl Activation<'_> {
         algorithm: KeyAlgorithm,
         exchange: &Exchange<'_>,
         anchors: &[Vec<u8>],
+        subject_cn: &str,
     ) -> Result<Installed> {
         // 1. The key pair: the one an earlier run made, if it is still on the card.
         let s = Step::Generate { role };
@@ -350,8 +357,8 @@ impl Activation<'_> {
                 secrets.prompter.progress(&Progress::Resumed { step: s });
                 Issued {
                     certificate: unhex(der),
-                    extra_certs: Vec::new(),
-                    ca_pubs: Vec::new(),
+                    extra_certs: so_far.chain.iter().map(|c| unhex(c)).collect(),
+                    ca_pubs: so_far.ca_pubs.iter().map(|c| unhex(c)).collect(),
                     note: so_far.note.clone(),
                     transaction: t.clone(),
                 }
@@ -360,7 +367,7 @@ impl Activation<'_> {
                 secrets.prompter.progress(&Progress::Started { step: s });
                 journal.event(s, "started", None)?;
                 let spki = key.algorithm.spki(&key.public_key);
-                let cert_request = tessera_protocol::cmp::cert_request(0, &spki);
+                let cert_request = tessera_protocol::cmp::cert_request(0, &spki, subject_cn);
                 let signed = secrets.retry(|secrets| {
                     self.devices.with_token(token, |t| {
                         Card::new(t).sign_with(secrets, &key, |signer| {
@@ -389,6 +396,8 @@ impl Activation<'_> {
                 let c = journal.cert(role);
                 c.certificate = Some(hex(&issued.certificate));
                 c.transaction = Some(issued.transaction.clone());
+                c.chain = issued.extra_certs.iter().map(|d| hex(d)).collect();
+                c.ca_pubs = issued.ca_pubs.iter().map(|d| hex(d)).collect();
                 c.note = issued.note.clone();
                 journal.save()?;
                 issued
@@ -398,22 +407,19 @@ impl Activation<'_> {
         // 3. The checks: for our key, chained to the RA's CA. Refused in certConf if not.
         let s = Step::Verify { role };
         secrets.prompter.progress(&Progress::Started { step: s });
-        let trust: Vec<Vec<u8>> = if anchors.is_empty() {
-            // Without a configured anchor: the caPubs of this answer, which the activation
-            // code authenticated (RFC 9483 4.1.1), or on resume those the RA publishes.
-            if issued.ca_pubs.is_empty() {
-                exchange.ca_certificates().await.unwrap_or_default()
-            } else {
-                issued.ca_pubs.clone()
-            }
-        } else {
-            anchors.to_vec()
-        };
-        let mut intermediates = issued.extra_certs.clone();
-        if intermediates.is_empty() {
-            intermediates = exchange.ca_certificates().await.unwrap_or_default();
+        // Without a configured anchor: the caPubs of the answer, which the activation code
+        // authenticated (RFC 9483 4.1.1). The RA's published CA certificates (genm) only
+        // when the answer's chain is not enough.
+        let trust = if anchors.is_empty() { issued.ca_pubs.clone() } else { anchors.to_vec() };
+        let mut checked = chain::check(&issued.certificate, &key.public_key, &issued.extra_certs, &trust);
+        if matches!(checked, Err(Error::CertificateUntrusted { .. }))
+            && let Ok(published) = exchange.ca_certificates().await
+        {
+            let trust = if anchors.is_empty() { published.clone() } else { anchors.to_vec() };
+            let mut chain = issued.extra_certs.clone();
+            chain.extend(published);
+            checked = chain::check(&issued.certificate, &key.public_key, &chain, &trust);
         }
-        let checked = chain::check(&issued.certificate, &key.public_key, &intermediates, &trust);
         if let Err(e) = &checked {
             let reason = e.to_string();
             let _ = exchange.confirm(&issued.transaction, &issued.certificate, Some(&reason)).await;

@@ -25,6 +25,11 @@ pub struct CertificateState {
     /// What the CA returned (DER, hex), and in which CMP transaction.
     pub certificate: Option<String>,
     pub transaction: Option<Transaction>,
+    /// The answer's extraCerts and caPubs (DER, hex), to check the chain again on resume.
+    #[serde(default)]
+    pub chain: Vec<String>,
+    #[serde(default)]
+    pub ca_pubs: Vec<String>,
     /// The CA's note (issued suspended, ...).
     pub note: Option<String>,
     pub installed: bool,

@@ -577,13 +577,17 @@ pub struct Client<'a> {
 /// id-it-certProfile, 1.3.6.1.5.5.7.4.21.
 pub const OID_IT_CERT_PROFILE: &[u8] = &[0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x04, 0x15];
 
-/// A CRMF CertRequest (RFC 4211) for the key of DER SubjectPublicKeyInfo `spki`: the DER
-/// that the proof-of-possession signature covers (RFC 9483 4.1.1).
-pub fn cert_request(cert_req_id: i64, spki: &[u8]) -> Vec<u8> {
-    // CertTemplate's publicKey is [6] IMPLICIT SubjectPublicKeyInfo: the SEQUENCE's
-    // content under the context tag. The subject is the RA's business: left out.
+/// A CRMF CertRequest (RFC 4211) for the key of DER SubjectPublicKeyInfo `spki`, with a
+/// subject of just `common_name`: the DER that the proof-of-possession signature covers
+/// (RFC 9483 4.1.1). The RA dictates the real subject; the template must carry one
+/// anyway, since a signature POP without poposkInput needs it (RFC 4211 4.1).
+pub fn cert_request(cert_req_id: i64, spki: &[u8], common_name: &str) -> Vec<u8> {
+    const OID_CN: &[u8] = &[0x55, 0x04, 0x03];
+    let name = sequence(&[tlv(0x31, &sequence(&[tlv(0x06, OID_CN), tlv(0x0C, common_name.as_bytes())]))]);
+    // CertTemplate (IMPLICIT TAGS): subject [5] Name is a CHOICE, so explicitly tagged;
+    // publicKey [6] SubjectPublicKeyInfo is the SEQUENCE's content under the tag.
     let spki_content = asn1::read_one(spki).map(|t| t.content.to_vec()).unwrap_or_default();
-    let template = sequence(&[tlv(0xA6, &spki_content)]);
+    let template = sequence(&[explicit(5, &name), tlv(0xA6, &spki_content)]);
     sequence(&[integer(cert_req_id), template])
 }
 
@@ -764,7 +768,7 @@ mod tests {
             tlv(0x06, &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07]),
         ]);
         let spki = sequence(&[alg, tlv(0x03, &[&[0u8][..], key.public_key().as_ref()].concat())]);
-        let cr = cert_request(0, &spki);
+        let cr = cert_request(0, &spki, "ROSSI MARIO");
         let pop = key.sign(&rng, &cr).unwrap();
         let client = Client { reference: b"R", secret: b"s", transaction_id: [1; 16], salt: [2; 16], profile: None };
         let pop_alg = crate::signature::algorithm_identifier(crate::signature::OID_ECDSA_SHA256);

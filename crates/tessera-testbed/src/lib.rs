@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+pub mod ra;
+
 /// The SoftHSM2 module as Debian installs it.
 pub const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 /// The virtual OpenPGP card's ATR (drivers/openpgp-card.toml).

@@ -8,6 +8,9 @@ use crate::{Error, Result};
 
 pub struct Http {
     pub base: String,
+    /// The CMP endpoint: `<base>/.well-known/cmp` (RFC 9483 3.4), or the URL as given when
+    /// it names a path (a CA's own CMP alias).
+    cmp_url: String,
     client: reqwest::Client,
 }
 
@@ -25,10 +28,10 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 
 impl Http {
     /// A client for the RA at `base`, trusting the DER certificates `anchors` for TLS.
-    pub fn new(base: &str, anchors: &[Vec<u8>]) -> Result<Http> {
-        let base = base.trim_end_matches('/').to_owned();
+    pub fn new(url: &str, anchors: &[Vec<u8>]) -> Result<Http> {
+        let base = url.trim_end_matches('/').to_owned();
         let unreachable = |reason: String| Error::RaUnreachable { url: base.clone(), reason };
-        let parsed = reqwest::Url::parse(&base).map_err(|e| unreachable(e.to_string()))?;
+        let parsed = reqwest::Url::parse(url).map_err(|e| unreachable(e.to_string()))?;
         // reqwest wants a process-wide provider even for plain HTTP: ring, as for TLS below
         // (already installed by an earlier client is fine).
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -60,7 +63,9 @@ impl Http {
             other => return Err(unreachable(format!("unsupported scheme {other}"))),
         }
         let client = builder.build().map_err(|e| unreachable(e.to_string()))?;
-        Ok(Http { base, client })
+        let cmp_url =
+            if matches!(parsed.path(), "" | "/") { format!("{base}/.well-known/cmp") } else { parsed.to_string() };
+        Ok(Http { base, cmp_url, client })
     }
 
     fn unreachable(&self, e: reqwest::Error) -> Error {
@@ -76,11 +81,13 @@ impl Http {
 
     /// POST a CMP message (application/pkixcmp); the answer's bytes.
     pub async fn cmp(&self, der: Vec<u8>) -> Result<Vec<u8>> {
-        let url = format!("{}/.well-known/cmp", self.base);
         let response = self
             .client
-            .post(&url)
+            .post(&self.cmp_url)
             .header("Content-Type", "application/pkixcmp")
+            // One transaction on one connection: servers that keep a transaction's state per
+            // connection (openssl's) close it after each answer unless asked to keep it.
+            .header("Connection", "keep-alive")
             .body(der)
             .send()
             .await

@@ -1,0 +1,472 @@
+//! The activation flow against real parts: SoftHSM2 tokens, the reference RA over HTTP on
+//! 127.0.0.1, and `openssl cmp`'s mock server as an independent CMP CA. A scripted
+//! prompter answers the questions in the order they are asked.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::process::Command;
+
+use tessera_core::card::Role;
+use tessera_core::devices::{Devices, Options};
+use tessera_flows::activation::{Activation, Mode, Outcome};
+use tessera_flows::prompter::{Progress, Prompter, Question, Step};
+use tessera_flows::settings::Settings;
+use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
+use tessera_testbed::{SOFTHSM_MODULE, SoftHsm};
+use zeroize::Zeroizing;
+
+/// An answer the script gives.
+enum A {
+    Text(&'static str),
+    /// The latest OTP in the RA's outbox for this mobile.
+    Otp(&'static str),
+    Yes,
+}
+
+struct Script<'r> {
+    answers: VecDeque<A>,
+    ra: Option<&'r RaServer>,
+    asked: Vec<&'static str>,
+    events: Vec<Progress>,
+    /// Run once, when the first PIN is asked (a fault injected mid-flow).
+    on_pin: Option<Box<dyn FnOnce() + 'r>>,
+}
+
+impl<'r> Script<'r> {
+    fn new(ra: Option<&'r RaServer>, answers: Vec<A>) -> Script<'r> {
+        Script { answers: answers.into(), ra, asked: Vec::new(), events: Vec::new(), on_pin: None }
+    }
+
+    fn done(&self, step: Step) -> bool {
+        self.events.contains(&Progress::Done { step })
+    }
+
+    fn resumed(&self, step: Step) -> bool {
+        self.events.contains(&Progress::Resumed { step })
+    }
+}
+
+impl Prompter for Script<'_> {
+    fn ask(&mut self, q: &Question) -> tessera_flows::Result<Zeroizing<String>> {
+        self.asked.push(q.id());
+        if matches!(q, Question::Pin { .. })
+            && let Some(f) = self.on_pin.take()
+        {
+            f();
+        }
+        match self.answers.pop_front() {
+            Some(A::Text(t)) => Ok(Zeroizing::new(t.to_owned())),
+            Some(A::Otp(mobile)) => Ok(Zeroizing::new(self.ra.and_then(|r| r.otp(mobile)).expect("an SMS"))),
+            Some(A::Yes) => Ok(Zeroizing::new("s".into())),
+            None => Err(tessera_flows::Error::Cancelled),
+        }
+    }
+
+    fn confirm(&mut self, q: &Question) -> tessera_flows::Result<bool> {
+        Ok(self.ask(q)?.as_str() == "s")
+    }
+
+    fn progress(&mut self, event: &Progress) {
+        self.events.push(event.clone());
+    }
+}
+
+const REQUESTS: &str = r#"
+[[request]]
+reference = "REQ-COUNTER"
+activation_code = "ABCD-EFGH-JKLM"
+profile = "signature"
+armed = false
+holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
+
+[[request]]
+reference = "REQ-HOME"
+activation_code = "HOME-CODE-0003"
+profile = "signature"
+armed = false
+mobile = "+393331234567"
+holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
+
+[[request]]
+reference = "REQ-CNS"
+activation_code = "CNSS-CODE-0005"
+profile = "cns-authentication"
+armed = false
+holder = { given_name = "ANNA", surname = "VERDI", cf = "VRDNNA90E50L219L" }
+"#;
+
+/// A SoftHSM2 configuration with one blank, initialised token "Blank" (user PIN 123456),
+/// and the journal in a temporary directory.
+struct Bed {
+    hsm: SoftHsm,
+    data: tempfile::TempDir,
+}
+
+impl Bed {
+    fn new() -> Bed {
+        let hsm = SoftHsm::empty();
+        let data = tempfile::tempdir().unwrap();
+        let mut env = hsm.env();
+        env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
+        env.push(("TESSERA_CONFIG_DIR".into(), data.path().join("config").display().to_string()));
+        tessera_testbed::apply_env(&env);
+        let out = Command::new("softhsm2-util")
+            .env("SOFTHSM2_CONF", hsm.conf())
+            .args(["--init-token", "--free", "--label", "Blank", "--so-pin", "12345678", "--pin", "123456"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        Bed { hsm, data }
+    }
+
+    fn devices(&self) -> Devices {
+        let mut options = Options::from_env();
+        options.modules.push(SOFTHSM_MODULE.into());
+        options.p11kit = false;
+        Devices::new(options)
+    }
+
+    /// Objects of a class on the blank token (pkcs11-tool, the independent reader).
+    fn objects(&self, kind: &str) -> usize {
+        let out = Command::new("pkcs11-tool")
+            .env("SOFTHSM2_CONF", self.hsm.conf())
+            .args([
+                "--module",
+                SOFTHSM_MODULE,
+                "--token-label",
+                "Blank",
+                "--login",
+                "--pin",
+                "123456",
+                "--list-objects",
+            ])
+            .args(["--type", kind])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| {
+                l.starts_with(match kind {
+                    "privkey" => "Private Key Object",
+                    "cert" => "Certificate Object",
+                    _ => "Public Key Object",
+                })
+            })
+            .count()
+    }
+}
+
+fn settings(ra: &RaServer) -> Settings {
+    Settings { ra: ra.url(), ra_ca: Some(ra.ca_file()) }
+}
+
+async fn run(bed: &Bed, settings: Settings, mode: Mode, script: &mut Script<'_>) -> tessera_flows::Result<Outcome> {
+    let mut devices = bed.devices();
+    let flow = Activation { devices: &mut devices, settings, token: Some("pkcs11:token=Blank".into()), mode };
+    flow.run(script).await
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+}
+
+/// `openssl verify` of a DER certificate against the RA's chain file.
+fn openssl_verifies(der: &[u8], chain: &Path, dir: &Path) -> bool {
+    let cert = dir.join("leaf.der");
+    std::fs::write(&cert, der).unwrap();
+    let pem = dir.join("leaf.pem");
+    let ok = Command::new("openssl").args(["x509", "-inform", "DER", "-in"]).arg(&cert).arg("-out").arg(&pem).status();
+    assert!(ok.unwrap().success());
+    Command::new("openssl")
+        .args(["verify", "-CAfile"])
+        .arg(chain)
+        .arg(&pem)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn certificate_on_token(bed: &Bed, uri: &str) -> Vec<u8> {
+    let out = Command::new("pkcs11-tool")
+        .env("SOFTHSM2_CONF", bed.hsm.conf())
+        .args(["--module", SOFTHSM_MODULE, "--token-label", "Blank", "--read-object", "--type", "cert", "--id"])
+        .arg(uri.split(";id=").nth(1).unwrap().split(';').next().unwrap().replace('%', ""))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+#[test]
+fn an_operator_activates_a_blank_token_at_the_counter() {
+    let bed = Bed::new();
+    let ra = RaServer::start(REQUESTS);
+    let mut script =
+        Script::new(Some(&ra), vec![A::Text("abcd efgh jklm"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")]);
+    let outcome = block_on(run(&bed, settings(&ra), Mode::Operator, &mut script)).expect("activation");
+    assert_eq!(script.asked, ["ask-activation-code", "ask-operator-token", "ask-confirm-request", "prompt-user-pin"]);
+    assert_eq!(outcome.reference, "REQ-COUNTER");
+    assert_eq!(outcome.holder.as_ref().map(|h| h.surname.as_str()), Some("ROSSI"));
+    let [cert] = outcome.certificates.as_slice() else { panic!("one certificate: {outcome:?}") };
+    assert_eq!(cert.role, Role::Signature);
+    assert!(cert.subject.contains("TINIT-RSSMRA80A01H501U"), "{}", cert.subject);
+    assert!(!cert.suspended && !cert.resumed);
+    // What is on the token is what the RA issued, and openssl accepts its chain.
+    let der = certificate_on_token(&bed, &cert.uri);
+    assert!(openssl_verifies(&der, &ra.ca_file(), bed.data.path()));
+    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 1));
+    for role_step in [
+        Step::Generate { role: Role::Signature },
+        Step::Install { role: Role::Signature },
+        Step::Confirm { role: Role::Signature },
+    ] {
+        assert!(script.done(role_step), "{role_step:?} in {:?}", script.events);
+    }
+    // A second run for the same request: refused, nothing more on the token.
+    let mut again = Script::new(Some(&ra), vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN)]);
+    let e = block_on(run(&bed, settings(&ra), Mode::Operator, &mut again)).unwrap_err();
+    assert_eq!(e.code(), "already-issued", "{e}");
+    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 1));
+}
+
+#[test]
+fn a_holder_at_home_arms_with_tax_code_and_sms_otp_correcting_a_wrong_one() {
+    let bed = Bed::new();
+    let ra = RaServer::start(REQUESTS);
+    let mut script = Script::new(
+        Some(&ra),
+        vec![
+            A::Text("HOME-CODE-0003"),
+            // A typo in the check letter is caught before anything is sent.
+            A::Text("BNCLCU75C15F205X"),
+            A::Text("bnclcu75c15f205o"),
+            A::Text("000000"),
+            // Another SMS at once: refused (30 s), said so, asked again.
+            A::Text(""),
+            A::Otp("+393331234567"),
+            A::Yes,
+            A::Text("123456"),
+        ],
+    );
+    let outcome = block_on(run(&bed, settings(&ra), Mode::Holder, &mut script)).expect("activation");
+    assert_eq!(outcome.reference, "REQ-HOME");
+    assert_eq!(outcome.certificates.len(), 1);
+    let notices: Vec<&str> = script
+        .events
+        .iter()
+        .filter_map(|e| if let Progress::Notice { code, .. } = e { Some(code.as_str()) } else { None })
+        .collect();
+    assert_eq!(notices, ["notice-cf-check-letter", "error-otp-wrong", "error-otp-resend-too-soon"]);
+    assert_eq!(ra.sms_count("+393331234567"), 1);
+    assert_eq!(bed.objects("cert"), 1);
+}
+
+#[test]
+fn a_wrong_code_or_tax_code_stops_before_any_key_is_made() {
+    let bed = Bed::new();
+    let ra = RaServer::start(REQUESTS);
+    let mut script = Script::new(Some(&ra), vec![A::Text("WRNG-CODE-0000"), A::Text("BNCLCU75C15F205O")]);
+    let e = block_on(run(&bed, settings(&ra), Mode::Holder, &mut script)).unwrap_err();
+    assert_eq!(e.code(), "activation-refused");
+    let mut script = Script::new(Some(&ra), vec![A::Text("HOME-CODE-0003"), A::Text("RSSMRA80A01H501U")]);
+    let e = block_on(run(&bed, settings(&ra), Mode::Holder, &mut script)).unwrap_err();
+    assert_eq!((e.code(), e.params().get("tries_left").map(String::as_str)), ("activation-refused", Some("4")));
+    let mut script = Script::new(Some(&ra), vec![A::Text("abcd-efgh-jklm"), A::Text("not-the-operator")]);
+    assert_eq!(
+        block_on(run(&bed, settings(&ra), Mode::Operator, &mut script)).unwrap_err().code(),
+        "operator-unauthenticated"
+    );
+    assert_eq!(bed.objects("pubkey"), 0);
+}
+
+#[test]
+fn a_wrong_pin_is_asked_again_with_the_tries_left() {
+    let bed = Bed::new();
+    let ra = RaServer::start(REQUESTS);
+    let mut script = Script::new(
+        Some(&ra),
+        vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("999999"), A::Text("123456")],
+    );
+    block_on(run(&bed, settings(&ra), Mode::Operator, &mut script)).expect("activation");
+    assert_eq!(script.asked.iter().filter(|q| **q == "prompt-user-pin").count(), 2);
+    assert!(script.events.iter().any(|e| matches!(e, Progress::Notice { code, .. } if code == "error-wrong-pin")));
+}
+
+#[test]
+fn the_ra_going_down_mid_flow_resumes_with_the_same_key_and_nothing_littered() {
+    let bed = Bed::new();
+    let ra = RaServer::start(REQUESTS);
+    let settings = settings(&ra);
+    let mut script =
+        Script::new(None, vec![A::Text("CNSS-CODE-0005"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")]);
+    // The RA stops while the holder types the PIN: the key is made, the request cannot go.
+    script.on_pin = Some(Box::new(|| ra.stop()));
+    let e = block_on(run(&bed, settings.clone(), Mode::Operator, &mut script)).unwrap_err();
+    assert_eq!(e.code(), "ra-unreachable", "{e}");
+    assert!(e.transient());
+    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 0));
+
+    ra.restart();
+    let mut again =
+        Script::new(None, vec![A::Text("CNSS-CODE-0005"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")]);
+    let outcome = block_on(run(&bed, settings, Mode::Operator, &mut again)).expect("resumed activation");
+    assert!(again.resumed(Step::Generate { role: Role::Authentication }), "{:?}", again.events);
+    assert_eq!(outcome.certificates[0].role, Role::Authentication);
+    // One key pair, one certificate: the first run's key was used.
+    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 1));
+}
+
+/// `openssl cmp`'s mock server: a CMP CA with reference + secret and no workflow API.
+struct MockCa {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl MockCa {
+    fn start(dir: &Path, rsp_cert: &Path) -> MockCa {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("openssl")
+            .current_dir(dir)
+            .args(["cmp", "-port", &port.to_string(), "-srv_ref", "EXT-1", "-srv_secret", "pass:ext-secret"])
+            .args(["-srv_cert", "ca.crt", "-srv_key", "ca.key", "-rsp_capubs", "ca.crt", "-rsp_cert"])
+            .arg(rsp_cert)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.join("mock.log")).unwrap())
+            .spawn()
+            .unwrap();
+        assert!(tessera_testbed::wait_until(std::time::Duration::from_secs(5), || std::net::TcpStream::connect((
+            "127.0.0.1",
+            port
+        ))
+        .is_ok()));
+        MockCa { child, port }
+    }
+}
+
+impl Drop for MockCa {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl").current_dir(dir).args(args).output().unwrap();
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_plain_cmp_ca_is_used_with_reference_and_secret_and_a_certificate_for_another_key_is_refused() {
+    let bed = Bed::new();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-subj",
+            "/CN=Mock CA",
+            "-days",
+            "30",
+        ],
+    );
+    // First the mock answers with a certificate for some other key.
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "other.key",
+            "-out",
+            "other.csr",
+            "-subj",
+            "/CN=other",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "other.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-out",
+            "wrong.crt",
+        ],
+    );
+    let mode = Mode::Cmp { reference: "EXT-1".into(), profile: "signature".into() };
+    let mock = MockCa::start(d, &d.join("wrong.crt"));
+    let settings = Settings { ra: format!("http://127.0.0.1:{}/pkix/", mock.port), ra_ca: Some(d.join("ca.crt")) };
+    let mut script = Script::new(None, vec![A::Text("ext-secret"), A::Yes, A::Text("123456")]);
+    let e = block_on(run(&bed, settings.clone(), mode.clone(), &mut script)).unwrap_err();
+    assert_eq!(e.code(), "certificate-for-another-key", "{e}");
+    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 0), "refused, never written");
+    drop(mock);
+
+    // Then with a certificate for the key the token made (its public key read from the
+    // token by pkcs11-tool, under the id the journal recorded).
+    let journal: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bed.data.path().join("journal/activation-EXT-1.json")).unwrap()).unwrap();
+    let id = journal["certificates"]["signature"]["key_id"].as_str().unwrap().to_owned();
+    let out = Command::new("pkcs11-tool")
+        .env("SOFTHSM2_CONF", bed.hsm.conf())
+        .args(["--module", SOFTHSM_MODULE, "--token-label", "Blank", "--read-object", "--type", "pubkey", "--id", &id])
+        .arg("--output-file")
+        .arg(d.join("card.pub.der"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    openssl(d, &["pkey", "-pubin", "-inform", "DER", "-in", "card.pub.der", "-out", "card.pub.pem"]);
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "other.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-force_pubkey",
+            "card.pub.pem",
+            "-out",
+            "right.crt",
+        ],
+    );
+    let mock = MockCa::start(d, &d.join("right.crt"));
+    let settings = Settings { ra: format!("http://127.0.0.1:{}/pkix/", mock.port), ..settings };
+    let mut script = Script::new(None, vec![A::Text("ext-secret"), A::Yes, A::Text("123456")]);
+    let outcome = block_on(run(&bed, settings, mode, &mut script));
+    let outcome = outcome.unwrap_or_else(|e| {
+        panic!("activation at the mock CA: {e:?}: {}", std::fs::read_to_string(d.join("mock.log")).unwrap_or_default())
+    });
+    assert!(script.resumed(Step::Generate { role: Role::Signature }), "the key of the first run: {:?}", script.events);
+    assert_eq!(outcome.certificates.len(), 1);
+    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 1));
+}
