@@ -219,3 +219,5 @@ error-sms-gateway-failed = The SMS could not be sent.
     .remedy = Try again in a few minutes; if it recurs, contact the registration office.
 error-ra-internal = The registration authority had an internal error.
     .remedy = Try again later: the activation resumes where it stopped.
+error-card-reset = Another program reset the card during the operation.
+    .remedy = Close the other programs using the card and try again.

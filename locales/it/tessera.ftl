@@ -219,3 +219,5 @@ error-sms-gateway-failed = L'SMS non è potuto partire.
     .remedy = Riprova tra qualche minuto; se si ripete, contatta l'ufficio di registrazione.
 error-ra-internal = L'autorità di registrazione ha avuto un errore interno.
     .remedy = Riprova più tardi: l'attivazione riprende dal punto in cui si è fermata.
+error-card-reset = Un altro programma ha reinizializzato la carta durante l'operazione.
+    .remedy = Chiudi gli altri programmi che usano la carta e riprova.

@@ -482,3 +482,79 @@ fn a_card_key_is_enrolled_at_the_ra_over_cmp_and_installed() {
     assert_eq!(c["role"], "signature");
     assert_eq!(c["issuer"], "Tessera RA Issuing CA");
 }
+
+/// `tessera activate --operator --stdin` at the counter on the virtual PIV card (keys by
+/// card commands, the signature key in 9C) and the virtual OpenPGP card (admin PIN for the
+/// key, user PIN for the request), against tessera-ra; at trace level no secret reaches
+/// the logs.
+#[test]
+fn cli_activates_virtual_piv_and_openpgp_cards_at_the_counter_without_logging_secrets() {
+    use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
+    let ra = RaServer::start(
+        r#"
+[[request]]
+reference = "REQ-PIV"
+activation_code = "PIVC-ARDS-0001"
+profile = "signature"
+armed = false
+holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
+
+[[request]]
+reference = "REQ-PGP"
+activation_code = "OPGP-CARD-0002"
+profile = "signature"
+armed = false
+holder = { given_name = "ANNA", surname = "VERDI", cf = "VRDNNA90E50L219L" }
+"#,
+    );
+    let pcsc = Pcsc::start();
+    let _piv = pcsc.insert_piv(0);
+    let _pgp = pcsc.insert_openpgp(1);
+    let data = tempfile_dir();
+    let mut env = pcsc.env();
+    env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
+    env.push(("TESSERA_CONFIG_DIR".into(), data.path().join("config").display().to_string()));
+    env.push(("TESSERA_LOG".into(), "trace".into()));
+    assert!(wait_until(Duration::from_secs(15), || {
+        let out = stdout(&tessera(&env, &["devices", "--no-p11-kit"]));
+        out.contains("PIV_II") && out.contains("OpenPGP card (User PIN (sig))")
+    }));
+    let ca = ra.ca_file();
+    let activate = |token: &str, answers: &[&str]| {
+        let args = ["activate", "--operator", "--stdin", "--json", "--token", token, "--ra", &ra.url()];
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--ra-ca", ca.to_str().unwrap()]);
+        let out = tessera_with_stdin(&env, &all, &(answers.join("\n") + "\n"));
+        let log = stderr(&out);
+        assert!(out.status.success(), "{all:?}: {log}");
+        // Each log line without its timestamp (whose microseconds could be any digits).
+        let lines: Vec<&str> = log.lines().map(|l| l.split_once(' ').map_or(l, |(_, rest)| rest)).collect();
+        for secret in answers.iter().filter(|a| a.len() > 1) {
+            assert!(!lines.iter().any(|l| l.contains(secret)), "secret {secret} in the log");
+        }
+        serde_json::from_str::<Value>(&stdout(&out)).unwrap()
+    };
+
+    let piv = activate("pkcs11:token=PIV_II", &["PIVC-ARDS-0001", OPERATOR_TOKEN, "s", PIV_MANAGEMENT_KEY, USER_PIN]);
+    assert_eq!(piv["reference"], "REQ-PIV");
+    let cert = &piv["certificates"][0];
+    assert_eq!(cert["role"], "signature");
+    assert!(cert["uri"].as_str().unwrap().contains("id=%02;type=cert"), "9C holds the signature key: {cert}");
+
+    let pgp = activate(
+        "pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))",
+        &["OPGP-CARD-0002", OPERATOR_TOKEN, "s", OPENPGP_ADMIN_PIN, USER_PIN],
+    );
+    assert!(pgp["certificates"][0]["uri"].as_str().unwrap().contains("id=%01;type=cert"), "{pgp}");
+
+    // A fresh listing shows both certificates, with the holders the RA registered.
+    let listing: Value = serde_json::from_str(&stdout(&tessera(&env, &["devices", "--json", "--no-p11-kit"]))).unwrap();
+    let names: Vec<String> = listing["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["certificates"].as_array().cloned().unwrap_or_default())
+        .filter_map(|c| c["common_name"].as_str().map(str::to_owned))
+        .collect();
+    assert!(names.contains(&"ROSSI MARIO".to_owned()) && names.contains(&"VERDI ANNA".to_owned()), "{names:?}");
+}

@@ -7,8 +7,9 @@ use zeroize::Zeroizing;
 use crate::error::Error;
 
 pub struct CardLink {
-    card: pcsc::Card,
+    card: std::cell::RefCell<pcsc::Card>,
     reader: String,
+    aid: Vec<u8>,
 }
 
 impl CardLink {
@@ -18,22 +19,50 @@ impl CardLink {
         let name = std::ffi::CString::new(reader).map_err(|e| Error::Pcsc { reason: e.to_string() })?;
         let card =
             ctx.connect(&name, ShareMode::Shared, Protocols::ANY).map_err(|e| Error::from_pcsc(e, Some(reader)))?;
-        let link = CardLink { card, reader: reader.to_owned() };
-        let mut select = vec![0x00, 0xA4, 0x04, 0x00, aid.len() as u8];
-        select.extend_from_slice(aid);
-        select.push(0x00);
-        link.expect_ok(link.transmit(&select, "SELECT")?)?;
+        let link = CardLink { card: std::cell::RefCell::new(card), reader: reader.to_owned(), aid: aid.to_vec() };
+        link.select_application()?;
         Ok(link)
     }
 
-    /// Send one APDU; returns the data and the status word. Follows 61xx with GET RESPONSE.
+    fn select_application(&self) -> Result<(), Error> {
+        let mut select = vec![0x00, 0xA4, 0x04, 0x00, self.aid.len() as u8];
+        select.extend_from_slice(&self.aid);
+        select.push(0x00);
+        self.expect_ok(self.transmit(&select, "SELECT")?).map(|_| ())
+    }
+
+    /// Send one APDU. When another program (the middleware re-initialising) reset the card
+    /// since we connected, reconnect, select the application again and send it once more:
+    /// card state such as a verified PIN is gone then, so the APDU's own status says so.
     pub fn transmit(&self, apdu: &[u8], what: &str) -> Result<(Vec<u8>, u16), Error> {
+        match self.transmit_once(apdu, what) {
+            Err(Error::CardReset) => {
+                tracing::debug!(reader = %self.reader, "card was reset by another program: reconnecting");
+                self.card
+                    .borrow_mut()
+                    .reconnect(ShareMode::Shared, Protocols::ANY, pcsc::Disposition::LeaveCard)
+                    .map_err(|e| Error::from_pcsc(e, Some(&self.reader)))?;
+                if what != "SELECT" {
+                    self.select_application()?;
+                }
+                self.transmit_once(apdu, what)
+            }
+            other => other,
+        }
+    }
+
+    /// Send one APDU; returns the data and the status word. Follows 61xx with GET RESPONSE.
+    fn transmit_once(&self, apdu: &[u8], what: &str) -> Result<(Vec<u8>, u16), Error> {
         tracing::trace!(command = what, header = ?&apdu[..4.min(apdu.len())], "APDU");
         let mut data = Vec::new();
         let mut next = apdu.to_vec();
         loop {
             let mut buf = vec![0u8; 65538];
-            let rsp = self.card.transmit(&next, &mut buf).map_err(|e| Error::from_pcsc(e, Some(&self.reader)))?;
+            let rsp = match self.card.borrow().transmit(&next, &mut buf) {
+                Ok(rsp) => rsp.to_vec(),
+                Err(pcsc::Error::ResetCard) => return Err(Error::CardReset),
+                Err(e) => return Err(Error::from_pcsc(e, Some(&self.reader))),
+            };
             if rsp.len() < 2 {
                 return Err(Error::Pcsc { reason: format!("{what}: short response") });
             }

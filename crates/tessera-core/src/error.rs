@@ -25,6 +25,9 @@ pub enum Error {
     /// PC/SC works but no reader is connected.
     #[error("no smart-card reader is connected")]
     NoReaders,
+    /// Another program reset the card since we connected (handled inside `apdu`).
+    #[error("the card was reset by another program")]
+    CardReset,
     /// The card left the reader while it was being read.
     #[error("the card was removed from {reader}")]
     CardRemoved { reader: String },
@@ -125,6 +128,7 @@ impl Error {
             Error::Pcsc { .. } => "pcsc-failed",
             Error::NoReaders => "no-readers",
             Error::CardRemoved { .. } => "card-removed",
+            Error::CardReset => "card-reset",
             Error::ModuleMissing { card: None, .. } => "module-missing",
             Error::ModuleMissing { card: Some(_), .. } => "card-module-missing",
             Error::ModuleLoadFailed { .. } => "module-load-failed",
@@ -164,6 +168,7 @@ impl Error {
         let state;
         let pairs: Vec<(&str, &str)> = match self {
             Error::PcscNotRunning
+            | Error::CardReset
             | Error::NoReaders
             | Error::PinLocked
             | Error::ManagementKeyRejected

@@ -337,7 +337,13 @@ impl Activation<'_> {
                 let made = secrets.retry(|secrets| {
                     self.devices.with_token(token, |t| Card::new(t).generate(secrets, role, algorithm, label(role)))
                 });
-                let made = step(secrets.prompter, None, s, made)?;
+                let mut made = step(secrets.prompter, None, s, made)?;
+                // The public key as a fresh view of the card shows it: some middleware hands
+                // back stale attributes in the session that made the key (catalog quirk
+                // reload-after-keygen); PIV keys stay invisible until their certificate is in.
+                if let Some(fresh) = self.devices.with_token(token, |t| Card::new(t).public_key(&unhex(&made.id)))? {
+                    made.public_key = fresh;
+                }
                 let c = journal.cert(role);
                 *c = Default::default();
                 c.key_id = Some(made.id.clone());
