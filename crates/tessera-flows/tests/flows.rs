@@ -358,64 +358,21 @@ fn openssl(dir: &Path, args: &[&str]) {
 #[test]
 fn a_plain_cmp_ca_is_used_with_reference_and_secret_and_a_certificate_for_another_key_is_refused() {
     let bed = Bed::new();
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    openssl(
-        d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-            "-subj",
-            "/CN=Mock CA",
-            "-days",
-            "30",
-        ],
-    );
+    let ca = tessera_testbed::OpensslCa::new();
+    let d = ca.dir();
+    // The mock's answers: certificates from this CA for a request's key, or for `pubkey`.
+    let issue = |out: &str, pubkey: Option<&str>| {
+        let mut args = vec!["x509", "-req", "-in", "other.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial"];
+        args.extend(["-days", "30", "-out", out]);
+        if let Some(key) = pubkey {
+            args.extend(["-force_pubkey", key]);
+        }
+        openssl(d, &args);
+    };
     // First the mock answers with a certificate for some other key.
-    openssl(
-        d,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "other.key",
-            "-out",
-            "other.csr",
-            "-subj",
-            "/CN=other",
-        ],
-    );
-    openssl(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "other.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "30",
-            "-out",
-            "wrong.crt",
-        ],
-    );
+    let other = ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "other.key"];
+    openssl(d, &[&other[..], &["-out", "other.csr", "-subj", "/CN=other"]].concat());
+    issue("wrong.crt", None);
     let mode = Mode::Cmp { reference: "EXT-1".into(), profile: "signature".into() };
     let mock = MockCa::start(d, &d.join("wrong.crt"));
     let settings = Settings { ra: format!("http://127.0.0.1:{}/pkix/", mock.port), ra_ca: Some(d.join("ca.crt")) };
@@ -439,26 +396,7 @@ fn a_plain_cmp_ca_is_used_with_reference_and_secret_and_a_certificate_for_anothe
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     openssl(d, &["pkey", "-pubin", "-inform", "DER", "-in", "card.pub.der", "-out", "card.pub.pem"]);
-    openssl(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "other.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "30",
-            "-force_pubkey",
-            "card.pub.pem",
-            "-out",
-            "right.crt",
-        ],
-    );
+    issue("right.crt", Some("card.pub.pem"));
     let mock = MockCa::start(d, &d.join("right.crt"));
     let settings = Settings { ra: format!("http://127.0.0.1:{}/pkix/", mock.port), ..settings };
     let mut script = Script::new(None, vec![A::Text("ext-secret"), A::Yes, A::Text("123456")]);

@@ -271,6 +271,11 @@ impl OpensslCa {
         OpensslCa { dir }
     }
 
+    /// Its directory: `ca.crt` and `ca.key` (PEM), and whatever a test puts beside them.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// `openssl req -verify` on a PEM CSR: true when the self-signature verifies.
     pub fn verify_csr(&self, csr_pem: &str) -> bool {
         let path = self.dir.path().join("verify.csr");
