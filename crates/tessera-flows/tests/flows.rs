@@ -28,13 +28,13 @@ struct Script<'r> {
     ra: Option<&'r RaServer>,
     asked: Vec<&'static str>,
     events: Vec<Progress>,
-    /// Run once, when the first PIN is asked (a fault injected mid-flow).
-    on_pin: Option<Box<dyn FnOnce() + 'r>>,
+    /// Run once, when this step starts (a fault injected mid-flow).
+    on_step: Option<(Step, Box<dyn FnOnce() + 'r>)>,
 }
 
 impl<'r> Script<'r> {
     fn new(ra: Option<&'r RaServer>, answers: Vec<A>) -> Script<'r> {
-        Script { answers: answers.into(), ra, asked: Vec::new(), events: Vec::new(), on_pin: None }
+        Script { answers: answers.into(), ra, asked: Vec::new(), events: Vec::new(), on_step: None }
     }
 
     fn done(&self, step: Step) -> bool {
@@ -49,11 +49,6 @@ impl<'r> Script<'r> {
 impl Prompter for Script<'_> {
     fn ask(&mut self, q: &Question) -> tessera_flows::Result<Zeroizing<String>> {
         self.asked.push(q.id());
-        if matches!(q, Question::Pin { .. })
-            && let Some(f) = self.on_pin.take()
-        {
-            f();
-        }
         match self.answers.pop_front() {
             Some(A::Text(t)) => Ok(Zeroizing::new(t.to_owned())),
             Some(A::Otp(mobile)) => Ok(Zeroizing::new(self.ra.and_then(|r| r.otp(mobile)).expect("an SMS"))),
@@ -67,6 +62,12 @@ impl Prompter for Script<'_> {
     }
 
     fn progress(&mut self, event: &Progress) {
+        if let (Progress::Started { step }, Some((when, _))) = (event, &self.on_step)
+            && step == when
+            && let Some((_, f)) = self.on_step.take()
+        {
+            f();
+        }
         self.events.push(event.clone());
     }
 }
@@ -86,6 +87,13 @@ profile = "signature"
 armed = false
 mobile = "+393331234567"
 holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
+
+[[request]]
+reference = "REQ-BOTH"
+activation_code = "BOTH-CERT-0006"
+profile = "cns+signature"
+armed = false
+holder = { given_name = "PAOLO", surname = "NERI", cf = "NRIPLA70A01H501S" }
 
 [[request]]
 reference = "REQ-CNS"
@@ -280,6 +288,46 @@ fn a_wrong_code_or_tax_code_stops_before_any_key_is_made() {
 }
 
 #[test]
+fn a_cns_and_signature_request_puts_two_key_pairs_and_certificates_on_the_card_resuming_after_the_ra_fails() {
+    let bed = Bed::new();
+    let ra = RaServer::start(REQUESTS);
+    let answers = || vec![A::Text("BOTH-CERT-0006"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")];
+    // The RA goes down once the authentication certificate is confirmed, before the
+    // signature certificate is asked for.
+    let mut script = Script::new(Some(&ra), answers());
+    script.on_step = Some((Step::Issue { role: Role::Signature }, Box::new(|| ra.stop())));
+    let e = block_on(run(&bed, settings(&ra), Mode::Operator, &mut script)).unwrap_err();
+    assert_eq!(e.code(), "ra-unreachable");
+    assert!(script.done(Step::Confirm { role: Role::Authentication }));
+    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (2, 1));
+
+    ra.restart();
+    let mut again = Script::new(Some(&ra), answers());
+    let outcome = block_on(run(&bed, settings(&ra), Mode::Operator, &mut again)).expect("resumed activation");
+    for step in [
+        Step::Generate { role: Role::Authentication },
+        Step::Install { role: Role::Authentication },
+        Step::Generate { role: Role::Signature },
+    ] {
+        assert!(again.resumed(step), "{step:?} resumed: {:?}", again.events);
+    }
+    let roles: Vec<Role> = outcome.certificates.iter().map(|c| c.role).collect();
+    assert_eq!(roles, [Role::Authentication, Role::Signature]);
+    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (2, 2));
+    // Each certificate is the RA's for its own profile: key usages tell them apart.
+    for c in &outcome.certificates {
+        let der = certificate_on_token(&bed, &c.uri);
+        assert!(openssl_verifies(&der, &ra.ca_file(), bed.data.path()));
+        let summary = tessera_pki::CertificateSummary::parse(&der, time::OffsetDateTime::now_utc()).unwrap();
+        let expected = match c.role {
+            Role::Authentication => tessera_pki::certificate::Role::Authentication,
+            Role::Signature => tessera_pki::certificate::Role::Signature,
+        };
+        assert_eq!(summary.role, expected);
+    }
+}
+
+#[test]
 fn a_wrong_pin_is_asked_again_with_the_tries_left() {
     let bed = Bed::new();
     let ra = RaServer::start(REQUESTS);
@@ -299,8 +347,8 @@ fn the_ra_going_down_mid_flow_resumes_with_the_same_key_and_nothing_littered() {
     let settings = settings(&ra);
     let mut script =
         Script::new(None, vec![A::Text("CNSS-CODE-0005"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")]);
-    // The RA stops while the holder types the PIN: the key is made, the request cannot go.
-    script.on_pin = Some(Box::new(|| ra.stop()));
+    // The RA stops as the key is being made: the key is made, the request cannot go.
+    script.on_step = Some((Step::Generate { role: Role::Authentication }, Box::new(|| ra.stop())));
     let e = block_on(run(&bed, settings.clone(), Mode::Operator, &mut script)).unwrap_err();
     assert_eq!(e.code(), "ra-unreachable", "{e}");
     assert!(e.transient());

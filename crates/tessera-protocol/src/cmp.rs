@@ -99,6 +99,8 @@ pub struct Request {
     pub sender_nonce: Option<Vec<u8>>,
     /// recipNonce: the nonce of the message this one answers.
     pub recip_nonce: Option<Vec<u8>>,
+    /// The certificate profile the client asks for (generalInfo id-it-certProfile).
+    pub cert_profile: Option<String>,
     pub body: Body,
     pub pbm: Option<Pbm>,
     /// The signature algorithm OID, for signature-protected requests.
@@ -141,6 +143,7 @@ pub fn parse(der: &[u8]) -> Result<Request, Error> {
         transaction_id: None,
         sender_nonce: None,
         recip_nonce: None,
+        cert_profile: None,
         body: parse_body(body)?,
         pbm: None,
         signature_alg: None,
@@ -174,10 +177,27 @@ pub fn parse(der: &[u8]) -> Result<Request, Error> {
             0xA4 => request.transaction_id = Some(inner()?.content.to_vec()),
             0xA5 => request.sender_nonce = Some(inner()?.content.to_vec()),
             0xA6 => request.recip_nonce = Some(inner()?.content.to_vec()),
+            0xA8 => request.cert_profile = cert_profile(field.content)?,
             _ => {}
         }
     }
     Ok(request)
+}
+
+/// The first name of an id-it-certProfile InfoTypeAndValue in generalInfo's content.
+fn cert_profile(general_info: &[u8]) -> Result<Option<String>, Error> {
+    let list = asn1::read_one(general_info)?;
+    for itav in asn1::children(list.content)? {
+        let f = asn1::children(itav.content)?;
+        if f.first().is_some_and(|o| o.tag == 0x06 && o.content == OID_IT_CERT_PROFILE)
+            && let Some(names) = f.get(1)
+            && let Some(first) = asn1::children(names.content)?.first()
+        {
+            let name = std::str::from_utf8(first.content).map_err(|_| malformed("certProfile is not UTF-8"))?;
+            return Ok(Some(name.to_owned()));
+        }
+    }
+    Ok(None)
 }
 
 fn parse_body(body: &Tlv<'_>) -> Result<Body, Error> {
@@ -712,6 +732,7 @@ mod tests {
             transaction_id: Some(vec![1; 16]),
             sender_nonce: Some(vec![2; 16]),
             recip_nonce: None,
+            cert_profile: None,
             body: Body::Other { tag: 4 },
             pbm: Some(p),
             signature_alg: None,
@@ -743,6 +764,7 @@ mod tests {
         let csr = sequence(&[integer(0)]);
         let request = parse(&client.p10cr(&[1; 16], &csr)).unwrap();
         assert_eq!(request.body, Body::P10cr { csr: csr.clone() });
+        assert_eq!(request.cert_profile.as_deref(), Some("p"));
         assert_eq!(request.sender_kid.as_deref(), Some(&b"REQ-1"[..]));
         assert!(request.verify(b"code").is_ok());
         assert_eq!(request.verify(b"other"), Err(Error::BadMac));

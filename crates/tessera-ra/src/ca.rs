@@ -278,6 +278,8 @@ impl Ca {
         let serial = holder.serial_number();
         let mut dn = vec![(DnType::CountryName, "IT")];
         // Optional subject data: the signature certificate only (DOMAIN.md).
+        // A two-certificate request is issued one certificate profile at a time.
+        let profile = if profile == Profile::CnsSignature { Profile::Signature } else { profile };
         let signature = profile == Profile::Signature;
         if let (true, Some(o), Some(id)) = (signature, &holder.organization, &holder.organization_identifier) {
             dn.push((DnType::OrganizationName, o));
@@ -294,7 +296,7 @@ impl Ca {
         }
         params.distinguished_name = name(&dn);
         match profile {
-            Profile::Signature => {
+            Profile::Signature | Profile::CnsSignature => {
                 params.key_usages = vec![KeyUsagePurpose::ContentCommitment];
                 params.custom_extensions = vec![qc_statements()];
                 if let Some(email) = &holder.email {

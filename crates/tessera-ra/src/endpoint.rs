@@ -200,12 +200,14 @@ impl Ra {
         if entry.issuance == Issuance::Confirmed {
             return Err((FailInfo::NotAuthorized, "this request was already issued"));
         }
-        let certificate =
-            self.ca.issue(spki, &entry.request.holder, entry.request.profile, self.validity_days).map_err(|e| {
-                tracing::error!(error = %e, "issuance failed");
-                (FailInfo::SystemFailure, "issuance failed")
-            })?;
-        self.record(request, entry, &certificate, "certificate-issued").await?;
+        let profile = entry
+            .next_certificate(request.cert_profile.as_deref())
+            .map_err(|text| (FailInfo::BadCertTemplate, text))?;
+        let certificate = self.ca.issue(spki, &entry.request.holder, profile, self.validity_days).map_err(|e| {
+            tracing::error!(error = %e, "issuance failed");
+            (FailInfo::SystemFailure, "issuance failed")
+        })?;
+        self.record(request, entry, &certificate, "certificate-issued", profile).await?;
         if !entry.request.issued_suspended {
             return Ok((certificate, None));
         }
@@ -217,7 +219,14 @@ impl Ra {
         Ok((certificate, Some(ISSUED_SUSPENDED)))
     }
 
-    async fn record(&self, request: &Request, entry: &Entry, certificate: &[u8], action: &str) -> Result<(), Refusal> {
+    async fn record(
+        &self,
+        request: &Request,
+        entry: &Entry,
+        certificate: &[u8],
+        action: &str,
+        profile: crate::registry::Profile,
+    ) -> Result<(), Refusal> {
         let recorded = self
             .store
             .issued(
@@ -227,6 +236,7 @@ impl Ra {
                 &serial_of(certificate),
                 certificate,
                 action,
+                profile,
             )
             .await
             .map_err(internal)?;
@@ -345,12 +355,20 @@ impl Ra {
         }
         let start = time::OffsetDateTime::parse(&summary.not_after, &time::format_description::well_known::Rfc3339)
             .map_err(|_| (FailInfo::BadDataFormat, "unreadable validity"))?;
+        // The same certificate profile as the old one (a two-certificate request renews each).
+        let profile = match (entry.request.profile, summary.role) {
+            (crate::registry::Profile::CnsSignature, tessera_pki::certificate::Role::Authentication) => {
+                crate::registry::Profile::CnsAuthentication
+            }
+            (crate::registry::Profile::CnsSignature, _) => crate::registry::Profile::Signature,
+            (p, _) => p,
+        };
         let certificate = self
             .ca
             .issue_between(
                 &cr.public_key,
                 &entry.request.holder,
-                entry.request.profile,
+                profile,
                 start,
                 start + time::Duration::days(self.validity_days),
             )
@@ -358,7 +376,7 @@ impl Ra {
                 tracing::error!(error = %e, "renewal issuance failed");
                 (FailInfo::SystemFailure, "issuance failed")
             })?;
-        self.record(request, entry, &certificate, "renewed").await?;
+        self.record(request, entry, &certificate, "renewed", profile).await?;
         if self.renewal_policy == crate::registry::RenewalPolicy::Approval {
             // Works at once; an operator must approve it by the old certificate's expiry.
             self.store.await_approval(&serial_of(&certificate), start).await.map_err(internal)?;

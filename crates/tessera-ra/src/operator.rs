@@ -162,7 +162,7 @@ fn add_extras(
     let (title, organization) = (clean(extras.title), clean(extras.organization));
     let (vat, org_cf) = (clean(extras.organization_vat), clean(extras.organization_cf));
     let any = title.is_some() || organization.is_some() || vat.is_some() || org_cf.is_some() || extras.include_email;
-    if any && profile != Profile::Signature {
+    if any && !profile.has_signature() {
         return Err(unprocessable("subject-extras-signature-only", &[]));
     }
     let identifier = match (&vat, &org_cf) {

@@ -15,6 +15,39 @@ pub enum Profile {
     Signature,
     /// The CNS authentication certificate.
     CnsAuthentication,
+    /// Both on one card, with one reference and one activation code: the client names the
+    /// one it asks for in each CMP request (RFC 9483 id-it-certProfile).
+    #[serde(rename = "cns+signature")]
+    CnsSignature,
+}
+
+impl Profile {
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Signature => "signature",
+            Profile::CnsAuthentication => "cns-authentication",
+            Profile::CnsSignature => "cns+signature",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Profile> {
+        [Profile::Signature, Profile::CnsAuthentication, Profile::CnsSignature].into_iter().find(|p| p.name() == name)
+    }
+
+    /// The certificate profiles a request of this profile gets, in the order issued.
+    pub fn certificates(self) -> &'static [Profile] {
+        match self {
+            Profile::Signature => &[Profile::Signature],
+            Profile::CnsAuthentication => &[Profile::CnsAuthentication],
+            Profile::CnsSignature => &[Profile::CnsAuthentication, Profile::Signature],
+        }
+    }
+
+    /// Whether the request's certificates include the signature certificate (the only one
+    /// that carries the optional subject data).
+    pub fn has_signature(self) -> bool {
+        self.certificates().contains(&Profile::Signature)
+    }
 }
 
 /// The holder as registered by the operator: the certificate's subject comes from here,
@@ -173,6 +206,8 @@ pub struct Entry {
     /// The activation code in canonical form, while the request is armed: the CMP secret.
     pub secret: Option<Zeroizing<Vec<u8>>>,
     pub issuance: Issuance,
+    /// Certificate profiles already issued and confirmed (two-certificate requests).
+    pub confirmed: Vec<Profile>,
     /// Wrong codes or OTPs so far; at [`MAX_FAILURES`] the request is locked.
     pub failures: i64,
 }
@@ -183,6 +218,22 @@ pub const MAX_FAILURES: i64 = 5;
 impl Entry {
     pub fn locked(&self) -> bool {
         self.failures >= MAX_FAILURES
+    }
+
+    /// The certificate profile to issue next: the one the client named (certProfile), or
+    /// the first not yet confirmed.
+    pub fn next_certificate(&self, wanted: Option<&str>) -> Result<Profile, &'static str> {
+        let mut left = self.request.profile.certificates().iter().copied().filter(|p| !self.confirmed.contains(p));
+        match wanted {
+            None => left.next().ok_or("this request was already issued"),
+            Some(name) => match Profile::from_name(name) {
+                Some(p) if left.any(|l| l == p) => Ok(p),
+                Some(p) if self.request.profile.certificates().contains(&p) => {
+                    Err("this certificate was already issued")
+                }
+                _ => Err("this request has no such certificate profile"),
+            },
+        }
     }
 }
 

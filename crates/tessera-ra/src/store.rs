@@ -58,10 +58,7 @@ fn unhex(s: &str) -> Vec<u8> {
 }
 
 fn profile_name(p: Profile) -> &'static str {
-    match p {
-        Profile::Signature => "signature",
-        Profile::CnsAuthentication => "cns-authentication",
-    }
+    p.name()
 }
 
 fn now() -> i64 {
@@ -257,16 +254,18 @@ impl Store {
         serial: &[u8],
         der: &[u8],
         action: &str,
+        cert_profile: Profile,
     ) -> Result<bool> {
         let mut tx = self.write().await?;
         let updated = sqlx::query(
-            "UPDATE requests SET issuance = 'issued', transaction_id = $1, cert_hash = $2 \
+            "UPDATE requests SET issuance = 'issued', transaction_id = $1, cert_hash = $2, pending_profile = $5 \
              WHERE reference = $3 AND (issuance != 'confirmed' OR $4 = 'renewed')",
         )
         .bind(hex(transaction_id))
         .bind(hex(cert_hash))
         .bind(reference)
         .bind(action)
+        .bind(cert_profile.name())
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
@@ -292,14 +291,41 @@ impl Store {
         let mut tx = self.write().await?;
         match serial_if_rejected {
             None => {
-                // Issued: the code has served its purpose and is no longer kept, even sealed.
-                sqlx::query(
-                    "UPDATE requests SET issuance = 'confirmed', armed = 0, sealed_code = NULL WHERE reference = $1",
+                let row = sqlx::query(
+                    "SELECT profile, confirmed_profiles, pending_profile FROM requests WHERE reference = $1",
                 )
                 .bind(reference)
-                .execute(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
-                audit(&mut tx, "cmp", "certificate-confirmed", reference, "").await?;
+                let profile = Profile::from_name(&row.get::<String, _>("profile")).unwrap_or(Profile::Signature);
+                let mut confirmed: Vec<Profile> =
+                    row.get::<String, _>("confirmed_profiles").split(',').filter_map(Profile::from_name).collect();
+                let pending = row.get::<Option<String>, _>("pending_profile");
+                confirmed.extend(pending.as_deref().and_then(Profile::from_name).filter(|p| !confirmed.contains(p)));
+                let names = confirmed.iter().map(|p| p.name()).collect::<Vec<_>>().join(",");
+                if profile.certificates().iter().all(|p| confirmed.contains(p)) {
+                    // Issued: the code has served its purpose and is no longer kept, even sealed.
+                    sqlx::query(
+                        "UPDATE requests SET issuance = 'confirmed', armed = 0, sealed_code = NULL, \
+                         confirmed_profiles = $1, pending_profile = NULL WHERE reference = $2",
+                    )
+                    .bind(&names)
+                    .bind(reference)
+                    .execute(&mut *tx)
+                    .await?;
+                } else {
+                    // One certificate of several: the code stays (sealed) for the next.
+                    sqlx::query(
+                        "UPDATE requests SET issuance = 'waiting', confirmed_profiles = $1, pending_profile = NULL \
+                         WHERE reference = $2",
+                    )
+                    .bind(&names)
+                    .bind(reference)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                audit(&mut tx, "cmp", "certificate-confirmed", reference, pending.as_deref().unwrap_or_default())
+                    .await?;
             }
             Some(serial) => {
                 sqlx::query("DELETE FROM certificates WHERE serial = $1").bind(hex(serial)).execute(&mut *tx).await?;
@@ -619,10 +645,8 @@ impl Store {
     }
 
     fn entry_of(&self, row: &AnyRow) -> Entry {
-        let profile = match row.get::<String, _>("profile").as_str() {
-            "cns-authentication" => Profile::CnsAuthentication,
-            _ => Profile::Signature,
-        };
+        let profile = Profile::from_name(&row.get::<String, _>("profile")).unwrap_or(Profile::Signature);
+        let confirmed = row.get::<String, _>("confirmed_profiles").split(',').filter_map(Profile::from_name).collect();
         let reference: String = row.get("reference");
         let secret = row.get::<Option<String>, _>("sealed_code").and_then(|s| self.codes.open(&reference, &s));
         let issuance = match row.get::<String, _>("issuance").as_str() {
@@ -654,6 +678,7 @@ impl Store {
                 issued_suspended: row.get::<i64, _>("issued_suspended") != 0,
             },
             issuance,
+            confirmed,
             failures: row.get("failures"),
         }
     }
@@ -916,11 +941,16 @@ mod tests {
         assert!(store.register(&request()).await.unwrap());
         assert!(!store.register(&request()).await.unwrap(), "registered once");
         assert_eq!(store.request(b"REQ-1").await.unwrap().unwrap().issuance, Issuance::Waiting);
-        assert!(store.issued("REQ-1", &[1], &[2], &[0x0A], b"der", "certificate-issued").await.unwrap());
+        assert!(
+            store.issued("REQ-1", &[1], &[2], &[0x0A], b"der", "certificate-issued", Profile::Signature).await.unwrap()
+        );
         assert!(matches!(store.request(b"REQ-1").await.unwrap().unwrap().issuance, Issuance::Issued { .. }));
         store.confirm("REQ-1", None).await.unwrap();
         assert!(
-            !store.issued("REQ-1", &[3], &[4], &[0x0B], b"der2", "certificate-issued").await.unwrap(),
+            !store
+                .issued("REQ-1", &[3], &[4], &[0x0B], b"der2", "certificate-issued", Profile::Signature)
+                .await
+                .unwrap(),
             "issued once"
         );
         let (entry, newest) = store.by_certificate(b"der", &[0x0A]).await.unwrap().unwrap();
