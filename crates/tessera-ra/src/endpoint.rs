@@ -232,11 +232,13 @@ impl Ra {
             .issued(
                 &entry.request.reference,
                 request.transaction_id.as_deref().unwrap_or_default(),
-                &cmp::cert_hash(certificate),
-                &serial_of(certificate),
-                certificate,
-                action,
-                profile,
+                &crate::store::IssuedCertificate {
+                    cert_hash: &cmp::cert_hash(certificate),
+                    serial: &serial_of(certificate),
+                    der: certificate,
+                    action,
+                    profile,
+                },
             )
             .await
             .map_err(internal)?;

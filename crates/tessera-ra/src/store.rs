@@ -69,6 +69,17 @@ fn at(t: i64) -> time::OffsetDateTime {
     time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
+/// A certificate just issued, as [`Store::issued`] records it.
+#[derive(Clone, Copy)]
+pub struct IssuedCertificate<'a> {
+    pub cert_hash: &'a [u8],
+    pub serial: &'a [u8],
+    pub der: &'a [u8],
+    /// certificate-issued or renewed.
+    pub action: &'a str,
+    pub profile: Profile,
+}
+
 impl Store {
     /// Open (creating it if needed) and migrate. `url`: a SQLite file path, `sqlite:…`
     /// (`sqlite::memory:`), or `postgres://…`. `codes`: the keys activation codes are
@@ -246,16 +257,8 @@ impl Store {
 
     /// Record an issued certificate, waiting for certConf in `transaction_id`; refused
     /// (false) when the request was confirmed meanwhile.
-    pub async fn issued(
-        &self,
-        reference: &str,
-        transaction_id: &[u8],
-        cert_hash: &[u8],
-        serial: &[u8],
-        der: &[u8],
-        action: &str,
-        cert_profile: Profile,
-    ) -> Result<bool> {
+    pub async fn issued(&self, reference: &str, transaction_id: &[u8], c: &IssuedCertificate<'_>) -> Result<bool> {
+        let IssuedCertificate { cert_hash, serial, der, action, profile: cert_profile } = *c;
         let mut tx = self.write().await?;
         let updated = sqlx::query(
             "UPDATE requests SET issuance = 'issued', transaction_id = $1, cert_hash = $2, pending_profile = $5 \
@@ -942,13 +945,36 @@ mod tests {
         assert!(!store.register(&request()).await.unwrap(), "registered once");
         assert_eq!(store.request(b"REQ-1").await.unwrap().unwrap().issuance, Issuance::Waiting);
         assert!(
-            store.issued("REQ-1", &[1], &[2], &[0x0A], b"der", "certificate-issued", Profile::Signature).await.unwrap()
+            store
+                .issued(
+                    "REQ-1",
+                    &[1],
+                    &IssuedCertificate {
+                        cert_hash: &[2],
+                        serial: &[0x0A],
+                        der: b"der",
+                        action: "certificate-issued",
+                        profile: Profile::Signature
+                    }
+                )
+                .await
+                .unwrap()
         );
         assert!(matches!(store.request(b"REQ-1").await.unwrap().unwrap().issuance, Issuance::Issued { .. }));
         store.confirm("REQ-1", None).await.unwrap();
         assert!(
             !store
-                .issued("REQ-1", &[3], &[4], &[0x0B], b"der2", "certificate-issued", Profile::Signature)
+                .issued(
+                    "REQ-1",
+                    &[3],
+                    &IssuedCertificate {
+                        cert_hash: &[4],
+                        serial: &[0x0B],
+                        der: b"der2",
+                        action: "certificate-issued",
+                        profile: Profile::Signature
+                    }
+                )
                 .await
                 .unwrap(),
             "issued once"
