@@ -1,8 +1,11 @@
 fn main() {
     // Declare our commands so capabilities can allow exactly them (and nothing else).
-    tauri_build::try_build(
-        tauri_build::Attributes::new()
-            .app_manifest(tauri_build::AppManifest::new().commands(&["devices_snapshot", "default_language"])),
-    )
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(&[
+        "devices_snapshot",
+        "default_language",
+        "check_tax_code",
+        "activation_start",
+        "flow_answer",
+    ])))
     .expect("tauri build script");
 }

@@ -1,14 +1,21 @@
-//! Tessera's window. Every command is a one-line adapter into tessera-core; the live
-//! thread turns PC/SC events into a fresh snapshot for the UI.
+//! Tessera's window. Every command is a one-line async adapter into tessera-core and
+//! tessera-flows; the live thread turns PC/SC events into a fresh snapshot for the UI.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod activation;
+mod window_prompter;
 
 use std::ops::ControlFlow;
 
 use serde::Serialize;
 use tauri::Emitter;
+use tessera_core::ErrorPayload;
 use tessera_core::devices::{Devices, Options, Snapshot};
 use tessera_core::live::{self, LiveEvent, SharedDevices};
 use tessera_core::messages::Lang;
+use tessera_flows::activation::Outcome;
+use tessera_pki::codice_fiscale::CfCheck;
+use window_prompter::Pending;
 
 /// What the UI receives on "devices-changed": why, and the devices now.
 #[derive(Clone, Serialize)]
@@ -18,13 +25,41 @@ struct Changed {
 }
 
 #[tauri::command]
-fn devices_snapshot(devices: tauri::State<'_, SharedDevices>) -> Snapshot {
-    devices.snapshot()
+async fn devices_snapshot(devices: tauri::State<'_, SharedDevices>) -> Result<Snapshot, ()> {
+    blocking(devices.inner().clone(), |d| d.snapshot()).await
 }
 
 #[tauri::command]
-fn default_language() -> Lang {
+async fn default_language() -> Lang {
     Lang::pick(None)
+}
+
+#[tauri::command]
+async fn check_tax_code(code: String) -> CfCheck {
+    tessera_pki::codice_fiscale::check(&code)
+}
+
+#[tauri::command]
+async fn activation_start(
+    app: tauri::AppHandle,
+    devices: tauri::State<'_, SharedDevices>,
+    pending: tauri::State<'_, Pending>,
+    start: activation::Start,
+) -> Result<Outcome, ErrorPayload> {
+    activation::run(app, devices.inner().clone(), pending.inner().clone(), start).await
+}
+
+#[tauri::command]
+async fn flow_answer(pending: tauri::State<'_, Pending>, id: u64, answer: Option<String>) -> Result<bool, ()> {
+    Ok(pending.answer(id, answer))
+}
+
+/// Run a device call off the main thread (a slow module must not freeze the window).
+async fn blocking<R: Send + 'static>(
+    devices: SharedDevices,
+    f: impl FnOnce(&SharedDevices) -> R + Send + 'static,
+) -> Result<R, ()> {
+    tauri::async_runtime::spawn_blocking(move || f(&devices)).await.map_err(|_| ())
 }
 
 fn main() {
@@ -35,7 +70,14 @@ fn main() {
     let devices = SharedDevices::new(Devices::new(Options::from_env()));
     tauri::Builder::default()
         .manage(devices.clone())
-        .invoke_handler(tauri::generate_handler![devices_snapshot, default_language])
+        .manage(Pending::default())
+        .invoke_handler(tauri::generate_handler![
+            devices_snapshot,
+            default_language,
+            check_tax_code,
+            activation_start,
+            flow_answer
+        ])
         .setup(move |app| {
             let handle = app.handle().clone();
             std::thread::Builder::new().name("devices-live".into()).spawn(move || {

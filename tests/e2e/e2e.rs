@@ -558,3 +558,134 @@ holder = { given_name = "ANNA", surname = "VERDI", cf = "VRDNNA90E50L219L" }
         .collect();
     assert!(names.contains(&"ROSSI MARIO".to_owned()) && names.contains(&"VERDI ANNA".to_owned()), "{names:?}");
 }
+
+/// The New activation wizard in the real window, driven as a person would: a holder at
+/// home on a blank SoftHSM2 token (a wrong code first, then a check-letter typo corrected
+/// with the suggestion, the SMS code from the RA's outbox), and an operator at the counter
+/// on the virtual OpenPGP card. A screenshot of every step goes to target/e2e.
+#[test]
+fn gui_wizard_activates_at_home_and_at_the_counter() {
+    use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
+    let ra = RaServer::start(
+        r#"
+[[request]]
+reference = "REQ-HOME"
+activation_code = "HOME-CODE-0003"
+profile = "signature"
+armed = false
+mobile = "+393331234567"
+holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
+
+[[request]]
+reference = "REQ-COUNTER"
+activation_code = "ABCD-EFGH-JKLM"
+profile = "signature"
+armed = false
+holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
+"#,
+    );
+    let display = webdriver::Display::start();
+    let pcsc = Pcsc::start();
+    let _pgp = pcsc.insert_openpgp(0);
+    let hsm = SoftHsm::empty();
+    let init = Command::new("softhsm2-util")
+        .env("SOFTHSM2_CONF", hsm.conf())
+        .args(["--init-token", "--free", "--label", "Blank", "--so-pin", SO_PIN, "--pin", USER_PIN])
+        .output()
+        .unwrap();
+    assert!(init.status.success());
+    let profile = tempfile_dir();
+    let config = profile.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("settings.toml"),
+        format!("ra = \"{}\"\nra_ca = \"{}\"\n", ra.url(), ra.ca_file().display()),
+    )
+    .unwrap();
+    let mut env = both(&pcsc.env(), &hsm.env());
+    env.push(("DISPLAY".into(), display.name.clone()));
+    env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
+    env.push(("TESSERA_CONFIG_DIR".into(), config.display().to_string()));
+    env.push(("TESSERA_DATA_DIR".into(), profile.path().join("data").display().to_string()));
+    env.push(("LANG".into(), "it_IT.UTF-8".into()));
+    for var in ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"] {
+        env.push((var.into(), profile.path().join(var).display().to_string()));
+    }
+    let driver = webdriver::Driver::start(&env);
+    let s = driver.session(&bin("tessera-app"));
+    let long = Duration::from_secs(20);
+    let shots = root().join("target/e2e");
+    let shot = |name: &str| s.screenshot(&shots.join(format!("wizard-{name}.png")));
+    let ask = |kind: &str| s.wait_text(&format!(r#"#wizard [data-question="{kind}"] form"#), long, |_| true);
+    let next = || s.click(r#"#wizard button[data-action="wizard-next"]"#);
+    let answer = |kind: &str, text: &str| {
+        ask(kind);
+        s.type_into(&format!(r#"#wizard [data-question="{kind}"] input"#), text);
+        next();
+    };
+
+    // At home, on the blank token: the wizard opens from the card itself.
+    s.wait_text(r#"body[data-ready] [data-token-label="Blank"] h3"#, long, |t| t == "Blank");
+    s.click(r#"[data-token-label="Blank"] button.activate"#);
+    s.wait_text(r#"#wizard [data-question="start"] h3"#, long, |t| t == "Quale carta attivare, e come");
+    shot("1-start");
+    next();
+    // A wrong code: cause and remedy, nothing made; then again.
+    answer("activation-code", "WRNG-CODE-0000");
+    answer("tax-code", "BNCLCU75C15F205O");
+    let cause =
+        s.wait_text(r#"#wizard .message.problem[data-code="activation-refused"] .cause"#, long, |t| !t.is_empty());
+    assert_eq!(cause, "Codice di attivazione o codice fiscale non corretti.");
+    shot("error-refused");
+    s.click(r#"#wizard button[data-action="wizard-retry"]"#);
+    ask("activation-code");
+    shot("2-code");
+    answer("activation-code", "HOME-CODE-0003");
+    ask("tax-code");
+    s.type_into(r#"#wizard [data-question="tax-code"] input"#, "BNCLCU75C15F205X");
+    s.wait_text(r#"#wizard .cf-status[data-status="wrong-check-letter"]"#, long, |t| t.contains("O"));
+    shot("3-tax-code");
+    s.click(r#"#wizard button[data-action="wizard-cf-fix"]"#);
+    s.wait_text(r#"#wizard .cf-status[data-status="valid"]"#, long, |t| t == "Codice fiscale corretto.");
+    next();
+    let resend =
+        s.wait_text(r#"#wizard [data-question="otp"] button.resend"#, long, |t| t.starts_with("Nuovo SMS tra"));
+    assert!(resend.ends_with(" s"), "{resend}");
+    shot("4-otp");
+    answer("otp", &ra.otp("+393331234567").expect("an SMS"));
+    s.wait_text(r#"#wizard [data-question="confirm-request"] dd"#, long, |t| t == "LUCA BIANCHI");
+    shot("5-confirm");
+    s.click(r#"#wizard button[data-action="wizard-confirm"]"#);
+    let state = s.wait_text(r#"#wizard [data-question="pin"] .pin-state"#, long, |t| !t.is_empty());
+    assert_eq!(state, "PIN attivo");
+    shot("6-pin");
+    answer("pin", USER_PIN);
+    s.wait_text(r#"#wizard [data-result="done"] h3"#, long, |t| t.contains("REQ-HOME"));
+    assert_eq!(s.text(r#"#wizard [data-step="confirm:signature"]"#).map(|t| t.starts_with('✓')), Some(true));
+    shot("7-done");
+    s.click(r#"#wizard button[data-action="wizard-close"]"#);
+    s.wait_text(r#"[data-token-label="Blank"] .cert .cn"#, long, |t| t == "BIANCHI LUCA");
+
+    // At the counter, on the virtual OpenPGP card: the operator signs in once, no SMS.
+    let pgp = r#"[data-token-label="OpenPGP card (User PIN (sig))"]"#;
+    s.wait_text(&format!("{pgp} h3"), long, |_| true);
+    s.click(&format!("{pgp} button.activate"));
+    s.click(r#"#wizard input[value="operator"]"#);
+    shot("operator-1-start");
+    next();
+    answer("activation-code", "abcd efgh jklm");
+    ask("operator-token");
+    shot("operator-2-credential");
+    answer("operator-token", OPERATOR_TOKEN);
+    s.wait_text(r#"#wizard [data-question="confirm-request"] dd"#, long, |t| t == "MARIO ROSSI");
+    s.click(r#"#wizard button[data-action="wizard-confirm"]"#);
+    ask("pin");
+    shot("operator-3-admin-pin");
+    answer("pin", OPENPGP_ADMIN_PIN);
+    answer("pin", USER_PIN);
+    s.wait_text(r#"#wizard [data-result="done"] h3"#, long, |t| t.contains("REQ-COUNTER"));
+    shot("operator-4-done");
+    s.click(r#"#wizard button[data-action="wizard-close"]"#);
+    s.wait_text(&format!("{pgp} .cert .cn"), long, |t| t == "ROSSI MARIO");
+    s.screenshot(&shots.join("devices-activated-it.png"));
+}

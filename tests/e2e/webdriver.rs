@@ -145,6 +145,13 @@ impl Session {
         self.post(&format!("/element/{id}/click"), json!({}));
     }
 
+    /// Type `text` into the first element matching `css`, as a user would.
+    pub fn type_into(&self, css: &str, text: &str) {
+        let found = self.post("/element", json!({"using": "css selector", "value": css}));
+        let id = found[ELEMENT].as_str().unwrap_or_else(|| panic!("no element {css}")).to_owned();
+        self.post(&format!("/element/{id}/value"), json!({"text": text}));
+    }
+
     pub fn screenshot(&self, to: &Path) {
         // The DOM can be ahead of the last painted frame: let WebKit paint first.
         std::thread::sleep(std::time::Duration::from_millis(300));

@@ -25,7 +25,9 @@ export function t(id: string, args?: Record<string, FluentVariable>, attribute?:
   const msg = bundle.getMessage(id);
   const pattern = attribute ? msg?.attributes[attribute] : msg?.value;
   if (!pattern) return id;
-  return bundle.formatPattern(pattern, args);
+  // With an errors array Fluent renders a missing argument as its name instead of throwing.
+  const errors: Error[] = [];
+  return bundle.formatPattern(pattern, args, errors);
 }
 
 export interface ErrorPayload { code: string; params: Record<string, string> }

@@ -3,6 +3,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import { renderError, setLang, t, type ErrorPayload, type Lang } from "./i18n";
+import { openWizard, setupWizard } from "./wizard";
 
 interface ModelRef { id: string; name: string; vendor: string; obsolete: boolean; renewable: boolean }
 type Identification =
@@ -140,10 +141,26 @@ function renderTokens(s: Snapshot, lang: string): void {
     head.append(el("h3", undefined, tok.label), pinBadge(tok));
     const meta = el("p", "meta", [tok.catalog?.name ?? `${tok.manufacturer} ${tok.model}`, tok.reader, `${t("token-serial")} ${tok.serial}`].filter(Boolean).join(" · "));
     meta.title = `${t("token-module")}: ${tok.module}`;
+    const activate = el("button", "action activate", t("devices-activate"));
+    activate.type = "button";
+    activate.disabled = !tok.initialized;
+    activate.addEventListener("click", () => startWizard(tok.uri));
+    head.append(activate);
     card.append(head, meta, el("p", "count", t("devices-certificates", { count: tok.certificates.length })));
     for (const c of tok.certificates) card.append(certRow(c, lang));
     box.append(card);
   }
+}
+
+function startWizard(token: string | null): void {
+  const tokens = (current?.tokens ?? []).filter((tok) => tok.initialized).map((tok) => ({ uri: tok.uri, label: tok.label }));
+  // Back on the Devices screen: a fresh listing shows what the activation wrote.
+  openWizard(tokens, token, () => void refresh());
+}
+
+async function refresh(): Promise<void> {
+  current = await invoke<Snapshot>("devices_snapshot");
+  render();
 }
 
 function render(): void {
@@ -178,6 +195,8 @@ async function start(): Promise<void> {
     });
   }
   document.getElementById("status")!.textContent = t("devices-loading");
+  await setupWizard();
+  document.getElementById("new-activation")!.addEventListener("click", () => startWizard(null));
   await listen<Changed>("devices-changed", (ev) => {
     current = ev.payload.snapshot;
     lastEvent = describe(ev.payload.cause) || lastEvent;

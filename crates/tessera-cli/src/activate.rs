@@ -68,7 +68,11 @@ impl Terminal<'_> {
             }
             Question::Pin { token, .. } | Question::ManagementKey { token } => vec![("token", s(token))],
             Question::ConfirmRequest { holder, profile, token } => {
-                vec![("holder", s(holder)), ("profile", s(profile)), ("token", s(token))]
+                vec![
+                    ("holder", s(holder)),
+                    ("profile", s(&self.msg.text(&format!("profile-{}", profile.replace('+', "-")), &[]))),
+                    ("token", s(token)),
+                ]
             }
             _ => vec![],
         };

@@ -78,4 +78,9 @@ impl SharedDevices {
     pub fn snapshot(&self) -> Snapshot {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).snapshot()
     }
+
+    /// Run `f` with the engine to itself (a flow on the card): snapshots wait meanwhile.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Devices) -> R) -> R {
+        f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
 }

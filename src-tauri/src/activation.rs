@@ -1,0 +1,48 @@
+//! The activation flow run for the window: on a thread of its own (the card and the
+//! network block), with the shared device engine to itself, answering through the UI.
+
+use serde::Deserialize;
+use tauri::AppHandle;
+use tessera_core::ErrorPayload;
+use tessera_core::live::SharedDevices;
+use tessera_flows::activation::{Activation, Mode, Outcome};
+use tessera_flows::settings::Settings;
+
+use crate::window_prompter::{Pending, WindowPrompter};
+
+/// What the wizard starts the flow with.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Start {
+    /// The card or token (PKCS#11 URI); None: the only one present.
+    pub token: Option<String>,
+    /// "holder" or "operator".
+    pub mode: String,
+}
+
+pub async fn run(
+    app: AppHandle,
+    devices: SharedDevices,
+    pending: Pending,
+    start: Start,
+) -> Result<Outcome, ErrorPayload> {
+    let flow = move || {
+        let settings = Settings::load()?;
+        let mode = if start.mode == "operator" { Mode::Operator } else { Mode::Holder };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| tessera_flows::Error::Input { reason: e.to_string() })?;
+        let mut prompter = WindowPrompter { app, pending: pending.clone() };
+        let result = devices.with(|devices| {
+            runtime.block_on(Activation { devices, settings, token: start.token, mode }.run(&mut prompter))
+        });
+        if matches!(&result, Err(tessera_flows::Error::RaRefused { code, .. }) if code == "operator-unauthenticated") {
+            pending.sign_out();
+        }
+        result
+    };
+    match tauri::async_runtime::spawn_blocking(flow).await {
+        Ok(result) => result.map_err(|e| e.payload()),
+        Err(e) => Err(ErrorPayload { code: "unknown".into(), params: [("code".to_owned(), e.to_string())].into() }),
+    }
+}

@@ -1,0 +1,346 @@
+// The New activation wizard. The flow runs in Rust (tessera-flows, the same code as
+// `tessera activate`); it asks its questions through "flow-question" events, which this
+// file renders as one form at a time, and reports its steps through "flow-progress".
+import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import { renderError, t, type ErrorPayload } from "./i18n";
+
+type Role = "signature" | "authentication";
+type Step =
+  | { step: "arm" } | { step: "check-card" }
+  | { step: "generate" | "issue" | "verify" | "install" | "confirm"; role: Role };
+type Question =
+  | { kind: "activation-code" } | { kind: "tax-code" } | { kind: "operator-token" }
+  | { kind: "otp"; mobile: string; resend_after: number }
+  | { kind: "pin"; token: string; pin: "user" | "so"; state: string | null; tries_left: number | null }
+  | { kind: "management-key"; token: string }
+  | { kind: "confirm-request"; holder: string; profile: string; token: string };
+interface Asked { id: number; question: Question; confirm: boolean }
+type Progress =
+  | { event: "started" | "done" | "resumed"; step: Step }
+  | { event: "failed"; step: Step; error: ErrorPayload }
+  | { event: "notice"; code: string; params: Record<string, string> };
+interface Installed {
+  role: Role; uri: string; subject: string; serial: string; not_after: string;
+  suspended: boolean; note?: string; resumed: boolean;
+}
+interface Outcome {
+  reference: string; holder?: { given_name: string; surname: string }; profile: string;
+  token: string; certificates: Installed[];
+}
+type CfCheck =
+  | { status: "valid"; code: string }
+  | { status: "wrong-check-letter"; code: string; expected: string }
+  | { status: "malformed"; position: number };
+export interface TokenChoice { uri: string; label: string }
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function button(l10n: string, cls: string, onClick: () => void): HTMLButtonElement {
+  const b = el("button", cls, t(l10n));
+  b.type = "button";
+  b.dataset.action = l10n;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function stepKey(s: Step): string {
+  return "role" in s ? `${s.step}:${s.role}` : s.step;
+}
+
+function stepText(s: Step): string {
+  const role = "role" in s ? t(`role-${s.role}`) : "";
+  return t(`step-${s.step}`, { role });
+}
+
+let root: HTMLElement;
+let form: HTMLElement;
+let steps: HTMLOListElement;
+let notices: HTMLElement;
+let stepState = new Map<string, { step: Step; state: string }>();
+let countdown: number | undefined;
+let onClose: () => void = () => {};
+
+function renderSteps(): void {
+  steps.replaceChildren();
+  for (const [key, { step, state }] of stepState) {
+    const li = el("li", `step ${state}`);
+    li.dataset.step = key;
+    li.dataset.state = state;
+    li.append(el("span", "mark", { started: "…", done: "✓", resumed: "✓", failed: "✗" }[state] ?? ""), el("span", undefined, stepText(step)));
+    if (state === "resumed") li.append(el("span", "hint", t("progress-resumed")));
+    steps.append(li);
+  }
+}
+
+function notice(text: string, remedy?: string): void {
+  const m = el("div", "message notice");
+  m.setAttribute("role", "status");
+  m.append(el("strong", "cause", text));
+  if (remedy) m.append(el("span", "remedy", remedy));
+  notices.replaceChildren(m);
+}
+
+function onProgress(p: Progress): void {
+  if (p.event === "notice") {
+    if (p.code.startsWith("error-")) {
+      const r = renderError({ code: p.code.slice(6), params: p.params });
+      notice(r.cause, r.remedy);
+    } else {
+      notice(t(p.code, p.params));
+    }
+    return;
+  }
+  stepState.set(stepKey(p.step), { step: p.step, state: p.event });
+  renderSteps();
+  if (p.event === "started") {
+    form.replaceChildren(el("p", "working", stepText(p.step)));
+    form.dataset.question = "";
+  }
+}
+
+function answer(id: number, value: string | null): void {
+  window.clearInterval(countdown);
+  form.replaceChildren(el("p", "working", t("wizard-working")));
+  form.dataset.question = "";
+  void invoke("flow_answer", { id, answer: value });
+}
+
+function field(label: string, type: string, name: string): [HTMLLabelElement, HTMLInputElement] {
+  const l = el("label", "field");
+  const input = el("input");
+  input.type = type;
+  input.name = name;
+  input.autocomplete = "off";
+  input.spellcheck = false;
+  l.append(el("span", undefined, label), input);
+  return [l, input];
+}
+
+function pinNote(q: Extract<Question, { kind: "pin" }>): string {
+  const parts = [];
+  if (q.state) parts.push(t(`token-pin-${q.state}`));
+  if (q.tries_left !== null) parts.push(t("token-pin-tries", { tries: q.tries_left }));
+  return parts.join(" · ");
+}
+
+function onQuestion(a: Asked): void {
+  const q = a.question;
+  form.replaceChildren();
+  form.dataset.question = q.kind;
+  const f = el("form", "question");
+  const cancel = button("wizard-cancel", "secondary", () => answer(a.id, null));
+  if (a.confirm && q.kind === "confirm-request") {
+    f.append(el("h3", undefined, t("wizard-confirm-title")));
+    const dl = el("dl", "summary");
+    const add = (k: string, v: string) => dl.append(el("dt", undefined, t(k)), el("dd", undefined, v));
+    add("wizard-holder", q.holder);
+    add("wizard-profile", t(`profile-${q.profile.replace("+", "-")}`));
+    add("wizard-token", q.token);
+    f.append(dl, el("p", "hint", t("wizard-confirm-hint")));
+    const go = button("wizard-confirm", "primary", () => answer(a.id, "yes"));
+    f.append(el("div", "buttons"));
+    f.lastElementChild!.append(cancel, go);
+    form.append(f);
+    go.focus();
+    return;
+  }
+  const secret = q.kind !== "tax-code";
+  const [label, input] = field(t(q.kind === "pin" ? (q.pin === "user" ? "wizard-pin-user" : "wizard-pin-so") : `wizard-ask-${q.kind}`), secret ? "password" : "text", q.kind);
+  f.append(label);
+  const ok = el("button", "primary", t("wizard-next"));
+  ok.type = "submit";
+  ok.dataset.action = "wizard-next";
+  if (q.kind === "pin") {
+    f.append(el("p", "hint pin-state", pinNote(q)));
+    input.inputMode = "numeric";
+  }
+  if (q.kind === "otp") {
+    input.inputMode = "numeric";
+    input.maxLength = 6;
+    f.append(el("p", "hint", t("wizard-otp-sent", { mobile: q.mobile })));
+    const resend = button("wizard-resend", "secondary resend", () => answer(a.id, ""));
+    let left = q.resend_after;
+    const tick = () => {
+      resend.disabled = left > 0;
+      resend.textContent = left > 0 ? t("wizard-resend-in", { seconds: left }) : t("wizard-resend");
+      left -= 1;
+    };
+    tick();
+    countdown = window.setInterval(tick, 1000);
+    f.append(resend);
+  }
+  if (q.kind === "tax-code") {
+    const status = el("p", "hint cf-status");
+    status.setAttribute("aria-live", "polite");
+    f.append(status);
+    input.maxLength = 16;
+    input.addEventListener("input", async () => {
+      input.value = input.value.toUpperCase();
+      if (input.value.length < 16) {
+        status.replaceChildren();
+        delete status.dataset.status;
+        return;
+      }
+      const check = await invoke<CfCheck>("check_tax_code", { code: input.value });
+      status.dataset.status = check.status;
+      if (check.status === "valid") {
+        status.replaceChildren(t("wizard-cf-valid"));
+      } else if (check.status === "wrong-check-letter") {
+        const fixed = check.code.slice(0, 15) + check.expected;
+        const fix = button("wizard-cf-fix", "link", () => { input.value = fixed; input.dispatchEvent(new Event("input")); });
+        fix.textContent = t("wizard-cf-fix", { code: fixed });
+        status.replaceChildren(t("notice-cf-check-letter", { code: check.code, expected: check.expected }), " ", fix);
+      } else {
+        // Not a tax code's form: a passport number goes as it is.
+        status.replaceChildren(t("wizard-cf-passport"));
+      }
+    });
+  }
+  const buttons = el("div", "buttons");
+  buttons.append(cancel, ok);
+  f.append(buttons);
+  f.addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (input.value.trim() !== "") answer(a.id, input.value);
+  });
+  form.append(f);
+  input.focus();
+}
+
+function renderResult(o: Outcome): void {
+  window.clearInterval(countdown);
+  form.dataset.question = "";
+  const box = el("div", "result");
+  box.dataset.result = "done";
+  const holder = o.holder ? `${o.holder.given_name} ${o.holder.surname}` : o.reference;
+  box.append(el("h3", undefined, t("activation-done", { reference: o.reference, holder })));
+  for (const c of o.certificates) {
+    const row = el("div", `cert role-${c.role}`);
+    row.dataset.role = c.role;
+    row.append(el("span", "role", t(`role-${c.role}`)), el("span", "cn", c.subject));
+    const until = new Date(c.not_after).toLocaleDateString(document.documentElement.lang, { year: "numeric", month: "long", day: "numeric" });
+    row.append(el("p", "meta", t("wizard-valid-until", { date: until })));
+    if (c.suspended) row.append(el("p", "message notice", t("activation-suspended")));
+    box.append(row);
+  }
+  box.append(el("p", "hint", t("activation-next")));
+  const close = button("wizard-close", "primary", () => closeWizard());
+  const buttons = el("div", "buttons");
+  buttons.append(close);
+  box.append(buttons);
+  form.replaceChildren(box);
+  close.focus();
+}
+
+function renderFailure(e: ErrorPayload, retry: () => void): void {
+  window.clearInterval(countdown);
+  form.dataset.question = "";
+  const { cause, remedy } = renderError(e);
+  const box = el("div", "message problem");
+  box.dataset.code = e.code;
+  box.setAttribute("role", "alert");
+  box.append(el("strong", "cause", cause), el("span", "remedy", remedy));
+  const buttons = el("div", "buttons");
+  buttons.append(button("wizard-close", "secondary", () => closeWizard()), button("wizard-retry", "primary", retry));
+  form.replaceChildren(el("h3", undefined, t("wizard-failed-title")), box, buttons);
+}
+
+function closeWizard(): void {
+  window.clearInterval(countdown);
+  root.hidden = true;
+  document.getElementById("devices")!.hidden = false;
+  onClose();
+}
+
+async function run(token: string | null, mode: string): Promise<void> {
+  stepState = new Map();
+  renderSteps();
+  notices.replaceChildren();
+  form.replaceChildren(el("p", "working", t("wizard-working")));
+  try {
+    const outcome = await invoke<Outcome>("activation_start", { start: { token, mode } });
+    renderResult(outcome);
+  } catch (e) {
+    const err = (e as ErrorPayload).code ? (e as ErrorPayload) : { code: "unknown", params: { code: String(e) } };
+    renderFailure(err, () => void run(token, mode));
+  }
+}
+
+/** Open the wizard on `token` (or let the holder pick one of `tokens`). */
+export function openWizard(tokens: TokenChoice[], token: string | null, closed: () => void): void {
+  onClose = closed;
+  document.getElementById("devices")!.hidden = true;
+  root.hidden = false;
+  stepState = new Map();
+  renderSteps();
+  notices.replaceChildren();
+  const f = el("form", "question start");
+  form.dataset.question = "start";
+  f.append(el("h3", undefined, t("wizard-start-title")));
+  const choose = el("fieldset", "tokens");
+  choose.append(el("legend", undefined, t("wizard-token")));
+  if (tokens.length === 0) choose.append(el("p", "empty", t("devices-no-tokens")));
+  for (const [i, tok] of tokens.entries()) {
+    const l = el("label", "choice");
+    const r = el("input");
+    r.type = "radio";
+    r.name = "token";
+    r.value = tok.uri;
+    r.checked = token ? tok.uri === token : i === 0;
+    l.append(r, el("span", undefined, tok.label));
+    choose.append(l);
+  }
+  const mode = el("fieldset", "modes");
+  mode.append(el("legend", undefined, t("wizard-mode")));
+  for (const m of ["holder", "operator"]) {
+    const l = el("label", "choice");
+    const r = el("input");
+    r.type = "radio";
+    r.name = "mode";
+    r.value = m;
+    r.checked = m === "holder";
+    l.append(r, el("span", undefined, t(`wizard-mode-${m}`)), el("span", "hint", t(`wizard-mode-${m}-hint`)));
+    mode.append(l);
+  }
+  const buttons = el("div", "buttons");
+  const next = el("button", "primary", t("wizard-next"));
+  next.type = "submit";
+  next.dataset.action = "wizard-next";
+  next.disabled = tokens.length === 0;
+  buttons.append(button("wizard-cancel", "secondary", () => closeWizard()), next);
+  f.append(choose, mode, buttons);
+  f.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const data = new FormData(f);
+    void run(String(data.get("token") ?? "") || null, String(data.get("mode") ?? "holder"));
+  });
+  form.replaceChildren(f);
+  next.focus();
+}
+
+/** Build the wizard's frame and subscribe to the flow's events (once). */
+export async function setupWizard(): Promise<void> {
+  root = document.getElementById("wizard")!;
+  root.replaceChildren();
+  const head = el("h2", undefined, t("wizard-title"));
+  head.dataset.l10n = "wizard-title";
+  steps = el("ol", "steps");
+  steps.setAttribute("aria-label", t("wizard-progress"));
+  notices = el("div", "notices");
+  form = el("div", "form");
+  const body = el("div", "wizard-body");
+  const side = el("aside", "panel");
+  side.append(steps);
+  const main = el("div", "panel");
+  main.append(notices, form);
+  body.append(main, side);
+  root.append(head, body);
+  await listen<Asked>("flow-question", (ev) => onQuestion(ev.payload));
+  await listen<Progress>("flow-progress", (ev) => onProgress(ev.payload));
+}
