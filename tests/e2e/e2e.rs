@@ -484,9 +484,9 @@ fn a_card_key_is_enrolled_at_the_ra_over_cmp_and_installed() {
 }
 
 /// `tessera activate --operator --stdin` at the counter on the virtual PIV card (keys by
-/// card commands, the signature key in 9C) and the virtual OpenPGP card (admin PIN for the
-/// key, user PIN for the request), against tessera-ra; at trace level no secret reaches
-/// the logs.
+/// card commands, the signature key in 9C) and, with both CNS and signature certificates,
+/// the virtual OpenPGP card (admin PIN for the keys, user PIN for the requests), against
+/// tessera-ra; at trace level no secret reaches the logs.
 #[test]
 fn cli_activates_virtual_piv_and_openpgp_cards_at_the_counter_without_logging_secrets() {
     use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
@@ -502,7 +502,7 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
 [[request]]
 reference = "REQ-PGP"
 activation_code = "OPGP-CARD-0002"
-profile = "signature"
+profile = "cns+signature"
 armed = false
 holder = { given_name = "ANNA", surname = "VERDI", cf = "VRDNNA90E50L219L" }
 "#,
@@ -545,7 +545,12 @@ holder = { given_name = "ANNA", surname = "VERDI", cf = "VRDNNA90E50L219L" }
         "pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))",
         &["OPGP-CARD-0002", OPERATOR_TOKEN, "s", OPENPGP_ADMIN_PIN, USER_PIN],
     );
-    assert!(pgp["certificates"][0]["uri"].as_str().unwrap().contains("id=%01;type=cert"), "{pgp}");
+    // Two certificates on one card that OpenSC shows as two tokens: the authentication key
+    // in slot 03 (token "User PIN"), the signature key in slot 01 (token "User PIN (sig)").
+    let uris: Vec<&str> = pgp["certificates"].as_array().unwrap().iter().map(|c| c["uri"].as_str().unwrap()).collect();
+    assert_eq!(uris.len(), 2, "{pgp}");
+    assert!(uris[0].contains("token=OpenPGP%20card%20(User%20PIN);") && uris[0].contains("id=%03;type=cert"), "{pgp}");
+    assert!(uris[1].contains("(User%20PIN%20(sig))") && uris[1].contains("id=%01;type=cert"), "{pgp}");
 
     // A fresh listing shows both certificates, with the holders the RA registered.
     let listing: Value = serde_json::from_str(&stdout(&tessera(&env, &["devices", "--json", "--no-p11-kit"]))).unwrap();

@@ -138,6 +138,32 @@ fn ask_tax_code(prompter: &mut dyn Prompter) -> Result<Zeroizing<String>> {
 }
 
 impl Activation<'_> {
+    /// The token among `token` and its siblings (the same card in the same reader) that
+    /// shows the key pair `id`, with its public key; `token` itself when none does.
+    fn key_token(&mut self, token: &str, id: &[u8]) -> Result<(String, Option<Vec<u8>>)> {
+        if let Some(pk) = self.devices.with_token(token, |t| Card::new(t).public_key(id))? {
+            return Ok((token.to_owned(), Some(pk)));
+        }
+        let (reader, serial) = self.devices.with_token(token, |t| Ok((t.reader.clone(), t.uri())))?;
+        let Some(reader) = reader else { return Ok((token.to_owned(), None)) };
+        let serial = serial.split(";serial=").nth(1).and_then(|s| s.split(';').next()).map(str::to_owned);
+        let siblings: Vec<String> = self
+            .devices
+            .snapshot()
+            .tokens
+            .into_iter()
+            .filter(|t| t.reader.as_deref() == Some(reader.as_str()) && Some(&t.serial) == serial.as_ref())
+            .map(|t| t.uri)
+            .filter(|uri| uri != token)
+            .collect();
+        for sibling in siblings {
+            if let Ok(Some(pk)) = self.devices.with_token(&sibling, |t| Card::new(t).public_key(id)) {
+                return Ok((sibling, Some(pk)));
+            }
+        }
+        Ok((token.to_owned(), None))
+    }
+
     /// Pick the token: the one asked for, else the only one present.
     fn token(&mut self) -> Result<String> {
         if let Some(t) = &self.token {
@@ -337,13 +363,7 @@ impl Activation<'_> {
                 let made = secrets.retry(|secrets| {
                     self.devices.with_token(token, |t| Card::new(t).generate(secrets, role, algorithm, label(role)))
                 });
-                let mut made = step(secrets.prompter, None, s, made)?;
-                // The public key as a fresh view of the card shows it: some middleware hands
-                // back stale attributes in the session that made the key (catalog quirk
-                // reload-after-keygen); PIV keys stay invisible until their certificate is in.
-                if let Some(fresh) = self.devices.with_token(token, |t| Card::new(t).public_key(&unhex(&made.id)))? {
-                    made.public_key = fresh;
-                }
+                let made = step(secrets.prompter, None, s, made)?;
                 let c = journal.cert(role);
                 *c = Default::default();
                 c.key_id = Some(made.id.clone());
@@ -354,6 +374,19 @@ impl Activation<'_> {
             }
         };
         let key_id = unhex(&key.id);
+        // The public key as a fresh view of the card shows it (some middleware hands back
+        // stale attributes in the session that made the key), on the token that shows it:
+        // a card may appear as several tokens (OpenSC's OpenPGP card: the signature key on
+        // one, the others on another). PIV keys stay invisible until their certificate is in.
+        let (key_token, fresh) = self.key_token(token, &key_id)?;
+        let key = match fresh {
+            Some(public_key) if public_key != key.public_key => {
+                journal.cert(role).public_key = Some(hex(&public_key));
+                journal.save()?;
+                tessera_core::keys::KeyPairInfo { public_key, ..key }
+            }
+            _ => key,
+        };
 
         // 2. The certificate: the one already received, or a CMP ir signed on the card.
         let s = Step::Issue { role };
@@ -375,7 +408,7 @@ impl Activation<'_> {
                 let spki = key.algorithm.spki(&key.public_key);
                 let cert_request = tessera_protocol::cmp::cert_request(0, &spki, subject_cn);
                 let signed = secrets.retry(|secrets| {
-                    self.devices.with_token(token, |t| {
+                    self.devices.with_token(&key_token, |t| {
                         Card::new(t).sign_with(secrets, &key, |signer| {
                             let signature = signer
                                 .sign(&cert_request)
@@ -438,17 +471,17 @@ impl Activation<'_> {
 
         // 4. Written next to its key (unless an earlier run did), and read back.
         let s = Step::Install { role };
-        let on_card = self.devices.with_token(token, |t| Card::new(t).certificate(&key_id))?;
+        let on_card = self.devices.with_token(&key_token, |t| Card::new(t).certificate(&key_id))?;
         let resumed = on_card.as_deref() == Some(issued.certificate.as_slice());
         let uri = if resumed {
             secrets.prompter.progress(&Progress::Resumed { step: s });
-            self.devices.with_token(token, |t| Ok(t.object_uri("", &key_id, "cert")))?
+            self.devices.with_token(&key_token, |t| Ok(t.object_uri("", &key_id, "cert")))?
         } else {
             secrets.prompter.progress(&Progress::Started { step: s });
             journal.event(s, "started", None)?;
             let written = secrets.retry(|secrets| {
                 self.devices
-                    .with_token(token, |t| Card::new(t).install(secrets, &key, &issued.certificate, label(role)))
+                    .with_token(&key_token, |t| Card::new(t).install(secrets, &key, &issued.certificate, label(role)))
             });
             step(secrets.prompter, Some(journal), s, written)?
         };

@@ -81,6 +81,7 @@ impl Http {
 
     /// POST a CMP message (application/pkixcmp); the answer's bytes.
     pub async fn cmp(&self, der: Vec<u8>) -> Result<Vec<u8>> {
+        let started = std::time::Instant::now();
         let response = self
             .client
             .post(&self.cmp_url)
@@ -94,6 +95,7 @@ impl Http {
             .map_err(|e| self.unreachable(e))?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(|e| self.unreachable(e))?;
+        tracing::debug!(elapsed_us = started.elapsed().as_micros() as u64, %status, "RA round trip: CMP");
         if !status.is_success() && bytes.first() != Some(&0x30) {
             return Err(Error::RaAnswerMalformed { reason: format!("HTTP {status} to a CMP message") });
         }
@@ -116,10 +118,12 @@ impl Http {
         if let Some(body) = body {
             request = request.json(&body);
         }
+        let started = std::time::Instant::now();
         let response = request.send().await.map_err(|e| self.unreachable(e))?;
         let status = response.status();
         let value: serde_json::Value =
             response.json().await.map_err(|e| Error::RaAnswerMalformed { reason: format!("HTTP {status}: {e}") })?;
+        tracing::debug!(elapsed_us = started.elapsed().as_micros() as u64, %status, path, "RA round trip: workflow API");
         if status.is_success() {
             return Ok(value);
         }
