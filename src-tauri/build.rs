@@ -6,6 +6,7 @@ fn main() {
         "check_tax_code",
         "activation_start",
         "flow_answer",
+        "support_bundle",
     ])))
     .expect("tauri build script");
 }

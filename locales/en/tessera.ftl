@@ -261,3 +261,5 @@ wizard-failed-title = Activation not completed
 profile-signature = Qualified signature
 profile-cns-authentication = CNS authentication
 profile-cns-signature = CNS and qualified signature (two certificates)
+wizard-save-error-file = Save error file
+wizard-error-file-saved = Error file saved to { $path }: attach it to your support request. It holds no PIN, PUK, code or key.

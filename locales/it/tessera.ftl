@@ -261,3 +261,5 @@ wizard-failed-title = Attivazione non completata
 profile-signature = Firma qualificata
 profile-cns-authentication = Autenticazione CNS
 profile-cns-signature = CNS e firma qualificata (due certificati)
+wizard-save-error-file = Salva file di errore
+wizard-error-file-saved = File di errore salvato in { $path }: allegalo alla richiesta di assistenza. Non contiene PIN, PUK, codici o chiavi.

@@ -46,3 +46,20 @@ pub async fn run(
         Err(e) => Err(ErrorPayload { code: "unknown".into(), params: [("code".to_owned(), e.to_string())].into() }),
     }
 }
+
+/// The error file, saved in the downloads folder; its path.
+pub async fn support_bundle(
+    devices: SharedDevices,
+    lang: tessera_core::messages::Lang,
+    shown: Option<ErrorPayload>,
+) -> Result<String, ErrorPayload> {
+    let write = move || {
+        let msg = tessera_core::messages::Messages::new(lang);
+        let snapshot = devices.snapshot();
+        tessera_flows::support::write(&msg, shown.as_ref(), &snapshot, &tessera_flows::support::default_dir())
+    };
+    match tauri::async_runtime::spawn_blocking(write).await {
+        Ok(result) => result.map(|p| p.display().to_string()).map_err(|e| e.payload()),
+        Err(e) => Err(ErrorPayload { code: "unknown".into(), params: [("code".to_owned(), e.to_string())].into() }),
+    }
+}

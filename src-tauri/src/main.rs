@@ -50,6 +50,15 @@ async fn activation_start(
 }
 
 #[tauri::command]
+async fn support_bundle(
+    devices: tauri::State<'_, SharedDevices>,
+    lang: Lang,
+    shown: Option<ErrorPayload>,
+) -> Result<String, ErrorPayload> {
+    activation::support_bundle(devices.inner().clone(), lang, shown).await
+}
+
+#[tauri::command]
 async fn flow_answer(pending: tauri::State<'_, Pending>, id: u64, answer: Option<String>) -> Result<bool, ()> {
     Ok(pending.answer(id, answer))
 }
@@ -76,7 +85,8 @@ fn main() {
             default_language,
             check_tax_code,
             activation_start,
-            flow_answer
+            flow_answer,
+            support_bundle
         ])
         .setup(move |app| {
             let handle = app.handle().clone();

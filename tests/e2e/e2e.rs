@@ -552,6 +552,15 @@ holder = { given_name = "ANNA", surname = "VERDI", cf = "VRDNNA90E50L219L" }
     assert!(uris[0].contains("token=OpenPGP%20card%20(User%20PIN);") && uris[0].contains("id=%03;type=cert"), "{pgp}");
     assert!(uris[1].contains("(User%20PIN%20(sig))") && uris[1].contains("id=%01;type=cert"), "{pgp}");
 
+    // The error file holds neither the codes nor the credentials nor the management key.
+    let out = tessera(&env, &["support-bundle", "--out", data.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let file = std::fs::read_to_string(stdout(&out).trim()).unwrap();
+    assert!(file.contains("REQ-PIV") && file.contains("REQ-PGP") && file.contains("Virtual PCD 00 00"), "{file}");
+    for secret in ["PIVC-ARDS-0001", "OPGP-CARD-0002", OPERATOR_TOKEN, PIV_MANAGEMENT_KEY] {
+        assert!(!file.contains(secret), "{secret} in the error file");
+    }
+
     // A fresh listing shows both certificates, with the holders the RA registered.
     let listing: Value = serde_json::from_str(&stdout(&tessera(&env, &["devices", "--json", "--no-p11-kit"]))).unwrap();
     let names: Vec<String> = listing["tokens"]
@@ -641,7 +650,13 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
     let cause =
         s.wait_text(r#"#wizard .message.problem[data-code="activation-refused"] .cause"#, long, |t| !t.is_empty());
     assert_eq!(cause, "Codice di attivazione o codice fiscale non corretti.");
+    // The error file, one click: saved, its path said, no code in it.
+    s.click(r#"#wizard button[data-action="wizard-save-error-file"]"#);
+    s.wait_text(r#"#wizard .saved[data-path]"#, long, |t| t.starts_with("File di errore salvato in"));
     shot("error-refused");
+    let saved = s.js(r#"return document.querySelector('#wizard .saved').dataset.path"#);
+    let file = std::fs::read_to_string(saved.as_str().unwrap()).unwrap();
+    assert!(file.contains("## The error shown\n- [activation-refused]") && !file.contains("WRNG-CODE-0000"), "{file}");
     s.click(r#"#wizard button[data-action="wizard-retry"]"#);
     ask("activation-code");
     shot("2-code");

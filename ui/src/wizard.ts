@@ -246,9 +246,20 @@ function renderFailure(e: ErrorPayload, retry: () => void): void {
   box.dataset.code = e.code;
   box.setAttribute("role", "alert");
   box.append(el("strong", "cause", cause), el("span", "remedy", remedy));
+  const saved = el("p", "hint saved");
+  saved.setAttribute("aria-live", "polite");
+  const save = button("wizard-save-error-file", "secondary", async () => {
+    try {
+      const path = await invoke<string>("support_bundle", { lang: document.documentElement.lang, shown: e });
+      saved.textContent = t("wizard-error-file-saved", { path });
+      saved.dataset.path = path;
+    } catch (err) {
+      saved.textContent = renderError(err as ErrorPayload).cause;
+    }
+  });
   const buttons = el("div", "buttons");
-  buttons.append(button("wizard-close", "secondary", () => closeWizard()), button("wizard-retry", "primary", retry));
-  form.replaceChildren(el("h3", undefined, t("wizard-failed-title")), box, buttons);
+  buttons.append(save, button("wizard-close", "secondary", () => closeWizard()), button("wizard-retry", "primary", retry));
+  form.replaceChildren(el("h3", undefined, t("wizard-failed-title")), box, buttons, saved);
 }
 
 function closeWizard(): void {

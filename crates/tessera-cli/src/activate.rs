@@ -209,3 +209,20 @@ pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages) -> ExitCo
         }
     }
 }
+
+/// `tessera support-bundle`: the error file, written to `out`; its path on stdout.
+pub fn support_bundle(out: &std::path::Path, modules: &[String], msg: &Messages) -> ExitCode {
+    let mut options = Options::from_env();
+    options.modules.extend(modules.iter().cloned());
+    let snapshot = Devices::new(options).snapshot();
+    match tessera_flows::support::write(msg, None, &snapshot, out) {
+        Ok(path) => {
+            println!("{}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            crate::report(msg, &e.payload());
+            ExitCode::FAILURE
+        }
+    }
+}

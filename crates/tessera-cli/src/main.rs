@@ -29,6 +29,12 @@ enum Command {
     Devices(devices::Args),
     /// New activation: key pairs on the card, certificates from the RA, installed.
     Activate(activate::Args),
+    /// Write the error file for a support request (no PIN, code or key is ever in it).
+    SupportBundle {
+        /// The folder to write it in (default: the current folder).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out: PathBuf,
+    },
     /// Key pairs on a token.
     #[command(subcommand)]
     Key(token_ops::KeyCommand),
@@ -70,6 +76,7 @@ fn main() -> std::process::ExitCode {
     match cli.command {
         Command::Devices(args) => devices::run(args, ctx.common.json, &ctx.common.modules, lang),
         Command::Activate(args) => activate::run(args, ctx.common.json, &ctx.common.modules, &msg),
+        Command::SupportBundle { out } => activate::support_bundle(&out, &ctx.common.modules, &msg),
         Command::Key(cmd) => token_ops::key(&ctx, cmd),
         Command::Csr { key, common_name, out } => token_ops::csr(&ctx, key, common_name, out),
         Command::Cert(cmd) => token_ops::cert(&ctx, cmd),

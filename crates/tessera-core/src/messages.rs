@@ -8,7 +8,7 @@ use unic_langid::{LanguageIdentifier, langid};
 
 use crate::error::ErrorPayload;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     It,

@@ -12,5 +12,6 @@ pub mod prompter;
 pub mod ra;
 pub mod secrets;
 pub mod settings;
+pub mod support;
 
 pub use error::{Error, Result};

@@ -112,6 +112,10 @@ struct Bed {
 
 impl Bed {
     fn new() -> Bed {
+        Self::with_pins("123456", "12345678")
+    }
+
+    fn with_pins(user: &str, so: &str) -> Bed {
         let hsm = SoftHsm::empty();
         let data = tempfile::tempdir().unwrap();
         let mut env = hsm.env();
@@ -120,7 +124,7 @@ impl Bed {
         tessera_testbed::apply_env(&env);
         let out = Command::new("softhsm2-util")
             .env("SOFTHSM2_CONF", hsm.conf())
-            .args(["--init-token", "--free", "--label", "Blank", "--so-pin", "12345678", "--pin", "123456"])
+            .args(["--init-token", "--free", "--label", "Blank", "--so-pin", so, "--pin", user])
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -455,4 +459,41 @@ fn a_plain_cmp_ca_is_used_with_reference_and_secret_and_a_certificate_for_anothe
     assert!(script.resumed(Step::Generate { role: Role::Signature }), "the key of the first run: {:?}", script.events);
     assert_eq!(outcome.certificates.len(), 1);
     assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 1));
+}
+
+#[test]
+fn the_error_file_has_the_steps_devices_and_errors_in_the_users_language_and_no_secret() {
+    const PIN: &str = "Pq7Zx91k";
+    let bed = Bed::with_pins(PIN, "So9Wv3Ty");
+    let ra = RaServer::start(
+        r#"
+[[request]]
+reference = "REQ-FILE"
+activation_code = "QWRT-YPLK-MNBV"
+profile = "signature"
+armed = false
+holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
+"#,
+    );
+    let mut script = Script::new(None, vec![A::Text("qwrt yplk mnbv"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text(PIN)]);
+    script.on_step = Some((Step::Issue { role: Role::Signature }, Box::new(|| ra.stop())));
+    let e = block_on(run(&bed, settings(&ra), Mode::Operator, &mut script)).unwrap_err();
+    assert_eq!(e.code(), "ra-unreachable");
+
+    let mut devices = bed.devices();
+    let msg = tessera_core::messages::Messages::new(tessera_core::messages::Lang::It);
+    let dir = bed.data.path().join("support");
+    let path = tessera_flows::support::write(&msg, Some(&e.payload()), &devices.snapshot(), &dir).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    // What support needs: the module and its version, the token, the journal's steps, the
+    // error with its Italian cause and remedy.
+    assert!(text.contains(SOFTHSM_MODULE) && text.contains("\"label\": \"Blank\""), "{text}");
+    assert!(text.contains("### REQ-FILE · signature · not completed"), "{text}");
+    assert!(text.contains("## The error shown\n- [ra-unreachable]"), "{text}");
+    assert!(text.contains("[ra-unreachable] L'autorità di registrazione"), "{text}");
+    assert!(text.contains("l'attivazione riprende dal punto in cui si è fermata"), "{text}");
+    // What it must never hold, in any form the flow saw it.
+    for secret in ["QWRT-YPLK-MNBV", "QWRTYPLKMNBV", "qwrt yplk mnbv", OPERATOR_TOKEN, PIN, "So9Wv3Ty"] {
+        assert!(!text.contains(secret), "{secret} in the error file");
+    }
 }
