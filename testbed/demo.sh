@@ -12,7 +12,7 @@ shot=""
 [ "${1:-}" = --screenshot ] && shot=$(realpath -m "${2:?--screenshot FILE}")
 testbed/install.sh
 testbed/tools.sh
-cargo build --locked -p tessera-cli -p tessera-app -p tessera-ra
+cargo build --locked -p tessera-cli -p tessera-app -p tessera-ra -p tessera-virtcard
 dir=$(mktemp -d /tmp/tessera-demo.XXXXXX)
 pids=()
 cleanup() {
@@ -33,6 +33,7 @@ if [ -z "${DISPLAY:-}" ] || [ -n "$shot" ]; then
   [ -n "$shot" ] || shot="$dir/tessera.png"
 fi
 echo
+echo "New activation: in the window (Nuova attivazione), or: . $dir/env; target/debug/tessera activate"
 echo "Insert a card:  testbed/card-insert.sh $dir 1 '3B 8A 80 01 54 45 53 53 45 52 41 2D 54 31 04'"
 echo "Remove it:      testbed/card-remove.sh $dir 1"
 target/debug/tessera-app &

@@ -33,5 +33,28 @@ EOF
   cat "$dir/ra.out"
   echo "  registered request REQ-0001, activation code ABCD-EFGH-JKLM (ROSSI MARIO)"
   echo "  operator API token: demo-operator (see /openapi.json)"
+  # Two requests made through the operator API, as an operator would: the RA generates
+  # their activation codes. One for a holder at home (SMS OTP to the outbox), one for the
+  # counter (two certificates: CNS and signature).
+  api() { curl -sf -X POST -H "Authorization: Bearer demo-operator" -H "Content-Type: application/json" \
+    -d "$2" "http://127.0.0.1:${TESSERA_RA_PORT:-8080}$1"; }
+  field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+  home=$(api /api/v1/operator/holders '{"given_name":"LUCA","surname":"BIANCHI","cf":"BNCLCU75C15F205O","mobile":"+393331234567"}' | field holder_id)
+  counter=$(api /api/v1/operator/holders '{"given_name":"ANNA","surname":"VERDI","cf":"VRDNNA90E50L219L"}' | field holder_id)
+  api /api/v1/operator/requests "{\"holder_id\":$home,\"profile\":\"signature\"}" > "$dir/request-home.json"
+  api /api/v1/operator/requests "{\"holder_id\":$counter,\"profile\":\"cns+signature\"}" > "$dir/request-counter.json"
+  echo "  at home:    activation code $(field activation_code < "$dir/request-home.json"), tax code BNCLCU75C15F205O (LUCA BIANCHI); the SMS goes to $dir/tessera-ra/outbox.log"
+  echo "  at counter: activation code $(field activation_code < "$dir/request-counter.json") (ANNA VERDI, CNS + signature), operator credential demo-operator"
+  # The app and the CLI find this RA and trust its CA through a settings file.
+  mkdir -p "$dir/config"
+  printf 'ra = "http://127.0.0.1:%s"\nra_ca = "%s/ra-ca.pem"\n' "${TESSERA_RA_PORT:-8080}" "$dir" > "$dir/config/settings.toml"
+  echo "export TESSERA_CONFIG_DIR=$dir/config" >> "$dir/env"
+  echo "export TESSERA_DATA_DIR=$dir/data" >> "$dir/env"
 fi
+# A blank card to activate: the virtual OpenPGP card in reader 1 (user PIN 123456, admin
+# PIN 12345678), and a blank SoftHSM2 token "Carta nuova" (user PIN 123456).
+if [ -x "${CARGO_TARGET_DIR:-$here/../target}/debug/tessera-virtcard" ]; then
+  "$here/card-insert.sh" "$dir" 1 openpgp
+fi
+SOFTHSM2_CONF="$dir/softhsm2.conf" softhsm2-util --init-token --free --label "Carta nuova" --so-pin 12345678 --pin 123456 >/dev/null
 echo "test bed up in $dir: . $dir/env"
