@@ -9,3 +9,4 @@ cargo build --locked -p tessera-virtcard
 python3 bench/devices.py
 python3 bench/primitives.py
 python3 bench/ra.py
+python3 bench/activation.py

@@ -708,4 +708,10 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
     s.click(r#"#wizard button[data-action="wizard-close"]"#);
     s.wait_text(&format!("{pgp} .cert .cn"), long, |t| t == "ROSSI MARIO");
     s.screenshot(&shots.join("devices-activated-it.png"));
+
+    // Every process the test started ends with it: tauri-driver, WebKitWebDriver, the app.
+    let group = driver.pgid();
+    drop(s);
+    drop(driver);
+    assert!(!webdriver::group_alive(group), "WebKitWebDriver or the app outlived the test");
 }

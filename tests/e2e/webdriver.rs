@@ -59,7 +59,11 @@ fn tauri_driver() -> String {
 impl Driver {
     pub fn start(env: &[(String, String)]) -> Driver {
         let (port, native) = (free_port(), free_port());
+        use std::os::unix::process::CommandExt;
+        // Its own process group: tauri-driver starts WebKitWebDriver, which starts the app;
+        // dropping the driver ends all three (tauri-driver alone leaves the others behind).
         let child = Command::new(tauri_driver())
+            .process_group(0)
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::null())
@@ -89,10 +93,34 @@ impl Driver {
     }
 }
 
+/// Whether any process of process group `pgid` is still running.
+pub fn group_alive(pgid: u32) -> bool {
+    Command::new("kill")
+        .args(["-0", "--", &format!("-{pgid}")])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+impl Driver {
+    /// The process group of tauri-driver, WebKitWebDriver and the app.
+    pub fn pgid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let ended =
+            tessera_testbed::wait_until(Duration::from_secs(3), || matches!(self.child.try_wait(), Ok(Some(_))));
+        if !ended {
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        }
         let _ = self.child.wait();
+        // WebKitWebDriver may outlive its parent by a moment: the group must be empty.
+        let _ = tessera_testbed::wait_until(Duration::from_secs(3), || !group_alive(self.child.id()));
     }
 }
 
