@@ -715,3 +715,109 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
     drop(driver);
     assert!(!webdriver::group_alive(group), "WebKitWebDriver or the app outlived the test");
 }
+
+/// `tessera activate` killed (SIGKILL) as each step starts, then run again: every rerun
+/// completes, reusing what the killed run made, and the token ends with exactly one key
+/// pair and one certificate for the request, confirmed at the RA.
+#[test]
+fn cli_activation_killed_at_every_step_resumes_to_one_key_and_one_certificate() {
+    use std::io::Write;
+    use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
+    let steps = [
+        "Generating the key pair",
+        "Requesting the certificate",
+        "Checking the certificate",
+        "Writing the certificate",
+        "Confirming to the registration authority",
+    ];
+    let mut requests = String::new();
+    for i in 0..steps.len() {
+        requests += &format!(
+            "[[request]]\nreference = \"REQ-KILL-{i}\"\nactivation_code = \"KILL-CODE-000{i}\"\nprofile = \"signature\"\narmed = false\nholder = {{ given_name = \"MARIO\", surname = \"ROSSI\", cf = \"RSSMRA80A01H501U\" }}\n"
+        );
+    }
+    let ra = RaServer::start(&requests);
+    for (i, step) in steps.iter().enumerate() {
+        let hsm = SoftHsm::empty();
+        let init = Command::new("softhsm2-util")
+            .env("SOFTHSM2_CONF", hsm.conf())
+            .args(["--init-token", "--free", "--label", "Blank", "--so-pin", SO_PIN, "--pin", USER_PIN])
+            .output()
+            .unwrap();
+        assert!(init.status.success());
+        let data = tempfile_dir();
+        let mut env = hsm.env();
+        env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
+        env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
+        let code = format!("KILL-CODE-000{i}");
+        let answers = format!("{code}\n{OPERATOR_TOKEN}\ny\n{USER_PIN}\n");
+        let args =
+            ["--lang", "en", "activate", "--operator", "--stdin", "--json", "--token", "pkcs11:token=Blank", "--ra"];
+        let mut child = Command::new(bin("tessera"))
+            .args(args)
+            .arg(ra.url())
+            .arg("--ra-ca")
+            .arg(ra.ca_file())
+            .envs(env.iter().cloned())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(answers.as_bytes()).unwrap();
+        // Kill it the moment the step starts.
+        let mut seen = Vec::new();
+        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+            let line = line.unwrap();
+            let hit = line.starts_with("→ ") && line.contains(step);
+            seen.push(line);
+            if hit {
+                child.kill().unwrap();
+                break;
+            }
+        }
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "killed at {step:?}: {seen:?}");
+
+        let out = tessera_with_stdin(
+            &env,
+            &[&args[..], &[&ra.url(), "--ra-ca", ra.ca_file().to_str().unwrap()]].concat(),
+            &answers,
+        );
+        assert!(out.status.success(), "rerun after a kill at {step:?}: {}", stderr(&out));
+        let outcome: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(outcome["reference"], format!("REQ-KILL-{i}"));
+        // Exactly one key pair and one certificate on the token (pkcs11-tool, logged in).
+        let list = Command::new("pkcs11-tool")
+            .env("SOFTHSM2_CONF", hsm.conf())
+            .args([
+                "--module",
+                SOFTHSM_MODULE,
+                "--token-label",
+                "Blank",
+                "--login",
+                "--pin",
+                USER_PIN,
+                "--list-objects",
+            ])
+            .output()
+            .unwrap();
+        let objects = String::from_utf8_lossy(&list.stdout).into_owned();
+        let count = |kind: &str| objects.lines().filter(|l| l.starts_with(kind)).count();
+        assert_eq!(
+            (count("Private Key Object"), count("Public Key Object"), count("Certificate Object")),
+            (1, 1, 1),
+            "after a kill at {step:?}: {objects}"
+        );
+        // At the RA: confirmed, one certificate issued for the request, and it is the one
+        // on the token.
+        let seen: Value = ureq::get(&format!("{}/api/v1/operator/requests/REQ-KILL-{i}", ra.url()))
+            .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))
+            .call()
+            .unwrap()
+            .into_json()
+            .unwrap();
+        assert_eq!(seen["request"]["issuance"], "confirmed", "after a kill at {step:?}: {seen}");
+        assert_eq!(seen["certificates"].as_array().map(Vec::len), Some(1), "after a kill at {step:?}: {seen}");
+    }
+}

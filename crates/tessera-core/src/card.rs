@@ -117,16 +117,17 @@ impl<'a, 'm> Card<'a, 'm> {
         out
     }
 
-    /// Generate a key pair for `role` (sensitive, never extractable, checked), in the
-    /// role's slot where the card fixes one, else under a fresh CKA_ID.
+    /// Generate a key pair (sensitive, never extractable, checked) under `id`: the role's
+    /// slot where the card fixes one ([`Card::role_id`]), else an id the caller chose and
+    /// recorded first, so that an interrupted generation can be found again.
     pub fn generate(
         &self,
         secrets: &mut dyn Secrets,
-        role: Role,
+        id: Vec<u8>,
         algorithm: KeyAlgorithm,
         label: &str,
     ) -> Result<KeyPairInfo, Error> {
-        let id = self.role_id(role);
+        let id = Some(id);
         match self.path {
             Path::Pkcs11 { keygen, .. } => {
                 self.logged_in(secrets, keygen, true, |s| keys::generate(self.token, s, algorithm, label, id))

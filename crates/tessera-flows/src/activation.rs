@@ -113,6 +113,23 @@ fn step<T>(prompter: &mut dyn Prompter, journal: Option<&mut Journal>, s: Step, 
     r
 }
 
+fn key_info(id: &str, algorithm: KeyAlgorithm, public_key: Vec<u8>, role: Role) -> tessera_core::keys::KeyPairInfo {
+    tessera_core::keys::KeyPairInfo {
+        uri: String::new(),
+        id: id.to_owned(),
+        label: label(role).into(),
+        algorithm,
+        public_key,
+    }
+}
+
+/// A fresh CKA_ID for a token without fixed slots: 8 random bytes.
+fn fresh_id() -> Vec<u8> {
+    let mut id = vec![0u8; 8];
+    getrandom::getrandom(&mut id).expect("the OS random source");
+    id
+}
+
 fn unhex(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).filter_map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
 }
@@ -341,34 +358,45 @@ impl Activation<'_> {
                 // written: the request signature below proves the key is still there.
                 match on_card {
                     Some(found) if found != unhex(pk) => None,
-                    _ => Some(tessera_core::keys::KeyPairInfo {
-                        uri: String::new(),
-                        id: id.clone(),
-                        label: label(role).into(),
-                        algorithm: alg,
-                        public_key: unhex(pk),
-                    }),
+                    _ => Some(key_info(id, alg, unhex(pk), role)),
                 }
             }
+            // An earlier run stopped while generating: adopt the pair if it got made.
+            (Some(id), None, Some(alg)) => match self.key_token(token, &unhex(id))? {
+                (_, Some(pk)) => Some(key_info(id, alg, pk, role)),
+                (_, None) => None,
+            },
             _ => None,
         };
         let key = match reuse {
             Some(k) => {
                 secrets.prompter.progress(&Progress::Resumed { step: s });
+                let c = journal.cert(role);
+                c.public_key = Some(hex(&k.public_key));
+                journal.save()?;
                 k
             }
             None => {
                 secrets.prompter.progress(&Progress::Started { step: s });
-                journal.event(s, "started", None)?;
-                let made = secrets.retry(|secrets| {
-                    self.devices.with_token(token, |t| Card::new(t).generate(secrets, role, algorithm, label(role)))
-                });
-                let made = step(secrets.prompter, None, s, made)?;
+                // The id first, in the journal: a run stopped during generation finds the
+                // pair under it (a card's fixed slot for the role, or fresh random bytes).
+                let fixed = self.devices.with_token(token, |t| Ok(Card::new(t).role_id(role)))?;
+                let id = match (known.key_id.as_deref(), fixed) {
+                    (_, Some(slot)) => slot,
+                    (Some(id), None) => unhex(id),
+                    (None, None) => fresh_id(),
+                };
                 let c = journal.cert(role);
                 *c = Default::default();
-                c.key_id = Some(made.id.clone());
-                c.algorithm = Some(made.algorithm);
-                c.public_key = Some(hex(&made.public_key));
+                c.key_id = Some(hex(&id));
+                c.algorithm = Some(algorithm);
+                journal.event(s, "started", None)?;
+                let made = secrets.retry(|secrets| {
+                    self.devices
+                        .with_token(token, |t| Card::new(t).generate(secrets, id.clone(), algorithm, label(role)))
+                });
+                let made = step(secrets.prompter, None, s, made)?;
+                journal.cert(role).public_key = Some(hex(&made.public_key));
                 journal.event(s, "done", None)?;
                 made
             }

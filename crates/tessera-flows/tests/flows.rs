@@ -497,3 +497,38 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
         assert!(!text.contains(secret), "{secret} in the error file");
     }
 }
+
+#[test]
+fn a_card_pulled_as_its_key_is_made_is_a_clear_error_and_the_rerun_after_reinserting_completes() {
+    let pcsc = tessera_testbed::Pcsc::start();
+    let data = tempfile::tempdir().unwrap();
+    let mut env = pcsc.env();
+    env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
+    tessera_testbed::apply_env(&env);
+    let ra = RaServer::start(REQUESTS);
+    let token = "pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))";
+    // One device engine for the whole test, as in the app (a PKCS#11 module is loaded
+    // once per process).
+    let mut options = Options::from_env();
+    options.p11kit = false;
+    let mut d = Devices::new(options);
+    let visible = |d: &mut Devices| d.with_token(token, |t| Ok(t.label.clone())).is_ok();
+    let card = pcsc.insert_openpgp(0);
+    assert!(tessera_testbed::wait_until(std::time::Duration::from_secs(15), || visible(&mut d)));
+    let answers =
+        || vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("12345678"), A::Text("123456")];
+    let mut script = Script::new(Some(&ra), answers());
+    script.on_step = Some((Step::Generate { role: Role::Signature }, Box::new(move || card.remove())));
+    let flow = Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: Mode::Operator };
+    let e = block_on(flow.run(&mut script)).unwrap_err();
+    assert!(e.transient(), "a card pulled out is worth a retry: {e:?}");
+    assert!(matches!(e.code(), "card-removed" | "token-removed" | "token-not-found"), "{e:?}");
+
+    // Back in the reader: the rerun completes, with one key pair in the signature slot.
+    let _card = pcsc.insert_openpgp(0);
+    assert!(tessera_testbed::wait_until(std::time::Duration::from_secs(15), || visible(&mut d)));
+    let mut again = Script::new(Some(&ra), answers());
+    let flow = Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: Mode::Operator };
+    let outcome = block_on(flow.run(&mut again)).unwrap_or_else(|e| panic!("rerun: {e:?} after {:?}", again.events));
+    assert!(outcome.certificates[0].uri.contains("id=%01;type=cert"), "{outcome:?}");
+}
