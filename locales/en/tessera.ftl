@@ -263,3 +263,8 @@ profile-cns-authentication = CNS authentication
 profile-cns-signature = CNS and qualified signature (two certificates)
 wizard-save-error-file = Save error file
 wizard-error-file-saved = Error file saved to { $path }: attach it to your support request. It holds no PIN, PUK, code or key.
+error-middleware-cannot-activate = The card software installed, { $middleware }, can only do this with the card "{ $card }": { $can }. It cannot generate keys or write certificates: nothing was done on the card.
+    .remedy = { $install ->
+        [none] No software is known to activate this card on this system: use another computer or ask the registration office.
+       *[other] Install the card maker's software: { $install }. Then insert the card again and retry.
+    }

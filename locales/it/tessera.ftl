@@ -263,3 +263,8 @@ profile-cns-authentication = Autenticazione CNS
 profile-cns-signature = CNS e firma qualificata (due certificati)
 wizard-save-error-file = Salva file di errore
 wizard-error-file-saved = File di errore salvato in { $path }: allegalo alla richiesta di assistenza. Non contiene PIN, PUK, codici o chiavi.
+error-middleware-cannot-activate = Il software della carta installato, { $middleware }, sulla carta «{ $card }» sa solo: { $can }. Non può generare le chiavi né scrivere i certificati: sulla carta non è stato fatto nulla.
+    .remedy = { $install ->
+        [none] Per questa carta non è noto un software che la attivi su questo sistema: usa un altro computer o rivolgiti all'ufficio di registrazione.
+       *[other] Installa il software del produttore della carta: { $install }. Poi reinserisci la carta e riprova.
+    }

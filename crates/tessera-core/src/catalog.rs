@@ -74,6 +74,72 @@ pub struct TokenMatch {
     pub model: Option<String>,
 }
 
+/// An operating system, for per-OS card knowledge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Os {
+    Linux,
+    Windows,
+    Macos,
+}
+
+impl Os {
+    pub fn current() -> Os {
+        if cfg!(target_os = "windows") {
+            Os::Windows
+        } else if cfg!(target_os = "macos") {
+            Os::Macos
+        } else {
+            Os::Linux
+        }
+    }
+}
+
+/// What a PKCS#11 module can do with a card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capability {
+    /// List certificates and keys.
+    Read,
+    /// Sign with the card's keys (log in, authenticate, sign documents).
+    Sign,
+    /// Generate key pairs on the card.
+    Generate,
+    /// Write certificates and other objects.
+    Write,
+}
+
+/// One middleware that serves a card family on one OS, with what it can do and where
+/// that fact comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Middleware {
+    /// As people know it ("OpenSC", "Bit4id PKI Manager").
+    pub name: String,
+    pub os: Os,
+    /// The PKCS#11 library's file name or path.
+    pub library: String,
+    pub can: Vec<Capability>,
+    /// Where each fact comes from (vendor guide, OpenSC source file, a public list).
+    pub source: String,
+    /// How to get it, shown to the holder when it is needed and missing.
+    #[serde(default)]
+    pub install: Option<String>,
+}
+
+impl Middleware {
+    /// Whether it can put new keys and certificates on the card.
+    pub fn can_activate(&self) -> bool {
+        self.can.contains(&Capability::Generate) && self.can.contains(&Capability::Write)
+    }
+
+    /// Whether a loaded module file is this middleware's library.
+    pub fn is_module(&self, module: &Path) -> bool {
+        let library = Path::new(&self.library);
+        module == library || (library.components().count() == 1 && module.file_name() == library.file_name())
+    }
+}
+
 /// The CKA_ID of each role's key on cards with fixed slots (PIV 9A / 9C, OpenPGP 03 / 01).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -121,6 +187,9 @@ pub struct CardModel {
     pub roles: Roles,
     #[serde(default)]
     pub module: ModuleNames,
+    /// The middleware known to serve this card, per OS, with what each can do.
+    #[serde(default)]
+    pub middleware: Vec<Middleware>,
     #[serde(default)]
     pub atr: Vec<AtrEntry>,
     #[serde(default)]
@@ -134,6 +203,16 @@ pub struct CardModel {
 }
 
 impl CardModel {
+    /// What the catalog knows of the loaded `module` for this card on this OS.
+    pub fn middleware_of(&self, module: &Path) -> Option<&Middleware> {
+        self.middleware.iter().find(|m| m.os == Os::current() && m.is_module(module))
+    }
+
+    /// The middleware that can activate this card on this OS.
+    pub fn activating_middleware(&self) -> impl Iterator<Item = &Middleware> {
+        self.middleware.iter().filter(|m| m.os == Os::current() && m.can_activate())
+    }
+
     /// Whether the entry lists the quirk with this id (code reacts to ids, text explains).
     pub fn has_quirk(&self, id: &str) -> bool {
         self.quirks.iter().any(|q| q.id == id)
@@ -343,6 +422,26 @@ mod tests {
             Identification::Conflict { candidates } => assert_eq!(candidates.len(), 2),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn middleware_capabilities_are_typed_and_found_by_module_file() {
+        let (catalog, _) = Catalog::load_with(None);
+        let cns = catalog.get("it-cns-stincard").unwrap();
+        if Os::current() == Os::Linux {
+            let opensc = cns.middleware_of(Path::new("/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so")).unwrap();
+            assert!(!opensc.can_activate(), "OpenSC reads and signs CNS cards only");
+            assert!(cns.activating_middleware().any(|m| m.library.ends_with("libbit4xpki.so")));
+        }
+        let entry = |can: &str| {
+            format!(
+                "id = \"x\"\nname = \"X\"\nvendor = \"V\"\nkind = \"card\"\n[[middleware]]\nname = \"M\"\nos = \"linux\"\nlibrary = \"m.so\"\ncan = [{can}]\nsource = \"s\"\n"
+            )
+        };
+        let (_, problems) = Catalog::from_sources([("ok.toml".into(), entry("\"read\", \"sign\""))]);
+        assert!(problems.is_empty(), "{problems:?}");
+        let (_, problems) = Catalog::from_sources([("bad.toml".into(), entry("\"read\", \"fly\""))]);
+        assert_eq!(problems.len(), 1, "an unknown capability is refused at load");
     }
 
     #[test]

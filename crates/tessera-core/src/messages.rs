@@ -106,6 +106,15 @@ mod tests {
     }
 
     #[test]
+    fn both_catalogs_parse_without_a_single_error() {
+        for source in [crate::embedded::FTL_IT, crate::embedded::FTL_EN] {
+            if let Err((_, errors)) = FluentResource::try_new(source.to_owned()) {
+                panic!("{errors:?}");
+            }
+        }
+    }
+
+    #[test]
     fn both_languages_have_the_same_messages() {
         let (it, en) = (ids(crate::embedded::FTL_IT), ids(crate::embedded::FTL_EN));
         assert_eq!(it, en);
@@ -150,6 +159,7 @@ mod tests {
             Error::CsrFailed { reason: "r".into() },
             Error::CertificateInvalid { reason: "r".into() },
             Error::Input { reason: "r".into() },
+            Error::CardReset,
         ];
         let wrong = [
             crate::token::PinState::Ok,

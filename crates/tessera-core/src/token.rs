@@ -402,6 +402,11 @@ impl OpenToken<'_> {
         crate::pin::login(session, who, pin, || self.pin_state().unwrap_or(PinState::Ok))
     }
 
+    /// The PKCS#11 module serving this token.
+    pub fn module_path(&self) -> &std::path::Path {
+        &self.module.path
+    }
+
     /// A URI for an object of this token.
     pub fn object_uri(&self, label: &str, id: &[u8], kind: &str) -> String {
         self.uri.clone().attr("object", label).id(id).attr("type", kind).build()

@@ -138,6 +138,42 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// The catalog's word on the middleware serving `t`: an error when it is known not to be
+/// able to generate keys or write certificates, naming what can.
+fn middleware_verdict(t: &tessera_core::token::OpenToken<'_>, card: &str) -> Option<Error> {
+    let model = t.model.as_ref()?;
+    // Where Tessera makes the keys and writes with the card's own commands (PIV), what
+    // the middleware lacks does not matter.
+    let by_card = tessera_core::catalog::Login::CardCommand;
+    if model.login.keygen == by_card && model.login.write == by_card {
+        return None;
+    }
+    let serving = model.middleware_of(t.module_path())?;
+    if serving.can_activate() {
+        return None;
+    }
+    let can = serving
+        .can
+        .iter()
+        .map(|c| serde_json::to_value(c).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let install = model
+        .activating_middleware()
+        .map(|m| match &m.install {
+            Some(how) => format!("{} ({}): {how}", m.name, m.library),
+            None => format!("{} ({})", m.name, m.library),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Some(Error::MiddlewareCannotActivate {
+        card: card.to_owned(),
+        middleware: format!("{} ({})", serving.name, serving.library),
+        can,
+        install: if install.is_empty() { "none".into() } else { install },
+    })
+}
+
 /// The tax code, checked as typed: a wrong check letter is pointed out with the right one
 /// and asked again (a passport number, not of the tax code's form, goes as it is).
 fn ask_tax_code(prompter: &mut dyn Prompter) -> Result<Zeroizing<String>> {
@@ -290,9 +326,13 @@ impl Activation<'_> {
                     full.push(*role);
                 }
             }
-            Ok((algorithm, full, t.model.as_ref().map(|m| m.name.clone()).unwrap_or_else(|| t.label.clone())))
+            let card = t.model.as_ref().map(|m| m.name.clone()).unwrap_or_else(|| t.label.clone());
+            Ok((algorithm, full, card.clone(), middleware_verdict(t, &card)))
         });
-        let check = check.map_err(Error::from).and_then(|(algorithm, full, card)| {
+        let check = check.map_err(Error::from).and_then(|(algorithm, full, card, middleware)| {
+            if let Some(e) = middleware {
+                return Err(e);
+            }
             let unsuitable =
                 |reason: String| Error::CardUnsuitable { card: card.clone(), profile: found.profile.clone(), reason };
             let algorithm = algorithm.ok_or_else(|| unsuitable("no key algorithm in common".into()))?;

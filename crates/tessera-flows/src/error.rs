@@ -38,6 +38,10 @@ pub enum Error {
     /// The card cannot make keys this profile needs, or has no room for them.
     #[error("the card {card} cannot take the {profile} profile: {reason}")]
     CardUnsuitable { card: String, profile: String, reason: String },
+    /// The middleware serving the card cannot generate keys or write certificates on it
+    /// (OpenSC on Italian CNS cards reads and signs only): which one, and what to install.
+    #[error("{middleware} cannot put keys on {card}; install: {install}")]
+    MiddlewareCannotActivate { card: String, middleware: String, can: String, install: String },
     /// The request's profile is not one Tessera knows.
     #[error("unknown certificate profile {profile}")]
     ProfileUnknown { profile: String },
@@ -71,6 +75,7 @@ impl Error {
             Error::CertificateUntrusted { .. } => "certificate-untrusted",
             Error::CardUnsuitable { .. } => "card-unsuitable",
             Error::ProfileUnknown { .. } => "profile-unknown",
+            Error::MiddlewareCannotActivate { .. } => "middleware-cannot-activate",
             Error::NoToken => "no-token",
             Error::Cancelled => "cancelled",
             Error::Input { .. } => "input-failed",
@@ -92,6 +97,12 @@ impl Error {
                 vec![("card", card.clone()), ("profile", profile.clone()), ("reason", reason.clone())]
             }
             Error::ProfileUnknown { profile } => vec![("profile", profile.clone())],
+            Error::MiddlewareCannotActivate { card, middleware, can, install } => vec![
+                ("card", card.clone()),
+                ("middleware", middleware.clone()),
+                ("can", can.clone()),
+                ("install", install.clone()),
+            ],
             Error::Storage { path, reason } => vec![("path", path.clone()), ("reason", reason.clone())],
             Error::AlreadyActivated { reference } => vec![("reference", reference.clone())],
             Error::AnswerNotAuthentic | Error::CertificateForAnotherKey | Error::NoToken | Error::Cancelled => vec![],
@@ -119,3 +130,69 @@ impl Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_core::messages::{Lang, Messages};
+
+    #[test]
+    fn every_flow_error_has_a_cause_and_a_remedy_in_both_languages() {
+        let samples = [
+            Error::RaUnreachable { url: "https://ra".into(), reason: "r".into() },
+            Error::RaAnswerMalformed { reason: "r".into() },
+            Error::CmpRejected { text: "t".into(), fail_info: "badPOP".into() },
+            Error::AnswerNotAuthentic,
+            Error::CertificateForAnotherKey,
+            Error::CertificateUntrusted { reason: "r".into() },
+            Error::CardUnsuitable { card: "C".into(), profile: "signature".into(), reason: "r".into() },
+            Error::MiddlewareCannotActivate {
+                card: "C".into(),
+                middleware: "M".into(),
+                can: "read".into(),
+                install: "V".into(),
+            },
+            Error::MiddlewareCannotActivate {
+                card: "C".into(),
+                middleware: "M".into(),
+                can: "read".into(),
+                install: "none".into(),
+            },
+            Error::ProfileUnknown { profile: "p".into() },
+            Error::NoToken,
+            Error::Cancelled,
+            Error::Input { reason: "r".into() },
+            Error::Storage { path: "/p".into(), reason: "r".into() },
+            Error::AlreadyActivated { reference: "REQ".into() },
+        ];
+        // And the RA's own refusals, rendered from our catalogs.
+        let ra = [
+            "activation-refused",
+            "request-locked",
+            "otp-wrong",
+            "otp-expired",
+            "no-otp",
+            "no-mobile",
+            "unknown-request",
+            "operator-unauthenticated",
+            "sms-gateway-failed",
+            "ra-internal",
+        ];
+        for lang in [Lang::It, Lang::En] {
+            let m = Messages::new(lang);
+            let payloads = samples
+                .iter()
+                .map(Error::payload)
+                .chain(ra.iter().map(|c| ErrorPayload { code: (*c).into(), params: Default::default() }));
+            for p in payloads {
+                let r = m.error(&p);
+                assert!(
+                    !r.cause.starts_with("Errore imprevisto") && !r.cause.starts_with("Unexpected"),
+                    "{lang:?} {}",
+                    p.code
+                );
+                assert!(!r.remedy.is_empty() && !r.remedy.contains('{'), "{lang:?} {}: {}", p.code, r.remedy);
+            }
+        }
+    }
+}

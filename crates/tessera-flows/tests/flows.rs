@@ -532,3 +532,40 @@ fn a_card_pulled_as_its_key_is_made_is_a_clear_error_and_the_rerun_after_reinser
     let outcome = block_on(flow.run(&mut again)).unwrap_or_else(|e| panic!("rerun: {e:?} after {:?}", again.events));
     assert!(outcome.certificates[0].uri.contains("id=%01;type=cert"), "{outcome:?}");
 }
+
+#[test]
+fn middleware_that_cannot_write_stops_before_any_key_and_names_what_to_install() {
+    let bed = Bed::new();
+    // The catalog entry says this module only reads and signs, and names one that can do
+    // more (as OpenSC and the vendors' modules stand for an Italian CNS card).
+    let drivers = bed.data.path().join("drivers");
+    std::fs::create_dir_all(&drivers).unwrap();
+    let entry = include_str!("../../../drivers/softhsm2.toml")
+        .replace(r#"can = ["read", "sign", "generate", "write"]"#, r#"can = ["read", "sign"]"#)
+        + r#"
+[[middleware]]
+name = "Vendor Cryptoki"
+os = "linux"
+library = "/opt/vendor/libvendor-pkcs11.so"
+can = ["read", "sign", "generate", "write"]
+source = "test"
+install = "the card supplier's middleware"
+"#;
+    std::fs::write(drivers.join("softhsm2.toml"), entry).unwrap();
+    tessera_testbed::apply_env(&[("TESSERA_DRIVERS".into(), drivers.display().to_string())]);
+    let ra = RaServer::start(REQUESTS);
+    let mut script = Script::new(Some(&ra), vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes]);
+    let e = block_on(run(&bed, settings(&ra), Mode::Operator, &mut script)).unwrap_err();
+    assert_eq!(e.code(), "middleware-cannot-activate", "{e:?}");
+    let p = e.params();
+    assert_eq!(p["can"], "read, sign");
+    assert!(
+        p["middleware"].starts_with("SoftHSM2 (libsofthsm2.so)") && p["install"].contains("Vendor Cryptoki"),
+        "{p:?}"
+    );
+    let msg = tessera_core::messages::Messages::new(tessera_core::messages::Lang::It);
+    let r = msg.error(&e.payload());
+    assert!(r.remedy.starts_with("Installa il software del produttore della carta: Vendor Cryptoki"), "{}", r.remedy);
+    assert!(!script.asked.contains(&"prompt-user-pin"), "no PIN asked: {:?}", script.asked);
+    assert_eq!(bed.objects("pubkey"), 0);
+}
