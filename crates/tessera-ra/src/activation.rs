@@ -257,3 +257,52 @@ mod tests {
         assert_eq!(masked("+393331234567"), "+39********67");
     }
 }
+
+#[derive(Deserialize)]
+pub struct Unlock {
+    activation_code: Zeroizing<String>,
+}
+
+/// POST /api/v1/activation/{reference}/personalisation: the card's PIN, PUK and PIV
+/// management key, for the tool to set on a blank card. Only with the request's activation
+/// code, only while it is armed and not yet issued; a wrong code counts towards the lock.
+pub async fn personalisation(
+    State(ra): State<Arc<Ra>>,
+    ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
+    Path(reference): Path<String>,
+    Json(body): Json<Unlock>,
+) -> Response {
+    if let Some(r) = rate_limited(&ra, client) {
+        return r;
+    }
+    let entry = match ra.store.by_code(&body.activation_code).await {
+        Ok(Some(e)) if e.request.reference == reference => e,
+        Ok(_) => {
+            // A wrong code for a known reference counts like a wrong OTP.
+            return match ra.store.failed(&reference, "personalisation-refused").await {
+                Ok(n) if n >= MAX_FAILURES => problem(StatusCode::LOCKED, "request-locked", &[]),
+                Ok(_) | Err(_) => problem(StatusCode::FORBIDDEN, "activation-refused", &[]),
+            };
+        }
+        Err(e) => return internal(e),
+    };
+    if entry.locked() {
+        return problem(StatusCode::LOCKED, "request-locked", &[]);
+    }
+    if !entry.request.armed || entry.issuance == crate::registry::Issuance::Confirmed {
+        return problem(StatusCode::CONFLICT, "personalisation-closed", &[]);
+    }
+    match ra.store.personalisation(&reference).await {
+        Ok(Some(p)) => match ra.store.audit("holder", "personalisation-released", &reference, "").await {
+            Ok(()) => Json(serde_json::json!({
+                "pin": p.pin.as_str(),
+                "puk": p.puk.as_str(),
+                "management_key": p.management_key.as_str(),
+            }))
+            .into_response(),
+            Err(e) => internal(e),
+        },
+        Ok(None) => problem(StatusCode::CONFLICT, "no-personalisation", &[]),
+        Err(e) => internal(e),
+    }
+}

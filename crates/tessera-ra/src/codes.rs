@@ -83,13 +83,28 @@ impl CodeKeys {
 
     /// The code's canonical form sealed for `reference`: hex of nonce, ciphertext and tag.
     pub fn seal(&self, reference: &str, code: &str) -> Option<String> {
+        self.seal_bytes(reference, tessera_protocol::activation::canonical_code(code).as_bytes())
+    }
+
+    /// Another secret of a request (its PIN, PUK, card management key or user code),
+    /// sealed for that request and purpose: it opens only as what it was sealed for.
+    pub fn seal_secret(&self, reference: &str, purpose: &str, value: &str) -> Option<String> {
+        self.seal_bytes(&format!("{reference}/{purpose}"), value.as_bytes())
+    }
+
+    pub fn open_secret(&self, reference: &str, purpose: &str, sealed: &str) -> Option<Zeroizing<String>> {
+        let plain = self.open(&format!("{reference}/{purpose}"), sealed)?;
+        String::from_utf8(plain.to_vec()).ok().map(Zeroizing::new)
+    }
+
+    fn seal_bytes(&self, aad: &str, value: &[u8]) -> Option<String> {
         let mut nonce = [0u8; aead::NONCE_LEN];
         getrandom::getrandom(&mut nonce).ok()?;
-        let mut data = tessera_protocol::activation::canonical_code(code).as_bytes().to_vec();
+        let mut data = value.to_vec();
         self.seal
             .seal_in_place_append_tag(
                 aead::Nonce::assume_unique_for_key(nonce),
-                aead::Aad::from(reference.as_bytes()),
+                aead::Aad::from(aad.as_bytes()),
                 &mut data,
             )
             .ok()?;

@@ -276,12 +276,32 @@ impl Ra {
                         .map_err(internal)
                 } else if cert_hash.as_deref() == Some(issued.as_slice()) {
                     tracing::info!(reference = %entry.request.reference, "certificate confirmed");
-                    self.store.confirm(&entry.request.reference, None).await.map_err(internal)
+                    self.store.confirm(&entry.request.reference, None).await.map_err(internal)?;
+                    self.completed(&entry.request.reference).await;
+                    Ok(())
                 } else {
                     Err((FailInfo::BadRequest, "certHash does not match the issued certificate"))
                 }
             }
             _ => Err((FailInfo::BadRequest, "no certificate waiting for confirmation in this transaction")),
+        }
+    }
+
+    /// Once every certificate of a request is confirmed: the second halves of the card's
+    /// PIN and PUK and the user code to the holder's e-mail (DOMAIN.md, Activation).
+    async fn completed(&self, reference: &str) {
+        let Ok(Some(entry)) = self.store.request(reference.as_bytes()).await else { return };
+        if entry.issuance != Issuance::Confirmed {
+            return;
+        }
+        let to = match self.store.holder_of(reference).await {
+            Ok(Some(h)) => h.email,
+            _ => None,
+        };
+        let (Some(to), Ok(Some(p))) = (to, self.store.personalisation(reference).await) else { return };
+        let holder = format!("{} {}", entry.request.holder.given_name, entry.request.holder.surname);
+        if !self.gateway.deliver(crate::personalisation::completion_email(&to, &holder, reference, &p)).await {
+            tracing::warn!(reference, "the completion e-mail could not be sent: an operator can send it again");
         }
     }
 

@@ -14,6 +14,7 @@ mod error;
 mod gateway;
 mod hsm;
 mod operator;
+mod personalisation;
 mod problem;
 mod registry;
 mod store;
@@ -163,12 +164,15 @@ async fn main() {
         .route("/api/v1/operator/requests/{reference}", axum::routing::get(operator::request))
         .route("/api/v1/operator/requests/{reference}/arm", axum::routing::post(operator::arm))
         .route("/api/v1/operator/activation", axum::routing::post(operator::activate))
+        .route("/api/v1/operator/requests/{reference}/handover", axum::routing::get(operator::handover))
+        .route("/api/v1/operator/requests/{reference}/halves", axum::routing::post(operator::send_halves))
         .route("/api/v1/operator/requests/{reference}/code", axum::routing::post(operator::replace_code))
         .route("/api/v1/operator/certificates/{serial}/{action}", axum::routing::post(operator::lifecycle))
         .route("/api/v1/operator/audit", axum::routing::get(operator::audit))
         .route("/api/v1/activation", axum::routing::post(activation::start))
         .route("/api/v1/activation/{reference}/otp", axum::routing::post(activation::verify))
         .route("/api/v1/activation/{reference}/resend", axum::routing::post(activation::resend))
+        .route("/api/v1/activation/{reference}/personalisation", axum::routing::post(activation::personalisation))
         .route(
             "/crl",
             axum::routing::get({

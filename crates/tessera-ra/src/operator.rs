@@ -197,6 +197,12 @@ fn add_extras(
 }
 
 /// A new activation code: 12 characters without look-alikes, in groups of four.
+/// A holder's user code [codice utente], for suspending or revoking later: 8 characters
+/// without look-alikes.
+pub fn random_user_code() -> Option<zeroize::Zeroizing<String>> {
+    random_chars(8).map(zeroize::Zeroizing::new)
+}
+
 fn random_code() -> Option<zeroize::Zeroizing<String>> {
     random_chars(12).map(|c| tessera_protocol::activation::canonical_code(&c))
 }
@@ -509,5 +515,93 @@ pub async fn lifecycle(
                 .into_response()
         }
         Err(e) => internal(e),
+    }
+}
+
+/// GET /api/v1/operator/requests/{reference}/handover: the printable sheet handed over with
+/// the card: the first half of its PIN and PUK (the second halves go by e-mail once the
+/// request is complete).
+pub async fn handover(State(ra): State<Arc<Ra>>, headers: HeaderMap, Path(reference): Path<String>) -> Response {
+    let Some(name) = operator(&ra, &headers) else { return unauthenticated() };
+    let holder = match ra.store.request(reference.as_bytes()).await {
+        Ok(Some(e)) => format!("{} {}", e.request.holder.given_name, e.request.holder.surname),
+        Ok(None) => return problem(StatusCode::NOT_FOUND, "unknown-request", &[]),
+        Err(e) => return internal(e),
+    };
+    let p = match ra.store.personalisation(&reference).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return problem(StatusCode::CONFLICT, "no-personalisation", &[]),
+        Err(e) => return internal(e),
+    };
+    use crate::personalisation::half;
+    let (pin, puk) = (half(&p.pin, false), half(&p.puk, false));
+    let sheet = format!(
+        "TESSERA · Consegna della carta / Card handover\n\nPratica / Request: {reference}\nTitolare / Holder: {holder}\n\n\
+         Prima metà del PIN / First half of the PIN: {pin}\nPrima metà del PUK / First half of the PUK: {puk}\n\n\
+         La seconda metà e il codice utente arrivano per e-mail a pratica completata. Non comunicarli a nessuno.\n\
+         The second halves and the user code come by e-mail once the request is complete. Tell them to nobody.\n"
+    );
+    match ra.store.audit(&name, "handover-printed", &reference, "").await {
+        Ok(()) => Json(serde_json::json!({
+            "reference": reference, "holder": holder, "pin_first_half": pin, "puk_first_half": puk, "sheet": sheet,
+        }))
+        .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Halves {
+    /// "sms": the first halves to the holder's mobile; "email": the second halves and the
+    /// user code to the holder's e-mail (once the request is complete).
+    channel: String,
+}
+
+/// POST /api/v1/operator/requests/{reference}/halves: send the halves again.
+pub async fn send_halves(
+    State(ra): State<Arc<Ra>>,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    Json(body): Json<Halves>,
+) -> Response {
+    let Some(name) = operator(&ra, &headers) else { return unauthenticated() };
+    let entry = match ra.store.request(reference.as_bytes()).await {
+        Ok(Some(e)) => e,
+        Ok(None) => return problem(StatusCode::NOT_FOUND, "unknown-request", &[]),
+        Err(e) => return internal(e),
+    };
+    let contact = match ra.store.holder_of(&reference).await {
+        Ok(h) => h,
+        Err(e) => return internal(e),
+    };
+    let p = match ra.store.personalisation(&reference).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return problem(StatusCode::CONFLICT, "no-personalisation", &[]),
+        Err(e) => return internal(e),
+    };
+    let message = match body.channel.as_str() {
+        "sms" => match entry.request.mobile.as_deref().or(contact.as_ref().and_then(|c| c.mobile.as_deref())) {
+            Some(mobile) => crate::personalisation::first_halves_sms(mobile, &reference, &p),
+            None => return problem(StatusCode::CONFLICT, "no-mobile", &[]),
+        },
+        "email" if entry.issuance != crate::registry::Issuance::Confirmed => {
+            return problem(StatusCode::CONFLICT, "halves-not-yet", &[]);
+        }
+        "email" => match contact.as_ref().and_then(|c| c.email.as_deref()) {
+            Some(to) => {
+                let holder = format!("{} {}", entry.request.holder.given_name, entry.request.holder.surname);
+                crate::personalisation::completion_email(to, &holder, &reference, &p)
+            }
+            None => return problem(StatusCode::CONFLICT, "no-email", &[]),
+        },
+        _ => return problem(StatusCode::UNPROCESSABLE_ENTITY, "unknown-channel", &[]),
+    };
+    if let Err(e) = ra.store.audit(&name, "halves-sent", &reference, &body.channel).await {
+        return internal(e);
+    }
+    if ra.gateway.deliver(message).await {
+        Json(serde_json::json!({ "reference": reference, "sent": body.channel })).into_response()
+    } else {
+        problem(StatusCode::BAD_GATEWAY, "sms-gateway-failed", &[])
     }
 }

@@ -697,8 +697,22 @@ impl Store {
     ) -> Result<AnyQueryResult> {
         const INSERT: &str = "INSERT INTO requests (reference, sealed_code, given_name, surname, cf, profile, code_hash, \
              mobile, armed, holder_id, created_by, title, organization, organization_identifier, subject_email, \
-             issued_suspended, passport_country) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+             issued_suspended, passport_country, sealed_pin, sealed_puk, sealed_management_key, sealed_user_code) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
+        // The card's PIN and PUK, its PIV management key and the user code, chosen here.
+        let p = crate::personalisation::Personalisation::generate()
+            .ok_or_else(|| sqlx::Error::Encode("no randomness for the card's PIN".into()))?;
+        let seal = |purpose: &str, value: &str| {
+            self.codes
+                .seal_secret(&r.reference, purpose, value)
+                .ok_or_else(|| sqlx::Error::Encode("sealing a card secret".into()))
+        };
+        let sealed = [
+            seal("pin", &p.pin)?,
+            seal("puk", &p.puk)?,
+            seal("management-key", &p.management_key)?,
+            seal("user-code", &p.user_code)?,
+        ];
         let sql = if if_new { format!("{INSERT} ON CONFLICT(reference) DO NOTHING") } else { INSERT.to_owned() };
         sqlx::query(&sql)
             .bind(&r.reference)
@@ -718,8 +732,34 @@ impl Store {
             .bind(&r.holder.email)
             .bind(r.issued_suspended as i64)
             .bind(&r.holder.passport_country)
+            .bind(&sealed[0])
+            .bind(&sealed[1])
+            .bind(&sealed[2])
+            .bind(&sealed[3])
             .execute(conn)
             .await
+    }
+
+    /// A request's card secrets and user code, opened.
+    pub async fn personalisation(&self, reference: &str) -> Result<Option<crate::personalisation::Personalisation>> {
+        let row = sqlx::query(
+            "SELECT sealed_pin, sealed_puk, sealed_management_key, sealed_user_code FROM requests WHERE reference = $1",
+        )
+        .bind(reference)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let open = |column: &str, purpose: &str| {
+            row.get::<Option<String>, _>(column).and_then(|s| self.codes.open_secret(reference, purpose, &s))
+        };
+        Ok((|| {
+            Some(crate::personalisation::Personalisation {
+                pin: open("sealed_pin", "pin")?,
+                puk: open("sealed_puk", "puk")?,
+                management_key: open("sealed_management_key", "management-key")?,
+                user_code: open("sealed_user_code", "user-code")?,
+            })
+        })())
     }
 
     pub async fn audit(&self, actor: &str, action: &str, subject: &str, detail: &str) -> Result<()> {

@@ -1358,3 +1358,102 @@ fn certificates_issued_suspended_wait_for_the_paperwork_then_an_operator_activat
     assert_eq!(status, 200);
     assert!(!crl_serials(&ra).contains(&serial));
 }
+
+#[test]
+fn the_card_pin_and_puk_are_chosen_by_the_ra_first_halves_on_paper_second_halves_by_email() {
+    let ra = Ra::start();
+    let (status, h) = operator_call(
+        &ra,
+        "POST",
+        "/api/v1/operator/holders",
+        Some(serde_json::json!({
+        "given_name": "CARLA", "surname": "NERI", "cf": "NRECRL80A41H501U", "cf_forced": true,
+        "mobile": "+393330000077", "email": "carla.neri@example.org"})),
+    );
+    assert_eq!(status, 201, "{h}");
+    let (status, r) = operator_call(
+        &ra,
+        "POST",
+        "/api/v1/operator/requests",
+        Some(serde_json::json!({
+        "holder_id": h["holder_id"], "profile": "signature"})),
+    );
+    assert_eq!(status, 201, "{r}");
+    let (reference, code) =
+        (r["reference"].as_str().unwrap().to_owned(), r["activation_code"].as_str().unwrap().to_owned());
+
+    // The sheet handed over with the card: first halves only.
+    let (status, sheet) = operator_call(&ra, "GET", &format!("/api/v1/operator/requests/{reference}/handover"), None);
+    assert_eq!(status, 200, "{sheet}");
+    let (pin1, puk1) =
+        (sheet["pin_first_half"].as_str().unwrap().to_owned(), sheet["puk_first_half"].as_str().unwrap().to_owned());
+    assert_eq!((pin1.len(), puk1.len()), (4, 4));
+    assert!(sheet["sheet"].as_str().unwrap().contains(&format!("PIN / First half of the PIN: {pin1}")));
+    // Or by SMS to the holder's mobile.
+    let (status, _) = operator_call(
+        &ra,
+        "POST",
+        &format!("/api/v1/operator/requests/{reference}/halves"),
+        Some(serde_json::json!({"channel": "sms"})),
+    );
+    assert_eq!(status, 200);
+    let outbox = std::fs::read_to_string(ra.path("tessera-ra/outbox.log")).unwrap();
+    assert!(outbox.lines().any(|l| l.contains("+393330000077") && l.contains(&format!("PIN {pin1}"))), "{outbox}");
+    // The second halves wait for the request to complete.
+    let (status, body) = operator_call(
+        &ra,
+        "POST",
+        &format!("/api/v1/operator/requests/{reference}/halves"),
+        Some(serde_json::json!({"channel": "email"})),
+    );
+    assert_eq!((status, body["code"].as_str()), (409, Some("halves-not-yet")));
+
+    // The tool gets them whole only with the code, and only once the request is armed.
+    let unlock = |code: &str| {
+        post(
+            &ra,
+            &format!("/api/v1/activation/{reference}/personalisation"),
+            serde_json::json!({"activation_code": code}),
+        )
+    };
+    assert_eq!(unlock(&code).1["code"], "personalisation-closed");
+    let (status, _) = operator_call(
+        &ra,
+        "POST",
+        &format!("/api/v1/operator/requests/{reference}/arm"),
+        Some(serde_json::json!({"activation_code": code})),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(unlock("WRNG-CODE-0000").0, 403);
+    let (status, secrets) = unlock(&code);
+    assert_eq!(status, 200, "{secrets}");
+    let (pin, puk) = (secrets["pin"].as_str().unwrap(), secrets["puk"].as_str().unwrap());
+    assert!(pin.starts_with(&pin1) && puk.starts_with(&puk1) && pin.len() == 8 && puk.len() == 8);
+    assert_eq!(secrets["management_key"].as_str().unwrap().len(), 48);
+
+    // Issued and confirmed: the second halves and the user code reach the holder's mailbox.
+    let csr = ra.csr("carla");
+    let out = ra.p10cr(&reference, &code, &csr, &ra.path("carla.pem"));
+    assert!(out.status.success(), "{}", text(&out));
+    let outbox = std::fs::read_to_string(ra.path("tessera-ra/outbox.log")).unwrap();
+    let mail = outbox
+        .lines()
+        .rev()
+        .find(|l| l.contains("carla.neri@example.org") && l.contains("codice utente"))
+        .expect("the completion e-mail");
+    assert!(
+        mail.contains(&format!("seconda metà del PIN {}", &pin[4..]))
+            && mail.contains(&format!("seconda metà del PUK {}", &puk[4..])),
+        "{mail}"
+    );
+    // No PIN, PUK or key in the database or the audit log.
+    for (path, bytes) in state_files(&ra) {
+        if path.ends_with("outbox.log") {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(pin) && !text.contains(puk), "{} holds a card secret", path.display());
+    }
+    let (status, _) = unlock(&code);
+    assert_eq!(status, 409, "closed once issued");
+}
