@@ -53,23 +53,6 @@ pub fn half(secret: &str, second: bool) -> &str {
     if second { &secret[mid..] } else { &secret[..mid] }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pins_and_puks_are_eight_digits_and_split_in_two_halves() {
-        let p = Personalisation::generate().unwrap();
-        for s in [&p.pin, &p.puk] {
-            assert_eq!(s.len(), 8);
-            assert!(s.chars().all(|c| c.is_ascii_digit()));
-            assert_eq!(format!("{}{}", half(s, false), half(s, true)), s.as_str());
-        }
-        assert_eq!(p.management_key.len(), 48);
-        assert_eq!(p.user_code.len(), 8);
-    }
-}
-
 /// The e-mail that completes a request: the second halves and the user code.
 pub fn completion_email(to: &str, holder: &str, reference: &str, p: &Personalisation) -> crate::gateway::Message {
     let secret = format!(
@@ -99,4 +82,21 @@ pub fn first_halves_sms(to: &str, reference: &str, p: &Personalisation) -> crate
         "Tessera, pratica {reference}: prima metà di {{secret}} La seconda metà arriva per e-mail a pratica completata."
     );
     crate::gateway::Message::new(crate::gateway::Channel::Sms, to, "", &template, &secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pins_and_puks_are_eight_digits_and_split_in_two_halves() {
+        let p = Personalisation::generate().unwrap();
+        for s in [&p.pin, &p.puk] {
+            assert_eq!(s.len(), 8);
+            assert!(s.chars().all(|c| c.is_ascii_digit()));
+            assert_eq!(format!("{}{}", half(s, false), half(s, true)), s.as_str());
+        }
+        assert_eq!(p.management_key.len(), 48);
+        assert_eq!(p.user_code.len(), 8);
+    }
 }
