@@ -268,3 +268,4 @@ error-middleware-cannot-activate = The card software installed, { $middleware },
         [none] No software is known to activate this card on this system: use another computer or ask the registration office.
        *[other] Install the card maker's software: { $install }. Then insert the card again and retry.
     }
+step-personalise = Setting the PIN and PUK chosen by the registration authority on the new card

@@ -268,3 +268,4 @@ error-middleware-cannot-activate = Il software della carta installato, { $middle
         [none] Per questa carta non è noto un software che la attivi su questo sistema: usa un altro computer o rivolgiti all'ufficio di registrazione.
        *[other] Installa il software del produttore della carta: { $install }. Poi reinserisci la carta e riprova.
     }
+step-personalise = Impostazione di PIN e PUK scelti dall'autorità di registrazione sulla carta nuova

@@ -483,30 +483,63 @@ fn a_card_key_is_enrolled_at_the_ra_over_cmp_and_installed() {
     assert_eq!(c["issuer"], "Tessera RA Issuing CA");
 }
 
-/// `tessera activate --operator --stdin` at the counter on the virtual PIV card (keys by
-/// card commands, the signature key in 9C) and, with both CNS and signature certificates,
-/// the virtual OpenPGP card (admin PIN for the keys, user PIN for the requests), against
-/// tessera-ra; at trace level no secret reaches the logs.
+/// `tessera activate --operator --stdin` at the counter on two blank cards, with requests
+/// an operator made through the RA's API: the virtual PIV card (keys by card commands, the
+/// signature key in 9C) and, with both CNS and signature certificates, the virtual OpenPGP
+/// card. Each blank card gets the PIN and PUK the RA chose, never asked nor shown; the
+/// holder's first halves come on the handover sheet and the second halves by e-mail, and
+/// together they open the card. At trace level no secret reaches the logs.
 #[test]
 fn cli_activates_virtual_piv_and_openpgp_cards_at_the_counter_without_logging_secrets() {
     use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
-    let ra = RaServer::start(
-        r#"
-[[request]]
-reference = "REQ-PIV"
-activation_code = "PIVC-ARDS-0001"
-profile = "signature"
-armed = false
-holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
+    let ra = RaServer::start("");
+    let op = |method: &str, path: &str, body: Option<Value>| -> Value {
+        let req = ureq::request(method, &format!("{}{path}", ra.url()))
+            .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"));
+        let resp = match body {
+            Some(b) => req.send_json(b),
+            None => req.call(),
+        };
+        resp.unwrap_or_else(|e| panic!("{path}: {e}")).into_json().unwrap()
+    };
+    let request = |given: &str, surname: &str, cf: &str, email: &str, profile: &str| {
+        let h = op(
+            "POST",
+            "/api/v1/operator/holders",
+            Some(serde_json::json!({
+            "given_name": given, "surname": surname, "cf": cf, "email": email, "cf_forced": true})),
+        );
+        let r = op(
+            "POST",
+            "/api/v1/operator/requests",
+            Some(serde_json::json!({"holder_id": h["holder_id"], "profile": profile})),
+        );
+        let (reference, code) =
+            (r["reference"].as_str().unwrap().to_owned(), r["activation_code"].as_str().unwrap().to_owned());
+        let sheet = op("GET", &format!("/api/v1/operator/requests/{reference}/handover"), None);
+        (
+            reference,
+            code,
+            sheet["pin_first_half"].as_str().unwrap().to_owned(),
+            sheet["puk_first_half"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (piv_ref, piv_code, piv_pin1, piv_puk1) =
+        request("MARIO", "ROSSI", "RSSMRA80A01H501U", "mario@example.org", "signature");
+    let (pgp_ref, pgp_code, pgp_pin1, pgp_puk1) =
+        request("ANNA", "VERDI", "VRDNNA90E50L219L", "anna@example.org", "cns+signature");
+    // The second halves, from the completion e-mail in the holder's mailbox.
+    let second_halves = |email: &str| -> (String, String) {
+        let outbox = std::fs::read_to_string(ra.path("tessera-ra/outbox.log")).unwrap();
+        let mail = outbox
+            .lines()
+            .rev()
+            .find(|l| l.contains(email) && l.contains("codice utente"))
+            .expect("the completion e-mail");
+        let after = |label: &str| mail.split(label).nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+        (after("seconda metà del PIN "), after("seconda metà del PUK "))
+    };
 
-[[request]]
-reference = "REQ-PGP"
-activation_code = "OPGP-CARD-0002"
-profile = "cns+signature"
-armed = false
-holder = { given_name = "ANNA", surname = "VERDI", cf = "VRDNNA90E50L219L" }
-"#,
-    );
     let pcsc = Pcsc::start();
     let _piv = pcsc.insert_piv(0);
     let _pgp = pcsc.insert_openpgp(1);
@@ -520,31 +553,32 @@ holder = { given_name = "ANNA", surname = "VERDI", cf = "VRDNNA90E50L219L" }
         out.contains("PIV_II") && out.contains("OpenPGP card (User PIN (sig))")
     }));
     let ca = ra.ca_file();
-    let activate = |token: &str, answers: &[&str]| {
+    let mut logs = String::new();
+    let mut activate = |token: &str, answers: &[&str]| {
         let args = ["activate", "--operator", "--stdin", "--json", "--token", token, "--ra", &ra.url()];
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["--ra-ca", ca.to_str().unwrap()]);
         let out = tessera_with_stdin(&env, &all, &(answers.join("\n") + "\n"));
         let log = stderr(&out);
         assert!(out.status.success(), "{all:?}: {log}");
+        // Code, operator credential, confirmation: a blank card's PINs are never asked.
+        assert_eq!(log.matches("(stdin)").count(), 3, "{log}");
         // Each log line without its timestamp (whose microseconds could be any digits).
         let lines: Vec<&str> = log.lines().map(|l| l.split_once(' ').map_or(l, |(_, rest)| rest)).collect();
         for secret in answers.iter().filter(|a| a.len() > 1) {
             assert!(!lines.iter().any(|l| l.contains(secret)), "secret {secret} in the log");
         }
+        logs += &lines.join("\n");
         serde_json::from_str::<Value>(&stdout(&out)).unwrap()
     };
 
-    let piv = activate("pkcs11:token=PIV_II", &["PIVC-ARDS-0001", OPERATOR_TOKEN, "s", PIV_MANAGEMENT_KEY, USER_PIN]);
-    assert_eq!(piv["reference"], "REQ-PIV");
+    let piv = activate("pkcs11:token=PIV_II", &[&piv_code, OPERATOR_TOKEN, "s"]);
+    assert_eq!(piv["reference"], piv_ref.as_str());
     let cert = &piv["certificates"][0];
     assert_eq!(cert["role"], "signature");
     assert!(cert["uri"].as_str().unwrap().contains("id=%02;type=cert"), "9C holds the signature key: {cert}");
 
-    let pgp = activate(
-        "pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))",
-        &["OPGP-CARD-0002", OPERATOR_TOKEN, "s", OPENPGP_ADMIN_PIN, USER_PIN],
-    );
+    let pgp = activate("pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))", &[&pgp_code, OPERATOR_TOKEN, "s"]);
     // Two certificates on one card that OpenSC shows as two tokens: the authentication key
     // in slot 03 (token "User PIN"), the signature key in slot 01 (token "User PIN (sig)").
     let uris: Vec<&str> = pgp["certificates"].as_array().unwrap().iter().map(|c| c["uri"].as_str().unwrap()).collect();
@@ -552,12 +586,39 @@ holder = { given_name = "ANNA", surname = "VERDI", cf = "VRDNNA90E50L219L" }
     assert!(uris[0].contains("token=OpenPGP%20card%20(User%20PIN);") && uris[0].contains("id=%03;type=cert"), "{pgp}");
     assert!(uris[1].contains("(User%20PIN%20(sig))") && uris[1].contains("id=%01;type=cert"), "{pgp}");
 
+    // The halves, put together, are the cards' PINs: each card takes its PIN (a PIN change
+    // to the same PIN verifies it) and refuses the factory one.
+    let env_quiet: Vec<(String, String)> = env.iter().filter(|(k, _)| k != "TESSERA_LOG").cloned().collect();
+    let login = |token: &str, pin: &str| {
+        let out = tessera_with_stdin(
+            &env_quiet,
+            &["pin", "change", "--token", token, "--pin-stdin"],
+            &format!("{pin}\n{pin}\n"),
+        );
+        out.status.success()
+    };
+    let (piv_pin2, piv_puk2) = second_halves("mario@example.org");
+    let (pgp_pin2, pgp_puk2) = second_halves("anna@example.org");
+    let (piv_pin, pgp_pin) = (format!("{piv_pin1}{piv_pin2}"), format!("{pgp_pin1}{pgp_pin2}"));
+    let serial =
+        |uri: &str| format!("pkcs11:serial={}", uri.split("serial=").nth(1).unwrap().split(';').next().unwrap());
+    let piv_label = serial(cert["uri"].as_str().unwrap());
+    assert!(login(&piv_label, &piv_pin), "the PIV card opens with the RA's PIN");
+    assert!(
+        login("pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))", &pgp_pin),
+        "the OpenPGP card opens with the RA's PIN"
+    );
+    assert!(!login(&piv_label, USER_PIN), "the factory PIN is gone");
+    for secret in [piv_pin.clone(), pgp_pin.clone(), format!("{piv_puk1}{piv_puk2}"), format!("{pgp_puk1}{pgp_puk2}")] {
+        assert!(!logs.contains(&secret), "a card secret in the log");
+    }
+
     // The error file holds neither the codes nor the credentials nor the management key.
     let out = tessera(&env, &["support-bundle", "--out", data.path().to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let file = std::fs::read_to_string(stdout(&out).trim()).unwrap();
-    assert!(file.contains("REQ-PIV") && file.contains("REQ-PGP") && file.contains("Virtual PCD 00 00"), "{file}");
-    for secret in ["PIVC-ARDS-0001", "OPGP-CARD-0002", OPERATOR_TOKEN, PIV_MANAGEMENT_KEY] {
+    assert!(file.contains(&piv_ref) && file.contains(&pgp_ref) && file.contains("Virtual PCD 00 00"), "{file}");
+    for secret in [piv_code.as_str(), pgp_code.as_str(), OPERATOR_TOKEN, PIV_MANAGEMENT_KEY, &piv_pin, &pgp_pin] {
         assert!(!file.contains(secret), "{secret} in the error file");
     }
 
@@ -699,12 +760,10 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
     answer("operator-token", OPERATOR_TOKEN);
     s.wait_text(r#"#wizard [data-question="confirm-request"] dd"#, long, |t| t == "MARIO ROSSI");
     s.click(r#"#wizard button[data-action="wizard-confirm"]"#);
-    ask("pin");
-    shot("operator-3-admin-pin");
-    answer("pin", OPENPGP_ADMIN_PIN);
-    answer("pin", USER_PIN);
+    // A blank card: it gets the PIN and PUK the RA chose; no PIN is asked.
     s.wait_text(r#"#wizard [data-result="done"] h3"#, long, |t| t.contains("REQ-COUNTER"));
-    shot("operator-4-done");
+    assert_eq!(s.text(r#"#wizard [data-step="personalise"]"#).map(|t| t.starts_with('✓')), Some(true));
+    shot("operator-3-done");
     s.click(r#"#wizard button[data-action="wizard-close"]"#);
     s.wait_text(&format!("{pgp} .cert .cn"), long, |t| t == "ROSSI MARIO");
     s.screenshot(&shots.join("devices-activated-it.png"));

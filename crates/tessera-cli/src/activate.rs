@@ -92,6 +92,7 @@ impl Terminal<'_> {
         let (id, role) = match step {
             Step::Arm => ("step-arm", None),
             Step::CheckCard => ("step-check-card", None),
+            Step::Personalise => ("step-personalise", None),
             Step::Generate { role } => ("step-generate", Some(role)),
             Step::Issue { role } => ("step-issue", Some(role)),
             Step::Verify { role } => ("step-verify", Some(role)),

@@ -140,6 +140,66 @@ impl<'a, 'm> Card<'a, 'm> {
         }
     }
 
+    /// Whether the card is blank: still with its factory secrets (catalog `[factory]`), told
+    /// without spending a PIN try. OpenPGP: no cardholder name and every PIN try left; PIV:
+    /// the factory management key authenticates (it has no retry counter).
+    pub fn is_blank(&self) -> Result<bool, Error> {
+        let Some(model) = &self.token.model else { return Ok(false) };
+        let Some(reader) = &self.token.reader else { return Ok(false) };
+        match model.application.as_deref() {
+            Some("openpgp") if model.factory.user_pin.is_some() && model.factory.so_pin.is_some() => {
+                let card = crate::openpgp::OpenPgpCard::connect(reader)?;
+                let tries = card.retry_counters()?;
+                Ok(card.cardholder_name()?.is_empty() && tries[0] == 3 && tries[2] == 3)
+            }
+            Some("piv") => match model.factory.management_key.as_deref().and_then(ManagementKey::from_hex) {
+                Some(factory) => match PivCard::connect(reader)?.authenticate(&factory) {
+                    Ok(()) => Ok(true),
+                    Err(Error::ManagementKeyRejected) => Ok(false),
+                    Err(e) => Err(e),
+                },
+                None => Ok(false),
+            },
+            _ => Ok(false),
+        }
+    }
+
+    /// Replace a blank card's factory secrets with the given PIN, PUK (OpenPGP: admin PIN)
+    /// and, on a PIV card, management key; `holder` names the card's holder where the card
+    /// keeps one.
+    pub fn personalise(
+        &self,
+        pin: &Pin,
+        puk: &Pin,
+        management_key: Option<&ManagementKey>,
+        holder: &str,
+    ) -> Result<(), Error> {
+        let model = self.token.model.as_ref().ok_or_else(|| Error::TokenNotFound { uri: self.token.uri() })?;
+        let reader = self.token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: self.token.uri() })?;
+        let factory = |v: &Option<String>| v.as_deref().map(Pin::new).ok_or(Error::PinRejected);
+        let (user, so) = (factory(&model.factory.user_pin)?, factory(&model.factory.so_pin)?);
+        match model.application.as_deref() {
+            Some("openpgp") => {
+                // OpenPGP's name field: "SURNAME<<GIVEN NAME" (ISO 7501-1 style).
+                let name = holder.replacen(' ', "<<", 1);
+                crate::openpgp::OpenPgpCard::connect(&reader)?.personalise((&user, &so), pin, puk, &name)?
+            }
+            Some("piv") => {
+                let old = model
+                    .factory
+                    .management_key
+                    .as_deref()
+                    .and_then(ManagementKey::from_hex)
+                    .ok_or(Error::ManagementKeyRejected)?;
+                let new = management_key.ok_or(Error::ManagementKeyNeeded)?;
+                PivCard::connect(&reader)?.personalise((&user, &so, &old), pin, puk, new)?
+            }
+            _ => return Err(Error::PinRejected),
+        }
+        self.token.stale.set(true);
+        Ok(())
+    }
+
     /// Run `f` with a signer for the key pair `key` (after the user PIN).
     pub fn sign_with<R>(
         &self,

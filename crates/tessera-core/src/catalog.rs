@@ -140,6 +140,24 @@ impl Middleware {
     }
 }
 
+/// A blank card's factory secrets, which activation replaces with the RA's (catalog
+/// `[factory]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Factory {
+    #[serde(default)]
+    pub user_pin: Option<String>,
+    /// The PUK (PIV) or admin PIN (OpenPGP).
+    #[serde(default)]
+    pub so_pin: Option<String>,
+    /// The PIV card management key (hex).
+    #[serde(default)]
+    pub management_key: Option<String>,
+    /// Where these values come from.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
 /// The CKA_ID of each role's key on cards with fixed slots (PIV 9A / 9C, OpenPGP 03 / 01).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -185,6 +203,9 @@ pub struct CardModel {
     /// Where the card's convention puts each role's key (CKA_ID, hex); absent: a fresh id.
     #[serde(default)]
     pub roles: Roles,
+    /// A blank card's factory PINs and keys.
+    #[serde(default)]
+    pub factory: Factory,
     #[serde(default)]
     pub module: ModuleNames,
     /// The middleware known to serve this card, per OS, with what each can do.

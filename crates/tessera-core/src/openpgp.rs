@@ -36,6 +36,44 @@ impl OpenPgpCard {
         }
     }
 
+    /// The cardholder's name (DO 5B, inside the cardholder related data 65): empty on a
+    /// blank card.
+    pub fn cardholder_name(&self) -> Result<Vec<u8>, Error> {
+        let data = self.expect_ok(self.transmit(&[0x00, 0xCA, 0x00, 0x65, 0x00], "GET DATA cardholder")?)?;
+        let inner = crate::apdu::find_tlv(&data, &[0x65]).unwrap_or(data);
+        Ok(crate::apdu::find_tlv(&inner, &[0x5B]).unwrap_or_default())
+    }
+
+    /// Personalise a blank card: user PIN and admin PIN from their factory values to the
+    /// given ones (CHANGE REFERENCE DATA), then the cardholder's name (PUT DATA 5B, after
+    /// the new admin PIN), which marks the card as no longer blank.
+    pub fn personalise(&self, factory: (&Pin, &Pin), pin: &Pin, admin: &Pin, name: &str) -> Result<(), Error> {
+        for (p2, old, new, what) in
+            [(0x81, factory.0, pin, "CHANGE REFERENCE DATA PW1"), (0x83, factory.1, admin, "CHANGE REFERENCE DATA PW3")]
+        {
+            let mut data = zeroize::Zeroizing::new(old.expose().as_bytes().to_vec());
+            data.extend_from_slice(new.expose().as_bytes());
+            match self.transmit(&apdu(0x24, 0x00, p2, &data), what)? {
+                (_, 0x9000) => {}
+                (_, 0x6983) => return Err(Error::PinLocked),
+                (_, sw) if sw & 0xFFF0 == 0x63C0 || sw == 0x6982 => {
+                    return Err(if p2 == 0x81 {
+                        Error::WrongPin { state: crate::token::PinState::Ok }
+                    } else {
+                        Error::WrongPuk
+                    });
+                }
+                (_, 0x6A80) | (_, 0x6700) => return Err(Error::PinRejected),
+                other => {
+                    self.expect_ok(other)?;
+                }
+            }
+        }
+        self.expect_ok(self.transmit(&apdu(0x20, 0x00, 0x83, admin.expose().as_bytes()), "VERIFY PW3")?)?;
+        self.expect_ok(self.transmit(&apdu(0xDA, 0x00, 0x5B, name.as_bytes()), "PUT DATA cardholder name")?)?;
+        Ok(())
+    }
+
     /// Verify the admin PIN, then set a new user PIN and reset its retry counter.
     pub fn reset_user_pin(&self, admin: &Pin, new: &Pin) -> Result<(), Error> {
         let verify = apdu(0x20, 0x00, 0x83, admin.expose().as_bytes());

@@ -157,6 +157,50 @@ impl PivCard {
         })
     }
 
+    /// Personalise a blank card: PIN and PUK from their factory values to the given ones
+    /// (CHANGE REFERENCE DATA, each padded with FF to 8 bytes), then the management key
+    /// (SET MANAGEMENT KEY, after authenticating with the current one).
+    pub fn personalise(
+        &self,
+        factory: (&crate::pin::Pin, &crate::pin::Pin, &ManagementKey),
+        pin: &crate::pin::Pin,
+        puk: &crate::pin::Pin,
+        key: &ManagementKey,
+    ) -> Result<(), Error> {
+        for (p2, old, new, what) in
+            [(0x80, factory.0, pin, "CHANGE REFERENCE DATA PIN"), (0x81, factory.1, puk, "CHANGE REFERENCE DATA PUK")]
+        {
+            let (o, n) = (old.expose().as_bytes(), new.expose().as_bytes());
+            if o.len() > 8 || n.len() > 8 || n.len() < 6 {
+                return Err(Error::PinRejected);
+            }
+            let mut data = Zeroizing::new(Vec::with_capacity(16));
+            data.extend_from_slice(o);
+            data.resize(8, 0xFF);
+            data.extend_from_slice(n);
+            data.resize(16, 0xFF);
+            match self.link.transmit(&apdu(0x24, 0x00, p2, &data), what)? {
+                (_, 0x9000) => {}
+                (_, 0x6983) => return Err(Error::PinLocked),
+                (_, sw) if sw & 0xFFF0 == 0x63C0 => {
+                    return Err(if p2 == 0x80 {
+                        Error::WrongPin { state: crate::token::PinState::Ok }
+                    } else {
+                        Error::WrongPuk
+                    });
+                }
+                other => {
+                    self.link.expect_ok(other)?;
+                }
+            }
+        }
+        self.authenticate(factory.2)?;
+        let mut data = Zeroizing::new(vec![0x03, 0x9B, 0x18]);
+        data.extend_from_slice(&key.0);
+        self.link.expect_ok(self.link.transmit(&apdu(0xFF, 0xFF, 0xFF, &data), "SET MANAGEMENT KEY")?)?;
+        Ok(())
+    }
+
     /// RESET RETRY COUNTER: the PUK unblocks the PIN and sets a new one.
     pub fn unblock_pin(&self, puk: &crate::pin::Pin, new: &crate::pin::Pin) -> Result<(), Error> {
         let (p, n) = (puk.expose().as_bytes(), new.expose().as_bytes());

@@ -12,6 +12,7 @@
 use serde::Serialize;
 use tessera_core::card::{Card, Role};
 use tessera_core::devices::Devices;
+use tessera_core::pin::Pin;
 use tessera_pki::KeyAlgorithm;
 use zeroize::Zeroizing;
 
@@ -342,6 +343,30 @@ impl Activation<'_> {
             Ok(algorithm)
         });
         let algorithm = step(prompter, Some(&mut journal), Step::CheckCard, check)?;
+        let mut secrets = Asked::new(prompter);
+
+        // A blank card gets the PIN and PUK the RA chose (and, PIV, its management key),
+        // never shown: the holder learns them as two halves, from the operator and by e-mail.
+        let blank = self.devices.with_token(&token_uri, |t| Card::new(t).is_blank())?;
+        if blank && !matches!(self.mode, Mode::Cmp { .. }) {
+            secrets.prompter.progress(&Progress::Started { step: Step::Personalise });
+            let got = workflow::card_secrets(&http, &found.reference, &secret).await;
+            let holder_name = format!("{} {}", found.holder.surname, found.holder.given_name);
+            let done = match got {
+                Ok(Some(s)) => {
+                    let (pin, puk) = (Pin::new(s.pin.as_str()), Pin::new(s.puk.as_str()));
+                    let key = tessera_core::piv::ManagementKey::from_hex(&s.management_key);
+                    let set = self
+                        .devices
+                        .with_token(&token_uri, |t| Card::new(t).personalise(&pin, &puk, key.as_ref(), &holder_name));
+                    set.map(|()| secrets.know(pin, puk, Some(s.management_key))).map_err(Error::from)
+                }
+                // An RA that does not choose the card's PINs: the card keeps its own.
+                Ok(None) => Ok(()),
+                Err(e) => Err(e),
+            };
+            step(secrets.prompter, Some(&mut journal), Step::Personalise, done)?;
+        }
 
         let exchange_profile = (certificates.len() > 1).then_some(());
         // The template's subject; the RA puts the registered holder's in the certificate.
@@ -349,7 +374,6 @@ impl Activation<'_> {
             "" => found.reference.clone(),
             name => name.to_owned(),
         };
-        let mut secrets = Asked::new(prompter);
         let mut installed = Vec::new();
         for (role, cmp_profile) in &certificates {
             let exchange = Exchange {

@@ -123,6 +123,8 @@ impl Error {
                 Error::Device(
                     tessera_core::Error::CardRemoved { .. }
                         | tessera_core::Error::TokenRemoved { .. }
+                        // The card left the reader between two visits: its token is gone.
+                        | tessera_core::Error::TokenNotFound { .. }
                         | tessera_core::Error::PcscNotRunning
                 )
             )

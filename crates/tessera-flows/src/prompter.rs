@@ -70,6 +70,8 @@ pub enum Step {
     Arm,
     /// The card's catalog entry against the profile.
     CheckCard,
+    /// A blank card gets the PIN, PUK (and PIV management key) the RA chose.
+    Personalise,
     Generate {
         role: Role,
     },

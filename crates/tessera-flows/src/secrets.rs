@@ -38,6 +38,15 @@ impl<'p> Asked<'p> {
         })
     }
 
+    /// What a blank card was just given: no need to ask for it.
+    pub fn know(&mut self, pin: Pin, puk: Pin, management_key: Option<Zeroizing<String>>) {
+        self.user = Some(pin);
+        self.so = Some(puk);
+        if management_key.is_some() {
+            self.management = management_key;
+        }
+    }
+
     /// Run a card operation; a wrong PIN is reported and asked again.
     pub fn retry<T>(
         &mut self,

@@ -524,10 +524,26 @@ fn a_card_pulled_as_its_key_is_made_is_a_clear_error_and_the_rerun_after_reinser
     assert!(e.transient(), "a card pulled out is worth a retry: {e:?}");
     assert!(matches!(e.code(), "card-removed" | "token-removed" | "token-not-found"), "{e:?}");
 
+    // The first run gave the blank card the RA's PIN and PUK before it was pulled; the
+    // rerun asks for them (the holder has them as halves; here, from the RA directly).
+    assert!(script.done(Step::Personalise), "{:?}", script.events);
+    let secrets: serde_json::Value = ureq::post(&format!("{}/api/v1/activation/REQ-COUNTER/personalisation", ra.url()))
+        .send_json(serde_json::json!({"activation_code": "ABCD-EFGH-JKLM"}))
+        .unwrap()
+        .into_json()
+        .unwrap();
+    let (pin, puk): (&'static str, &'static str) = (
+        Box::leak(secrets["pin"].as_str().unwrap().to_owned().into_boxed_str()),
+        Box::leak(secrets["puk"].as_str().unwrap().to_owned().into_boxed_str()),
+    );
+
     // Back in the reader: the rerun completes, with one key pair in the signature slot.
     let _card = pcsc.insert_openpgp(0);
     assert!(tessera_testbed::wait_until(std::time::Duration::from_secs(15), || visible(&mut d)));
-    let mut again = Script::new(Some(&ra), answers());
+    let mut again = Script::new(
+        Some(&ra),
+        vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text(puk), A::Text(pin)],
+    );
     let flow = Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: Mode::Operator };
     let outcome = block_on(flow.run(&mut again)).unwrap_or_else(|e| panic!("rerun: {e:?} after {:?}", again.events));
     assert!(outcome.certificates[0].uri.contains("id=%01;type=cert"), "{outcome:?}");

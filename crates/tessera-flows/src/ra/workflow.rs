@@ -77,3 +77,22 @@ pub async fn arm_at_counter(http: &Http, operator_token: &str, code: &str) -> Re
         .await?;
     serde_json::from_value(v).map_err(malformed)
 }
+
+/// A blank card's secrets, chosen by the RA for the request.
+#[derive(Deserialize)]
+pub struct CardSecrets {
+    pub pin: zeroize::Zeroizing<String>,
+    pub puk: zeroize::Zeroizing<String>,
+    pub management_key: zeroize::Zeroizing<String>,
+}
+
+/// The card secrets of an armed request, released with its activation code; None from an
+/// RA that does not choose them.
+pub async fn card_secrets(http: &Http, reference: &str, code: &str) -> Result<Option<CardSecrets>> {
+    let path = format!("/api/v1/activation/{reference}/personalisation");
+    match http.json(Method::POST, &path, None, Some(json!({ "activation_code": code }))).await {
+        Ok(v) => serde_json::from_value(v).map(Some).map_err(malformed),
+        Err(Error::RaRefused { code, .. }) if code == "no-personalisation" => Ok(None),
+        Err(e) => Err(e),
+    }
+}
