@@ -2,6 +2,7 @@
 import { FluentBundle, FluentResource, type FluentVariable } from "@fluent/bundle";
 import it from "../../locales/it/tessera.ftl?raw";
 import en from "../../locales/en/tessera.ftl?raw";
+import type { ErrorPayload } from "./bindings/ErrorPayload";
 
 export type Lang = "it" | "en";
 const sources: Record<Lang, string> = { it, en };
@@ -30,7 +31,7 @@ export function t(id: string, args?: Record<string, FluentVariable>, attribute?:
   return bundle.formatPattern(pattern, args, errors);
 }
 
-export interface ErrorPayload { code: string; params: Record<string, string> }
+export type { ErrorPayload };
 
 /** An error as cause + remedy, from its stable code; never from a message string. */
 export function renderError(e: ErrorPayload): { cause: string; remedy: string } {

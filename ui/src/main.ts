@@ -2,35 +2,17 @@
 // through two commands and one event; every string comes from locales/.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import { renderError, setLang, t, type ErrorPayload, type Lang } from "./i18n";
+import { renderError, setLang, t, type Lang } from "./i18n";
 import { openWizard, setupWizard } from "./wizard";
 
-interface ModelRef { id: string; name: string; vendor: string; obsolete: boolean; renewable: boolean }
-type Identification =
-  | { status: "known"; model: ModelRef }
-  | { status: "unknown"; known_as: string | null }
-  | { status: "conflict"; candidates: ModelRef[] };
-interface Reader { name: string; card: { atr: string; identification: Identification } | null }
-interface Certificate {
-  uri: string; id: string; label: string; private_key: "present" | "not-visible" | "missing";
-  subject: string; common_name: string; holder_cf?: string; issuer: string; serial: string;
-  not_after: string; days_left: number;
-  role: "authentication" | "signature" | "encryption" | "authority" | "other";
-  key: { algorithm: string; bits: number; curve?: string };
-  status: "valid" | "renewable" | "expired" | "not-yet-valid";
-}
-interface Token {
-  uri: string; label: string; manufacturer: string; model: string; serial: string; module: string;
-  reader: string | null; catalog: ModelRef | null; initialized: boolean;
-  pin: { state: string; login_required: boolean; pin_pad: boolean };
-  certificates: Certificate[];
-}
-interface Snapshot {
-  taken_at: string; readers: Reader[] | null; tokens: Token[];
-  problems: ErrorPayload[]; notices: ErrorPayload[];
-}
-type DeviceEvent = { event: string; reader: string };
-interface Changed { cause: { kind: string; events?: DeviceEvent[] }; snapshot: Snapshot }
+// The data's types are generated from the Rust types (ts-rs, ui/src/bindings).
+import type { CertificateView as Certificate } from "./bindings/CertificateView";
+import type { LiveEvent } from "./bindings/LiveEvent";
+import type { Snapshot } from "./bindings/Snapshot";
+import type { TokenView as Token } from "./bindings/TokenView";
+
+/** What "devices-changed" carries (src-tauri): why, and the devices now. */
+interface Changed { cause: LiveEvent; snapshot: Snapshot }
 
 let current: Snapshot | null = null;
 let lastEvent = "";
@@ -174,8 +156,9 @@ function render(): void {
   document.body.dataset.ready = "true";
 }
 
-function describe(cause: Changed["cause"]): string {
-  const e = cause.events?.[cause.events.length - 1];
+function describe(cause: LiveEvent): string {
+  if (cause.kind !== "devices") return "";
+  const e = cause.events[cause.events.length - 1];
   return e ? t(`event-${e.event}`, { reader: e.reader }) : "";
 }
 

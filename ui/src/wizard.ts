@@ -5,33 +5,15 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import { renderError, t, type ErrorPayload } from "./i18n";
 
-type Role = "signature" | "authentication";
-type Step =
-  | { step: "arm" } | { step: "check-card" }
-  | { step: "generate" | "issue" | "verify" | "install" | "confirm"; role: Role };
-type Question =
-  | { kind: "activation-code" } | { kind: "tax-code" } | { kind: "operator-token" }
-  | { kind: "otp"; mobile: string; resend_after: number }
-  | { kind: "pin"; token: string; pin: "user" | "so"; state: string | null; tries_left: number | null }
-  | { kind: "management-key"; token: string }
-  | { kind: "confirm-request"; holder: string; profile: string; token: string };
+// The flow's types are generated from the Rust types (ts-rs, ui/src/bindings).
+import type { CfCheck } from "./bindings/CfCheck";
+import type { Outcome } from "./bindings/Outcome";
+import type { Progress } from "./bindings/Progress";
+import type { Question } from "./bindings/Question";
+import type { Step } from "./bindings/Step";
+
+/** What "flow-question" carries (src-tauri): the question, and how to answer it. */
 interface Asked { id: number; question: Question; confirm: boolean }
-type Progress =
-  | { event: "started" | "done" | "resumed"; step: Step }
-  | { event: "failed"; step: Step; error: ErrorPayload }
-  | { event: "notice"; code: string; params: Record<string, string> };
-interface Installed {
-  role: Role; uri: string; subject: string; serial: string; not_after: string;
-  suspended: boolean; note?: string; resumed: boolean;
-}
-interface Outcome {
-  reference: string; holder?: { given_name: string; surname: string }; profile: string;
-  token: string; certificates: Installed[];
-}
-type CfCheck =
-  | { status: "valid"; code: string }
-  | { status: "wrong-check-letter"; code: string; expected: string }
-  | { status: "malformed"; position: number };
 export interface TokenChoice { uri: string; label: string }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {

@@ -4,8 +4,9 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-/// A card's answer to reset.
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// A card's answer to reset; in JSON and the UI, its hex string ("3B 8C 01 …").
+#[derive(Clone, PartialEq, Eq, Hash, ts_rs::TS)]
+#[ts(type = "string")]
 pub struct Atr(pub Vec<u8>);
 
 impl fmt::Display for Atr {

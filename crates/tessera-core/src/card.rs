@@ -23,8 +23,9 @@ use crate::piv::{ManagementKey, PivCard, PivSigner};
 use crate::token::OpenToken;
 
 /// What a key pair is for: where a card's convention puts it (catalog `[roles]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
+#[ts(rename = "KeyRole")]
 pub enum Role {
     /// The qualified signature key (non-repudiation).
     Signature,

@@ -245,7 +245,7 @@ fn yes() -> bool {
 }
 
 /// What the catalog says about an ATR.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum Identification {
     Known {
@@ -262,7 +262,7 @@ pub enum Identification {
 }
 
 /// The part of a catalog entry that a device listing carries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ModelRef {
     pub id: String,
     pub name: String,

@@ -17,19 +17,19 @@ use crate::token::{LoadedModule, ModuleInfo, TokenView};
 /// Bumped on any incompatible change of the JSON shape.
 pub const SNAPSHOT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct CardView {
     pub atr: Atr,
     pub identification: Identification,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ReaderView {
     pub name: String,
     pub card: Option<CardView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Snapshot {
     pub version: u32,
     /// RFC 3339 UTC.

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 /// An error as it crosses the UI boundary: a stable code and its parameters, never a
 /// pre-rendered message. Secrets never go into params.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct ErrorPayload {
     pub code: String,
     pub params: BTreeMap<String, String>,

@@ -14,7 +14,7 @@ use crate::watch::{DeviceEvent, Watcher};
 /// How often to try pcscd again while it is unavailable.
 pub const RECONNECT_EVERY: Duration = Duration::from_secs(1);
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum LiveEvent {
     /// Connected to pcscd (at start, or again after losing it).

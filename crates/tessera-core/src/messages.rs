@@ -8,7 +8,7 @@ use unic_langid::{LanguageIdentifier, langid};
 
 use crate::error::ErrorPayload;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     It,

@@ -18,7 +18,7 @@ use crate::modules::ModuleSpec;
 use crate::uri::UriBuilder;
 
 /// The user PIN's state, from the token flags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum PinState {
     Ok,
@@ -34,7 +34,7 @@ pub enum PinState {
     NotInitialized,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct PinStatus {
     pub state: PinState,
     pub login_required: bool,
@@ -43,7 +43,7 @@ pub struct PinStatus {
 }
 
 /// Whether a certificate's private key is on the token, matched by CKA_ID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyPresence {
     /// A private key object with the certificate's CKA_ID is visible.
@@ -55,7 +55,7 @@ pub enum KeyPresence {
     Missing,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct CertificateView {
     pub uri: String,
     /// CKA_ID in lower-case hex.
@@ -66,7 +66,7 @@ pub struct CertificateView {
     pub summary: CertificateSummary,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct TokenView {
     pub uri: String,
     pub label: String,
@@ -112,7 +112,7 @@ pub struct LoadedModule {
 }
 
 /// What a module says about itself (C_GetInfo), and where it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ModuleInfo {
     pub path: String,
     pub source: crate::modules::ModuleSource,

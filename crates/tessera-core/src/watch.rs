@@ -10,7 +10,7 @@ use crate::atr::Atr;
 use crate::error::Error;
 use crate::readers::{self, ReaderStatus};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum DeviceEvent {
     ReaderAttached { reader: String },

@@ -60,7 +60,7 @@ fn label(role: Role) -> &'static str {
 }
 
 /// One installed certificate, as the result screen and `--json` show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Installed {
     pub role: Role,
     /// PKCS#11 URI of the certificate on the card.
@@ -77,7 +77,7 @@ pub struct Installed {
     pub resumed: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Outcome {
     pub reference: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 use crate::Result;
 
 /// Which PIN a question is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum PinKind {
     /// The holder's PIN.
@@ -21,7 +21,7 @@ pub enum PinKind {
 }
 
 /// A question. Each front end renders it from locales/ by its `id()`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Question {
     /// The activation code (a secret).
@@ -63,7 +63,7 @@ impl Question {
 }
 
 /// One step of a flow, as progress reports name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(tag = "step", rename_all = "kebab-case")]
 pub enum Step {
     /// The SMS OTP (holder mode), or the operator arming the request.
@@ -93,7 +93,7 @@ pub enum Step {
 }
 
 /// What a flow reports while it runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Progress {
     Started {

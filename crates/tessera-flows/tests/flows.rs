@@ -585,3 +585,48 @@ install = "the card supplier's middleware"
     assert!(!script.asked.contains(&"prompt-user-pin"), "no PIN asked: {:?}", script.asked);
     assert_eq!(bed.objects("pubkey"), 0);
 }
+
+/// The UI's types are generated from these Rust types (ts-rs) into ui/src/bindings, never
+/// written twice: this fails when they are stale. `TESSERA_WRITE_BINDINGS=1` rewrites them.
+#[test]
+fn the_ui_types_are_generated_from_the_rust_types() {
+    use ts_rs::{Config, TS};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = Config::new().with_large_int("number").with_out_dir(dir.path());
+    tessera_core::devices::Snapshot::export_all(&cfg).unwrap();
+    tessera_core::live::LiveEvent::export_all(&cfg).unwrap();
+    tessera_core::messages::Lang::export_all(&cfg).unwrap();
+    tessera_pki::codice_fiscale::CfCheck::export_all(&cfg).unwrap();
+    tessera_flows::prompter::Question::export_all(&cfg).unwrap();
+    tessera_flows::prompter::Progress::export_all(&cfg).unwrap();
+    tessera_flows::activation::Outcome::export_all(&cfg).unwrap();
+    let read = |d: &std::path::Path| -> std::collections::BTreeMap<String, String> {
+        std::fs::read_dir(d)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "ts"))
+                    .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).unwrap()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let generated = read(dir.path());
+    let committed_dir = tessera_testbed::root().join("ui/src/bindings");
+    if std::env::var_os("TESSERA_WRITE_BINDINGS").is_some() {
+        let _ = std::fs::remove_dir_all(&committed_dir);
+        std::fs::create_dir_all(&committed_dir).unwrap();
+        for (name, text) in &generated {
+            std::fs::write(committed_dir.join(name), text).unwrap();
+        }
+    }
+    let committed = read(&committed_dir);
+    assert_eq!(
+        committed.keys().collect::<Vec<_>>(),
+        generated.keys().collect::<Vec<_>>(),
+        "ui/src/bindings is stale: run TESSERA_WRITE_BINDINGS=1 cargo nextest run -p tessera-flows ui_types"
+    );
+    for (name, text) in &generated {
+        assert_eq!(&committed[name], text, "ui/src/bindings/{name} is stale (TESSERA_WRITE_BINDINGS=1)");
+    }
+}

@@ -15,7 +15,7 @@ use crate::{Error, codice_fiscale};
 pub const RENEWAL_WINDOW_DAYS: i64 = 60;
 
 /// What a certificate is for, from its key usage and extended key usage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// digitalSignature (+ clientAuth): the CNS authentication certificate.
@@ -31,7 +31,7 @@ pub enum Role {
 }
 
 /// Where a certificate stands with respect to renewal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum RenewalStatus {
     /// Valid, and more than 60 days from expiry.
@@ -45,7 +45,7 @@ pub enum RenewalStatus {
 }
 
 /// Public key algorithm and size.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct KeyInfo {
     /// "RSA", "EC" or the algorithm's OID.
     pub algorithm: String,
@@ -57,7 +57,7 @@ pub struct KeyInfo {
 }
 
 /// A parsed certificate as the UI and CLI show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct CertificateSummary {
     /// Full subject DN, RFC 4514 order as in the certificate.
     pub subject: String,

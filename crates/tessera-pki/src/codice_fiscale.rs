@@ -14,7 +14,7 @@ const DIGIT_POSITIONS: [usize; 7] = [6, 7, 9, 10, 12, 13, 14];
 const MONTHS: &[u8] = b"ABCDEHLMPRST";
 
 /// The outcome of checking a codice fiscale.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum CfCheck {
     /// Well formed with the right check letter (normalised to upper case).

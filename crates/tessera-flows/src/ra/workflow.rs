@@ -10,7 +10,7 @@ use super::http::Http;
 use crate::{Error, Result};
 
 /// Whose request it is, as the RA registered it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize, ts_rs::TS)]
 pub struct Holder {
     pub given_name: String,
     pub surname: String,
