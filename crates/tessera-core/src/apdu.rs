@@ -6,6 +6,80 @@ use zeroize::Zeroizing;
 
 use crate::error::Error;
 
+/// A status word, decoded here and nowhere else (ISO 7816-4 and the OpenPGP and PIV
+/// specifications' uses of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sw {
+    /// 9000.
+    Ok,
+    /// 63Cx: the PIN, PUK or key was wrong; x tries left (63 00: wrong, count not told).
+    Wrong {
+        tries_left: Option<u8>,
+    },
+    /// 6983: blocked (no tries left).
+    Blocked,
+    /// 6982: security status not satisfied (OpenPGP cards answer a wrong PW3 so).
+    NotAllowed,
+    /// 6700, 6A80: wrong length or data (a PIN the card does not accept).
+    BadData,
+    /// 6A82: no such file or object.
+    NotFound,
+    Other(u16),
+}
+
+impl Sw {
+    pub fn decode(sw: u16) -> Sw {
+        match sw {
+            0x9000 => Sw::Ok,
+            0x6300 => Sw::Wrong { tries_left: None },
+            sw if sw & 0xFFF0 == 0x63C0 => Sw::Wrong { tries_left: Some((sw & 0x0F) as u8) },
+            0x6983 => Sw::Blocked,
+            0x6982 => Sw::NotAllowed,
+            0x6700 | 0x6A80 => Sw::BadData,
+            0x6A82 => Sw::NotFound,
+            other => Sw::Other(other),
+        }
+    }
+
+    /// The outcome of a PIN (`Who::User`) or PUK / admin PIN (`Who::So`) check, with the
+    /// PIN's state from the tries left.
+    pub fn pin_check(self, who: crate::pin::Who, link: &CardLink) -> Result<(), Error> {
+        use crate::token::PinState;
+        let wrong = |tries: Option<u8>| match who {
+            crate::pin::Who::So => Error::WrongPuk,
+            crate::pin::Who::User => Error::WrongPin {
+                state: match tries {
+                    Some(0) => PinState::Locked,
+                    Some(1) => PinState::FinalTry,
+                    Some(_) => PinState::CountLow,
+                    None => PinState::Ok,
+                },
+            },
+        };
+        match self {
+            Sw::Ok => Ok(()),
+            Sw::Blocked => Err(Error::PinLocked),
+            Sw::Wrong { tries_left } => Err(wrong(tries_left)),
+            Sw::NotAllowed => Err(wrong(None)),
+            Sw::BadData => Err(Error::PinRejected),
+            Sw::NotFound | Sw::Other(_) => Err(link.failed(self)),
+        }
+    }
+
+    fn word(self) -> u16 {
+        match self {
+            Sw::Ok => 0x9000,
+            Sw::Wrong { tries_left: None } => 0x6300,
+            Sw::Wrong { tries_left: Some(n) } => 0x63C0 | n as u16,
+            Sw::Blocked => 0x6983,
+            Sw::NotAllowed => 0x6982,
+            Sw::BadData => 0x6A80,
+            Sw::NotFound => 0x6A82,
+            Sw::Other(w) => w,
+        }
+    }
+}
+
 pub struct CardLink {
     card: std::cell::RefCell<pcsc::Card>,
     reader: String,
@@ -78,6 +152,16 @@ impl CardLink {
         }
     }
 
+    /// Send one APDU; its data and decoded status word.
+    pub fn send(&self, apdu: &[u8], what: &str) -> Result<(Vec<u8>, Sw), Error> {
+        self.transmit(apdu, what).map(|(data, sw)| (data, Sw::decode(sw)))
+    }
+
+    /// The error for a status word the command did not expect.
+    pub fn failed(&self, sw: Sw) -> Error {
+        Error::CardCommand { reader: self.reader.clone(), sw: format!("{:04X}", sw.word()) }
+    }
+
     pub fn expect_ok(&self, (data, sw): (Vec<u8>, u16)) -> Result<Vec<u8>, Error> {
         if sw == 0x9000 {
             Ok(data)
@@ -145,5 +229,25 @@ mod tests {
         ber_len(300, &mut v);
         assert_eq!(v, [0x82, 0x01, 0x2C]);
         assert_eq!(apdu(0xDB, 0x3F, 0xFF, &[0u8; 300])[4..7], [0x00, 0x01, 0x2C]);
+    }
+}
+
+#[cfg(test)]
+mod sw_tests {
+    use super::Sw;
+
+    #[test]
+    fn status_words_decode_once_with_the_tries_left() {
+        assert_eq!(Sw::decode(0x9000), Sw::Ok);
+        assert_eq!(Sw::decode(0x63C2), Sw::Wrong { tries_left: Some(2) });
+        assert_eq!(Sw::decode(0x6300), Sw::Wrong { tries_left: None });
+        assert_eq!(Sw::decode(0x6983), Sw::Blocked);
+        assert_eq!(Sw::decode(0x6982), Sw::NotAllowed);
+        assert_eq!(Sw::decode(0x6700), Sw::BadData);
+        assert_eq!(Sw::decode(0x6A82), Sw::NotFound);
+        assert_eq!(Sw::decode(0x6D00), Sw::Other(0x6D00));
+        for w in [0x9000, 0x63C1, 0x6300, 0x6983, 0x6982, 0x6A80, 0x6A82, 0x6D00] {
+            assert_eq!(Sw::decode(Sw::decode(w).word()), Sw::decode(w));
+        }
     }
 }

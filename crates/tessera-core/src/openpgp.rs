@@ -6,6 +6,7 @@
 use crate::apdu::{CardLink, apdu};
 use crate::error::Error;
 use crate::pin::Pin;
+use crate::pin::Who;
 
 const AID: [u8; 6] = [0xD2, 0x76, 0x00, 0x01, 0x24, 0x01];
 
@@ -53,23 +54,13 @@ impl OpenPgpCard {
         {
             let mut data = zeroize::Zeroizing::new(old.expose().as_bytes().to_vec());
             data.extend_from_slice(new.expose().as_bytes());
-            match self.transmit(&apdu(0x24, 0x00, p2, &data), what)? {
-                (_, 0x9000) => {}
-                (_, 0x6983) => return Err(Error::PinLocked),
-                (_, sw) if sw & 0xFFF0 == 0x63C0 || sw == 0x6982 => {
-                    return Err(if p2 == 0x81 {
-                        Error::WrongPin { state: crate::token::PinState::Ok }
-                    } else {
-                        Error::WrongPuk
-                    });
-                }
-                (_, 0x6A80) | (_, 0x6700) => return Err(Error::PinRejected),
-                other => {
-                    self.expect_ok(other)?;
-                }
-            }
+            let who = if p2 == 0x81 { Who::User } else { Who::So };
+            self.link.send(&apdu(0x24, 0x00, p2, &data), what)?.1.pin_check(who, &self.link)?;
         }
-        self.expect_ok(self.transmit(&apdu(0x20, 0x00, 0x83, admin.expose().as_bytes()), "VERIFY PW3")?)?;
+        self.link
+            .send(&apdu(0x20, 0x00, 0x83, admin.expose().as_bytes()), "VERIFY PW3")?
+            .1
+            .pin_check(Who::So, &self.link)?;
         self.expect_ok(self.transmit(&apdu(0xDA, 0x00, 0x5B, name.as_bytes()), "PUT DATA cardholder name")?)?;
         Ok(())
     }
@@ -77,19 +68,8 @@ impl OpenPgpCard {
     /// Verify the admin PIN, then set a new user PIN and reset its retry counter.
     pub fn reset_user_pin(&self, admin: &Pin, new: &Pin) -> Result<(), Error> {
         let verify = apdu(0x20, 0x00, 0x83, admin.expose().as_bytes());
-        match self.transmit(&verify, "VERIFY PW3")? {
-            (_, 0x9000) => {}
-            (_, 0x6983) => return Err(Error::PinLocked),
-            (_, sw) if sw & 0xFFF0 == 0x63C0 || sw == 0x6982 => return Err(Error::WrongPuk),
-            (d, sw) => {
-                self.expect_ok((d, sw))?;
-            }
-        }
+        self.link.send(&verify, "VERIFY PW3")?.1.pin_check(Who::So, &self.link)?;
         let reset = apdu(0x2C, 0x02, 0x81, new.expose().as_bytes());
-        match self.transmit(&reset, "RESET RETRY COUNTER")? {
-            (_, 0x9000) => Ok(()),
-            (_, 0x6A80) | (_, 0x6700) => Err(Error::PinRejected),
-            other => self.expect_ok(other).map(|_| ()),
-        }
+        self.link.send(&reset, "RESET RETRY COUNTER")?.1.pin_check(Who::User, &self.link)
     }
 }

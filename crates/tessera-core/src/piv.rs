@@ -7,8 +7,9 @@ use des::cipher::{BlockEncrypt, KeyInit, generic_array::GenericArray};
 use tessera_pki::{KeyAlgorithm, der};
 use zeroize::Zeroizing;
 
-use crate::apdu::{CardLink, apdu, ber_len, find_tlv};
+use crate::apdu::{CardLink, Sw, apdu, ber_len, find_tlv};
 use crate::error::Error;
+use crate::pin::Who;
 
 const AID: [u8; 11] = [0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00];
 
@@ -66,10 +67,10 @@ impl PivCard {
         cipher.encrypt_block(&mut block);
         let mut response = vec![0x7C, 0x0A, 0x82, 0x08];
         response.extend_from_slice(&block);
-        match self.link.transmit(&apdu(0x87, 0x03, 0x9B, &response), "GENERAL AUTHENTICATE (response)")? {
-            (_, 0x9000) => Ok(()),
-            (_, 0x6A80 | 0x6982 | 0x6300) => Err(Error::ManagementKeyRejected),
-            other => self.link.expect_ok(other).map(|_| ()),
+        match self.link.send(&apdu(0x87, 0x03, 0x9B, &response), "GENERAL AUTHENTICATE (response)")?.1 {
+            Sw::Ok => Ok(()),
+            Sw::BadData | Sw::NotAllowed | Sw::Wrong { .. } => Err(Error::ManagementKeyRejected),
+            other => Err(self.link.failed(other)),
         }
     }
 
@@ -118,12 +119,12 @@ impl PivCard {
     pub fn certificate(&self, object: [u8; 3]) -> Result<Option<Vec<u8>>, Error> {
         let mut data = vec![0x5C, 0x03];
         data.extend_from_slice(&object);
-        match self.link.transmit(&apdu(0xCB, 0x3F, 0xFF, &data), "GET DATA (certificate)")? {
-            (_, 0x6A82) => Ok(None),
-            other => {
-                let rsp = self.link.expect_ok(other)?;
+        match self.link.send(&apdu(0xCB, 0x3F, 0xFF, &data), "GET DATA (certificate)")? {
+            (_, Sw::NotFound) => Ok(None),
+            (rsp, Sw::Ok) => {
                 Ok(find_tlv(&rsp, &[0x53]).and_then(|inner| find_tlv(&inner, &[0x70])).filter(|c| !c.is_empty()))
             }
+            (_, other) => Err(self.link.failed(other)),
         }
     }
 
@@ -134,25 +135,14 @@ impl PivCard {
             return Err(Error::PinRejected);
         }
         data.resize(8, 0xFF);
-        match self.link.transmit(&apdu(0x20, 0x00, 0x80, &data), "VERIFY PIN")? {
-            (_, 0x9000) => Ok(()),
-            (_, 0x6983) => Err(Error::PinLocked),
-            (_, sw) if sw & 0xFFF0 == 0x63C0 => Err(Error::WrongPin {
-                state: match sw & 0x000F {
-                    0 => crate::token::PinState::Locked,
-                    1 => crate::token::PinState::FinalTry,
-                    _ => crate::token::PinState::CountLow,
-                },
-            }),
-            other => self.link.expect_ok(other).map(|_| ()),
-        }
+        self.link.send(&apdu(0x20, 0x00, 0x80, &data), "VERIFY PIN")?.1.pin_check(Who::User, &self.link)
     }
 
     /// Tries left for the PIN: VERIFY without data asks, spending nothing.
     pub fn pin_tries(&self) -> Result<Option<u8>, Error> {
-        Ok(match self.link.transmit(&[0x00, 0x20, 0x00, 0x80], "VERIFY (tries left)")? {
-            (_, sw) if sw & 0xFFF0 == 0x63C0 => Some((sw & 0x0F) as u8),
-            (_, 0x6983) => Some(0),
+        Ok(match self.link.send(&[0x00, 0x20, 0x00, 0x80], "VERIFY (tries left)")?.1 {
+            Sw::Wrong { tries_left } => tries_left,
+            Sw::Blocked => Some(0),
             _ => None,
         })
     }
@@ -179,20 +169,8 @@ impl PivCard {
             data.resize(8, 0xFF);
             data.extend_from_slice(n);
             data.resize(16, 0xFF);
-            match self.link.transmit(&apdu(0x24, 0x00, p2, &data), what)? {
-                (_, 0x9000) => {}
-                (_, 0x6983) => return Err(Error::PinLocked),
-                (_, sw) if sw & 0xFFF0 == 0x63C0 => {
-                    return Err(if p2 == 0x80 {
-                        Error::WrongPin { state: crate::token::PinState::Ok }
-                    } else {
-                        Error::WrongPuk
-                    });
-                }
-                other => {
-                    self.link.expect_ok(other)?;
-                }
-            }
+            let who = if p2 == 0x80 { Who::User } else { Who::So };
+            self.link.send(&apdu(0x24, 0x00, p2, &data), what)?.1.pin_check(who, &self.link)?;
         }
         self.authenticate(factory.2)?;
         let mut data = Zeroizing::new(vec![0x03, 0x9B, 0x18]);
@@ -212,12 +190,7 @@ impl PivCard {
         data.resize(8, 0xFF);
         data.extend_from_slice(n);
         data.resize(16, 0xFF);
-        match self.link.transmit(&apdu(0x2C, 0x00, 0x80, &data), "RESET RETRY COUNTER")? {
-            (_, 0x9000) => Ok(()),
-            (_, 0x6983) => Err(Error::PinLocked),
-            (_, sw) if sw & 0xFFF0 == 0x63C0 => Err(Error::WrongPuk),
-            other => self.link.expect_ok(other).map(|_| ()),
-        }
+        self.link.send(&apdu(0x2C, 0x00, 0x80, &data), "RESET RETRY COUNTER")?.1.pin_check(Who::So, &self.link)
     }
 
     /// GENERAL AUTHENTICATE with the key in `slot`: the card signs `input` (a digest for
