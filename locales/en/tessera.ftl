@@ -269,3 +269,5 @@ error-middleware-cannot-activate = The card software installed, { $middleware },
        *[other] Install the card maker's software: { $install }. Then insert the card again and retry.
     }
 step-personalise = Setting the PIN and PUK chosen by the registration authority on the new card
+ask-choose-token = Several cards or tokens are present: which one to activate? { $tokens } (number or name)
+wizard-ask-choose-token = Card or token to activate (number or name)

@@ -269,3 +269,5 @@ error-middleware-cannot-activate = Il software della carta installato, { $middle
        *[other] Installa il software del produttore della carta: { $install }. Poi reinserisci la carta e riprova.
     }
 step-personalise = Impostazione di PIN e PUK scelti dall'autorità di registrazione sulla carta nuova
+ask-choose-token = Ci sono più carte o token: quale attivare? { $tokens } (numero o nome)
+wizard-ask-choose-token = Carta o token da attivare (numero o nome)

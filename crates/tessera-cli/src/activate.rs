@@ -67,6 +67,11 @@ impl Terminal<'_> {
                 vec![("mobile", s(mobile)), ("resend_after", FluentValue::from(*resend_after))]
             }
             Question::Pin { token, .. } | Question::ManagementKey { token } => vec![("token", s(token))],
+            Question::ChooseToken { tokens } => {
+                let list =
+                    tokens.iter().enumerate().map(|(i, t)| format!("{}) {t}", i + 1)).collect::<Vec<_>>().join("  ");
+                vec![("tokens", FluentValue::from(list))]
+            }
             Question::ConfirmRequest { holder, profile, token } => {
                 vec![
                     ("holder", s(holder)),

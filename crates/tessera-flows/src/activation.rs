@@ -218,17 +218,32 @@ impl Activation<'_> {
         Ok((token.to_owned(), None))
     }
 
-    /// Pick the token: the one asked for, else the only one present.
-    fn token(&mut self) -> Result<String> {
+    /// Pick the token: the one asked for, else the only one present, else the holder's
+    /// choice among those present.
+    fn token(&mut self, prompter: &mut dyn Prompter) -> Result<String> {
         if let Some(t) = &self.token {
             return Ok(t.clone());
         }
         let snapshot = self.devices.snapshot();
-        let mut tokens: Vec<_> = snapshot.tokens.iter().map(|t| t.uri.clone()).collect();
+        let tokens: Vec<(String, String)> =
+            snapshot.tokens.iter().filter(|t| t.initialized).map(|t| (t.uri.clone(), t.label.clone())).collect();
         match tokens.len() {
             0 => Err(Error::NoToken),
-            1 => Ok(tokens.remove(0)),
-            _ => Err(Error::Device(tessera_core::Error::TokenAmbiguous { uri: "pkcs11:".into(), count: tokens.len() })),
+            1 => Ok(tokens[0].0.clone()),
+            _ => {
+                let labels: Vec<String> = tokens.iter().map(|(_, l)| l.clone()).collect();
+                let question = Question::ChooseToken { tokens: labels };
+                for _ in 0..3 {
+                    let answer = prompter.ask(&question)?;
+                    let answer = answer.trim();
+                    let by_number =
+                        answer.parse::<usize>().ok().and_then(|n| n.checked_sub(1)).and_then(|i| tokens.get(i));
+                    if let Some((uri, _)) = by_number.or_else(|| tokens.iter().find(|(_, l)| l == answer)) {
+                        return Ok(uri.clone());
+                    }
+                }
+                Err(Error::Device(tessera_core::Error::TokenAmbiguous { uri: "pkcs11:".into(), count: tokens.len() }))
+            }
         }
     }
 
@@ -282,7 +297,7 @@ impl Activation<'_> {
     }
 
     pub async fn run(mut self, prompter: &mut dyn Prompter) -> Result<Outcome> {
-        let token_uri = self.token()?;
+        let token_uri = self.token(prompter)?;
         let anchors = self.settings.anchors()?;
         let http = Http::new(&self.settings.ra, &anchors)?;
 

@@ -39,6 +39,9 @@ pub enum Question {
     OperatorToken,
     /// Go on with this request on this card? (shown before any key is made)
     ConfirmRequest { holder: String, profile: String, token: String },
+    /// Several cards or tokens are present: which one (its number in `tokens`, from 1, or
+    /// its label).
+    ChooseToken { tokens: Vec<String> },
 }
 
 impl Question {
@@ -53,12 +56,13 @@ impl Question {
             Question::ManagementKey { .. } => "prompt-management-key",
             Question::OperatorToken => "ask-operator-token",
             Question::ConfirmRequest { .. } => "ask-confirm-request",
+            Question::ChooseToken { .. } => "ask-choose-token",
         }
     }
 
     /// Whether the answer is a secret (never echoed, never logged).
     pub fn secret(&self) -> bool {
-        !matches!(self, Question::TaxCode | Question::ConfirmRequest { .. })
+        !matches!(self, Question::TaxCode | Question::ConfirmRequest { .. } | Question::ChooseToken { .. })
     }
 }
 

@@ -630,3 +630,25 @@ fn the_ui_types_are_generated_from_the_rust_types() {
         assert_eq!(&committed[name], text, "ui/src/bindings/{name} is stale (TESSERA_WRITE_BINDINGS=1)");
     }
 }
+
+#[test]
+fn without_a_token_named_the_only_one_is_used_and_among_several_the_holder_chooses() {
+    let bed = Bed::new();
+    let out = Command::new("softhsm2-util")
+        .env("SOFTHSM2_CONF", bed.hsm.conf())
+        .args(["--init-token", "--free", "--label", "Altra", "--so-pin", "12345678", "--pin", "123456"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let ra = RaServer::start(REQUESTS);
+    let mut script = Script::new(
+        Some(&ra),
+        vec![A::Text("Blank"), A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")],
+    );
+    let mut devices = bed.devices();
+    let flow = Activation { devices: &mut devices, settings: settings(&ra), token: None, mode: Mode::Operator };
+    let outcome = block_on(flow.run(&mut script)).expect("activation");
+    assert_eq!(script.asked[0], "ask-choose-token");
+    assert!(outcome.token.contains("token=Blank;"), "{}", outcome.token);
+    assert_eq!(bed.objects("cert"), 1);
+}
