@@ -271,3 +271,7 @@ error-middleware-cannot-activate = The card software installed, { $middleware },
 step-personalise = Setting the PIN and PUK chosen by the registration authority on the new card
 ask-choose-token = Several cards or tokens are present: which one to activate? { $tokens } (number or name)
 wizard-ask-choose-token = Card or token to activate (number or name)
+ask-confirm-final-try = The PIN of "{ $token }" has one try left: if it is wrong, the PIN locks and the PUK is needed. Go on? [y/n]
+wizard-final-try-title = Last PIN try
+wizard-final-try-go = I am sure of the PIN, go on
+wizard-final-try-stop = Stop

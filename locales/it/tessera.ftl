@@ -271,3 +271,7 @@ error-middleware-cannot-activate = Il software della carta installato, { $middle
 step-personalise = Impostazione di PIN e PUK scelti dall'autorità di registrazione sulla carta nuova
 ask-choose-token = Ci sono più carte o token: quale attivare? { $tokens } (numero o nome)
 wizard-ask-choose-token = Carta o token da attivare (numero o nome)
+ask-confirm-final-try = Al PIN di «{ $token }» resta un solo tentativo: se è sbagliato, il PIN si blocca e serve il PUK. Continuare? [s/n]
+wizard-final-try-title = Ultimo tentativo del PIN
+wizard-final-try-go = Sono sicuro del PIN, continua
+wizard-final-try-stop = Fermati

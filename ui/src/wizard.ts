@@ -132,6 +132,17 @@ function onQuestion(a: Asked): void {
     go.focus();
     return;
   }
+  if (a.confirm && q.kind === "confirm-final-try") {
+    f.append(el("h3", undefined, t("wizard-final-try-title")), el("p", "message problem", t("ask-confirm-final-try", { token: q.token })));
+    const go = button("wizard-final-try-go", "primary", () => answer(a.id, "yes"));
+    const stop = button("wizard-final-try-stop", "secondary", () => answer(a.id, "no"));
+    const buttons = el("div", "buttons");
+    buttons.append(stop, go);
+    f.append(buttons);
+    form.append(f);
+    stop.focus();
+    return;
+  }
   const secret = q.kind !== "tax-code";
   const [label, input] = field(t(q.kind === "pin" ? (q.pin === "user" ? "wizard-pin-user" : "wizard-pin-so") : `wizard-ask-${q.kind}`), secret ? "password" : "text", q.kind);
   f.append(label);

@@ -66,7 +66,9 @@ impl Terminal<'_> {
             Question::Otp { mobile, resend_after } => {
                 vec![("mobile", s(mobile)), ("resend_after", FluentValue::from(*resend_after))]
             }
-            Question::Pin { token, .. } | Question::ManagementKey { token } => vec![("token", s(token))],
+            Question::Pin { token, .. } | Question::ManagementKey { token } | Question::ConfirmFinalTry { token } => {
+                vec![("token", s(token))]
+            }
             Question::ChooseToken { tokens } => {
                 let list =
                     tokens.iter().enumerate().map(|(i, t)| format!("{}) {t}", i + 1)).collect::<Vec<_>>().join("  ");

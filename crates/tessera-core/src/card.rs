@@ -42,6 +42,19 @@ pub trait Secrets {
     fn management_key(&mut self, token: &OpenToken<'_>) -> Result<ManagementKey, Error>;
     /// A PIN was refused: forget it, so the next operation asks again.
     fn forget(&mut self, who: Who);
+    /// One try is left before the user PIN locks: spend it? Asked before the PIN is.
+    fn confirm_final_try(&mut self, token: &OpenToken<'_>) -> Result<bool, Error>;
+}
+
+/// Whether a user-PIN operation may go ahead: refused on a locked PIN, and on the final try
+/// unless the holder confirms spending it.
+fn final_try(token: &OpenToken<'_>, secrets: &mut dyn Secrets) -> Result<crate::pin::FinalTry, Error> {
+    match token.pin_state()? {
+        crate::token::PinState::Locked => Err(Error::PinLocked),
+        crate::token::PinState::FinalTry if secrets.confirm_final_try(token)? => Ok(crate::pin::FinalTry::Confirmed),
+        crate::token::PinState::FinalTry => Err(Error::FinalTryNotConfirmed),
+        _ => Ok(crate::pin::FinalTry::Refuse),
+    }
 }
 
 enum Path {
@@ -107,8 +120,9 @@ impl<'a, 'm> Card<'a, 'm> {
         f: impl FnOnce(&cryptoki::session::Session) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let session = self.token.session(read_write)?;
+        let confirmed = if who == Who::User { final_try(self.token, secrets)? } else { crate::pin::FinalTry::Refuse };
         let pin = secrets.pin(self.token, who)?;
-        let login = self.token.login(&session, who, &pin, crate::pin::FinalTry::Refuse);
+        let login = self.token.login(&session, who, &pin, confirmed);
         if matches!(login, Err(Error::WrongPin { .. } | Error::WrongPuk)) {
             secrets.forget(who);
         }
@@ -221,8 +235,9 @@ impl<'a, 'm> Card<'a, 'm> {
                 let reader = self.token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: self.token.uri() })?;
                 let (slot, _) =
                     crate::piv::slot_for_id(&id).ok_or_else(|| Error::KeyNotFound { uri: key.uri.clone() })?;
+                let confirmed = final_try(self.token, secrets)?;
+                crate::pin::guard(self.token.pin_state()?, confirmed)?;
                 let card = PivCard::connect(&reader)?;
-                crate::pin::guard(self.token.pin_state()?, crate::pin::FinalTry::Refuse)?;
                 let pin = secrets.pin(self.token, Who::User)?;
                 if let Err(e) = card.verify_pin(&pin) {
                     if matches!(e, Error::WrongPin { .. }) {

@@ -361,7 +361,13 @@ impl OpenToken<'_> {
     /// The user PIN's state now (read before every PIN prompt).
     pub fn pin_state(&self) -> Result<PinState, Error> {
         let info = self.module.ctx.get_token_info(self.slot).map_err(|e| Error::from_pkcs11(e, &self.label))?;
-        Ok(pin_state(&info))
+        // The card's own retry counter, where Tessera can read it, is exact; PKCS#11's
+        // flags are not always set by the middleware.
+        Ok(match (pin_state(&info), self.pin_tries()) {
+            (PinState::Ok | PinState::CountLow, Some(0)) => PinState::Locked,
+            (PinState::Ok | PinState::CountLow, Some(1)) => PinState::FinalTry,
+            (state, _) => state,
+        })
     }
 
     /// Tries left for the user PIN, from the card's own retry counter where its catalog

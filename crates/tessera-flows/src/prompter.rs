@@ -39,6 +39,8 @@ pub enum Question {
     OperatorToken,
     /// Go on with this request on this card? (shown before any key is made)
     ConfirmRequest { holder: String, profile: String, token: String },
+    /// One PIN try is left before it locks: spend it? (asked before the PIN)
+    ConfirmFinalTry { token: String },
     /// Several cards or tokens are present: which one (its number in `tokens`, from 1, or
     /// its label).
     ChooseToken { tokens: Vec<String> },
@@ -57,12 +59,19 @@ impl Question {
             Question::OperatorToken => "ask-operator-token",
             Question::ConfirmRequest { .. } => "ask-confirm-request",
             Question::ChooseToken { .. } => "ask-choose-token",
+            Question::ConfirmFinalTry { .. } => "ask-confirm-final-try",
         }
     }
 
     /// Whether the answer is a secret (never echoed, never logged).
     pub fn secret(&self) -> bool {
-        !matches!(self, Question::TaxCode | Question::ConfirmRequest { .. } | Question::ChooseToken { .. })
+        !matches!(
+            self,
+            Question::TaxCode
+                | Question::ConfirmRequest { .. }
+                | Question::ChooseToken { .. }
+                | Question::ConfirmFinalTry { .. }
+        )
     }
 }
 

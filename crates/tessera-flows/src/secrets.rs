@@ -105,6 +105,15 @@ impl Secrets for Asked<'_> {
         })
     }
 
+    fn confirm_final_try(&mut self, token: &OpenToken<'_>) -> std::result::Result<bool, tessera_core::Error> {
+        let question = Question::ConfirmFinalTry { token: token.label.clone() };
+        self.prompter.confirm(&question).map_err(|e| {
+            let reason = e.to_string();
+            self.failed = Some(e);
+            tessera_core::Error::Input { reason }
+        })
+    }
+
     fn forget(&mut self, who: Who) {
         match who {
             Who::User => self.user = None,

@@ -652,3 +652,78 @@ fn without_a_token_named_the_only_one_is_used_and_among_several_the_holder_choos
     assert!(outcome.token.contains("token=Blank;"), "{}", outcome.token);
     assert_eq!(bed.objects("cert"), 1);
 }
+
+#[test]
+fn the_final_pin_try_is_spent_only_when_the_holder_confirms_it() {
+    let pcsc = tessera_testbed::Pcsc::start();
+    let data = tempfile::tempdir().unwrap();
+    let mut env = pcsc.env();
+    env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
+    tessera_testbed::apply_env(&env);
+    let ra = RaServer::start(REQUESTS);
+    let mut options = Options::from_env();
+    options.p11kit = false;
+    let mut d = Devices::new(options);
+    let token = "pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))";
+    let _card = pcsc.insert_openpgp(0);
+    assert!(tessera_testbed::wait_until(std::time::Duration::from_secs(15), || d
+        .with_token(token, |_| Ok(()))
+        .is_ok()));
+    // A first activation personalises the blank card with the RA's PIN and PUK (read here
+    // from the RA while the request is armed, as the tool gets them).
+    let op = |path: &str, body: serde_json::Value| -> serde_json::Value {
+        ureq::post(&format!("{}{path}", ra.url()))
+            .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))
+            .send_json(body)
+            .unwrap()
+            .into_json()
+            .unwrap()
+    };
+    op("/api/v1/operator/requests/REQ-COUNTER/arm", serde_json::json!({"activation_code": "ABCD-EFGH-JKLM"}));
+    let secrets =
+        op("/api/v1/activation/REQ-COUNTER/personalisation", serde_json::json!({"activation_code": "ABCD-EFGH-JKLM"}));
+    let leak = |v: &serde_json::Value| -> &'static str { Box::leak(v.as_str().unwrap().to_owned().into_boxed_str()) };
+    let (pin, puk) = (leak(&secrets["pin"]), leak(&secrets["puk"]));
+    let mut first = Script::new(Some(&ra), vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes]);
+    let flow = Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: Mode::Operator };
+    block_on(flow.run(&mut first)).expect("the first activation");
+
+    // Two wrong user PINs: one try left.
+    let auth = "pkcs11:token=OpenPGP%20card%20(User%20PIN)";
+    for _ in 0..2 {
+        let wrong = d.with_token(auth, |t| {
+            let s = t.session(false)?;
+            t.login(
+                &s,
+                tessera_core::pin::Who::User,
+                &tessera_core::pin::Pin::new("00000000"),
+                tessera_core::pin::FinalTry::Confirmed,
+            )
+        });
+        assert!(matches!(wrong, Err(tessera_core::Error::WrongPin { .. })), "{wrong:?}");
+    }
+    let reader = "Virtual PCD 00 00";
+    let tries = || tessera_core::openpgp::OpenPgpCard::connect(reader).unwrap().retry_counters().unwrap();
+    assert_eq!(tries()[0], 1, "the user PIN has one try left");
+
+    // The holder declines: nothing is sent, the try is kept.
+    // Code, credential, confirmation, the admin PIN for the new key, then the final try's
+    // question before the user PIN for the request.
+    let declining = vec![A::Text("CNSS-CODE-0005"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text(puk), A::Text("n")];
+    let mut declined = Script::new(Some(&ra), declining);
+    let flow = Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: Mode::Operator };
+    let e = block_on(flow.run(&mut declined)).unwrap_err();
+    assert!(declined.asked.contains(&"ask-confirm-final-try"), "{:?}", declined.asked);
+    assert_eq!(e.code(), "pin-final-try", "{e:?}");
+    assert_eq!(tries()[0], 1, "nothing was sent");
+    // Confirmed: the right PUK goes, and the activation completes.
+    // The rerun resumes with the key already made: the final try's question, the PIN, then
+    // the admin PIN to write the certificate.
+    let accepting =
+        vec![A::Text("CNSS-CODE-0005"), A::Text(OPERATOR_TOKEN), A::Yes, A::Yes, A::Text(pin), A::Text(puk)];
+    let mut confirmed = Script::new(Some(&ra), accepting);
+    let flow = Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: Mode::Operator };
+    let outcome = block_on(flow.run(&mut confirmed)).unwrap_or_else(|e| panic!("{e:?}: {:?}", confirmed.asked));
+    assert_eq!(outcome.certificates[0].role, Role::Authentication);
+    assert_eq!(tries()[0], 3, "the right PIN resets its counter");
+}

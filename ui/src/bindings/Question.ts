@@ -5,4 +5,4 @@ import type { PinState } from "./PinState";
 /**
  * A question. Each front end renders it from locales/ by its `id()`.
  */
-export type Question = { "kind": "activation-code" } | { "kind": "tax-code" } | { "kind": "otp", mobile: string, resend_after: number, } | { "kind": "pin", token: string, pin: PinKind, state: PinState | null, tries_left: number | null, } | { "kind": "management-key", token: string, } | { "kind": "operator-token" } | { "kind": "confirm-request", holder: string, profile: string, token: string, } | { "kind": "choose-token", tokens: Array<string>, };
+export type Question = { "kind": "activation-code" } | { "kind": "tax-code" } | { "kind": "otp", mobile: string, resend_after: number, } | { "kind": "pin", token: string, pin: PinKind, state: PinState | null, tries_left: number | null, } | { "kind": "management-key", token: string, } | { "kind": "operator-token" } | { "kind": "confirm-request", holder: string, profile: string, token: string, } | { "kind": "confirm-final-try", token: string, } | { "kind": "choose-token", tokens: Array<string>, };
