@@ -160,15 +160,7 @@ impl PivCard {
         for (p2, old, new, what) in
             [(0x80, factory.0, pin, "CHANGE REFERENCE DATA PIN"), (0x81, factory.1, puk, "CHANGE REFERENCE DATA PUK")]
         {
-            let (o, n) = (old.expose().as_bytes(), new.expose().as_bytes());
-            if o.len() > 8 || n.len() > 8 || n.len() < 6 {
-                return Err(Error::PinRejected);
-            }
-            let mut data = Zeroizing::new(Vec::with_capacity(16));
-            data.extend_from_slice(o);
-            data.resize(8, 0xFF);
-            data.extend_from_slice(n);
-            data.resize(16, 0xFF);
+            let data = two_pins(old, new)?;
             let who = if p2 == 0x80 { Who::User } else { Who::So };
             self.link.send(&apdu(0x24, 0x00, p2, &data), what)?.1.pin_check(who, &self.link)?;
         }
@@ -181,15 +173,7 @@ impl PivCard {
 
     /// RESET RETRY COUNTER: the PUK unblocks the PIN and sets a new one.
     pub fn unblock_pin(&self, puk: &crate::pin::Pin, new: &crate::pin::Pin) -> Result<(), Error> {
-        let (p, n) = (puk.expose().as_bytes(), new.expose().as_bytes());
-        if p.len() > 8 || n.len() > 8 || n.len() < 6 {
-            return Err(Error::PinRejected);
-        }
-        let mut data = Zeroizing::new(Vec::with_capacity(16));
-        data.extend_from_slice(p);
-        data.resize(8, 0xFF);
-        data.extend_from_slice(n);
-        data.resize(16, 0xFF);
+        let data = two_pins(puk, new)?;
         self.link.send(&apdu(0x2C, 0x00, 0x80, &data), "RESET RETRY COUNTER")?.1.pin_check(Who::So, &self.link)
     }
 
@@ -214,6 +198,21 @@ impl PivCard {
             .and_then(|t| find_tlv(&t, &[0x82]))
             .ok_or_else(|| Error::CardCommand { reader: "PIV".into(), sw: "no signature".into() })
     }
+}
+
+/// The data of CHANGE REFERENCE DATA and RESET RETRY COUNTER: the current PIN (or PUK)
+/// and the new one, each padded with FF to 8 bytes; a new PIN of 6 to 8 characters.
+fn two_pins(old: &crate::pin::Pin, new: &crate::pin::Pin) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let (o, n) = (old.expose().as_bytes(), new.expose().as_bytes());
+    if o.len() > 8 || n.len() > 8 || n.len() < 6 {
+        return Err(Error::PinRejected);
+    }
+    let mut data = Zeroizing::new(Vec::with_capacity(16));
+    data.extend_from_slice(o);
+    data.resize(8, 0xFF);
+    data.extend_from_slice(n);
+    data.resize(16, 0xFF);
+    Ok(data)
 }
 
 /// Signs with a PIV key through card commands: for the request made before the slot has
