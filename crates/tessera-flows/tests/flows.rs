@@ -727,3 +727,26 @@ fn the_final_pin_try_is_spent_only_when_the_holder_confirms_it() {
     assert_eq!(outcome.certificates[0].role, Role::Authentication);
     assert_eq!(tries()[0], 3, "the right PIN resets its counter");
 }
+
+#[test]
+fn five_wrong_sms_codes_lock_the_request_with_a_clear_message_and_no_key() {
+    let bed = Bed::new();
+    let ra = RaServer::start(REQUESTS);
+    let mut answers = vec![A::Text("HOME-CODE-0003"), A::Text("BNCLCU75C15F205O")];
+    answers.extend((0..5).map(|_| A::Text("000000")));
+    let mut script = Script::new(Some(&ra), answers);
+    let e = block_on(run(&bed, settings(&ra), Mode::Holder, &mut script)).unwrap_err();
+    assert_eq!(e.code(), "request-locked", "{e:?}");
+    let wrong = script
+        .events
+        .iter()
+        .filter(|e| matches!(e, Progress::Notice { code, .. } if code == "error-otp-wrong"))
+        .count();
+    assert_eq!(wrong, 4, "four wrong codes said so, the fifth locked: {:?}", script.events);
+    let msg = tessera_core::messages::Messages::new(tessera_core::messages::Lang::It);
+    assert!(msg.error(&e.payload()).remedy.contains("ufficio di registrazione"));
+    assert_eq!(bed.objects("pubkey"), 0);
+    // Locked for the right code too.
+    let mut again = Script::new(Some(&ra), vec![A::Text("HOME-CODE-0003"), A::Text("BNCLCU75C15F205O")]);
+    assert_eq!(block_on(run(&bed, settings(&ra), Mode::Holder, &mut again)).unwrap_err().code(), "request-locked");
+}
