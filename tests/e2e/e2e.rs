@@ -483,10 +483,10 @@ fn a_card_key_is_enrolled_at_the_ra_over_cmp_and_installed() {
     assert_eq!(c["issuer"], "Tessera RA Issuing CA");
 }
 
-/// `tessera activate --operator --stdin` at the counter on two blank cards, with requests
-/// an operator made through the RA's API: the virtual PIV card (keys by card commands, the
-/// signature key in 9C) and, with both CNS and signature certificates, the virtual OpenPGP
-/// card. Each blank card gets the PIN and PUK the RA chose, never asked nor shown; the
+/// `tessera activate --operator --stdin` at the counter on two blank cards, each with both
+/// CNS and signature certificates, for requests an operator made through the RA's API: the
+/// virtual PIV card (keys by card commands, authentication in 9A, signature in 9C) and the
+/// virtual OpenPGP card. Each blank card gets the PIN and PUK the RA chose, never asked nor shown; the
 /// holder's first halves come on the handover sheet and the second halves by e-mail, and
 /// together they open the card. At trace level no secret reaches the logs.
 #[test]
@@ -525,7 +525,7 @@ fn cli_activates_virtual_piv_and_openpgp_cards_at_the_counter_without_logging_se
         )
     };
     let (piv_ref, piv_code, piv_pin1, piv_puk1) =
-        request("MARIO", "ROSSI", "RSSMRA80A01H501U", "mario@example.org", "signature");
+        request("MARIO", "ROSSI", "RSSMRA80A01H501U", "mario@example.org", "cns+signature");
     let (pgp_ref, pgp_code, pgp_pin1, pgp_puk1) =
         request("ANNA", "VERDI", "VRDNNA90E50L219L", "anna@example.org", "cns+signature");
     // The second halves, from the completion e-mail in the holder's mailbox.
@@ -574,7 +574,11 @@ fn cli_activates_virtual_piv_and_openpgp_cards_at_the_counter_without_logging_se
 
     let piv = activate("pkcs11:token=PIV_II", &[&piv_code, OPERATOR_TOKEN, "s"]);
     assert_eq!(piv["reference"], piv_ref.as_str());
-    let cert = &piv["certificates"][0];
+    // PIV's conventions: 9A (CKA_ID 01) authentication, 9C (02) the signature key.
+    let auth = &piv["certificates"][0];
+    assert_eq!(auth["role"], "authentication", "{piv}");
+    assert!(auth["uri"].as_str().unwrap().contains("id=%01;type=cert"), "9A holds the authentication key: {auth}");
+    let cert = &piv["certificates"][1];
     assert_eq!(cert["role"], "signature");
     assert!(cert["uri"].as_str().unwrap().contains("id=%02;type=cert"), "9C holds the signature key: {cert}");
 

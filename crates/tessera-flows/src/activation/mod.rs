@@ -177,6 +177,18 @@ fn ask_tax_code(prompter: &mut dyn Prompter) -> Result<Zeroizing<String>> {
 }
 
 impl Activation<'_> {
+    /// A URI for the token that survives its label changing during the flow (OpenSC names a
+    /// PIV token after its first certificate): by serial number when that is unique among
+    /// the tokens present, else as given (an OpenPGP card's two tokens share one).
+    fn stable(&mut self, uri: &str) -> Result<String> {
+        let full = self.devices.with_token(uri, |t| Ok(t.uri()))?;
+        let Some(serial) = full.split(";serial=").nth(1).and_then(|s| s.split(';').next()).map(str::to_owned) else {
+            return Ok(uri.to_owned());
+        };
+        let same = self.devices.snapshot().tokens.iter().filter(|t| t.uri.contains(&format!(";serial={serial};"))).count();
+        Ok(if same == 1 { format!("pkcs11:serial={serial}") } else { uri.to_owned() })
+    }
+
     /// Pick the token: the one asked for, else the only one present, else the holder's
     /// choice among those present.
     fn token(&mut self, prompter: &mut dyn Prompter) -> Result<String> {
@@ -256,7 +268,8 @@ impl Activation<'_> {
     }
 
     pub async fn run(mut self, prompter: &mut dyn Prompter) -> Result<Outcome> {
-        let token_uri = self.token(prompter)?;
+        let chosen = self.token(prompter)?;
+        let token_uri = self.stable(&chosen)?;
         let anchors = self.settings.anchors()?;
         let http = Http::new(&self.settings.ra, &anchors)?;
 
