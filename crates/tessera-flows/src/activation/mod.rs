@@ -185,7 +185,8 @@ impl Activation<'_> {
         let Some(serial) = full.split(";serial=").nth(1).and_then(|s| s.split(';').next()).map(str::to_owned) else {
             return Ok(uri.to_owned());
         };
-        let same = self.devices.snapshot().tokens.iter().filter(|t| t.uri.contains(&format!(";serial={serial};"))).count();
+        let same =
+            self.devices.snapshot().tokens.iter().filter(|t| t.uri.contains(&format!(";serial={serial};"))).count();
         Ok(if same == 1 { format!("pkcs11:serial={serial}") } else { uri.to_owned() })
     }
 
