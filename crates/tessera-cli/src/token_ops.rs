@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde::Serialize;
+use tessera_core::card::{Card, Secrets};
 use tessera_core::catalog::Login;
 use tessera_core::devices::{Devices, Options};
 use tessera_core::keys::{self, TokenSigner};
@@ -154,6 +155,55 @@ impl Ctx<'_> {
     }
 }
 
+/// What a card operation needs, asked on the terminal (or read from stdin) after showing
+/// the PIN's state; kept for the command's next card visit, forgotten when refused.
+struct TerminalSecrets<'c> {
+    ctx: &'c Ctx<'c>,
+    user: Option<tessera_core::pin::Pin>,
+    so: Option<tessera_core::pin::Pin>,
+}
+
+impl<'c> TerminalSecrets<'c> {
+    fn new(ctx: &'c Ctx<'c>) -> Self {
+        TerminalSecrets { ctx, user: None, so: None }
+    }
+}
+
+impl Secrets for TerminalSecrets<'_> {
+    fn pin(&mut self, token: &OpenToken<'_>, who: Who) -> Result<tessera_core::pin::Pin, Error> {
+        let cached = match who {
+            Who::User => &mut self.user,
+            Who::So => &mut self.so,
+        };
+        if let Some(p) = cached {
+            return Ok(p.clone());
+        }
+        let (prompt, state, tries) = match who {
+            Who::User => ("prompt-user-pin", Some(token.pin_state()?), token.pin_tries()),
+            Who::So => ("prompt-so-pin", None, None),
+        };
+        let pin = self.ctx.pins().read(self.ctx.msg, prompt, &token.label, state, tries).map_err(io)?;
+        *cached = Some(pin.clone());
+        Ok(pin)
+    }
+
+    fn management_key(&mut self, token: &OpenToken<'_>) -> Result<tessera_core::piv::ManagementKey, Error> {
+        self.ctx.management_key(token)
+    }
+
+    fn forget(&mut self, who: Who) {
+        match who {
+            Who::User => self.user = None,
+            Who::So => self.so = None,
+        }
+    }
+
+    /// On the final try, only with `--final-try`.
+    fn confirm_final_try(&mut self, _token: &OpenToken<'_>) -> Result<bool, Error> {
+        Ok(self.ctx.common.final_try)
+    }
+}
+
 fn io(e: std::io::Error) -> Error {
     Error::Input { reason: e.to_string() }
 }
@@ -189,35 +239,21 @@ pub fn key(ctx: &Ctx<'_>, cmd: KeyCommand) -> ExitCode {
             .ok_or_else(|| Error::AlgorithmUnsupported { algorithm: algorithm.clone(), card: "Tessera".into() })?;
         let id = id.as_deref().map(parse_hex).transpose()?;
         let mut devices = ctx.devices();
-        let by_card = std::cell::Cell::new(false);
-        let info = devices.with_token(&token, |t| {
-            if t.model.as_ref().is_some_and(|m| m.login.keygen == Login::CardCommand) {
-                by_card.set(true);
-                let session = t.session(false)?;
-                let key = ctx.management_key(t)?;
-                return keys::generate_with_card(t, &session, &key, algorithm, id.clone());
-            }
-            let session = t.session(true)?;
-            ctx.login(t, &session, login_for(t, |l| l.keygen))?;
-            let info = keys::generate(t, &session, algorithm, &label, id)?;
-            let _ = session.logout();
-            Ok(info)
-        })?;
+        let mut secrets = TerminalSecrets::new(ctx);
+        let info =
+            devices.with_token(&token, |t| Card::new(t).generate(&mut secrets, id.clone(), algorithm, &label))?;
         if let Some(path) = &csr {
-            // A second visit: middleware that needed reloading after key generation is fresh.
+            // A second visit: middleware that needed reloading after key generation is
+            // fresh, and shows the key as it is on the card.
             let der = devices.with_token(&token, |t| {
-                if by_card.get() {
-                    let pin = ctx
-                        .pins()
-                        .read(ctx.msg, "prompt-user-pin", &t.label, Some(t.pin_state()?), t.pin_tries())
-                        .map_err(io)?;
-                    return keys::csr_with_card(t, &pin, &info, &common_name);
-                }
-                let session = t.session(false)?;
-                ctx.login(t, &session, Who::User)?;
-                let id = parse_hex(&info.id)?;
-                let signer = TokenSigner::find(t, &session, &id)?;
-                tessera_pki::csr::build(&signer, &common_name).map_err(|e| Error::CsrFailed { reason: e.to_string() })
+                let card = Card::new(t);
+                let fresh = card.public_key(&parse_hex(&info.id)?)?;
+                let key =
+                    keys::KeyPairInfo { public_key: fresh.unwrap_or_else(|| info.public_key.clone()), ..info.clone() };
+                card.sign_with(&mut secrets, &key, |signer| {
+                    tessera_pki::csr::build(signer, &common_name)
+                        .map_err(|e| Error::CsrFailed { reason: e.to_string() })
+                })
             })?;
             std::fs::write(path, tessera_pki::csr::to_pem(&der)).map_err(io)?;
         }
@@ -277,21 +313,10 @@ pub fn cert(ctx: &Ctx<'_>, cmd: CertCommand) -> ExitCode {
             let result = (|| {
                 let id = key_id(&key)?;
                 let bytes = std::fs::read(&file).map_err(io)?;
-                ctx.devices().with_token(&key, |t| {
-                    if t.model.as_ref().is_some_and(|m| m.login.write == Login::CardCommand) {
-                        let pin = ctx
-                            .pins()
-                            .read(ctx.msg, "prompt-user-pin", &t.label, Some(t.pin_state()?), t.pin_tries())
-                            .map_err(io)?;
-                        let management = ctx.management_key(t)?;
-                        return certs::install_with_card(t, &pin, &management, &id, &bytes);
-                    }
-                    let session = t.session(true)?;
-                    ctx.login(t, &session, login_for(t, |l| l.write))?;
-                    let uri = certs::install(t, &session, &id, &label, &bytes);
-                    let _ = session.logout();
-                    uri
-                })
+                let (der, _) = tessera_pki::certificate::CertificateObject::parse(&bytes)
+                    .map_err(|e| Error::CertificateInvalid { reason: e.to_string() })?;
+                let mut secrets = TerminalSecrets::new(ctx);
+                ctx.devices().with_token(&key, |t| Card::new(t).install(&mut secrets, &id, &der, &label))
             })();
             match result {
                 Ok(uri) => ctx.done(&Installed { uri }, |i| i.uri.clone()),

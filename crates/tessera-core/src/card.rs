@@ -134,15 +134,15 @@ impl<'a, 'm> Card<'a, 'm> {
 
     /// Generate a key pair (sensitive, never extractable, checked) under `id`: the role's
     /// slot where the card fixes one ([`Card::role_id`]), else an id the caller chose and
-    /// recorded first, so that an interrupted generation can be found again.
+    /// recorded first, so that an interrupted generation can be found again; None: the
+    /// card's first free slot, or a fresh id from the token.
     pub fn generate(
         &self,
         secrets: &mut dyn Secrets,
-        id: Vec<u8>,
+        id: Option<Vec<u8>>,
         algorithm: KeyAlgorithm,
         label: &str,
     ) -> Result<KeyPairInfo, Error> {
-        let id = Some(id);
         match self.path {
             Path::Pkcs11 { keygen, .. } => {
                 self.logged_in(secrets, keygen, true, |s| keys::generate(self.token, s, algorithm, label, id))
@@ -250,15 +250,16 @@ impl<'a, 'm> Card<'a, 'm> {
         }
     }
 
-    /// Write `certificate` (DER) next to `key`, after checking it is the key's; read back.
+    /// Write `certificate` (DER) next to the key pair `id`, after checking it is the key's;
+    /// read back.
     pub fn install(
         &self,
         secrets: &mut dyn Secrets,
-        key: &KeyPairInfo,
+        id: &[u8],
         certificate: &[u8],
         label: &str,
     ) -> Result<String, Error> {
-        let id = unhex(&key.id).unwrap_or_default();
+        let id = id.to_vec();
         match self.path {
             Path::Pkcs11 { write, .. } => {
                 self.logged_in(secrets, write, true, |s| crate::certs::install(self.token, s, &id, label, certificate))

@@ -117,7 +117,7 @@ impl Activation<'_> {
                 journal.event(s, "started", None)?;
                 let made = secrets.retry(|secrets| {
                     self.devices
-                        .with_token(token, |t| Card::new(t).generate(secrets, id.clone(), algorithm, label(role)))
+                        .with_token(token, |t| Card::new(t).generate(secrets, Some(id.clone()), algorithm, label(role)))
                 });
                 let made = step(secrets.prompter, None, s, made)?;
                 journal.cert(role).public_key = Some(hex(&made.public_key));
@@ -232,8 +232,9 @@ impl Activation<'_> {
             secrets.prompter.progress(&Progress::Started { step: s });
             journal.event(s, "started", None)?;
             let written = secrets.retry(|secrets| {
-                self.devices
-                    .with_token(&key_token, |t| Card::new(t).install(secrets, &key, &issued.certificate, label(role)))
+                self.devices.with_token(&key_token, |t| {
+                    Card::new(t).install(secrets, &key_id, &issued.certificate, label(role))
+                })
             });
             step(secrets.prompter, Some(journal), s, written)?
         };
