@@ -667,12 +667,7 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
     let pcsc = Pcsc::start();
     let _pgp = pcsc.insert_openpgp(0);
     let hsm = SoftHsm::empty();
-    let init = Command::new("softhsm2-util")
-        .env("SOFTHSM2_CONF", hsm.conf())
-        .args(["--init-token", "--free", "--label", "Blank", "--so-pin", SO_PIN, "--pin", USER_PIN])
-        .output()
-        .unwrap();
-    assert!(init.status.success());
+    hsm.add_token("Blank", USER_PIN, SO_PIN);
     let profile = tempfile_dir();
     let config = profile.path().join("config");
     std::fs::create_dir_all(&config).unwrap();
@@ -803,12 +798,7 @@ fn cli_activation_killed_at_every_step_resumes_to_one_key_and_one_certificate() 
     let ra = RaServer::start(&requests);
     for (i, step) in steps.iter().enumerate() {
         let hsm = SoftHsm::empty();
-        let init = Command::new("softhsm2-util")
-            .env("SOFTHSM2_CONF", hsm.conf())
-            .args(["--init-token", "--free", "--label", "Blank", "--so-pin", SO_PIN, "--pin", USER_PIN])
-            .output()
-            .unwrap();
-        assert!(init.status.success());
+        hsm.add_token("Blank", USER_PIN, SO_PIN);
         let data = tempfile_dir();
         let mut env = hsm.env();
         env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));

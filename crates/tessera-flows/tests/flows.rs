@@ -122,12 +122,7 @@ impl Bed {
         env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
         env.push(("TESSERA_CONFIG_DIR".into(), data.path().join("config").display().to_string()));
         tessera_testbed::apply_env(&env);
-        let out = Command::new("softhsm2-util")
-            .env("SOFTHSM2_CONF", hsm.conf())
-            .args(["--init-token", "--free", "--label", "Blank", "--so-pin", so, "--pin", user])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        hsm.add_token("Blank", user, so);
         Bed { hsm, data }
     }
 
@@ -634,12 +629,7 @@ fn the_ui_types_are_generated_from_the_rust_types() {
 #[test]
 fn without_a_token_named_the_only_one_is_used_and_among_several_the_holder_chooses() {
     let bed = Bed::new();
-    let out = Command::new("softhsm2-util")
-        .env("SOFTHSM2_CONF", bed.hsm.conf())
-        .args(["--init-token", "--free", "--label", "Altra", "--so-pin", "12345678", "--pin", "123456"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    bed.hsm.add_token("Altra", "123456", "12345678");
     let ra = RaServer::start(REQUESTS);
     let mut script = Script::new(
         Some(&ra),

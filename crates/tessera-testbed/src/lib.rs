@@ -222,6 +222,22 @@ impl SoftHsm {
         self.dir.path().join("softhsm2.conf")
     }
 
+    /// Add an initialised token with no objects (a card to activate).
+    pub fn add_token(&self, label: &str, user_pin: &str, so_pin: &str) {
+        let mut cmd = Command::new("softhsm2-util");
+        cmd.env("SOFTHSM2_CONF", self.conf()).args([
+            "--init-token",
+            "--free",
+            "--label",
+            label,
+            "--so-pin",
+            so_pin,
+            "--pin",
+            user_pin,
+        ]);
+        run(cmd);
+    }
+
     pub fn samples(&self) -> PathBuf {
         self.dir.path().join("samples")
     }
