@@ -741,3 +741,68 @@ fn five_wrong_sms_codes_lock_the_request_with_a_clear_message_and_no_key() {
     let mut again = Script::new(Some(&ra), vec![A::Text("HOME-CODE-0003"), A::Text("BNCLCU75C15F205O")]);
     assert_eq!(block_on(run(&bed, settings(&ra), Mode::Holder, &mut again)).unwrap_err().code(), "request-locked");
 }
+
+#[test]
+fn an_expired_sms_code_is_said_so_and_a_new_one_arms_the_request() {
+    let bed = Bed::new();
+    // An RA whose SMS codes last one second, and may be sent again after one.
+    let ra = RaServer::start(&format!("{REQUESTS}\n[otp]\nttl_seconds = 1\nresend_after_seconds = 1\n"));
+    let script = Script::new(
+        Some(&ra),
+        vec![
+            A::Text("HOME-CODE-0003"),
+            A::Text("BNCLCU75C15F205O"),
+            A::Otp("+393331234567"),
+            A::Text(""),
+            A::Otp("+393331234567"),
+            A::Yes,
+            A::Text("123456"),
+        ],
+    );
+    // The first code expires before it is typed; an empty answer asks for another.
+    let mut slow = SlowOtp { inner: script, waited: false };
+    let outcome = block_on(async {
+        let mut devices = bed.devices();
+        let flow = Activation {
+            devices: &mut devices,
+            settings: settings(&ra),
+            token: Some("pkcs11:token=Blank".into()),
+            mode: Mode::Holder,
+        };
+        flow.run(&mut slow).await
+    })
+    .expect("activation");
+    let notices: Vec<&str> = slow
+        .inner
+        .events
+        .iter()
+        .filter_map(|e| if let Progress::Notice { code, .. } = e { Some(code.as_str()) } else { None })
+        .collect();
+    assert_eq!(notices, ["error-otp-expired"], "{:?}", slow.inner.events);
+    assert_eq!(ra.sms_count("+393331234567"), 2, "a second SMS");
+    assert_eq!(outcome.certificates.len(), 1);
+}
+
+/// A holder who takes two seconds to type the first SMS code.
+struct SlowOtp<'r> {
+    inner: Script<'r>,
+    waited: bool,
+}
+
+impl Prompter for SlowOtp<'_> {
+    fn ask(&mut self, q: &Question) -> tessera_flows::Result<Zeroizing<String>> {
+        if matches!(q, Question::Otp { .. }) && !self.waited {
+            self.waited = true;
+            std::thread::sleep(std::time::Duration::from_millis(2100));
+        }
+        self.inner.ask(q)
+    }
+
+    fn confirm(&mut self, q: &Question) -> tessera_flows::Result<bool> {
+        self.inner.confirm(q)
+    }
+
+    fn progress(&mut self, event: &Progress) {
+        self.inner.progress(event)
+    }
+}

@@ -18,9 +18,29 @@ use crate::problem::{internal, problem};
 use crate::registry::MAX_FAILURES;
 use crate::store::otp_hash;
 
-/// How long an OTP is good for, and how soon another may be sent.
-pub const OTP_TTL: i64 = 300;
-pub const RESEND_AFTER: i64 = 30;
+/// How long an OTP is good for, and how soon another may be sent (configuration `[otp]`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtpTimes {
+    #[serde(default = "default_ttl")]
+    pub ttl_seconds: i64,
+    #[serde(default = "default_resend")]
+    pub resend_after_seconds: i64,
+}
+
+fn default_ttl() -> i64 {
+    300
+}
+
+fn default_resend() -> i64 {
+    30
+}
+
+impl Default for OtpTimes {
+    fn default() -> Self {
+        OtpTimes { ttl_seconds: default_ttl(), resend_after_seconds: default_resend() }
+    }
+}
 /// Holder API calls allowed per client address and minute (guessing codes is slow).
 pub const CALLS_PER_MINUTE: u32 = 30;
 
@@ -60,7 +80,7 @@ struct HolderName {
 
 impl Found {
     /// The request armed; `mobile`: the OTP just went there instead.
-    pub fn new(entry: &crate::registry::Entry, mobile: Option<&str>) -> Found {
+    pub fn new(entry: &crate::registry::Entry, mobile: Option<&str>, otp: OtpTimes) -> Found {
         let h = &entry.request.holder;
         Found {
             reference: entry.request.reference.clone(),
@@ -68,8 +88,8 @@ impl Found {
             profile: entry.request.profile,
             armed: mobile.is_none(),
             mobile: mobile.map(masked),
-            otp_expires_in: mobile.map(|_| OTP_TTL),
-            resend_after: mobile.map(|_| RESEND_AFTER),
+            otp_expires_in: mobile.map(|_| otp.ttl_seconds),
+            resend_after: mobile.map(|_| otp.resend_after_seconds),
         }
     }
 }
@@ -115,7 +135,7 @@ async fn send(ra: &Ra, reference: &str, code: &str, mobile: &str) -> Option<Resp
         "Tessera: il codice di conferma per la tua attivazione è {secret}. Scade tra 5 minuti. Non comunicarlo a nessuno.",
         &otp,
     );
-    match ra.store.send_otp(reference, code, &otp, &sms, OTP_TTL).await {
+    match ra.store.send_otp(reference, code, &otp, &sms, ra.otp.ttl_seconds).await {
         Ok(()) if ra.gateway.deliver(sms).await => None,
         Ok(()) => Some(problem(StatusCode::BAD_GATEWAY, "sms-gateway-failed", &[])),
         Err(e) => Some(internal(e)),
@@ -156,7 +176,7 @@ pub async fn start(
     }
     if entry.request.armed {
         // Armed before (an interrupted activation run again): nothing to send.
-        return Json(Found::new(&entry, None)).into_response();
+        return Json(Found::new(&entry, None, ra.otp)).into_response();
     }
     let Some(mobile) = entry.request.mobile.clone() else {
         return problem(StatusCode::CONFLICT, "no-mobile", &[]);
@@ -164,7 +184,7 @@ pub async fn start(
     if let Some(failure) = send(&ra, &reference, &body.activation_code, &mobile).await {
         return failure;
     }
-    Json(Found::new(&entry, Some(&mobile))).into_response()
+    Json(Found::new(&entry, Some(&mobile), ra.otp)).into_response()
 }
 
 /// POST /api/v1/activation/{reference}/otp
@@ -225,11 +245,11 @@ pub async fn resend(
         return problem(StatusCode::LOCKED, "request-locked", &[]);
     }
     match ra.store.otp(&reference).await {
-        Ok(Some((_, sent, _))) if now() - sent < RESEND_AFTER => {
+        Ok(Some((_, sent, _))) if now() - sent < ra.otp.resend_after_seconds => {
             return problem(
                 StatusCode::TOO_MANY_REQUESTS,
                 "otp-resend-too-soon",
-                &[("wait", (RESEND_AFTER - (now() - sent)).to_string())],
+                &[("wait", (ra.otp.resend_after_seconds - (now() - sent)).to_string())],
             );
         }
         Ok(Some(_)) => {}
@@ -240,7 +260,7 @@ pub async fn resend(
     if let Some(failure) = send(&ra, &reference, &body.activation_code, &mobile).await {
         return failure;
     }
-    Json(Found::new(&entry, Some(&mobile))).into_response()
+    Json(Found::new(&entry, Some(&mobile), ra.otp)).into_response()
 }
 
 #[cfg(test)]

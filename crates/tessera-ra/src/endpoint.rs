@@ -25,6 +25,8 @@ pub struct Ra {
     pub operators: Vec<crate::operator::Operator>,
     /// The centre's renewal policy.
     pub renewal_policy: crate::registry::RenewalPolicy,
+    /// SMS codes' lifetime and resend delay.
+    pub otp: crate::activation::OtpTimes,
     /// Holder API calls per client address in the current minute.
     pub rate: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (i64, u32)>>,
     sender: Vec<u8>,
@@ -60,6 +62,7 @@ impl Ra {
             gateway: Default::default(),
             operators: Vec::new(),
             renewal_policy: Default::default(),
+            otp: Default::default(),
             rate: Default::default(),
             sender,
         }

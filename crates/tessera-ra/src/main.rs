@@ -60,6 +60,10 @@ struct Config {
     /// The issuing CA's key (a PKCS#8 file or a `pkcs11:` URI for an HSM) and certificate.
     #[serde(default)]
     ca: ca::CaSource,
+    /// How long an SMS code is good for, and how soon another may be sent (seconds;
+    /// 300 and 30 by default: test beds shorten them).
+    #[serde(default)]
+    otp: activation::OtpTimes,
 }
 
 /// TLS: a certificate for these names from the RA's own issuing CA (clients trust its
@@ -144,6 +148,7 @@ async fn main() {
     );
     ra.operators = config.operators.clone();
     ra.renewal_policy = config.renewal_policy;
+    ra.otp = config.otp;
     let ra = Arc::new(ra);
     let app = axum::Router::new()
         .route(

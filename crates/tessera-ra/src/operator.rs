@@ -448,7 +448,7 @@ pub async fn activate(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json(body):
     {
         return internal(e);
     }
-    Json(crate::activation::Found::new(&entry, None)).into_response()
+    Json(crate::activation::Found::new(&entry, None, ra.otp)).into_response()
 }
 
 #[derive(Deserialize, Default)]
