@@ -25,43 +25,20 @@ import subprocess
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TESTBED = os.path.join(ROOT, "testbed")
-SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
-OPENSC = "/usr/lib/x86_64-linux-gnu/pkcs11/opensc-pkcs11.so"
-ENGINE = "/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so"
-USER_PIN, SO_PIN = "123456", "12345678"
+from primitives import ENGINE, OPENSC, ROOT, SO_PIN, SOFTHSM, TESTBED, USER_PIN, card_time, run
+
 OPERATOR = ("demo-operator", "9437e87fae95c03d3778f2575bb18ce30e647e51d86a8c37963364e1fc4f374e")
 PGP_SIG, PGP_AUTH = "OpenPGP card (User PIN (sig))", "OpenPGP card (User PIN)"
 
 
-def run(cmd, env, stdin=None):
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, env=env, input=stdin, text=True, capture_output=True)
-    if p.returncode != 0:
-        raise RuntimeError(f"{cmd}: {p.stdout}{p.stderr}")
-    return time.perf_counter() - t0, p
-
-
-def clean(line):
-    return re.sub(r"\x1b\[[0-9;]*m", "", line)
-
-
 def waited(log):
     """(seconds in the token, seconds in RA round trips) from tessera's log."""
-    stamps, ra = [], 0.0
-    for line in map(clean, log.splitlines()):
-        m = re.match(r"\S*?(\d\d):(\d\d):(\d\d\.\d+)Z", line)
-        if m:
-            stamps.append((int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3)), line))
+    ra = 0.0
+    for line in log.splitlines():
         r = re.search(r"elapsed_us=(\d+)", line)
         if r and "RA round trip" in line:
             ra += int(r.group(1)) / 1e6
-    card = 0.0
-    for (t, line), (t2, _) in zip(stamps, stamps[1:]):
-        if any(k in line for k in ("C_GenerateKeyPair", "C_Sign", "C_CreateObject")):
-            card += t2 - t
-    return card, ra
+    return card_time(log), ra
 
 
 def uri_label(label):
