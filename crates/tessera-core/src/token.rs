@@ -313,6 +313,8 @@ pub struct OpenToken<'m> {
     pub model: Option<crate::catalog::CardModel>,
     /// The PC/SC reader of a card's token.
     pub reader: Option<String>,
+    /// The token's serial number (CK_TOKEN_INFO), trimmed.
+    pub serial: String,
     /// Set when the module's view of this token went stale (see keys::generate).
     pub(crate) stale: std::cell::Cell<bool>,
     uri: UriBuilder,
@@ -349,6 +351,7 @@ impl LoadedModule {
                     .attr("model", info.model()),
                 model: model_of(catalog, &info, reader).cloned(),
                 reader: reader.map(|r| r.reader.clone()),
+                serial: info.serial_number().trim_end().to_owned(),
                 stale: Default::default(),
                 label,
             });

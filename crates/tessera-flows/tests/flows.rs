@@ -18,6 +18,8 @@ use zeroize::Zeroizing;
 /// An answer the script gives.
 enum A {
     Text(&'static str),
+    /// A value known only at run time (a PIN the RA chose).
+    Owned(String),
     /// The latest OTP in the RA's outbox for this mobile.
     Otp(&'static str),
     Yes,
@@ -51,6 +53,7 @@ impl Prompter for Script<'_> {
         self.asked.push(q.id());
         match self.answers.pop_front() {
             Some(A::Text(t)) => Ok(Zeroizing::new(t.to_owned())),
+            Some(A::Owned(t)) => Ok(Zeroizing::new(t)),
             Some(A::Otp(mobile)) => Ok(Zeroizing::new(self.ra.and_then(|r| r.otp(mobile)).expect("an SMS"))),
             Some(A::Yes) => Ok(Zeroizing::new("s".into())),
             None => Err(tessera_flows::Error::Cancelled),
@@ -527,17 +530,14 @@ fn a_card_pulled_as_its_key_is_made_is_a_clear_error_and_the_rerun_after_reinser
         .unwrap()
         .into_json()
         .unwrap();
-    let (pin, puk): (&'static str, &'static str) = (
-        Box::leak(secrets["pin"].as_str().unwrap().to_owned().into_boxed_str()),
-        Box::leak(secrets["puk"].as_str().unwrap().to_owned().into_boxed_str()),
-    );
+    let (pin, puk) = (secrets["pin"].as_str().unwrap().to_owned(), secrets["puk"].as_str().unwrap().to_owned());
 
     // Back in the reader: the rerun completes, with one key pair in the signature slot.
     let _card = pcsc.insert_openpgp(0);
     assert!(tessera_testbed::wait_until(std::time::Duration::from_secs(15), || visible(&mut d)));
     let mut again = Script::new(
         Some(&ra),
-        vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text(puk), A::Text(pin)],
+        vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes, A::Owned(puk), A::Owned(pin)],
     );
     let flow = Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: Mode::Operator };
     let outcome = block_on(flow.run(&mut again)).unwrap_or_else(|e| panic!("rerun: {e:?} after {:?}", again.events));
@@ -673,8 +673,7 @@ fn the_final_pin_try_is_spent_only_when_the_holder_confirms_it() {
     op("/api/v1/operator/requests/REQ-COUNTER/arm", serde_json::json!({"activation_code": "ABCD-EFGH-JKLM"}));
     let secrets =
         op("/api/v1/activation/REQ-COUNTER/personalisation", serde_json::json!({"activation_code": "ABCD-EFGH-JKLM"}));
-    let leak = |v: &serde_json::Value| -> &'static str { Box::leak(v.as_str().unwrap().to_owned().into_boxed_str()) };
-    let (pin, puk) = (leak(&secrets["pin"]), leak(&secrets["puk"]));
+    let (pin, puk) = (secrets["pin"].as_str().unwrap().to_owned(), secrets["puk"].as_str().unwrap().to_owned());
     let mut first = Script::new(Some(&ra), vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes]);
     let flow = Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: Mode::Operator };
     block_on(flow.run(&mut first)).expect("the first activation");
@@ -700,7 +699,8 @@ fn the_final_pin_try_is_spent_only_when_the_holder_confirms_it() {
     // The holder declines: nothing is sent, the try is kept.
     // Code, credential, confirmation, the admin PIN for the new key, then the final try's
     // question before the user PIN for the request.
-    let declining = vec![A::Text("CNSS-CODE-0005"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text(puk), A::Text("n")];
+    let declining =
+        vec![A::Text("CNSS-CODE-0005"), A::Text(OPERATOR_TOKEN), A::Yes, A::Owned(puk.clone()), A::Text("n")];
     let mut declined = Script::new(Some(&ra), declining);
     let flow = Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: Mode::Operator };
     let e = block_on(flow.run(&mut declined)).unwrap_err();
@@ -711,7 +711,7 @@ fn the_final_pin_try_is_spent_only_when_the_holder_confirms_it() {
     // The rerun resumes with the key already made: the final try's question, the PIN, then
     // the admin PIN to write the certificate.
     let accepting =
-        vec![A::Text("CNSS-CODE-0005"), A::Text(OPERATOR_TOKEN), A::Yes, A::Yes, A::Text(pin), A::Text(puk)];
+        vec![A::Text("CNSS-CODE-0005"), A::Text(OPERATOR_TOKEN), A::Yes, A::Yes, A::Owned(pin), A::Owned(puk)];
     let mut confirmed = Script::new(Some(&ra), accepting);
     let flow = Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: Mode::Operator };
     let outcome = block_on(flow.run(&mut confirmed)).unwrap_or_else(|e| panic!("{e:?}: {:?}", confirmed.asked));

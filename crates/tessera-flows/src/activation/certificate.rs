@@ -38,15 +38,14 @@ impl Activation<'_> {
         if let Some(pk) = self.devices.with_token(token, |t| Card::new(t).public_key(id))? {
             return Ok((token.to_owned(), Some(pk)));
         }
-        let (reader, serial) = self.devices.with_token(token, |t| Ok((t.reader.clone(), t.uri())))?;
+        let (reader, serial) = self.devices.with_token(token, |t| Ok((t.reader.clone(), t.serial.clone())))?;
         let Some(reader) = reader else { return Ok((token.to_owned(), None)) };
-        let serial = serial.split(";serial=").nth(1).and_then(|s| s.split(';').next()).map(str::to_owned);
         let siblings: Vec<String> = self
             .devices
             .snapshot()
             .tokens
             .into_iter()
-            .filter(|t| t.reader.as_deref() == Some(reader.as_str()) && Some(&t.serial) == serial.as_ref())
+            .filter(|t| t.reader.as_deref() == Some(reader.as_str()) && t.serial == serial)
             .map(|t| t.uri)
             .filter(|uri| uri != token)
             .collect();

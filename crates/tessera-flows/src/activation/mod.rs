@@ -16,7 +16,7 @@ use tessera_core::pin::Pin;
 use tessera_pki::KeyAlgorithm;
 use zeroize::Zeroizing;
 
-use crate::journal::Journal;
+use crate::journal::{Journal, hex, unhex};
 use crate::prompter::{Progress, Prompter, Question, Step};
 use crate::ra::cmp::Exchange;
 use crate::ra::http::Http;
@@ -116,14 +116,6 @@ fn step<T>(prompter: &mut dyn Prompter, journal: Option<&mut Journal>, s: Step, 
     r
 }
 
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).filter_map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 /// The catalog's word on the middleware serving `t`: an error when it is known not to be
 /// able to generate keys or write certificates, naming what can.
 fn middleware_verdict(t: &tessera_core::token::OpenToken<'_>, card: &str) -> Option<Error> {
@@ -181,13 +173,16 @@ impl Activation<'_> {
     /// PIV token after its first certificate): by serial number when that is unique among
     /// the tokens present, else as given (an OpenPGP card's two tokens share one).
     fn stable(&mut self, uri: &str) -> Result<String> {
-        let full = self.devices.with_token(uri, |t| Ok(t.uri()))?;
-        let Some(serial) = full.split(";serial=").nth(1).and_then(|s| s.split(';').next()).map(str::to_owned) else {
+        let serial = self.devices.with_token(uri, |t| Ok(t.serial.clone()))?;
+        if serial.is_empty() {
             return Ok(uri.to_owned());
-        };
-        let same =
-            self.devices.snapshot().tokens.iter().filter(|t| t.uri.contains(&format!(";serial={serial};"))).count();
-        Ok(if same == 1 { format!("pkcs11:serial={serial}") } else { uri.to_owned() })
+        }
+        let same = self.devices.snapshot().tokens.iter().filter(|t| t.serial == serial).count();
+        Ok(if same == 1 {
+            tessera_core::uri::UriBuilder::new().attr("serial", &serial).build()
+        } else {
+            uri.to_owned()
+        })
     }
 
     /// Pick the token: the one asked for, else the only one present, else the holder's

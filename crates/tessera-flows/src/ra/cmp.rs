@@ -7,6 +7,7 @@
 use tessera_protocol::cmp::{self, Body, Client};
 
 use super::http::Http;
+use crate::journal::{hex, unhex};
 use crate::{Error, Result};
 
 /// One CMP transaction's identity: kept in the journal so that certConf after a restart
@@ -46,14 +47,6 @@ fn random<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
     getrandom::getrandom(&mut b).expect("the OS random source");
     b
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).filter_map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
 }
 
 /// Names of the PKIFailureInfo bits set (RFC 4210 5.2.3), for messages and the error file.
