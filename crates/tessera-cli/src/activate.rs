@@ -3,7 +3,6 @@
 //! asked (each question printed on stderr first); progress goes to stderr, the result to
 //! stdout (`--json`: the flow's outcome).
 
-use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,9 +10,9 @@ use fluent_bundle::FluentValue;
 use tessera_core::devices::{Devices, Options};
 use tessera_core::messages::Messages;
 use tessera_flows::activation::{Activation, Mode, Outcome};
-use tessera_flows::prompter::{Progress, Prompter, Question, Step};
+
+use crate::terminal::{Terminal, role_name};
 use tessera_flows::settings::Settings;
-use zeroize::Zeroizing;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -40,116 +39,6 @@ pub struct Args {
     /// credential, confirmation) one per line from standard input.
     #[arg(long)]
     stdin: bool,
-}
-
-struct Terminal<'m> {
-    msg: &'m Messages,
-    stdin: bool,
-}
-
-fn read_line() -> std::io::Result<Zeroizing<String>> {
-    let mut line = Zeroizing::new(String::new());
-    if std::io::stdin().lock().read_line(&mut line)? == 0 {
-        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "standard input closed"));
-    }
-    Ok(Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned()))
-}
-
-fn input(e: std::io::Error) -> tessera_flows::Error {
-    tessera_flows::Error::Input { reason: e.to_string() }
-}
-
-impl Terminal<'_> {
-    fn text(&self, q: &Question) -> String {
-        let s = |v: &str| FluentValue::from(v.to_owned());
-        let args: Vec<(&str, FluentValue<'_>)> = match q {
-            Question::Otp { mobile, resend_after } => {
-                vec![("mobile", s(mobile)), ("resend_after", FluentValue::from(*resend_after))]
-            }
-            Question::Pin { token, .. } | Question::ManagementKey { token } | Question::ConfirmFinalTry { token } => {
-                vec![("token", s(token))]
-            }
-            Question::ChooseToken { tokens } => {
-                let list =
-                    tokens.iter().enumerate().map(|(i, t)| format!("{}) {t}", i + 1)).collect::<Vec<_>>().join("  ");
-                vec![("tokens", FluentValue::from(list))]
-            }
-            Question::ConfirmRequest { holder, profile, token } => {
-                vec![
-                    ("holder", s(holder)),
-                    ("profile", s(&self.msg.text(&format!("profile-{}", profile.replace('+', "-")), &[]))),
-                    ("token", s(token)),
-                ]
-            }
-            _ => vec![],
-        };
-        if let Question::Pin { token, state, tries_left, .. } = q {
-            return crate::prompt::pin_label(self.msg, q.id(), token, *state, *tries_left);
-        }
-        self.msg.text(q.id(), &args)
-    }
-
-    fn step(&self, step: &Step) -> String {
-        let (id, role) = match step {
-            Step::Arm => ("step-arm", None),
-            Step::CheckCard => ("step-check-card", None),
-            Step::Personalise => ("step-personalise", None),
-            Step::Generate { role } => ("step-generate", Some(role)),
-            Step::Issue { role } => ("step-issue", Some(role)),
-            Step::Verify { role } => ("step-verify", Some(role)),
-            Step::Install { role } => ("step-install", Some(role)),
-            Step::Confirm { role } => ("step-confirm", Some(role)),
-        };
-        let role = role.map(|r| self.msg.text(&format!("role-{}", role_name(*r)), &[])).unwrap_or_default();
-        self.msg.text(id, &[("role", FluentValue::from(role))])
-    }
-}
-
-fn role_name(role: tessera_core::card::Role) -> String {
-    serde_json::to_value(role).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
-impl Prompter for Terminal<'_> {
-    fn ask(&mut self, q: &Question) -> tessera_flows::Result<Zeroizing<String>> {
-        let label = self.text(q);
-        if self.stdin {
-            eprintln!("{label}: (stdin)");
-            return read_line().map_err(input);
-        }
-        if q.secret() {
-            return rpassword::prompt_password(format!("{label}: ")).map(Zeroizing::new).map_err(input);
-        }
-        eprint!("{label}: ");
-        read_line().map_err(input)
-    }
-
-    fn confirm(&mut self, q: &Question) -> tessera_flows::Result<bool> {
-        let answer = self.ask(q)?;
-        Ok(matches!(answer.trim().to_lowercase().as_str(), "s" | "si" | "sì" | "y" | "yes"))
-    }
-
-    fn progress(&mut self, event: &Progress) {
-        let line = match event {
-            Progress::Started { step } => format!("→ {} {}", self.step(step), self.msg.text("progress-started", &[])),
-            Progress::Done { step } => format!("✓ {}: {}", self.step(step), self.msg.text("progress-done", &[])),
-            Progress::Resumed { step } => format!("✓ {}: {}", self.step(step), self.msg.text("progress-resumed", &[])),
-            Progress::Failed { step, .. } => {
-                format!("✗ {}: {}", self.step(step), self.msg.text("progress-failed", &[]))
-            }
-            Progress::Notice { code, params } => {
-                if let Some(error) = code.strip_prefix("error-") {
-                    let payload = tessera_core::ErrorPayload { code: error.to_owned(), params: params.clone() };
-                    let r = self.msg.error(&payload);
-                    format!("! {} → {}", r.cause, r.remedy)
-                } else {
-                    let args: Vec<(&str, FluentValue<'_>)> =
-                        params.iter().map(|(k, v)| (k.as_str(), FluentValue::from(v.clone()))).collect();
-                    format!("! {}", self.msg.text(code, &args))
-                }
-            }
-        };
-        eprintln!("{line}");
-    }
 }
 
 fn summary(msg: &Messages, o: &Outcome) -> String {
@@ -189,7 +78,7 @@ pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages) -> ExitCo
             _ => Mode::Holder,
         };
         let flow = Activation { devices: &mut devices, settings, token: args.token, mode };
-        let mut prompter = Terminal { msg, stdin: args.stdin };
+        let mut prompter = Terminal::new(msg, args.stdin);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

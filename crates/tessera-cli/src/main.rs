@@ -3,6 +3,7 @@
 mod activate;
 mod devices;
 mod prompt;
+mod terminal;
 mod token_ops;
 
 use std::path::PathBuf;

@@ -28,17 +28,6 @@ impl PinSource {
     ) -> std::io::Result<Pin> {
         Ok(Pin::new(ask(&pin_label(msg, what, token, state, tries), self.stdin)?.as_str()))
     }
-
-    /// Any other secret (a card management key), by the same rules.
-    pub fn read_secret(
-        &self,
-        msg: &Messages,
-        what: &str,
-        token: &str,
-        stdin: bool,
-    ) -> std::io::Result<zeroize::Zeroizing<String>> {
-        ask(&msg.text(what, &[("token", token.into())]), stdin || self.stdin)
-    }
 }
 
 /// A PIN question's text: `what` (a message id) for `token`, then the PIN's state and the

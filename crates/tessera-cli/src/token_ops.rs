@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde::Serialize;
-use tessera_core::card::{Card, Secrets};
+use tessera_core::card::Card;
 use tessera_core::catalog::Login;
 use tessera_core::devices::{Devices, Options};
 use tessera_core::keys::{self, TokenSigner};
@@ -114,6 +114,15 @@ impl Ctx<'_> {
         PinSource::new(self.common.pin_stdin)
     }
 
+    /// The flows' secrets (PINs after their state, the management key) asked on the
+    /// terminal or stdin, as this command's flags say.
+    fn terminal(&self) -> crate::terminal::Terminal<'_> {
+        let mut t = crate::terminal::Terminal::new(self.msg, self.common.pin_stdin);
+        t.management_key_stdin = self.common.management_key_stdin;
+        t.final_try = Some(self.common.final_try);
+        t
+    }
+
     fn final_try(&self) -> FinalTry {
         if self.common.final_try { FinalTry::Confirmed } else { FinalTry::Refuse }
     }
@@ -132,14 +141,6 @@ impl Ctx<'_> {
         token.login(session, who, &p, self.final_try())
     }
 
-    fn management_key(&self, token: &OpenToken<'_>) -> Result<tessera_core::piv::ManagementKey, Error> {
-        let text = self
-            .pins()
-            .read_secret(self.msg, "prompt-management-key", &token.label, self.common.management_key_stdin)
-            .map_err(io)?;
-        tessera_core::piv::ManagementKey::from_hex(&text).ok_or(Error::ManagementKeyRejected)
-    }
-
     fn done<T: Serialize>(&self, value: &T, text: impl FnOnce(&T) -> String) -> ExitCode {
         if self.common.json {
             println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
@@ -152,55 +153,6 @@ impl Ctx<'_> {
     pub fn fail(&self, e: &Error) -> ExitCode {
         crate::report(self.msg, &e.payload());
         ExitCode::FAILURE
-    }
-}
-
-/// What a card operation needs, asked on the terminal (or read from stdin) after showing
-/// the PIN's state; kept for the command's next card visit, forgotten when refused.
-struct TerminalSecrets<'c> {
-    ctx: &'c Ctx<'c>,
-    user: Option<tessera_core::pin::Pin>,
-    so: Option<tessera_core::pin::Pin>,
-}
-
-impl<'c> TerminalSecrets<'c> {
-    fn new(ctx: &'c Ctx<'c>) -> Self {
-        TerminalSecrets { ctx, user: None, so: None }
-    }
-}
-
-impl Secrets for TerminalSecrets<'_> {
-    fn pin(&mut self, token: &OpenToken<'_>, who: Who) -> Result<tessera_core::pin::Pin, Error> {
-        let cached = match who {
-            Who::User => &mut self.user,
-            Who::So => &mut self.so,
-        };
-        if let Some(p) = cached {
-            return Ok(p.clone());
-        }
-        let (prompt, state, tries) = match who {
-            Who::User => ("prompt-user-pin", Some(token.pin_state()?), token.pin_tries()),
-            Who::So => ("prompt-so-pin", None, None),
-        };
-        let pin = self.ctx.pins().read(self.ctx.msg, prompt, &token.label, state, tries).map_err(io)?;
-        *cached = Some(pin.clone());
-        Ok(pin)
-    }
-
-    fn management_key(&mut self, token: &OpenToken<'_>) -> Result<tessera_core::piv::ManagementKey, Error> {
-        self.ctx.management_key(token)
-    }
-
-    fn forget(&mut self, who: Who) {
-        match who {
-            Who::User => self.user = None,
-            Who::So => self.so = None,
-        }
-    }
-
-    /// On the final try, only with `--final-try`.
-    fn confirm_final_try(&mut self, _token: &OpenToken<'_>) -> Result<bool, Error> {
-        Ok(self.ctx.common.final_try)
     }
 }
 
@@ -239,7 +191,8 @@ pub fn key(ctx: &Ctx<'_>, cmd: KeyCommand) -> ExitCode {
             .ok_or_else(|| Error::AlgorithmUnsupported { algorithm: algorithm.clone(), card: "Tessera".into() })?;
         let id = id.as_deref().map(parse_hex).transpose()?;
         let mut devices = ctx.devices();
-        let mut secrets = TerminalSecrets::new(ctx);
+        let mut terminal = ctx.terminal();
+        let mut secrets = tessera_flows::secrets::Asked::new(&mut terminal);
         let info =
             devices.with_token(&token, |t| Card::new(t).generate(&mut secrets, id.clone(), algorithm, &label))?;
         if let Some(path) = &csr {
@@ -315,7 +268,8 @@ pub fn cert(ctx: &Ctx<'_>, cmd: CertCommand) -> ExitCode {
                 let bytes = std::fs::read(&file).map_err(io)?;
                 let (der, _) = tessera_pki::certificate::CertificateObject::parse(&bytes)
                     .map_err(|e| Error::CertificateInvalid { reason: e.to_string() })?;
-                let mut secrets = TerminalSecrets::new(ctx);
+                let mut terminal = ctx.terminal();
+                let mut secrets = tessera_flows::secrets::Asked::new(&mut terminal);
                 ctx.devices().with_token(&key, |t| Card::new(t).install(&mut secrets, &id, &der, &label))
             })();
             match result {

@@ -1,0 +1,134 @@
+//! The terminal's side of a flow: the CLI's [`Prompter`].
+
+use std::io::BufRead;
+
+use fluent_bundle::FluentValue;
+use tessera_core::messages::Messages;
+use tessera_flows::prompter::{Progress, Prompter, Question, Step};
+use zeroize::Zeroizing;
+
+/// The flows' questions on the terminal: secrets without echo, or with `stdin` one line
+/// each from standard input (each question printed on stderr first); progress on stderr.
+pub struct Terminal<'m> {
+    msg: &'m Messages,
+    stdin: bool,
+    /// The management key from standard input even when the rest is asked on the terminal.
+    pub management_key_stdin: bool,
+    /// The answer to "spend the final PIN try?" given on the command line (`--final-try`);
+    /// None: ask.
+    pub final_try: Option<bool>,
+}
+
+impl<'m> Terminal<'m> {
+    pub fn new(msg: &'m Messages, stdin: bool) -> Self {
+        Terminal { msg, stdin, management_key_stdin: false, final_try: None }
+    }
+}
+
+fn read_line() -> std::io::Result<Zeroizing<String>> {
+    let mut line = Zeroizing::new(String::new());
+    if std::io::stdin().lock().read_line(&mut line)? == 0 {
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "standard input closed"));
+    }
+    Ok(Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned()))
+}
+
+fn input(e: std::io::Error) -> tessera_flows::Error {
+    tessera_flows::Error::Input { reason: e.to_string() }
+}
+
+impl Terminal<'_> {
+    fn text(&self, q: &Question) -> String {
+        let s = |v: &str| FluentValue::from(v.to_owned());
+        let args: Vec<(&str, FluentValue<'_>)> = match q {
+            Question::Otp { mobile, resend_after } => {
+                vec![("mobile", s(mobile)), ("resend_after", FluentValue::from(*resend_after))]
+            }
+            Question::Pin { token, .. } | Question::ManagementKey { token } | Question::ConfirmFinalTry { token } => {
+                vec![("token", s(token))]
+            }
+            Question::ChooseToken { tokens } => {
+                let list =
+                    tokens.iter().enumerate().map(|(i, t)| format!("{}) {t}", i + 1)).collect::<Vec<_>>().join("  ");
+                vec![("tokens", FluentValue::from(list))]
+            }
+            Question::ConfirmRequest { holder, profile, token } => {
+                vec![
+                    ("holder", s(holder)),
+                    ("profile", s(&self.msg.text(&format!("profile-{}", profile.replace('+', "-")), &[]))),
+                    ("token", s(token)),
+                ]
+            }
+            _ => vec![],
+        };
+        if let Question::Pin { token, state, tries_left, .. } = q {
+            return crate::prompt::pin_label(self.msg, q.id(), token, *state, *tries_left);
+        }
+        self.msg.text(q.id(), &args)
+    }
+
+    fn step(&self, step: &Step) -> String {
+        let (id, role) = match step {
+            Step::Arm => ("step-arm", None),
+            Step::CheckCard => ("step-check-card", None),
+            Step::Personalise => ("step-personalise", None),
+            Step::Generate { role } => ("step-generate", Some(role)),
+            Step::Issue { role } => ("step-issue", Some(role)),
+            Step::Verify { role } => ("step-verify", Some(role)),
+            Step::Install { role } => ("step-install", Some(role)),
+            Step::Confirm { role } => ("step-confirm", Some(role)),
+        };
+        let role = role.map(|r| self.msg.text(&format!("role-{}", role_name(*r)), &[])).unwrap_or_default();
+        self.msg.text(id, &[("role", FluentValue::from(role))])
+    }
+}
+
+pub fn role_name(role: tessera_core::card::Role) -> String {
+    serde_json::to_value(role).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+impl Prompter for Terminal<'_> {
+    fn ask(&mut self, q: &Question) -> tessera_flows::Result<Zeroizing<String>> {
+        let label = self.text(q);
+        if self.stdin || (self.management_key_stdin && matches!(q, Question::ManagementKey { .. })) {
+            eprintln!("{label}: (stdin)");
+            return read_line().map_err(input);
+        }
+        if q.secret() {
+            return rpassword::prompt_password(format!("{label}: ")).map(Zeroizing::new).map_err(input);
+        }
+        eprint!("{label}: ");
+        read_line().map_err(input)
+    }
+
+    fn confirm(&mut self, q: &Question) -> tessera_flows::Result<bool> {
+        if let (Question::ConfirmFinalTry { .. }, Some(given)) = (q, self.final_try) {
+            return Ok(given);
+        }
+        let answer = self.ask(q)?;
+        Ok(matches!(answer.trim().to_lowercase().as_str(), "s" | "si" | "sì" | "y" | "yes"))
+    }
+
+    fn progress(&mut self, event: &Progress) {
+        let line = match event {
+            Progress::Started { step } => format!("→ {} {}", self.step(step), self.msg.text("progress-started", &[])),
+            Progress::Done { step } => format!("✓ {}: {}", self.step(step), self.msg.text("progress-done", &[])),
+            Progress::Resumed { step } => format!("✓ {}: {}", self.step(step), self.msg.text("progress-resumed", &[])),
+            Progress::Failed { step, .. } => {
+                format!("✗ {}: {}", self.step(step), self.msg.text("progress-failed", &[]))
+            }
+            Progress::Notice { code, params } => {
+                if let Some(error) = code.strip_prefix("error-") {
+                    let payload = tessera_core::ErrorPayload { code: error.to_owned(), params: params.clone() };
+                    let r = self.msg.error(&payload);
+                    format!("! {} → {}", r.cause, r.remedy)
+                } else {
+                    let args: Vec<(&str, FluentValue<'_>)> =
+                        params.iter().map(|(k, v)| (k.as_str(), FluentValue::from(v.clone()))).collect();
+                    format!("! {}", self.msg.text(code, &args))
+                }
+            }
+        };
+        eprintln!("{line}");
+    }
+}
