@@ -43,7 +43,7 @@ impl Sw {
 
     /// The outcome of a PIN (`Who::User`) or PUK / admin PIN (`Who::So`) check, with the
     /// PIN's state from the tries left.
-    pub fn pin_check(self, who: crate::pin::Who, link: &CardLink) -> Result<(), Error> {
+    pub fn pin_check(self, who: crate::pin::Who, link: &Exchange<'_>) -> Result<(), Error> {
         use crate::token::PinState;
         let wrong = |tries: Option<u8>| match who {
             crate::pin::Who::So => Error::WrongPuk,
@@ -80,10 +80,21 @@ impl Sw {
     }
 }
 
+/// A connection to one card application. Every command runs in an [`Exchange`]: one PC/SC
+/// transaction that starts by selecting the application, so no other program's commands
+/// (the middleware's, in shared mode) come between a VERIFY or a management-key
+/// authentication and the commands it authorises, and the application is the one selected
+/// even when another program selected another since.
 pub struct CardLink {
     card: std::cell::RefCell<pcsc::Card>,
     reader: String,
     aid: Vec<u8>,
+}
+
+/// The commands of one PC/SC transaction on a [`CardLink`].
+pub struct Exchange<'l> {
+    card: &'l pcsc::Card,
+    reader: &'l str,
 }
 
 impl CardLink {
@@ -94,48 +105,85 @@ impl CardLink {
         let card =
             ctx.connect(&name, ShareMode::Shared, Protocols::ANY).map_err(|e| Error::from_pcsc(e, Some(reader)))?;
         let link = CardLink { card: std::cell::RefCell::new(card), reader: reader.to_owned(), aid: aid.to_vec() };
-        link.select_application()?;
+        link.transaction(|_| Ok(()))?;
         Ok(link)
     }
 
-    fn select_application(&self) -> Result<(), Error> {
-        let mut select = vec![0x00, 0xA4, 0x04, 0x00, self.aid.len() as u8];
-        select.extend_from_slice(&self.aid);
+    /// Run a multi-command sequence in one PC/SC transaction, the application selected
+    /// first. When another program (the middleware re-initialising) reset the card since
+    /// the last sequence, reconnect first: card state such as a verified PIN is gone then,
+    /// and the sequence starts from its own authentication anyway.
+    pub fn transaction<T>(&self, f: impl FnOnce(&Exchange<'_>) -> Result<T, Error>) -> Result<T, Error> {
+        let mut card = self.card.borrow_mut();
+        let pcsc_error = |e| Error::from_pcsc(e, Some(&self.reader));
+        let mut reconnected = false;
+        loop {
+            // Begin, then SELECT: pcsc-lite tells a reset at either.
+            let outcome = match card.transaction() {
+                Ok(tx) => {
+                    let x = Exchange { card: &tx, reader: &self.reader };
+                    match x.select_application(&self.aid) {
+                        Err(Error::CardReset) => Err(Error::CardReset),
+                        Err(e) => return Err(e),
+                        Ok(()) => {
+                            let out = f(&x);
+                            if let Err((_, e)) = tx.end(pcsc::Disposition::LeaveCard) {
+                                tracing::debug!(reader = %self.reader, error = %e, "ending the transaction");
+                            }
+                            return out;
+                        }
+                    }
+                }
+                Err(pcsc::Error::ResetCard) => Err(Error::CardReset),
+                Err(e) => return Err(pcsc_error(e)),
+            };
+            match outcome {
+                Err(Error::CardReset) if !reconnected => {
+                    tracing::debug!(reader = %self.reader, "card was reset by another program: reconnecting");
+                    card.reconnect(ShareMode::Shared, Protocols::ANY, pcsc::Disposition::LeaveCard)
+                        .map_err(pcsc_error)?;
+                    reconnected = true;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One command in a transaction of its own; the data and the status word.
+    pub fn transmit(&self, apdu: &[u8], what: &str) -> Result<(Vec<u8>, u16), Error> {
+        self.transaction(|x| x.transmit(apdu, what))
+    }
+
+    /// One command in a transaction of its own; its data and decoded status word.
+    pub fn send(&self, apdu: &[u8], what: &str) -> Result<(Vec<u8>, Sw), Error> {
+        self.transaction(|x| x.send(apdu, what))
+    }
+
+    /// The error for a status word the command did not expect.
+    pub fn failed(&self, sw: Sw) -> Error {
+        Error::CardCommand { reader: self.reader.clone(), sw: format!("{:04X}", sw.word()) }
+    }
+}
+
+impl Exchange<'_> {
+    fn select_application(&self, aid: &[u8]) -> Result<(), Error> {
+        let mut select = vec![0x00, 0xA4, 0x04, 0x00, aid.len() as u8];
+        select.extend_from_slice(aid);
         select.push(0x00);
         self.expect_ok(self.transmit(&select, "SELECT")?).map(|_| ())
     }
 
-    /// Send one APDU. When another program (the middleware re-initialising) reset the card
-    /// since we connected, reconnect, select the application again and send it once more:
-    /// card state such as a verified PIN is gone then, so the APDU's own status says so.
-    pub fn transmit(&self, apdu: &[u8], what: &str) -> Result<(Vec<u8>, u16), Error> {
-        match self.transmit_once(apdu, what) {
-            Err(Error::CardReset) => {
-                tracing::debug!(reader = %self.reader, "card was reset by another program: reconnecting");
-                self.card
-                    .borrow_mut()
-                    .reconnect(ShareMode::Shared, Protocols::ANY, pcsc::Disposition::LeaveCard)
-                    .map_err(|e| Error::from_pcsc(e, Some(&self.reader)))?;
-                if what != "SELECT" {
-                    self.select_application()?;
-                }
-                self.transmit_once(apdu, what)
-            }
-            other => other,
-        }
-    }
-
     /// Send one APDU; returns the data and the status word. Follows 61xx with GET RESPONSE.
-    fn transmit_once(&self, apdu: &[u8], what: &str) -> Result<(Vec<u8>, u16), Error> {
+    pub fn transmit(&self, apdu: &[u8], what: &str) -> Result<(Vec<u8>, u16), Error> {
         tracing::trace!(command = what, header = ?&apdu[..4.min(apdu.len())], "APDU");
         let mut data = Vec::new();
         let mut next = apdu.to_vec();
         loop {
             let mut buf = vec![0u8; 65538];
-            let rsp = match self.card.borrow().transmit(&next, &mut buf) {
+            let rsp = match self.card.transmit(&next, &mut buf) {
                 Ok(rsp) => rsp.to_vec(),
                 Err(pcsc::Error::ResetCard) => return Err(Error::CardReset),
-                Err(e) => return Err(Error::from_pcsc(e, Some(&self.reader))),
+                Err(e) => return Err(Error::from_pcsc(e, Some(self.reader))),
             };
             if rsp.len() < 2 {
                 return Err(Error::Pcsc { reason: format!("{what}: short response") });
@@ -159,15 +207,11 @@ impl CardLink {
 
     /// The error for a status word the command did not expect.
     pub fn failed(&self, sw: Sw) -> Error {
-        Error::CardCommand { reader: self.reader.clone(), sw: format!("{:04X}", sw.word()) }
+        Error::CardCommand { reader: self.reader.to_owned(), sw: format!("{:04X}", sw.word()) }
     }
 
     pub fn expect_ok(&self, (data, sw): (Vec<u8>, u16)) -> Result<Vec<u8>, Error> {
-        if sw == 0x9000 {
-            Ok(data)
-        } else {
-            Err(Error::CardCommand { reader: self.reader.clone(), sw: format!("{sw:04X}") })
-        }
+        if sw == 0x9000 { Ok(data) } else { Err(self.failed(Sw::decode(sw))) }
     }
 }
 

@@ -7,7 +7,8 @@
 //!   (user PIN, or security officer: the OpenPGP admin PIN) comes from the catalog;
 //! - PIV card commands (OpenSC cannot generate or write PIV objects): GENERATE and PUT DATA
 //!   after the card management key, signatures by GENERAL AUTHENTICATE right after VERIFY
-//!   (which is also what the 9C key's PIN-always policy asks for).
+//!   (which is also what the 9C key's PIN-always policy asks for), each sequence in one
+//!   PC/SC transaction.
 //!
 //! Secrets come through [`Secrets`], which the flows implement over their prompter.
 
@@ -241,7 +242,13 @@ impl<'a, 'm> Card<'a, 'm> {
                     }
                     return Err(e);
                 }
-                f(&PivSigner { card: &card, slot, algorithm: key.algorithm, public_key: key.public_key.clone() })
+                f(&PivSigner {
+                    card: &card,
+                    pin: &pin,
+                    slot,
+                    algorithm: key.algorithm,
+                    public_key: key.public_key.clone(),
+                })
             }
         }
     }

@@ -121,12 +121,11 @@ pub fn install_with_card(
     let card = crate::piv::PivCard::connect(&reader)?;
     crate::pin::guard(token.pin_state()?, crate::pin::FinalTry::Refuse)?;
     card.verify_pin(pin)?;
-    let signer = crate::piv::PivSigner { card: &card, slot, algorithm, public_key: object.public_key.clone() };
+    let signer = crate::piv::PivSigner { card: &card, pin, slot, algorithm, public_key: object.public_key.clone() };
     if tessera_pki::csr::build(&signer, "proof of possession").is_err() {
         return Err(Error::CertificateKeyMismatch { certificate: object.common_name, key: key_uri });
     }
-    card.authenticate(management_key)?;
-    card.put_certificate(container, &der)?;
+    card.put_certificate(management_key, container, &der)?;
     token.stale.set(true);
     Ok(token.object_uri("", key_id, "cert"))
 }

@@ -178,9 +178,8 @@ pub fn generate_with_card(
         return Err(Error::IdInUse { id: hex(&id) });
     }
     let card = crate::piv::PivCard::connect(&reader)?;
-    card.authenticate(management_key)?;
     tracing::trace!(slot = format_args!("{slot:02X}"), "PIV GENERATE ASYMMETRIC KEY PAIR");
-    let public_key = card.generate(slot, algorithm)?;
+    let public_key = card.generate(management_key, slot, algorithm)?;
     token.stale.set(true);
     Ok(KeyPairInfo {
         uri: token.object_uri("", &id, "private"),
@@ -340,6 +339,6 @@ pub fn csr_with_card(
     crate::pin::guard(token.pin_state()?, crate::pin::FinalTry::Refuse)?;
     card.verify_pin(pin)?;
     let signer =
-        crate::piv::PivSigner { card: &card, slot, algorithm: key.algorithm, public_key: key.public_key.clone() };
+        crate::piv::PivSigner { card: &card, pin, slot, algorithm: key.algorithm, public_key: key.public_key.clone() };
     tessera_pki::csr::build(&signer, common_name).map_err(|e| Error::CsrFailed { reason: e.to_string() })
 }

@@ -1,13 +1,16 @@
 //! PIV (NIST SP 800-73-4) card commands for what OpenSC's PIV driver cannot do: generate
 //! a key pair in a slot and store its certificate, both after authenticating with the card
-//! management key (3DES, single-step challenge). Signing stays with PKCS#11.
+//! management key (3DES, single-step challenge), and sign with a key before OpenSC shows
+//! it. Each authenticated sequence runs in one PC/SC transaction ([`CardLink::transaction`]):
+//! the management-key challenge and the GENERATE or PUT DATA it authorises, VERIFY and the
+//! GENERAL AUTHENTICATE right after it (what the 9C key's PIN-always policy asks for).
 
 use des::TdesEde3;
 use des::cipher::{BlockEncrypt, KeyInit, generic_array::GenericArray};
 use tessera_pki::{KeyAlgorithm, der};
 use zeroize::Zeroizing;
 
-use crate::apdu::{CardLink, Sw, apdu, ber_len, find_tlv};
+use crate::apdu::{CardLink, Exchange, Sw, apdu, ber_len, find_tlv};
 use crate::error::Error;
 use crate::pin::Who;
 
@@ -52,40 +55,26 @@ impl PivCard {
         Ok(PivCard { link: CardLink::select(reader, &AID)? })
     }
 
-    /// Authenticate as card administrator: ask for a challenge, return it encrypted.
+    /// Authenticate as card administrator (whether `key` is the card's management key).
     pub fn authenticate(&self, key: &ManagementKey) -> Result<(), Error> {
-        let (data, sw) = self
-            .link
-            .transmit(&apdu(0x87, 0x03, 0x9B, &[0x7C, 0x02, 0x81, 0x00]), "GENERAL AUTHENTICATE (challenge)")?;
-        let data = self.link.expect_ok((data, sw))?;
-        let challenge = find_tlv(&data, &[0x7C])
-            .and_then(|t| find_tlv(&t, &[0x81]))
-            .filter(|c| c.len() == 8)
-            .ok_or_else(|| Error::CardCommand { reader: "PIV".into(), sw: "no challenge".into() })?;
-        let cipher = TdesEde3::new_from_slice(&key.0).map_err(|_| Error::ManagementKeyRejected)?;
-        let mut block = GenericArray::clone_from_slice(&challenge);
-        cipher.encrypt_block(&mut block);
-        let mut response = vec![0x7C, 0x0A, 0x82, 0x08];
-        response.extend_from_slice(&block);
-        match self.link.send(&apdu(0x87, 0x03, 0x9B, &response), "GENERAL AUTHENTICATE (response)")?.1 {
-            Sw::Ok => Ok(()),
-            Sw::BadData | Sw::NotAllowed | Sw::Wrong { .. } => Err(Error::ManagementKeyRejected),
-            other => Err(self.link.failed(other)),
-        }
+        self.link.transaction(|x| authenticate(x, key))
     }
 
-    /// GENERATE ASYMMETRIC KEY PAIR in `slot`; returns the subjectPublicKey content.
-    pub fn generate(&self, slot: u8, algorithm: KeyAlgorithm) -> Result<Vec<u8>, Error> {
+    /// GENERATE ASYMMETRIC KEY PAIR in `slot`, after the management key; returns the
+    /// subjectPublicKey content.
+    pub fn generate(&self, key: &ManagementKey, slot: u8, algorithm: KeyAlgorithm) -> Result<Vec<u8>, Error> {
         let alg = match algorithm {
             KeyAlgorithm::Rsa2048 => 0x07,
             KeyAlgorithm::Rsa3072 => 0x05,
             KeyAlgorithm::P256 => 0x11,
             KeyAlgorithm::P384 => 0x14,
         };
-        let data = self.link.expect_ok(
-            self.link
-                .transmit(&apdu(0x47, 0x00, slot, &[0xAC, 0x03, 0x80, 0x01, alg]), "GENERATE ASYMMETRIC KEY PAIR")?,
-        )?;
+        let data = self.link.transaction(|x| {
+            authenticate(x, key)?;
+            x.expect_ok(
+                x.transmit(&apdu(0x47, 0x00, slot, &[0xAC, 0x03, 0x80, 0x01, alg]), "GENERATE ASYMMETRIC KEY PAIR")?,
+            )
+        })?;
         let bad = || Error::CardCommand { reader: "PIV".into(), sw: "malformed public key".into() };
         let key = find_tlv(&data, &[0x7F, 0x49]).ok_or_else(bad)?;
         if algorithm.is_rsa() {
@@ -97,8 +86,8 @@ impl PivCard {
         }
     }
 
-    /// PUT DATA: the certificate object of `slot`.
-    pub fn put_certificate(&self, object: [u8; 3], certificate: &[u8]) -> Result<(), Error> {
+    /// PUT DATA, after the management key: the certificate object of a slot.
+    pub fn put_certificate(&self, key: &ManagementKey, object: [u8; 3], certificate: &[u8]) -> Result<(), Error> {
         let mut inner = vec![0x70];
         ber_len(certificate.len(), &mut inner);
         inner.extend_from_slice(certificate);
@@ -108,8 +97,10 @@ impl PivCard {
         data.push(0x53);
         ber_len(inner.len(), &mut data);
         data.extend_from_slice(&inner);
-        self.link.expect_ok(self.link.transmit(&apdu(0xDB, 0x3F, 0xFF, &data), "PUT DATA (certificate)")?)?;
-        Ok(())
+        self.link.transaction(|x| {
+            authenticate(x, key)?;
+            x.expect_ok(x.transmit(&apdu(0xDB, 0x3F, 0xFF, &data), "PUT DATA (certificate)")?).map(|_| ())
+        })
     }
 }
 
@@ -128,14 +119,9 @@ impl PivCard {
         }
     }
 
-    /// VERIFY the PIV PIN (padded with FF to 8 bytes).
+    /// VERIFY the PIV PIN: whether it is right (each signature verifies it again).
     pub fn verify_pin(&self, pin: &crate::pin::Pin) -> Result<(), Error> {
-        let mut data = Zeroizing::new(pin.expose().as_bytes().to_vec());
-        if data.len() > 8 {
-            return Err(Error::PinRejected);
-        }
-        data.resize(8, 0xFF);
-        self.link.send(&apdu(0x20, 0x00, 0x80, &data), "VERIFY PIN")?.1.pin_check(Who::User, &self.link)
+        self.link.transaction(|x| verify(x, pin))
     }
 
     /// Tries left for the PIN: VERIFY without data asks, spending nothing.
@@ -157,29 +143,38 @@ impl PivCard {
         puk: &crate::pin::Pin,
         key: &ManagementKey,
     ) -> Result<(), Error> {
-        for (p2, old, new, what) in
-            [(0x80, factory.0, pin, "CHANGE REFERENCE DATA PIN"), (0x81, factory.1, puk, "CHANGE REFERENCE DATA PUK")]
-        {
-            let data = two_pins(old, new)?;
-            let who = if p2 == 0x80 { Who::User } else { Who::So };
-            self.link.send(&apdu(0x24, 0x00, p2, &data), what)?.1.pin_check(who, &self.link)?;
-        }
-        self.authenticate(factory.2)?;
-        let mut data = Zeroizing::new(vec![0x03, 0x9B, 0x18]);
-        data.extend_from_slice(&key.0);
-        self.link.expect_ok(self.link.transmit(&apdu(0xFF, 0xFF, 0xFF, &data), "SET MANAGEMENT KEY")?)?;
-        Ok(())
+        self.link.transaction(|x| {
+            for (p2, old, new, what) in [
+                (0x80, factory.0, pin, "CHANGE REFERENCE DATA PIN"),
+                (0x81, factory.1, puk, "CHANGE REFERENCE DATA PUK"),
+            ] {
+                let data = two_pins(old, new)?;
+                let who = if p2 == 0x80 { Who::User } else { Who::So };
+                x.send(&apdu(0x24, 0x00, p2, &data), what)?.1.pin_check(who, x)?;
+            }
+            authenticate(x, factory.2)?;
+            let mut data = Zeroizing::new(vec![0x03, 0x9B, 0x18]);
+            data.extend_from_slice(&key.0);
+            x.expect_ok(x.transmit(&apdu(0xFF, 0xFF, 0xFF, &data), "SET MANAGEMENT KEY")?).map(|_| ())
+        })
     }
 
     /// RESET RETRY COUNTER: the PUK unblocks the PIN and sets a new one.
     pub fn unblock_pin(&self, puk: &crate::pin::Pin, new: &crate::pin::Pin) -> Result<(), Error> {
         let data = two_pins(puk, new)?;
-        self.link.send(&apdu(0x2C, 0x00, 0x80, &data), "RESET RETRY COUNTER")?.1.pin_check(Who::So, &self.link)
+        self.link
+            .transaction(|x| x.send(&apdu(0x2C, 0x00, 0x80, &data), "RESET RETRY COUNTER")?.1.pin_check(Who::So, x))
     }
 
-    /// GENERAL AUTHENTICATE with the key in `slot`: the card signs `input` (a digest for
-    /// ECDSA, a padded block for RSA) and returns the signature.
-    fn sign_raw(&self, slot: u8, algorithm: KeyAlgorithm, input: &[u8]) -> Result<Vec<u8>, Error> {
+    /// VERIFY, then GENERAL AUTHENTICATE with the key in `slot`: the card signs `input` (a
+    /// digest for ECDSA, a padded block for RSA) and returns the signature.
+    fn sign_raw(
+        &self,
+        pin: &crate::pin::Pin,
+        slot: u8,
+        algorithm: KeyAlgorithm,
+        input: &[u8],
+    ) -> Result<Vec<u8>, Error> {
         let alg = match algorithm {
             KeyAlgorithm::Rsa2048 => 0x07,
             KeyAlgorithm::Rsa3072 => 0x05,
@@ -192,12 +187,45 @@ impl PivCard {
         let mut data = vec![0x7C];
         ber_len(inner.len(), &mut data);
         data.extend_from_slice(&inner);
-        let rsp =
-            self.link.expect_ok(self.link.transmit(&apdu(0x87, alg, slot, &data), "GENERAL AUTHENTICATE (sign)")?)?;
+        let rsp = self.link.transaction(|x| {
+            verify(x, pin)?;
+            x.expect_ok(x.transmit(&apdu(0x87, alg, slot, &data), "GENERAL AUTHENTICATE (sign)")?)
+        })?;
         find_tlv(&rsp, &[0x7C])
             .and_then(|t| find_tlv(&t, &[0x82]))
             .ok_or_else(|| Error::CardCommand { reader: "PIV".into(), sw: "no signature".into() })
     }
+}
+
+/// Authenticate as card administrator: ask for a challenge, return it encrypted.
+fn authenticate(x: &Exchange<'_>, key: &ManagementKey) -> Result<(), Error> {
+    let data = x.expect_ok(
+        x.transmit(&apdu(0x87, 0x03, 0x9B, &[0x7C, 0x02, 0x81, 0x00]), "GENERAL AUTHENTICATE (challenge)")?,
+    )?;
+    let challenge = find_tlv(&data, &[0x7C])
+        .and_then(|t| find_tlv(&t, &[0x81]))
+        .filter(|c| c.len() == 8)
+        .ok_or_else(|| Error::CardCommand { reader: "PIV".into(), sw: "no challenge".into() })?;
+    let cipher = TdesEde3::new_from_slice(&key.0).map_err(|_| Error::ManagementKeyRejected)?;
+    let mut block = GenericArray::clone_from_slice(&challenge);
+    cipher.encrypt_block(&mut block);
+    let mut response = vec![0x7C, 0x0A, 0x82, 0x08];
+    response.extend_from_slice(&block);
+    match x.send(&apdu(0x87, 0x03, 0x9B, &response), "GENERAL AUTHENTICATE (response)")?.1 {
+        Sw::Ok => Ok(()),
+        Sw::BadData | Sw::NotAllowed | Sw::Wrong { .. } => Err(Error::ManagementKeyRejected),
+        other => Err(x.failed(other)),
+    }
+}
+
+/// VERIFY the PIV PIN (padded with FF to 8 bytes).
+fn verify(x: &Exchange<'_>, pin: &crate::pin::Pin) -> Result<(), Error> {
+    let mut data = Zeroizing::new(pin.expose().as_bytes().to_vec());
+    if data.len() > 8 {
+        return Err(Error::PinRejected);
+    }
+    data.resize(8, 0xFF);
+    x.send(&apdu(0x20, 0x00, 0x80, &data), "VERIFY PIN")?.1.pin_check(Who::User, x)
 }
 
 /// The data of CHANGE REFERENCE DATA and RESET RETRY COUNTER: the current PIN (or PUK)
@@ -220,6 +248,8 @@ fn two_pins(old: &crate::pin::Pin, new: &crate::pin::Pin) -> Result<Zeroizing<Ve
 /// that a certificate belongs to the key before it is written.
 pub struct PivSigner<'c> {
     pub card: &'c PivCard,
+    /// Verified again right before each signature, in the same transaction.
+    pub pin: &'c crate::pin::Pin,
     pub slot: u8,
     pub algorithm: KeyAlgorithm,
     /// The public key the signature is checked against (the key's, or a certificate's).
@@ -254,6 +284,6 @@ impl tessera_pki::Signer for PivSigner<'_> {
         } else {
             self.algorithm.digest(message)
         };
-        self.card.sign_raw(self.slot, self.algorithm, &input).map_err(|e| e.to_string())
+        self.card.sign_raw(self.pin, self.slot, self.algorithm, &input).map_err(|e| e.to_string())
     }
 }

@@ -667,6 +667,59 @@ fn piv_keys_are_made_by_card_commands_and_sign_through_opensc_once_certified() {
     assert_eq!(ids, ["01", "04"]);
 }
 
+/// Another program's PC/SC transaction on the card: held for `hold`, then ended with a card
+/// reset (what a middleware re-initialising does).
+fn other_program_holds_then_resets(reader: &str, hold: Duration) -> std::thread::JoinHandle<std::time::Instant> {
+    let (held_tx, held_rx) = std::sync::mpsc::channel();
+    let reader = std::ffi::CString::new(reader).unwrap();
+    let handle = std::thread::spawn(move || {
+        let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
+        let mut card = ctx.connect(&reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY).unwrap();
+        let tx = card.transaction().unwrap();
+        held_tx.send(()).unwrap();
+        std::thread::sleep(hold);
+        let released = std::time::Instant::now();
+        tx.end(pcsc::Disposition::ResetCard).map_err(|(_, e)| e).unwrap();
+        released
+    });
+    held_rx.recv().unwrap();
+    handle
+}
+
+#[test]
+fn piv_sequences_run_in_one_transaction_and_survive_another_programs_reset() {
+    let _g = exclusive();
+    let pcsc = Pcsc::start();
+    apply_env(&pcsc.env());
+    let _card = pcsc.insert_piv(1);
+    let mut devices = Devices::new(with_catalog_modules());
+    assert!(wait_until(Duration::from_secs(15), || devices
+        .snapshot()
+        .tokens
+        .iter()
+        .any(|t| t.reader.as_deref() == Some(R1))));
+    let serial = devices.snapshot().tokens.iter().find(|t| t.reader.as_deref() == Some(R1)).unwrap().serial.clone();
+    let uri = format!("pkcs11:serial={serial}");
+    let mgmt = tessera_core::piv::ManagementKey::from_hex(PIV_MANAGEMENT_KEY).unwrap();
+    let hold = Duration::from_millis(800);
+
+    // Management key then GENERATE: the other program's transaction is not interleaved,
+    // and its reset at the end is recovered from.
+    let other = other_program_holds_then_resets(R1, hold);
+    let key = devices
+        .with_token(&uri, |t| keys::generate_with_card(t, &t.session(false)?, &mgmt, KeyAlgorithm::P256, Some(vec![1])))
+        .unwrap();
+    let done = std::time::Instant::now();
+    assert!(done >= other.join().unwrap(), "GENERATE waited for the other program's transaction");
+
+    // VERIFY then GENERAL AUTHENTICATE (for each signature), across a reset between them.
+    let other = other_program_holds_then_resets(R1, hold);
+    let der = devices.with_token(&uri, |t| keys::csr_with_card(t, &Pin::new(USER_PIN), &key, "ROSSI MARIO")).unwrap();
+    assert!(std::time::Instant::now() >= other.join().unwrap());
+    let ca = OpensslCa::new();
+    assert!(ca.verify_csr(&tessera_pki::csr::to_pem(&der)), "the card signed after the reset");
+}
+
 /// A CSR for a key that is not on the PIV card (made on a SoftHSM2 token).
 fn csr_from_softhsm() -> String {
     let hsm = SoftHsm::with_samples();
