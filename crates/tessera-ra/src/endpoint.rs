@@ -46,10 +46,44 @@ fn internal(e: sqlx::Error) -> Refusal {
 
 /// What to answer, before the answer is built (building borrows the request).
 enum Outcome {
-    Certificate { body_tag: u8, cert_req_id: i64, certificate: Vec<u8>, note: Option<&'static str> },
+    Certificate {
+        body_tag: u8,
+        cert_req_id: i64,
+        certificate: Vec<u8>,
+        note: Option<&'static str>,
+        claim: Claim,
+    },
     Confirm,
     Revoked,
     CaCertificates,
+    /// A retransmission: the answer its transaction got, byte for byte.
+    Repeat(Vec<u8>),
+}
+
+/// What an answer carrying a certificate records, once it is built: the certificate and
+/// the transaction, or (`fresh` None) this transaction taking over the certificate an
+/// interrupted one issued for the same key.
+struct Claim {
+    reference: String,
+    fresh: Option<FreshCertificate>,
+}
+
+struct FreshCertificate {
+    profile: crate::registry::Profile,
+    replaces: Option<Vec<u8>>,
+    suspended: bool,
+    approval_due: Option<time::OffsetDateTime>,
+}
+
+/// The transactionID and senderNonce of a request that opens a transaction: present and
+/// at least 128 bits (RFC 9483 3.1).
+fn opening(request: &Request) -> Result<&[u8], Refusal> {
+    let id = request.transaction_id.as_deref().filter(|t| t.len() >= 16);
+    let Some(id) = id else { return Err((FailInfo::BadRequest, "transactionID missing or shorter than 128 bits")) };
+    if request.sender_nonce.as_ref().is_none_or(|n| n.len() < 16) {
+        return Err((FailInfo::BadSenderNonce, "senderNonce missing or shorter than 128 bits"));
+    }
+    Ok(id)
 }
 
 impl Ra {
@@ -88,49 +122,123 @@ impl Ra {
                 return None;
             }
         };
+        let hash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(der).into();
         let (secret, outcome) = if request.signature_alg.is_some() {
-            (None, self.signed(&request).await)
+            (None, self.signed(&request, &hash).await)
         } else {
-            match self.with_mac(&request).await {
+            match self.with_mac(&request, &hash).await {
                 Ok((secret, outcome)) => (Some(secret), outcome),
                 Err(refusal) => (None, Err(refusal)),
             }
         };
         let mut nonce = [0u8; 16];
         getrandom::getrandom(&mut nonce).ok()?;
-        let sign = |data: &[u8]| self.ca.sign(data);
-        let algorithm = self.ca.signature_algorithm();
-        let chain = self.ca.chain();
-        let anchors = [self.ca.root.clone()];
-        let responder = Responder {
-            sender: &self.sender,
-            nonce: &nonce,
-            signer: Some(&sign),
-            signer_alg: &algorithm,
-            signer_chain: &chain,
-        };
         let secret = secret.as_ref().map(|s| s.as_slice());
+        let build = |what: Answer<'_>| self.build(&request, &nonce, secret, what);
+        let refuse = |fail, text| build(Answer::Error { fail, text });
+        let chain = self.ca.chain();
         Some(match outcome {
-            Ok(Outcome::Certificate { body_tag, cert_req_id, certificate, note }) => cmp::answer(
-                &request,
-                &responder,
-                secret,
-                Answer::Certificate {
+            Ok(Outcome::Repeat(answer)) => answer,
+            Ok(Outcome::Certificate { body_tag, cert_req_id, certificate, note, claim }) => {
+                // kup carries no caPubs (RFC 9483 4.1.3).
+                let anchors = if body_tag == 8 { vec![] } else { vec![self.ca.root.clone()] };
+                let answer = build(Answer::Certificate {
                     body_tag,
                     cert_req_id,
                     certificate: &certificate,
                     ca_pubs: &anchors,
                     chain: &chain,
                     note,
-                },
-            ),
-            Ok(Outcome::Confirm) => cmp::answer(&request, &responder, secret, Answer::Confirm),
-            Ok(Outcome::Revoked) => cmp::answer(&request, &responder, secret, Answer::Revoked),
-            Ok(Outcome::CaCertificates) => {
-                cmp::answer(&request, &responder, secret, Answer::CaCertificates { certificates: &chain })
+                });
+                match self.record(&request, &hash, &nonce, &certificate, &answer, claim).await {
+                    Ok(None) => answer,
+                    Ok(Some(earlier)) => earlier,
+                    Err((fail, text)) => refuse(fail, text),
+                }
             }
-            Err((fail, text)) => cmp::answer(&request, &responder, secret, Answer::Error { fail, text }),
+            Ok(Outcome::Confirm) => build(Answer::Confirm),
+            Ok(Outcome::Revoked) => build(Answer::Revoked),
+            Ok(Outcome::CaCertificates) => build(Answer::CaCertificates { certificates: &chain }),
+            Err((fail, text)) => refuse(fail, text),
         })
+    }
+
+    /// The answer to `request`, protected like it (MAC with the request's secret) or
+    /// signed by the CA.
+    fn build(&self, request: &Request, nonce: &[u8], secret: Option<&[u8]>, what: Answer<'_>) -> Vec<u8> {
+        let sign = |data: &[u8]| self.ca.sign(data);
+        let algorithm = self.ca.signature_algorithm();
+        let chain = self.ca.chain();
+        let responder = Responder {
+            sender: &self.sender,
+            nonce,
+            signer: Some(&sign),
+            signer_alg: &algorithm,
+            signer_chain: &chain,
+        };
+        cmp::answer(request, &responder, secret, what)
+    }
+
+    /// A retransmission of a transaction that issued gets the same answer; the same
+    /// transactionID on another request is refused.
+    async fn retransmission(&self, request: &Request, hash: &[u8]) -> Result<Option<Outcome>, Refusal> {
+        let id = opening(request)?;
+        match self.store.answered(id).await.map_err(internal)? {
+            Some(a) if a.request_hash == hash => {
+                tracing::info!(reference = %a.reference, "retransmission: the same answer again");
+                Ok(Some(Outcome::Repeat(a.answer)))
+            }
+            Some(_) => Err((FailInfo::TransactionIdInUse, "this transactionID is already in use")),
+            None => Ok(None),
+        }
+    }
+
+    /// Record the issuance an answer carries, before it is sent. When another transaction
+    /// claimed the request first, nothing is recorded and this answer is not sent: the
+    /// earlier answer goes instead if it was this very message, else a refusal.
+    async fn record(
+        &self,
+        request: &Request,
+        hash: &[u8],
+        nonce: &[u8],
+        certificate: &[u8],
+        answer: &[u8],
+        claim: Claim,
+    ) -> Result<Option<Vec<u8>>, Refusal> {
+        let transaction_id = request.transaction_id.as_deref().unwrap_or_default();
+        let serial = serial_of(certificate);
+        let fresh = claim.fresh.as_ref().map(|f| crate::store::Fresh {
+            der: certificate,
+            profile: f.profile,
+            replaces: f.replaces.as_deref(),
+            suspended: f.suspended,
+            approval_due: f.approval_due,
+        });
+        let recorded = self
+            .store
+            .record_issuance(&crate::store::NewIssuance {
+                reference: &claim.reference,
+                transaction_id,
+                request_hash: hash,
+                answer,
+                answer_nonce: nonce,
+                serial: &serial,
+                cert_hash: &cmp::cert_hash(certificate),
+                fresh,
+            })
+            .await
+            .map_err(internal)?;
+        if recorded {
+            tracing::info!(reference = %claim.reference, "waiting for certConf");
+            return Ok(None);
+        }
+        match self.store.answered(transaction_id).await.map_err(internal)? {
+            Some(a) if a.request_hash == hash => Ok(Some(a.answer)),
+            Some(_) => Err((FailInfo::TransactionIdInUse, "this transactionID is already in use")),
+            None => {
+                Err((FailInfo::DuplicateCertReq, "another transaction issued this request's certificate meanwhile"))
+            }
+        }
     }
 
     /// MAC-protected requests. The secret is returned once the MAC verified, so refusals
@@ -138,6 +246,7 @@ impl Ra {
     async fn with_mac(
         &self,
         request: &Request,
+        hash: &[u8],
     ) -> Result<(zeroize::Zeroizing<Vec<u8>>, Result<Outcome, Refusal>), Refusal> {
         let entry = match request.sender_kid.as_deref() {
             Some(kid) => self.store.request(kid).await.map_err(internal)?,
@@ -168,88 +277,91 @@ impl Ra {
                 (FailInfo::BadMessageCheck, "message protection does not verify")
             });
         }
-        let outcome =
-            match &request.body {
-                Body::P10cr { csr } => match tessera_pki::csr::verify(csr) {
-                    Ok(spki) => self.enroll(request, &entry, &spki).await.map(|(certificate, note)| {
-                        Outcome::Certificate { body_tag: 3, cert_req_id: -1, certificate, note }
-                    }),
-                    Err(_) => Err((FailInfo::BadPop, "the CSR's signature does not verify")),
-                },
-                Body::Ir { request: cr } => match cr.verify_pop() {
-                    Ok(()) => self.enroll(request, &entry, &cr.public_key).await.map(|(certificate, note)| {
-                        Outcome::Certificate { body_tag: 1, cert_req_id: cr.cert_req_id, certificate, note }
-                    }),
-                    Err(_) => Err((FailInfo::BadPop, "proof of possession does not verify")),
-                },
-                Body::CertConf { .. } => self.confirm(request, &entry).await.map(|()| Outcome::Confirm),
-                Body::Genm { info_types } => Self::ca_certificates(info_types),
-                _ => Err((
-                    FailInfo::BadRequest,
-                    "with a reference and activation code this RA serves ir, p10cr, genm and certConf",
-                )),
-            };
+        if matches!(request.body, Body::P10cr { .. } | Body::Ir { .. }) {
+            match self.retransmission(request, hash).await {
+                Ok(Some(repeat)) => return Ok((secret, Ok(repeat))),
+                Ok(None) => {}
+                Err(refusal) => return Ok((secret, Err(refusal))),
+            }
+        }
+        let outcome = match &request.body {
+            Body::P10cr { csr } => match tessera_pki::csr::verify(csr) {
+                Ok(spki) => self.enroll(request, &entry, &spki).await.map(|(certificate, note, claim)| {
+                    Outcome::Certificate { body_tag: 3, cert_req_id: -1, certificate, note, claim }
+                }),
+                Err(_) => Err((FailInfo::BadPop, "the CSR's signature does not verify")),
+            },
+            Body::Ir { request: cr } => match cr.verify_pop() {
+                Ok(()) => self.enroll(request, &entry, &cr.public_key).await.map(|(certificate, note, claim)| {
+                    Outcome::Certificate { body_tag: 1, cert_req_id: cr.cert_req_id, certificate, note, claim }
+                }),
+                Err(_) => Err((FailInfo::BadPop, "proof of possession does not verify")),
+            },
+            Body::CertConf { .. } => self.confirm(request, &entry).await.map(|()| Outcome::Confirm),
+            Body::Genm { info_types } => Self::ca_certificates(info_types),
+            _ => Err((
+                FailInfo::BadRequest,
+                "with a reference and activation code this RA serves ir, p10cr, genm and certConf",
+            )),
+        };
         Ok((secret, outcome))
     }
 
-    /// Issue the request's certificate for a verified key; with a note for the holder
-    /// when it is issued suspended, waiting for the paperwork to be validated.
+    /// The request's certificate for a verified key: a new one, or the one an interrupted
+    /// transaction issued for this key and never got confirmed (the client lost the
+    /// answer). With a note for the holder when it is issued suspended, waiting for the
+    /// paperwork to be validated.
     async fn enroll(
         &self,
         request: &Request,
         entry: &Entry,
         spki: &[u8],
-    ) -> Result<(Vec<u8>, Option<&'static str>), Refusal> {
+    ) -> Result<(Vec<u8>, Option<&'static str>, Claim), Refusal> {
         if entry.issuance == Issuance::Confirmed {
             return Err((FailInfo::NotAuthorized, "this request was already issued"));
         }
+        let reference = entry.request.reference.clone();
         let profile = entry
             .next_certificate(request.cert_profile.as_deref())
             .map_err(|text| (FailInfo::BadCertTemplate, text))?;
+        if let Some(pending) = self.pending(&reference, profile, None, spki).await? {
+            return Ok(pending);
+        }
         let certificate = self.ca.issue(spki, &entry.request.holder, profile, self.validity_days).map_err(|e| {
             tracing::error!(error = %e, "issuance failed");
             (FailInfo::SystemFailure, "issuance failed")
         })?;
-        self.record(request, entry, &certificate, "certificate-issued", profile).await?;
-        if !entry.request.issued_suspended {
-            return Ok((certificate, None));
-        }
-        let since = time::OffsetDateTime::now_utc();
-        self.store
-            .set_lifecycle_by(&serial_of(&certificate), Lifecycle::Suspended { since }, "ra")
-            .await
-            .map_err(internal)?;
-        Ok((certificate, Some(ISSUED_SUSPENDED)))
+        let suspended = entry.request.issued_suspended;
+        let fresh = FreshCertificate { profile, replaces: None, suspended, approval_due: None };
+        Ok((certificate, suspended.then_some(ISSUED_SUSPENDED), Claim { reference, fresh: Some(fresh) }))
     }
 
-    async fn record(
+    /// The certificate waiting for certConf for this request and profile (renewing
+    /// `replaces`), when a new transaction asks for it again: the same certificate for the
+    /// same key; refused for another key, until it is confirmed or revoked.
+    async fn pending(
         &self,
-        request: &Request,
-        entry: &Entry,
-        certificate: &[u8],
-        action: &str,
+        reference: &str,
         profile: crate::registry::Profile,
-    ) -> Result<(), Refusal> {
-        let recorded = self
-            .store
-            .issued(
-                &entry.request.reference,
-                request.transaction_id.as_deref().unwrap_or_default(),
-                &crate::store::IssuedCertificate {
-                    cert_hash: &cmp::cert_hash(certificate),
-                    serial: &serial_of(certificate),
-                    der: certificate,
-                    action,
-                    profile,
-                },
-            )
-            .await
-            .map_err(internal)?;
-        if !recorded {
-            return Err((FailInfo::NotAuthorized, "this request was already issued"));
+        replaces: Option<&[u8]>,
+        spki: &[u8],
+    ) -> Result<Option<(Vec<u8>, Option<&'static str>, Claim)>, Refusal> {
+        let Some(waiting) = self.store.unconfirmed(reference, profile, replaces).await.map_err(internal)? else {
+            return Ok(None);
+        };
+        if spki_of(&waiting.der) != spki {
+            return Err((
+                FailInfo::DuplicateCertReq,
+                "a certificate issued for this request waits for confirmation in another transaction",
+            ));
         }
-        tracing::info!(reference = %entry.request.reference, action, "waiting for certConf");
-        Ok(())
+        let suspended = matches!(
+            self.store.confirmed(&waiting.serial).await.map_err(internal)?,
+            Some((_, crate::registry::Lifecycle::Suspended { .. }))
+        );
+        tracing::info!(reference, "the certificate an interrupted transaction issued, again");
+        let claim = Claim { reference: reference.to_owned(), fresh: None };
+        Ok(Some((waiting.der, suspended.then_some(ISSUED_SUSPENDED), claim)))
     }
 
     /// genm: this RA answers id-it-caCerts (RFC 9483 4.3.1).
@@ -261,32 +373,48 @@ impl Ra {
         }
     }
 
-    /// certConf for the certificate issued in this transaction.
+    /// certConf for the certificate issued in this transaction: its recipNonce must repeat
+    /// the answer's senderNonce. Accepted, the certificate is confirmed (a repeated certConf
+    /// is answered again); rejected, it is revoked and kept on record.
     async fn confirm(&self, request: &Request, entry: &Entry) -> Result<(), Refusal> {
         let Body::CertConf { cert_hash, rejected, .. } = &request.body else {
             return Err((FailInfo::BadRequest, "not a certConf"));
         };
-        match &entry.issuance {
-            Issuance::Issued { transaction_id, cert_hash: issued }
-                if request.transaction_id.as_deref() == Some(transaction_id.as_slice()) =>
-            {
-                if *rejected {
-                    tracing::info!(reference = %entry.request.reference, "client rejected the certificate");
-                    let serial = self.store.newest_serial(&entry.request.reference).await.map_err(internal)?;
-                    self.store
-                        .confirm(&entry.request.reference, Some(&serial.unwrap_or_default()))
-                        .await
-                        .map_err(internal)
-                } else if cert_hash.as_deref() == Some(issued.as_slice()) {
-                    tracing::info!(reference = %entry.request.reference, "certificate confirmed");
-                    self.store.confirm(&entry.request.reference, None).await.map_err(internal)?;
-                    self.completed(&entry.request.reference).await;
-                    Ok(())
-                } else {
-                    Err((FailInfo::BadRequest, "certHash does not match the issued certificate"))
+        let reference = &entry.request.reference;
+        let transaction_id = request.transaction_id.as_deref().unwrap_or_default();
+        let answered = self.store.answered(transaction_id).await.map_err(internal)?;
+        let Some(answered) = answered.filter(|a| &a.reference == reference) else {
+            return Err((FailInfo::BadRequest, "no certificate waiting for confirmation in this transaction"));
+        };
+        if request.recip_nonce.as_deref() != Some(answered.answer_nonce.as_slice()) {
+            return Err((FailInfo::BadRecipientNonce, "recipNonce is not the senderNonce of the answer"));
+        }
+        let der = self.store.certificate_der(&answered.serial).await.map_err(internal)?.unwrap_or_default();
+        if *rejected {
+            tracing::info!(reference = %reference, "client rejected the certificate: revoked");
+            return match self.store.reject(reference, transaction_id, &answered.serial).await.map_err(internal)? {
+                Ok(()) => Ok(()),
+                Err(_) => Err((FailInfo::CertRevoked, "the certificate is already revoked")),
+            };
+        }
+        if cert_hash.as_deref() != Some(cmp::cert_hash(&der).as_slice()) {
+            return Err((FailInfo::BadCertId, "certHash does not match the issued certificate"));
+        }
+        match self.store.accept(reference, transaction_id, &answered.serial).await.map_err(internal)? {
+            Ok(first) => {
+                if first {
+                    tracing::info!(reference = %reference, "certificate confirmed");
+                    self.completed(reference).await;
                 }
+                Ok(())
             }
-            _ => Err((FailInfo::BadRequest, "no certificate waiting for confirmation in this transaction")),
+            Err(crate::store::ConfirmRefused::Revoked) => Err((
+                FailInfo::CertRevoked,
+                "the certificate was revoked: it was not confirmed in time or was rejected",
+            )),
+            Err(crate::store::ConfirmRefused::NotWaiting) => {
+                Err((FailInfo::BadRequest, "a newer transaction took this certificate over: confirm that one"))
+            }
         }
     }
 
@@ -308,7 +436,7 @@ impl Ra {
         }
     }
 
-    async fn signed(&self, request: &Request) -> Result<Outcome, Refusal> {
+    async fn signed(&self, request: &Request, hash: &[u8]) -> Result<Outcome, Refusal> {
         let Some(old) = request.extra_certs.first() else {
             return Err((FailInfo::BadRequest, "signature protection without the signer's certificate"));
         };
@@ -339,19 +467,22 @@ impl Ra {
             self.store.set_lifecycle(&serial, next).await.map_err(internal)?;
             return Ok(Outcome::Revoked);
         }
-        let Some((entry, newest)) = self.store.by_certificate(old, &serial).await.map_err(internal)? else {
+        let Some((entry, profile)) = self.store.by_certificate(old, &serial).await.map_err(internal)? else {
             return Err((FailInfo::NotAuthorized, "unknown certificate"));
         };
         match &request.body {
             Body::Kur { request: cr } => {
-                if state != Lifecycle::Active {
-                    return Err((FailInfo::NotAuthorized, "a suspended or revoked certificate cannot be renewed"));
+                if let Some(repeat) = self.retransmission(request, hash).await? {
+                    return Ok(repeat);
                 }
-                if !newest {
+                if state != Lifecycle::Active {
+                    return Err((FailInfo::CertRevoked, "a suspended or revoked certificate cannot be renewed"));
+                }
+                if self.store.superseded(&serial).await.map_err(internal)? {
                     return Err((FailInfo::NotAuthorized, "only the newest certificate of a request can be renewed"));
                 }
-                let certificate = self.renew(request, &entry, old, cr).await?;
-                Ok(Outcome::Certificate { body_tag: 8, cert_req_id: cr.cert_req_id, certificate, note: None })
+                let (certificate, claim) = self.renew(&entry, profile, old, cr).await?;
+                Ok(Outcome::Certificate { body_tag: 8, cert_req_id: cr.cert_req_id, certificate, note: None, claim })
             }
             Body::CertConf { .. } => self.confirm(request, &entry).await.map(|()| Outcome::Confirm),
             Body::Genm { info_types } => Self::ca_certificates(info_types),
@@ -363,11 +494,11 @@ impl Ra {
     /// starts where the old one ends (renewing early loses no days).
     async fn renew(
         &self,
-        request: &Request,
         entry: &Entry,
+        recorded: Option<crate::registry::Profile>,
         old: &[u8],
         cr: &tessera_protocol::crmf::CertRequest,
-    ) -> Result<Vec<u8>, Refusal> {
+    ) -> Result<(Vec<u8>, Claim), Refusal> {
         cr.verify_pop().map_err(|_| (FailInfo::BadPop, "proof of possession does not verify"))?;
         let now = time::OffsetDateTime::now_utc();
         let summary =
@@ -381,13 +512,19 @@ impl Ra {
         let start = time::OffsetDateTime::parse(&summary.not_after, &time::format_description::well_known::Rfc3339)
             .map_err(|_| (FailInfo::BadDataFormat, "unreadable validity"))?;
         // The same certificate profile as the old one (a two-certificate request renews each).
-        let profile = match (entry.request.profile, summary.role) {
+        let profile = recorded.unwrap_or(match (entry.request.profile, summary.role) {
             (crate::registry::Profile::CnsSignature, tessera_pki::certificate::Role::Authentication) => {
                 crate::registry::Profile::CnsAuthentication
             }
             (crate::registry::Profile::CnsSignature, _) => crate::registry::Profile::Signature,
             (p, _) => p,
-        };
+        });
+        let old_serial = serial_of(old);
+        if let Some((certificate, _, claim)) =
+            self.pending(&entry.request.reference, profile, Some(&old_serial), &cr.public_key).await?
+        {
+            return Ok((certificate, claim));
+        }
         let certificate = self
             .ca
             .issue_between(
@@ -401,12 +538,11 @@ impl Ra {
                 tracing::error!(error = %e, "renewal issuance failed");
                 (FailInfo::SystemFailure, "issuance failed")
             })?;
-        self.record(request, entry, &certificate, "renewed", profile).await?;
-        if self.renewal_policy == crate::registry::RenewalPolicy::Approval {
-            // Works at once; an operator must approve it by the old certificate's expiry.
-            self.store.await_approval(&serial_of(&certificate), start).await.map_err(internal)?;
-        }
-        Ok(certificate)
+        // Under the approval policy it works at once; an operator must approve it by the old
+        // certificate's expiry.
+        let approval_due = (self.renewal_policy == crate::registry::RenewalPolicy::Approval).then_some(start);
+        let fresh = FreshCertificate { profile, replaces: Some(old_serial), suspended: false, approval_due };
+        Ok((certificate, Claim { reference: entry.request.reference.clone(), fresh: Some(fresh) }))
     }
 
     /// The current CRL (DER).

@@ -64,6 +64,28 @@ struct Config {
     /// 300 and 30 by default: test beds shorten them).
     #[serde(default)]
     otp: activation::OtpTimes,
+    /// CMP transactions.
+    #[serde(default)]
+    cmp: CmpTimes,
+}
+
+/// How long a certificate may wait for its certConf before it is revoked (seconds; 600
+/// by default).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CmpTimes {
+    #[serde(default = "default_confirm_seconds")]
+    confirm_seconds: i64,
+}
+
+impl Default for CmpTimes {
+    fn default() -> Self {
+        CmpTimes { confirm_seconds: default_confirm_seconds() }
+    }
+}
+
+fn default_confirm_seconds() -> i64 {
+    600
 }
 
 /// TLS: a certificate for these names from the RA's own issuing CA (clients trust its
@@ -150,6 +172,24 @@ async fn main() {
     ra.renewal_policy = config.renewal_policy;
     ra.otp = config.otp;
     let ra = Arc::new(ra);
+    // Certificates whose client never confirmed them are revoked, not left active
+    // (RFC 9483 5.1.3.1 implicit rejection): checked every few seconds, and at start for
+    // those a stop left behind.
+    tokio::spawn({
+        let ra = ra.clone();
+        let seconds = config.cmp.confirm_seconds;
+        async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(seconds.clamp(1, 30) as u64));
+            loop {
+                tick.tick().await;
+                match ra.store.revoke_unconfirmed(seconds).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(certificates = n, "unconfirmed certificates revoked"),
+                    Err(e) => tracing::error!(error = %e, "revoking unconfirmed certificates"),
+                }
+            }
+        }
+    });
     let app = axum::Router::new()
         .route(
             "/.well-known/cmp",

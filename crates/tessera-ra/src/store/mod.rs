@@ -5,6 +5,9 @@
 use sqlx::Row;
 use sqlx::any::{AnyPoolOptions, AnyQueryResult, AnyRow};
 use sqlx::{AnyConnection, AnyPool};
+
+mod transactions;
+pub use transactions::{ConfirmRefused, Fresh, Issuance as NewIssuance};
 use zeroize::Zeroizing;
 
 use sha2::Digest;
@@ -67,17 +70,6 @@ fn now() -> i64 {
 
 fn at(t: i64) -> time::OffsetDateTime {
     time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-}
-
-/// A certificate just issued, as [`Store::issued`] records it.
-#[derive(Clone, Copy)]
-pub struct IssuedCertificate<'a> {
-    pub cert_hash: &'a [u8],
-    pub serial: &'a [u8],
-    pub der: &'a [u8],
-    /// certificate-issued or renewed.
-    pub action: &'a str,
-    pub profile: Profile,
 }
 
 impl Store {
@@ -255,117 +247,54 @@ impl Store {
         Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
     }
 
-    /// Record an issued certificate, waiting for certConf in `transaction_id`; refused
-    /// (false) when the request was confirmed meanwhile.
-    pub async fn issued(&self, reference: &str, transaction_id: &[u8], c: &IssuedCertificate<'_>) -> Result<bool> {
-        let IssuedCertificate { cert_hash, serial, der, action, profile: cert_profile } = *c;
-        let mut tx = self.write().await?;
-        let updated = sqlx::query(
-            "UPDATE requests SET issuance = 'issued', transaction_id = $1, cert_hash = $2, pending_profile = $5 \
-             WHERE reference = $3 AND (issuance != 'confirmed' OR $4 = 'renewed')",
-        )
-        .bind(hex(transaction_id))
-        .bind(hex(cert_hash))
-        .bind(reference)
-        .bind(action)
-        .bind(cert_profile.name())
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() != 1 {
-            return Ok(false);
+    /// A certificate of the request was confirmed: record its profile as done, and once
+    /// every certificate of the request is, the request as issued.
+    async fn confirmed_profile(&self, tx: &mut AnyConnection, reference: &str) -> Result<()> {
+        let row = sqlx::query("SELECT profile, confirmed_profiles, pending_profile FROM requests WHERE reference = $1")
+            .bind(reference)
+            .fetch_one(&mut *tx)
+            .await?;
+        let profile = Profile::from_name(&row.get::<String, _>("profile")).unwrap_or(Profile::Signature);
+        let mut confirmed: Vec<Profile> =
+            row.get::<String, _>("confirmed_profiles").split(',').filter_map(Profile::from_name).collect();
+        let pending = row.get::<Option<String>, _>("pending_profile");
+        confirmed.extend(pending.as_deref().and_then(Profile::from_name).filter(|p| !confirmed.contains(p)));
+        let names = confirmed.iter().map(|p| p.name()).collect::<Vec<_>>().join(",");
+        if profile.certificates().iter().all(|p| confirmed.contains(p)) {
+            // Issued: the code has served its purpose and is no longer kept, even sealed.
+            sqlx::query(
+                "UPDATE requests SET issuance = 'confirmed', armed = 0, sealed_code = NULL, \
+                 confirmed_profiles = $1, pending_profile = NULL WHERE reference = $2",
+            )
+            .bind(&names)
+            .bind(reference)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            // One certificate of several: the code stays (sealed) for the next.
+            sqlx::query(
+                "UPDATE requests SET issuance = 'waiting', confirmed_profiles = $1, pending_profile = NULL \
+                 WHERE reference = $2",
+            )
+            .bind(&names)
+            .bind(reference)
+            .execute(&mut *tx)
+            .await?;
         }
-        sqlx::query(
-            "INSERT INTO certificates (serial, reference, der, issued_at, seq) \
-             VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM certificates))",
-        )
-        .bind(hex(serial))
-        .bind(reference)
-        .bind(hex(der))
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
-        audit(&mut tx, "cmp", action, reference, &format!("serial {}", hex(serial))).await?;
-        tx.commit().await?;
-        Ok(true)
+        audit(tx, "cmp", "certificate-confirmed", reference, pending.as_deref().unwrap_or_default()).await
     }
 
-    /// certConf: confirm (or, rejected, withdraw) the certificate issued in the transaction.
-    pub async fn confirm(&self, reference: &str, serial_if_rejected: Option<&[u8]>) -> Result<()> {
-        let mut tx = self.write().await?;
-        match serial_if_rejected {
-            None => {
-                let row = sqlx::query(
-                    "SELECT profile, confirmed_profiles, pending_profile FROM requests WHERE reference = $1",
-                )
-                .bind(reference)
-                .fetch_one(&mut *tx)
-                .await?;
-                let profile = Profile::from_name(&row.get::<String, _>("profile")).unwrap_or(Profile::Signature);
-                let mut confirmed: Vec<Profile> =
-                    row.get::<String, _>("confirmed_profiles").split(',').filter_map(Profile::from_name).collect();
-                let pending = row.get::<Option<String>, _>("pending_profile");
-                confirmed.extend(pending.as_deref().and_then(Profile::from_name).filter(|p| !confirmed.contains(p)));
-                let names = confirmed.iter().map(|p| p.name()).collect::<Vec<_>>().join(",");
-                if profile.certificates().iter().all(|p| confirmed.contains(p)) {
-                    // Issued: the code has served its purpose and is no longer kept, even sealed.
-                    sqlx::query(
-                        "UPDATE requests SET issuance = 'confirmed', armed = 0, sealed_code = NULL, \
-                         confirmed_profiles = $1, pending_profile = NULL WHERE reference = $2",
-                    )
-                    .bind(&names)
-                    .bind(reference)
-                    .execute(&mut *tx)
-                    .await?;
-                } else {
-                    // One certificate of several: the code stays (sealed) for the next.
-                    sqlx::query(
-                        "UPDATE requests SET issuance = 'waiting', confirmed_profiles = $1, pending_profile = NULL \
-                         WHERE reference = $2",
-                    )
-                    .bind(&names)
-                    .bind(reference)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                audit(&mut tx, "cmp", "certificate-confirmed", reference, pending.as_deref().unwrap_or_default())
-                    .await?;
-            }
-            Some(serial) => {
-                sqlx::query("DELETE FROM certificates WHERE serial = $1").bind(hex(serial)).execute(&mut *tx).await?;
-                sqlx::query("UPDATE requests SET issuance = 'waiting' WHERE reference = $1")
-                    .bind(reference)
-                    .execute(&mut *tx)
-                    .await?;
-                audit(&mut tx, "cmp", "certificate-rejected-by-client", reference, &hex(serial)).await?;
-            }
-        }
-        tx.commit().await
-    }
-
-    /// The request a certificate was issued for, and whether it is that request's newest.
-    pub async fn by_certificate(&self, der: &[u8], serial: &[u8]) -> Result<Option<(Entry, bool)>> {
-        let row = sqlx::query("SELECT reference, der FROM certificates WHERE serial = $1")
+    /// The request a certificate was issued for, and the profile it was issued under
+    /// (None for certificates from before profiles were recorded).
+    pub async fn by_certificate(&self, der: &[u8], serial: &[u8]) -> Result<Option<(Entry, Option<Profile>)>> {
+        let row = sqlx::query("SELECT reference, der, profile FROM certificates WHERE serial = $1")
             .bind(hex(serial))
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row.filter(|r| unhex(&r.get::<String, _>("der")) == der) else { return Ok(None) };
         let reference: String = row.get("reference");
-        let newest: String =
-            sqlx::query("SELECT serial FROM certificates WHERE reference = $1 ORDER BY seq DESC LIMIT 1")
-                .bind(&reference)
-                .fetch_one(&self.pool)
-                .await?
-                .get("serial");
-        Ok(self.request(reference.as_bytes()).await?.map(|e| (e, newest == hex(serial))))
-    }
-
-    /// The DER of the certificate issued for `reference` with this hash, when waiting.
-    pub async fn newest_serial(&self, reference: &str) -> Result<Option<Vec<u8>>> {
-        let row = sqlx::query("SELECT serial FROM certificates WHERE reference = $1 ORDER BY seq DESC LIMIT 1")
-            .bind(reference)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| unhex(&r.get::<String, _>("serial"))))
+        let profile = row.get::<Option<String>, _>("profile").as_deref().and_then(Profile::from_name);
+        Ok(self.request(reference.as_bytes()).await?.map(|e| (e, profile)))
     }
 
     pub async fn lifecycle(&self, serial: &[u8]) -> Result<Lifecycle> {
@@ -380,18 +309,6 @@ impl Store {
 
     pub async fn set_lifecycle(&self, serial: &[u8], state: Lifecycle) -> Result<()> {
         self.set_lifecycle_by(serial, state, "cmp").await
-    }
-
-    /// Mark a renewal as waiting for an operator's approval, due at `due`.
-    pub async fn await_approval(&self, serial: &[u8], due: time::OffsetDateTime) -> Result<()> {
-        let mut tx = self.write().await?;
-        sqlx::query("UPDATE certificates SET approval = 'pending', approval_due = $1 WHERE serial = $2")
-            .bind(due.unix_timestamp())
-            .bind(hex(serial))
-            .execute(&mut *tx)
-            .await?;
-        audit(&mut tx, "cmp", "renewal-awaiting-approval", &hex(serial), "").await?;
-        tx.commit().await
     }
 
     /// An operator approves a pending renewal. False when there is none with this serial.
@@ -599,8 +516,8 @@ impl Store {
     /// The certificates issued for a request, oldest first, with their state now.
     pub async fn certificates_of(&self, reference: &str) -> Result<Vec<CertificateRow>> {
         let rows = sqlx::query(
-            "SELECT serial, der, issued_at, state, state_since, reason, approval, approval_due FROM certificates \
-             WHERE reference = $1 ORDER BY seq",
+            "SELECT serial, der, issued_at, state, state_since, reason, approval, approval_due, confirmed, replaces \
+             FROM certificates WHERE reference = $1 ORDER BY seq",
         )
         .bind(reference)
         .fetch_all(&self.pool)
@@ -625,6 +542,8 @@ impl Store {
                     reason,
                     approval: r.get("approval"),
                     approval_due: r.get("approval_due"),
+                    confirmed: r.get::<i64, _>("confirmed") == 1,
+                    replaces: r.get("replaces"),
                 }
             })
             .collect())
@@ -839,6 +758,10 @@ pub struct CertificateRow {
     pub reason: Option<u8>,
     pub approval: Option<String>,
     pub approval_due: Option<i64>,
+    /// Whether the client confirmed it (certConf); one never confirmed is revoked.
+    pub confirmed: bool,
+    /// The serial of the certificate this one renews.
+    pub replaces: Option<String>,
 }
 
 /// A request as operators list them.
@@ -978,49 +901,46 @@ mod tests {
         assert!(!columns.contains(&"secret".to_owned()), "{columns:?}");
     }
 
+    fn issuance<'a>(tid: &'a [u8], serial: &'a [u8], der: &'a [u8], fresh: bool) -> NewIssuance<'a> {
+        NewIssuance {
+            reference: "REQ-1",
+            transaction_id: tid,
+            request_hash: b"request",
+            answer: b"answer",
+            answer_nonce: b"nonce",
+            serial,
+            cert_hash: der,
+            fresh: fresh.then_some(Fresh {
+                der,
+                profile: Profile::Signature,
+                replaces: None,
+                suspended: false,
+                approval_due: None,
+            }),
+        }
+    }
+
     #[tokio::test]
-    async fn issuance_lifecycle_and_audit_are_kept() {
+    async fn one_request_gets_one_certificate_confirmed_or_revoked_never_deleted() {
         let store = Store::open("sqlite::memory:", CodeKeys::ephemeral().unwrap()).await.unwrap();
         assert!(store.register(&request()).await.unwrap());
         assert!(!store.register(&request()).await.unwrap(), "registered once");
         assert_eq!(store.request(b"REQ-1").await.unwrap().unwrap().issuance, Issuance::Waiting);
-        assert!(
-            store
-                .issued(
-                    "REQ-1",
-                    &[1],
-                    &IssuedCertificate {
-                        cert_hash: &[2],
-                        serial: &[0x0A],
-                        der: b"der",
-                        action: "certificate-issued",
-                        profile: Profile::Signature
-                    }
-                )
-                .await
-                .unwrap()
-        );
+        assert!(store.record_issuance(&issuance(&[1], &[0x0A], b"der", true)).await.unwrap());
         assert!(matches!(store.request(b"REQ-1").await.unwrap().unwrap().issuance, Issuance::Issued { .. }));
-        store.confirm("REQ-1", None).await.unwrap();
-        assert!(
-            !store
-                .issued(
-                    "REQ-1",
-                    &[3],
-                    &IssuedCertificate {
-                        cert_hash: &[4],
-                        serial: &[0x0B],
-                        der: b"der2",
-                        action: "certificate-issued",
-                        profile: Profile::Signature
-                    }
-                )
-                .await
-                .unwrap(),
-            "issued once"
-        );
-        let (entry, newest) = store.by_certificate(b"der", &[0x0A]).await.unwrap().unwrap();
-        assert_eq!((entry.request.reference.as_str(), newest), ("REQ-1", true));
+        // A second transaction cannot issue while the first waits for certConf.
+        assert!(!store.record_issuance(&issuance(&[2], &[0x0B], b"der2", true)).await.unwrap(), "claimed once");
+        assert!(store.answered(&[2]).await.unwrap().is_none(), "nothing of the loser recorded");
+        assert_eq!(store.answered(&[1]).await.unwrap().unwrap().answer, b"answer");
+        // It can answer again with the same certificate, taking the transaction over.
+        assert!(store.record_issuance(&issuance(&[3], &[0x0A], b"der", false)).await.unwrap());
+        assert_eq!(store.accept("REQ-1", &[1], &[0x0A]).await.unwrap(), Err(ConfirmRefused::NotWaiting));
+        assert_eq!(store.accept("REQ-1", &[3], &[0x0A]).await.unwrap(), Ok(true));
+        assert_eq!(store.accept("REQ-1", &[3], &[0x0A]).await.unwrap(), Ok(false), "a repeated certConf");
+        assert_eq!(store.request(b"REQ-1").await.unwrap().unwrap().issuance, Issuance::Confirmed);
+        assert!(!store.record_issuance(&issuance(&[4], &[0x0C], b"der3", true)).await.unwrap(), "issued once");
+        let (entry, profile) = store.by_certificate(b"der", &[0x0A]).await.unwrap().unwrap();
+        assert_eq!((entry.request.reference.as_str(), profile), ("REQ-1", Some(Profile::Signature)));
         store.set_lifecycle(&[0x0A], Lifecycle::Revoked { at: at(100), reason: 1 }).await.unwrap();
         assert_eq!(
             store.not_active().await.unwrap(),
@@ -1030,7 +950,31 @@ mod tests {
             store.audit_log("", 100).await.unwrap().into_iter().rev().map(|a| a.action).collect();
         assert_eq!(
             actions,
-            ["request-registered", "certificate-issued", "certificate-confirmed", "certificate-revoked"]
+            [
+                "request-registered",
+                "certificate-issued",
+                "answer-repeated-in-new-transaction",
+                "certificate-confirmed",
+                "certificate-revoked"
+            ]
         );
+    }
+
+    #[tokio::test]
+    async fn rejected_and_never_confirmed_certificates_are_revoked_and_kept() {
+        let store = Store::open("sqlite::memory:", CodeKeys::ephemeral().unwrap()).await.unwrap();
+        store.register(&request()).await.unwrap();
+        assert!(store.record_issuance(&issuance(&[1], &[0x0A], b"der", true)).await.unwrap());
+        assert_eq!(store.reject("REQ-1", &[1], &[0x0A]).await.unwrap(), Ok(()));
+        assert_eq!(store.request(b"REQ-1").await.unwrap().unwrap().issuance, Issuance::Waiting);
+        assert!(matches!(store.confirmed(&[0x0A]).await.unwrap(), Some((false, Lifecycle::Revoked { .. }))));
+        assert_eq!(store.accept("REQ-1", &[1], &[0x0A]).await.unwrap(), Err(ConfirmRefused::Revoked));
+        // The next transaction issues; its client never confirms.
+        assert!(store.record_issuance(&issuance(&[2], &[0x0B], b"der2", true)).await.unwrap());
+        assert_eq!(store.revoke_unconfirmed(3600).await.unwrap(), 0, "not yet");
+        assert_eq!(store.revoke_unconfirmed(-1).await.unwrap(), 1);
+        assert_eq!(store.request(b"REQ-1").await.unwrap().unwrap().issuance, Issuance::Waiting);
+        let revoked: Vec<Vec<u8>> = store.not_active().await.unwrap().into_iter().map(|(s, _)| s).collect();
+        assert_eq!(revoked, [vec![0x0A], vec![0x0B]], "both on the CRL, both on record");
     }
 }

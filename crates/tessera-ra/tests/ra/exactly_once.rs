@@ -1,0 +1,198 @@
+//! Issuance exactly once (RFC 9483 sections 3 and 5): retransmissions, interrupted
+//! transactions, rejected and never confirmed certificates, unconfirmed renewals.
+
+use super::*;
+use std::time::Duration;
+
+fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    false
+}
+
+/// Append `toml` (a table) to the RA's configuration and restart it on the same state.
+pub fn reconfigured(ra: Ra, toml: &str) -> Ra {
+    let mut config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
+    config.push_str(toml);
+    std::fs::write(ra.path("ra.toml"), config).unwrap();
+    ra.restart()
+}
+
+/// POST a CMP message as it is; the status and the body.
+pub fn post_cmp(ra: &Ra, der: &[u8], content_type: &str) -> (u16, Vec<u8>) {
+    let url = format!("http://{}/.well-known/cmp", ra.server);
+    let answer = match ureq::post(&url).set("Content-Type", content_type).send_bytes(der) {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{url}: {e}"),
+    };
+    let status = answer.status();
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut answer.into_reader(), &mut body).unwrap();
+    (status, body)
+}
+
+/// The certificates the operator API lists for a request.
+fn certificates(ra: &Ra, reference: &str) -> Vec<serde_json::Value> {
+    let (status, body) = operator_call(ra, "GET", &format!("/api/v1/operator/requests/{reference}"), None);
+    assert_eq!(status, 200, "{body}");
+    body["certificates"].as_array().cloned().unwrap_or_default()
+}
+
+fn serial_of(cert: &Path) -> String {
+    x509(cert, &["-serial"]).trim().trim_start_matches("serial=").to_lowercase()
+}
+
+#[test]
+fn a_replayed_request_gets_the_same_answer_and_never_a_second_certificate() {
+    let ra = reconfigured(Ra::start(), "\n[cmp]\nconfirm_seconds = 3\n");
+    let csr = ra.csr("mario");
+    // The holder's client sends p10cr and goes away before certConf.
+    let first = ra.cmp(&[
+        "-cmd",
+        "p10cr",
+        "-ref",
+        "REQ-0001",
+        "-secret",
+        "pass:ABCD-EFGH-JKLM",
+        "-csr",
+        "mario.csr",
+        "-certout",
+        "first.pem",
+        "-disable_confirm",
+        "-reqout",
+        "p10cr.der",
+        "-rspout",
+        "cp.der",
+        "-unprotected_errors",
+    ]);
+    assert!(first.status.success(), "{}", text(&first));
+    let p10cr = std::fs::read(ra.path("p10cr.der")).unwrap();
+    let cp = std::fs::read(ra.path("cp.der")).unwrap();
+    // Byte-identical replays: the same answer, byte for byte, and still one certificate.
+    for _ in 0..3 {
+        assert_eq!(post_cmp(&ra, &p10cr, "application/pkixcmp"), (200, cp.clone()));
+    }
+    assert_eq!(certificates(&ra, "REQ-0001").len(), 1);
+    // A new transaction for another key while the first waits: refused, nothing issued.
+    let other = ra.p10cr("REQ-0001", "ABCD-EFGH-JKLM", &ra.csr("other"), &ra.path("other.pem"));
+    assert!(!other.status.success());
+    assert!(text(&other).contains("duplicateCertReq"), "{}", text(&other));
+    // A new transaction for the same key (the client lost the answer): the same
+    // certificate, which this transaction confirms.
+    let again = ra.p10cr("REQ-0001", "ABCD-EFGH-JKLM", &csr, &ra.path("again.pem"));
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(serial_of(&ra.path("again.pem")), serial_of(&ra.path("first.pem")));
+    let listed = certificates(&ra, "REQ-0001");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!((listed[0]["confirmed"].as_bool(), listed[0]["state"].as_str()), (Some(true), Some("active")));
+    // The first transaction is over: its certConf is refused now.
+    let replay = post_cmp(&ra, &p10cr, "application/pkixcmp");
+    assert_eq!(replay.0, 200);
+    assert_ne!(replay.1, cp, "an issued request is not answered with a certificate again");
+}
+
+#[test]
+fn a_certificate_never_confirmed_is_revoked_and_the_request_can_be_enrolled_again() {
+    let ra = reconfigured(Ra::start(), "\n[cmp]\nconfirm_seconds = 2\n");
+    ra.csr("lost");
+    let out = ra.cmp(&[
+        "-cmd",
+        "p10cr",
+        "-ref",
+        "REQ-0001",
+        "-secret",
+        "pass:ABCD-EFGH-JKLM",
+        "-csr",
+        "lost.csr",
+        "-certout",
+        "lost.pem",
+        "-disable_confirm",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let serial = serial_of(&ra.path("lost.pem"));
+    assert!(wait_for(Duration::from_secs(40), || crl_serials(&ra).contains(&serial)), "revoked: on the CRL");
+    let listed = certificates(&ra, "REQ-0001");
+    assert_eq!((listed[0]["confirmed"].as_bool(), listed[0]["state"].as_str()), (Some(false), Some("revoked")));
+    // The request waits again: a new enrollment goes through, and both stay on record.
+    let out = ra.p10cr("REQ-0001", "ABCD-EFGH-JKLM", &ra.csr("next"), &ra.path("next.pem"));
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(certificates(&ra, "REQ-0001").len(), 2);
+}
+
+#[test]
+fn a_rejected_certificate_is_revoked_and_stays_on_record() {
+    let ra = Ra::start();
+    let sh = |cmd: &str| {
+        let o = Command::new("sh").current_dir(ra.dir.path()).arg("-c").arg(cmd).output().unwrap();
+        assert!(o.status.success(), "{cmd}: {}", text(&o));
+    };
+    sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout unrelated.key \
+        -subj /CN=Unrelated -days 5 -out unrelated.pem 2>/dev/null");
+    ra.csr("mario");
+    let out = ra.cmp(&[
+        "-cmd",
+        "p10cr",
+        "-ref",
+        "REQ-0001",
+        "-secret",
+        "pass:ABCD-EFGH-JKLM",
+        "-csr",
+        "mario.csr",
+        "-certout",
+        "mario.pem",
+        "-out_trusted",
+        "unrelated.pem",
+        "-rspout",
+        "cp.der,pkiconf.der",
+    ]);
+    assert!(!out.status.success(), "the client rejects a certificate it cannot verify");
+    let listed = certificates(&ra, "REQ-0001");
+    assert_eq!(listed.len(), 1, "kept on record: {listed:?}");
+    assert_eq!((listed[0]["confirmed"].as_bool(), listed[0]["state"].as_str()), (Some(false), Some("revoked")));
+    let serial = listed[0]["serial"].as_str().unwrap().to_lowercase();
+    assert!(crl_serials(&ra).contains(serial.trim_start_matches('0')), "on the CRL");
+    let out = ra.p10cr("REQ-0001", "ABCD-EFGH-JKLM", &ra.path("mario.csr"), &ra.path("ok.pem"));
+    assert!(out.status.success(), "the request waits for a new certificate: {}", text(&out));
+}
+
+#[test]
+fn an_unconfirmed_renewal_leaves_the_old_certificate_current_until_it_is_confirmed() {
+    let ra = Ra::start_with_validity(30);
+    ra.key("old");
+    ra.key("new");
+    ra.key("other");
+    let ir = ra.ir_mario("old.key", "old.pem");
+    assert!(ir.status.success(), "{}", text(&ir));
+    let kur = |new_key: &str, out: &str, confirm: bool| {
+        let mut args = vec![
+            "-cmd", "kur", "-cert", "old.pem", "-key", "old.key", "-newkey", new_key, "-certout", out, "-trusted",
+            "ca.pem",
+        ];
+        if !confirm {
+            args.push("-disable_confirm");
+        }
+        ra.cmp(&args)
+    };
+    let first = kur("new.key", "new.pem", false);
+    assert!(first.status.success(), "{}", text(&first));
+    // Not yet replaced: another renewal of the old certificate is not told "only the newest",
+    // it waits for the first one (another key) or gets that same certificate (same key).
+    let other = kur("other.key", "other.pem", true);
+    assert!(text(&other).contains("duplicateCertReq"), "{}", text(&other));
+    let listed = certificates(&ra, "REQ-0001");
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[1]["confirmed"].as_bool(), Some(false));
+    let again = kur("new.key", "again.pem", true);
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(serial_of(&ra.path("again.pem")), serial_of(&ra.path("new.pem")));
+    assert_eq!(certificates(&ra, "REQ-0001")[1]["confirmed"].as_bool(), Some(true));
+    // Confirmed: now the old one is replaced.
+    let late = kur("other.key", "late.pem", true);
+    assert!(text(&late).contains("only the newest certificate"), "{}", text(&late));
+}
