@@ -366,6 +366,49 @@ fn the_ra_going_down_mid_flow_resumes_with_the_same_key_and_nothing_littered() {
     assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 1));
 }
 
+#[test]
+fn an_answer_lost_before_the_journal_kept_it_brings_the_same_certificate_again() {
+    let bed = Bed::new();
+    let ra = RaServer::start(REQUESTS);
+    let settings = settings(&ra);
+    let answers = || vec![A::Text("CNSS-CODE-0005"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")];
+    let mut script = Script::new(None, answers());
+    // The RA stops as the certificate is confirmed: issued and written, not confirmed.
+    script.on_step = Some((Step::Confirm { role: Role::Authentication }, Box::new(|| ra.stop())));
+    let e = block_on(run(&bed, settings.clone(), Mode::Operator, &mut script)).unwrap_err();
+    assert_eq!(e.code(), "ra-unreachable", "{e}");
+    // As if the process had died between the RA's answer and the journal's write: the
+    // journal knows the key only, and no certificate reached the card.
+    let journal = std::fs::read_dir(bed.data.path().join("journal")).unwrap().next().unwrap().unwrap().path();
+    let mut record: serde_json::Value = serde_json::from_slice(&std::fs::read(&journal).unwrap()).unwrap();
+    let state = &mut record["certificates"]["authentication"];
+    let first = state["certificate"].as_str().unwrap().to_owned();
+    let key_id = state["key_id"].as_str().unwrap().to_owned();
+    for field in ["certificate", "transaction", "note"] {
+        state[field] = serde_json::Value::Null;
+    }
+    state["installed"] = false.into();
+    std::fs::write(&journal, serde_json::to_vec(&record).unwrap()).unwrap();
+    let out = Command::new("pkcs11-tool")
+        .env("SOFTHSM2_CONF", bed.hsm.conf())
+        .args(["--module", SOFTHSM_MODULE, "--token-label", "Blank", "--login", "--pin", "123456"])
+        .args(["--delete-object", "--type", "cert", "--id", &key_id])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(bed.objects("cert"), 0);
+
+    // The next run asks again with the same key, in a new transaction: the RA answers
+    // with the certificate it already issued, never a second one.
+    ra.restart();
+    let mut again = Script::new(None, answers());
+    let outcome = block_on(run(&bed, settings, Mode::Operator, &mut again)).expect("resumed activation");
+    let der = certificate_on_token(&bed, &outcome.certificates[0].uri);
+    let hex: String = der.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex, first, "the same certificate");
+    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 1));
+}
+
 /// `openssl cmp`'s mock server: a CMP CA with reference + secret and no workflow API.
 struct MockCa {
     child: std::process::Child,
