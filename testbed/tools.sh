@@ -4,10 +4,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root/ui"
-# `npm install` at the versions of package-lock.json (npm ci refuses this lock file: npm 11
-# records only this platform's optional rollup packages in it).
+# `npm ci`: exactly package-lock.json (which lists every platform's optional rollup and
+# esbuild packages), never rewriting it; skipped when node_modules already matches it.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm install --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 npm run build --silent
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
