@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 
 use crate::endpoint::Ra;
 use crate::gateway::{Channel, Message};
-use crate::problem::{internal, problem};
+use crate::problem::{JsonBody, internal, problem};
 use crate::registry::MAX_FAILURES;
 use crate::store::otp_hash;
 
@@ -146,7 +146,7 @@ async fn send(ra: &Ra, reference: &str, code: &str, mobile: &str) -> Option<Resp
 pub async fn start(
     State(ra): State<Arc<Ra>>,
     ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
-    Json(body): Json<Start>,
+    JsonBody(body): JsonBody<Start>,
 ) -> Response {
     if let Some(r) = rate_limited(&ra, client) {
         return r;
@@ -192,7 +192,7 @@ pub async fn verify(
     State(ra): State<Arc<Ra>>,
     ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
     Path(reference): Path<String>,
-    Json(body): Json<Verify>,
+    JsonBody(body): JsonBody<Verify>,
 ) -> Response {
     if let Some(r) = rate_limited(&ra, client) {
         return r;
@@ -231,7 +231,7 @@ pub async fn resend(
     State(ra): State<Arc<Ra>>,
     ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
     Path(reference): Path<String>,
-    Json(body): Json<Resend>,
+    JsonBody(body): JsonBody<Resend>,
 ) -> Response {
     if let Some(r) = rate_limited(&ra, client) {
         return r;
@@ -290,7 +290,7 @@ pub async fn personalisation(
     State(ra): State<Arc<Ra>>,
     ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
     Path(reference): Path<String>,
-    Json(body): Json<Unlock>,
+    JsonBody(body): JsonBody<Unlock>,
 ) -> Response {
     if let Some(r) = rate_limited(&ra, client) {
         return r;

@@ -195,7 +195,7 @@ async fn main() {
             "/.well-known/cmp",
             axum::routing::post({
                 let ra = ra.clone();
-                move |body: Bytes| cmp(ra.clone(), body)
+                move |headers: axum::http::HeaderMap, body: Bytes| cmp(ra.clone(), headers, body)
             }),
         )
         .route(
@@ -281,7 +281,14 @@ async fn crl(ra: Arc<endpoint::Ra>) -> axum::response::Response {
     }
 }
 
-async fn cmp(ra: Arc<endpoint::Ra>, body: Bytes) -> axum::response::Response {
+/// POST /.well-known/cmp: application/pkixcmp only (RFC 9483 6.1); anything else is
+/// refused before it is looked at, with HTTP 415.
+async fn cmp(ra: Arc<endpoint::Ra>, headers: axum::http::HeaderMap, body: Bytes) -> axum::response::Response {
+    let media = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let media = media.split(';').next().unwrap_or_default().trim();
+    if !media.eq_ignore_ascii_case("application/pkixcmp") {
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "CMP messages are application/pkixcmp").into_response();
+    }
     match ra.handle(&body).await {
         Some(answer) => ([(header::CONTENT_TYPE, "application/pkixcmp")], answer).into_response(),
         None => (StatusCode::BAD_REQUEST, "not a CMP message").into_response(),

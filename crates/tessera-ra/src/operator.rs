@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sha2::Digest;
@@ -15,7 +15,7 @@ use tessera_pki::codice_fiscale::{self, CfCheck};
 
 use crate::endpoint::Ra;
 use crate::gateway::{Channel, Message};
-use crate::problem::{internal, problem};
+use crate::problem::{ApiError, JsonBody, internal, problem};
 use crate::registry::{Holder, Lifecycle, Profile, RegisteredRequest};
 use crate::store::NewHolder;
 
@@ -27,15 +27,29 @@ pub struct Operator {
     pub token_sha256: String,
 }
 
-/// The operator a bearer token belongs to.
-fn operator(ra: &Ra, headers: &HeaderMap) -> Option<String> {
-    let token = headers.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ")?;
-    let digest: String = sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-    ra.operators.iter().find(|o| o.token_sha256.eq_ignore_ascii_case(&digest)).map(|o| o.name.clone())
-}
+/// The operator a request's bearer token belongs to. An extractor from the request's
+/// head: a call without a valid token gets 401 before its body is even read.
+pub struct SignedIn(pub String);
 
-fn unauthenticated() -> Response {
-    problem(StatusCode::UNAUTHORIZED, "operator-unauthenticated", &[])
+impl axum::extract::FromRequestParts<Arc<Ra>> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, ra: &Arc<Ra>) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "));
+        let digest =
+            |t: &str| -> String { sha2::Sha256::digest(t.as_bytes()).iter().map(|b| format!("{b:02x}")).collect() };
+        token
+            .and_then(|t| {
+                let d = digest(t);
+                ra.operators.iter().find(|o| o.token_sha256.eq_ignore_ascii_case(&d))
+            })
+            .map(|o| SignedIn(o.name.clone()))
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "operator-unauthenticated"))
+    }
 }
 
 /// Random characters from an alphabet without look-alikes (no 0/O, 1/I).
@@ -47,8 +61,11 @@ fn random_chars(n: usize) -> Option<String> {
 }
 
 /// POST /api/v1/operator/holders
-pub async fn register_holder(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json(mut h): Json<NewHolder>) -> Response {
-    let Some(name) = operator(&ra, &headers) else { return unauthenticated() };
+pub async fn register_holder(
+    State(ra): State<Arc<Ra>>,
+    SignedIn(name): SignedIn,
+    JsonBody(mut h): JsonBody<NewHolder>,
+) -> Response {
     match (&h.cf, &h.passport) {
         (None, None) => return problem(StatusCode::UNPROCESSABLE_ENTITY, "holder-needs-cf-or-passport", &[]),
         (None, Some(_))
@@ -245,8 +262,11 @@ async fn hand_over(ra: &Ra, status: StatusCode, reference: &str, code: &str, ema
 }
 
 /// POST /api/v1/operator/requests: the activation code is in this answer only.
-pub async fn create_request(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json(body): Json<NewRequest>) -> Response {
-    let Some(name) = operator(&ra, &headers) else { return unauthenticated() };
+pub async fn create_request(
+    State(ra): State<Arc<Ra>>,
+    SignedIn(name): SignedIn,
+    JsonBody(body): JsonBody<NewRequest>,
+) -> Response {
     let holder = match ra.store.holder(body.holder_id).await {
         Ok(Some(h)) => h,
         Ok(None) => return problem(StatusCode::NOT_FOUND, "unknown-holder", &[]),
@@ -301,11 +321,10 @@ pub struct NewCode {
 /// old one (lost, or the request locked after wrong codes or OTPs), until issuance.
 pub async fn replace_code(
     State(ra): State<Arc<Ra>>,
-    headers: HeaderMap,
+    SignedIn(name): SignedIn,
     Path(reference): Path<String>,
     body: Option<Json<NewCode>>,
 ) -> Response {
-    let Some(name) = operator(&ra, &headers) else { return unauthenticated() };
     let delivery = body.map(|b| b.0.code_delivery).unwrap_or_default();
     match ra.store.request(reference.as_bytes()).await {
         Ok(Some(_)) => {}
@@ -339,10 +358,8 @@ pub struct Search {
 }
 
 /// GET /api/v1/operator/requests?q=
-pub async fn search(State(ra): State<Arc<Ra>>, headers: HeaderMap, Query(s): Query<Search>) -> Response {
-    if operator(&ra, &headers).is_none() {
-        return unauthenticated();
-    }
+pub async fn search(State(ra): State<Arc<Ra>>, SignedIn(name): SignedIn, Query(s): Query<Search>) -> Response {
+    let _ = name;
     match ra.store.search(&s.q, s.limit.unwrap_or(200).clamp(1, 10_000)).await {
         Ok(rows) => Json(rows).into_response(),
         Err(e) => internal(e),
@@ -364,10 +381,8 @@ pub struct AuditQuery {
 }
 
 /// GET /api/v1/operator/audit?subject=: who changed what and when, newest first.
-pub async fn audit(State(ra): State<Arc<Ra>>, headers: HeaderMap, Query(q): Query<AuditQuery>) -> Response {
-    if operator(&ra, &headers).is_none() {
-        return unauthenticated();
-    }
+pub async fn audit(State(ra): State<Arc<Ra>>, SignedIn(name): SignedIn, Query(q): Query<AuditQuery>) -> Response {
+    let _ = name;
     match ra.store.audit_log(&q.subject, q.limit.unwrap_or(200).clamp(1, 10_000)).await {
         Ok(rows) => Json(rows).into_response(),
         Err(e) => internal(e),
@@ -375,10 +390,8 @@ pub async fn audit(State(ra): State<Arc<Ra>>, headers: HeaderMap, Query(q): Quer
 }
 
 /// GET /api/v1/operator/requests/{reference}: the request and its certificates.
-pub async fn request(State(ra): State<Arc<Ra>>, headers: HeaderMap, Path(reference): Path<String>) -> Response {
-    if operator(&ra, &headers).is_none() {
-        return unauthenticated();
-    }
+pub async fn request(State(ra): State<Arc<Ra>>, SignedIn(name): SignedIn, Path(reference): Path<String>) -> Response {
+    let _ = name;
     let row = match ra.store.request_row(&reference).await {
         Ok(Some(row)) => row,
         Ok(None) => return problem(StatusCode::NOT_FOUND, "unknown-request", &[]),
@@ -394,11 +407,10 @@ pub async fn request(State(ra): State<Arc<Ra>>, headers: HeaderMap, Path(referen
 /// types the activation code the holder brought.
 pub async fn arm(
     State(ra): State<Arc<Ra>>,
-    headers: HeaderMap,
+    SignedIn(name): SignedIn,
     Path(reference): Path<String>,
-    Json(body): Json<Arm>,
+    JsonBody(body): JsonBody<Arm>,
 ) -> Response {
-    let Some(name) = operator(&ra, &headers) else { return unauthenticated() };
     match ra.store.request(reference.as_bytes()).await {
         Ok(Some(_)) => {}
         Ok(None) => return problem(StatusCode::NOT_FOUND, "unknown-request", &[]),
@@ -424,8 +436,7 @@ pub async fn arm(
 
 /// POST /api/v1/operator/activation: at the counter, the operator types the activation
 /// code the holder brought; the request it belongs to is armed (no OTP) and shown.
-pub async fn activate(State(ra): State<Arc<Ra>>, headers: HeaderMap, Json(body): Json<Arm>) -> Response {
-    let Some(name) = operator(&ra, &headers) else { return unauthenticated() };
+pub async fn activate(State(ra): State<Arc<Ra>>, SignedIn(name): SignedIn, JsonBody(body): JsonBody<Arm>) -> Response {
     let entry = match ra.store.by_code(&body.activation_code).await {
         Ok(Some(e)) => e,
         Ok(None) => {
@@ -461,11 +472,10 @@ pub struct Change {
 /// approve or refuse a renewal (approval policy; refusing revokes it for good).
 pub async fn lifecycle(
     State(ra): State<Arc<Ra>>,
-    headers: HeaderMap,
+    SignedIn(name): SignedIn,
     Path((serial, action)): Path<(String, String)>,
     body: Option<Json<Change>>,
 ) -> Response {
-    let Some(name) = operator(&ra, &headers) else { return unauthenticated() };
     let serial: Vec<u8> = (0..serial.len())
         .step_by(2)
         .filter_map(|i| serial.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
@@ -521,8 +531,7 @@ pub async fn lifecycle(
 /// GET /api/v1/operator/requests/{reference}/handover: the printable sheet handed over with
 /// the card: the first half of its PIN and PUK (the second halves go by e-mail once the
 /// request is complete).
-pub async fn handover(State(ra): State<Arc<Ra>>, headers: HeaderMap, Path(reference): Path<String>) -> Response {
-    let Some(name) = operator(&ra, &headers) else { return unauthenticated() };
+pub async fn handover(State(ra): State<Arc<Ra>>, SignedIn(name): SignedIn, Path(reference): Path<String>) -> Response {
     let holder = match ra.store.request(reference.as_bytes()).await {
         Ok(Some(e)) => format!("{} {}", e.request.holder.given_name, e.request.holder.surname),
         Ok(None) => return problem(StatusCode::NOT_FOUND, "unknown-request", &[]),
@@ -560,11 +569,10 @@ pub struct Halves {
 /// POST /api/v1/operator/requests/{reference}/halves: send the halves again.
 pub async fn send_halves(
     State(ra): State<Arc<Ra>>,
-    headers: HeaderMap,
+    SignedIn(name): SignedIn,
     Path(reference): Path<String>,
-    Json(body): Json<Halves>,
+    JsonBody(body): JsonBody<Halves>,
 ) -> Response {
-    let Some(name) = operator(&ra, &headers) else { return unauthenticated() };
     let entry = match ra.store.request(reference.as_bytes()).await {
         Ok(Some(e)) => e,
         Ok(None) => return problem(StatusCode::NOT_FOUND, "unknown-request", &[]),

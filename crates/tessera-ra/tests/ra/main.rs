@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 mod exactly_once;
+mod hygiene;
 
 struct Ra {
     child: Child,
@@ -1327,7 +1328,10 @@ fn certificates_issued_suspended_wait_for_the_paperwork_then_an_operator_activat
     // Tessera's own CMP client this time: it reads the CA's note.
     use tessera_protocol::cmp::{self, Body, Client};
     let post_cmp = |der: Vec<u8>| {
-        let resp = ureq::post(&format!("http://{}/.well-known/cmp", ra.server)).send_bytes(&der).unwrap();
+        let resp = ureq::post(&format!("http://{}/.well-known/cmp", ra.server))
+            .set("Content-Type", "application/pkixcmp")
+            .send_bytes(&der)
+            .unwrap();
         let mut out = Vec::new();
         std::io::Read::read_to_end(&mut resp.into_reader(), &mut out).unwrap();
         cmp::parse(&out).unwrap()

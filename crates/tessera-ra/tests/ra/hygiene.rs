@@ -1,0 +1,64 @@
+//! API hygiene: refusals are `{code, params}` JSON, authentication comes before the body
+//! is read, and CMP is application/pkixcmp only.
+
+use super::exactly_once::post_cmp;
+use super::*;
+
+/// POST raw bytes to a JSON API path; the status and the JSON answer.
+fn post_raw(ra: &Ra, path: &str, token: Option<&str>, content_type: &str, body: &str) -> (u16, serde_json::Value) {
+    let mut req = ureq::post(&format!("http://{}{path}", ra.server)).set("Content-Type", content_type);
+    if let Some(t) = token {
+        req = req.set("Authorization", &format!("Bearer {t}"));
+    }
+    match req.send_string(body) {
+        Ok(r) => (r.status(), r.into_json().expect("a JSON answer")),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_json().expect("a JSON refusal")),
+        Err(e) => panic!("{path}: {e}"),
+    }
+}
+
+#[test]
+fn malformed_bodies_get_json_refusals_and_a_bad_token_is_refused_before_the_body_is_read() {
+    let ra = Ra::start();
+    let holders = "/api/v1/operator/holders";
+    let json = "application/json";
+    // A wrong token with a broken body: 401, not a parse error.
+    let (status, body) = post_raw(&ra, holders, Some("not-a-token"), json, "{");
+    assert_eq!((status, body["code"].as_str()), (401, Some("operator-unauthenticated")), "{body}");
+    let (status, body) = post_raw(&ra, holders, None, json, "{");
+    assert_eq!(status, 401, "{body}");
+    // Signed in: the body's fault, as {code, params}.
+    let (status, body) = post_raw(&ra, holders, Some(OPERATOR_TOKEN), json, "{");
+    assert_eq!((status, body["code"].as_str()), (400, Some("malformed-json")), "{body}");
+    assert!(body["params"]["reason"].as_str().is_some_and(|r| !r.is_empty()), "{body}");
+    let (status, body) = post_raw(&ra, holders, Some(OPERATOR_TOKEN), json, r#"{"given_name": 7}"#);
+    assert_eq!((status, body["code"].as_str()), (422, Some("json-fields")), "{body}");
+    let (status, body) = post_raw(&ra, holders, Some(OPERATOR_TOKEN), "text/plain", "{}");
+    assert_eq!((status, body["code"].as_str()), (415, Some("json-content-type")), "{body}");
+    // The holder API too.
+    let (status, body) = post_raw(&ra, "/api/v1/activation", None, json, "{\"activation_code\": ");
+    assert_eq!((status, body["code"].as_str()), (400, Some("malformed-json")), "{body}");
+}
+
+#[test]
+fn cmp_messages_are_application_pkixcmp_only() {
+    let ra = Ra::start();
+    ra.csr("mario");
+    // A valid p10cr, captured without reaching the RA.
+    let out = Command::new("openssl")
+        .current_dir(ra.dir.path())
+        .args(["cmp", "-cmd", "p10cr", "-server", "127.0.0.1:1", "-path", "/.well-known/cmp", "-ref", "REQ-0001"])
+        .args(["-secret", "pass:ABCD-EFGH-JKLM", "-csr", "mario.csr", "-reqout", "p10cr.der"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let p10cr = std::fs::read(ra.path("p10cr.der")).unwrap();
+    for media in ["text/plain", "application/octet-stream", ""] {
+        let (status, _) = post_cmp(&ra, &p10cr, media);
+        assert_eq!(status, 415, "{media}");
+    }
+    let (status, body) = operator_call(&ra, "GET", "/api/v1/operator/requests/REQ-0001", None);
+    assert_eq!((status, body["certificates"].as_array().map(|c| c.len())), (200, Some(0)), "nothing issued");
+    let (status, _) = post_cmp(&ra, &p10cr, "application/pkixcmp; charset=binary");
+    assert_eq!(status, 200);
+}
