@@ -16,7 +16,6 @@ use crate::endpoint::Ra;
 use crate::gateway::{Channel, Message};
 use crate::problem::{JsonBody, internal, problem};
 use crate::registry::MAX_FAILURES;
-use crate::store::otp_hash;
 
 /// How long an OTP is good for, and how soon another may be sent (configuration `[otp]`).
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -213,7 +212,7 @@ pub async fn verify(
     if now() > expires {
         return problem(StatusCode::GONE, "otp-expired", &[]);
     }
-    if otp_hash(&reference, body.otp.trim()) != hash {
+    if !ra.store.otp_matches(&reference, body.otp.trim(), &hash) {
         return match ra.store.failed(&reference, "otp-wrong").await {
             Ok(n) if n >= MAX_FAILURES => problem(StatusCode::LOCKED, "request-locked", &[]),
             Ok(n) => problem(StatusCode::FORBIDDEN, "otp-wrong", &[("tries_left", (MAX_FAILURES - n).to_string())]),

@@ -81,6 +81,19 @@ impl CodeKeys {
         hex(hmac::sign(&self.index, normalize_code(code).as_bytes()).as_ref())
     }
 
+    /// An SMS code as the database keeps it: keyed like the activation codes, for its
+    /// request (so neither a copy of the database nor its WAL gives it away).
+    pub fn otp_index(&self, reference: &str, otp: &str) -> String {
+        hex(hmac::sign(&self.index, format!("otp\0{reference}\0{otp}").as_bytes()).as_ref())
+    }
+
+    /// Whether `otp` is the code kept as `stored` for `reference` (in constant time).
+    pub fn otp_matches(&self, reference: &str, otp: &str, stored: &str) -> bool {
+        unhex(stored).is_some_and(|tag| {
+            hmac::verify(&self.index, format!("otp\0{reference}\0{otp}").as_bytes(), &tag).is_ok()
+        })
+    }
+
     /// The code's canonical form sealed for `reference`: hex of nonce, ciphertext and tag.
     pub fn seal(&self, reference: &str, code: &str) -> Option<String> {
         self.seal_bytes(reference, tessera_protocol::activation::canonical_code(code).as_bytes())

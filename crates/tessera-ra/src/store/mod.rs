@@ -10,7 +10,6 @@ mod transactions;
 pub use transactions::{ConfirmRefused, Fresh, Issuance as NewIssuance};
 use zeroize::Zeroizing;
 
-use sha2::Digest;
 
 use crate::codes::CodeKeys;
 use crate::gateway::Message;
@@ -83,15 +82,22 @@ impl Store {
             if postgres || url.starts_with("sqlite:") { url.to_owned() } else { format!("sqlite://{url}?mode=rwc") };
         // One connection for an in-memory database (each would be its own database).
         let max = if url.contains(":memory:") { 1 } else { 8 };
+        if !postgres {
+            owner_only(&url).map_err(|e| sqlx::Error::Configuration(e.into()))?;
+        }
         let mut options = AnyPoolOptions::new().max_connections(max);
         if !postgres {
             // WAL: readers do not wait for the writer, and a commit is an append
             // (synchronous NORMAL keeps the database consistent across a crash).
             options = options.after_connect(|conn, _| {
                 Box::pin(async move {
-                    for pragma in
-                        ["PRAGMA foreign_keys = ON", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"]
-                    {
+                    // secure_delete: deleted rows (an SMS code once used) are overwritten.
+                    for pragma in [
+                        "PRAGMA foreign_keys = ON",
+                        "PRAGMA journal_mode = WAL",
+                        "PRAGMA synchronous = NORMAL",
+                        "PRAGMA secure_delete = ON",
+                    ] {
                         sqlx::query(pragma).execute(&mut *conn).await?;
                     }
                     Ok(())
@@ -223,7 +229,7 @@ impl Store {
              expires_at = excluded.expires_at, sealed_code = excluded.sealed_code",
         )
         .bind(reference)
-        .bind(otp_hash(reference, otp))
+        .bind(self.codes.otp_index(reference, otp))
         .bind(t)
         .bind(t + ttl)
         .bind(
@@ -238,7 +244,12 @@ impl Store {
         tx.commit().await
     }
 
-    /// The pending OTP of a request: (hash, sent at, expires at).
+    /// Whether `otp` is the pending SMS code of `reference`.
+    pub fn otp_matches(&self, reference: &str, otp: &str, stored: &str) -> bool {
+        self.codes.otp_matches(reference, otp, stored)
+    }
+
+    /// The pending OTP of a request: (keyed hash, sent at, expires at).
     pub async fn otp(&self, reference: &str) -> Result<Option<(String, i64, i64)>> {
         let row = sqlx::query("SELECT otp_hash, sent_at, expires_at FROM otps WHERE reference = $1")
             .bind(reference)
@@ -778,8 +789,27 @@ pub struct RequestRow {
 }
 
 /// SHA-256 of reference and OTP: OTPs are short-lived, but stored only hashed all the same.
-pub fn otp_hash(reference: &str, otp: &str) -> String {
-    hex(&sha2::Sha256::digest(format!("{reference}:{otp}").as_bytes()))
+
+/// A SQLite database file and its -wal and -shm companions, owner-only (0600) like the key
+/// files: created so before SQLite opens it (SQLite gives the companions the database's
+/// mode), and tightened when an older set-up left them readable.
+fn owner_only(url: &str) -> std::io::Result<()> {
+    let Some(path) = url.strip_prefix("sqlite://").map(|p| p.split('?').next().unwrap_or(p)) else { return Ok(()) };
+    if path.is_empty() || path.contains(":memory:") {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let file = format!("{path}{suffix}");
+            if std::path::Path::new(&file).exists() {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn lifecycle_of(r: &AnyRow) -> Lifecycle {

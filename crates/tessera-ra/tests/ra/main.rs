@@ -537,6 +537,36 @@ fn state_files(ra: &Ra) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 #[test]
+fn sms_codes_are_kept_keyed_and_the_database_files_are_owner_only() {
+    use sha2::Digest;
+    use std::os::unix::fs::PermissionsExt;
+    let ra = Ra::start();
+    let (status, _) = start_activation(&ra, "home code 0003", "BNCLCU75C15F205O");
+    assert_eq!(status, 200);
+    let otp = otp_for(&ra, "+393331234567");
+    // Recovered from the database or its WAL, neither the code nor its unkeyed hash.
+    let unkeyed: String =
+        sha2::Sha256::digest(format!("REQ-0003:{otp}").as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let (status, body) = post(&ra, "/api/v1/activation/REQ-0003/otp", serde_json::json!({ "otp": otp }));
+    assert_eq!(status, 200, "{body}");
+    let files = state_files(&ra);
+    let database: Vec<_> = files.iter().filter(|(p, _)| p.to_string_lossy().contains("tessera-ra.sqlite")).collect();
+    assert!(database.len() >= 2, "the database and its WAL: {files:?}");
+    for (path, bytes) in &database {
+        assert!(!bytes.windows(unkeyed.len()).any(|w| w == unkeyed.as_bytes()), "{}", path.display());
+        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+    // An older set-up's readable files are tightened at the next start.
+    for (path, _) in &database {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let ra = ra.restart();
+    let db = ra.path("tessera-ra").join("tessera-ra.sqlite");
+    assert_eq!(std::fs::metadata(db).unwrap().permissions().mode() & 0o777, 0o600);
+}
+
+#[test]
 fn activation_codes_are_kept_only_as_keyed_hashes_and_sealed_while_armed() {
     let ra = Ra::start();
     // REQ-0001 is armed, REQ-0003 gets an OTP pending: both keep their code sealed.
