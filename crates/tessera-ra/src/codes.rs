@@ -89,9 +89,8 @@ impl CodeKeys {
 
     /// Whether `otp` is the code kept as `stored` for `reference` (in constant time).
     pub fn otp_matches(&self, reference: &str, otp: &str, stored: &str) -> bool {
-        unhex(stored).is_some_and(|tag| {
-            hmac::verify(&self.index, format!("otp\0{reference}\0{otp}").as_bytes(), &tag).is_ok()
-        })
+        unhex(stored)
+            .is_some_and(|tag| hmac::verify(&self.index, format!("otp\0{reference}\0{otp}").as_bytes(), &tag).is_ok())
     }
 
     /// The code's canonical form sealed for `reference`: hex of nonce, ciphertext and tag.

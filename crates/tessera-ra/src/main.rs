@@ -160,6 +160,9 @@ async fn main() {
     let store =
         store::Store::open(&database, codes).await.unwrap_or_else(|e| fail(format!("database {database}: {e}")));
     for r in &config.requests {
+        if let Err(refused) = r.holder.check_subject() {
+            fail(format!("{path}: request {}: holder {}: {}", r.reference, refused.field, refused.reason));
+        }
         store.register(r).await.unwrap_or_else(|e| fail(format!("database {database}: {e}")));
     }
     let mut ra = endpoint::Ra::new(ca, store, config.validity_days);

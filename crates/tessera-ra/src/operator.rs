@@ -52,6 +52,14 @@ impl axum::extract::FromRequestParts<Arc<Ra>> for SignedIn {
     }
 }
 
+fn subject_refused(r: crate::registry::SubjectRefused) -> Response {
+    problem(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "subject-field-refused",
+        &[("field", r.field.to_owned()), ("reason", r.reason.to_owned())],
+    )
+}
+
 /// Random characters from an alphabet without look-alikes (no 0/O, 1/I).
 fn random_chars(n: usize) -> Option<String> {
     const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -95,6 +103,14 @@ pub async fn register_holder(
             _ => h.cf = Some(cf.trim().to_uppercase()),
         },
         (None, Some(_)) => {}
+    }
+    // What goes into certificate subjects is checked when it is registered, not when a
+    // certificate nobody accepts is already issued.
+    let id = h.cf.clone().or_else(|| h.passport.clone()).unwrap_or_default();
+    let mut subject = Holder::new(&h.given_name, &h.surname, &id);
+    subject.email = h.email.clone();
+    if let Err(r) = subject.check_subject() {
+        return subject_refused(r);
     }
     h.passport = h.passport.map(|p| p.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_uppercase());
     h.passport_country = h.passport_country.map(|c| c.to_ascii_uppercase());
@@ -284,6 +300,9 @@ pub async fn create_request(
     };
     if let Err(refused) = add_extras(body.subject, &holder, body.profile, &mut subject) {
         return *refused;
+    }
+    if let Err(r) = subject.check_subject() {
+        return subject_refused(r);
     }
     if body.code_delivery == CodeDelivery::Email && holder.email.is_none() {
         return problem(StatusCode::CONFLICT, "no-email", &[]);

@@ -237,6 +237,64 @@ impl Entry {
     }
 }
 
+/// Why a subject field cannot go into a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectRefused {
+    pub field: &'static str,
+    /// empty, too-long, control-character (C0/C1 controls, NUL, CR/LF) or
+    /// format-character (bidi overrides such as U+202E, zero-width characters).
+    pub reason: &'static str,
+}
+
+/// Check one subject field: not empty, at most `max` characters (the X.520 / RFC 5280
+/// upper bound of its attribute), and no control or format (bidi) characters, which would
+/// make the certificate show something other than what it says.
+pub fn check_field(field: &'static str, value: &str, max: usize) -> Result<(), SubjectRefused> {
+    let refused = |reason| Err(SubjectRefused { field, reason });
+    if value.trim().is_empty() {
+        return refused("empty");
+    }
+    if value.chars().count() > max {
+        return refused("too-long");
+    }
+    if value.chars().any(char::is_control) {
+        return refused("control-character");
+    }
+    // Unicode format characters (category Cf) that can reorder or hide text.
+    let format = |c: char| {
+        matches!(c as u32,
+            0x00AD | 0x061C | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F
+            | 0xFEFF | 0xFFF9..=0xFFFB)
+    };
+    if value.chars().any(format) {
+        return refused("format-character");
+    }
+    Ok(())
+}
+
+impl Holder {
+    /// Every field that goes into the certificate's subject, checked when it is
+    /// registered (RFC 5280 appendix A upper bounds: commonName 64, and the names it is
+    /// made of; title, organization 64; serialNumber 64; e-mail 128, RFC 5321's path).
+    pub fn check_subject(&self) -> Result<(), SubjectRefused> {
+        check_field("given_name", &self.given_name, 64)?;
+        check_field("surname", &self.surname, 64)?;
+        check_field("common_name", &format!("{} {}", self.surname, self.given_name), 64)?;
+        check_field("cf", &self.cf, 56)?;
+        for (field, value, max) in [
+            ("title", &self.title, 64),
+            ("organization", &self.organization, 64),
+            ("organization_identifier", &self.organization_identifier, 64),
+            ("email", &self.email, 128),
+        ] {
+            if let Some(v) = value {
+                check_field(field, v, max)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The activation code as typed: upper case, without spaces or dashes.
 pub fn normalize_code(code: &str) -> String {
     code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
@@ -245,6 +303,23 @@ pub fn normalize_code(code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subject_fields_with_controls_bidi_overrides_or_over_their_bound_are_refused() {
+        let ok = Holder::new("MARIO", "ROSSI", "RSSMRA80A01H501U");
+        assert_eq!(ok.check_subject(), Ok(()));
+        assert_eq!(Holder::new("NICCOLÒ", "D'ARCO-FABBRÌ", "X").check_subject(), Ok(()), "accents, apostrophes");
+        let refused = |h: Holder| h.check_subject().map_err(|r| (r.field, r.reason));
+        assert_eq!(refused(Holder::new("MA\0RIO", "ROSSI", "X")), Err(("given_name", "control-character")));
+        assert_eq!(refused(Holder::new("MARIO", "ROSSI\r\nCN=ADMIN", "X")), Err(("surname", "control-character")));
+        assert_eq!(refused(Holder::new("MARIO", "\u{202E}ISSOR", "X")), Err(("surname", "format-character")));
+        assert_eq!(refused(Holder::new("MA\u{200B}RIO", "ROSSI", "X")), Err(("given_name", "format-character")));
+        assert_eq!(refused(Holder::new(&"A".repeat(100_000), "ROSSI", "X")), Err(("given_name", "too-long")));
+        assert_eq!(refused(Holder::new(&"A".repeat(40), &"B".repeat(40), "X")), Err(("common_name", "too-long")));
+        assert_eq!(refused(Holder::new(" ", "ROSSI", "X")), Err(("given_name", "empty")));
+        let titled = Holder { title: Some("AVV\u{0085}".into()), ..ok };
+        assert_eq!(refused(titled), Err(("title", "control-character")));
+    }
 
     #[test]
     fn an_unapproved_renewal_is_suspended_at_the_old_expiry_then_revoked() {

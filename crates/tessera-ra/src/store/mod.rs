@@ -10,7 +10,6 @@ mod transactions;
 pub use transactions::{ConfirmRefused, Fresh, Issuance as NewIssuance};
 use zeroize::Zeroizing;
 
-
 use crate::codes::CodeKeys;
 use crate::gateway::Message;
 use crate::registry::{Entry, Holder, Issuance, Lifecycle, Profile, RegisteredRequest};

@@ -62,3 +62,26 @@ fn cmp_messages_are_application_pkixcmp_only() {
     let (status, _) = post_cmp(&ra, &p10cr, "application/pkixcmp; charset=binary");
     assert_eq!(status, 200);
 }
+
+#[test]
+fn subject_fields_are_checked_when_a_holder_is_registered() {
+    let ra = Ra::start();
+    let register = |given: &str, surname: &str| {
+        let body = serde_json::json!({"given_name": given, "surname": surname, "cf": "RSSMRA80A01H501U"});
+        operator_call(&ra, "POST", "/api/v1/operator/holders", Some(body))
+    };
+    for (given, surname, field, reason) in [
+        ("MARIO\u{0}", "ROSSI", "given_name", "control-character"),
+        ("MARIO", "ROSSI\r\nCN=ADMIN", "surname", "control-character"),
+        ("MARIO", "\u{202E}ISSOR", "surname", "format-character"),
+        (&"M".repeat(100_000), "ROSSI", "given_name", "too-long"),
+    ] {
+        let (status, body) = register(given, surname);
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(
+            (body["code"].as_str(), body["params"]["field"].as_str(), body["params"]["reason"].as_str()),
+            (Some("subject-field-refused"), Some(field), Some(reason))
+        );
+    }
+    assert_eq!(register("MARIO", "ROSSI").0, 201);
+}
