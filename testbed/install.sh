@@ -16,6 +16,8 @@ packages=(
   xvfb xauth imagemagick util-linux curl
   # tessera-ra on PostgreSQL (tests start a private server)
   postgresql
+  # pkilint (PyPI) runs in a virtual environment (testbed/tools.sh)
+  python3-venv
   # bench/: the manual pipeline Tessera is compared with (openssl req -engine pkcs11)
   libengine-pkcs11-openssl
 )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build-time tools from the registries: the UI's npm packages (from package-lock.json),
-# tauri-driver 2.x for the GUI tests, cargo-nextest for the test runner. Idempotent.
+# tauri-driver 2.x for the GUI tests, cargo-nextest for the test runner, pkilint (PyPI)
+# in a virtual environment for the certificate lint test. Idempotent.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root/ui"
@@ -13,3 +14,9 @@ npm run build --silent
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 command -v tauri-driver >/dev/null || cargo install tauri-driver --version '^2' --locked --quiet
 command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked --quiet
+# pkilint, pinned, outside the tree (the RA's lint test finds it there or in PKILINT_DIR).
+pkilint="${PKILINT_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tessera/pkilint}"
+if [ ! -x "$pkilint/bin/lint_etsi_cert" ]; then
+  python3 -m venv "$pkilint"
+  "$pkilint/bin/pip" install --quiet --disable-pip-version-check pkilint==0.13.3
+fi

@@ -483,7 +483,9 @@ pub enum Answer<'a> {
 }
 
 /// Signs a CMP ProtectedPart (DER) and returns the signature as it goes into the message.
-pub type Sign<'a> = &'a dyn Fn(&[u8]) -> Vec<u8>;
+/// A failure is an error of the whole answer: an answer with an empty signature is never
+/// sent.
+pub type Sign<'a> = &'a dyn Fn(&[u8]) -> Result<Vec<u8>, String>;
 
 /// The CA's side of the header and the protection.
 pub struct Responder<'a> {
@@ -494,6 +496,9 @@ pub struct Responder<'a> {
     /// Signature protection, for requests that were signature-protected (no shared
     /// secret): the signer, its DER AlgorithmIdentifier and certificate chain.
     pub signer: Option<Sign<'a>>,
+    /// The signer's key identifier (its certificate's subjectKeyIdentifier): the
+    /// senderKID of signed answers (RFC 9483 3.1).
+    pub signer_kid: Option<&'a [u8]>,
     pub signer_alg: &'a [u8],
     pub signer_chain: &'a [Vec<u8>],
 }
@@ -516,7 +521,12 @@ fn status_info(status: Status, fail: Option<FailInfo>, text: Option<&str>) -> Ve
 
 /// Build the answer to `request`, protected with the request's PBM parameters and
 /// `secret` when there is one (errors to unauthenticated requests go unprotected).
-pub fn answer(request: &Request, responder: &Responder<'_>, secret: Option<&[u8]>, what: Answer<'_>) -> Vec<u8> {
+pub fn answer(
+    request: &Request,
+    responder: &Responder<'_>,
+    secret: Option<&[u8]>,
+    what: Answer<'_>,
+) -> Result<Vec<u8>, String> {
     let now = time::OffsetDateTime::now_utc();
     let generalized = format!(
         "{:04}{:02}{:02}{:02}{:02}{:02}Z",
@@ -541,9 +551,11 @@ pub fn answer(request: &Request, responder: &Responder<'_>, secret: Option<&[u8]
         header.push(explicit(1, responder.signer_alg));
     }
     // senderKID names the key that protects this message: the shared reference for MAC
-    // protection; for the CA's signature the sender name identifies the certificate.
-    if let (Some(kid), false) = (&request.sender_kid, sign.is_some()) {
-        header.push(explicit(2, &octet_string(kid)));
+    // protection, the signing certificate's key identifier for the CA's signature.
+    match (&request.sender_kid, sign.is_some(), responder.signer_kid) {
+        (_, true, Some(kid)) => header.push(explicit(2, &octet_string(kid))),
+        (Some(kid), false, _) => header.push(explicit(2, &octet_string(kid))),
+        _ => {}
     }
     if let Some(id) = &request.transaction_id {
         header.push(explicit(4, &octet_string(id)));
@@ -582,7 +594,7 @@ pub fn answer(request: &Request, responder: &Responder<'_>, secret: Option<&[u8]
         let mac = pbm.mac(secret.unwrap_or_default(), &protected);
         message.push(explicit(0, &tlv(0x03, &[&[0u8][..], &mac].concat())));
     } else if let Some(sign) = sign {
-        let signature = sign(&sequence(&[header, body]));
+        let signature = sign(&sequence(&[header, body]))?;
         message.push(explicit(0, &tlv(0x03, &[&[0u8][..], &signature].concat())));
         // The signer's certificate first (RFC 9483 3.3), then the rest of its chain.
         for c in responder.signer_chain {
@@ -594,7 +606,7 @@ pub fn answer(request: &Request, responder: &Responder<'_>, secret: Option<&[u8]
     if !extra.is_empty() {
         message.push(explicit(1, &sequence(&extra)));
     }
-    sequence(&message)
+    Ok(sequence(&message))
 }
 
 /// The client's side of a MAC-protected exchange: reference, secret, and the transaction.
@@ -758,16 +770,18 @@ mod tests {
             sender: &explicit(4, &sequence(&[])),
             nonce: &[3; 16],
             signer: None,
+            signer_kid: None,
             signer_alg: &[],
             signer_chain: &[],
         };
-        let der = answer(&request, &responder, Some(b"secret"), Answer::Confirm);
+        let der = answer(&request, &responder, Some(b"secret"), Answer::Confirm).unwrap();
         let parsed = parse(&der).unwrap();
         assert_eq!(parsed.transaction_id, request.transaction_id);
         assert_eq!(parsed.sender_kid.as_deref(), Some(&b"REF-1"[..]));
         assert!(parsed.verify(b"secret").is_ok());
         assert_eq!(parsed.verify(b"wrong"), Err(Error::BadMac));
-        let unprotected = answer(&request, &responder, None, Answer::Error { fail: FailInfo::BadRequest, text: "no" });
+        let unprotected =
+            answer(&request, &responder, None, Answer::Error { fail: FailInfo::BadRequest, text: "no" }).unwrap();
         assert_eq!(parse(&unprotected).unwrap().verify(b"secret"), Err(Error::Unprotected));
     }
 

@@ -17,15 +17,93 @@ pub struct Ca {
     pub root: Vec<u8>,
     /// Where the CRL is published, written into every certificate.
     pub crl_url: Option<String>,
+    /// Where the issuing CA's certificate (caIssuers) and its OCSP responder are, for the
+    /// Authority Information Access of every certificate.
+    pub aia: Option<Aia>,
+    /// The CA's own certificate policy (OID content octets), in every end-entity
+    /// certificate when configured.
+    pub policy: Option<Vec<u8>>,
     pub certificate: Vec<u8>,
 }
 
+/// Authority Information Access URLs (RFC 5280 4.2.2.1).
+#[derive(Debug, Clone)]
+pub struct Aia {
+    pub ca_issuers: String,
+    pub ocsp: String,
+}
+
+/// ETSI EN 319 411-2 QCP-n-qscd: qualified certificates for natural persons, key in a QSCD.
+const QCP_N_QSCD: &str = "0.4.0.194112.1.2";
+
+/// countryName and serialNumber are PrintableString (RFC 5280 appendix A, X.520); other
+/// attributes UTF8String.
 fn name(pairs: &[(DnType, &str)]) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
     for (t, v) in pairs {
-        dn.push(t.clone(), *v);
+        let printable = *t == DnType::CountryName || *t == DnType::CustomDnType(vec![2, 5, 4, 5]);
+        match rcgen::string::PrintableString::try_from(*v) {
+            Ok(p) if printable => dn.push(t.clone(), rcgen::DnValue::PrintableString(p)),
+            _ => dn.push(t.clone(), *v),
+        }
     }
     dn
+}
+
+/// The content octets of an OBJECT IDENTIFIER in dotted form (X.690 8.19), arcs of any
+/// size (a 2.25 UUID arc is 128 bits); None when it is not one.
+pub fn oid_content(dotted: &str) -> Option<Vec<u8>> {
+    let arcs: Vec<u128> = dotted.split('.').map(|a| a.parse().ok()).collect::<Option<_>>()?;
+    let (&first, &second) = (arcs.first()?, arcs.get(1)?);
+    if first > 2 || (first < 2 && second >= 40) {
+        return None;
+    }
+    let mut out = Vec::new();
+    for arc in std::iter::once(first.checked_mul(40)?.checked_add(second)?).chain(arcs[2..].iter().copied()) {
+        let mut groups = vec![(arc & 0x7F) as u8];
+        let mut rest = arc >> 7;
+        while rest > 0 {
+            groups.push((rest & 0x7F) as u8 | 0x80);
+            rest >>= 7;
+        }
+        out.extend(groups.iter().rev());
+    }
+    Some(out)
+}
+
+fn oid_tlv(content: &[u8]) -> Vec<u8> {
+    tessera_protocol::asn1::tlv(0x06, content)
+}
+
+fn extension_oid(dotted: &str) -> Vec<u64> {
+    dotted.split('.').filter_map(|a| a.parse().ok()).collect()
+}
+
+/// certificatePolicies (RFC 5280 4.2.1.4) with these policies (OID contents), no
+/// qualifiers.
+fn certificate_policies(policies: &[&[u8]]) -> rcgen::CustomExtension {
+    use tessera_protocol::asn1::sequence;
+    let infos: Vec<Vec<u8>> = policies.iter().map(|p| sequence(&[oid_tlv(p)])).collect();
+    rcgen::CustomExtension::from_oid_content(&extension_oid("2.5.29.32"), sequence(&infos))
+}
+
+/// Authority Information Access: caIssuers and OCSP, each a URI.
+fn authority_information_access(aia: &Aia) -> rcgen::CustomExtension {
+    use tessera_protocol::asn1::{sequence, tlv};
+    let access = |method: &str, url: &str| {
+        sequence(&[oid_tlv(&oid_content(method).expect("literal OID")), tlv(0x86, url.as_bytes())])
+    };
+    let content = sequence(&[access("1.3.6.1.5.5.7.48.2", &aia.ca_issuers), access("1.3.6.1.5.5.7.48.1", &aia.ocsp)]);
+    rcgen::CustomExtension::from_oid_content(&extension_oid("1.3.6.1.5.5.7.1.1"), content)
+}
+
+/// subjectKeyIdentifier of an end-entity certificate: the leftmost 160 bits of the SHA-256
+/// of the subjectPublicKey BIT STRING's value (RFC 7093 section 2, method 1).
+fn subject_key_identifier(spki: &SubjectPublicKeyInfo) -> rcgen::CustomExtension {
+    use sha2::Digest;
+    let bits = rcgen::PublicKeyData::der_bytes(spki);
+    let id = &sha2::Sha256::digest(bits)[..20];
+    rcgen::CustomExtension::from_oid_content(&extension_oid("2.5.29.14"), tessera_protocol::asn1::tlv(0x04, id))
 }
 
 /// Where the issuing CA's key is: a PKCS#8 PEM file (made on first start in the state
@@ -144,8 +222,11 @@ impl Ca {
         // A state directory from before the root/issuing split has a self-signed CA.
         let root_path = dir.join("root.pem");
         let root = if root_path.exists() { read_cert(&root_path)? } else { certificate.clone() };
-        let params = Self::params(common_name)?;
-        Ok(Ca { issuer: Issuer::new(params, key), root, crl_url: None, certificate })
+        // The issuer as its certificate names it (the encoding of each attribute kept, so
+        // certificates name their issuer byte for byte as its certificate does).
+        let _ = common_name;
+        let issuer = Issuer::from_ca_cert_der(&certificate.clone().into(), key)?;
+        Ok(Ca { issuer, root, crl_url: None, aia: None, policy: None, certificate })
     }
 
     /// The root CA, to certify the issuing CA: loaded from `dir`, or made there (P-384, 20
@@ -224,9 +305,24 @@ impl Ca {
         tessera_protocol::asn1::explicit(4, &subject)
     }
 
-    /// Sign a CMP ProtectedPart with the issuing CA's key, by [`Ca::signature_algorithm`].
-    pub fn sign(&self, data: &[u8]) -> Vec<u8> {
-        rcgen::SigningKey::sign(self.issuer.key(), data).unwrap_or_default()
+    /// Sign a CMP ProtectedPart or an OCSP response with the issuing CA's key, by
+    /// [`Ca::signature_algorithm`]. A failure (an HSM error) is an error, never an empty
+    /// signature.
+    pub fn sign(&self, data: &[u8]) -> std::result::Result<Vec<u8>, String> {
+        match rcgen::SigningKey::sign(self.issuer.key(), data) {
+            Ok(s) if !s.is_empty() => Ok(s),
+            Ok(_) => Err("the CA key returned an empty signature".into()),
+            Err(e) => Err(format!("the CA key could not sign: {e}")),
+        }
+    }
+
+    /// The issuing CA certificate's subjectKeyIdentifier.
+    pub fn key_id(&self) -> Option<Vec<u8>> {
+        use x509_cert::der::Decode;
+        let cert = x509_cert::Certificate::from_der(&self.certificate).ok()?;
+        let ski = cert.tbs_certificate.extensions?.into_iter().find(|e| e.extn_id.to_string() == "2.5.29.14")?;
+        let inner = der::asn1::OctetString::from_der(ski.extn_value.as_bytes()).ok()?;
+        Some(inner.as_bytes().to_vec())
     }
 
     /// DER AlgorithmIdentifier of the CA key's signatures, for CMP protectionAlg.
@@ -295,10 +391,18 @@ impl Ca {
             dn.push((DnType::CustomDnType(vec![2, 5, 4, 12]), title));
         }
         params.distinguished_name = name(&dn);
+        params.custom_extensions = vec![subject_key_identifier(&key)];
+        if let Some(aia) = &self.aia {
+            params.custom_extensions.push(authority_information_access(aia));
+        }
         match profile {
             Profile::Signature | Profile::CnsSignature => {
                 params.key_usages = vec![KeyUsagePurpose::ContentCommitment];
-                params.custom_extensions = vec![qc_statements()];
+                let qcp = oid_content(QCP_N_QSCD).expect("literal OID");
+                let mut policies = vec![qcp.as_slice()];
+                policies.extend(self.policy.as_deref());
+                params.custom_extensions.push(certificate_policies(&policies));
+                params.custom_extensions.push(qc_statements());
                 if let Some(email) = &holder.email {
                     params.subject_alt_names = vec![rcgen::SanType::Rfc822Name(email.as_str().try_into()?)];
                 }
@@ -306,6 +410,9 @@ impl Ca {
             Profile::CnsAuthentication => {
                 params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
                 params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+                if let Some(policy) = &self.policy {
+                    params.custom_extensions.push(certificate_policies(&[policy]));
+                }
             }
         }
         params.not_before = not_before;
@@ -426,4 +533,19 @@ fn tbs_field(der: &[u8], index: usize) -> Vec<u8> {
 fn x509_subject(der: &[u8]) -> Vec<u8> {
     // version [0], serial, signature, issuer, validity, subject, subjectPublicKeyInfo
     tbs_field(der, 4)
+}
+
+#[cfg(test)]
+mod oid_tests {
+    #[test]
+    fn object_identifiers_of_any_arc_size_are_encoded_and_nonsense_refused() {
+        assert_eq!(super::oid_content("2.5.29.32").unwrap(), [0x55, 0x1D, 0x20]);
+        assert_eq!(super::oid_content("0.4.0.194112.1.2").unwrap(), [0x04, 0x00, 0x8B, 0xEC, 0x40, 0x01, 0x02]);
+        assert_eq!(super::oid_content("1.2.840.113549").unwrap(), [0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D]);
+        let uuid = super::oid_content("2.25.216094497785934212785036409587311935043").unwrap();
+        assert_eq!((uuid[0], uuid.len()), (0x69, 20), "2.25 and a 128-bit arc");
+        for bad in ["", "1", "3.1", "1.40", "1.2.x", "1..2"] {
+            assert_eq!(super::oid_content(bad), None, "{bad}");
+        }
+    }
 }

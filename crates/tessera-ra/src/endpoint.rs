@@ -30,11 +30,22 @@ pub struct Ra {
     /// Holder API calls per client address in the current minute.
     pub rate: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (i64, u32)>>,
     sender: Vec<u8>,
+    /// The issuing CA's key identifier, senderKID of signed answers.
+    key_id: Option<Vec<u8>>,
 }
 
 /// The statusString of a certificate issued suspended; clients recognise its first word.
 pub const ISSUED_SUSPENDED: &str =
     "issued-suspended: the registration office activates the certificate once it has validated the paperwork";
+
+/// A message no PKIMessage can answer.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unanswerable {
+    /// Not a PKIMessage at all (HTTP 400).
+    Unparsable,
+    /// The CA key could not sign the answer (HTTP 500): nothing is sent unsigned.
+    NotSigned,
+}
 
 /// Why a request is refused: the failure bit and a text for the client.
 type Refusal = (FailInfo, &'static str);
@@ -89,7 +100,9 @@ fn opening(request: &Request) -> Result<&[u8], Refusal> {
 impl Ra {
     pub fn new(ca: Ca, store: Store, validity_days: i64) -> Ra {
         let sender = ca.general_name();
+        let key_id = ca.key_id();
         Ra {
+            key_id,
             ca,
             store,
             validity_days,
@@ -113,13 +126,14 @@ impl Ra {
             .then(|| 60 - time::OffsetDateTime::now_utc().unix_timestamp() % 60)
     }
 
-    /// Answer one CMP message; None when it cannot even be parsed (HTTP 400).
-    pub async fn handle(&self, der: &[u8]) -> Option<Vec<u8>> {
+    /// Answer one CMP message; an error when it cannot even be parsed (HTTP 400) or the
+    /// answer cannot be signed (HTTP 500).
+    pub async fn handle(&self, der: &[u8]) -> Result<Vec<u8>, Unanswerable> {
         let request = match cmp::parse(der) {
             Ok(r) => r,
             Err(e) => {
                 tracing::info!(error = %e, "unparsable CMP message");
-                return None;
+                return Err(Unanswerable::Unparsable);
             }
         };
         let hash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(der).into();
@@ -132,13 +146,13 @@ impl Ra {
             }
         };
         let mut nonce = [0u8; 16];
-        getrandom::getrandom(&mut nonce).ok()?;
+        getrandom::getrandom(&mut nonce).map_err(|_| Unanswerable::NotSigned)?;
         let secret = secret.as_ref().map(|s| s.as_slice());
-        let build = |what: Answer<'_>| self.build(&request, &nonce, secret, what);
+        let build = |what: Answer<'_>| self.build(&request, &nonce, secret, what).ok_or(Unanswerable::NotSigned);
         let refuse = |fail, text| build(Answer::Error { fail, text });
         let chain = self.ca.chain();
-        Some(match outcome {
-            Ok(Outcome::Repeat(answer)) => answer,
+        match outcome {
+            Ok(Outcome::Repeat(answer)) => Ok(answer),
             Ok(Outcome::Certificate { body_tag, cert_req_id, certificate, note, claim }) => {
                 // kup carries no caPubs (RFC 9483 4.1.3).
                 let anchors = if body_tag == 8 { vec![] } else { vec![self.ca.root.clone()] };
@@ -149,10 +163,10 @@ impl Ra {
                     ca_pubs: &anchors,
                     chain: &chain,
                     note,
-                });
+                })?;
                 match self.record(&request, &hash, &nonce, &certificate, &answer, claim).await {
-                    Ok(None) => answer,
-                    Ok(Some(earlier)) => earlier,
+                    Ok(None) => Ok(answer),
+                    Ok(Some(earlier)) => Ok(earlier),
                     Err((fail, text)) => refuse(fail, text),
                 }
             }
@@ -160,12 +174,12 @@ impl Ra {
             Ok(Outcome::Revoked) => build(Answer::Revoked),
             Ok(Outcome::CaCertificates) => build(Answer::CaCertificates { certificates: &chain }),
             Err((fail, text)) => refuse(fail, text),
-        })
+        }
     }
 
     /// The answer to `request`, protected like it (MAC with the request's secret) or
     /// signed by the CA.
-    fn build(&self, request: &Request, nonce: &[u8], secret: Option<&[u8]>, what: Answer<'_>) -> Vec<u8> {
+    fn build(&self, request: &Request, nonce: &[u8], secret: Option<&[u8]>, what: Answer<'_>) -> Option<Vec<u8>> {
         let sign = |data: &[u8]| self.ca.sign(data);
         let algorithm = self.ca.signature_algorithm();
         let chain = self.ca.chain();
@@ -173,10 +187,13 @@ impl Ra {
             sender: &self.sender,
             nonce,
             signer: Some(&sign),
+            signer_kid: self.key_id.as_deref(),
             signer_alg: &algorithm,
             signer_chain: &chain,
         };
         cmp::answer(request, &responder, secret, what)
+            .map_err(|e| tracing::error!(error = %e, "the answer could not be signed"))
+            .ok()
     }
 
     /// A retransmission of a transaction that issued gets the same answer; the same

@@ -13,6 +13,7 @@ mod endpoint;
 mod error;
 mod gateway;
 mod hsm;
+mod ocsp;
 mod operator;
 mod personalisation;
 mod problem;
@@ -67,6 +68,9 @@ struct Config {
     /// CMP transactions.
     #[serde(default)]
     cmp: CmpTimes,
+    /// The CA's own certificate policy (an OID, in every end-entity certificate besides
+    /// QCP-n-qscd in qualified ones). None by default: a CA has to have one of its own.
+    certificate_policy: Option<String>,
 }
 
 /// How long a certificate may wait for its certConf before it is revoked (seconds; 600
@@ -149,7 +153,15 @@ async fn main() {
         .unwrap_or_else(|e| fail(format!("CA: {e}")));
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     let public = config.public_url.clone().unwrap_or_else(|| format!("{scheme}://{addr}"));
-    ca.crl_url = Some(format!("{}/crl", public.trim_end_matches('/')));
+    let base = public.trim_end_matches('/');
+    ca.crl_url = Some(format!("{base}/crl"));
+    ca.aia = Some(ca::Aia { ca_issuers: format!("{base}/ca.cer"), ocsp: format!("{base}/ocsp") });
+    if let Some(policy) = &config.certificate_policy {
+        ca.policy = Some(
+            ca::oid_content(policy)
+                .unwrap_or_else(|| fail(format!("{path}: certificate_policy {policy:?} is not an object identifier"))),
+        );
+    }
     if let Some(p) = &config.ca_certificate {
         // The chain: issuing CA, then the root (the trust anchor).
         let pem: String = ca.chain().into_iter().map(|c| pem::encode(&pem::Pem::new("CERTIFICATE", c))).collect();
@@ -221,6 +233,9 @@ async fn main() {
         .route("/api/v1/activation/{reference}/otp", axum::routing::post(activation::verify))
         .route("/api/v1/activation/{reference}/resend", axum::routing::post(activation::resend))
         .route("/api/v1/activation/{reference}/personalisation", axum::routing::post(activation::personalisation))
+        .route("/ca.cer", axum::routing::get(issuing_certificate))
+        .route("/ocsp", axum::routing::post(ocsp_post))
+        .route("/ocsp/{*request}", axum::routing::get(ocsp_get))
         .route(
             "/crl",
             axum::routing::get({
@@ -277,6 +292,41 @@ async fn main() {
         .unwrap_or_else(|e| fail(e.to_string()));
 }
 
+/// GET /ca.cer: the issuing CA's certificate (DER), the caIssuers of every certificate.
+async fn issuing_certificate(
+    axum::extract::State(ra): axum::extract::State<Arc<endpoint::Ra>>,
+) -> axum::response::Response {
+    ([(header::CONTENT_TYPE, "application/pkix-cert")], ra.ca.certificate.clone()).into_response()
+}
+
+fn ocsp_response(der: Vec<u8>) -> axum::response::Response {
+    ([(header::CONTENT_TYPE, "application/ocsp-response")], der).into_response()
+}
+
+/// POST /ocsp (application/ocsp-request).
+async fn ocsp_post(
+    axum::extract::State(ra): axum::extract::State<Arc<endpoint::Ra>>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> axum::response::Response {
+    let media = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !media.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/ocsp-request") {
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "OCSP requests are application/ocsp-request").into_response();
+    }
+    ocsp_response(ra.ocsp(&body).await)
+}
+
+/// GET /ocsp/{base64 request} (RFC 6960 appendix A.1).
+async fn ocsp_get(
+    axum::extract::State(ra): axum::extract::State<Arc<endpoint::Ra>>,
+    axum::extract::Path(request): axum::extract::Path<String>,
+) -> axum::response::Response {
+    match ocsp::from_get_path(&request) {
+        Some(der) => ocsp_response(ra.ocsp(&der).await),
+        None => ocsp_response(ra.ocsp(&[]).await),
+    }
+}
+
 async fn crl(ra: Arc<endpoint::Ra>) -> axum::response::Response {
     match ra.crl().await {
         Some(der) => ([(header::CONTENT_TYPE, "application/pkix-crl")], der).into_response(),
@@ -293,7 +343,10 @@ async fn cmp(ra: Arc<endpoint::Ra>, headers: axum::http::HeaderMap, body: Bytes)
         return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "CMP messages are application/pkixcmp").into_response();
     }
     match ra.handle(&body).await {
-        Some(answer) => ([(header::CONTENT_TYPE, "application/pkixcmp")], answer).into_response(),
-        None => (StatusCode::BAD_REQUEST, "not a CMP message").into_response(),
+        Ok(answer) => ([(header::CONTENT_TYPE, "application/pkixcmp")], answer).into_response(),
+        Err(endpoint::Unanswerable::Unparsable) => (StatusCode::BAD_REQUEST, "not a CMP message").into_response(),
+        Err(endpoint::Unanswerable::NotSigned) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "the CA could not sign its answer").into_response()
+        }
     }
 }

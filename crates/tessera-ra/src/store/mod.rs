@@ -787,8 +787,6 @@ pub struct RequestRow {
     pub certificates: i64,
 }
 
-/// SHA-256 of reference and OTP: OTPs are short-lived, but stored only hashed all the same.
-
 /// A SQLite database file and its -wal and -shm companions, owner-only (0600) like the key
 /// files: created so before SQLite opens it (SQLite gives the companions the database's
 /// mode), and tightened when an older set-up left them readable.

@@ -188,8 +188,29 @@ fn an_unconfirmed_renewal_leaves_the_old_certificate_current_until_it_is_confirm
     let listed = certificates(&ra, "REQ-0001");
     assert_eq!(listed.len(), 2);
     assert_eq!(listed[1]["confirmed"].as_bool(), Some(false));
-    let again = kur("new.key", "again.pem", true);
+    let again = ra.cmp(&[
+        "-cmd",
+        "kur",
+        "-cert",
+        "old.pem",
+        "-key",
+        "old.key",
+        "-newkey",
+        "new.key",
+        "-certout",
+        "again.pem",
+        "-trusted",
+        "ca.pem",
+        "-rspout",
+        "kup.der,pkiconf.der",
+    ]);
     assert!(again.status.success(), "{}", text(&again));
+    // The kup: signed with the CA key it names (senderKID), and without caPubs (RFC 9483
+    // 4.1.3).
+    let kup = tessera_protocol::cmp::parse(&std::fs::read(ra.path("kup.der")).unwrap()).unwrap();
+    assert_eq!(kup.sender_kid.as_ref().map(|k| k.len()), Some(20), "senderKID: the CA's key identifier");
+    let tessera_protocol::cmp::Body::CertResponse { ca_pubs, .. } = &kup.body else { panic!("{:?}", kup.body) };
+    assert!(ca_pubs.is_empty());
     assert_eq!(serial_of(&ra.path("again.pem")), serial_of(&ra.path("new.pem")));
     assert_eq!(certificates(&ra, "REQ-0001")[1]["confirmed"].as_bool(), Some(true));
     // Confirmed: now the old one is replaced.
