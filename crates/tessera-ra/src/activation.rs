@@ -15,7 +15,6 @@ use zeroize::Zeroizing;
 use crate::endpoint::Ra;
 use crate::gateway::{Channel, Message};
 use crate::problem::{JsonBody, internal, problem};
-use crate::registry::MAX_FAILURES;
 
 /// How long an OTP is good for, and how soon another may be sent (configuration `[otp]`).
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -40,7 +39,8 @@ impl Default for OtpTimes {
         OtpTimes { ttl_seconds: default_ttl(), resend_after_seconds: default_resend() }
     }
 }
-/// Holder API calls allowed per client address and minute (guessing codes is slow).
+/// Holder API calls allowed per client address at once and a minute (guessing codes is
+/// slow; wrong guesses are also failures, [`crate::endpoint::FAILURES_PER_MINUTE`]).
 pub const CALLS_PER_MINUTE: u32 = 30;
 
 fn rate_limited(ra: &Ra, client: std::net::SocketAddr) -> Option<Response> {
@@ -69,6 +69,10 @@ pub struct Found {
     otp_expires_in: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     resend_after: Option<i64>,
+    /// The session the SMS opened: the OTP is tried only with it, so that someone who
+    /// knows just the reference cannot spend the holder's tries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -89,13 +93,21 @@ impl Found {
             mobile: mobile.map(masked),
             otp_expires_in: mobile.map(|_| otp.ttl_seconds),
             resend_after: mobile.map(|_| otp.resend_after_seconds),
+            session: None,
         }
+    }
+
+    fn with_session(self, session: String) -> Found {
+        Found { session: Some(session), ..self }
     }
 }
 
 #[derive(Deserialize)]
 pub struct Verify {
     otp: String,
+    /// The session the SMS opened (from the answer that sent it).
+    #[serde(default)]
+    session: Zeroizing<String>,
 }
 
 #[derive(Deserialize)]
@@ -124,9 +136,12 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// Make, store and send an OTP; the answer to give when that failed.
-async fn send(ra: &Ra, reference: &str, code: &str, mobile: &str) -> Option<Response> {
-    let Some(otp) = random_otp() else { return Some(problem(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal", &[])) };
+/// Make, store and send an OTP; the session it opens (the OTP is tried only with it), or
+/// the answer to give when that failed.
+async fn send(ra: &Ra, reference: &str, code: &str, mobile: &str) -> Result<String, Response> {
+    let fail = || problem(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal", &[]);
+    let Some(otp) = random_otp() else { return Err(fail()) };
+    let Some(session) = crate::operator::random_chars(26) else { return Err(fail()) };
     let sms = Message::new(
         Channel::Sms,
         mobile,
@@ -134,10 +149,10 @@ async fn send(ra: &Ra, reference: &str, code: &str, mobile: &str) -> Option<Resp
         "Tessera: il codice di conferma per la tua attivazione è {secret}. Scade tra 5 minuti. Non comunicarlo a nessuno.",
         &otp,
     );
-    match ra.store.send_otp(reference, code, &otp, &sms, ra.otp.ttl_seconds).await {
-        Ok(()) if ra.gateway.deliver(sms).await => None,
-        Ok(()) => Some(problem(StatusCode::BAD_GATEWAY, "sms-gateway-failed", &[])),
-        Err(e) => Some(internal(e)),
+    match ra.store.send_otp(reference, code, &otp, &session, &sms, ra.otp.ttl_seconds).await {
+        Ok(()) if ra.gateway.deliver(sms).await => Ok(session),
+        Ok(()) => Err(problem(StatusCode::BAD_GATEWAY, "sms-gateway-failed", &[])),
+        Err(e) => Err(internal(e)),
     }
 }
 
@@ -153,22 +168,32 @@ pub async fn start(
     let refused = || problem(StatusCode::FORBIDDEN, "activation-refused", &[]);
     let entry = match ra.store.by_code(&body.activation_code).await {
         Ok(Some(e)) => e,
-        Ok(None) => return refused(),
+        Ok(None) => {
+            ra.failed_from(client.ip());
+            return refused();
+        }
         Err(e) => return internal(e),
     };
     let reference = entry.request.reference.clone();
     if entry.locked() {
         return problem(StatusCode::LOCKED, "request-locked", &[]);
     }
+    // The code is right: a try is taken before the tax code is checked (five under any
+    // concurrency), given back when it matches. Which half was wrong is not said.
+    let left = match ra.store.take_try(&reference).await {
+        Ok(Some(left)) => left,
+        Ok(None) => return problem(StatusCode::LOCKED, "request-locked", &[]),
+        Err(e) => return internal(e),
+    };
     if !entry.request.holder.identity_matches(&body.tax_code) {
-        // Which half was wrong is not said.
-        return match ra.store.failed(&reference, "activation-refused").await {
-            Ok(n) if n >= MAX_FAILURES => problem(StatusCode::LOCKED, "request-locked", &[]),
-            Ok(n) => {
-                problem(StatusCode::FORBIDDEN, "activation-refused", &[("tries_left", (MAX_FAILURES - n).to_string())])
-            }
+        return match ra.store.wrong_secret(&reference, "activation-refused", left).await {
+            Ok(()) if left == 0 => problem(StatusCode::LOCKED, "request-locked", &[]),
+            Ok(()) => problem(StatusCode::FORBIDDEN, "activation-refused", &[("tries_left", left.to_string())]),
             Err(e) => internal(e),
         };
+    }
+    if let Err(e) = ra.store.give_back_try(&reference).await {
+        return internal(e);
     }
     if entry.issuance == crate::registry::Issuance::Confirmed {
         return problem(StatusCode::CONFLICT, "already-issued", &[("reference", reference)]);
@@ -180,10 +205,10 @@ pub async fn start(
     let Some(mobile) = entry.request.mobile.clone() else {
         return problem(StatusCode::CONFLICT, "no-mobile", &[]);
     };
-    if let Some(failure) = send(&ra, &reference, &body.activation_code, &mobile).await {
-        return failure;
+    match send(&ra, &reference, &body.activation_code, &mobile).await {
+        Ok(session) => Json(Found::new(&entry, Some(&mobile), ra.otp).with_session(session)).into_response(),
+        Err(failure) => failure,
     }
-    Json(Found::new(&entry, Some(&mobile), ra.otp)).into_response()
 }
 
 /// POST /api/v1/activation/{reference}/otp
@@ -204,6 +229,15 @@ pub async fn verify(
     if entry.locked() {
         return problem(StatusCode::LOCKED, "request-locked", &[]);
     }
+    // Only inside the session the SMS opened: without it, nothing is tried or counted.
+    match ra.store.otp_session(&reference, body.session.trim()).await {
+        Ok(true) => {}
+        Ok(false) => {
+            ra.failed_from(client.ip());
+            return problem(StatusCode::FORBIDDEN, "activation-session-invalid", &[]);
+        }
+        Err(e) => return internal(e),
+    }
     let (hash, _, expires) = match ra.store.otp(&reference).await {
         Ok(Some(o)) => o,
         Ok(None) => return problem(StatusCode::CONFLICT, "no-otp", &[]),
@@ -212,12 +246,20 @@ pub async fn verify(
     if now() > expires {
         return problem(StatusCode::GONE, "otp-expired", &[]);
     }
+    let left = match ra.store.take_try(&reference).await {
+        Ok(Some(left)) => left,
+        Ok(None) => return problem(StatusCode::LOCKED, "request-locked", &[]),
+        Err(e) => return internal(e),
+    };
     if !ra.store.otp_matches(&reference, body.otp.trim(), &hash) {
-        return match ra.store.failed(&reference, "otp-wrong").await {
-            Ok(n) if n >= MAX_FAILURES => problem(StatusCode::LOCKED, "request-locked", &[]),
-            Ok(n) => problem(StatusCode::FORBIDDEN, "otp-wrong", &[("tries_left", (MAX_FAILURES - n).to_string())]),
+        return match ra.store.wrong_secret(&reference, "otp-wrong", left).await {
+            Ok(()) if left == 0 => problem(StatusCode::LOCKED, "request-locked", &[]),
+            Ok(()) => problem(StatusCode::FORBIDDEN, "otp-wrong", &[("tries_left", left.to_string())]),
             Err(e) => internal(e),
         };
+    }
+    if let Err(e) = ra.store.give_back_try(&reference).await {
+        return internal(e);
     }
     match ra.store.arm(&reference, "holder", None).await {
         Ok(()) => Json(serde_json::json!({ "reference": reference, "armed": true })).into_response(),
@@ -237,7 +279,10 @@ pub async fn resend(
     }
     let entry = match ra.store.by_code(&body.activation_code).await {
         Ok(Some(e)) if e.request.reference == reference => e,
-        Ok(_) => return problem(StatusCode::FORBIDDEN, "activation-refused", &[]),
+        Ok(_) => {
+            ra.failed_from(client.ip());
+            return problem(StatusCode::FORBIDDEN, "activation-refused", &[]);
+        }
         Err(e) => return internal(e),
     };
     if entry.locked() {
@@ -256,10 +301,10 @@ pub async fn resend(
         Err(e) => return internal(e),
     }
     let Some(mobile) = entry.request.mobile.clone() else { return problem(StatusCode::CONFLICT, "no-mobile", &[]) };
-    if let Some(failure) = send(&ra, &reference, &body.activation_code, &mobile).await {
-        return failure;
+    match send(&ra, &reference, &body.activation_code, &mobile).await {
+        Ok(session) => Json(Found::new(&entry, Some(&mobile), ra.otp).with_session(session)).into_response(),
+        Err(failure) => failure,
     }
-    Json(Found::new(&entry, Some(&mobile), ra.otp)).into_response()
 }
 
 #[cfg(test)]
@@ -284,7 +329,7 @@ pub struct Unlock {
 
 /// POST /api/v1/activation/{reference}/personalisation: the card's PIN, PUK and PIV
 /// management key, for the tool to set on a blank card. Only with the request's activation
-/// code, only while it is armed and not yet issued; a wrong code counts towards the lock.
+/// code, only while it is armed and not yet issued; a wrong code slows its source down.
 pub async fn personalisation(
     State(ra): State<Arc<Ra>>,
     ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
@@ -297,11 +342,10 @@ pub async fn personalisation(
     let entry = match ra.store.by_code(&body.activation_code).await {
         Ok(Some(e)) if e.request.reference == reference => e,
         Ok(_) => {
-            // A wrong code for a known reference counts like a wrong OTP.
-            return match ra.store.failed(&reference, "personalisation-refused").await {
-                Ok(n) if n >= MAX_FAILURES => problem(StatusCode::LOCKED, "request-locked", &[]),
-                Ok(_) | Err(_) => problem(StatusCode::FORBIDDEN, "activation-refused", &[]),
-            };
+            // A wrong code: anyone who knows the reference could send one, so it slows the
+            // source down instead of spending the holder's tries.
+            ra.failed_from(client.ip());
+            return problem(StatusCode::FORBIDDEN, "activation-refused", &[]);
         }
         Err(e) => return internal(e),
     };

@@ -27,12 +27,20 @@ pub struct Ra {
     pub renewal_policy: crate::registry::RenewalPolicy,
     /// SMS codes' lifetime and resend delay.
     pub otp: crate::activation::OtpTimes,
-    /// Holder API calls per client address in the current minute.
-    pub rate: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (i64, u32)>>,
+    /// Holder API calls per client address (30 at once, 30 a minute).
+    pub calls: crate::limits::Limiter,
+    /// Failures per client address: wrong codes and sessions, refused CMP messages (10 at
+    /// once, 10 a minute). An address without any left is refused before it is heard.
+    pub failures: crate::limits::Limiter,
     sender: Vec<u8>,
     /// The issuing CA's key identifier, senderKID of signed answers.
     key_id: Option<Vec<u8>>,
+    /// The first wait after five wrong CMP MACs for a reference (seconds).
+    pub wrong_code_wait: i64,
 }
+
+/// Failures allowed per client address at once, and a minute.
+pub const FAILURES_PER_MINUTE: u32 = 10;
 
 /// The statusString of a certificate issued suspended; clients recognise its first word.
 pub const ISSUED_SUSPENDED: &str =
@@ -103,6 +111,7 @@ impl Ra {
         let key_id = ca.key_id();
         Ra {
             key_id,
+            wrong_code_wait: 60,
             ca,
             store,
             validity_days,
@@ -110,25 +119,30 @@ impl Ra {
             operators: Vec::new(),
             renewal_policy: Default::default(),
             otp: Default::default(),
-            rate: Default::default(),
+            calls: crate::limits::Limiter::new(
+                crate::activation::CALLS_PER_MINUTE,
+                crate::activation::CALLS_PER_MINUTE,
+            ),
+            failures: crate::limits::Limiter::new(FAILURES_PER_MINUTE, FAILURES_PER_MINUTE),
             sender,
         }
     }
 
-    /// Count a holder API call from `ip`; the seconds to wait when over the limit.
-    pub fn over_rate(&self, ip: std::net::IpAddr) -> Option<i64> {
-        let minute = time::OffsetDateTime::now_utc().unix_timestamp() / 60;
-        let mut rate = self.rate.lock().unwrap_or_else(|p| p.into_inner());
-        rate.retain(|_, (m, _)| *m == minute);
-        let entry = rate.entry(ip).or_insert((minute, 0));
-        entry.1 += 1;
-        (entry.1 > crate::activation::CALLS_PER_MINUTE)
-            .then(|| 60 - time::OffsetDateTime::now_utc().unix_timestamp() % 60)
+    /// Count a holder API call from `ip`; the seconds to wait when over a limit (its calls,
+    /// or its failures).
+    pub fn over_rate(&self, ip: std::net::IpAddr) -> Option<u64> {
+        self.failures.check(ip).and_then(|()| self.calls.take(ip)).err()
+    }
+
+    /// A failure from `ip` (a wrong code or session, a refused CMP message).
+    pub fn failed_from(&self, ip: std::net::IpAddr) {
+        let _ = self.failures.take(ip);
     }
 
     /// Answer one CMP message; an error when it cannot even be parsed (HTTP 400) or the
     /// answer cannot be signed (HTTP 500).
-    pub async fn handle(&self, der: &[u8]) -> Result<Vec<u8>, Unanswerable> {
+    /// With the answer: whether it refuses the request (a failure of its sender).
+    pub async fn handle(&self, der: &[u8]) -> Result<(Vec<u8>, bool), Unanswerable> {
         let request = match cmp::parse(der) {
             Ok(r) => r,
             Err(e) => {
@@ -149,10 +163,11 @@ impl Ra {
         getrandom::getrandom(&mut nonce).map_err(|_| Unanswerable::NotSigned)?;
         let secret = secret.as_ref().map(|s| s.as_slice());
         let build = |what: Answer<'_>| self.build(&request, &nonce, secret, what).ok_or(Unanswerable::NotSigned);
-        let refuse = |fail, text| build(Answer::Error { fail, text });
+        let refuse = |fail, text| build(Answer::Error { fail, text }).map(|a| (a, true));
+        let accept = |answer: Result<Vec<u8>, Unanswerable>| answer.map(|a| (a, false));
         let chain = self.ca.chain();
         match outcome {
-            Ok(Outcome::Repeat(answer)) => Ok(answer),
+            Ok(Outcome::Repeat(answer)) => Ok((answer, false)),
             Ok(Outcome::Certificate { body_tag, cert_req_id, certificate, note, claim }) => {
                 // kup carries no caPubs (RFC 9483 4.1.3).
                 let anchors = if body_tag == 8 { vec![] } else { vec![self.ca.root.clone()] };
@@ -165,14 +180,14 @@ impl Ra {
                     note,
                 })?;
                 match self.record(&request, &hash, &nonce, &certificate, &answer, claim).await {
-                    Ok(None) => Ok(answer),
-                    Ok(Some(earlier)) => Ok(earlier),
+                    Ok(None) => Ok((answer, false)),
+                    Ok(Some(earlier)) => Ok((earlier, false)),
                     Err((fail, text)) => refuse(fail, text),
                 }
             }
-            Ok(Outcome::Confirm) => build(Answer::Confirm),
-            Ok(Outcome::Revoked) => build(Answer::Revoked),
-            Ok(Outcome::CaCertificates) => build(Answer::CaCertificates { certificates: &chain }),
+            Ok(Outcome::Confirm) => accept(build(Answer::Confirm)),
+            Ok(Outcome::Revoked) => accept(build(Answer::Revoked)),
+            Ok(Outcome::CaCertificates) => accept(build(Answer::CaCertificates { certificates: &chain })),
             Err((fail, text)) => refuse(fail, text),
         }
     }
@@ -283,17 +298,25 @@ impl Ra {
             (_, Issuance::Confirmed) => return Err((FailInfo::NotAuthorized, "this request was already issued")),
             _ => return Err((FailInfo::NotAuthorized, "the request is not armed: confirm the SMS code first")),
         };
-        if let Err(e) = request.verify(&secret) {
-            // Neither the activation code nor the message is logged. A wrong code counts
-            // towards the lock like a wrong OTP.
-            tracing::info!(reference = %entry.request.reference, error = %e, "CMP protection refused");
-            let failures = self.store.failed(&entry.request.reference, "cmp-wrong-code").await.map_err(internal)?;
-            return Err(if failures >= crate::registry::MAX_FAILURES {
-                (FailInfo::NotAuthorized, "the request is locked after too many wrong codes")
-            } else {
-                (FailInfo::BadMessageCheck, "message protection does not verify")
-            });
+        // Anyone who knows a reference can send wrong MACs: they make the reference wait
+        // (longer each five), they do not lock the holder out. Each check is reserved
+        // first, so five means five under any concurrency.
+        let reference = &entry.request.reference;
+        if let crate::store::MacCheck::Wait(seconds) =
+            self.store.take_mac_check(reference, self.wrong_code_wait).await.map_err(internal)?
+        {
+            tracing::info!(reference = %reference, seconds, "CMP MAC checks wait after wrong codes");
+            return Err((
+                FailInfo::SystemUnavail,
+                "too many wrong codes for this reference: try again in a few minutes",
+            ));
         }
+        if let Err(e) = request.verify(&secret) {
+            // Neither the activation code nor the message is logged.
+            tracing::info!(reference = %reference, error = %e, "CMP protection refused");
+            return Err((FailInfo::BadMessageCheck, "message protection does not verify"));
+        }
+        self.store.mac_right(reference).await.map_err(internal)?;
         if matches!(request.body, Body::P10cr { .. } | Body::Ir { .. }) {
             match self.retransmission(request, hash).await {
                 Ok(Some(repeat)) => return Ok((secret, Ok(repeat))),

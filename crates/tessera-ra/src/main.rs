@@ -13,6 +13,7 @@ mod endpoint;
 mod error;
 mod gateway;
 mod hsm;
+mod limits;
 mod ocsp;
 mod operator;
 mod personalisation;
@@ -74,18 +75,25 @@ struct Config {
 }
 
 /// How long a certificate may wait for its certConf before it is revoked (seconds; 600
-/// by default).
+/// by default), and how long a reference's MAC checks wait after five wrong codes (60 by
+/// default, doubling each five more).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CmpTimes {
     #[serde(default = "default_confirm_seconds")]
     confirm_seconds: i64,
+    #[serde(default = "default_wrong_code_wait")]
+    wrong_code_wait_seconds: i64,
 }
 
 impl Default for CmpTimes {
     fn default() -> Self {
-        CmpTimes { confirm_seconds: default_confirm_seconds() }
+        CmpTimes { confirm_seconds: default_confirm_seconds(), wrong_code_wait_seconds: default_wrong_code_wait() }
     }
+}
+
+fn default_wrong_code_wait() -> i64 {
+    60
 }
 
 fn default_confirm_seconds() -> i64 {
@@ -186,6 +194,7 @@ async fn main() {
     ra.operators = config.operators.clone();
     ra.renewal_policy = config.renewal_policy;
     ra.otp = config.otp;
+    ra.wrong_code_wait = config.cmp.wrong_code_wait_seconds;
     let ra = Arc::new(ra);
     // Certificates whose client never confirmed them are revoked, not left active
     // (RFC 9483 5.1.3.1 implicit rejection): checked every few seconds, and at start for
@@ -210,7 +219,9 @@ async fn main() {
             "/.well-known/cmp",
             axum::routing::post({
                 let ra = ra.clone();
-                move |headers: axum::http::HeaderMap, body: Bytes| cmp(ra.clone(), headers, body)
+                move |axum::extract::ConnectInfo(client): axum::extract::ConnectInfo<SocketAddr>,
+                      headers: axum::http::HeaderMap,
+                      body: Bytes| cmp(ra.clone(), client, headers, body)
             }),
         )
         .route(
@@ -335,15 +346,30 @@ async fn crl(ra: Arc<endpoint::Ra>) -> axum::response::Response {
 }
 
 /// POST /.well-known/cmp: application/pkixcmp only (RFC 9483 6.1); anything else is
-/// refused before it is looked at, with HTTP 415.
-async fn cmp(ra: Arc<endpoint::Ra>, headers: axum::http::HeaderMap, body: Bytes) -> axum::response::Response {
+/// refused before it is looked at, with HTTP 415. A client address whose messages keep
+/// failing waits (HTTP 429, Retry-After) before it is heard again.
+async fn cmp(
+    ra: Arc<endpoint::Ra>,
+    client: SocketAddr,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> axum::response::Response {
+    if let Err(wait) = ra.failures.check(client.ip()) {
+        return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait.to_string())], "too many failing messages")
+            .into_response();
+    }
     let media = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let media = media.split(';').next().unwrap_or_default().trim();
     if !media.eq_ignore_ascii_case("application/pkixcmp") {
+        ra.failed_from(client.ip());
         return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "CMP messages are application/pkixcmp").into_response();
     }
-    match ra.handle(&body).await {
-        Ok(answer) => ([(header::CONTENT_TYPE, "application/pkixcmp")], answer).into_response(),
+    let answer = ra.handle(&body).await;
+    if !matches!(answer, Ok((_, false))) {
+        ra.failed_from(client.ip());
+    }
+    match answer {
+        Ok((answer, _)) => ([(header::CONTENT_TYPE, "application/pkixcmp")], answer).into_response(),
         Err(endpoint::Unanswerable::Unparsable) => (StatusCode::BAD_REQUEST, "not a CMP message").into_response(),
         Err(endpoint::Unanswerable::NotSigned) => {
             (StatusCode::INTERNAL_SERVER_ERROR, "the CA could not sign its answer").into_response()

@@ -61,7 +61,7 @@ fn subject_refused(r: crate::registry::SubjectRefused) -> Response {
 }
 
 /// Random characters from an alphabet without look-alikes (no 0/O, 1/I).
-fn random_chars(n: usize) -> Option<String> {
+pub fn random_chars(n: usize) -> Option<String> {
     const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut bytes = vec![0u8; n];
     getrandom::getrandom(&mut bytes).ok()?;

@@ -224,6 +224,7 @@ impl Activation<'_> {
                 armed: true,
                 mobile: None,
                 resend_after: None,
+                session: None,
             }),
             Mode::Operator => {
                 let token = prompter.ask(&Question::OperatorToken)?;
@@ -243,9 +244,11 @@ impl Activation<'_> {
                         workflow::resend(http, &found.reference, code).await.map(|again| {
                             found.mobile = again.mobile.or(found.mobile.take());
                             found.resend_after = again.resend_after;
+                            found.session = again.session.or(found.session.take());
                         })
                     } else {
-                        workflow::verify_otp(http, &found.reference, otp).await.map(|()| found.armed = true)
+                        let session = found.session.clone().unwrap_or_default();
+                        workflow::verify_otp(http, &found.reference, &session, otp).await.map(|()| found.armed = true)
                     };
                     match result {
                         Ok(()) => {}

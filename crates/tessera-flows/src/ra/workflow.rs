@@ -31,6 +31,10 @@ pub struct Found {
     pub mobile: Option<String>,
     #[serde(default)]
     pub resend_after: Option<i64>,
+    /// The session the SMS opened: the OTP is sent with it (the RA tries an OTP only
+    /// inside it). Not a secret of the holder's, but not logged either.
+    #[serde(default)]
+    pub session: Option<String>,
 }
 
 fn malformed(e: serde_json::Error) -> Error {
@@ -45,11 +49,10 @@ pub async fn start(http: &Http, code: &str, tax_code: &str) -> Result<Found> {
     serde_json::from_value(v).map_err(malformed)
 }
 
-/// Holder mode, step 2: the OTP arms the request.
-pub async fn verify_otp(http: &Http, reference: &str, otp: &str) -> Result<()> {
-    http.json(Method::POST, &format!("/api/v1/activation/{reference}/otp"), None, Some(json!({ "otp": otp })))
-        .await
-        .map(|_| ())
+/// Holder mode, step 2: the OTP, in the session its SMS opened, arms the request.
+pub async fn verify_otp(http: &Http, reference: &str, session: &str, otp: &str) -> Result<()> {
+    let body = json!({ "otp": otp, "session": session });
+    http.json(Method::POST, &format!("/api/v1/activation/{reference}/otp"), None, Some(body)).await.map(|_| ())
 }
 
 /// Holder mode: another SMS (refused by the RA within 30 s of the last one).

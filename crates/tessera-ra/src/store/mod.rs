@@ -6,7 +6,9 @@ use sqlx::Row;
 use sqlx::any::{AnyPoolOptions, AnyQueryResult, AnyRow};
 use sqlx::{AnyConnection, AnyPool};
 
+mod attempts;
 mod transactions;
+pub use attempts::MacCheck;
 pub use transactions::{ConfirmRefused, Fresh, Issuance as NewIssuance};
 use zeroize::Zeroizing;
 
@@ -177,23 +179,6 @@ impl Store {
         Ok(row.map(|row| self.entry_of(&row)))
     }
 
-    /// Count one wrong code or OTP; returns the failures so far.
-    pub async fn failed(&self, reference: &str, what: &str) -> Result<i64> {
-        let mut tx = self.write().await?;
-        sqlx::query("UPDATE requests SET failures = failures + 1 WHERE reference = $1")
-            .bind(reference)
-            .execute(&mut *tx)
-            .await?;
-        let n: i64 = sqlx::query("SELECT failures FROM requests WHERE reference = $1")
-            .bind(reference)
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
-        audit(&mut tx, "holder", what, reference, &format!("failures {n}")).await?;
-        tx.commit().await?;
-        Ok(n)
-    }
-
     /// Arm the CMP reference: by an operator at the counter, with the activation code
     /// the holder brought (`Some`), or after the holder's OTP, with the code sealed when
     /// the OTP was sent (`None`).
@@ -219,13 +204,23 @@ impl Store {
 
     /// Store a new OTP (hashed) for the request, with the activation code the holder gave
     /// (sealed, to arm the request with), and record its SMS, in one transaction.
-    pub async fn send_otp(&self, reference: &str, code: &str, otp: &str, sms: &Message, ttl: i64) -> Result<()> {
+    pub async fn send_otp(
+        &self,
+        reference: &str,
+        code: &str,
+        otp: &str,
+        session: &str,
+        sms: &Message,
+        ttl: i64,
+    ) -> Result<()> {
         let t = now();
         let mut tx = self.write().await?;
         sqlx::query(
-            "INSERT INTO otps (reference, otp_hash, sent_at, expires_at, sealed_code) VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO otps (reference, otp_hash, sent_at, expires_at, sealed_code, session_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT(reference) DO UPDATE SET otp_hash = excluded.otp_hash, sent_at = excluded.sent_at, \
-             expires_at = excluded.expires_at, sealed_code = excluded.sealed_code",
+             expires_at = excluded.expires_at, sealed_code = excluded.sealed_code, \
+             session_hash = excluded.session_hash",
         )
         .bind(reference)
         .bind(self.codes.otp_index(reference, otp))
@@ -236,6 +231,7 @@ impl Store {
                 .seal(reference, code)
                 .ok_or_else(|| sqlx::Error::Encode("sealing the activation code".into()))?,
         )
+        .bind(self.codes.otp_index(reference, &format!("session\0{session}")))
         .execute(&mut *tx)
         .await?;
         outbox(&mut tx, sms).await?;
@@ -255,6 +251,16 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
+    }
+
+    /// Whether `session` is the one the pending OTP's SMS opened.
+    pub async fn otp_session(&self, reference: &str, session: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT session_hash FROM otps WHERE reference = $1")
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await?;
+        let stored: Option<String> = row.and_then(|r| r.get(0));
+        Ok(stored.is_some_and(|h| self.codes.otp_matches(reference, &format!("session\0{session}"), &h)))
     }
 
     /// A certificate of the request was confirmed: record its profile as done, and once
