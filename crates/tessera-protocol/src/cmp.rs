@@ -2,20 +2,11 @@
 //! from the bytes as received, password-based MAC protection (RFC 4210 5.1.3.1), and the
 //! answers built as DER.
 
-use hmac::{Hmac, Mac};
 use sha2::Digest;
 
 use crate::Error;
 use crate::asn1::{self, Tlv, explicit, integer, octet_string, sequence, tlv};
-
-/// id-PasswordBasedMac, 1.2.840.113533.7.66.13.
-const OID_PBM: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF6, 0x7D, 0x07, 0x42, 0x0D];
-/// SHA-256 and SHA-1 (the one-way function).
-const OID_SHA256: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
-const OID_SHA1: &[u8] = &[0x2B, 0x0E, 0x03, 0x02, 0x1A];
-/// hmacWithSHA256 (RFC 4231) and hmac-sha1 (RFC 3370: 1.3.6.1.5.5.8.1.2).
-const OID_HMAC_SHA256: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x02, 0x09];
-const OID_HMAC_SHA1: &[u8] = &[0x2B, 0x06, 0x01, 0x05, 0x05, 0x08, 0x01, 0x02];
+pub use crate::mac::Pbm;
 
 /// Body types of the requests the RA answers (RFC 4210 5.1.2 tags).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,15 +29,19 @@ pub enum Body {
         issuer: Vec<u8>,
         reason: Option<u8>,
     },
-    /// certConf: the hash of the certificate the client accepts, or its rejection.
+    /// certConf: the hash of the certificate the client accepts, or its rejection; with
+    /// pvno 3, the hash algorithm when the client names one (hashAlg, OID content).
     CertConf {
         cert_hash: Option<Vec<u8>>,
         cert_req_id: i64,
         rejected: bool,
+        hash_alg: Option<Vec<u8>>,
     },
-    /// genm: the info types asked for (OID contents), e.g. id-it-caCerts.
+    /// genm: the info types asked for (OID contents), e.g. id-it-caCerts, and whether any
+    /// came with an infoValue (RFC 9483 4.3: a request for them has none).
     Genm {
         info_types: Vec<Vec<u8>>,
+        with_value: bool,
     },
     /// ip / cp / kup: the first response's status, certificate, and the CA's note
     /// (statusString), e.g. that the certificate is issued suspended (client side).
@@ -76,17 +71,12 @@ pub enum Body {
     Other {
         tag: u8,
     },
-}
-
-/// The password-based MAC parameters of a message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pbm {
-    pub salt: Vec<u8>,
-    pub owf_sha1: bool,
-    pub iterations: u32,
-    pub mac_sha1: bool,
-    /// The AlgorithmIdentifier as received, reused to protect the answer.
-    pub algorithm: Vec<u8>,
+    /// A body of a known type that could not be read: why, and the failure to answer with
+    /// (the header was read, so the request can still be answered with a PKIMessage).
+    Invalid {
+        reason: String,
+        fail: FailInfo,
+    },
 }
 
 /// A request as received.
@@ -102,9 +92,13 @@ pub struct Request {
     /// The certificate profile the client asks for (generalInfo id-it-certProfile).
     pub cert_profile: Option<String>,
     pub body: Body,
+    /// The header's pvno (2 or 3 are supported; others are answered unsupportedVersion).
+    pub pvno: i64,
     pub pbm: Option<Pbm>,
-    /// The signature algorithm OID, for signature-protected requests.
+    /// The signature algorithm (DER AlgorithmIdentifier), for signature-protected requests.
     pub signature_alg: Option<Vec<u8>>,
+    /// A protectionAlg this side does not support: answered with badAlg.
+    pub unsupported_protection: Option<String>,
     /// extraCerts as received (DER); for signature protection the first is the signer's.
     pub extra_certs: Vec<Vec<u8>>,
     /// DER of ProtectedPart ::= SEQUENCE { header, body }, from the bytes as received.
@@ -116,24 +110,37 @@ fn malformed(reason: &str) -> Error {
     Error::Malformed { reason: reason.to_owned() }
 }
 
-/// Parse a PKIMessage.
+/// Parse a PKIMessage, strictly (DER, every field by its tag). A message whose header
+/// reads but whose body does not is returned with [`Body::Invalid`], so that it can be
+/// answered with a PKIMessage; only a message without a readable header is an error.
 pub fn parse(der: &[u8]) -> Result<Request, Error> {
     let message = asn1::read_one(der)?;
     if message.tag != 0x30 {
         return Err(malformed("not a SEQUENCE"));
     }
     let parts = asn1::children(message.content)?;
-    let (header, body) = match parts.as_slice() {
-        [h, b, ..] => (h, b),
-        _ => return Err(malformed("missing header or body")),
+    let mut it = parts.iter().peekable();
+    let header = *it.next().filter(|t| t.tag == 0x30).ok_or_else(|| malformed("no PKIHeader"))?;
+    let body = *it.next().filter(|t| (0xA0..=0xBA).contains(&t.tag)).ok_or_else(|| malformed("no PKIBody"))?;
+    let protection = match asn1::optional(&mut it, 0xA0) {
+        Some(t) => Some(asn1::whole_bytes(&asn1::read_one(t.content)?, "protection")?.to_vec()),
+        None => None,
     };
-    let protection = parts
-        .iter()
-        .skip(2)
-        .find(|t| t.tag == 0xA0)
-        .map(|t| asn1::read_one(t.content))
-        .transpose()?
-        .map(|bits| bits.content.get(1..).unwrap_or_default().to_vec());
+    let extra_certs = match asn1::optional(&mut it, 0xA1) {
+        Some(t) => {
+            let certs = asn1::read_one(t.content)?;
+            if certs.tag != 0x30 {
+                return Err(malformed("extraCerts"));
+            }
+            let certs = asn1::children(certs.content)?;
+            if certs.iter().any(|c| c.tag != 0x30) {
+                return Err(malformed("extraCerts: not a certificate"));
+            }
+            certs.iter().map(|c| c.raw.to_vec()).collect()
+        }
+        None => Vec::new(),
+    };
+    asn1::end(&mut it, "PKIMessage")?;
     let mut protected_part = header.raw.to_vec();
     protected_part.extend_from_slice(body.raw);
     let mut request = Request {
@@ -144,43 +151,73 @@ pub fn parse(der: &[u8]) -> Result<Request, Error> {
         sender_nonce: None,
         recip_nonce: None,
         cert_profile: None,
-        body: parse_body(body)?,
+        body: Body::Other { tag: body.tag & 0x1F },
+        pvno: 0,
         pbm: None,
         signature_alg: None,
-        extra_certs: match parts.iter().skip(2).find(|t| t.tag == 0xA1) {
-            Some(t) => asn1::children(asn1::read_one(t.content)?.content)?.iter().map(|c| c.raw.to_vec()).collect(),
-            None => Vec::new(),
-        },
+        unsupported_protection: None,
+        extra_certs,
         protected_part: tlv(0x30, &protected_part),
         protection,
     };
     let fields = asn1::children(header.content)?;
-    let [pvno, sender, recipient, rest @ ..] = fields.as_slice() else {
-        return Err(malformed("short header"));
+    let mut fields = fields.iter();
+    let pvno = *fields.next().filter(|t| t.tag == 0x02).ok_or_else(|| malformed("pvno"))?;
+    request.pvno = asn1::integer_value(pvno.content).ok_or_else(|| malformed("pvno"))?;
+    // sender and recipient: GeneralName, a context-specific CHOICE.
+    let name = |t: Option<&Tlv<'_>>, what: &str| -> Result<Vec<u8>, Error> {
+        match t {
+            Some(t) if t.tag & 0xC0 == 0x80 => Ok(t.raw.to_vec()),
+            _ => Err(malformed(what)),
+        }
     };
-    if pvno.tag != 0x02 || !matches!(asn1::integer_value(pvno.content), Some(2 | 3)) {
-        return Err(malformed("unsupported pvno"));
-    }
-    request.sender = sender.raw.to_vec();
-    request.recipient = recipient.raw.to_vec();
-    for field in rest {
+    request.sender = name(fields.next(), "sender")?;
+    request.recipient = name(fields.next(), "recipient")?;
+    // The optional fields [0] .. [8], each at most once, in order.
+    let mut last = None;
+    for field in fields {
+        if !(0xA0..=0xA8).contains(&field.tag) || last.is_some_and(|l| l >= field.tag) {
+            return Err(malformed(&format!("PKIHeader: field with tag {:02X} out of place", field.tag)));
+        }
+        last = Some(field.tag);
         let inner = || asn1::read_one(field.content);
+        let octets = || -> Result<Vec<u8>, Error> {
+            let t = inner()?;
+            if t.tag != 0x04 {
+                return Err(malformed("PKIHeader: not an OCTET STRING"));
+            }
+            Ok(t.content.to_vec())
+        };
         match field.tag {
-            0xA1 => match parse_pbm(field.content) {
-                Ok(pbm) => request.pbm = pbm,
-                Err(Error::UnsupportedProtection { .. }) => {
-                    request.signature_alg = Some(crate::signature::algorithm_oid(field.content)?)
+            0xA0 if inner()?.tag != 0x18 => return Err(malformed("messageTime")),
+            0xA1 => match crate::mac::parse(field.content) {
+                Ok(Some(pbm)) => request.pbm = Some(pbm),
+                Ok(None) if crate::signature::supported(field.content) => {
+                    request.signature_alg = Some(inner()?.raw.to_vec())
                 }
+                Ok(None) => request.unsupported_protection = Some("protection algorithm".into()),
+                Err(Error::UnsupportedProtection { algorithm }) => request.unsupported_protection = Some(algorithm),
                 Err(e) => return Err(e),
             },
-            0xA2 => request.sender_kid = Some(inner()?.content.to_vec()),
-            0xA4 => request.transaction_id = Some(inner()?.content.to_vec()),
-            0xA5 => request.sender_nonce = Some(inner()?.content.to_vec()),
-            0xA6 => request.recip_nonce = Some(inner()?.content.to_vec()),
+            0xA2 => request.sender_kid = Some(octets()?),
+            0xA3 => {
+                octets()?;
+            }
+            0xA4 => request.transaction_id = Some(octets()?),
+            0xA5 => request.sender_nonce = Some(octets()?),
+            0xA6 => request.recip_nonce = Some(octets()?),
             0xA8 => request.cert_profile = cert_profile(field.content)?,
             _ => {}
         }
     }
+    request.body = match parse_body(&body, request.pvno) {
+        Ok(b) => b,
+        Err(Error::Malformed { reason }) => {
+            let fail = if reason.starts_with("rr") { FailInfo::BadCertTemplate } else { FailInfo::BadDataFormat };
+            Body::Invalid { reason, fail }
+        }
+        Err(e) => return Err(e),
+    };
     Ok(request)
 }
 
@@ -200,19 +237,40 @@ fn cert_profile(general_info: &[u8]) -> Result<Option<String>, Error> {
     Ok(None)
 }
 
-fn parse_body(body: &Tlv<'_>) -> Result<Body, Error> {
+/// A SEQUENCE (tag checked) and its fields.
+fn sequence_fields<'a>(content: &'a [u8], what: &str) -> Result<Vec<Tlv<'a>>, Error> {
+    let t = asn1::read_one(content)?;
+    if t.tag != 0x30 {
+        return Err(malformed(&format!("{what}: not a SEQUENCE")));
+    }
+    asn1::children(t.content)
+}
+
+fn parse_body(body: &Tlv<'_>, pvno: i64) -> Result<Body, Error> {
     Ok(match body.tag {
-        0xA4 => Body::P10cr { csr: asn1::read_one(body.content)?.raw.to_vec() },
+        0xA4 => {
+            let csr = asn1::read_one(body.content)?;
+            if csr.tag != 0x30 {
+                return Err(malformed("p10cr: not a CertificationRequest"));
+            }
+            Body::P10cr { csr: csr.raw.to_vec() }
+        }
         0xA0 => Body::Ir { request: crate::crmf::parse(body.content)? },
         0xA7 => Body::Kur { request: crate::crmf::parse(body.content)? },
         0xAB => parse_rr(body.content)?,
         0xB5 => {
-            let content = asn1::read_one(body.content)?;
-            let info_types = asn1::children(content.content)?
-                .iter()
-                .filter_map(|itav| asn1::children(itav.content).ok()?.first().map(|o| o.content.to_vec()))
-                .collect();
-            Body::Genm { info_types }
+            let (mut info_types, mut with_value) = (Vec::new(), false);
+            for itav in sequence_fields(body.content, "genm")? {
+                if itav.tag != 0x30 {
+                    return Err(malformed("genm: InfoTypeAndValue"));
+                }
+                let f = asn1::children(itav.content)?;
+                let mut it = f.iter();
+                info_types.push(asn1::expect(&mut it, 0x06, "infoType")?.content.to_vec());
+                with_value |= it.next().is_some();
+                asn1::end(&mut it, "InfoTypeAndValue")?;
+            }
+            Body::Genm { info_types, with_value }
         }
         0xA1 | 0xA3 | 0xA8 => parse_cert_rep(body.content)?,
         0xB3 => Body::Confirmed,
@@ -238,23 +296,37 @@ fn parse_body(body: &Tlv<'_>) -> Result<Body, Error> {
             }
         }
         0xB8 => {
-            let statuses = asn1::read_one(body.content)?;
-            let first = asn1::children(statuses.content)?.into_iter().next();
-            match first {
-                None => Body::CertConf { cert_hash: None, cert_req_id: 0, rejected: true },
-                Some(status) => {
+            let statuses = sequence_fields(body.content, "certConf")?;
+            match statuses.first() {
+                None => Body::CertConf { cert_hash: None, cert_req_id: 0, rejected: true, hash_alg: None },
+                Some(status) if status.tag == 0x30 => {
+                    // CertStatus ::= SEQUENCE { certHash OCTET STRING, certReqId INTEGER,
+                    //   statusInfo PKIStatusInfo OPTIONAL, hashAlg [0] AlgorithmIdentifier
+                    //   OPTIONAL (pvno 3 only) }
                     let f = asn1::children(status.content)?;
-                    let hash = f.first().filter(|t| t.tag == 0x04).map(|t| t.content.to_vec());
-                    let id = f.get(1).and_then(|t| asn1::integer_value(t.content)).unwrap_or(0);
+                    let mut it = f.iter().peekable();
+                    let hash = *it.next().filter(|t| t.tag == 0x04).ok_or_else(|| malformed("certHash"))?;
+                    let id = it.next().filter(|t| t.tag == 0x02).and_then(|t| asn1::integer_value(t.content));
+                    let id = id.ok_or_else(|| malformed("certReqId"))?;
                     // statusInfo present with a status other than accepted (0) = rejection.
-                    let rejected = f.get(2).is_some_and(|info| {
-                        asn1::children(info.content)
-                            .ok()
-                            .and_then(|v| v.first().and_then(|s| asn1::integer_value(s.content)))
-                            .is_some_and(|s| s != 0)
-                    });
-                    Body::CertConf { cert_hash: hash, cert_req_id: id, rejected }
+                    let rejected = match asn1::optional(&mut it, 0x30) {
+                        Some(info) => {
+                            let v = asn1::children(info.content)?;
+                            let status =
+                                v.first().filter(|s| s.tag == 0x02).and_then(|s| asn1::integer_value(s.content));
+                            status.ok_or_else(|| malformed("PKIStatus"))? != 0
+                        }
+                        None => false,
+                    };
+                    let hash_alg = match asn1::optional(&mut it, 0xA0) {
+                        Some(_) if pvno < 3 => return Err(malformed("hashAlg needs pvno 3")),
+                        Some(alg) => Some(crate::signature::algorithm_oid(alg.content)?),
+                        None => None,
+                    };
+                    asn1::end(&mut it, "CertStatus")?;
+                    Body::CertConf { cert_hash: Some(hash.content.to_vec()), cert_req_id: id, rejected, hash_alg }
                 }
+                Some(_) => return Err(malformed("CertStatus")),
             }
         }
         tag => Body::Other { tag: tag & 0x1F },
@@ -319,10 +391,11 @@ pub const OID_IT_CA_CERTS: &[u8] = &[0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x04, 0
 const OID_CRL_REASON: &[u8] = &[0x55, 0x1D, 0x15];
 
 fn parse_rr(content: &[u8]) -> Result<Body, Error> {
-    let list = asn1::read_one(content)?;
-    let details = asn1::children(list.content)?.into_iter().next().ok_or_else(|| malformed("empty rr"))?;
+    let list = sequence_fields(content, "rr")?;
+    let details = list.first().filter(|d| d.tag == 0x30).ok_or_else(|| malformed("rr: no RevDetails"))?;
     let f = asn1::children(details.content)?;
-    let template = f.first().ok_or_else(|| malformed("rr without certDetails"))?;
+    let mut it = f.iter().peekable();
+    let template = *it.next().filter(|t| t.tag == 0x30).ok_or_else(|| malformed("rr without certDetails"))?;
     let (mut serial, mut issuer) = (Vec::new(), Vec::new());
     for t in asn1::children(template.content)? {
         match t.tag {
@@ -332,71 +405,25 @@ fn parse_rr(content: &[u8]) -> Result<Body, Error> {
         }
     }
     let mut reason = None;
-    if let Some(extensions) = f.get(1) {
+    if let Some(extensions) = asn1::optional(&mut it, 0x30) {
         for ext in asn1::children(extensions.content)? {
             let e = asn1::children(ext.content)?;
-            if e.first().is_some_and(|o| o.content == OID_CRL_REASON)
-                && let Some(value) = e.last()
+            if e.first().is_some_and(|o| o.tag == 0x06 && o.content == OID_CRL_REASON)
+                && let Some(value) = e.last().filter(|v| v.tag == 0x04)
             {
                 let enumerated = asn1::read_one(value.content)?;
+                if enumerated.tag != 0x0A {
+                    return Err(malformed("rr: reasonCode"));
+                }
                 reason = enumerated.content.first().copied();
             }
         }
     }
+    asn1::end(&mut it, "RevDetails")?;
     if serial.is_empty() || issuer.is_empty() {
         return Err(malformed("rr needs serialNumber and issuer"));
     }
     Ok(Body::Rr { serial, issuer, reason })
-}
-
-fn parse_pbm(content: &[u8]) -> Result<Option<Pbm>, Error> {
-    let alg = asn1::read_one(content)?;
-    let f = asn1::children(alg.content)?;
-    let oid = f.first().ok_or_else(|| malformed("empty protectionAlg"))?;
-    if oid.content != OID_PBM {
-        return Err(Error::UnsupportedProtection { algorithm: format!("{:02x?}", oid.content) });
-    }
-    let params = asn1::children(f.get(1).ok_or_else(|| malformed("PBM without parameters"))?.content)?;
-    let [salt, owf, iterations, mac] = params.as_slice() else {
-        return Err(malformed("PBMParameter"));
-    };
-    let first_oid = |t: &Tlv<'_>| -> Result<Vec<u8>, Error> {
-        Ok(asn1::children(t.content)?.first().map(|o| o.content.to_vec()).unwrap_or_default())
-    };
-    let (owf, mac) = (first_oid(owf)?, first_oid(mac)?);
-    let owf_sha1 = match owf.as_slice() {
-        OID_SHA256 => false,
-        OID_SHA1 => true,
-        other => return Err(Error::UnsupportedProtection { algorithm: format!("owf {other:02x?}") }),
-    };
-    let mac_sha1 = match mac.as_slice() {
-        OID_HMAC_SHA256 => false,
-        OID_HMAC_SHA1 => true,
-        other => return Err(Error::UnsupportedProtection { algorithm: format!("mac {other:02x?}") }),
-    };
-    let iterations = asn1::integer_value(iterations.content)
-        .filter(|n| (1..=100_000).contains(n))
-        .ok_or_else(|| malformed("PBM iteration count out of range"))? as u32;
-    Ok(Some(Pbm { salt: salt.content.to_vec(), owf_sha1, iterations, mac_sha1, algorithm: alg.raw.to_vec() }))
-}
-
-impl Pbm {
-    /// MAC over `data` with the secret: BASEKEY = OWF^iterations(secret || salt).
-    pub fn mac(&self, secret: &[u8], data: &[u8]) -> Vec<u8> {
-        let mut key: Vec<u8> = [secret, &self.salt].concat();
-        for _ in 0..self.iterations {
-            key = if self.owf_sha1 { sha1::Sha1::digest(&key).to_vec() } else { sha2::Sha256::digest(&key).to_vec() };
-        }
-        if self.mac_sha1 {
-            let mut m = <Hmac<sha1::Sha1> as Mac>::new_from_slice(&key).expect("any key length");
-            m.update(data);
-            m.finalize().into_bytes().to_vec()
-        } else {
-            let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&key).expect("any key length");
-            m.update(data);
-            m.finalize().into_bytes().to_vec()
-        }
-    }
 }
 
 impl Request {
@@ -406,11 +433,7 @@ impl Request {
             (Some(p), Some(v)) => (p, v),
             _ => return Err(Error::Unprotected),
         };
-        let expected = pbm.mac(secret, &self.protected_part);
-        // Constant-time comparison.
-        let diff =
-            expected.iter().zip(protection).fold(expected.len() ^ protection.len(), |d, (a, b)| d | (a ^ b) as usize);
-        if diff == 0 { Ok(()) } else { Err(Error::BadMac) }
+        if pbm.verify(secret, &self.protected_part, protection) { Ok(()) } else { Err(Error::BadMac) }
     }
 }
 
@@ -419,7 +442,7 @@ impl Request {
     /// first extraCert's, once the caller has decided to trust that certificate).
     pub fn verify_signature(&self, spki: &[u8]) -> Result<(), Error> {
         match (&self.signature_alg, &self.protection) {
-            (Some(alg), Some(sig)) => crate::signature::verify(spki, alg, &self.protected_part, sig),
+            (Some(alg), Some(sig)) => crate::signature::verify_algorithm(spki, alg, &self.protected_part, sig),
             _ => Err(Error::Unprotected),
         }
     }
@@ -639,14 +662,7 @@ pub fn cert_request(cert_req_id: i64, spki: &[u8], common_name: &str) -> Vec<u8>
 
 impl Client<'_> {
     fn pbm(&self) -> Pbm {
-        let params = sequence(&[
-            octet_string(&self.salt),
-            sequence(&[tlv(0x06, OID_SHA256)]),
-            asn1::integer(PBM_ITERATIONS as i64),
-            sequence(&[tlv(0x06, OID_HMAC_SHA256)]),
-        ]);
-        let algorithm = sequence(&[tlv(0x06, OID_PBM), params]);
-        Pbm { salt: self.salt.to_vec(), owf_sha1: false, iterations: PBM_ITERATIONS, mac_sha1: false, algorithm }
+        Pbm::sha256(&self.salt, PBM_ITERATIONS)
     }
 
     fn message(&self, nonce: &[u8], recip_nonce: Option<&[u8]>, body: Vec<u8>) -> Vec<u8> {
@@ -713,6 +729,16 @@ pub const PBM_ITERATIONS: u32 = 500;
 /// The certificate hash certConf carries (RFC 4210 5.3.18; RFC 9481 2): made with the hash
 /// of the certificate's own signature algorithm (SHA-384 for ecdsa-with-SHA384 and
 /// sha384WithRSAEncryption, SHA-512 for their SHA-512 kin, SHA-256 otherwise).
+/// certHash with the hash certConf's hashAlg names (OID content): SHA-256, -384 or -512.
+pub fn cert_hash_with(hash_alg: &[u8], certificate: &[u8]) -> Option<Vec<u8>> {
+    match hash_alg {
+        [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01] => Some(sha2::Sha256::digest(certificate).to_vec()),
+        [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02] => Some(sha2::Sha384::digest(certificate).to_vec()),
+        [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03] => Some(sha2::Sha512::digest(certificate).to_vec()),
+        _ => None,
+    }
+}
+
 pub fn cert_hash(certificate: &[u8]) -> Vec<u8> {
     const SHA384: [&[u8]; 2] =
         [crate::signature::OID_ECDSA_SHA384, &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0C]];
@@ -737,20 +763,12 @@ mod tests {
     use super::*;
 
     fn pbm() -> Pbm {
-        let params = sequence(&[
-            octet_string(b"0123456789abcdef"),
-            sequence(&[tlv(0x06, OID_SHA256)]),
-            integer(500),
-            sequence(&[tlv(0x06, OID_HMAC_SHA256)]),
-        ]);
-        let alg = sequence(&[tlv(0x06, OID_PBM), params]);
-        parse_pbm(&alg).unwrap().unwrap()
+        Pbm::sha256(b"0123456789abcdef", 500)
     }
 
     #[test]
     fn our_answers_parse_and_verify_with_the_same_secret() {
         let p = pbm();
-        assert_eq!((p.iterations, p.owf_sha1, p.mac_sha1), (500, false, false));
         let request = Request {
             sender: explicit(4, &sequence(&[])),
             recipient: explicit(4, &sequence(&[])),
@@ -760,8 +778,10 @@ mod tests {
             recip_nonce: None,
             cert_profile: None,
             body: Body::Other { tag: 4 },
+            pvno: 2,
             pbm: Some(p),
             signature_alg: None,
+            unsupported_protection: None,
             extra_certs: Vec::new(),
             protected_part: Vec::new(),
             protection: None,
@@ -838,7 +858,7 @@ mod tests {
     fn genm_rejections_and_fail_bits_read_back() {
         let client = Client { reference: b"R", secret: b"s", transaction_id: [1; 16], salt: [2; 16], profile: None };
         let genm = parse(&client.genm_ca_certs(&[3; 16])).unwrap();
-        assert_eq!(genm.body, Body::Genm { info_types: vec![OID_IT_CA_CERTS.to_vec()] });
+        assert_eq!(genm.body, Body::Genm { info_types: vec![OID_IT_CA_CERTS.to_vec()], with_value: false });
         let reject = parse(&client.cert_reject(&[3; 16], &[4; 16], b"cert", -1, "wrong key")).unwrap();
         assert!(matches!(reject.body, Body::CertConf { rejected: true, cert_req_id: -1, .. }));
         let info = status_info(Status::Rejection, Some(FailInfo::NotAuthorized), Some("no"));

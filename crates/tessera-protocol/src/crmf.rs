@@ -14,47 +14,88 @@ pub struct CertRequest {
     pub cert_req_id: i64,
     /// DER SubjectPublicKeyInfo of the key to certify.
     pub public_key: Vec<u8>,
+    /// The oldCertID control (id-regCtrl-oldCertID) of a kur: the issuer (DER
+    /// GeneralName) and serial number (INTEGER content) of the certificate it renews.
+    pub old_cert_id: Option<(Vec<u8>, Vec<u8>)>,
     /// Raw DER of the CertRequest, which the POP signature covers.
     cert_request: Vec<u8>,
-    /// Signature POP: algorithm OID and signature bytes.
+    /// Signature POP: DER AlgorithmIdentifier and signature bytes.
     pop: Option<(Vec<u8>, Vec<u8>)>,
 }
 
-/// Parse the content of an ir/cr/kur body (a CertReqMessages).
+/// id-regCtrl-oldCertID, 1.3.6.1.5.5.7.5.1.5.
+const OID_OLD_CERT_ID: &[u8] = &[0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x05, 0x01, 0x05];
+
+/// Parse the content of an ir/cr/kur body (a CertReqMessages), every field by its tag.
 pub fn parse(body_content: &[u8]) -> Result<CertRequest, Error> {
     let messages = asn1::read_one(body_content)?;
-    let first = asn1::children(messages.content)?.into_iter().next().ok_or_else(|| bad("no CertReqMsg"))?;
+    if messages.tag != 0x30 {
+        return Err(bad("CertReqMessages"));
+    }
+    let list = asn1::children(messages.content)?;
+    let first = list.first().filter(|m| m.tag == 0x30).ok_or_else(|| bad("no CertReqMsg"))?;
     let parts = asn1::children(first.content)?;
-    let cert_req = parts.first().ok_or_else(|| bad("no CertRequest"))?;
+    let mut parts = parts.iter().peekable();
+    let cert_req = *parts.next().filter(|t| t.tag == 0x30).ok_or_else(|| bad("no CertRequest"))?;
     let fields = asn1::children(cert_req.content)?;
-    let id = fields.first().and_then(|t| asn1::integer_value(t.content)).ok_or_else(|| bad("certReqId"))?;
-    let template = fields.get(1).ok_or_else(|| bad("no CertTemplate"))?;
+    let mut fields = fields.iter().peekable();
+    let id = fields.next().filter(|t| t.tag == 0x02).and_then(|t| asn1::integer_value(t.content));
+    let id = id.ok_or_else(|| bad("certReqId"))?;
+    let template = *fields.next().filter(|t| t.tag == 0x30).ok_or_else(|| bad("no CertTemplate"))?;
     // publicKey [6] IMPLICIT SubjectPublicKeyInfo: rebuild the SEQUENCE.
     let public_key = asn1::children(template.content)?
         .into_iter()
         .find(|t| t.tag == 0xA6)
         .map(|t| tlv(0x30, t.content))
         .ok_or_else(|| bad("template without publicKey"))?;
+    let mut old_cert_id = None;
+    if let Some(controls) = asn1::optional(&mut fields, 0x30) {
+        for control in asn1::children(controls.content)? {
+            let f = asn1::children(control.content)?;
+            let mut it = f.iter();
+            let oid = asn1::expect(&mut it, 0x06, "control type")?;
+            let value = it.next().ok_or_else(|| bad("control value"))?;
+            asn1::end(&mut it, "AttributeTypeAndValue")?;
+            if oid.content == OID_OLD_CERT_ID {
+                // CertId ::= SEQUENCE { issuer GeneralName, serialNumber INTEGER }
+                if value.tag != 0x30 {
+                    return Err(bad("oldCertID"));
+                }
+                let id = asn1::children(value.content)?;
+                let mut it = id.iter();
+                let issuer = it.next().filter(|t| t.tag & 0xC0 == 0x80).ok_or_else(|| bad("oldCertID issuer"))?;
+                let serial = asn1::expect(&mut it, 0x02, "oldCertID serialNumber")?;
+                asn1::end(&mut it, "CertId")?;
+                old_cert_id = Some((issuer.raw.to_vec(), serial.content.to_vec()));
+            }
+        }
+    }
+    asn1::end(&mut fields, "CertRequest")?;
     // popo signature [1] IMPLICIT POPOSigningKey { [0] poposkInput OPTIONAL, alg, BIT STRING }
-    let pop = match parts.get(1).filter(|t| t.tag == 0xA1) {
+    let pop = match asn1::optional(&mut parts, 0xA1) {
         Some(p) => {
             let f = asn1::children(p.content)?;
             if f.first().is_some_and(|t| t.tag == 0xA0) {
                 return Err(bad("POPOSigningKeyInput is not supported (RFC 9483 forbids it)"));
             }
-            let alg = f.first().ok_or_else(|| bad("POP algorithm"))?;
-            let bits = f.get(1).filter(|t| t.tag == 0x03).ok_or_else(|| bad("POP signature"))?;
-            Some((crate::signature::algorithm_oid(alg.raw)?, bits.content.get(1..).unwrap_or_default().to_vec()))
+            let mut it = f.iter();
+            let alg = asn1::expect(&mut it, 0x30, "POP algorithm")?;
+            let bits = asn1::expect(&mut it, 0x03, "POP signature")?;
+            asn1::end(&mut it, "POPOSigningKey")?;
+            Some((alg.raw.to_vec(), asn1::whole_bytes(&bits, "POP signature")?.to_vec()))
         }
         None => None,
     };
-    Ok(CertRequest { cert_req_id: id, public_key, cert_request: cert_req.raw.to_vec(), pop })
+    // regInfo (a SEQUENCE) may follow; nothing else.
+    let _ = asn1::optional(&mut parts, 0x30);
+    asn1::end(&mut parts, "CertReqMsg")?;
+    Ok(CertRequest { cert_req_id: id, public_key, old_cert_id, cert_request: cert_req.raw.to_vec(), pop })
 }
 
 impl CertRequest {
     /// Check the proof of possession: the new key signed the CertRequest.
     pub fn verify_pop(&self) -> Result<(), Error> {
         let (alg, sig) = self.pop.as_ref().ok_or(Error::BadSignature)?;
-        crate::signature::verify(&self.public_key, alg, &self.cert_request, sig)
+        crate::signature::verify_algorithm(&self.public_key, alg, &self.cert_request, sig)
     }
 }

@@ -10,6 +10,7 @@ pub mod activation;
 pub mod asn1;
 pub mod cmp;
 pub mod crmf;
+pub mod mac;
 pub mod signature;
 
 /// Everything that can go wrong in this crate.

@@ -151,7 +151,9 @@ impl Ra {
             }
         };
         let hash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(der).into();
-        let (secret, outcome) = if request.signature_alg.is_some() {
+        let (secret, outcome) = if let Some(refusal) = Self::unanswerable(&request) {
+            (None, Err(refusal))
+        } else if request.signature_alg.is_some() {
             (None, self.signed(&request, &hash).await)
         } else {
             match self.with_mac(&request, &hash).await {
@@ -209,6 +211,21 @@ impl Ra {
         cmp::answer(request, &responder, secret, what)
             .map_err(|e| tracing::error!(error = %e, "the answer could not be signed"))
             .ok()
+    }
+
+    /// What no request of this RA may be, whatever its protection: refused before it is
+    /// looked at further, with the failure RFC 9483 3.5 names.
+    fn unanswerable(request: &Request) -> Option<Refusal> {
+        if !matches!(request.pvno, 2 | 3) {
+            return Some((FailInfo::UnsupportedVersion, "pvno must be 2 or 3"));
+        }
+        if request.unsupported_protection.is_some() {
+            return Some((FailInfo::BadAlg, "unsupported protection algorithm (RFC 9481: PBM, PBMAC1, ECDSA, RSA)"));
+        }
+        if let Body::Invalid { fail, .. } = &request.body {
+            return Some((*fail, "the message body is malformed"));
+        }
+        None
     }
 
     /// A retransmission of a transaction that issued gets the same answer; the same
@@ -298,6 +315,10 @@ impl Ra {
             (_, Issuance::Confirmed) => return Err((FailInfo::NotAuthorized, "this request was already issued")),
             _ => return Err((FailInfo::NotAuthorized, "the request is not armed: confirm the SMS code first")),
         };
+        // MAC-protected: the sender is a directoryName (RFC 9483 3.1), the NULL-DN at least.
+        if request.sender.first() != Some(&0xA4) {
+            return Err((FailInfo::BadRequest, "the sender of a MAC-protected message is a directoryName"));
+        }
         // Anyone who knows a reference can send wrong MACs: they make the reference wait
         // (longer each five), they do not lock the holder out. Each check is reserved
         // first, so five means five under any concurrency.
@@ -338,7 +359,7 @@ impl Ra {
                 Err(_) => Err((FailInfo::BadPop, "proof of possession does not verify")),
             },
             Body::CertConf { .. } => self.confirm(request, &entry).await.map(|()| Outcome::Confirm),
-            Body::Genm { info_types } => Self::ca_certificates(info_types),
+            Body::Genm { info_types, with_value } => Self::ca_certificates(info_types, *with_value),
             _ => Err((
                 FailInfo::BadRequest,
                 "with a reference and activation code this RA serves ir, p10cr, genm and certConf",
@@ -405,7 +426,10 @@ impl Ra {
     }
 
     /// genm: this RA answers id-it-caCerts (RFC 9483 4.3.1).
-    fn ca_certificates(info_types: &[Vec<u8>]) -> Result<Outcome, Refusal> {
+    fn ca_certificates(info_types: &[Vec<u8>], with_value: bool) -> Result<Outcome, Refusal> {
+        if with_value {
+            return Err((FailInfo::BadRequest, "genm asks for caCerts without an infoValue (RFC 9483 4.3.1)"));
+        }
         if info_types.iter().any(|t| t == cmp::OID_IT_CA_CERTS) {
             Ok(Outcome::CaCertificates)
         } else {
@@ -417,7 +441,7 @@ impl Ra {
     /// the answer's senderNonce. Accepted, the certificate is confirmed (a repeated certConf
     /// is answered again); rejected, it is revoked and kept on record.
     async fn confirm(&self, request: &Request, entry: &Entry) -> Result<(), Refusal> {
-        let Body::CertConf { cert_hash, rejected, .. } = &request.body else {
+        let Body::CertConf { cert_hash, rejected, hash_alg, .. } = &request.body else {
             return Err((FailInfo::BadRequest, "not a certConf"));
         };
         let reference = &entry.request.reference;
@@ -437,7 +461,12 @@ impl Ra {
                 Err(_) => Err((FailInfo::CertRevoked, "the certificate is already revoked")),
             };
         }
-        if cert_hash.as_deref() != Some(cmp::cert_hash(&der).as_slice()) {
+        let expected = match hash_alg {
+            None => cmp::cert_hash(&der),
+            Some(oid) => cmp::cert_hash_with(oid, &der)
+                .ok_or((FailInfo::BadAlg, "certConf hashAlg: SHA-256, SHA-384 or SHA-512"))?,
+        };
+        if cert_hash.as_deref() != Some(expected.as_slice()) {
             return Err((FailInfo::BadCertId, "certHash does not match the issued certificate"));
         }
         match self.store.accept(reference, transaction_id, &answered.serial).await.map_err(internal)? {
@@ -481,7 +510,7 @@ impl Ra {
             return Err((FailInfo::BadRequest, "signature protection without the signer's certificate"));
         };
         if !self.ca.issued(old) {
-            return Err((FailInfo::NotAuthorized, "the signer's certificate was not issued by this CA"));
+            return Err((FailInfo::SignerNotTrusted, "the signer's certificate was not issued by this CA"));
         }
         if request.verify_signature(&spki_of(old)).is_err() {
             return Err((FailInfo::BadMessageCheck, "message signature does not verify"));
@@ -496,7 +525,7 @@ impl Ra {
             }
             let next = match (state, reason) {
                 (Lifecycle::Revoked { .. }, _) => {
-                    return Err((FailInfo::BadRequest, "the certificate is already revoked"));
+                    return Err((FailInfo::CertRevoked, "the certificate is already revoked"));
                 }
                 (Lifecycle::Suspended { .. }, Some(6)) => {
                     return Err((FailInfo::BadRequest, "the certificate is already suspended"));
@@ -515,6 +544,13 @@ impl Ra {
                 if let Some(repeat) = self.retransmission(request, hash).await? {
                     return Ok(repeat);
                 }
+                // oldCertID (RFC 9483 4.1.3) names the certificate that signed the request.
+                let Some((old_issuer, old_serial)) = &cr.old_cert_id else {
+                    return Err((FailInfo::BadCertId, "kur without the oldCertID control"));
+                };
+                if old_serial != &serial || old_issuer != &tessera_protocol::asn1::explicit(4, &self.ca.name()) {
+                    return Err((FailInfo::BadCertId, "oldCertID is not the certificate that signed the request"));
+                }
                 if state != Lifecycle::Active {
                     return Err((FailInfo::CertRevoked, "a suspended or revoked certificate cannot be renewed"));
                 }
@@ -525,7 +561,7 @@ impl Ra {
                 Ok(Outcome::Certificate { body_tag: 8, cert_req_id: cr.cert_req_id, certificate, note: None, claim })
             }
             Body::CertConf { .. } => self.confirm(request, &entry).await.map(|()| Outcome::Confirm),
-            Body::Genm { info_types } => Self::ca_certificates(info_types),
+            Body::Genm { info_types, with_value } => Self::ca_certificates(info_types, *with_value),
             _ => Err((FailInfo::BadRequest, "with a certificate this RA serves kur, rr, genm and certConf")),
         }
     }
