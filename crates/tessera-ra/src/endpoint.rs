@@ -507,7 +507,7 @@ impl Ra {
 
     async fn signed(&self, request: &Request, hash: &[u8]) -> Result<Outcome, Refusal> {
         let Some(old) = request.extra_certs.first() else {
-            return Err((FailInfo::BadRequest, "signature protection without the signer's certificate"));
+            return Err((FailInfo::SignerNotTrusted, "signature protection without the signer's certificate"));
         };
         if !self.ca.issued(old) {
             return Err((FailInfo::SignerNotTrusted, "the signer's certificate was not issued by this CA"));

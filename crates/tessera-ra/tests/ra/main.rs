@@ -7,6 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 
 mod brute_force;
 mod certificates;
+mod conformance;
 mod exactly_once;
 mod hygiene;
 
