@@ -312,6 +312,8 @@ impl Ra {
         }
         let secret = match (&entry.secret, &entry.issuance) {
             (Some(secret), _) if entry.request.armed => secret.clone(),
+            // Issued: a client that lost the pkiconf may still repeat its certConf.
+            (Some(secret), Issuance::Confirmed) if matches!(request.body, Body::CertConf { .. }) => secret.clone(),
             (_, Issuance::Confirmed) => return Err((FailInfo::NotAuthorized, "this request was already issued")),
             _ => return Err((FailInfo::NotAuthorized, "the request is not armed: confirm the SMS code first")),
         };

@@ -69,6 +69,9 @@ struct Config {
     /// CMP transactions.
     #[serde(default)]
     cmp: CmpTimes,
+    /// Rate limits per client address.
+    #[serde(default)]
+    limits: Limits,
     /// The CA's own certificate policy (an OID, in every end-entity certificate besides
     /// QCP-n-qscd in qualified ones). None by default: a CA has to have one of its own.
     certificate_policy: Option<String>,
@@ -94,6 +97,31 @@ impl Default for CmpTimes {
 
 fn default_wrong_code_wait() -> i64 {
     60
+}
+
+/// Per client address: holder API calls, and failures (wrong codes and sessions, refused
+/// CMP messages), each at once and a minute (30 and 10 by default).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Limits {
+    #[serde(default = "default_calls")]
+    calls_per_minute: u32,
+    #[serde(default = "default_failures")]
+    failures_per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { calls_per_minute: default_calls(), failures_per_minute: default_failures() }
+    }
+}
+
+fn default_calls() -> u32 {
+    activation::CALLS_PER_MINUTE
+}
+
+fn default_failures() -> u32 {
+    endpoint::FAILURES_PER_MINUTE
 }
 
 fn default_confirm_seconds() -> i64 {
@@ -177,8 +205,9 @@ async fn main() {
     }
     let database = config.database.clone().unwrap_or_else(|| state_dir.join("tessera-ra.sqlite").display().to_string());
     let codes = codes::CodeKeys::load_or_create(&state_dir).unwrap_or_else(|e| fail(format!("activation codes: {e}")));
-    let store =
+    let mut store =
         store::Store::open(&database, codes).await.unwrap_or_else(|e| fail(format!("database {database}: {e}")));
+    store.confirm_retention = config.cmp.confirm_seconds;
     for r in &config.requests {
         if let Err(refused) = r.holder.check_subject() {
             fail(format!("{path}: request {}: holder {}: {}", r.reference, refused.field, refused.reason));
@@ -195,6 +224,8 @@ async fn main() {
     ra.renewal_policy = config.renewal_policy;
     ra.otp = config.otp;
     ra.wrong_code_wait = config.cmp.wrong_code_wait_seconds;
+    ra.calls = limits::Limiter::new(config.limits.calls_per_minute, config.limits.calls_per_minute);
+    ra.failures = limits::Limiter::new(config.limits.failures_per_minute, config.limits.failures_per_minute);
     let ra = Arc::new(ra);
     // Certificates whose client never confirmed them are revoked, not left active
     // (RFC 9483 5.1.3.1 implicit rejection): checked every few seconds, and at start for
@@ -210,6 +241,9 @@ async fn main() {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(certificates = n, "unconfirmed certificates revoked"),
                     Err(e) => tracing::error!(error = %e, "revoking unconfirmed certificates"),
+                }
+                if let Err(e) = ra.store.forget_spent_codes().await {
+                    tracing::error!(error = %e, "forgetting spent activation codes");
                 }
             }
         }

@@ -25,6 +25,8 @@ pub struct Store {
     /// which sleeps in growing steps (up to 100 ms). Queueing writers here instead keeps
     /// the tail short under load (bench/ra.py). None for PostgreSQL.
     writer: Option<tokio::sync::Mutex<()>>,
+    /// How long a request's sealed code outlives its last certConf (seconds).
+    pub confirm_retention: i64,
 }
 
 /// A write transaction, holding the writer lock (SQLite) until it ends.
@@ -115,7 +117,7 @@ impl Store {
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         }
         let writer = (!postgres).then(|| tokio::sync::Mutex::new(()));
-        let store = Store { pool, codes, writer };
+        let store = Store { pool, codes, writer, confirm_retention: 600 };
         if let Ok(rows) = legacy {
             store.convert_legacy_codes(&rows).await?;
         }
@@ -277,13 +279,15 @@ impl Store {
         confirmed.extend(pending.as_deref().and_then(Profile::from_name).filter(|p| !confirmed.contains(p)));
         let names = confirmed.iter().map(|p| p.name()).collect::<Vec<_>>().join(",");
         if profile.certificates().iter().all(|p| confirmed.contains(p)) {
-            // Issued: the code has served its purpose and is no longer kept, even sealed.
+            // Issued: the code has served its purpose. Kept sealed a little longer, only to
+            // answer a repeated certConf (the client lost the pkiconf), then it goes.
             sqlx::query(
-                "UPDATE requests SET issuance = 'confirmed', armed = 0, sealed_code = NULL, \
+                "UPDATE requests SET issuance = 'confirmed', armed = 0, code_kept_until = $3, \
                  confirmed_profiles = $1, pending_profile = NULL WHERE reference = $2",
             )
             .bind(&names)
             .bind(reference)
+            .bind(now() + self.confirm_retention)
             .execute(&mut *tx)
             .await?;
         } else {

@@ -269,6 +269,20 @@ impl Store {
         Ok(Ok(()))
     }
 
+    /// Forget the sealed codes of issued requests once their certConf retention is over.
+    pub async fn forget_spent_codes(&self) -> Result<u64> {
+        let mut tx = self.write().await?;
+        let gone = sqlx::query(
+            "UPDATE requests SET sealed_code = NULL, code_kept_until = NULL \
+             WHERE issuance = 'confirmed' AND code_kept_until IS NOT NULL AND code_kept_until < $1",
+        )
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(gone.rows_affected())
+    }
+
     /// Revoke every certificate issued more than `seconds` ago and never confirmed (the
     /// client went away between the answer and certConf); their requests wait for a new
     /// one. Returns how many.

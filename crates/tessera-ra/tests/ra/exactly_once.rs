@@ -217,3 +217,35 @@ fn an_unconfirmed_renewal_leaves_the_old_certificate_current_until_it_is_confirm
     let late = kur("other.key", "late.pem", true);
     assert!(text(&late).contains("only the newest certificate"), "{}", text(&late));
 }
+
+#[test]
+fn a_certconf_repeated_after_the_request_completed_gets_its_pkiconf_again() {
+    let ra = Ra::start();
+    ra.csr("mario");
+    let out = ra.cmp(&[
+        "-cmd",
+        "p10cr",
+        "-ref",
+        "REQ-0001",
+        "-secret",
+        "pass:ABCD-EFGH-JKLM",
+        "-csr",
+        "mario.csr",
+        "-certout",
+        "mario.pem",
+        "-reqout",
+        "p10cr.der,certconf.der",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    // The client lost the pkiconf and sends its certConf again: answered, MAC-protected.
+    let (status, answer) = post_cmp(&ra, &std::fs::read(ra.path("certconf.der")).unwrap(), "application/pkixcmp");
+    assert_eq!(status, 200);
+    let answer = tessera_protocol::cmp::parse(&answer).unwrap();
+    assert_eq!(answer.body, tessera_protocol::cmp::Body::Confirmed);
+    assert!(answer.verify(b"ABCD-EFGH-JKLM").is_ok());
+    // Still one certificate, confirmed; a new request on the same reference is refused.
+    let listed = certificates(&ra, "REQ-0001");
+    assert_eq!((listed.len(), listed[0]["confirmed"].as_bool()), (1, Some(true)));
+    let again = ra.p10cr("REQ-0001", "ABCD-EFGH-JKLM", &ra.path("mario.csr"), &ra.path("again.pem"));
+    assert!(text(&again).contains("already issued"), "{}", text(&again));
+}

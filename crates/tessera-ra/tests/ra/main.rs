@@ -8,6 +8,7 @@ use std::process::{Child, Command, Output, Stdio};
 mod brute_force;
 mod certificates;
 mod conformance;
+mod crash;
 mod exactly_once;
 mod hygiene;
 
