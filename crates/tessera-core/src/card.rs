@@ -87,7 +87,7 @@ impl<'a, 'm> Card<'a, 'm> {
     /// The algorithms the catalog says this card makes (empty: not known, any).
     pub fn algorithms(&self) -> Vec<KeyAlgorithm> {
         match &self.token.model {
-            Some(m) => m.algorithms.iter().filter_map(|a| KeyAlgorithm::parse(a)).collect(),
+            Some(m) => m.algorithms.clone(),
             None => KeyAlgorithm::ALL.to_vec(),
         }
     }
@@ -158,20 +158,24 @@ impl<'a, 'm> Card<'a, 'm> {
     pub fn is_blank(&self) -> Result<bool, Error> {
         let Some(model) = &self.token.model else { return Ok(false) };
         let Some(reader) = &self.token.reader else { return Ok(false) };
-        match model.application.as_deref() {
-            Some("openpgp") if model.factory.user_pin.is_some() && model.factory.so_pin.is_some() => {
+        match model.application {
+            Some(crate::catalog::Application::Openpgp)
+                if model.factory.user_pin.is_some() && model.factory.so_pin.is_some() =>
+            {
                 let card = crate::openpgp::OpenPgpCard::connect(reader)?;
                 let tries = card.retry_counters()?;
                 Ok(card.cardholder_name()?.is_empty() && tries[0] == 3 && tries[2] == 3)
             }
-            Some("piv") => match model.factory.management_key.as_deref().and_then(ManagementKey::from_hex) {
-                Some(factory) => match PivCard::connect(reader)?.authenticate(&factory) {
-                    Ok(()) => Ok(true),
-                    Err(Error::ManagementKeyRejected) => Ok(false),
-                    Err(e) => Err(e),
-                },
-                None => Ok(false),
-            },
+            Some(crate::catalog::Application::Piv) => {
+                match model.factory.management_key.as_deref().and_then(ManagementKey::from_hex) {
+                    Some(factory) => match PivCard::connect(reader)?.authenticate(&factory) {
+                        Ok(()) => Ok(true),
+                        Err(Error::ManagementKeyRejected) => Ok(false),
+                        Err(e) => Err(e),
+                    },
+                    None => Ok(false),
+                }
+            }
             _ => Ok(false),
         }
     }
@@ -190,13 +194,13 @@ impl<'a, 'm> Card<'a, 'm> {
         let reader = self.token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: self.token.uri() })?;
         let factory = |v: &Option<String>| v.as_deref().map(Pin::new).ok_or(Error::PinRejected);
         let (user, so) = (factory(&model.factory.user_pin)?, factory(&model.factory.so_pin)?);
-        match model.application.as_deref() {
-            Some("openpgp") => {
+        match model.application {
+            Some(crate::catalog::Application::Openpgp) => {
                 // OpenPGP's name field: "SURNAME<<GIVEN NAME" (ISO 7501-1 style).
                 let name = holder.replacen(' ', "<<", 1);
                 crate::openpgp::OpenPgpCard::connect(&reader)?.personalise((&user, &so), pin, puk, &name)?
             }
-            Some("piv") => {
+            Some(crate::catalog::Application::Piv) => {
                 let old = model
                     .factory
                     .management_key

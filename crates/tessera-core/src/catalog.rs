@@ -168,10 +168,47 @@ pub struct Roles {
     pub authentication: Option<String>,
 }
 
+/// What kind of device a family is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Card,
+    UsbToken,
+    /// A software token (SoftHSM2): not a device the holder inserts.
+    Software,
+}
+
+/// A card application Tessera also speaks to directly over PC/SC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Application {
+    Openpgp,
+    Piv,
+}
+
+/// The card behaviours code reacts to. Each is explained, next to its card, by the entry's
+/// text; an id the code does not know is refused when the catalog loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum QuirkId {
+    #[serde(rename = "always-authenticate-9c")]
+    AlwaysAuthenticate9c,
+    ExtendedApdus,
+    FixedKeySlots,
+    KeygenByCardCommands,
+    KeysNotDeletable,
+    PrivateObjectsHidden,
+    PublicKeyHandle,
+    RawEcdsaOnly,
+    ReloadAfterKeygen,
+    SensitiveStaleAfterKeygen,
+    UnblockWithCardCommands,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Quirk {
-    pub id: String,
+    pub id: QuirkId,
     pub text: String,
 }
 
@@ -182,21 +219,20 @@ pub struct CardModel {
     pub id: String,
     pub name: String,
     pub vendor: String,
-    /// card, usb-token, software.
-    pub kind: String,
+    pub kind: Kind,
     #[serde(default)]
     pub obsolete: bool,
     #[serde(default = "yes")]
     pub renewable: bool,
     /// Key pairs the card can generate: "rsa2048", "rsa3072", "p256", "p384".
     #[serde(default)]
-    pub algorithms: Vec<String>,
+    pub algorithms: Vec<tessera_pki::KeyAlgorithm>,
     #[serde(default)]
     pub login: Logins,
     /// The card application Tessera can also speak to directly over PC/SC, for what the
     /// middleware lacks: "openpgp" or "piv".
     #[serde(default)]
-    pub application: Option<String>,
+    pub application: Option<Application>,
     /// Fixed key slots (CKA_ID, hex) when the card has them; empty: any id.
     #[serde(default)]
     pub key_ids: Vec<String>,
@@ -235,7 +271,7 @@ impl CardModel {
     }
 
     /// Whether the entry lists the quirk with this id (code reacts to ids, text explains).
-    pub fn has_quirk(&self, id: &str) -> bool {
+    pub fn has_quirk(&self, id: QuirkId) -> bool {
         self.quirks.iter().any(|q| q.id == id)
     }
 }
@@ -364,9 +400,26 @@ impl Catalog {
     }
 }
 
+/// One entry, typed: unknown keys and values (a misspelt quirk id or algorithm) are refused,
+/// and so are ids and keys that are not the hex they should be, naming the entry.
 fn parse_model(text: &str) -> Result<CardModel, String> {
     let mut model: CardModel = toml::from_str(text).map_err(|e| e.to_string())?;
-    model.patterns = model.atr.iter().map(|a| AtrPattern::parse(&a.pattern)).collect::<Result<_, _>>()?;
+    let entry = |what: String| format!("entry {:?}: {what}", model.id);
+    model.patterns =
+        model.atr.iter().map(|a| AtrPattern::parse(&a.pattern)).collect::<Result<_, _>>().map_err(entry)?;
+    let hex = |v: &str| !v.is_empty() && v.len().is_multiple_of(2) && v.chars().all(|c| c.is_ascii_hexdigit());
+    let ids = model.key_ids.iter().chain(model.roles.signature.iter()).chain(model.roles.authentication.iter());
+    if let Some(bad) = ids.clone().find(|v| !hex(v)) {
+        return Err(entry(format!("key id {bad:?} is not hex")));
+    }
+    if let Some(key) = &model.factory.management_key
+        && !(hex(key) && key.len() == 48)
+    {
+        return Err(entry("factory management_key is not 24 bytes of hex".into()));
+    }
+    if model.id.is_empty() || !model.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+        return Err(format!("entry id {:?}: lower case, digits and dashes only", model.id));
+    }
     Ok(model)
 }
 
@@ -416,6 +469,28 @@ mod tests {
                     other => panic!("{}: {other:?}", m.id),
                 }
             }
+        }
+    }
+
+    #[test]
+    fn misspelt_quirks_algorithms_kinds_and_bad_hex_are_refused_naming_the_file_and_entry() {
+        let good =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../drivers/piv-card.toml")).unwrap();
+        assert!(Catalog::from_sources([("piv-card.toml".into(), good.clone())]).1.is_empty());
+        for (from, to, says) in [
+            ("always-authenticate-9c", "always-authenticate-9C", "unknown variant"),
+            ("\"p256\"", "\"p521\"", "unknown variant"),
+            ("kind = \"card\"", "kind = \"smartcard\"", "unknown variant"),
+            ("application = \"piv\"", "application = \"pvi\"", "unknown variant"),
+            ("signature = \"02\"", "signature = \"9X\"", "entry \"piv-card\": key id \"9X\" is not hex"),
+        ] {
+            assert!(good.contains(from), "{from}");
+            let (catalog, problems) =
+                Catalog::from_sources([("drivers/piv-card.toml".into(), good.replacen(from, to, 1))]);
+            assert!(catalog.models.is_empty(), "{to}: refused, not loaded without it");
+            let [Error::CatalogInvalid { file, reason }] = problems.as_slice() else { panic!("{problems:?}") };
+            assert_eq!(file, "drivers/piv-card.toml");
+            assert!(reason.contains(says), "{to}: {reason}");
         }
     }
 

@@ -199,7 +199,7 @@ impl Devices {
         self.catalog
             .models
             .iter()
-            .filter(|m| m.kind != "software")
+            .filter(|m| m.kind != crate::catalog::Kind::Software)
             .flat_map(|m| m.module.current())
             .any(|m| file(m) == name)
     }

@@ -142,13 +142,13 @@ pub fn generate(
 
 /// Catalog quirk: the middleware reports CKA_SENSITIVE false on a key it has just
 /// generated (a fresh process reads true). CKA_EXTRACTABLE false is still required.
-pub const QUIRK_STALE_SENSITIVE: &str = "sensitive-stale-after-keygen";
+pub const QUIRK_STALE_SENSITIVE: crate::catalog::QuirkId = crate::catalog::QuirkId::SensitiveStaleAfterKeygen;
 /// Catalog quirk: the module must be initialised afresh before the new key can be used.
-pub const QUIRK_RELOAD_AFTER_KEYGEN: &str = "reload-after-keygen";
+pub const QUIRK_RELOAD_AFTER_KEYGEN: crate::catalog::QuirkId = crate::catalog::QuirkId::ReloadAfterKeygen;
 
 fn check_algorithm(token: &OpenToken<'_>, algorithm: KeyAlgorithm) -> Result<(), Error> {
     match &token.model {
-        Some(model) if !model.algorithms.iter().any(|a| a == algorithm.name()) => {
+        Some(model) if !model.algorithms.contains(&algorithm) => {
             Err(Error::AlgorithmUnsupported { algorithm: algorithm.name().into(), card: model.name.clone() })
         }
         _ => Ok(()),

@@ -111,7 +111,7 @@ pub fn change(token: &crate::token::OpenToken<'_>, old: &Pin, new: &Pin, final_t
 /// Catalog quirk: the middleware cannot reset the user PIN; the card application's own
 /// commands do (OpenPGP: VERIFY PW3 + RESET RETRY COUNTER; PIV: RESET RETRY COUNTER with
 /// the PUK).
-pub const QUIRK_UNBLOCK_BY_CARD: &str = "unblock-with-card-commands";
+pub const QUIRK_UNBLOCK_BY_CARD: crate::catalog::QuirkId = crate::catalog::QuirkId::UnblockWithCardCommands;
 
 /// Unblock (or reset) the user PIN with the PUK: security-officer login, then C_InitPIN;
 /// or the card's own commands where its catalog entry says the middleware cannot.
@@ -119,9 +119,13 @@ pub fn unblock(token: &crate::token::OpenToken<'_>, puk: &Pin, new: &Pin) -> Res
     if let (Some(model), Some(reader)) = (&token.model, &token.reader)
         && model.has_quirk(QUIRK_UNBLOCK_BY_CARD)
     {
-        match model.application.as_deref() {
-            Some("openpgp") => return crate::openpgp::OpenPgpCard::connect(reader)?.reset_user_pin(puk, new),
-            Some("piv") => return crate::piv::PivCard::connect(reader)?.unblock_pin(puk, new),
+        match model.application {
+            Some(crate::catalog::Application::Openpgp) => {
+                return crate::openpgp::OpenPgpCard::connect(reader)?.reset_user_pin(puk, new);
+            }
+            Some(crate::catalog::Application::Piv) => {
+                return crate::piv::PivCard::connect(reader)?.unblock_pin(puk, new);
+            }
             _ => {}
         }
     }

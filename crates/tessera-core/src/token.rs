@@ -190,7 +190,10 @@ impl LoadedModule {
         let info = self.ctx.get_token_info(slot).map_err(|e| Error::from_pkcs11(e, &slot_label))?;
         if !info.token_initialized() {
             // SoftHSM always offers one empty slot for a new token: not a device.
-            if catalog.for_token(info.manufacturer_id(), info.model()).is_some_and(|m| m.kind == "software") {
+            if catalog
+                .for_token(info.manufacturer_id(), info.model())
+                .is_some_and(|m| m.kind == crate::catalog::Kind::Software)
+            {
                 return Ok(None);
             }
         }
@@ -377,12 +380,13 @@ impl OpenToken<'_> {
     /// entry says Tessera can read it (PKCS#11 only has the count-low / final-try flags).
     pub fn pin_tries(&self) -> Option<u8> {
         let (model, reader) = (self.model.as_ref()?, self.reader.as_deref()?);
-        match model.application.as_deref()? {
-            "openpgp" => {
+        match model.application? {
+            crate::catalog::Application::Openpgp => {
                 crate::openpgp::OpenPgpCard::connect(reader).and_then(|c| c.retry_counters()).ok().map(|c| c[0])
             }
-            "piv" => crate::piv::PivCard::connect(reader).and_then(|c| c.pin_tries()).ok().flatten(),
-            _ => None,
+            crate::catalog::Application::Piv => {
+                crate::piv::PivCard::connect(reader).and_then(|c| c.pin_tries()).ok().flatten()
+            }
         }
     }
 
