@@ -12,9 +12,9 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::endpoint::Ra;
 use crate::gateway::{Channel, Message};
 use crate::problem::{JsonBody, internal, problem};
+use crate::state::Ra;
 
 /// How long an OTP is good for, and how soon another may be sent (configuration `[otp]`).
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -40,7 +40,7 @@ impl Default for OtpTimes {
     }
 }
 /// Holder API calls allowed per client address at once and a minute (guessing codes is
-/// slow; wrong guesses are also failures, [`crate::endpoint::FAILURES_PER_MINUTE`]).
+/// slow; wrong guesses are also failures, [`crate::state::FAILURES_PER_MINUTE`]).
 pub const CALLS_PER_MINUTE: u32 = 30;
 
 fn rate_limited(ra: &Ra, client: std::net::SocketAddr) -> Option<Response> {

@@ -11,8 +11,8 @@ use x509_ocsp::{
     OcspResponseStatus, ResponderId, ResponseData, RevokedInfo, SingleResponse,
 };
 
-use crate::endpoint::Ra;
 use crate::registry::Lifecycle;
+use crate::state::Ra;
 
 const SHA1: &str = "1.3.14.3.2.26";
 const SHA256: &str = "2.16.840.1.101.3.4.2.1";

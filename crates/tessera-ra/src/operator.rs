@@ -13,10 +13,10 @@ use serde::Deserialize;
 use sha2::Digest;
 use tessera_pki::codice_fiscale::{self, CfCheck};
 
-use crate::endpoint::Ra;
 use crate::gateway::{Channel, Message};
 use crate::problem::{ApiError, JsonBody, internal, problem};
 use crate::registry::{Holder, Lifecycle, Profile, RegisteredRequest};
+use crate::state::Ra;
 use crate::store::NewHolder;
 
 /// An operator as configured: the token is kept as its SHA-256 only.

@@ -1,0 +1,69 @@
+//! The RA's application state: the CA, the database, the gateway, the operators and the
+//! policies and limits the configuration sets. Handlers get it as axum state
+//! ([`crate::app::app`]); tests build one around an in-memory database.
+
+use crate::ca::Ca;
+use crate::store::Store;
+
+/// The RA: what every handler works with.
+pub struct Ra {
+    pub ca: Ca,
+    pub store: Store,
+    pub validity_days: i64,
+    /// Where SMS and e-mail to holders go.
+    pub gateway: crate::gateway::Gateway,
+    /// Operators allowed on the operator API.
+    pub operators: Vec<crate::operator::Operator>,
+    /// The centre's renewal policy.
+    pub renewal_policy: crate::registry::RenewalPolicy,
+    /// SMS codes' lifetime and resend delay.
+    pub otp: crate::activation::OtpTimes,
+    /// Holder API calls per client address (30 at once, 30 a minute).
+    pub calls: crate::limits::Limiter,
+    /// Failures per client address: wrong codes and sessions, refused CMP messages (10 at
+    /// once, 10 a minute). An address without any left is refused before it is heard.
+    pub failures: crate::limits::Limiter,
+    pub(crate) sender: Vec<u8>,
+    /// The issuing CA's key identifier, senderKID of signed answers.
+    pub(crate) key_id: Option<Vec<u8>>,
+    /// The first wait after five wrong CMP MACs for a reference (seconds).
+    pub wrong_code_wait: i64,
+}
+
+/// Failures allowed per client address at once, and a minute.
+pub const FAILURES_PER_MINUTE: u32 = 10;
+
+impl Ra {
+    pub fn new(ca: Ca, store: Store, validity_days: i64) -> Ra {
+        let sender = ca.general_name();
+        let key_id = ca.key_id();
+        Ra {
+            key_id,
+            wrong_code_wait: 60,
+            ca,
+            store,
+            validity_days,
+            gateway: Default::default(),
+            operators: Vec::new(),
+            renewal_policy: Default::default(),
+            otp: Default::default(),
+            calls: crate::limits::Limiter::new(
+                crate::activation::CALLS_PER_MINUTE,
+                crate::activation::CALLS_PER_MINUTE,
+            ),
+            failures: crate::limits::Limiter::new(FAILURES_PER_MINUTE, FAILURES_PER_MINUTE),
+            sender,
+        }
+    }
+
+    /// Count a holder API call from `ip`; the seconds to wait when over a limit (its calls,
+    /// or its failures).
+    pub fn over_rate(&self, ip: std::net::IpAddr) -> Option<u64> {
+        self.failures.check(ip).and_then(|()| self.calls.take(ip)).err()
+    }
+
+    /// A failure from `ip` (a wrong code or session, a refused CMP message).
+    pub fn failed_from(&self, ip: std::net::IpAddr) {
+        let _ = self.failures.take(ip);
+    }
+}

@@ -1,0 +1,191 @@
+//! The operator API and the OpenAPI document.
+
+use super::*;
+
+#[test]
+fn operators_register_holders_create_requests_arm_them_and_manage_certificates() {
+    let ra = Ra::start();
+    // Without a token: nothing.
+    let (status, body) = post(&ra, "/api/v1/operator/holders", serde_json::json!({"given_name": "X", "surname": "Y"}));
+    assert_eq!((status, body["code"].as_str()), (401, Some("operator-unauthenticated")));
+    // Tax code with a wrong check letter: the right one is suggested; forcing is explicit.
+    let wrong = serde_json::json!({"given_name": "MARIO", "surname": "ROSSI", "cf": "RSSMRA80A01H501X", "mobile": "+393330000001"});
+    let (status, body) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(wrong.clone()));
+    assert_eq!(
+        (status, body["code"].as_str(), body["params"]["expected"].as_str()),
+        (422, Some("cf-check-letter"), Some("U"))
+    );
+    let mut forced = wrong.clone();
+    forced["cf_forced"] = serde_json::json!(true);
+    forced["mobile"] = serde_json::json!("+39 333 000 0002");
+    let (status, _) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(forced));
+    assert_eq!(status, 201);
+    let right = serde_json::json!({"given_name": "MARIO", "surname": "ROSSI", "cf": "rssmra80a01h501u", "mobile": "+393330000001"});
+    let (status, body) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(right.clone()));
+    assert_eq!(status, 201);
+    let holder = body["holder_id"].as_i64().unwrap();
+    // OTPs go to the mobile: one registered to another person is refused (however it is
+    // written); the same person registered again is not.
+    let other = serde_json::json!({"given_name": "LUCA", "surname": "BIANCHI", "cf": "BNCLCU75C15F205O", "mobile": "+39 3330000001"});
+    let (status, body) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(other));
+    assert_eq!(
+        (status, body["code"].as_str(), body["params"]["contact"].as_str()),
+        (409, Some("contact-of-another-holder"), Some("mobile"))
+    );
+    assert_eq!(operator_call(&ra, "POST", "/api/v1/operator/holders", Some(right)).0, 201);
+    // A passport holder gets the signature profile only.
+    let passport = serde_json::json!({"given_name": "JOHN", "surname": "SMITH", "passport": "YA1234567", "passport_country": "US"});
+    let (_, body) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(passport));
+    let foreign = body["holder_id"].as_i64().unwrap();
+    let (status, body) = operator_call(
+        &ra,
+        "POST",
+        "/api/v1/operator/requests",
+        Some(serde_json::json!({"holder_id": foreign, "profile": "cns-authentication"})),
+    );
+    assert_eq!((status, body["code"].as_str()), (422, Some("profile-needs-cf")));
+
+    // A request: its activation code is shown once, in a readable form.
+    let (status, body) = operator_call(
+        &ra,
+        "POST",
+        "/api/v1/operator/requests",
+        Some(serde_json::json!({"holder_id": holder, "profile": "signature"})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let reference = body["reference"].as_str().unwrap().to_owned();
+    let code = body["activation_code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 14);
+    assert!(code.chars().all(|c| c == '-' || "ABCDEFGHJKLMNPQRSTUVWXYZ23456789".contains(c)), "{code}");
+    let (_, rows) = operator_call(&ra, "GET", "/api/v1/operator/requests?q=rossi", None);
+    let row = rows.as_array().unwrap().iter().find(|r| r["reference"] == reference.as_str()).expect("listed");
+    assert_eq!((row["armed"].as_bool(), row["issuance"].as_str()), (Some(false), Some("waiting")));
+    assert!(!rows.to_string().contains(&code), "the activation code is not listed");
+
+    // At the counter: the operator types the code the holder brought (as the holder reads
+    // it out), no OTP; then CMP enrolls with the code in its canonical form.
+    let arm = format!("/api/v1/operator/requests/{reference}/arm");
+    let (status, body) =
+        operator_call(&ra, "POST", &arm, Some(serde_json::json!({"activation_code": "AAAA-BBBB-CCCC"})));
+    assert_eq!((status, body["code"].as_str()), (403, Some("activation-refused")), "{body}");
+    let typed = code.replace('-', " ").to_lowercase();
+    let (status, body) = operator_call(&ra, "POST", &arm, Some(serde_json::json!({ "activation_code": typed })));
+    assert_eq!(status, 200, "{body}");
+    let cert = ra.path("counter.pem");
+    let out = ra.p10cr(&reference, &code, &ra.csr("counter"), &cert);
+    assert!(out.status.success(), "{}", text(&out));
+    let serial = x509(&cert, &["-serial"]).trim().trim_start_matches("serial=").to_lowercase();
+
+    // Suspend, reactivate, revoke; revoked is final.
+    let path = |action: &str| format!("/api/v1/operator/certificates/{serial}/{action}");
+    assert_eq!(operator_call(&ra, "POST", &path("reactivate"), None).1["code"], "lifecycle-not-allowed");
+    assert_eq!(operator_call(&ra, "POST", &path("suspend"), None).0, 200);
+    assert_eq!(operator_call(&ra, "POST", &path("reactivate"), None).0, 200);
+    assert_eq!(operator_call(&ra, "POST", &path("revoke"), Some(serde_json::json!({"reason": 4}))).0, 200);
+    assert_eq!(operator_call(&ra, "POST", &path("reactivate"), None).1["code"], "certificate-revoked");
+}
+
+#[test]
+fn the_openapi_document_describes_every_route_served() {
+    let ra = Ra::start();
+    let doc: serde_json::Value =
+        ureq::get(&format!("http://{}/openapi.json", ra.server)).call().unwrap().into_json().unwrap();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let documented: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+    let main = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/app.rs")).unwrap();
+    let served: Vec<&str> = main.match_indices(".route(").map(|(i, _)| main[i..].split('"').nth(1).unwrap()).collect();
+    assert!(!served.is_empty());
+    for route in served {
+        // A catch-all segment ({*name}, slashes included) is a path parameter in OpenAPI.
+        let route = route.replace("{*", "{");
+        assert!(documented.contains(&route.as_str()), "{route} is served but not documented");
+    }
+}
+
+#[test]
+fn activation_codes_go_to_the_holder_by_email_and_operators_replace_lost_or_locked_ones() {
+    let (port, provider) = one_shot_provider();
+    let ra = with_gateway(Ra::start(), &format!("email_webhook = \"http://127.0.0.1:{port}/mail\""));
+    let holder = |body: serde_json::Value| {
+        let (status, body) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(body));
+        assert_eq!(status, 201, "{body}");
+        body["holder_id"].as_i64().unwrap()
+    };
+    let anna = holder(serde_json::json!({"given_name": "ANNA", "surname": "VERDI", "cf": "VRDNNA90E50L219L",
+        "mobile": "+393330000009", "email": "anna.verdi@example.org"}));
+    let luca = holder(serde_json::json!({"given_name": "LUCA", "surname": "BIANCHI", "cf": "BNCLCU75C15F205O"}));
+    let create = |holder: i64| {
+        operator_call(
+            &ra,
+            "POST",
+            "/api/v1/operator/requests",
+            Some(serde_json::json!({"holder_id": holder, "profile": "signature", "code_delivery": "email"})),
+        )
+    };
+    let (status, body) = create(luca);
+    assert_eq!((status, body["code"].as_str()), (409, Some("no-email")), "{body}");
+
+    // By e-mail: the operator never sees the code.
+    let (status, body) = create(anna);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["sent_to"], "a***@example.org");
+    assert!(body.get("activation_code").is_none(), "{body}");
+    let reference = body["reference"].as_str().unwrap().to_owned();
+    let mail = provider.join().unwrap();
+    assert!(mail.starts_with("POST /mail"), "{mail}");
+    assert!(mail.contains("\"to\":\"anna.verdi@example.org\"") && mail.contains("\"subject\""), "{mail}");
+    assert!(mail.contains(&reference), "{mail}");
+    let code = code_in(&mail).expect("the code in the e-mail");
+    let outbox = std::fs::read_to_string(ra.path("tessera-ra/outbox.log")).unwrap();
+    assert!(outbox.lines().any(|l| l.contains("\temail\tanna.verdi@example.org\t") && l.contains(&code)));
+    for (path, bytes) in state_files(&ra).iter().filter(|(p, _)| !p.ends_with("outbox.log")) {
+        assert!(!bytes.windows(code.len()).any(|w| w == code.as_bytes()), "the code in {}", path.display());
+    }
+
+    // The holder gets the tax code wrong five times: locked.
+    let start = |code: &str, cf: &str| start_activation(&ra, code, cf);
+    for _ in 0..5 {
+        start(&code, "XXXXXX00X00X000X");
+    }
+    assert_eq!(start(&code, "VRDNNA90E50L219L").0, 423);
+    // The operator replaces the code (handed over this time): unlocked, the old code dead.
+    let (status, body) = operator_call(&ra, "POST", &format!("/api/v1/operator/requests/{reference}/code"), None);
+    assert_eq!(status, 200, "{body}");
+    let new_code = body["activation_code"].as_str().unwrap().to_owned();
+    assert_ne!(new_code, code);
+    assert_eq!(start(&code, "VRDNNA90E50L219L").1["code"], "activation-refused");
+    let (status, body) = start(&new_code, "VRDNNA90E50L219L");
+    assert_eq!(status, 200, "{body}");
+    let otp = otp_for(&ra, "+393330000009");
+    let (status, body) = post(&ra, &format!("/api/v1/activation/{reference}/otp"), serde_json::json!({ "otp": otp }));
+    assert_eq!(status, 200, "{body}");
+    let out = ra.p10cr(&reference, &new_code, &ra.csr("anna"), &ra.path("anna.pem"));
+    assert!(out.status.success(), "{}", text(&out));
+    // Issued: no more codes for this request.
+    let (status, body) = operator_call(&ra, "POST", &format!("/api/v1/operator/requests/{reference}/code"), None);
+    assert_eq!((status, body["code"].as_str()), (409, Some("already-issued")), "{body}");
+    // The audit log tells who did what, newest first, and holds no code or OTP.
+    let (status, log) = operator_call(&ra, "GET", &format!("/api/v1/operator/audit?subject={reference}"), None);
+    assert_eq!(status, 200);
+    let seen: Vec<(&str, &str)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|e| (e["actor"].as_str().unwrap(), e["action"].as_str().unwrap()))
+        .collect();
+    for step in [
+        ("odr-test", "request-created"),
+        ("odr-test", "activation-code-emailed"),
+        ("holder", "activation-refused"),
+        ("odr-test", "activation-code-replaced"),
+        ("holder", "otp-sent"),
+        ("holder", "request-armed"),
+        ("cmp", "certificate-issued"),
+        ("cmp", "certificate-confirmed"),
+    ] {
+        assert!(seen.contains(&step), "{step:?} not in {seen:?}");
+    }
+    let text = log.to_string();
+    assert!(!text.contains(&code) && !text.contains(&new_code) && !text.contains(&otp), "{text}");
+}
