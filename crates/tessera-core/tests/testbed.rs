@@ -733,3 +733,22 @@ fn csr_from_softhsm() -> String {
     })
     .unwrap()
 }
+
+/// The fuzzers' corpora (fuzz/corpus) replayed: catalog entries load or are refused with
+/// their file named, ATR patterns parse or are refused; never a panic.
+#[test]
+fn the_catalog_and_atr_corpora_load_or_are_refused() {
+    let dir = |t: &str| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus").join(t);
+    for entry in std::fs::read_dir(dir("catalog_entry")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        let (catalog, problems) = tessera_core::catalog::Catalog::from_sources([("x.toml".to_owned(), text)]);
+        assert_eq!(catalog.models.len() + problems.len(), 1, "{}", path.display());
+    }
+    for entry in std::fs::read_dir(dir("atr_pattern")).unwrap() {
+        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        if let Ok(p) = tessera_core::atr::AtrPattern::parse(&String::from_utf8_lossy(&data)) {
+            let _ = p.matches(&atr("3B 8F 80 01"));
+        }
+    }
+}
