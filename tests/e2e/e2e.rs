@@ -90,6 +90,36 @@ fn cli_devices_json_has_the_documented_shape() {
 }
 
 #[test]
+fn cli_diagnose_reports_each_check_in_the_users_language_and_as_json() {
+    use tessera_testbed::ra::RaServer;
+    let hsm = SoftHsm::with_samples();
+    let ra = RaServer::start("");
+    let data = tempfile_dir();
+    let mut env = hsm.env();
+    env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
+    env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
+    let ra_args = ["--ra", &ra.url()];
+    let token = "pkcs11:token=Luca%20Bianchi%20Firma";
+    let out = tessera(&env, &[&["diagnose", "--token", token, "--json"][..], &ra_args].concat());
+    assert!(out.status.success(), "a certificate can be renewed: {}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(v["renewable"], true);
+    let checks = v["checks"].as_array().unwrap();
+    assert!(checks.iter().any(|c| c["code"] == "diag-ra-reachable" && c["verdict"] == "pass"), "{checks:?}");
+    assert!(checks.iter().all(|c| c["text"].as_str().is_some_and(|t| !t.is_empty() && !t.starts_with("diag-"))));
+    let certs = v["certificates"].as_array().unwrap();
+    assert!(certs.iter().any(|c| c["verdict"] == "fail"), "the expired one");
+    // In Italian by default, in English with --lang en; the expired one says what to do.
+    let it = tessera(&env, &[&["diagnose", "--token", token][..], &ra_args].concat());
+    assert!(stdout(&it).contains("Scaduto il") && stdout(&it).contains("nuova attivazione"), "{}", stdout(&it));
+    let en = tessera(&env, &[&["diagnose", "--lang", "en", "--token", token][..], &ra_args].concat());
+    assert!(stdout(&en).contains("cannot be renewed") && stdout(&en).contains("Renewal is open"), "{}", stdout(&en));
+    // Nothing renewable on the card with only an RSA 1024 key and a decryption key: exit 1.
+    let varie = tessera(&env, &[&["diagnose", "--token", "pkcs11:token=Varie"][..], &ra_args].concat());
+    assert_eq!(varie.status.code(), Some(1), "{}", stdout(&varie));
+}
+
+#[test]
 fn cli_devices_table_speaks_italian_then_english() {
     let pcsc = Pcsc::start();
     let hsm = SoftHsm::with_samples();

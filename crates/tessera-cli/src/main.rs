@@ -2,6 +2,7 @@
 
 mod activate;
 mod devices;
+mod diagnose;
 mod prompt;
 mod terminal;
 mod token_ops;
@@ -30,6 +31,8 @@ enum Command {
     Devices(devices::Args),
     /// New activation: key pairs on the card, certificates from the RA, installed.
     Activate(activate::Args),
+    /// Renewal diagnostics for a card, before any PIN: what can be renewed, and if not, why.
+    Diagnose(diagnose::Args),
     /// Write the error file for a support request (no PIN, code or key is ever in it).
     SupportBundle {
         /// The folder to write it in (default: the current folder).
@@ -77,6 +80,7 @@ fn main() -> std::process::ExitCode {
     match cli.command {
         Command::Devices(args) => devices::run(args, ctx.common.json, &ctx.common.modules, lang),
         Command::Activate(args) => activate::run(args, ctx.common.json, &ctx.common.modules, &msg),
+        Command::Diagnose(args) => diagnose::run(args, ctx.common.json, &ctx.common.modules, &msg),
         Command::SupportBundle { out } => activate::support_bundle(&out, &ctx.common.modules, &msg),
         Command::Key(cmd) => token_ops::key(&ctx, cmd),
         Command::Csr { key, common_name, out } => token_ops::csr(&ctx, key, common_name, out),

@@ -87,6 +87,15 @@ pub fn role_name(role: tessera_core::card::Role) -> String {
     serde_json::to_value(role).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
+/// The locale key part of a certificate's role (`role-<name>`).
+pub fn pki_role_name(role: tessera_pki::Role) -> &'static str {
+    match role {
+        tessera_pki::Role::Signature => "signature",
+        tessera_pki::Role::Authentication => "authentication",
+        _ => "other",
+    }
+}
+
 impl Prompter for Terminal<'_> {
     fn ask(&mut self, q: &Question) -> tessera_flows::Result<Zeroizing<String>> {
         let label = self.text(q);

@@ -29,3 +29,16 @@ mod embedded {
 }
 
 pub use error::{Error, ErrorPayload};
+
+/// OpenSC's file cache (`use_file_caching` in opensc.conf), which shows a card's old
+/// objects until it is cleared: `$XDG_CACHE_HOME/opensc` or `~/.cache/opensc` (Windows:
+/// `%APPDATA%\OpenSC\cache`).
+pub fn opensc_cache_dir() -> Option<std::path::PathBuf> {
+    if cfg!(target_os = "windows") {
+        return std::env::var_os("APPDATA").map(|d| std::path::PathBuf::from(d).join("OpenSC").join("cache"));
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))?;
+    Some(cache.join("opensc"))
+}

@@ -56,6 +56,11 @@ impl Messages {
         Messages { bundle }
     }
 
+    /// Whether the catalog has message `id`.
+    pub fn has(&self, id: &str) -> bool {
+        self.bundle.has_message(id)
+    }
+
     /// Render message `id` with string arguments; the id itself when it is missing.
     pub fn text(&self, id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
         self.render(id, None, args).unwrap_or_else(|| id.to_owned())

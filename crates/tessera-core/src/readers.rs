@@ -54,3 +54,19 @@ pub(crate) fn status_of(state: &ReaderState) -> ReaderStatus {
         .then(|| if event.contains(State::MUTE) { Atr(Vec::new()) } else { Atr(state.atr().to_vec()) });
     ReaderStatus { name: state.name().to_string_lossy().into_owned(), card }
 }
+
+/// Whether another program holds the card in `reader` exclusively (PC/SC sharing
+/// violation), so that neither the middleware nor Tessera can use it now. pcsc-lite does
+/// not say which program.
+pub fn in_use_by_another(reader: &str) -> Result<bool, Error> {
+    let ctx = establish()?;
+    let name = CString::new(reader).map_err(|e| Error::Pcsc { reason: e.to_string() })?;
+    match ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY) {
+        Ok(card) => {
+            let _ = card.disconnect(pcsc::Disposition::LeaveCard);
+            Ok(false)
+        }
+        Err(pcsc::Error::SharingViolation) => Ok(true),
+        Err(e) => Err(Error::from_pcsc(e, Some(reader))),
+    }
+}

@@ -10,6 +10,7 @@ pub mod error;
 pub mod journal;
 pub mod prompter;
 pub mod ra;
+pub mod renewal;
 pub mod secrets;
 pub mod settings;
 pub mod support;

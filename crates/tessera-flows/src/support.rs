@@ -181,13 +181,35 @@ pub fn render(msg: &Messages, shown: Option<&ErrorPayload>, snapshot: &Snapshot,
     out
 }
 
+/// Where the last diagnostics report is kept, for the error file.
+fn diagnostics_file() -> PathBuf {
+    crate::settings::data_dir().join("diagnostics.json")
+}
+
+/// Keep the report of the last diagnostics (no secret is in it), for the error file.
+pub fn remember_diagnostics(report: &crate::renewal::diagnostics::Report) {
+    let path = diagnostics_file();
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Ok(json) = serde_json::to_string_pretty(report) {
+        let _ = std::fs::write(&path, json);
+    }
+}
+
 /// Write the error file into `dir` (created if needed); its path.
 pub fn write(msg: &Messages, shown: Option<&ErrorPayload>, snapshot: &Snapshot, dir: &Path) -> Result<PathBuf> {
     let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
     let path = dir.join(format!("tessera-error-file-{stamp}.txt"));
     let storage = |e: std::io::Error| Error::Storage { path: path.display().to_string(), reason: e.to_string() };
     std::fs::create_dir_all(dir).map_err(storage)?;
-    std::fs::write(&path, render(msg, shown, snapshot, &Journal::all())).map_err(storage)?;
+    let mut text = render(msg, shown, snapshot, &Journal::all());
+    if let Ok(diagnostics) = std::fs::read_to_string(diagnostics_file()) {
+        text.push_str("\n## The last renewal diagnostics\n\n```json\n");
+        text.push_str(&diagnostics);
+        text.push_str("\n```\n");
+    }
+    std::fs::write(&path, text).map_err(storage)?;
     Ok(path)
 }
 

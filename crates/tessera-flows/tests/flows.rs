@@ -849,3 +849,154 @@ impl Prompter for SlowOtp<'_> {
         self.inner.progress(event)
     }
 }
+
+// ---- renewal diagnostics: before any PIN ----
+
+/// The sample tokens (SoftHSM2): an expiring, an expired and a keyless certificate; an RSA
+/// 1024 certificate and a decryption key.
+fn samples_bed() -> (SoftHsm, tempfile::TempDir) {
+    let hsm = SoftHsm::with_samples();
+    let data = tempfile::tempdir().unwrap();
+    let mut env = hsm.env();
+    env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
+    tessera_testbed::apply_env(&env);
+    (hsm, data)
+}
+
+fn softhsm_devices() -> Devices {
+    let mut options = Options::from_env();
+    options.modules.push(SOFTHSM_MODULE.into());
+    options.p11kit = false;
+    Devices::new(options)
+}
+
+fn verdicts(checks: &[tessera_flows::renewal::diagnostics::Check]) -> Vec<(&'static str, String)> {
+    checks.iter().map(|c| (c.check, c.code.clone())).collect()
+}
+
+#[test]
+fn diagnostics_say_what_blocks_each_certificate_before_any_pin() {
+    use tessera_flows::renewal::diagnostics::{Verdict, diagnose};
+    let (_hsm, data) = samples_bed();
+    let ra = RaServer::start(REQUESTS);
+    let mut devices = softhsm_devices();
+    let report = block_on(diagnose(&mut devices, &settings(&ra), "pkcs11:token=Luca%20Bianchi%20Firma")).unwrap();
+    let card = verdicts(&report.checks);
+    for expected in ["diag-card-model-known", "diag-middleware-can-renew", "diag-pin-ok", "diag-ra-reachable"] {
+        assert!(card.iter().any(|(_, c)| c == expected), "{expected} in {card:?}");
+    }
+    let by_serial = |days: fn(i64) -> bool| report.certificates.iter().find(|c| days(c.days_left)).unwrap();
+    let expiring = by_serial(|d| (1..=60).contains(&d));
+    assert_eq!(expiring.verdict(&report.checks), Verdict::Pass, "{:?}", expiring.checks);
+    let expired = by_serial(|d| d < 0);
+    assert!(verdicts(&expired.checks).contains(&("renewal-window", "diag-renewal-window-expired".into())));
+    assert_eq!(expired.verdict(&report.checks), Verdict::Fail);
+    let keyless = report.certificates.iter().find(|c| c.uri.contains("id=%13")).unwrap();
+    assert!(verdicts(&keyless.checks).contains(&("private-key", "diag-private-key-missing".into())), "{keyless:?}");
+    assert!(report.renewable());
+
+    // An RSA 1024 key, and a decryption key that renewal keeps.
+    let varie = block_on(diagnose(&mut devices, &settings(&ra), "pkcs11:token=Varie")).unwrap();
+    let weak = varie.certificates.iter().find(|c| c.uri.contains("id=%21")).unwrap();
+    assert!(verdicts(&weak.checks).contains(&("key-algorithm", "diag-key-algorithm-too-weak".into())), "{weak:?}");
+    assert!(verdicts(&varie.checks).iter().any(|(c, _)| *c == "decryption-key"), "{:?}", varie.checks);
+    assert!(varie.certificates.iter().all(|c| c.role != tessera_pki::Role::Encryption), "not one renewal replaces");
+
+    // The RA down: its own verdict.
+    ra.stop();
+    let down = block_on(diagnose(&mut devices, &settings(&ra), "pkcs11:token=Luca%20Bianchi%20Firma")).unwrap();
+    assert!(verdicts(&down.checks).contains(&("ra", "diag-ra-unreachable".into())), "{:?}", down.checks);
+    assert!(!down.renewable());
+
+    // The last report goes into the error file, rendered messages and all.
+    let msg = tessera_core::messages::Messages::new(tessera_core::messages::Lang::En);
+    let snapshot = devices.snapshot();
+    let file = tessera_flows::support::write(&msg, None, &snapshot, data.path()).unwrap();
+    let text = std::fs::read_to_string(file).unwrap();
+    assert!(text.contains("The last renewal diagnostics") && text.contains("diag-ra-unreachable"), "{text}");
+    // Every message the report can carry exists in both languages.
+    for lang in [tessera_core::messages::Lang::It, tessera_core::messages::Lang::En] {
+        let m = tessera_core::messages::Messages::new(lang);
+        for c in report.checks.iter().chain(report.certificates.iter().flat_map(|c| &c.checks)) {
+            assert!(m.has(&c.code), "{} in {lang:?}", c.code);
+        }
+    }
+}
+
+#[test]
+fn an_obsolete_card_model_fails_every_certificate_before_any_pin() {
+    use tessera_flows::renewal::diagnostics::diagnose;
+    let (_hsm, data) = samples_bed();
+    let drivers = data.path().join("drivers");
+    std::fs::create_dir_all(&drivers).unwrap();
+    let entry = include_str!("../../../drivers/softhsm2.toml")
+        .replace("kind = \"software\"", "kind = \"software\"\nobsolete = true");
+    std::fs::write(drivers.join("softhsm2.toml"), entry).unwrap();
+    tessera_testbed::apply_env(&[("TESSERA_DRIVERS".into(), drivers.display().to_string())]);
+    let ra = RaServer::start(REQUESTS);
+    let mut devices = softhsm_devices();
+    let report = block_on(diagnose(&mut devices, &settings(&ra), "pkcs11:token=Luca%20Bianchi%20Firma")).unwrap();
+    assert!(verdicts(&report.checks).iter().any(|(_, c)| c == "diag-card-model-obsolete"), "{:?}", report.checks);
+    assert!(!report.renewable());
+}
+
+#[test]
+fn a_locked_pin_and_a_card_held_by_another_program_are_said_before_any_pin() {
+    use tessera_flows::renewal::diagnostics::diagnose;
+    let pcsc = tessera_testbed::Pcsc::start();
+    let data = tempfile::tempdir().unwrap();
+    let mut env = pcsc.env();
+    env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
+    tessera_testbed::apply_env(&env);
+    let ra = RaServer::start(REQUESTS);
+    let token = "pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))";
+    let _card = pcsc.insert_openpgp(0);
+    let reader = "Virtual PCD 00 00";
+    // Another program holds the card exclusively, from before Tessera starts (a signing
+    // tool left open): the middleware cannot show it, and the diagnostics say why.
+    {
+        let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
+        let name = std::ffi::CString::new(reader).unwrap();
+        let mut held = None;
+        assert!(tessera_testbed::wait_until(std::time::Duration::from_secs(10), || {
+            held = ctx.connect(&name, pcsc::ShareMode::Exclusive, pcsc::Protocols::ANY).ok();
+            held.is_some()
+        }));
+        let mut options = Options::from_env();
+        options.p11kit = false;
+        let mut busy = Devices::new(options);
+        let report = block_on(diagnose(&mut busy, &settings(&ra), token)).unwrap();
+        assert!(verdicts(&report.checks).contains(&("card-in-use", "diag-card-in-use-busy".into())), "{report:?}");
+        assert_eq!(report.checks[0].params["reader"], reader);
+        assert!(!report.renewable());
+    }
+    // Released: the card shows, and nothing blocks it.
+    let mut options = Options::from_env();
+    options.p11kit = false;
+    let mut d = Devices::new(options);
+    assert!(tessera_testbed::wait_until(std::time::Duration::from_secs(15), || d
+        .with_token(token, |t| Ok(t.label.clone()))
+        .is_ok()));
+    let tries = |d: &mut Devices| d.with_token(token, |t| Ok(t.pin_tries())).unwrap();
+    assert_eq!(tries(&mut d), Some(3));
+    let report = block_on(diagnose(&mut d, &settings(&ra), token)).unwrap();
+    assert!(verdicts(&report.checks).contains(&("card-in-use", "diag-card-in-use-free".into())));
+    assert!(verdicts(&report.checks).contains(&("pin", "diag-pin-ok".into())));
+    assert_eq!(tries(&mut d), Some(3), "no PIN try spent");
+
+    // Locked by three wrong PINs (typed elsewhere): said, and nothing more is tried.
+    for wrong in ["000000", "000001", "000002"] {
+        let _ = d.with_token(token, |t| {
+            let s = t.session(false)?;
+            t.login(
+                &s,
+                tessera_core::pin::Who::User,
+                &tessera_core::pin::Pin::new(wrong),
+                tessera_core::pin::FinalTry::Confirmed,
+            )
+        });
+    }
+    assert_eq!(tries(&mut d), Some(0));
+    let report = block_on(diagnose(&mut d, &settings(&ra), token)).unwrap();
+    assert!(verdicts(&report.checks).contains(&("pin", "diag-pin-locked".into())), "{:?}", report.checks);
+}

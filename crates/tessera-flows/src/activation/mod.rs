@@ -118,7 +118,7 @@ fn step<T>(prompter: &mut dyn Prompter, journal: Option<&mut Journal>, s: Step, 
 
 /// The catalog's word on the middleware serving `t`: an error when it is known not to be
 /// able to generate keys or write certificates, naming what can.
-fn middleware_verdict(t: &tessera_core::token::OpenToken<'_>, card: &str) -> Option<Error> {
+pub(crate) fn middleware_verdict(t: &tessera_core::token::OpenToken<'_>, card: &str) -> Option<Error> {
     let model = t.model.as_ref()?;
     // Where Tessera makes the keys and writes with the card's own commands (PIV), what
     // the middleware lacks does not matter.

@@ -68,6 +68,12 @@ impl Http {
         Ok(Http { base, cmp_url, client })
     }
 
+    /// Whether the RA answers at all over HTTP(S) with the configured trust: any HTTP
+    /// status will do (the TLS handshake, with only the RA's CA trusted, is what counts).
+    pub async fn reachable(&self) -> Result<()> {
+        self.client.get(format!("{}/", self.base)).send().await.map(|_| ()).map_err(|e| self.unreachable(e))
+    }
+
     fn unreachable(&self, e: reqwest::Error) -> Error {
         // reqwest's Display for a connect error hides the cause: walk the chain.
         let mut reason = e.to_string();

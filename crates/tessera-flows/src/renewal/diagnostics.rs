@@ -1,0 +1,293 @@
+//! Renewal diagnostics, before any PIN try is spent: whether this card and each of its
+//! certificates can be renewed, and if not why and what to do. Every check is a verdict
+//! (pass, warn, fail) with a message id and its parameters, rendered from locales/
+//! (`diag-<check>-<outcome>`); the report is kept for the error file.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use tessera_core::card::{Card, Role as KeyRole};
+use tessera_core::devices::Devices;
+use tessera_core::token::{KeyPresence, PinState, TokenView};
+use tessera_pki::{KeyAlgorithm, RenewalStatus, Role};
+
+use crate::settings::Settings;
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Pass,
+    Warn,
+    Fail,
+}
+
+/// One check: what was looked at, the verdict, and the message that says why and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// card-model, middleware, pin, card-in-use, middleware-cache, ra, decryption-key;
+    /// per certificate: renewal-window, key-algorithm, private-key, room.
+    pub check: &'static str,
+    pub verdict: Verdict,
+    /// The message id (locales/): `diag-<check>-<outcome>`.
+    pub code: String,
+    pub params: BTreeMap<String, String>,
+}
+
+fn check(check: &'static str, verdict: Verdict, outcome: &str, params: &[(&str, String)]) -> Check {
+    Check {
+        check,
+        verdict,
+        code: format!("diag-{check}-{outcome}"),
+        params: params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+    }
+}
+
+/// The checks of one certificate that renewal would replace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertificateReport {
+    pub uri: String,
+    pub subject: String,
+    pub serial: String,
+    pub role: Role,
+    pub not_after: String,
+    pub days_left: i64,
+    pub checks: Vec<Check>,
+}
+
+impl CertificateReport {
+    /// The worst verdict of the card's and this certificate's checks.
+    pub fn verdict(&self, card: &[Check]) -> Verdict {
+        card.iter().chain(&self.checks).map(|c| c.verdict).max().unwrap_or(Verdict::Pass)
+    }
+}
+
+/// The whole report: the card's checks, then each renewable certificate's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub token: String,
+    pub label: String,
+    /// The catalog's name for the card, when it knows it.
+    pub card: Option<String>,
+    pub checks: Vec<Check>,
+    pub certificates: Vec<CertificateReport>,
+}
+
+impl Report {
+    /// Whether some certificate can be renewed (no check of the card or of it fails).
+    pub fn renewable(&self) -> bool {
+        self.certificates.iter().any(|c| c.verdict(&self.checks) != Verdict::Fail)
+    }
+}
+
+/// Run every check that needs no PIN on the token `uri`.
+pub async fn diagnose(devices: &mut Devices, settings: &Settings, uri: &str) -> Result<Report> {
+    let view = match devices.with_token(uri, |t| Ok((t.uri(), t.serial.clone(), t.reader.clone(), t.label.clone()))) {
+        Ok(v) => v,
+        Err(e) => {
+            // A card another program holds exclusively is not shown by the middleware: say so.
+            let readers = tessera_core::readers::list().unwrap_or_default();
+            let busy = readers
+                .into_iter()
+                .filter(|r| r.card.is_some())
+                .find(|r| tessera_core::readers::in_use_by_another(&r.name).unwrap_or(false));
+            return match busy {
+                Some(r) => {
+                    let checks = vec![check("card-in-use", Verdict::Fail, "busy", &[("reader", r.name)])];
+                    let report = Report {
+                        token: uri.to_owned(),
+                        label: uri.to_owned(),
+                        card: None,
+                        checks,
+                        certificates: Vec::new(),
+                    };
+                    crate::support::remember_diagnostics(&report);
+                    Ok(report)
+                }
+                None => Err(e.into()),
+            };
+        }
+    };
+    let mut checks = Vec::new();
+    // First: a card another program holds can be looked at no further.
+    if let Some(reader) = &view.2 {
+        let busy = match tessera_core::readers::in_use_by_another(reader) {
+            Ok(false) => check("card-in-use", Verdict::Pass, "free", &[]),
+            Ok(true) => check("card-in-use", Verdict::Fail, "busy", &[("reader", reader.clone())]),
+            Err(e) => check("card-in-use", Verdict::Warn, "unknown", &[("reason", e.to_string())]),
+        };
+        let stop = busy.verdict == Verdict::Fail;
+        checks.push(busy);
+        if stop {
+            let report = Report { token: view.0, label: view.3, card: None, checks, certificates: Vec::new() };
+            crate::support::remember_diagnostics(&report);
+            return Ok(report);
+        }
+    }
+    let snapshot = devices.snapshot();
+    let token = snapshot
+        .tokens
+        .iter()
+        .find(|t| t.serial == view.1 && t.uri == view.0)
+        .or_else(|| snapshot.tokens.iter().find(|t| t.serial == view.1 && t.label == view.3))
+        .cloned()
+        .ok_or_else(|| Error::Device(tessera_core::Error::TokenNotFound { uri: uri.to_owned() }))?;
+    let card = card_checks(devices, uri, &token, &mut checks)?;
+    checks.push(pin_check(&token));
+    checks.push(cache_check());
+    checks.push(ra_check(settings).await);
+    let decryption: Vec<_> = token
+        .certificates
+        .iter()
+        .filter(|c| c.summary.role == Role::Encryption && c.private_key != KeyPresence::Missing)
+        .collect();
+    if !decryption.is_empty() {
+        let names = decryption.iter().map(|c| c.summary.common_name.clone()).collect::<Vec<_>>().join(", ");
+        checks.push(check("decryption-key", Verdict::Warn, "kept", &[("certificates", names)]));
+    }
+
+    let mut certificates = Vec::new();
+    for c in token.certificates.iter().filter(|c| matches!(c.summary.role, Role::Authentication | Role::Signature)) {
+        let s = &c.summary;
+        let mut checks = vec![window_check(s.status, &s.not_after, s.days_left)];
+        checks.push(algorithm_check(&s.key, &card.algorithms));
+        checks.push(match c.private_key {
+            KeyPresence::Present => check("private-key", Verdict::Pass, "present", &[]),
+            KeyPresence::NotVisible => check("private-key", Verdict::Pass, "after-pin", &[]),
+            KeyPresence::Missing => check("private-key", Verdict::Fail, "missing", &[]),
+        });
+        let role = if s.role == Role::Signature { KeyRole::Signature } else { KeyRole::Authentication };
+        checks.push(match card.room.get(&role) {
+            Some(true) | None => check("room", Verdict::Pass, "next-to-old", &[]),
+            Some(false) => check("room", Verdict::Warn, "overwrite", &[]),
+        });
+        certificates.push(CertificateReport {
+            uri: c.uri.clone(),
+            subject: s.common_name.clone(),
+            serial: s.serial.clone(),
+            role: s.role,
+            not_after: s.not_after.clone(),
+            days_left: s.days_left,
+            checks,
+        });
+    }
+    let report = Report { token: token.uri.clone(), label: token.label.clone(), card: card.name, checks, certificates };
+    crate::support::remember_diagnostics(&report);
+    Ok(report)
+}
+
+/// What the card checks found out that the certificate checks need.
+struct CardFacts {
+    name: Option<String>,
+    algorithms: Vec<KeyAlgorithm>,
+    /// Per role: whether a new key fits next to the old one (false: the role's fixed slot).
+    room: BTreeMap<KeyRole, bool>,
+}
+
+fn card_checks(devices: &mut Devices, uri: &str, token: &TokenView, checks: &mut Vec<Check>) -> Result<CardFacts> {
+    let facts = devices.with_token(uri, |t| {
+        let card = Card::new(t);
+        let mut room = BTreeMap::new();
+        for role in [KeyRole::Signature, KeyRole::Authentication] {
+            if card.role_id(role).is_some() {
+                room.insert(role, card.has_room(role)?);
+            }
+        }
+        let name = t.model.as_ref().map(|m| m.name.clone());
+        let middleware = crate::activation::middleware_verdict(t, name.as_deref().unwrap_or(&t.label));
+        let model = t.model.as_ref().map(|m| (m.obsolete, m.renewable, m.name.clone()));
+        Ok((CardFacts { name, algorithms: card.algorithms(), room }, middleware, model))
+    })?;
+    let (facts, middleware, model) = facts;
+    checks.push(match model {
+        None => check("card-model", Verdict::Warn, "unknown", &[("token", token.label.clone())]),
+        Some((true, _, name)) => check("card-model", Verdict::Fail, "obsolete", &[("card", name)]),
+        Some((_, false, name)) => check("card-model", Verdict::Fail, "not-renewable", &[("card", name)]),
+        Some((_, _, name)) => check("card-model", Verdict::Pass, "known", &[("card", name)]),
+    });
+    checks.push(match middleware {
+        None => check("middleware", Verdict::Pass, "can-renew", &[("module", token.module.clone())]),
+        Some(Error::MiddlewareCannotActivate { middleware, can, install, .. }) => check(
+            "middleware",
+            Verdict::Fail,
+            "cannot-write",
+            &[("middleware", middleware), ("can", can), ("install", install)],
+        ),
+        Some(other) => check("middleware", Verdict::Fail, "other", &[("reason", other.to_string())]),
+    });
+    Ok(facts)
+}
+
+fn pin_check(token: &TokenView) -> Check {
+    match token.pin.state {
+        PinState::Ok => check("pin", Verdict::Pass, "ok", &[]),
+        PinState::CountLow => check("pin", Verdict::Warn, "count-low", &[]),
+        PinState::FinalTry => check("pin", Verdict::Fail, "final-try", &[]),
+        PinState::Locked => check("pin", Verdict::Fail, "locked", &[]),
+        PinState::ToBeChanged => check("pin", Verdict::Fail, "to-be-changed", &[]),
+        PinState::NotInitialized => check("pin", Verdict::Fail, "not-initialized", &[]),
+    }
+}
+
+fn window_check(status: RenewalStatus, not_after: &str, days_left: i64) -> Check {
+    let params = [("not_after", not_after.to_owned()), ("days", days_left.to_string())];
+    match status {
+        RenewalStatus::Renewable => check("renewal-window", Verdict::Pass, "open", &params),
+        RenewalStatus::Valid => {
+            let opens = (days_left - tessera_pki::RENEWAL_WINDOW_DAYS).to_string();
+            check("renewal-window", Verdict::Fail, "not-yet", &[params[0].clone(), ("opens_in", opens)])
+        }
+        RenewalStatus::Expired => check("renewal-window", Verdict::Fail, "expired", &params),
+        RenewalStatus::NotYetValid => check("renewal-window", Verdict::Fail, "not-valid-yet", &params),
+    }
+}
+
+/// The old key must still be accepted (RSA of at least 2048 bits, P-256 or P-384), and the
+/// card must make a new key of a kind the CA takes.
+fn algorithm_check(key: &tessera_pki::KeyInfo, card: &[KeyAlgorithm]) -> Check {
+    let described = match key.curve.as_deref() {
+        Some(curve) => format!("{} {curve}", key.algorithm),
+        None => format!("{} {}", key.algorithm, key.bits),
+    };
+    let accepted = match (key.algorithm.as_str(), key.curve.as_deref()) {
+        ("RSA", _) => key.bits >= 2048,
+        ("EC", Some("P-256" | "P-384")) => true,
+        _ => false,
+    };
+    if !accepted {
+        return check("key-algorithm", Verdict::Fail, "too-weak", &[("key", described)]);
+    }
+    if card.is_empty() {
+        return check("key-algorithm", Verdict::Fail, "card-makes-none", &[("key", described)]);
+    }
+    check("key-algorithm", Verdict::Pass, "accepted", &[("key", described)])
+}
+
+/// OpenSC's file cache shows the old objects after a renewal until it is cleared.
+fn cache_check() -> Check {
+    let dir = tessera_core::opensc_cache_dir();
+    match dir.as_ref().and_then(|d| std::fs::read_dir(d).ok()).map(|entries| entries.count()) {
+        Some(n) if n > 0 => check(
+            "middleware-cache",
+            Verdict::Warn,
+            "present",
+            &[("dir", dir.map(|d| d.display().to_string()).unwrap_or_default())],
+        ),
+        _ => check("middleware-cache", Verdict::Pass, "none", &[]),
+    }
+}
+
+async fn ra_check(settings: &Settings) -> Check {
+    let url = settings.ra.clone();
+    let reached = async {
+        let anchors = settings.anchors()?;
+        crate::ra::http::Http::new(&settings.ra, &anchors)?.reachable().await
+    };
+    match reached.await {
+        Ok(()) => check("ra", Verdict::Pass, "reachable", &[("url", url)]),
+        Err(Error::RaUnreachable { reason, .. }) => {
+            check("ra", Verdict::Fail, "unreachable", &[("url", url), ("reason", reason)])
+        }
+        Err(e) => check("ra", Verdict::Fail, "unreachable", &[("url", url), ("reason", e.to_string())]),
+    }
+}
