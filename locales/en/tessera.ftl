@@ -316,3 +316,18 @@ diag-private-key-after-pin = The certificate's key is checked with a test signat
 diag-private-key-missing = The certificate's key is not on the card: renewal needs it to sign the request. Use the card that has the key, or a new activation.
 diag-room-next-to-old = Room for the new key next to the old one: the old certificate keeps working until the new one is installed.
 diag-room-overwrite = This card has a fixed slot for this key: the renewal is authorised with the old key first, then the slot is overwritten; an interruption resumes to the end.
+
+## Renewal (tessera renew)
+step-diagnose = Checking whether the card can be renewed
+step-retire = Removing the old key and certificate, now that the new ones work ({ $role })
+error-renewal-blocked = The renewal cannot go on: the check "{ $check }" failed.
+    .remedy = Run tessera diagnose on this card: it says why and what to do.
+error-choose-certificate = Several certificates on this card can be renewed: { $candidates }.
+    .remedy = Say which with --certificate and its URI.
+error-nothing-to-renew = No certificate on { $token } is one a renewal replaces.
+    .remedy = Check the card chosen; a card without certificates needs a new activation.
+error-validity-not-continuing = The new certificate starts { $starts }, not where the old one ends ({ $ends }): it was not installed.
+    .remedy = Send the error file to your registration authority; the old certificate keeps working.
+renewal-done = Renewed: { $subject }, valid from { $not_before } to { $not_after }.
+renewal-retired = The old certificate ({ $serial }) and its key were removed from the card.
+renewal-kept = The old certificate ({ $serial }) and its key are still on the card (--keep-old).

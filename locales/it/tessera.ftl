@@ -316,3 +316,18 @@ diag-private-key-after-pin = La chiave del certificato viene verificata con una 
 diag-private-key-missing = La chiave del certificato non è sulla carta: il rinnovo ne ha bisogno per firmare la richiesta. Usa la carta che ha la chiave, oppure una nuova attivazione.
 diag-room-next-to-old = C'è spazio per la nuova chiave accanto alla vecchia: il vecchio certificato continua a funzionare finché il nuovo non è installato.
 diag-room-overwrite = Questa carta ha una posizione fissa per questa chiave: il rinnovo viene prima autorizzato con la vecchia chiave, poi la posizione viene sovrascritta; un'interruzione riprende fino alla fine.
+
+## Rinnovo (tessera renew)
+step-diagnose = Verifica che la carta possa essere rinnovata
+step-retire = Rimozione della vecchia chiave e del vecchio certificato, ora che i nuovi funzionano ({ $role })
+error-renewal-blocked = Il rinnovo non può proseguire: la verifica "{ $check }" non è superata.
+    .remedy = Esegui tessera diagnose su questa carta: dice perché e cosa fare.
+error-choose-certificate = Su questa carta si possono rinnovare più certificati: { $candidates }.
+    .remedy = Indica quale con --certificate e il suo URI.
+error-nothing-to-renew = Nessun certificato di { $token } è tra quelli che il rinnovo sostituisce.
+    .remedy = Controlla la carta scelta; una carta senza certificati richiede una nuova attivazione.
+error-validity-not-continuing = Il nuovo certificato inizia { $starts }, non dove finisce il vecchio ({ $ends }): non è stato installato.
+    .remedy = Invia il file di errore alla tua autorità di registrazione; il vecchio certificato continua a funzionare.
+renewal-done = Rinnovato: { $subject }, valido dal { $not_before } al { $not_after }.
+renewal-retired = Il vecchio certificato ({ $serial }) e la sua chiave sono stati rimossi dalla carta.
+renewal-kept = Il vecchio certificato ({ $serial }) e la sua chiave sono ancora sulla carta (--keep-old).

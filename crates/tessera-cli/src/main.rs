@@ -4,6 +4,7 @@ mod activate;
 mod devices;
 mod diagnose;
 mod prompt;
+mod renew;
 mod terminal;
 mod token_ops;
 
@@ -33,6 +34,9 @@ enum Command {
     Activate(activate::Args),
     /// Renewal diagnostics for a card, before any PIN: what can be renewed, and if not, why.
     Diagnose(diagnose::Args),
+    /// Renewal: diagnostics, then new key pairs next to the old, CMP kur, installed and
+    /// confirmed; only then the old key and certificate go.
+    Renew(renew::Args),
     /// Write the error file for a support request (no PIN, code or key is ever in it).
     SupportBundle {
         /// The folder to write it in (default: the current folder).
@@ -81,6 +85,7 @@ fn main() -> std::process::ExitCode {
         Command::Devices(args) => devices::run(args, ctx.common.json, &ctx.common.modules, lang),
         Command::Activate(args) => activate::run(args, ctx.common.json, &ctx.common.modules, &msg),
         Command::Diagnose(args) => diagnose::run(args, ctx.common.json, &ctx.common.modules, &msg),
+        Command::Renew(args) => renew::run(args, ctx.common.json, &ctx.common.modules, &msg),
         Command::SupportBundle { out } => activate::support_bundle(&out, &ctx.common.modules, &msg),
         Command::Key(cmd) => token_ops::key(&ctx, cmd),
         Command::Csr { key, common_name, out } => token_ops::csr(&ctx, key, common_name, out),

@@ -77,6 +77,8 @@ impl Terminal<'_> {
             Step::Verify { role } => ("step-verify", Some(role)),
             Step::Install { role } => ("step-install", Some(role)),
             Step::Confirm { role } => ("step-confirm", Some(role)),
+            Step::Diagnose => ("step-diagnose", None),
+            Step::Retire { role } => ("step-retire", Some(role)),
         };
         let role = role.map(|r| self.msg.text(&format!("role-{}", role_name(*r)), &[])).unwrap_or_default();
         self.msg.text(id, &[("role", FluentValue::from(role))])

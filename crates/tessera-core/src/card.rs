@@ -298,6 +298,25 @@ impl<'a, 'm> Card<'a, 'm> {
         PivCard::connect(&reader)?.certificate(object)
     }
 
+    /// Remove the key pair and certificate with this id (renewal retiring the old ones,
+    /// only after their replacement is installed and confirmed). PKCS#11 tokens only: on
+    /// fixed-slot cards the new key takes the slot.
+    pub fn remove(&self, secrets: &mut dyn Secrets, id: &[u8]) -> Result<usize, Error> {
+        let Path::Pkcs11 { write, .. } = self.path else {
+            return Err(Error::SelectorTooBroad { uri: self.token.object_uri("", id, "") });
+        };
+        self.logged_in(secrets, write, true, |s| {
+            let found =
+                s.find_objects(&[Attribute::Id(id.to_vec())]).map_err(|e| Error::from_pkcs11(e, "C_FindObjects"))?;
+            for h in &found {
+                tracing::trace!("C_DestroyObject");
+                s.destroy_object(*h).map_err(|e| Error::from_pkcs11(e, "C_DestroyObject"))?;
+            }
+            self.token.stale.set(true);
+            Ok(found.len())
+        })
+    }
+
     /// The certificate (DER) stored next to the key with this id, if any (no login).
     pub fn certificate(&self, id: &[u8]) -> Result<Option<Vec<u8>>, Error> {
         if let Path::PivCommands = self.path {

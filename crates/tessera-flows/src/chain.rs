@@ -25,6 +25,41 @@ pub fn check(certificate: &[u8], public_key: &[u8], intermediates: &[Vec<u8>], a
     if !leaf.validity().is_valid() {
         return Err(Error::CertificateUntrusted { reason: "not valid now".into() });
     }
+    chain_to(leaf, intermediates, anchors)
+}
+
+/// As [`check`], for a renewed certificate, whose validity starts where the old one ends:
+/// not expired, rather than valid now.
+pub fn check_renewed(
+    certificate: &[u8],
+    public_key: &[u8],
+    intermediates: &[Vec<u8>],
+    anchors: &[Vec<u8>],
+) -> Result<()> {
+    let leaf = parse(certificate)?;
+    if leaf.public_key().subject_public_key.data.as_ref() != public_key {
+        return Err(Error::CertificateForAnotherKey);
+    }
+    if leaf.validity().not_after.timestamp() <= ::time::OffsetDateTime::now_utc().unix_timestamp() {
+        return Err(Error::CertificateUntrusted { reason: "expired".into() });
+    }
+    chain_to(leaf, intermediates, anchors)
+}
+
+/// Check that `certificate` (a CA's, which signed an answer) is one of `anchors` or leads
+/// to one through `intermediates`.
+pub fn trusted_ca(certificate: &[u8], intermediates: &[Vec<u8>], anchors: &[Vec<u8>]) -> Result<()> {
+    if anchors.iter().any(|a| a == certificate) {
+        return Ok(());
+    }
+    let ca = parse(certificate)?;
+    if !ca.validity().is_valid() {
+        return Err(Error::CertificateUntrusted { reason: "not valid now".into() });
+    }
+    chain_to(ca, intermediates, anchors)
+}
+
+fn chain_to(leaf: X509Certificate<'_>, intermediates: &[Vec<u8>], anchors: &[Vec<u8>]) -> Result<()> {
     if anchors.is_empty() {
         return Err(Error::CertificateUntrusted { reason: "no trust anchor for the RA".into() });
     }

@@ -60,6 +60,19 @@ pub enum Error {
     /// This request was already activated on this computer.
     #[error("request {reference} is already activated")]
     AlreadyActivated { reference: String },
+    /// The diagnostics found what stops this certificate's renewal (the check's message
+    /// id says why and what to do).
+    #[error("renewal is not possible: {check}")]
+    RenewalBlocked { check: String, code: String, params: BTreeMap<String, String> },
+    /// Several certificates can be renewed: the holder must say which (--certificate).
+    #[error("several certificates can be renewed: {candidates}")]
+    ChooseCertificate { candidates: String },
+    /// No certificate on the card is one renewal replaces.
+    #[error("no certificate on {token} can be renewed")]
+    NothingToRenew { token: String },
+    /// The renewed certificate does not continue where the old one ends.
+    #[error("the new certificate starts {starts}, not where the old one ends ({ends})")]
+    ValidityNotContinuing { starts: String, ends: String },
 }
 
 impl Error {
@@ -81,6 +94,10 @@ impl Error {
             Error::Input { .. } => "input-failed",
             Error::Storage { .. } => "storage-failed",
             Error::AlreadyActivated { .. } => "already-activated",
+            Error::RenewalBlocked { .. } => "renewal-blocked",
+            Error::ChooseCertificate { .. } => "choose-certificate",
+            Error::NothingToRenew { .. } => "nothing-to-renew",
+            Error::ValidityNotContinuing { .. } => "validity-not-continuing",
         }
     }
 
@@ -105,6 +122,14 @@ impl Error {
             ],
             Error::Storage { path, reason } => vec![("path", path.clone()), ("reason", reason.clone())],
             Error::AlreadyActivated { reference } => vec![("reference", reference.clone())],
+            Error::RenewalBlocked { check, code, params } => {
+                let mut all: Vec<(&str, String)> = vec![("check", check.clone()), ("code", code.clone())];
+                all.extend(params.iter().map(|(k, v)| (k.as_str(), v.clone())));
+                all
+            }
+            Error::ChooseCertificate { candidates } => vec![("candidates", candidates.clone())],
+            Error::NothingToRenew { token } => vec![("token", token.clone())],
+            Error::ValidityNotContinuing { starts, ends } => vec![("starts", starts.clone()), ("ends", ends.clone())],
             Error::AnswerNotAuthentic | Error::CertificateForAnotherKey | Error::NoToken | Error::Cancelled => vec![],
         };
         pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()

@@ -103,6 +103,12 @@ pub enum Step {
     Confirm {
         role: Role,
     },
+    /// Renewal: the checks before any PIN.
+    Diagnose,
+    /// Renewal: the old key and certificate removed, once the new ones are confirmed.
+    Retire {
+        role: Role,
+    },
 }
 
 /// What a flow reports while it runs.

@@ -1000,3 +1000,87 @@ fn a_locked_pin_and_a_card_held_by_another_program_are_said_before_any_pin() {
     let report = block_on(diagnose(&mut d, &settings(&ra), token)).unwrap();
     assert!(verdicts(&report.checks).contains(&("pin", "diag-pin-locked".into())), "{:?}", report.checks);
 }
+
+// ---- renewal: re-keying with the old certificate working until the new one is in ----
+
+/// A signature certificate of 30 days (renewable at once), activated on the blank token.
+fn activated_for_renewal(bed: &Bed) -> (RaServer, Outcome) {
+    let ra = RaServer::start(&format!("validity_days = 30\n{REQUESTS}"));
+    let mut script =
+        Script::new(Some(&ra), vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")]);
+    let outcome = block_on(run(bed, settings(&ra), Mode::Operator, &mut script)).expect("activation");
+    drop(script);
+    (ra, outcome)
+}
+
+fn renew(bed: &Bed, ra: &RaServer, script: &mut Script<'_>) -> tessera_flows::Result<tessera_flows::renewal::Outcome> {
+    let mut devices = bed.devices();
+    let flow = tessera_flows::renewal::Renewal {
+        devices: &mut devices,
+        settings: settings(ra),
+        token: "pkcs11:token=Blank".into(),
+        certificate: None,
+        keep_old: false,
+    };
+    block_on(flow.run(script))
+}
+
+fn request_certificates(ra: &RaServer) -> Vec<serde_json::Value> {
+    let body: serde_json::Value = ureq::get(&format!("{}/api/v1/operator/requests/REQ-COUNTER", ra.url()))
+        .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    body["certificates"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn a_renewal_rekeys_next_to_the_old_key_continues_its_validity_and_only_then_retires_it() {
+    let bed = Bed::new();
+    let (ra, activated) = activated_for_renewal(&bed);
+    let old = tessera_pki::CertificateSummary::parse(
+        &certificate_on_token(&bed, &activated.certificates[0].uri),
+        time::OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+    let mut script = Script::new(None, vec![A::Text("123456")]);
+    let outcome = renew(&bed, &ra, &mut script).expect("renewal");
+    assert_eq!(script.asked, ["prompt-user-pin"], "the PIN once, after the diagnostics");
+    assert_eq!(outcome.not_before, old.not_after, "the new validity starts where the old one ends");
+    assert_eq!(outcome.replaced, old.serial);
+    assert!(outcome.retired && !outcome.resumed);
+    // One key pair and one certificate left: the new ones, which openssl accepts.
+    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 1));
+    let new = certificate_on_token(&bed, &outcome.uri);
+    let summary = tessera_pki::CertificateSummary::parse(&new, time::OffsetDateTime::now_utc()).unwrap();
+    assert_eq!((summary.serial, summary.subject), (outcome.serial.clone(), old.subject.clone()));
+    // The RA: two certificates, the new one confirmed and replacing the old.
+    let listed = request_certificates(&ra);
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed[1]["confirmed"], true);
+    assert_eq!(listed[1]["replaces"].as_str().map(str::to_uppercase), Some(old.serial.replace(':', "")), "{listed:?}");
+    // Done: running it again renews nothing twice (the new certificate is not yet renewable
+    // from the RA's side, and this one's journal is complete).
+    let mut again = Script::new(None, vec![A::Text("123456")]);
+    assert!(renew(&bed, &ra, &mut again).is_err());
+    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 1));
+}
+
+#[test]
+fn a_renewal_interrupted_at_the_ra_keeps_the_old_certificate_working_and_resumes_with_the_same_key() {
+    let bed = Bed::new();
+    let (ra, _) = activated_for_renewal(&bed);
+    let mut script = Script::new(None, vec![A::Text("123456")]);
+    script.on_step = Some((Step::Issue { role: Role::Signature }, Box::new(|| ra.stop())));
+    let e = renew(&bed, &ra, &mut script).unwrap_err();
+    assert!(e.code() == "ra-unreachable" || e.code() == "renewal-blocked", "{e:?}");
+    // The old key and certificate are there and working; the new key waits.
+    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (2, 1));
+    ra.restart();
+    let mut again = Script::new(None, vec![A::Text("123456")]);
+    let outcome = renew(&bed, &ra, &mut again).expect("resumed renewal");
+    assert!(outcome.resumed && again.resumed(Step::Generate { role: Role::Signature }), "{:?}", again.events);
+    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 1));
+    assert_eq!(request_certificates(&ra).len(), 2, "one renewal, one new certificate");
+}

@@ -619,12 +619,12 @@ pub fn answer(
     } else if let Some(sign) = sign {
         let signature = sign(&sequence(&[header, body]))?;
         message.push(explicit(0, &tlv(0x03, &[&[0u8][..], &signature].concat())));
-        // The signer's certificate first (RFC 9483 3.3), then the rest of its chain.
-        for c in responder.signer_chain {
-            if !extra.contains(c) {
-                extra.insert(0, c.clone());
-            }
-        }
+        // The signer's certificate first (RFC 9483 3.3), then the rest of its chain, then
+        // whatever else the answer carries.
+        let mut front: Vec<Vec<u8>> = responder.signer_chain.to_vec();
+        extra.retain(|c| !front.contains(c));
+        front.append(&mut extra);
+        extra = front;
     }
     if !extra.is_empty() {
         message.push(explicit(1, &sequence(&extra)));
@@ -720,6 +720,119 @@ impl Client<'_> {
     pub fn cert_conf(&self, nonce: &[u8], recip_nonce: &[u8], certificate: &[u8], cert_req_id: i64) -> Vec<u8> {
         let status = sequence(&[octet_string(&cert_hash(certificate)), integer(cert_req_id)]);
         self.message(nonce, Some(recip_nonce), explicit(24, &sequence(&[status])))
+    }
+}
+
+/// id-regCtrl-oldCertID, 1.3.6.1.5.5.7.5.1.5.
+const OID_OLD_CERT_ID: &[u8] = &[0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x05, 0x01, 0x05];
+
+/// A CRMF CertRequest for a key update (kur, RFC 9483 4.1.3): as [`cert_request`], with
+/// the oldCertID control naming the certificate it renews (its issuer Name, DER, and
+/// serial number, INTEGER content).
+pub fn renewal_request(cert_req_id: i64, spki: &[u8], common_name: &str, issuer: &[u8], serial: &[u8]) -> Vec<u8> {
+    let plain = cert_request(cert_req_id, spki, common_name);
+    let fields = asn1::read_one(&plain).and_then(|t| asn1::children(t.content)).unwrap_or_default();
+    let old_cert_id = sequence(&[explicit(4, issuer), tlv(0x02, serial)]);
+    let controls = sequence(&[sequence(&[tlv(0x06, OID_OLD_CERT_ID), old_cert_id])]);
+    let mut parts: Vec<Vec<u8>> = fields.iter().map(|f| f.raw.to_vec()).collect();
+    parts.push(controls);
+    sequence(&parts)
+}
+
+/// The client's side of a signature-protected exchange (kur and its certConf): the
+/// certificate being renewed signs; its key stays on the card, so messages are built in
+/// two steps: the part to sign ([`Signed::protected_part`]), then the message with the
+/// card's signature ([`Signed::message`]).
+pub struct Signed<'a> {
+    /// The certificate whose key protects the messages (DER): sender, senderKID and
+    /// extraCerts come from it.
+    pub certificate: &'a [u8],
+    /// DER AlgorithmIdentifier of the signature the card makes with that key.
+    pub algorithm: &'a [u8],
+    pub transaction_id: [u8; 16],
+}
+
+/// A certificate's subject and issuer (DER Names) and subjectKeyIdentifier.
+type Names = (Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+
+/// The subject, issuer (DER Names) and subjectKeyIdentifier of a DER certificate.
+fn names_of(certificate: &[u8]) -> Names {
+    let parse = || -> Option<Names> {
+        let cert = asn1::read_one(certificate).ok()?;
+        let tbs = asn1::children(cert.content).ok()?.into_iter().next()?;
+        let fields = asn1::children(tbs.content).ok()?;
+        let at = if fields.first()?.tag == 0xA0 { 1 } else { 0 };
+        let (issuer, subject) = (fields.get(at + 2)?.raw.to_vec(), fields.get(at + 4)?.raw.to_vec());
+        let ski = fields.iter().find(|f| f.tag == 0xA3).and_then(|ext| {
+            let list = asn1::read_one(ext.content).ok()?;
+            asn1::children(list.content).ok()?.into_iter().find_map(|e| {
+                let f = asn1::children(e.content).ok()?;
+                if f.first()?.content != [0x55, 0x1D, 0x0E] {
+                    return None;
+                }
+                let value = asn1::read_one(f.last()?.content).ok()?;
+                Some(value.content.to_vec())
+            })
+        });
+        Some((subject, issuer, ski))
+    };
+    parse().unwrap_or_default()
+}
+
+impl Signed<'_> {
+    fn header(&self, nonce: &[u8], recip_nonce: Option<&[u8]>) -> Vec<u8> {
+        let (subject, issuer, ski) = names_of(self.certificate);
+        let mut header = vec![integer(2), explicit(4, &subject), explicit(4, &issuer), explicit(1, self.algorithm)];
+        if let Some(kid) = ski {
+            header.push(explicit(2, &octet_string(&kid)));
+        }
+        header.push(explicit(4, &octet_string(&self.transaction_id)));
+        header.push(explicit(5, &octet_string(nonce)));
+        if let Some(r) = recip_nonce {
+            header.push(explicit(6, &octet_string(r)));
+        }
+        sequence(&header)
+    }
+
+    /// kur: header and body, for `renewal_request` with the new key's POP signature.
+    pub fn kur(
+        &self,
+        nonce: &[u8],
+        cert_request: &[u8],
+        pop_algorithm: &[u8],
+        pop_signature: &[u8],
+    ) -> (Vec<u8>, Vec<u8>) {
+        let pop = tlv(0xA1, &[pop_algorithm, &tlv(0x03, &[&[0u8][..], pop_signature].concat())].concat());
+        let body = explicit(7, &sequence(&[sequence(&[cert_request.to_vec(), pop])]));
+        (self.header(nonce, None), body)
+    }
+
+    /// certConf accepting `certificate`: header and body.
+    pub fn cert_conf(
+        &self,
+        nonce: &[u8],
+        recip_nonce: &[u8],
+        certificate: &[u8],
+        cert_req_id: i64,
+    ) -> (Vec<u8>, Vec<u8>) {
+        let status = sequence(&[octet_string(&cert_hash(certificate)), integer(cert_req_id)]);
+        (self.header(nonce, Some(recip_nonce)), explicit(24, &sequence(&[status])))
+    }
+
+    /// What the card signs: ProtectedPart ::= SEQUENCE { header, body }.
+    pub fn protected_part(header: &[u8], body: &[u8]) -> Vec<u8> {
+        sequence(&[header.to_vec(), body.to_vec()])
+    }
+
+    /// The message, with the card's signature over the protected part and the certificate
+    /// in extraCerts.
+    pub fn message(&self, header: Vec<u8>, body: Vec<u8>, signature: &[u8]) -> Vec<u8> {
+        sequence(&[
+            header,
+            body,
+            explicit(0, &tlv(0x03, &[&[0u8][..], signature].concat())),
+            explicit(1, &sequence(&[self.certificate.to_vec()])),
+        ])
     }
 }
 
@@ -863,5 +976,35 @@ mod tests {
         assert!(matches!(reject.body, Body::CertConf { rejected: true, cert_req_id: -1, .. }));
         let info = status_info(Status::Rejection, Some(FailInfo::NotAuthorized), Some("no"));
         assert_eq!(fail_bits(asn1::read_one(&info).unwrap().content), Some(1 << 23));
+    }
+
+    #[test]
+    fn a_signed_kur_carries_the_old_certificate_id_and_parses_back() {
+        // A small certificate-shaped DER: tbs with serial, issuer and subject Names.
+        let name = |cn: &[u8]| sequence(&[tlv(0x31, &sequence(&[tlv(0x06, &[0x55, 0x04, 0x03]), tlv(0x0C, cn)]))]);
+        let alg = sequence(&[tlv(0x06, crate::signature::OID_ECDSA_SHA256)]);
+        let validity = sequence(&[tlv(0x17, b"260101000000Z"), tlv(0x17, b"270101000000Z")]);
+        let spki = sequence(&[sequence(&[tlv(0x06, &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01])]), tlv(0x03, &[0, 4])]);
+        let tbs = sequence(&[
+            explicit(0, &integer(2)),
+            tlv(0x02, &[0x42]),
+            alg.clone(),
+            name(b"Issuing CA"),
+            validity,
+            name(b"ROSSI MARIO"),
+            spki.clone(),
+        ]);
+        let cert = sequence(&[tbs, alg.clone(), tlv(0x03, &[0, 1])]);
+        let request = renewal_request(0, &spki, "ROSSI MARIO", &name(b"Issuing CA"), &[0x42]);
+        let signed = Signed { certificate: &cert, algorithm: &alg, transaction_id: [5; 16] };
+        let (header, body) = signed.kur(&[6; 16], &request, &alg, &[1, 2, 3]);
+        let der = signed.message(header.clone(), body.clone(), &[9, 9]);
+        let parsed = parse(&der).unwrap();
+        assert_eq!(parsed.signature_alg.as_deref(), Some(alg.as_slice()));
+        assert_eq!(parsed.extra_certs, [cert.clone()]);
+        assert_eq!(parsed.sender, explicit(4, &name(b"ROSSI MARIO")));
+        let Body::Kur { request: cr } = parsed.body else { panic!("{:?}", parsed.body) };
+        assert_eq!(cr.old_cert_id, Some((explicit(4, &name(b"Issuing CA")), vec![0x42])));
+        assert_eq!(Signed::protected_part(&header, &body), sequence(&[header, body]));
     }
 }

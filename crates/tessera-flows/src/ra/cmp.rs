@@ -166,6 +166,99 @@ impl Exchange<'_> {
     }
 }
 
+/// A key update (kur) and its certConf, protected by the card's signature with the key of
+/// the certificate being renewed; the answers are signed by the CA, whose certificate must
+/// lead to the RA's trust anchors.
+pub struct Renewing<'a> {
+    pub http: &'a Http,
+    /// The certificate being renewed (DER).
+    pub certificate: &'a [u8],
+    /// DER AlgorithmIdentifier of the old key's signatures.
+    pub algorithm: &'a [u8],
+    pub anchors: &'a [Vec<u8>],
+}
+
+impl Renewing<'_> {
+    fn signed(&self, id: [u8; 16]) -> cmp::Signed<'_> {
+        cmp::Signed { certificate: self.certificate, algorithm: self.algorithm, transaction_id: id }
+    }
+
+    /// Send a signed message and check the answer: our transaction, and signed by a CA
+    /// that leads to the anchors.
+    async fn round_trip(&self, der: Vec<u8>, id: &[u8], nonce: &[u8]) -> Result<cmp::Request> {
+        let answer = self.http.cmp(der).await?;
+        let answer = cmp::parse(&answer).map_err(|e| Error::RaAnswerMalformed { reason: e.to_string() })?;
+        if let Body::Error { text, fail_info } = &answer.body {
+            return Err(Error::CmpRejected { text: text.clone(), fail_info: fail_names(*fail_info) });
+        }
+        let signer = answer.extra_certs.first().ok_or(Error::AnswerNotAuthentic)?;
+        crate::chain::trusted_ca(signer, &answer.extra_certs[1..], self.anchors)?;
+        let spki = x509_parser::parse_x509_certificate(signer)
+            .map(|(_, c)| c.tbs_certificate.subject_pki.raw.to_vec())
+            .map_err(|_| Error::AnswerNotAuthentic)?;
+        answer.verify_signature(&spki).map_err(|_| Error::AnswerNotAuthentic)?;
+        if answer.transaction_id.as_deref() != Some(id) || answer.recip_nonce.as_deref() != Some(nonce) {
+            return Err(Error::RaAnswerMalformed { reason: "the answer belongs to another transaction".into() });
+        }
+        Ok(answer)
+    }
+
+    /// kur for `cert_request` (tessera_protocol::cmp::renewal_request) with the new key's
+    /// POP; `sign` signs the message with the old key on the card.
+    pub async fn key_update(
+        &self,
+        cert_request: &[u8],
+        pop_algorithm: &[u8],
+        pop_signature: &[u8],
+        sign: impl FnOnce(&[u8]) -> Result<Vec<u8>>,
+    ) -> Result<Issued> {
+        let (id, nonce) = (random::<16>(), random::<16>());
+        let signed = self.signed(id);
+        let (header, body) = signed.kur(&nonce, cert_request, pop_algorithm, pop_signature);
+        let signature = sign(&cmp::Signed::protected_part(&header, &body))?;
+        let answer = self.round_trip(signed.message(header, body, &signature), &id, &nonce).await?;
+        match answer.body {
+            Body::CertResponse { accepted: true, certificate: Some(certificate), cert_req_id, text, .. } => {
+                Ok(Issued {
+                    certificate,
+                    ca_pubs: Vec::new(),
+                    note: text,
+                    transaction: Transaction {
+                        id: hex(&id),
+                        ra_nonce: hex(answer.sender_nonce.as_deref().unwrap_or_default()),
+                        cert_req_id,
+                    },
+                    extra_certs: answer.extra_certs,
+                })
+            }
+            Body::CertResponse { text, fail_info, .. } => {
+                Err(Error::CmpRejected { text: text.unwrap_or_default(), fail_info: fail_names(fail_info) })
+            }
+            other => Err(Error::RaAnswerMalformed { reason: format!("expected kup, got {other:?}") }),
+        }
+    }
+
+    /// certConf for the renewed certificate, signed with the old key.
+    pub async fn confirm(
+        &self,
+        t: &Transaction,
+        certificate: &[u8],
+        sign: impl FnOnce(&[u8]) -> Result<Vec<u8>>,
+    ) -> Result<()> {
+        let id: [u8; 16] = unhex(&t.id)
+            .try_into()
+            .map_err(|_| Error::Storage { path: "journal".into(), reason: "transaction id".into() })?;
+        let nonce = random::<16>();
+        let signed = self.signed(id);
+        let (header, body) = signed.cert_conf(&nonce, &unhex(&t.ra_nonce), certificate, t.cert_req_id);
+        let signature = sign(&cmp::Signed::protected_part(&header, &body))?;
+        match self.round_trip(signed.message(header, body, &signature), &id, &nonce).await?.body {
+            Body::Confirmed => Ok(()),
+            other => Err(Error::RaAnswerMalformed { reason: format!("expected pkiconf, got {other:?}") }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,3 +1,371 @@
-//! Renewal (DOMAIN.md, Renewal): the diagnostics that come before any PIN.
+//! Renewal (DOMAIN.md, Renewal): the diagnostics that come before any PIN, then the re-key
+//! as one journaled transaction. On a card with room the new key pair is made next to the
+//! old one; CMP kur is signed by the old key with proof of possession by the new one; the
+//! new certificate is checked (its key, its chain, a validity that continues where the old
+//! one ends), written next to the new key, read back and confirmed; only then do the old
+//! key and certificate go. Every step is journaled (no secret), so an interrupted renewal
+//! resumes with the same new key and the RA answers with the same certificate; until the
+//! end the old certificate keeps working.
 
 pub mod diagnostics;
+
+use serde::Serialize;
+use tessera_core::card::{Card, Role};
+use tessera_core::devices::Devices;
+use tessera_core::keys::KeyPairInfo;
+use tessera_pki::KeyAlgorithm;
+
+use crate::journal::{Journal, hex, unhex};
+use crate::prompter::{Progress, Prompter, Step};
+use crate::ra::cmp::{Issued, Renewing};
+use crate::ra::http::Http;
+use crate::secrets::Asked;
+use crate::settings::Settings;
+use crate::{Error, Result};
+use diagnostics::Verdict;
+
+/// What a renewal left on the card.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub token: String,
+    pub role: Role,
+    /// The new certificate's PKCS#11 URI, subject, serial and validity.
+    pub uri: String,
+    pub subject: String,
+    pub serial: String,
+    pub not_before: String,
+    pub not_after: String,
+    /// The renewed certificate's serial, and whether its key and certificate were removed.
+    pub replaced: String,
+    pub retired: bool,
+    /// Steps an earlier, interrupted run had done.
+    pub resumed: bool,
+}
+
+pub struct Renewal<'d> {
+    pub devices: &'d mut Devices,
+    pub settings: Settings,
+    /// The card or token (PKCS#11 URI).
+    pub token: String,
+    /// The certificate to renew (PKCS#11 URI), when the card holds several renewable ones.
+    pub certificate: Option<String>,
+    /// Keep the old key and certificate on the card after the new ones are confirmed.
+    pub keep_old: bool,
+}
+
+fn step<T>(prompter: &mut dyn Prompter, journal: &mut Journal, s: Step, r: Result<T>) -> Result<T> {
+    match &r {
+        Ok(_) => {
+            prompter.progress(&Progress::Done { step: s });
+            journal.event(s, "done", None)?;
+        }
+        Err(e) => {
+            prompter.progress(&Progress::Failed { step: s, error: e.payload() });
+            let _ = journal.event(s, "failed", Some(e.payload()));
+        }
+    }
+    r
+}
+
+fn fresh_id() -> Vec<u8> {
+    let mut id = vec![0u8; 8];
+    getrandom::getrandom(&mut id).expect("the OS random source");
+    id
+}
+
+/// The key of a certificate on the card: its CKA_ID, algorithm and public key.
+fn old_key(certificate: &[u8], id: &str) -> Result<KeyPairInfo> {
+    let (_, c) = x509_parser::parse_x509_certificate(certificate)
+        .map_err(|e| Error::CertificateUntrusted { reason: format!("the certificate to renew: {e}") })?;
+    let summary = tessera_pki::CertificateSummary::parse(certificate, time::OffsetDateTime::now_utc())
+        .map_err(|e| Error::CertificateUntrusted { reason: e.to_string() })?;
+    let algorithm = match (summary.key.algorithm.as_str(), summary.key.bits, summary.key.curve.as_deref()) {
+        ("RSA", 2048, _) => KeyAlgorithm::Rsa2048,
+        ("RSA", 3072, _) => KeyAlgorithm::Rsa3072,
+        ("EC", _, Some("P-256")) => KeyAlgorithm::P256,
+        ("EC", _, Some("P-384")) => KeyAlgorithm::P384,
+        _ => {
+            return Err(Error::RenewalBlocked {
+                check: "key-algorithm".into(),
+                code: "diag-key-algorithm-too-weak".into(),
+                params: [("key".to_owned(), summary.key.algorithm.clone())].into(),
+            });
+        }
+    };
+    Ok(KeyPairInfo {
+        uri: String::new(),
+        id: id.to_owned(),
+        label: String::new(),
+        algorithm,
+        public_key: c.public_key().subject_public_key.data.to_vec(),
+    })
+}
+
+impl Renewal<'_> {
+    /// Run the renewal, asking through `prompter` (the PIN only).
+    pub async fn run(self, prompter: &mut dyn Prompter) -> Result<Outcome> {
+        let Renewal { devices, settings, token, certificate, keep_old } = self;
+        // 1. Diagnostics, before any PIN: a failing check stops here.
+        prompter.progress(&Progress::Started { step: Step::Diagnose });
+        let report = diagnostics::diagnose(devices, &settings, &token).await;
+        let report = match report {
+            Ok(r) => r,
+            Err(e) => {
+                prompter.progress(&Progress::Failed { step: Step::Diagnose, error: e.payload() });
+                return Err(e);
+            }
+        };
+        let candidates: Vec<_> = report
+            .certificates
+            .iter()
+            .filter(|c| certificate.as_deref().is_none_or(|uri| c.uri == uri || uri.contains(&c.uri)))
+            .collect();
+        let chosen = match (candidates.as_slice(), &certificate) {
+            ([], _) => return Err(Error::NothingToRenew { token: report.label.clone() }),
+            ([one], _) => *one,
+            (many, None) => {
+                let renewable: Vec<_> = many.iter().filter(|c| c.verdict(&report.checks) != Verdict::Fail).collect();
+                match renewable.as_slice() {
+                    [one] => **one,
+                    [] => many[0],
+                    _ => {
+                        let list = renewable.iter().map(|c| c.uri.clone()).collect::<Vec<_>>().join(", ");
+                        return Err(Error::ChooseCertificate { candidates: list });
+                    }
+                }
+            }
+            (many, Some(_)) => many[0],
+        };
+        if let Some(failed) = report.checks.iter().chain(&chosen.checks).find(|c| c.verdict == Verdict::Fail) {
+            let e = Error::RenewalBlocked {
+                check: failed.check.to_owned(),
+                code: failed.code.clone(),
+                params: failed.params.clone(),
+            };
+            prompter.progress(&Progress::Failed { step: Step::Diagnose, error: e.payload() });
+            return Err(e);
+        }
+        prompter.progress(&Progress::Done { step: Step::Diagnose });
+        let role = if chosen.role == tessera_pki::Role::Signature { Role::Signature } else { Role::Authentication };
+        let old_id = tessera_pki::uri::Pkcs11Uri::parse(&chosen.uri).ok().and_then(|u| u.id).unwrap_or_default();
+        let old_certificate = devices
+            .with_token(&token, |t| Card::new(t).certificate(&old_id))?
+            .ok_or_else(|| Error::NothingToRenew { token: report.label.clone() })?;
+        let old = old_key(&old_certificate, &hex(&old_id))?;
+        let old_summary = tessera_pki::CertificateSummary::parse(&old_certificate, time::OffsetDateTime::now_utc())
+            .map_err(|e| Error::CertificateUntrusted { reason: e.to_string() })?;
+        // A card whose slot for this key is taken: that path (authorise first, then
+        // overwrite) is not done yet; diagnostics already said the slot would be overwritten.
+        if devices.with_token(&token, |t| Ok(Card::new(t).role_id(role).is_some()))? {
+            return Err(Error::CardUnsuitable {
+                card: report.card.clone().unwrap_or(report.label.clone()),
+                profile: "renewal".into(),
+                reason: "fixed key slots: renewal by overwriting the slot is not available yet".into(),
+            });
+        }
+
+        let serial = old_summary.serial.replace(':', "").to_lowercase();
+        let mut journal = Journal::open(&format!("renew-{serial}"), &token, &settings.ra, "renewal")?;
+        if journal.record.completed {
+            return Err(Error::AlreadyActivated { reference: format!("renew-{serial}") });
+        }
+        journal.save()?;
+        let anchors = settings.anchors()?;
+        let http = Http::new(&settings.ra, &anchors)?;
+        let algorithm_id = old.algorithm.signature_algorithm();
+        let renewing =
+            Renewing { http: &http, certificate: &old_certificate, algorithm: &algorithm_id, anchors: &anchors };
+        let mut secrets = Asked::new(prompter);
+        let mut resumed = false;
+
+        // 2. The new key pair, next to the old one; its id journaled first.
+        let s = Step::Generate { role };
+        let known = journal.cert(role).clone();
+        let algorithm = {
+            let card = devices.with_token(&token, |t| Ok(Card::new(t).algorithms()))?;
+            if card.contains(&old.algorithm) { old.algorithm } else { card.first().copied().unwrap_or(old.algorithm) }
+        };
+        let new_key = match (&known.key_id, &known.public_key) {
+            (Some(id), Some(pk))
+                if devices.with_token(&token, |t| Card::new(t).public_key(&unhex(id)))?.as_deref()
+                    == Some(unhex(pk).as_slice()) =>
+            {
+                resumed = true;
+                secrets.prompter.progress(&Progress::Resumed { step: s });
+                KeyPairInfo {
+                    uri: String::new(),
+                    id: id.clone(),
+                    label: String::new(),
+                    algorithm: known.algorithm.unwrap_or(algorithm),
+                    public_key: unhex(pk),
+                }
+            }
+            _ => {
+                secrets.prompter.progress(&Progress::Started { step: s });
+                // An id journaled by a run stopped during generation: the pair may be there.
+                let id = known.key_id.as_deref().map(unhex).unwrap_or_else(fresh_id);
+                let adopted = devices.with_token(&token, |t| Card::new(t).public_key(&id))?;
+                let c = journal.cert(role);
+                c.key_id = Some(hex(&id));
+                c.algorithm = Some(algorithm);
+                journal.event(s, "started", None)?;
+                let made = match adopted {
+                    Some(public_key) => Ok(KeyPairInfo {
+                        uri: String::new(),
+                        id: hex(&id),
+                        label: String::new(),
+                        algorithm,
+                        public_key,
+                    }),
+                    None => secrets.retry(|secrets| {
+                        devices.with_token(&token, |t| {
+                            Card::new(t).generate(secrets, Some(id.clone()), algorithm, "Rinnovo")
+                        })
+                    }),
+                };
+                let made = step(secrets.prompter, &mut journal, s, made)?;
+                journal.cert(role).public_key = Some(hex(&made.public_key));
+                journal.save()?;
+                made
+            }
+        };
+        let new_id = unhex(&new_key.id);
+
+        // 3. kur: the request signed by the new key (POP), the message by the old one.
+        let s = Step::Issue { role };
+        let so_far = journal.cert(role).clone();
+        let issued = match (&so_far.certificate, &so_far.transaction) {
+            (Some(der), Some(t)) => {
+                resumed = true;
+                secrets.prompter.progress(&Progress::Resumed { step: s });
+                Issued {
+                    certificate: unhex(der),
+                    extra_certs: so_far.chain.iter().map(|c| unhex(c)).collect(),
+                    ca_pubs: Vec::new(),
+                    note: so_far.note.clone(),
+                    transaction: t.clone(),
+                }
+            }
+            _ => {
+                secrets.prompter.progress(&Progress::Started { step: s });
+                journal.event(s, "started", None)?;
+                let issuer = x509_parser::parse_x509_certificate(&old_certificate)
+                    .map(|(_, c)| (c.tbs_certificate.issuer.as_raw().to_vec(), c.tbs_certificate.raw_serial().to_vec()))
+                    .map_err(|e| Error::CertificateUntrusted { reason: e.to_string() })?;
+                let spki = new_key.algorithm.spki(&new_key.public_key);
+                let request =
+                    tessera_protocol::cmp::renewal_request(0, &spki, &old_summary.common_name, &issuer.0, &issuer.1);
+                let mut sign = |secrets: &mut Asked<'_>, key: &KeyPairInfo, data: &[u8]| {
+                    secrets.retry(|secrets| {
+                        devices.with_token(&token, |t| {
+                            Card::new(t).sign_with(secrets, key, |signer| {
+                                signer.sign(data).map_err(|reason| tessera_core::Error::CsrFailed { reason })
+                            })
+                        })
+                    })
+                };
+                let pop = sign(&mut secrets, &new_key, &request);
+                let pop = match pop {
+                    Ok(p) => p,
+                    Err(e) => return step(secrets.prompter, &mut journal, s, Err(e)),
+                };
+                let result = renewing
+                    .key_update(&request, &new_key.algorithm.signature_algorithm(), &pop, |part| {
+                        sign(&mut secrets, &old, part)
+                    })
+                    .await;
+                let issued = step(secrets.prompter, &mut journal, s, result)?;
+                let c = journal.cert(role);
+                c.certificate = Some(hex(&issued.certificate));
+                c.transaction = Some(issued.transaction.clone());
+                c.chain = issued.extra_certs.iter().map(|d| hex(d)).collect();
+                c.note = issued.note.clone();
+                journal.save()?;
+                issued
+            }
+        };
+
+        // 4. The checks: the new key, the chain, a validity continuing from the old end.
+        let s = Step::Verify { role };
+        secrets.prompter.progress(&Progress::Started { step: s });
+        let new_summary = tessera_pki::CertificateSummary::parse(&issued.certificate, time::OffsetDateTime::now_utc())
+            .map_err(|e| Error::RaAnswerMalformed { reason: e.to_string() });
+        let checked = new_summary.and_then(|summary| {
+            // Not valid yet is what a renewal before the old end looks like: not expired will do.
+            crate::chain::check_renewed(&issued.certificate, &new_key.public_key, &issued.extra_certs, &anchors)?;
+            if summary.not_before != old_summary.not_after {
+                return Err(Error::ValidityNotContinuing {
+                    starts: summary.not_before.clone(),
+                    ends: old_summary.not_after.clone(),
+                });
+            }
+            Ok(summary)
+        });
+        let new_summary = step(secrets.prompter, &mut journal, s, checked)?;
+
+        // 5. Written next to the new key, and read back.
+        let s = Step::Install { role };
+        let on_card = devices.with_token(&token, |t| Card::new(t).certificate(&new_id))?;
+        let uri = if on_card.as_deref() == Some(issued.certificate.as_slice()) {
+            resumed = true;
+            secrets.prompter.progress(&Progress::Resumed { step: s });
+            devices.with_token(&token, |t| Ok(t.object_uri("", &new_id, "cert")))?
+        } else {
+            secrets.prompter.progress(&Progress::Started { step: s });
+            journal.event(s, "started", None)?;
+            let label = if role == Role::Signature { "Firma qualificata" } else { "Autenticazione CNS" };
+            let written = secrets.retry(|secrets| {
+                devices.with_token(&token, |t| Card::new(t).install(secrets, &new_id, &issued.certificate, label))
+            });
+            step(secrets.prompter, &mut journal, s, written)?
+        };
+        journal.cert(role).installed = true;
+        journal.save()?;
+
+        // 6. certConf, signed with the old key.
+        let s = Step::Confirm { role };
+        if journal.cert(role).confirmed {
+            secrets.prompter.progress(&Progress::Resumed { step: s });
+        } else {
+            secrets.prompter.progress(&Progress::Started { step: s });
+            let confirmed = renewing
+                .confirm(&issued.transaction, &issued.certificate, |part| {
+                    secrets.retry(|secrets| {
+                        devices.with_token(&token, |t| {
+                            Card::new(t).sign_with(secrets, &old, |signer| {
+                                signer.sign(part).map_err(|reason| tessera_core::Error::CsrFailed { reason })
+                            })
+                        })
+                    })
+                })
+                .await;
+            step(secrets.prompter, &mut journal, s, confirmed)?;
+            journal.cert(role).confirmed = true;
+            journal.save()?;
+        }
+
+        // 7. Only now the old key and certificate go (unless kept).
+        let s = Step::Retire { role };
+        let retired = !keep_old;
+        if retired {
+            secrets.prompter.progress(&Progress::Started { step: s });
+            let removed =
+                secrets.retry(|secrets| devices.with_token(&token, |t| Card::new(t).remove(secrets, &old_id)));
+            step(secrets.prompter, &mut journal, s, removed)?;
+        }
+        journal.record.completed = true;
+        journal.save()?;
+        Ok(Outcome {
+            token,
+            role,
+            uri,
+            subject: new_summary.subject,
+            serial: new_summary.serial,
+            not_before: new_summary.not_before,
+            not_after: new_summary.not_after,
+            replaced: old_summary.serial,
+            retired,
+            resumed,
+        })
+    }
+}

@@ -1,0 +1,90 @@
+//! `tessera renew`: the renewal flow on the terminal. Diagnostics first (nothing is asked
+//! when they fail), then the PIN, then the re-key; progress on stderr, the result on stdout
+//! (`--json`: the flow's outcome). `--stdin` reads the PIN from standard input.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use fluent_bundle::FluentValue;
+use tessera_core::devices::{Devices, Options};
+use tessera_core::messages::Messages;
+use tessera_flows::renewal::{Outcome, Renewal};
+use tessera_flows::settings::Settings;
+
+use crate::terminal::Terminal;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The card or token (PKCS#11 URI).
+    #[arg(long)]
+    token: String,
+    /// The certificate to renew (PKCS#11 URI), when the card holds several renewable ones.
+    #[arg(long)]
+    certificate: Option<String>,
+    /// Keep the old key and certificate on the card after the new ones are confirmed.
+    #[arg(long)]
+    keep_old: bool,
+    /// The registration authority's URL (default: the settings file, else the test bed's).
+    #[arg(long, value_name = "URL")]
+    ra: Option<String>,
+    /// PEM file with the RA's CA certificates, the only trust anchor for it.
+    #[arg(long, value_name = "FILE")]
+    ra_ca: Option<PathBuf>,
+    /// Read the PIN from standard input.
+    #[arg(long)]
+    stdin: bool,
+}
+
+fn summary(msg: &Messages, o: &Outcome) -> String {
+    let s = |v: &str| FluentValue::from(v.to_owned());
+    let mut out = vec![msg.text(
+        "renewal-done",
+        &[("subject", s(&o.subject)), ("not_before", s(&o.not_before)), ("not_after", s(&o.not_after))],
+    )];
+    out.push(format!("  {}", o.uri));
+    let kept = if o.retired { "renewal-retired" } else { "renewal-kept" };
+    out.push(msg.text(kept, &[("serial", s(&o.replaced))]));
+    out.join("\n")
+}
+
+pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages) -> ExitCode {
+    let mut options = Options::from_env();
+    options.modules.extend(modules.iter().cloned());
+    let mut devices = Devices::new(options);
+    let result = (|| {
+        let mut settings = Settings::load()?;
+        if let Some(ra) = args.ra {
+            settings.ra = ra;
+        }
+        if let Some(ca) = args.ra_ca {
+            settings.ra_ca = Some(ca);
+        }
+        let flow = Renewal {
+            devices: &mut devices,
+            settings,
+            token: args.token,
+            certificate: args.certificate,
+            keep_old: args.keep_old,
+        };
+        let mut prompter = Terminal::new(msg, args.stdin);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| tessera_flows::Error::Input { reason: e.to_string() })?;
+        runtime.block_on(flow.run(&mut prompter))
+    })();
+    match result {
+        Ok(outcome) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&outcome).unwrap_or_default());
+            } else {
+                println!("{}", summary(msg, &outcome));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            crate::report(msg, &e.payload());
+            ExitCode::FAILURE
+        }
+    }
+}
