@@ -905,3 +905,105 @@ fn cli_activation_killed_at_every_step_resumes_to_one_key_and_one_certificate() 
         assert_eq!(seen["certificates"].as_array().map(Vec::len), Some(1), "after a kill at {step:?}: {seen}");
     }
 }
+
+/// Key pairs and certificates on the SoftHSM2 token "Blank" (pkcs11-tool, logged in):
+/// (private keys, certificates, certificates whose CKA_ID has a private key).
+fn keys_and_certificates(hsm: &SoftHsm) -> (usize, usize, usize) {
+    let list = Command::new("pkcs11-tool")
+        .env("SOFTHSM2_CONF", hsm.conf())
+        .args(["--module", SOFTHSM_MODULE, "--token-label", "Blank", "--login", "--pin", USER_PIN, "--list-objects"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&list.stdout).into_owned();
+    let (mut keys, mut certs) = (Vec::new(), Vec::new());
+    let mut kind = "";
+    for line in text.lines() {
+        if line.starts_with("Private Key Object") {
+            kind = "key";
+        } else if line.starts_with("Certificate Object") {
+            kind = "cert";
+        } else if line.starts_with("Public Key Object") || line.starts_with("Data object") {
+            kind = "";
+        } else if let Some(id) = line.trim().strip_prefix("ID:") {
+            match kind {
+                "key" => keys.push(id.trim().to_owned()),
+                "cert" => certs.push(id.trim().to_owned()),
+                _ => {}
+            }
+        }
+    }
+    let working = certs.iter().filter(|c| keys.contains(c)).count();
+    (keys.len(), certs.len(), working)
+}
+
+#[test]
+fn cli_renewal_killed_at_every_step_leaves_a_working_certificate_and_resumes_to_one() {
+    use std::io::Write;
+    use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
+    let steps = [
+        "Checking whether the card can be renewed",
+        "Generating the key pair",
+        "Requesting the certificate",
+        "Checking the certificate",
+        "Writing the certificate",
+        "Confirming to the registration authority",
+        "Removing the old key",
+    ];
+    let mut requests = String::from("validity_days = 30\n");
+    for i in 0..steps.len() {
+        requests += &format!(
+            "[[request]]\nreference = \"REQ-RENEW-{i}\"\nactivation_code = \"RNEW-CODE-000{i}\"\nprofile = \"signature\"\narmed = false\nholder = {{ given_name = \"MARIO\", surname = \"ROSSI\", cf = \"RSSMRA80A01H501U\" }}\n"
+        );
+    }
+    let ra = RaServer::start(&requests);
+    let ra_args = ["--ra".to_owned(), ra.url(), "--ra-ca".to_owned(), ra.ca_file().display().to_string()];
+    let mut survived = 0;
+    for (i, step) in steps.iter().enumerate() {
+        let hsm = SoftHsm::empty();
+        hsm.add_token("Blank", USER_PIN, SO_PIN);
+        let data = tempfile_dir();
+        let mut env = hsm.env();
+        env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
+        env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
+        let activate = ["--lang", "en", "activate", "--operator", "--stdin", "--token", "pkcs11:token=Blank"];
+        let answers = format!("RNEW-CODE-000{i}\n{OPERATOR_TOKEN}\ny\n{USER_PIN}\n");
+        let ra_refs: Vec<&str> = ra_args.iter().map(String::as_str).collect();
+        let out = tessera_with_stdin(&env, &[&activate[..], &ra_refs].concat(), &answers);
+        assert!(out.status.success(), "activation: {}", stderr(&out));
+        assert_eq!(keys_and_certificates(&hsm), (1, 1, 1));
+
+        let renew = ["--lang", "en", "renew", "--stdin", "--json", "--token", "pkcs11:token=Blank"];
+        let mut child = Command::new(bin("tessera"))
+            .args(renew)
+            .args(&ra_args)
+            .envs(env.iter().cloned())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(format!("{USER_PIN}\n").as_bytes()).unwrap();
+        let mut seen = Vec::new();
+        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+            let line = line.unwrap();
+            let hit = line.starts_with("→ ") && line.contains(step);
+            seen.push(line);
+            if hit {
+                child.kill().unwrap();
+                break;
+            }
+        }
+        let _ = child.wait();
+        // Killed: the card works with the old certificate or the new one, never neither.
+        let (_, certs, working) = keys_and_certificates(&hsm);
+        assert!(working >= 1 && certs >= 1, "killed at {step:?}: {:?} after {seen:?}", keys_and_certificates(&hsm));
+
+        let out = tessera_with_stdin(&env, &[&renew[..], &ra_refs].concat(), &format!("{USER_PIN}\n"));
+        assert!(out.status.success(), "rerun after a kill at {step:?}: {}", stderr(&out));
+        let outcome: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(outcome["retired"], true);
+        assert_eq!(keys_and_certificates(&hsm), (1, 1, 1), "after a kill at {step:?}");
+        survived += 1;
+    }
+    eprintln!("renewal: killed at {} step boundaries, {survived} resumed to one key and one certificate", steps.len());
+}

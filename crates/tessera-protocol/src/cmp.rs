@@ -1001,7 +1001,7 @@ mod tests {
         let der = signed.message(header.clone(), body.clone(), &[9, 9]);
         let parsed = parse(&der).unwrap();
         assert_eq!(parsed.signature_alg.as_deref(), Some(alg.as_slice()));
-        assert_eq!(parsed.extra_certs, [cert.clone()]);
+        assert_eq!(parsed.extra_certs, std::slice::from_ref(&cert));
         assert_eq!(parsed.sender, explicit(4, &name(b"ROSSI MARIO")));
         let Body::Kur { request: cr } = parsed.body else { panic!("{:?}", parsed.body) };
         assert_eq!(cr.old_cert_id, Some((explicit(4, &name(b"Issuing CA")), vec![0x42])));
