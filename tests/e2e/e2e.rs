@@ -909,11 +909,32 @@ fn cli_activation_killed_at_every_step_resumes_to_one_key_and_one_certificate() 
 /// Key pairs and certificates on the SoftHSM2 token "Blank" (pkcs11-tool, logged in):
 /// (private keys, certificates, certificates whose CKA_ID has a private key).
 fn keys_and_certificates(hsm: &SoftHsm) -> (usize, usize, usize) {
-    let list = Command::new("pkcs11-tool")
-        .env("SOFTHSM2_CONF", hsm.conf())
-        .args(["--module", SOFTHSM_MODULE, "--token-label", "Blank", "--login", "--pin", USER_PIN, "--list-objects"])
-        .output()
-        .unwrap();
+    // SoftHSM2 rewrites its token file on object changes: right after a process was killed
+    // in one, a listing may briefly not find the token.
+    let mut list = None;
+    for _ in 0..10 {
+        let out = Command::new("pkcs11-tool")
+            .env("SOFTHSM2_CONF", hsm.conf())
+            .args([
+                "--module",
+                SOFTHSM_MODULE,
+                "--token-label",
+                "Blank",
+                "--login",
+                "--pin",
+                USER_PIN,
+                "--list-objects",
+            ])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            list = Some(out);
+            break;
+        }
+        eprintln!("pkcs11-tool: {}", String::from_utf8_lossy(&out.stderr));
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let list = list.expect("pkcs11-tool lists the token");
     let text = String::from_utf8_lossy(&list.stdout).into_owned();
     let (mut keys, mut certs) = (Vec::new(), Vec::new());
     let mut kind = "";
