@@ -7,6 +7,7 @@ fn main() {
         "activation_start",
         "flow_answer",
         "support_bundle",
+        "renewal_reminders",
     ])))
     .expect("tauri build script");
 }

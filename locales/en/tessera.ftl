@@ -331,3 +331,12 @@ error-validity-not-continuing = The new certificate starts { $starts }, not wher
 renewal-done = Renewed: { $subject }, valid from { $not_before } to { $not_after }.
 renewal-retired = The old certificate ({ $serial }) and its key were removed from the card.
 renewal-kept = The old certificate ({ $serial }) and its key are still on the card (--keep-old).
+
+## Renewal reminders (tessera status; the Devices screen)
+status-none = No certificate seen on this computer needs renewing within 60 days.
+status-due = The { $role } certificate of { $holder } (card "{ $token }"{ $present ->
+        [yes] {""}
+       *[no] , not inserted
+    }): expires in { $days } days ({ $not_after }). Renew it with: tessera renew --token …
+status-expired = The { $role } certificate of { $holder } (card "{ $token }"): expired on { $not_after }. It can no longer be renewed: a new activation is needed.
+reminders-title = Renewal reminders

@@ -331,3 +331,12 @@ error-validity-not-continuing = Il nuovo certificato inizia { $starts }, non dov
 renewal-done = Rinnovato: { $subject }, valido dal { $not_before } al { $not_after }.
 renewal-retired = Il vecchio certificato ({ $serial }) e la sua chiave sono stati rimossi dalla carta.
 renewal-kept = Il vecchio certificato ({ $serial }) e la sua chiave sono ancora sulla carta (--keep-old).
+
+## Promemoria di rinnovo (tessera status; la schermata Dispositivi)
+status-none = Nessun certificato visto su questo computer va rinnovato entro 60 giorni.
+status-due = Certificato di { $role } di { $holder } (carta "{ $token }"{ $present ->
+        [yes] {""}
+       *[no] , non inserita
+    }): scade tra { $days } giorni ({ $not_after }). Rinnovalo con: tessera renew --token …
+status-expired = Certificato di { $role } di { $holder } (carta "{ $token }"): scaduto il { $not_after }. Non può più essere rinnovato: serve una nuova attivazione.
+reminders-title = Promemoria di rinnovo

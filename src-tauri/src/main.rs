@@ -26,7 +26,21 @@ struct Changed {
 
 #[tauri::command]
 async fn devices_snapshot(devices: tauri::State<'_, SharedDevices>) -> Result<Snapshot, ()> {
-    blocking(devices.inner().clone(), |d| d.snapshot()).await
+    blocking(devices.inner().clone(), |d| seen(d.snapshot())).await
+}
+
+/// Remember the certificates of a snapshot for the renewal reminders (card absent later).
+fn seen(snapshot: Snapshot) -> Snapshot {
+    let _ = tessera_flows::seen::remember(&snapshot, time::OffsetDateTime::now_utc());
+    snapshot
+}
+
+#[tauri::command]
+async fn renewal_reminders(devices: tauri::State<'_, SharedDevices>) -> Result<Vec<tessera_flows::seen::Reminder>, ()> {
+    blocking(devices.inner().clone(), |d| {
+        tessera_flows::seen::reminders(Some(&d.snapshot()), time::OffsetDateTime::now_utc())
+    })
+    .await
 }
 
 #[tauri::command]
@@ -86,13 +100,14 @@ fn main() {
             check_tax_code,
             activation_start,
             flow_answer,
-            support_bundle
+            support_bundle,
+            renewal_reminders
         ])
         .setup(move |app| {
             let handle = app.handle().clone();
             std::thread::Builder::new().name("devices-live".into()).spawn(move || {
                 live::follow(|cause| {
-                    let snapshot = devices.snapshot();
+                    let snapshot = seen(devices.snapshot());
                     match handle.emit("devices-changed", Changed { cause, snapshot }) {
                         Ok(()) => ControlFlow::Continue(()),
                         Err(_) => ControlFlow::Break(()),

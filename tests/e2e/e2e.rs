@@ -120,6 +120,34 @@ fn cli_diagnose_reports_each_check_in_the_users_language_and_as_json() {
 }
 
 #[test]
+fn cli_status_reminds_of_certificates_seen_with_their_card_absent() {
+    let hsm = SoftHsm::with_samples();
+    let data = tempfile_dir();
+    let mut env = hsm.env();
+    env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
+    env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
+    assert!(tessera(&env, &["status"]).status.success(), "the first sight");
+    // The tokens gone: another, empty SoftHSM2.
+    let empty = SoftHsm::empty();
+    let mut absent = empty.env();
+    absent.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
+    absent.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
+    let out = tessera(&absent, &["status", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let due = v.as_array().unwrap();
+    let bianchi = due.iter().find(|r| r["token"] == "Luca Bianchi Firma" && r["notice"] == 30).expect("30-day notice");
+    assert_eq!(bianchi["present"], false);
+    let text = stdout(&tessera(&absent, &["--lang", "en", "status"]));
+    assert!(text.contains("not inserted") && text.contains("expires in"), "{text}");
+    // Looking ahead: the 7-day notice.
+    let ahead = time::OffsetDateTime::now_utc() + time::Duration::days(25);
+    let at = ahead.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let v: Value = serde_json::from_str(&stdout(&tessera(&absent, &["status", "--json", "--at", &at]))).unwrap();
+    assert!(v.as_array().unwrap().iter().any(|r| r["token"] == "Luca Bianchi Firma" && r["notice"] == 7), "{v}");
+}
+
+#[test]
 fn cli_devices_table_speaks_italian_then_english() {
     let pcsc = Pcsc::start();
     let hsm = SoftHsm::with_samples();
@@ -220,7 +248,10 @@ fn gui_devices_screen_follows_cards_live() {
     let long = Duration::from_secs(15);
 
     // Starts in Italian, with the test bed's tokens and the expiring certificate's badge.
-    s.wait_text("body[data-ready] h2", long, |t| t == "Lettori");
+    s.wait_text(r#"body[data-ready] h2[data-l10n="devices-readers"]"#, long, |t| t == "Lettori");
+    // The renewal reminders, from the certificates this computer has seen.
+    let reminder = s.wait_text("#reminder-list .reminder", long, |t| !t.is_empty());
+    assert!(reminder.contains("BIANCHI LUCA") && reminder.contains("scade tra"), "{reminder}");
     let badge =
         s.wait_text(r#"[data-token-label="Luca Bianchi Firma"] [data-cert-id="11"] .badge"#, long, |t| !t.is_empty());
     assert_eq!(badge, "Rinnovabile · scade tra 30 giorni");
@@ -242,7 +273,8 @@ fn gui_devices_screen_follows_cards_live() {
 
     // English on demand.
     s.click(r#"button[data-lang="en"]"#);
-    s.wait_text("h2", long, |t| t == "Readers");
+    s.wait_text(r#"h2[data-l10n="devices-readers"]"#, long, |t| t == "Readers");
+    s.wait_text("#reminder-list .reminder", long, |t| t.contains("expires in"));
     assert_eq!(
         s.text(r#"[data-token-label="Luca Bianchi Firma"] [data-cert-id="11"] .badge"#).as_deref(),
         Some("Renewable · expires in 30 days")

@@ -8,6 +8,7 @@ import { openWizard, setupWizard } from "./wizard";
 // The data's types are generated from the Rust types (ts-rs, ui/src/bindings).
 import type { CertificateView as Certificate } from "./bindings/CertificateView";
 import type { LiveEvent } from "./bindings/LiveEvent";
+import type { Reminder } from "./bindings/Reminder";
 import type { Snapshot } from "./bindings/Snapshot";
 import type { TokenView as Token } from "./bindings/TokenView";
 
@@ -16,6 +17,8 @@ interface Changed { cause: LiveEvent; snapshot: Snapshot }
 
 let current: Snapshot | null = null;
 let lastEvent = "";
+/** Renewal reminders: certificates seen on this computer, their card inserted or not. */
+let reminders: Reminder[] = [];
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -134,6 +137,31 @@ function renderTokens(s: Snapshot, lang: string): void {
   }
 }
 
+function renderReminders(lang: string): void {
+  const box = document.getElementById("reminders")!;
+  const list = document.getElementById("reminder-list")!;
+  list.replaceChildren();
+  box.hidden = reminders.length === 0;
+  for (const r of reminders) {
+    const li = el("li", r.notice <= 7 ? "reminder urgent" : "reminder");
+    li.dataset.serial = r.serial;
+    li.textContent = t(r.notice === 0 ? "status-expired" : "status-due", {
+      role: t(`role-${r.role}`),
+      holder: r.holder,
+      token: r.token,
+      not_after: new Date(r.not_after).toLocaleDateString(lang, { year: "numeric", month: "long", day: "numeric" }),
+      days: String(r.days_left),
+      present: r.present ? "yes" : "no",
+    });
+    list.append(li);
+  }
+}
+
+async function loadReminders(): Promise<void> {
+  reminders = await invoke<Reminder[]>("renewal_reminders");
+  render();
+}
+
 function startWizard(token: string | null): void {
   const tokens = (current?.tokens ?? []).filter((tok) => tok.initialized).map((tok) => ({ uri: tok.uri, label: tok.label }));
   // Back on the Devices screen: a fresh listing shows what the activation wrote.
@@ -143,6 +171,7 @@ function startWizard(token: string | null): void {
 async function refresh(): Promise<void> {
   current = await invoke<Snapshot>("devices_snapshot");
   render();
+  await loadReminders();
 }
 
 function render(): void {
@@ -151,6 +180,7 @@ function render(): void {
   renderProblems(current);
   renderReaders(current);
   renderTokens(current, lang);
+  renderReminders(lang);
   const time = new Date(current.taken_at).toLocaleTimeString(lang);
   document.getElementById("status")!.textContent = [t("devices-updated", { time }), lastEvent].filter(Boolean).join(" · ");
   document.body.dataset.ready = "true";
@@ -184,9 +214,11 @@ async function start(): Promise<void> {
     current = ev.payload.snapshot;
     lastEvent = describe(ev.payload.cause) || lastEvent;
     render();
+    void loadReminders();
   });
   current = await invoke<Snapshot>("devices_snapshot");
   render();
+  await loadReminders();
 }
 
 start();

@@ -38,6 +38,8 @@ pub fn run(args: Args, json: bool, modules: &[String], lang: Lang) -> ExitCode {
         return watch(json, &msg);
     }
     let snapshot = Devices::new(options).snapshot();
+    // Seen certificates feed the renewal reminders (tessera status) when the card is out.
+    let _ = tessera_flows::seen::remember(&snapshot, time::OffsetDateTime::now_utc());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if json {
         let _ = serde_json::to_writer_pretty(&mut out, &snapshot);

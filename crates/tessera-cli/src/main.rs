@@ -5,6 +5,7 @@ mod devices;
 mod diagnose;
 mod prompt;
 mod renew;
+mod status;
 mod terminal;
 mod token_ops;
 
@@ -37,6 +38,8 @@ enum Command {
     /// Renewal: diagnostics, then new key pairs next to the old, CMP kur, installed and
     /// confirmed; only then the old key and certificate go.
     Renew(renew::Args),
+    /// Renewal reminders for every certificate this computer has seen, card inserted or not.
+    Status(status::Args),
     /// Write the error file for a support request (no PIN, code or key is ever in it).
     SupportBundle {
         /// The folder to write it in (default: the current folder).
@@ -86,6 +89,7 @@ fn main() -> std::process::ExitCode {
         Command::Activate(args) => activate::run(args, ctx.common.json, &ctx.common.modules, &msg),
         Command::Diagnose(args) => diagnose::run(args, ctx.common.json, &ctx.common.modules, &msg),
         Command::Renew(args) => renew::run(args, ctx.common.json, &ctx.common.modules, &msg),
+        Command::Status(args) => status::run(args, ctx.common.json, &ctx.common.modules, &msg),
         Command::SupportBundle { out } => activate::support_bundle(&out, &ctx.common.modules, &msg),
         Command::Key(cmd) => token_ops::key(&ctx, cmd),
         Command::Csr { key, common_name, out } => token_ops::csr(&ctx, key, common_name, out),

@@ -12,6 +12,7 @@ pub mod prompter;
 pub mod ra;
 pub mod renewal;
 pub mod secrets;
+pub mod seen;
 pub mod settings;
 pub mod support;
 

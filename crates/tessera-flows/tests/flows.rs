@@ -638,6 +638,7 @@ fn the_ui_types_are_generated_from_the_rust_types() {
     tessera_flows::prompter::Question::export_all(&cfg).unwrap();
     tessera_flows::prompter::Progress::export_all(&cfg).unwrap();
     tessera_flows::activation::Outcome::export_all(&cfg).unwrap();
+    tessera_flows::seen::Reminder::export_all(&cfg).unwrap();
     let read = |d: &std::path::Path| -> std::collections::BTreeMap<String, String> {
         std::fs::read_dir(d)
             .map(|entries| {
@@ -1083,4 +1084,41 @@ fn a_renewal_interrupted_at_the_ra_keeps_the_old_certificate_working_and_resumes
     assert!(outcome.resumed && again.resumed(Step::Generate { role: Role::Signature }), "{:?}", again.events);
     assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 1));
     assert_eq!(request_certificates(&ra).len(), 2, "one renewal, one new certificate");
+}
+
+// ---- renewal reminders, with the card absent ----
+
+#[test]
+fn reminders_come_from_certificates_seen_once_with_the_card_removed_and_the_clock_moved() {
+    use tessera_flows::seen;
+    let (hsm, _data) = samples_bed();
+    let now = time::OffsetDateTime::now_utc();
+    let snapshot = softhsm_devices().snapshot();
+    seen::remember(&snapshot, now).unwrap();
+    // The card goes (the token is deleted): the reminders remain, marked not present.
+    let out = Command::new("softhsm2-util")
+        .env("SOFTHSM2_CONF", hsm.conf())
+        .args(["--delete-token", "--token", "Luca Bianchi Firma"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let without = softhsm_devices().snapshot();
+    assert!(without.tokens.iter().all(|t| t.label != "Luca Bianchi Firma"));
+    let due = seen::reminders(Some(&without), now);
+    let expiring = due.iter().find(|r| (1..=60).contains(&r.days_left)).expect("the expiring certificate");
+    assert_eq!((expiring.notice, expiring.present), (30, false), "{due:?}");
+    // The expired one of the same holder and role is superseded by the newer one: no notice.
+    assert!(due.iter().all(|r| r.notice != 0), "{due:?}");
+    // The clock moved on: the 7-day notice, then expiry.
+    let later = seen::reminders(Some(&without), now + time::Duration::days(25));
+    let same = later.iter().find(|r| r.certificate.serial == expiring.certificate.serial).unwrap();
+    assert_eq!(same.notice, 7);
+    let after = seen::reminders(None, now + time::Duration::days(40));
+    assert_eq!(after.iter().find(|r| r.certificate.serial == expiring.certificate.serial).unwrap().notice, 0);
+    // A certificate far from expiry (Mario Rossi's) has no notice now, and one later.
+    let far = snapshot.tokens.iter().find(|t| t.label == "Mario Rossi CNS").unwrap();
+    let sign = far.certificates.iter().find(|c| c.summary.role == tessera_pki::Role::Signature).unwrap();
+    assert!(due.iter().all(|r| r.certificate.serial != sign.summary.serial));
+    let when = now + time::Duration::days(sign.summary.days_left - 59);
+    assert!(seen::reminders(None, when).iter().any(|r| r.certificate.serial == sign.summary.serial && r.notice == 60));
 }

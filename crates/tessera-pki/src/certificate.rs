@@ -15,7 +15,7 @@ use crate::{Error, codice_fiscale};
 pub const RENEWAL_WINDOW_DAYS: i64 = 60;
 
 /// What a certificate is for, from its key usage and extended key usage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// digitalSignature (+ clientAuth): the CNS authentication certificate.
