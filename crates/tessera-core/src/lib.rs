@@ -42,3 +42,28 @@ pub fn opensc_cache_dir() -> Option<std::path::PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))?;
     Some(cache.join("opensc"))
 }
+
+/// Clear OpenSC's file cache for the card with this serial (its files carry the serial in
+/// their names), so that the middleware shows the card's new objects; returns how many
+/// files went. Nothing else in the cache is touched.
+pub fn clear_opensc_cache(serial: &str) -> std::io::Result<usize> {
+    let serial = serial.trim().to_ascii_lowercase();
+    let Some(dir) = opensc_cache_dir() else { return Ok(0) };
+    if serial.is_empty() {
+        return Ok(0);
+    }
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut n = 0;
+    for entry in entries {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().to_ascii_lowercase().contains(&serial) {
+            std::fs::remove_file(entry.path())?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}

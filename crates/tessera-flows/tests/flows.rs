@@ -1040,6 +1040,13 @@ fn request_certificates(ra: &RaServer) -> Vec<serde_json::Value> {
 fn a_renewal_rekeys_next_to_the_old_key_continues_its_validity_and_only_then_retires_it() {
     let bed = Bed::new();
     let (ra, activated) = activated_for_renewal(&bed);
+    // OpenSC's file cache, with files of this card and of another.
+    let cache = bed.data.path().join("cache");
+    std::fs::create_dir_all(cache.join("opensc")).unwrap();
+    tessera_testbed::apply_env(&[("XDG_CACHE_HOME".into(), cache.display().to_string())]);
+    let serial = bed.devices().snapshot().tokens.iter().find(|t| t.label == "Blank").unwrap().serial.clone();
+    std::fs::write(cache.join("opensc").join(format!("{serial}_3F00_5015")), b"stale").unwrap();
+    std::fs::write(cache.join("opensc").join("0123456789_3F00"), b"another card").unwrap();
     let old = tessera_pki::CertificateSummary::parse(
         &certificate_on_token(&bed, &activated.certificates[0].uri),
         time::OffsetDateTime::now_utc(),
@@ -1049,6 +1056,8 @@ fn a_renewal_rekeys_next_to_the_old_key_continues_its_validity_and_only_then_ret
     let outcome = renew(&bed, &ra, &mut script).expect("renewal");
     assert_eq!(script.asked, ["prompt-user-pin"], "the PIN once, after the diagnostics");
     assert_eq!(outcome.not_before, old.not_after, "the new validity starts where the old one ends");
+    let left: Vec<_> = std::fs::read_dir(cache.join("opensc")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["0123456789_3F00"], "this card's cached files cleared, nothing else");
     assert_eq!(outcome.replaced, old.serial);
     assert!(outcome.retired && !outcome.resumed);
     // One key pair and one certificate left: the new ones, which openssl accepts.

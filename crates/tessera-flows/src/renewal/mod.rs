@@ -321,6 +321,21 @@ impl Renewal<'_> {
         };
         journal.cert(role).installed = true;
         journal.save()?;
+        // The middleware must show the new certificate: its cache for this card cleared, a
+        // fresh listing checked.
+        let card_serial = devices.with_token(&token, |t| Ok(t.serial.clone()))?;
+        if let Ok(n) = tessera_core::clear_opensc_cache(&card_serial)
+            && n > 0
+        {
+            tracing::info!(files = n, "OpenSC cache cleared for the renewed card");
+        }
+        let listed =
+            devices.snapshot().tokens.iter().any(|t| {
+                t.serial == card_serial && t.certificates.iter().any(|c| c.summary.serial == new_summary.serial)
+            });
+        if !listed {
+            return Err(Error::Device(tessera_core::Error::ObjectNotFound { uri }));
+        }
 
         // 6. certConf, signed with the old key.
         let s = Step::Confirm { role };
