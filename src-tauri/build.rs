@@ -8,6 +8,7 @@ fn main() {
         "flow_answer",
         "support_bundle",
         "renewal_reminders",
+        "renewal_start",
     ])))
     .expect("tauri build script");
 }

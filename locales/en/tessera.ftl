@@ -330,13 +330,18 @@ error-validity-not-continuing = The new certificate starts { $starts }, not wher
     .remedy = Send the error file to your registration authority; the old certificate keeps working.
 renewal-done = Renewed: { $subject }, valid from { $not_before } to { $not_after }.
 renewal-retired = The old certificate ({ $serial }) and its key were removed from the card.
-renewal-kept = The old certificate ({ $serial }) and its key are still on the card (--keep-old).
+renewal-kept = The old certificate ({ $serial }) stays on the card and keeps working until the new one begins.
 
 ## Renewal reminders (tessera status; the Devices screen)
 status-none = No certificate seen on this computer needs renewing within 60 days.
 status-due = The { $role } certificate of { $holder } (card "{ $token }"{ $present ->
         [yes] {""}
        *[no] , not inserted
-    }): expires in { $days } days ({ $not_after }). Renew it with: tessera renew --token …
+    }): expires in { $days } days ({ $not_after }). Renew it with Renew on its card in the Devices screen, or tessera renew.
 status-expired = The { $role } certificate of { $holder } (card "{ $token }"): expired on { $not_after }. It can no longer be renewed: a new activation is needed.
 reminders-title = Renewal reminders
+renewal-title = Renewal
+devices-renew = Renew
+diag-renewal-window-already-renewed = Already renewed: the card holds its successor, which takes over on { $not_after }.
+cert-status-renewed = Renewed · works for { $days } more days, then its successor
+cert-status-successor = Renewal · valid from { $date }

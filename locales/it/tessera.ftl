@@ -330,13 +330,18 @@ error-validity-not-continuing = Il nuovo certificato inizia { $starts }, non dov
     .remedy = Invia il file di errore alla tua autorità di registrazione; il vecchio certificato continua a funzionare.
 renewal-done = Rinnovato: { $subject }, valido dal { $not_before } al { $not_after }.
 renewal-retired = Il vecchio certificato ({ $serial }) e la sua chiave sono stati rimossi dalla carta.
-renewal-kept = Il vecchio certificato ({ $serial }) e la sua chiave sono ancora sulla carta (--keep-old).
+renewal-kept = Il vecchio certificato ({ $serial }) resta sulla carta e funziona finché non inizia il nuovo.
 
 ## Promemoria di rinnovo (tessera status; la schermata Dispositivi)
 status-none = Nessun certificato visto su questo computer va rinnovato entro 60 giorni.
 status-due = Certificato di { $role } di { $holder } (carta "{ $token }"{ $present ->
         [yes] {""}
        *[no] , non inserita
-    }): scade tra { $days } giorni ({ $not_after }). Rinnovalo con: tessera renew --token …
+    }): scade tra { $days } giorni ({ $not_after }). Rinnovalo con Rinnova sulla sua carta nella schermata Dispositivi, o con tessera renew.
 status-expired = Certificato di { $role } di { $holder } (carta "{ $token }"): scaduto il { $not_after }. Non può più essere rinnovato: serve una nuova attivazione.
 reminders-title = Promemoria di rinnovo
+renewal-title = Rinnovo
+devices-renew = Rinnova
+diag-renewal-window-already-renewed = Già rinnovato: la carta contiene il certificato che gli succede, valido dal { $not_after }.
+cert-status-renewed = Rinnovato · funziona ancora { $days } giorni, poi il successore
+cert-status-successor = Rinnovo · valido dal { $date }

@@ -3,6 +3,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod activation;
+mod renewal;
 mod window_prompter;
 
 use std::ops::ControlFlow;
@@ -64,6 +65,16 @@ async fn activation_start(
 }
 
 #[tauri::command]
+async fn renewal_start(
+    app: tauri::AppHandle,
+    devices: tauri::State<'_, SharedDevices>,
+    pending: tauri::State<'_, Pending>,
+    start: renewal::Start,
+) -> Result<tessera_flows::renewal::Outcome, ErrorPayload> {
+    renewal::run(app, devices.inner().clone(), pending.inner().clone(), start).await
+}
+
+#[tauri::command]
 async fn support_bundle(
     devices: tauri::State<'_, SharedDevices>,
     lang: Lang,
@@ -101,7 +112,8 @@ fn main() {
             activation_start,
             flow_answer,
             support_bundle,
-            renewal_reminders
+            renewal_reminders,
+            renewal_start
         ])
         .setup(move |app| {
             let handle = app.handle().clone();

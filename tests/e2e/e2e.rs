@@ -1025,7 +1025,7 @@ fn cli_renewal_killed_at_every_step_leaves_a_working_certificate_and_resumes_to_
         assert!(out.status.success(), "activation: {}", stderr(&out));
         assert_eq!(keys_and_certificates(&hsm), (1, 1, 1));
 
-        let renew = ["--lang", "en", "renew", "--stdin", "--json", "--token", "pkcs11:token=Blank"];
+        let renew = ["--lang", "en", "renew", "--retire-old", "--stdin", "--json", "--token", "pkcs11:token=Blank"];
         let mut child = Command::new(bin("tessera"))
             .args(renew)
             .args(&ra_args)
@@ -1059,4 +1059,71 @@ fn cli_renewal_killed_at_every_step_leaves_a_working_certificate_and_resumes_to_
         survived += 1;
     }
     eprintln!("renewal: killed at {} step boundaries, {survived} resumed to one key and one certificate", steps.len());
+}
+
+#[test]
+fn gui_renews_the_expiring_certificate_from_the_devices_screen() {
+    use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
+    let ra = RaServer::start(
+        r#"validity_days = 30
+[[request]]
+reference = "REQ-RENEW"
+activation_code = "RNEW-CODE-0001"
+profile = "signature"
+armed = false
+holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
+"#,
+    );
+    let display = webdriver::Display::start();
+    let pcsc = Pcsc::start();
+    let hsm = SoftHsm::empty();
+    hsm.add_token("Blank", USER_PIN, SO_PIN);
+    let profile = tempfile_dir();
+    let config = profile.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("settings.toml"),
+        format!("ra = \"{}\"\nra_ca = \"{}\"\n", ra.url(), ra.ca_file().display()),
+    )
+    .unwrap();
+    let mut env = both(&pcsc.env(), &hsm.env());
+    env.push(("DISPLAY".into(), display.name.clone()));
+    env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
+    env.push(("TESSERA_CONFIG_DIR".into(), config.display().to_string()));
+    env.push(("TESSERA_DATA_DIR".into(), profile.path().join("data").display().to_string()));
+    env.push(("LANG".into(), "it_IT.UTF-8".into()));
+    for var in ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"] {
+        env.push((var.into(), profile.path().join(var).display().to_string()));
+    }
+    // A 30-day certificate on the card, activated at the counter: renewable at once.
+    let answers = format!("RNEW-CODE-0001\n{OPERATOR_TOKEN}\ny\n{USER_PIN}\n");
+    let out =
+        tessera_with_stdin(&env, &["activate", "--operator", "--stdin", "--token", "pkcs11:token=Blank"], &answers);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let driver = webdriver::Driver::start(&env);
+    let s = driver.session(&bin("tessera-app"));
+    let long = Duration::from_secs(20);
+    let shots = root().join("target/e2e");
+    let shot = |name: &str| s.screenshot(&shots.join(format!("renewal-{name}.png")));
+    let card = r#"[data-token-label="Blank"]"#;
+    s.wait_text(&format!("{card} .cert button.renew"), long, |t| t == "Rinnova");
+    shot("1-devices");
+    s.click(&format!("{card} .cert button.renew"));
+    // The diagnostics run before the PIN is asked.
+    s.wait_text(r#"#wizard [data-question="pin"] form"#, long, |_| true);
+    assert_eq!(s.text("#wizard h2").as_deref(), Some("Rinnovo"));
+    assert_eq!(s.text(r#"#wizard [data-step="diagnose"]"#).map(|t| t.starts_with('✓')), Some(true));
+    shot("2-pin");
+    s.type_into(r#"#wizard [data-question="pin"] input"#, USER_PIN);
+    s.click(r#"#wizard button[data-action="wizard-next"]"#);
+    let done = s.wait_text(r#"#wizard [data-result="renewed"] h3"#, long, |t| !t.is_empty());
+    assert!(done.starts_with("Rinnovato: BIANCHI LUCA"), "{done}");
+    assert_eq!(s.text(r#"#wizard [data-step="confirm:signature"]"#).map(|t| t.starts_with('✓')), Some(true));
+    shot("3-done");
+    s.click(r#"#wizard button[data-action="wizard-close"]"#);
+    // Back on the Devices screen: the old certificate and its successor; no second Renew.
+    s.wait_text(&format!("{card} .count"), long, |t| t == "2 certificati");
+    assert!(s.text(&format!("{card} .cert button.renew")).is_none());
+    shot("4-devices-after");
 }

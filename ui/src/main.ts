@@ -3,7 +3,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import { renderError, setLang, t, type Lang } from "./i18n";
-import { openWizard, setupWizard } from "./wizard";
+import { openRenewal, openWizard, setupWizard } from "./wizard";
 
 // The data's types are generated from the Rust types (ts-rs, ui/src/bindings).
 import type { CertificateView as Certificate } from "./bindings/CertificateView";
@@ -92,14 +92,32 @@ function statusText(c: Certificate): string {
   return t(`cert-status-${c.status}`, { days });
 }
 
-function certRow(c: Certificate, lang: string): HTMLElement {
+function certRow(c: Certificate, lang: string, tok: Token): HTMLElement {
   const row = el("div", `cert role-${c.role}`);
   row.dataset.certId = c.id;
   row.dataset.status = c.status;
   const head = el("div", "cert-head");
   head.append(el("span", "role", t(`cert-role-${c.role}`)), el("span", "cn", c.common_name));
-  const badge = el("span", `badge status-${c.status}`, statusText(c));
+  // A renewal leaves the old certificate (working until its end) beside its successor
+  // (valid from that end): both say so instead of "renewable" and "not valid yet".
+  const same = (o: Certificate) => o.role === c.role && o.common_name === c.common_name;
+  const renewed = tok.certificates.some((o) => same(o) && o.not_after > c.not_after);
+  const successor = c.status === "not-yet-valid" && tok.certificates.some((o) => same(o) && o.not_after < c.not_after);
+  const date = (d: string) => new Date(d).toLocaleDateString(lang, { year: "numeric", month: "long", day: "numeric" });
+  const badge = renewed && c.status === "renewable"
+    ? el("span", "badge status-valid renewed", t("cert-status-renewed", { days: Math.abs(c.days_left) }))
+    : successor
+      ? el("span", "badge status-valid successor", t("cert-status-successor", { date: date(c.not_before) }))
+      : el("span", `badge status-${c.status}`, statusText(c));
   head.append(badge);
+  // Renewable authentication and signature certificates can be renewed from here, unless
+  // the card already holds their successor.
+  if (c.status === "renewable" && !renewed && (c.role === "signature" || c.role === "authentication") && c.private_key !== "missing") {
+    const renew = el("button", "action renew", t("devices-renew"));
+    renew.type = "button";
+    renew.addEventListener("click", () => openRenewal(tok.uri, c.uri, () => void refresh()));
+    head.append(renew);
+  }
   row.append(head);
   const dl = el("dl");
   const add = (k: string, v: string) => { dl.append(el("dt", undefined, t(k)), el("dd", undefined, v)); };
@@ -132,7 +150,7 @@ function renderTokens(s: Snapshot, lang: string): void {
     activate.addEventListener("click", () => startWizard(tok.uri));
     head.append(activate);
     card.append(head, meta, el("p", "count", t("devices-certificates", { count: tok.certificates.length })));
-    for (const c of tok.certificates) card.append(certRow(c, lang));
+    for (const c of tok.certificates) card.append(certRow(c, lang, tok));
     box.append(card);
   }
 }

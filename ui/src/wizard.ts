@@ -10,6 +10,7 @@ import type { CfCheck } from "./bindings/CfCheck";
 import type { Outcome } from "./bindings/Outcome";
 import type { Progress } from "./bindings/Progress";
 import type { Question } from "./bindings/Question";
+import type { RenewalOutcome } from "./bindings/RenewalOutcome";
 import type { Step } from "./bindings/Step";
 
 /** What "flow-question" carries (src-tauri): the question, and how to answer it. */
@@ -276,9 +277,54 @@ async function run(token: string | null, mode: string): Promise<void> {
   }
 }
 
+function setTitle(l10n: string): void {
+  const head = root.querySelector("h2")!;
+  head.dataset.l10n = l10n;
+  head.textContent = t(l10n);
+}
+
+function renderRenewed(o: RenewalOutcome): void {
+  form.dataset.question = "";
+  const box = el("div", "result");
+  box.dataset.result = "renewed";
+  const date = (d: string) =>
+    new Date(d).toLocaleDateString(document.documentElement.lang, { year: "numeric", month: "long", day: "numeric" });
+  box.append(el("h3", undefined, t("renewal-done", { subject: o.subject, not_before: date(o.not_before), not_after: date(o.not_after) })));
+  box.append(el("p", "meta", t(o.retired ? "renewal-retired" : "renewal-kept", { serial: o.replaced })));
+  const close = button("wizard-close", "primary", () => closeWizard());
+  const buttons = el("div", "buttons");
+  buttons.append(close);
+  box.append(buttons);
+  form.replaceChildren(box);
+  close.focus();
+}
+
+async function runRenewal(token: string, certificate: string): Promise<void> {
+  stepState = new Map();
+  renderSteps();
+  notices.replaceChildren();
+  form.replaceChildren(el("p", "working", t("wizard-working")));
+  try {
+    renderRenewed(await invoke<RenewalOutcome>("renewal_start", { start: { token, certificate } }));
+  } catch (e) {
+    const err = (e as ErrorPayload).code ? (e as ErrorPayload) : { code: "unknown", params: { code: String(e) } };
+    renderFailure(err, () => void runRenewal(token, certificate));
+  }
+}
+
+/** Renew `certificate` on `token`: the flow's diagnostics, the PIN, the re-key, the result. */
+export function openRenewal(token: string, certificate: string, closed: () => void): void {
+  onClose = closed;
+  document.getElementById("devices")!.hidden = true;
+  root.hidden = false;
+  setTitle("renewal-title");
+  void runRenewal(token, certificate);
+}
+
 /** Open the wizard on `token` (or let the holder pick one of `tokens`). */
 export function openWizard(tokens: TokenChoice[], token: string | null, closed: () => void): void {
   onClose = closed;
+  setTitle("wizard-title");
   document.getElementById("devices")!.hidden = true;
   root.hidden = false;
   stepState = new Map();

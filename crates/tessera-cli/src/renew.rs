@@ -21,9 +21,10 @@ pub struct Args {
     /// The certificate to renew (PKCS#11 URI), when the card holds several renewable ones.
     #[arg(long)]
     certificate: Option<String>,
-    /// Keep the old key and certificate on the card after the new ones are confirmed.
+    /// Remove the old key and certificate once the new ones are confirmed (by default they
+    /// stay: the new certificate starts where the old one ends).
     #[arg(long)]
-    keep_old: bool,
+    retire_old: bool,
     /// The registration authority's URL (default: the settings file, else the test bed's).
     #[arg(long, value_name = "URL")]
     ra: Option<String>,
@@ -64,7 +65,7 @@ pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages) -> ExitCo
             settings,
             token: args.token,
             certificate: args.certificate,
-            keep_old: args.keep_old,
+            retire_old: args.retire_old,
         };
         let mut prompter = Terminal::new(msg, args.stdin);
         let runtime = tokio::runtime::Builder::new_current_thread()

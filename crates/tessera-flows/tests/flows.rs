@@ -639,6 +639,7 @@ fn the_ui_types_are_generated_from_the_rust_types() {
     tessera_flows::prompter::Progress::export_all(&cfg).unwrap();
     tessera_flows::activation::Outcome::export_all(&cfg).unwrap();
     tessera_flows::seen::Reminder::export_all(&cfg).unwrap();
+    tessera_flows::renewal::Outcome::export_all(&cfg).unwrap();
     let read = |d: &std::path::Path| -> std::collections::BTreeMap<String, String> {
         std::fs::read_dir(d)
             .map(|entries| {
@@ -1015,13 +1016,22 @@ fn activated_for_renewal(bed: &Bed) -> (RaServer, Outcome) {
 }
 
 fn renew(bed: &Bed, ra: &RaServer, script: &mut Script<'_>) -> tessera_flows::Result<tessera_flows::renewal::Outcome> {
+    renew_with(bed, ra, script, true)
+}
+
+fn renew_with(
+    bed: &Bed,
+    ra: &RaServer,
+    script: &mut Script<'_>,
+    retire_old: bool,
+) -> tessera_flows::Result<tessera_flows::renewal::Outcome> {
     let mut devices = bed.devices();
     let flow = tessera_flows::renewal::Renewal {
         devices: &mut devices,
         settings: settings(ra),
         token: "pkcs11:token=Blank".into(),
         certificate: None,
-        keep_old: false,
+        retire_old,
     };
     block_on(flow.run(script))
 }
@@ -1064,7 +1074,10 @@ fn a_renewal_rekeys_next_to_the_old_key_continues_its_validity_and_only_then_ret
     assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 1));
     let new = certificate_on_token(&bed, &outcome.uri);
     let summary = tessera_pki::CertificateSummary::parse(&new, time::OffsetDateTime::now_utc()).unwrap();
-    assert_eq!((summary.serial, summary.subject), (outcome.serial.clone(), old.subject.clone()));
+    assert_eq!(
+        (summary.serial, summary.subject, summary.common_name),
+        (outcome.serial.clone(), old.subject.clone(), outcome.subject.clone())
+    );
     // The RA: two certificates, the new one confirmed and replacing the old.
     let listed = request_certificates(&ra);
     assert_eq!(listed.len(), 2, "{listed:?}");
@@ -1089,9 +1102,20 @@ fn a_renewal_interrupted_at_the_ra_keeps_the_old_certificate_working_and_resumes
     assert_eq!((bed.objects("privkey"), bed.objects("cert")), (2, 1));
     ra.restart();
     let mut again = Script::new(None, vec![A::Text("123456")]);
-    let outcome = renew(&bed, &ra, &mut again).expect("resumed renewal");
+    let outcome = renew_with(&bed, &ra, &mut again, false).expect("resumed renewal");
     assert!(outcome.resumed && again.resumed(Step::Generate { role: Role::Signature }), "{:?}", again.events);
-    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 1));
+    // By default the old certificate stays, working until the new one begins.
+    assert!(!outcome.retired);
+    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (2, 2));
+    // And is not offered for renewal again: its successor is on the card.
+    let mut devices = bed.devices();
+    let report =
+        block_on(tessera_flows::renewal::diagnostics::diagnose(&mut devices, &settings(&ra), "pkcs11:token=Blank"))
+            .unwrap();
+    assert!(
+        report.certificates.iter().any(|c| c.checks.iter().any(|k| k.code == "diag-renewal-window-already-renewed")),
+        "{report:?}"
+    );
     assert_eq!(request_certificates(&ra).len(), 2, "one renewal, one new certificate");
 }
 

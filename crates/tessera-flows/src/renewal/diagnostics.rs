@@ -149,7 +149,15 @@ pub async fn diagnose(devices: &mut Devices, settings: &Settings, uri: &str) -> 
     let mut certificates = Vec::new();
     for c in token.certificates.iter().filter(|c| matches!(c.summary.role, Role::Authentication | Role::Signature)) {
         let s = &c.summary;
-        let mut checks = vec![window_check(s.status, &s.not_after, s.days_left)];
+        // Renewed already: a newer certificate of the same holder and role is on the card.
+        let newer = token.certificates.iter().any(|o| {
+            o.summary.role == s.role && o.summary.common_name == s.common_name && o.summary.not_after > s.not_after
+        });
+        let mut checks = vec![if newer {
+            check("renewal-window", Verdict::Fail, "already-renewed", &[("not_after", s.not_after.clone())])
+        } else {
+            window_check(s.status, &s.not_after, s.days_left)
+        }];
         checks.push(algorithm_check(&s.key, &card.algorithms));
         checks.push(match c.private_key {
             KeyPresence::Present => check("private-key", Verdict::Pass, "present", &[]),

@@ -2,8 +2,9 @@
 //! as one journaled transaction. On a card with room the new key pair is made next to the
 //! old one; CMP kur is signed by the old key with proof of possession by the new one; the
 //! new certificate is checked (its key, its chain, a validity that continues where the old
-//! one ends), written next to the new key, read back and confirmed; only then do the old
-//! key and certificate go. Every step is journaled (no secret), so an interrupted renewal
+//! one ends), written next to the new key, read back and confirmed; only then may the old
+//! key and certificate go (on request: by default they stay, working until the new
+//! validity begins). Every step is journaled (no secret), so an interrupted renewal
 //! resumes with the same new key and the RA answers with the same certificate; until the
 //! end the old certificate keeps working.
 
@@ -25,7 +26,8 @@ use crate::{Error, Result};
 use diagnostics::Verdict;
 
 /// What a renewal left on the card.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "RenewalOutcome")]
 pub struct Outcome {
     pub token: String,
     pub role: Role,
@@ -49,8 +51,10 @@ pub struct Renewal<'d> {
     pub token: String,
     /// The certificate to renew (PKCS#11 URI), when the card holds several renewable ones.
     pub certificate: Option<String>,
-    /// Keep the old key and certificate on the card after the new ones are confirmed.
-    pub keep_old: bool,
+    /// Remove the old key and certificate as soon as the new ones are confirmed. By
+    /// default they stay: the new certificate's validity starts where the old one ends, so
+    /// until then the old one is the one that works.
+    pub retire_old: bool,
 }
 
 fn step<T>(prompter: &mut dyn Prompter, journal: &mut Journal, s: Step, r: Result<T>) -> Result<T> {
@@ -104,7 +108,7 @@ fn old_key(certificate: &[u8], id: &str) -> Result<KeyPairInfo> {
 impl Renewal<'_> {
     /// Run the renewal, asking through `prompter` (the PIN only).
     pub async fn run(self, prompter: &mut dyn Prompter) -> Result<Outcome> {
-        let Renewal { devices, settings, token, certificate, keep_old } = self;
+        let Renewal { devices, settings, token, certificate, retire_old } = self;
         // 1. Diagnostics, before any PIN: a failing check stops here.
         prompter.progress(&Progress::Started { step: Step::Diagnose });
         let report = diagnostics::diagnose(devices, &settings, &token).await;
@@ -361,7 +365,7 @@ impl Renewal<'_> {
 
         // 7. Only now the old key and certificate go (unless kept).
         let s = Step::Retire { role };
-        let retired = !keep_old;
+        let retired = retire_old;
         if retired {
             secrets.prompter.progress(&Progress::Started { step: s });
             let removed =
@@ -374,7 +378,7 @@ impl Renewal<'_> {
             token,
             role,
             uri,
-            subject: new_summary.subject,
+            subject: new_summary.common_name,
             serial: new_summary.serial,
             not_before: new_summary.not_before,
             not_after: new_summary.not_after,
