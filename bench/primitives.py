@@ -38,8 +38,8 @@ def run(cmd, env, stdin=None):
 
 
 def card_time(trace):
-    """Seconds between each C_GenerateKeyPair / C_Sign / C_CreateObject trace line and the
-    next line: the time spent in the token."""
+    """Seconds between each C_GenerateKeyPair / C_Sign / C_CreateObject / C_DestroyObject
+    trace line and the next line: the time spent in the token."""
     stamps = []
     for line in trace.splitlines():
         m = re.match(r"\S*?(\d\d):(\d\d):(\d\d\.\d+)Z", re.sub(r"\x1b\[[0-9;]*m", "", line))
@@ -47,7 +47,7 @@ def card_time(trace):
             stamps.append((int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3)), line))
     total = 0.0
     for (t, line), (t2, _) in zip(stamps, stamps[1:]):
-        if any(k in line for k in ("C_GenerateKeyPair", "C_Sign", "C_CreateObject")):
+        if any(k in line for k in ("C_GenerateKeyPair", "C_Sign", "C_CreateObject", "C_DestroyObject")):
             total += t2 - t
     return total
 

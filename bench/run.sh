@@ -10,3 +10,4 @@ python3 bench/devices.py
 python3 bench/primitives.py
 python3 bench/ra.py
 python3 bench/activation.py
+python3 bench/renewal.py

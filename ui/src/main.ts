@@ -177,7 +177,8 @@ function renderReminders(lang: string): void {
 
 async function loadReminders(): Promise<void> {
   reminders = await invoke<Reminder[]>("renewal_reminders");
-  render();
+  // Only the reminders: re-rendering the rest would replace what the holder is clicking.
+  renderReminders(document.documentElement.lang || "it");
 }
 
 function startWizard(token: string | null): void {

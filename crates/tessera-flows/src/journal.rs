@@ -125,6 +125,14 @@ impl Journal {
             .collect()
     }
 
+    /// Whether a journal for `reference` exists and is not complete (a run to resume).
+    pub fn in_progress(reference: &str) -> bool {
+        std::fs::read(dir().join(file_name(reference)))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
+            .is_some_and(|r| !r.completed)
+    }
+
     pub fn cert(&mut self, role: Role) -> &mut CertificateState {
         self.record.certificates.entry(role).or_default()
     }

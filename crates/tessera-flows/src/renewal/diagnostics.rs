@@ -153,7 +153,7 @@ pub async fn diagnose(devices: &mut Devices, settings: &Settings, uri: &str) -> 
         let newer = token.certificates.iter().any(|o| {
             o.summary.role == s.role && o.summary.common_name == s.common_name && o.summary.not_after > s.not_after
         });
-        let mut checks = vec![if newer {
+        let mut checks = vec![if newer && s.status != RenewalStatus::Expired {
             check("renewal-window", Verdict::Fail, "already-renewed", &[("not_after", s.not_after.clone())])
         } else {
             window_check(s.status, &s.not_after, s.days_left)

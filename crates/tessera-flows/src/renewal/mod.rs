@@ -119,12 +119,17 @@ impl Renewal<'_> {
                 return Err(e);
             }
         };
+        let journal_of = |serial: &str| format!("renew-{}", serial.replace(':', "").to_lowercase());
         let candidates: Vec<_> = report
             .certificates
             .iter()
             .filter(|c| certificate.as_deref().is_none_or(|uri| c.uri == uri || uri.contains(&c.uri)))
             .collect();
+        // A renewal an earlier run began comes first: it is resumed, whatever the card
+        // shows now (its successor may already be on it).
+        let resuming = candidates.iter().find(|c| Journal::in_progress(&journal_of(&c.serial))).copied();
         let chosen = match (candidates.as_slice(), &certificate) {
+            _ if resuming.is_some() => resuming.unwrap_or(candidates[0]),
             ([], _) => return Err(Error::NothingToRenew { token: report.label.clone() }),
             ([one], _) => *one,
             (many, None) => {
@@ -140,7 +145,10 @@ impl Renewal<'_> {
             }
             (many, Some(_)) => many[0],
         };
-        if let Some(failed) = report.checks.iter().chain(&chosen.checks).find(|c| c.verdict == Verdict::Fail) {
+        let resumable = |c: &&diagnostics::Check| resuming.is_some() && c.code == "diag-renewal-window-already-renewed";
+        if let Some(failed) =
+            report.checks.iter().chain(&chosen.checks).filter(|c| !resumable(c)).find(|c| c.verdict == Verdict::Fail)
+        {
             let e = Error::RenewalBlocked {
                 check: failed.check.to_owned(),
                 code: failed.code.clone(),
