@@ -28,10 +28,7 @@ pub async fn run(
     let flow = move || {
         let settings = Settings::load()?;
         let mode = if start.mode == "operator" { Mode::Operator } else { Mode::Holder };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| tessera_flows::Error::Input { reason: e.to_string() })?;
+        let runtime = crate::flow_thread::runtime()?;
         let mut prompter = WindowPrompter { app, pending: pending.clone() };
         let result = devices.with(|devices| {
             runtime.block_on(Activation { devices, settings, token: start.token, mode }.run(&mut prompter))
@@ -41,10 +38,7 @@ pub async fn run(
         }
         result
     };
-    match tauri::async_runtime::spawn_blocking(flow).await {
-        Ok(result) => result.map_err(|e| e.payload()),
-        Err(e) => Err(ErrorPayload { code: "unknown".into(), params: [("code".to_owned(), e.to_string())].into() }),
-    }
+    crate::flow_thread::run(flow).await
 }
 
 /// The error file, saved in the downloads folder; its path.
@@ -57,9 +51,7 @@ pub async fn support_bundle(
         let msg = tessera_core::messages::Messages::new(lang);
         let snapshot = devices.snapshot();
         tessera_flows::support::write(&msg, shown.as_ref(), &snapshot, &tessera_flows::support::default_dir())
+            .map(|p| p.display().to_string())
     };
-    match tauri::async_runtime::spawn_blocking(write).await {
-        Ok(result) => result.map(|p| p.display().to_string()).map_err(|e| e.payload()),
-        Err(e) => Err(ErrorPayload { code: "unknown".into(), params: [("code".to_owned(), e.to_string())].into() }),
-    }
+    crate::flow_thread::run(write).await
 }

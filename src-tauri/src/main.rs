@@ -3,6 +3,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod activation;
+mod flow_thread;
 mod renewal;
 mod window_prompter;
 

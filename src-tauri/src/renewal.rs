@@ -25,10 +25,7 @@ pub async fn run(
 ) -> Result<Outcome, ErrorPayload> {
     let flow = move || {
         let settings = Settings::load()?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| tessera_flows::Error::Input { reason: e.to_string() })?;
+        let runtime = crate::flow_thread::runtime()?;
         let mut prompter = WindowPrompter { app, pending };
         devices.with(|devices| {
             let flow =
@@ -36,8 +33,5 @@ pub async fn run(
             runtime.block_on(flow.run(&mut prompter))
         })
     };
-    match tauri::async_runtime::spawn_blocking(flow).await {
-        Ok(result) => result.map_err(|e| e.payload()),
-        Err(e) => Err(ErrorPayload { code: "unknown".into(), params: [("code".to_owned(), e.to_string())].into() }),
-    }
+    crate::flow_thread::run(flow).await
 }

@@ -12,7 +12,6 @@ use tessera_core::messages::Messages;
 use tessera_flows::activation::{Activation, Mode, Outcome};
 
 use crate::terminal::{Terminal, role_name};
-use tessera_flows::settings::Settings;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -61,17 +60,9 @@ fn summary(msg: &Messages, o: &Outcome) -> String {
 }
 
 pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages) -> ExitCode {
-    let mut options = Options::from_env();
-    options.modules.extend(modules.iter().cloned());
-    let mut devices = Devices::new(options);
+    let mut devices = crate::flow_run::devices(modules);
     let result = (|| {
-        let mut settings = Settings::load()?;
-        if let Some(ra) = args.ra {
-            settings.ra = ra;
-        }
-        if let Some(ca) = args.ra_ca {
-            settings.ra_ca = Some(ca);
-        }
+        let settings = crate::flow_run::settings(args.ra, args.ra_ca)?;
         let mode = match (args.reference, args.profile, args.operator) {
             (Some(reference), Some(profile), _) => Mode::Cmp { reference, profile },
             (_, _, true) => Mode::Operator,
@@ -79,26 +70,9 @@ pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages) -> ExitCo
         };
         let flow = Activation { devices: &mut devices, settings, token: args.token, mode };
         let mut prompter = Terminal::new(msg, args.stdin);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| tessera_flows::Error::Input { reason: e.to_string() })?;
-        runtime.block_on(flow.run(&mut prompter))
+        crate::flow_run::block_on(flow.run(&mut prompter))
     })();
-    match result {
-        Ok(outcome) => {
-            if json {
-                println!("{}", serde_json::to_string_pretty(&outcome).unwrap_or_default());
-            } else {
-                println!("{}", summary(msg, &outcome));
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            crate::report(msg, &e.payload());
-            ExitCode::FAILURE
-        }
-    }
+    crate::flow_run::finish(result, json, msg, |o| summary(msg, o))
 }
 
 /// `tessera support-bundle`: the error file, written to `out`; its path on stdout.

@@ -7,10 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use fluent_bundle::FluentValue;
-use tessera_core::devices::{Devices, Options};
 use tessera_core::messages::Messages;
 use tessera_flows::renewal::diagnostics::{self, Check, Report, Verdict};
-use tessera_flows::settings::Settings;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -82,22 +80,10 @@ fn serde_plain(v: Verdict) -> &'static str {
 }
 
 pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages) -> ExitCode {
-    let mut options = Options::from_env();
-    options.modules.extend(modules.iter().cloned());
-    let mut devices = Devices::new(options);
+    let mut devices = crate::flow_run::devices(modules);
     let result = (|| {
-        let mut settings = Settings::load()?;
-        if let Some(ra) = args.ra {
-            settings.ra = ra;
-        }
-        if let Some(ca) = args.ra_ca {
-            settings.ra_ca = Some(ca);
-        }
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| tessera_flows::Error::Input { reason: e.to_string() })?;
-        runtime.block_on(diagnostics::diagnose(&mut devices, &settings, &args.token))
+        let settings = crate::flow_run::settings(args.ra, args.ra_ca)?;
+        crate::flow_run::block_on(diagnostics::diagnose(&mut devices, &settings, &args.token))
     })();
     match result {
         Ok(report) => {

@@ -3,6 +3,7 @@
 mod activate;
 mod devices;
 mod diagnose;
+mod flow_run;
 mod prompt;
 mod renew;
 mod status;

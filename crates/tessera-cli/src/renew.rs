@@ -6,10 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use fluent_bundle::FluentValue;
-use tessera_core::devices::{Devices, Options};
 use tessera_core::messages::Messages;
 use tessera_flows::renewal::{Outcome, Renewal};
-use tessera_flows::settings::Settings;
 
 use crate::terminal::Terminal;
 
@@ -49,17 +47,9 @@ fn summary(msg: &Messages, o: &Outcome) -> String {
 }
 
 pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages) -> ExitCode {
-    let mut options = Options::from_env();
-    options.modules.extend(modules.iter().cloned());
-    let mut devices = Devices::new(options);
+    let mut devices = crate::flow_run::devices(modules);
     let result = (|| {
-        let mut settings = Settings::load()?;
-        if let Some(ra) = args.ra {
-            settings.ra = ra;
-        }
-        if let Some(ca) = args.ra_ca {
-            settings.ra_ca = Some(ca);
-        }
+        let settings = crate::flow_run::settings(args.ra, args.ra_ca)?;
         let flow = Renewal {
             devices: &mut devices,
             settings,
@@ -68,24 +58,7 @@ pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages) -> ExitCo
             retire_old: args.retire_old,
         };
         let mut prompter = Terminal::new(msg, args.stdin);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| tessera_flows::Error::Input { reason: e.to_string() })?;
-        runtime.block_on(flow.run(&mut prompter))
+        crate::flow_run::block_on(flow.run(&mut prompter))
     })();
-    match result {
-        Ok(outcome) => {
-            if json {
-                println!("{}", serde_json::to_string_pretty(&outcome).unwrap_or_default());
-            } else {
-                println!("{}", summary(msg, &outcome));
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            crate::report(msg, &e.payload());
-            ExitCode::FAILURE
-        }
-    }
+    crate::flow_run::finish(result, json, msg, |o| summary(msg, o))
 }
