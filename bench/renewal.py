@@ -82,14 +82,16 @@ class Bed:
         run(["openssl", "x509", "-inform", "DER", "-in", old_pem + ".der", "-out", old_pem], self.env)
         total, _ = run(base + ["--keypairgen", "--key-type", "rsa:2048", "--id", "77", "--label", "new"], self.env)
         engine_env = dict(self.env, OPENSSL_CONF=self.conf)
-        key = lambda i: f"pkcs11:token=Blank;id=%{i};type=private;pin-value={USER_PIN}"
+        def key(i):
+            pct = "".join(f"%{i[k:k + 2]}" for k in range(0, len(i), 2))
+            return f"pkcs11:token=Blank;id={pct};type=private;pin-value={USER_PIN}"
         csr = os.path.join(self.d, "new.csr")
         t, _ = run(["openssl", "req", "-new", "-engine", "pkcs11", "-keyform", "engine", "-key", key("77"),
                     "-subj", "/CN=ROSSI MARIO", "-out", csr], engine_env)
         total += t
         t, _ = run(["openssl", "cmp", "-cmd", "kur", "-server", self.server, "-path", "/.well-known/cmp",
                     "-engine", "pkcs11", "-keyform", "ENGINE", "-cert", old_pem, "-key", key(old_id),
-                    "-newkey", key("77"), "-csr", csr, "-certout", new_pem, "-trusted", f"{self.d}/ra-ca.pem"],
+                    "-newkey", key("77"), "-certout", new_pem, "-trusted", f"{self.d}/ra-ca.pem"],
                    engine_env)
         total += t
         run(["openssl", "x509", "-in", new_pem, "-outform", "DER", "-out", new_der], self.env)
