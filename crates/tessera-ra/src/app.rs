@@ -63,6 +63,10 @@ pub fn spawn_sweeper(ra: Arc<Ra>, seconds: i64) {
                 if let Err(e) = ra.store.forget_spent_codes().await {
                     tracing::error!(error = %e, "forgetting spent activation codes");
                 }
+                let notices = ra.send_notices().await;
+                if notices > 0 {
+                    tracing::info!(notices, "notices sent to holders");
+                }
             }
         }
     });

@@ -11,6 +11,7 @@ pub mod error;
 pub mod gateway;
 pub mod hsm;
 pub mod limits;
+pub mod notices;
 pub mod ocsp;
 pub mod operator;
 pub mod personalisation;

@@ -7,6 +7,7 @@ use sqlx::any::{AnyPoolOptions, AnyQueryResult, AnyRow};
 use sqlx::{AnyConnection, AnyPool};
 
 mod attempts;
+mod notices;
 mod transactions;
 pub use attempts::MacCheck;
 pub use transactions::{ConfirmRefused, Fresh, Issuance as NewIssuance};

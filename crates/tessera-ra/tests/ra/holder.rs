@@ -270,3 +270,36 @@ fn the_card_pin_and_puk_are_chosen_by_the_ra_first_halves_on_paper_second_halves
     let (status, _) = unlock(&code);
     assert_eq!(status, 409, "closed once issued");
 }
+
+#[test]
+fn renewal_notices_go_to_the_holder_by_email_once_each_from_60_days() {
+    let ra = exactly_once::reconfigured(
+        Ra::start_with_validity(30),
+        r#"
+[cmp]
+confirm_seconds = 2
+
+[[request]]
+reference = "REQ-NOTICE"
+activation_code = "NOTE-CODE-0001"
+profile = "signature"
+holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U", email = "mario.rossi@example.org" }
+"#,
+    );
+    let out = ra.p10cr("REQ-NOTICE", "NOTE-CODE-0001", &ra.csr("notice"), &ra.path("notice.pem"));
+    assert!(out.status.success(), "{}", text(&out));
+    let outbox = ra.path("tessera-ra").join("outbox.log");
+    let notices =
+        || std::fs::read_to_string(&outbox).unwrap_or_default().matches("il tuo certificato va rinnovato").count();
+    let start = std::time::Instant::now();
+    while notices() == 0 && start.elapsed() < std::time::Duration::from_secs(15) {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let text = std::fs::read_to_string(&outbox).unwrap();
+    assert!(text.contains("mario.rossi@example.org") && text.contains("scade il"), "{text}");
+    // Once: the next sweeps send nothing more for the same threshold.
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    assert_eq!(notices(), 1);
+    let (_, audit) = operator_call(&ra, "GET", "/api/v1/operator/audit?subject=", None);
+    assert!(audit.to_string().contains("renewal-30"), "{audit}");
+}

@@ -85,3 +85,32 @@ fn subject_fields_are_checked_when_a_holder_is_registered() {
     }
     assert_eq!(register("MARIO", "ROSSI").0, 201);
 }
+
+#[test]
+fn a_misspelt_key_or_value_in_the_configuration_stops_the_ra_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for (bad, says) in [
+        ("profile = \"signatur\"", "unknown variant `signatur`"),
+        ("profiel = \"signature\"", "unknown field `profiel`"),
+        (
+            "profile = \"signature\"\nholder = { given_name = \"MA\\u0000RIO\", surname = \"ROSSI\", cf = \"X\" }",
+            "control-character",
+        ),
+    ] {
+        let holder = if bad.contains("holder") {
+            ""
+        } else {
+            "holder = { given_name = \"MARIO\", surname = \"ROSSI\", cf = \"RSSMRA80A01H501U\" }\n"
+        };
+        let config = dir.path().join("ra.toml");
+        std::fs::write(
+            &config,
+            format!("listen = \"127.0.0.1:0\"\n[[request]]\nreference = \"REQ-1\"\nactivation_code = \"ABCD-EFGH-JKLM\"\n{bad}\n{holder}"),
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_tessera-ra")).arg("--config").arg(&config).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(config.to_str().unwrap()) && err.contains(says), "{bad}: {err}");
+    }
+}
