@@ -1155,3 +1155,41 @@ fn reminders_come_from_certificates_seen_once_with_the_card_removed_and_the_cloc
     let when = now + time::Duration::days(sign.summary.days_left - 59);
     assert!(seen::reminders(None, when).iter().any(|r| r.certificate.serial == sign.summary.serial && r.notice == 60));
 }
+
+#[test]
+fn both_certificates_of_a_cns_and_signature_card_are_renewed_each_in_turn_under_the_approval_policy() {
+    let bed = Bed::new();
+    let ra = RaServer::start(&format!("validity_days = 30\nrenewal_policy = \"approval\"\n{REQUESTS}"));
+    let mut script =
+        Script::new(Some(&ra), vec![A::Text("BOTH-CERT-0006"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")]);
+    let activated = block_on(run(&bed, settings(&ra), Mode::Operator, &mut script)).expect("activation");
+    drop(script);
+    assert_eq!(activated.certificates.len(), 2);
+    // Two renewable certificates: the holder must say which.
+    let mut ask = Script::new(None, vec![A::Text("123456")]);
+    let e = renew_with(&bed, &ra, &mut ask, false).unwrap_err();
+    assert_eq!(e.code(), "choose-certificate", "{e:?}");
+    for c in &activated.certificates {
+        let mut devices = bed.devices();
+        let flow = tessera_flows::renewal::Renewal {
+            devices: &mut devices,
+            settings: settings(&ra),
+            token: "pkcs11:token=Blank".into(),
+            certificate: Some(c.uri.clone()),
+            retire_old: false,
+        };
+        let mut script = Script::new(None, vec![A::Text("123456")]);
+        let outcome = block_on(flow.run(&mut script)).unwrap_or_else(|e| panic!("{:?}: {e:?}", c.role));
+        assert_eq!(outcome.role, c.role);
+    }
+    // Four certificates on the card; at the RA the two renewals wait for an operator.
+    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (4, 4));
+    let body: serde_json::Value = ureq::get(&format!("{}/api/v1/operator/requests/REQ-BOTH", ra.url()))
+        .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    let pending = body["certificates"].as_array().unwrap().iter().filter(|c| c["approval"] == "pending").count();
+    assert_eq!(pending, 2, "{body}");
+}
