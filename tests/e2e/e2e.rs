@@ -704,6 +704,35 @@ fn cli_activates_virtual_piv_and_openpgp_cards_at_the_counter_without_logging_se
 /// home on a blank SoftHSM2 token (a wrong code first, then a check-letter typo corrected
 /// with the suggestion, the SMS code from the RA's outbox), and an operator at the counter
 /// on the virtual OpenPGP card. A screenshot of every step goes to target/e2e.
+/// The window's environment for a flow test: the settings file naming the RA and its CA,
+/// the journal and the window's own storage in a fresh profile, Italian, the test bed's
+/// PC/SC and SoftHSM2. The profile lives as long as the returned directory.
+fn window_env(
+    ra: &tessera_testbed::ra::RaServer,
+    pcsc: &Pcsc,
+    hsm: &SoftHsm,
+    display: &webdriver::Display,
+) -> (tempfile::TempDir, Vec<(String, String)>) {
+    let profile = tempfile_dir();
+    let config = profile.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("settings.toml"),
+        format!("ra = \"{}\"\nra_ca = \"{}\"\n", ra.url(), ra.ca_file().display()),
+    )
+    .unwrap();
+    let mut env = both(&pcsc.env(), &hsm.env());
+    env.push(("DISPLAY".into(), display.name.clone()));
+    env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
+    env.push(("TESSERA_CONFIG_DIR".into(), config.display().to_string()));
+    env.push(("TESSERA_DATA_DIR".into(), profile.path().join("data").display().to_string()));
+    env.push(("LANG".into(), "it_IT.UTF-8".into()));
+    for var in ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"] {
+        env.push((var.into(), profile.path().join(var).display().to_string()));
+    }
+    (profile, env)
+}
+
 #[test]
 fn gui_wizard_activates_at_home_and_at_the_counter() {
     use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
@@ -730,23 +759,7 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
     let _pgp = pcsc.insert_openpgp(0);
     let hsm = SoftHsm::empty();
     hsm.add_token("Blank", USER_PIN, SO_PIN);
-    let profile = tempfile_dir();
-    let config = profile.path().join("config");
-    std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(
-        config.join("settings.toml"),
-        format!("ra = \"{}\"\nra_ca = \"{}\"\n", ra.url(), ra.ca_file().display()),
-    )
-    .unwrap();
-    let mut env = both(&pcsc.env(), &hsm.env());
-    env.push(("DISPLAY".into(), display.name.clone()));
-    env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
-    env.push(("TESSERA_CONFIG_DIR".into(), config.display().to_string()));
-    env.push(("TESSERA_DATA_DIR".into(), profile.path().join("data").display().to_string()));
-    env.push(("LANG".into(), "it_IT.UTF-8".into()));
-    for var in ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"] {
-        env.push((var.into(), profile.path().join(var).display().to_string()));
-    }
+    let (_profile, env) = window_env(&ra, &pcsc, &hsm, &display);
     let driver = webdriver::Driver::start(&env);
     let s = driver.session(&bin("tessera-app"));
     let long = Duration::from_secs(20);
@@ -1078,23 +1091,7 @@ holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
     let pcsc = Pcsc::start();
     let hsm = SoftHsm::empty();
     hsm.add_token("Blank", USER_PIN, SO_PIN);
-    let profile = tempfile_dir();
-    let config = profile.path().join("config");
-    std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(
-        config.join("settings.toml"),
-        format!("ra = \"{}\"\nra_ca = \"{}\"\n", ra.url(), ra.ca_file().display()),
-    )
-    .unwrap();
-    let mut env = both(&pcsc.env(), &hsm.env());
-    env.push(("DISPLAY".into(), display.name.clone()));
-    env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
-    env.push(("TESSERA_CONFIG_DIR".into(), config.display().to_string()));
-    env.push(("TESSERA_DATA_DIR".into(), profile.path().join("data").display().to_string()));
-    env.push(("LANG".into(), "it_IT.UTF-8".into()));
-    for var in ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"] {
-        env.push((var.into(), profile.path().join(var).display().to_string()));
-    }
+    let (_profile, env) = window_env(&ra, &pcsc, &hsm, &display);
     // A 30-day certificate on the card, activated at the counter: renewable at once.
     let answers = format!("RNEW-CODE-0001\n{OPERATOR_TOKEN}\ny\n{USER_PIN}\n");
     let out =

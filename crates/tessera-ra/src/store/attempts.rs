@@ -108,13 +108,18 @@ impl Store {
         Ok(MacCheck::Wait(1))
     }
 
-    /// The MAC was right (the code's holder): the reference's count starts again.
+    /// The MAC was right: the check reserved for it is given back (the count is of wrong
+    /// MACs only, so five stay five however the right one interleaves), and the wait it
+    /// started, if its reservation was the fifth, is lifted.
     pub async fn mac_right(&self, reference: &str) -> Result<()> {
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE requests SET mac_failures = 0, mac_retry_at = 0 WHERE reference = $1")
-            .bind(reference)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE requests SET mac_retry_at = CASE WHEN mac_failures % 5 = 0 THEN 0 ELSE mac_retry_at END, \
+             mac_failures = mac_failures - 1 WHERE reference = $1 AND mac_failures > 0",
+        )
+        .bind(reference)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await
     }
 }
