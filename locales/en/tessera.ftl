@@ -316,6 +316,13 @@ diag-private-key-after-pin = The certificate's key is checked with a test signat
 diag-private-key-missing = The certificate's key is not on the card: renewal needs it to sign the request. Use the card that has the key, or a new activation.
 diag-room-next-to-old = Room for the new key next to the old one: the old certificate keeps working until the new one is installed.
 diag-room-overwrite = This card has a fixed slot for this key: the renewal is authorised with the old key first, then the slot is overwritten; an interruption resumes to the end.
+diag-ra-renewal-open = The registration authority can renew this certificate.
+diag-ra-renewal-approval = The registration authority can renew this certificate; an operator then approves the renewal (the new certificate works at once, and is suspended if not approved by the old one's expiry).
+diag-ra-renewal-superseded = The registration authority has already renewed this certificate: put the new certificate on the card with tessera renew on the card that holds it, or ask your registration authority.
+diag-ra-renewal-suspended = This certificate is suspended at the registration authority: it cannot be renewed until it is reactivated. Ask your registration authority.
+diag-ra-renewal-revoked = This certificate is revoked: it cannot be renewed. A new activation is needed.
+diag-ra-renewal-unknown = The registration authority does not know this certificate (another authority issued it): ask the one that did.
+diag-ra-renewal-unanswered = The registration authority did not say whether this certificate can be renewed: { $reason }.
 
 ## Renewal (tessera renew)
 step-diagnose = Checking whether the card can be renewed

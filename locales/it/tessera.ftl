@@ -316,6 +316,13 @@ diag-private-key-after-pin = La chiave del certificato viene verificata con una 
 diag-private-key-missing = La chiave del certificato non è sulla carta: il rinnovo ne ha bisogno per firmare la richiesta. Usa la carta che ha la chiave, oppure una nuova attivazione.
 diag-room-next-to-old = C'è spazio per la nuova chiave accanto alla vecchia: il vecchio certificato continua a funzionare finché il nuovo non è installato.
 diag-room-overwrite = Questa carta ha una posizione fissa per questa chiave: il rinnovo viene prima autorizzato con la vecchia chiave, poi la posizione viene sovrascritta; un'interruzione riprende fino alla fine.
+diag-ra-renewal-open = L'autorità di registrazione può rinnovare questo certificato.
+diag-ra-renewal-approval = L'autorità di registrazione può rinnovare questo certificato; poi un operatore approva il rinnovo (il nuovo certificato funziona subito, ed è sospeso se non approvato entro la scadenza del vecchio).
+diag-ra-renewal-superseded = L'autorità di registrazione ha già rinnovato questo certificato: installa il nuovo certificato con tessera renew sulla carta che lo contiene, oppure rivolgiti alla tua autorità di registrazione.
+diag-ra-renewal-suspended = Questo certificato è sospeso presso l'autorità di registrazione: non si può rinnovare finché non viene riattivato. Rivolgiti alla tua autorità di registrazione.
+diag-ra-renewal-revoked = Questo certificato è revocato: non si può rinnovare. Serve una nuova attivazione.
+diag-ra-renewal-unknown = L'autorità di registrazione non conosce questo certificato (l'ha emesso un'altra autorità): rivolgiti a quella.
+diag-ra-renewal-unanswered = L'autorità di registrazione non ha detto se questo certificato si può rinnovare: { $reason }.
 
 ## Rinnovo (tessera renew)
 step-diagnose = Verifica che la carta possa essere rinnovata

@@ -889,7 +889,11 @@ fn diagnostics_say_what_blocks_each_certificate_before_any_pin() {
     }
     let by_serial = |days: fn(i64) -> bool| report.certificates.iter().find(|c| days(c.days_left)).unwrap();
     let expiring = by_serial(|d| (1..=60).contains(&d));
-    assert_eq!(expiring.verdict(&report.checks), Verdict::Pass, "{:?}", expiring.checks);
+    // The samples come from another CA: the RA cannot say, which warns and blocks nothing.
+    assert!(verdicts(&expiring.checks).contains(&("ra-renewal", "diag-ra-renewal-unknown".into())));
+    let warned: Vec<_> = expiring.checks.iter().filter(|c| c.verdict != Verdict::Pass).map(|c| c.check).collect();
+    assert_eq!(warned, ["ra-renewal"], "{:?}", expiring.checks);
+    assert_eq!(expiring.verdict(&report.checks), Verdict::Warn, "{:?}", expiring.checks);
     let expired = by_serial(|d| d < 0);
     assert!(verdicts(&expired.checks).contains(&("renewal-window", "diag-renewal-window-expired".into())));
     assert_eq!(expired.verdict(&report.checks), Verdict::Fail);
@@ -1062,9 +1066,39 @@ fn a_renewal_rekeys_next_to_the_old_key_continues_its_validity_and_only_then_ret
         time::OffsetDateTime::now_utc(),
     )
     .unwrap();
+    // Before: the RA says it can renew this certificate.
+    let ra_renewal = |bed: &Bed| {
+        let report = block_on(tessera_flows::renewal::diagnostics::diagnose(
+            &mut bed.devices(),
+            &settings(&ra),
+            "pkcs11:token=Blank",
+        ))
+        .unwrap();
+        report.certificates.iter().map(|c| (c.serial.clone(), verdicts(&c.checks))).collect::<Vec<_>>()
+    };
+    let before = ra_renewal(&bed);
+    assert!(before[0].1.contains(&("ra-renewal", "diag-ra-renewal-open".into())), "{before:?}");
     let mut script = Script::new(None, vec![A::Text("123456")]);
     let outcome = renew(&bed, &ra, &mut script).expect("renewal");
     assert_eq!(script.asked, ["prompt-user-pin"], "the PIN once, after the diagnostics");
+    // After: the old certificate is superseded at the RA; the new one, once suspended by an
+    // operator, is not renewable, and the diagnostics say so before any PIN.
+    let state = |serial: &str| -> serde_json::Value {
+        ureq::get(&format!("{}/api/v1/renewal/{serial}", ra.url())).call().unwrap().into_json().unwrap()
+    };
+    assert_eq!(state(&old.serial)["state"], "superseded");
+    assert_eq!(state(&old.serial)["renewable"], false);
+    assert_eq!(state(&outcome.serial)["state"], "active");
+    ureq::post(&format!("{}/api/v1/operator/certificates/{}/suspend", ra.url(), outcome.serial.replace(':', "")))
+        .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))
+        .call()
+        .unwrap();
+    let after = ra_renewal(&bed);
+    assert!(after[0].1.contains(&("ra-renewal", "diag-ra-renewal-suspended".into())), "{after:?}");
+    let unknown = ureq::get(&format!("{}/api/v1/renewal/0BADC0DE", ra.url())).call().unwrap_err();
+    assert!(matches!(unknown, ureq::Error::Status(404, _)), "{unknown:?}");
+    let bad = ureq::get(&format!("{}/api/v1/renewal/xyz", ra.url())).call().unwrap_err();
+    assert!(matches!(bad, ureq::Error::Status(400, _)), "{bad:?}");
     assert_eq!(outcome.not_before, old.not_after, "the new validity starts where the old one ends");
     let left: Vec<_> = std::fs::read_dir(cache.join("opensc")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left, ["0123456789_3F00"], "this card's cached files cleared, nothing else");

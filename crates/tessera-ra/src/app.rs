@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::state::Ra;
-use crate::{activation, ocsp, operator};
+use crate::{activation, ocsp, operator, renewal};
 
 /// Every route the RA serves (openapi.json documents each).
 pub fn app(ra: Arc<Ra>) -> axum::Router {
@@ -37,6 +37,7 @@ pub fn app(ra: Arc<Ra>) -> axum::Router {
         .route("/api/v1/activation/{reference}/otp", axum::routing::post(activation::verify))
         .route("/api/v1/activation/{reference}/resend", axum::routing::post(activation::resend))
         .route("/api/v1/activation/{reference}/personalisation", axum::routing::post(activation::personalisation))
+        .route("/api/v1/renewal/{serial}", axum::routing::get(renewal::state))
         .route("/ca.cer", axum::routing::get(issuing_certificate))
         .route("/ocsp", axum::routing::post(ocsp_post))
         .route("/ocsp/{*request}", axum::routing::get(ocsp_get))

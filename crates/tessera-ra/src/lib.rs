@@ -17,5 +17,6 @@ pub mod operator;
 pub mod personalisation;
 pub mod problem;
 pub mod registry;
+pub mod renewal;
 pub mod state;
 pub mod store;

@@ -495,10 +495,9 @@ pub async fn lifecycle(
     Path((serial, action)): Path<(String, String)>,
     body: Option<Json<Change>>,
 ) -> Response {
-    let serial: Vec<u8> = (0..serial.len())
-        .step_by(2)
-        .filter_map(|i| serial.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
-        .collect();
+    let Some(serial) = crate::renewal::serial_from_hex(&serial) else {
+        return problem(StatusCode::NOT_FOUND, "unknown-certificate", &[]);
+    };
     match ra.store.certificate_exists(&serial).await {
         Ok(true) => {}
         Ok(false) => return problem(StatusCode::NOT_FOUND, "unknown-certificate", &[]),

@@ -99,3 +99,24 @@ pub async fn card_secrets(http: &Http, reference: &str, code: &str) -> Result<Op
         Err(e) => Err(e),
     }
 }
+
+/// What the RA says about renewing one of its certificates.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RenewalState {
+    /// active, superseded (a confirmed renewal replaced it), suspended, revoked.
+    pub state: String,
+    pub renewable: bool,
+    /// automatic, or approval (an operator approves the renewal afterwards).
+    pub policy: String,
+}
+
+/// The RA's word on renewing the certificate with this serial (hex, colons allowed); None
+/// when the RA does not know it (another CA's certificate).
+pub async fn renewal_state(http: &Http, serial: &str) -> Result<Option<RenewalState>> {
+    let serial: String = serial.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    match http.json(Method::GET, &format!("/api/v1/renewal/{serial}"), None, None).await {
+        Ok(v) => serde_json::from_value(v).map(Some).map_err(malformed),
+        Err(Error::RaRefused { code, .. }) if code == "unknown-certificate" => Ok(None),
+        Err(e) => Err(e),
+    }
+}

@@ -3,6 +3,7 @@
 //! (pass, warn, fail) with a message id and its parameters, rendered from locales/
 //! (`diag-<check>-<outcome>`); the report is kept for the error file.
 
+use crate::ra::http::Http;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -135,7 +136,8 @@ pub async fn diagnose(devices: &mut Devices, settings: &Settings, uri: &str) -> 
     let card = card_checks(devices, uri, &token, &mut checks)?;
     checks.push(pin_check(&token));
     checks.push(cache_check());
-    checks.push(ra_check(settings).await);
+    let (ra, http) = ra_check(settings).await;
+    checks.push(ra);
     let decryption: Vec<_> = token
         .certificates
         .iter()
@@ -169,6 +171,9 @@ pub async fn diagnose(devices: &mut Devices, settings: &Settings, uri: &str) -> 
             Some(true) | None => check("room", Verdict::Pass, "next-to-old", &[]),
             Some(false) => check("room", Verdict::Warn, "overwrite", &[]),
         });
+        if let Some(http) = &http {
+            checks.push(ra_renewal_check(http, &s.serial).await);
+        }
         certificates.push(CertificateReport {
             uri: c.uri.clone(),
             subject: s.common_name.clone(),
@@ -285,17 +290,34 @@ fn cache_check() -> Check {
     }
 }
 
-async fn ra_check(settings: &Settings) -> Check {
+/// The RA reachable with its TLS trust; the client, when it is, for the checks that ask it.
+async fn ra_check(settings: &Settings) -> (Check, Option<Http>) {
     let url = settings.ra.clone();
     let reached = async {
         let anchors = settings.anchors()?;
-        crate::ra::http::Http::new(&settings.ra, &anchors)?.reachable().await
+        let http = Http::new(&settings.ra, &anchors)?;
+        http.reachable().await.map(|()| http)
     };
     match reached.await {
-        Ok(()) => check("ra", Verdict::Pass, "reachable", &[("url", url)]),
+        Ok(http) => (check("ra", Verdict::Pass, "reachable", &[("url", url)]), Some(http)),
         Err(Error::RaUnreachable { reason, .. }) => {
-            check("ra", Verdict::Fail, "unreachable", &[("url", url), ("reason", reason)])
+            (check("ra", Verdict::Fail, "unreachable", &[("url", url), ("reason", reason)]), None)
         }
-        Err(e) => check("ra", Verdict::Fail, "unreachable", &[("url", url), ("reason", e.to_string())]),
+        Err(e) => (check("ra", Verdict::Fail, "unreachable", &[("url", url), ("reason", e.to_string())]), None),
+    }
+}
+
+/// The RA's word on this certificate: still current there, and under which policy.
+async fn ra_renewal_check(http: &Http, serial: &str) -> Check {
+    match crate::ra::workflow::renewal_state(http, serial).await {
+        Ok(Some(s)) if s.renewable && s.policy == "approval" => check("ra-renewal", Verdict::Pass, "approval", &[]),
+        Ok(Some(s)) if s.renewable => check("ra-renewal", Verdict::Pass, "open", &[]),
+        Ok(Some(s)) => match s.state.as_str() {
+            "superseded" => check("ra-renewal", Verdict::Fail, "superseded", &[]),
+            "suspended" => check("ra-renewal", Verdict::Fail, "suspended", &[]),
+            _ => check("ra-renewal", Verdict::Fail, "revoked", &[]),
+        },
+        Ok(None) => check("ra-renewal", Verdict::Warn, "unknown", &[]),
+        Err(e) => check("ra-renewal", Verdict::Warn, "unanswered", &[("reason", e.to_string())]),
     }
 }

@@ -145,7 +145,12 @@ impl Renewal<'_> {
             }
             (many, Some(_)) => many[0],
         };
-        let resumable = |c: &&diagnostics::Check| resuming.is_some() && c.code == "diag-renewal-window-already-renewed";
+        // A renewal in progress has already replaced the certificate, on the card and perhaps
+        // at the RA (confirmed before the interruption): it goes on to its end.
+        let resumable = |c: &&diagnostics::Check| {
+            resuming.is_some()
+                && matches!(c.code.as_str(), "diag-renewal-window-already-renewed" | "diag-ra-renewal-superseded")
+        };
         if let Some(failed) =
             report.checks.iter().chain(&chosen.checks).filter(|c| !resumable(c)).find(|c| c.verdict == Verdict::Fail)
         {
