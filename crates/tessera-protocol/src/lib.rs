@@ -8,6 +8,7 @@
 
 pub mod activation;
 pub mod asn1;
+pub mod cades;
 pub mod cmp;
 pub mod crmf;
 pub mod mac;

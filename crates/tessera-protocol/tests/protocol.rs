@@ -43,3 +43,155 @@ fn the_crmf_corpus_parses_or_is_refused() {
         }
     }
 }
+
+mod cades {
+    //! The renewal form's CAdES signature against OpenSSL as the independent peer: what we
+    //! build `openssl cms -verify -cades` accepts, and what `openssl cms -sign -cades` makes
+    //! we accept; a changed document, another signer and a missing attribute are refused.
+
+    use std::path::Path;
+    use std::process::Command;
+
+    use tessera_protocol::cades::{Signing, verify};
+
+    fn openssl(dir: &Path, args: &[&str]) -> std::process::Output {
+        let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl");
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out
+    }
+
+    /// A key and a self-signed certificate (DER) of `kind`, in `dir`.
+    fn signer(dir: &Path, name: &str, kind: &[&str]) -> Vec<u8> {
+        let key = format!("{name}.key");
+        openssl(dir, &[&["genpkey"], kind, &["-out", &key]].concat());
+        let cert = format!("{name}.pem");
+        let subject = format!("/CN={name}");
+        openssl(dir, &["req", "-x509", "-key", &key, "-out", &cert, "-subj", &subject, "-days", "2"]);
+        let der = format!("{name}.der");
+        openssl(dir, &["x509", "-in", &cert, "-outform", "DER", "-out", &der]);
+        std::fs::read(dir.join(der)).unwrap()
+    }
+
+    const FORM: &[u8] = "MODULO DI RINNOVO\nTitolare: LUCA BIANCHI\nCodice fiscale: BNCLCU80A01H501X\n".as_bytes();
+    const RSA_SHA256: &[u8] =
+        &[0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B, 0x05, 0x00];
+    const ECDSA_SHA256: &[u8] = &[0x30, 0x0A, 0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02];
+
+    fn ours(dir: &Path, name: &str, cert: &[u8], algorithm: &[u8]) -> Vec<u8> {
+        let signing = Signing::new(FORM, cert, algorithm, time::OffsetDateTime::now_utc()).unwrap();
+        std::fs::write(dir.join("tbs"), signing.to_be_signed().unwrap()).unwrap();
+        let key = format!("{name}.key");
+        openssl(dir, &["dgst", "-sha256", "-sign", &key, "-out", "sig", "tbs"]);
+        signing.finish(&std::fs::read(dir.join("sig")).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn our_cades_verifies_with_openssl_and_openssls_with_ours_and_changes_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for (name, kind, algorithm) in [
+            ("rsa", &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"][..], RSA_SHA256),
+            ("ec", &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"][..], ECDSA_SHA256),
+        ] {
+            let cert = signer(d, name, kind);
+            let p7m = ours(d, name, &cert, algorithm);
+            let verified = verify(&p7m, &cert).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(verified.content, FORM);
+            assert!(verified.signed_at.is_some());
+            std::fs::write(d.join("ours.p7m"), &p7m).unwrap();
+            let pem = format!("{name}.pem");
+            let out = openssl(
+                d,
+                &["cms", "-verify", "-cades", "-inform", "DER", "-in", "ours.p7m", "-CAfile", &pem, "-purpose", "any"],
+            );
+            assert_eq!(out.stdout, FORM, "{name}: openssl gives back the form");
+
+            // OpenSSL's own CAdES-BES, with the document inside.
+            std::fs::write(d.join("form.txt"), FORM).unwrap();
+            let key = format!("{name}.key");
+            openssl(
+                d,
+                &[
+                    "cms",
+                    "-sign",
+                    "-cades",
+                    "-binary",
+                    "-nodetach",
+                    "-md",
+                    "sha256",
+                    "-outform",
+                    "DER",
+                    "-signer",
+                    &pem,
+                    "-inkey",
+                    &key,
+                    "-in",
+                    "form.txt",
+                    "-out",
+                    "theirs.p7m",
+                ],
+            );
+            let theirs = std::fs::read(d.join("theirs.p7m")).unwrap();
+            assert_eq!(verify(&theirs, &cert).unwrap_or_else(|e| panic!("{name} (openssl's): {e}")).content, FORM);
+
+            // Another document in the same envelope: the digest no longer matches.
+            let mut changed = p7m.clone();
+            let at = changed.windows(7).position(|w| w == b"BIANCHI").unwrap();
+            changed[at] = b'V';
+            assert!(verify(&changed, &cert).is_err(), "{name}: a changed document");
+            // A signature of the right shape but not by this key.
+            let other = signer(d, "other", kind);
+            assert!(verify(&p7m, &other).is_err(), "{name}: another signer");
+        }
+        // Without signed attributes it is plain CMS, not CAdES.
+        let cert = std::fs::read(d.join("rsa.der")).unwrap();
+        openssl(
+            d,
+            &[
+                "cms",
+                "-sign",
+                "-noattr",
+                "-binary",
+                "-nodetach",
+                "-md",
+                "sha256",
+                "-outform",
+                "DER",
+                "-signer",
+                "rsa.pem",
+                "-inkey",
+                "rsa.key",
+                "-in",
+                "form.txt",
+                "-out",
+                "plain.p7m",
+            ],
+        );
+        let plain = std::fs::read(d.join("plain.p7m")).unwrap();
+        assert!(verify(&plain, &cert).unwrap_err().to_string().contains("signed attributes"));
+        // Without the signing-certificate attribute (plain -sign, no -cades).
+        openssl(
+            d,
+            &[
+                "cms",
+                "-sign",
+                "-binary",
+                "-nodetach",
+                "-md",
+                "sha256",
+                "-outform",
+                "DER",
+                "-signer",
+                "rsa.pem",
+                "-inkey",
+                "rsa.key",
+                "-in",
+                "form.txt",
+                "-out",
+                "bes.p7m",
+            ],
+        );
+        let bes = std::fs::read(d.join("bes.p7m")).unwrap();
+        assert!(verify(&bes, &cert).unwrap_err().to_string().contains("1.2.840.113549.1.9.16.2.47"));
+    }
+}
