@@ -1008,6 +1008,7 @@ fn cli_renewal_killed_at_every_step_leaves_a_working_certificate_and_resumes_to_
     use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
     let steps = [
         "Checking whether the card can be renewed",
+        "Signing the renewal form",
         "Generating the key pair",
         "Requesting the certificate",
         "Checking the certificate",
@@ -1038,7 +1039,18 @@ fn cli_renewal_killed_at_every_step_leaves_a_working_certificate_and_resumes_to_
         assert!(out.status.success(), "activation: {}", stderr(&out));
         assert_eq!(keys_and_certificates(&hsm), (1, 1, 1));
 
-        let renew = ["--lang", "en", "renew", "--retire-old", "--stdin", "--json", "--token", "pkcs11:token=Blank"];
+        let renew = [
+            "--lang",
+            "en",
+            "renew",
+            "--retire-old",
+            "--stdin",
+            "--json",
+            "--accept-contract",
+            "2026-1",
+            "--token",
+            "pkcs11:token=Blank",
+        ];
         let mut child = Command::new(bin("tessera"))
             .args(renew)
             .args(&ra_args)
@@ -1107,20 +1119,27 @@ holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
     s.wait_text(&format!("{card} .cert button.renew"), long, |t| t == "Rinnova");
     shot("1-devices");
     s.click(&format!("{card} .cert button.renew"));
-    // The diagnostics run before the PIN is asked.
-    s.wait_text(r#"#wizard [data-question="pin"] form"#, long, |_| true);
+    // The diagnostics run first; then the general terms and the renewal form, shown whole.
+    let form = s.wait_text(r#"#wizard [data-question="sign-renewal-form"] pre.renewal-form"#, long, |_| true);
+    assert!(form.contains("BIANCHI") && form.contains("MODULO DI RICHIESTA DI RINNOVO"), "{form}");
     assert_eq!(s.text("#wizard h2").as_deref(), Some("Rinnovo"));
     assert_eq!(s.text(r#"#wizard [data-step="diagnose"]"#).map(|t| t.starts_with('✓')), Some(true));
-    shot("2-pin");
+    assert!(s.text(r#"#wizard pre.contract"#).is_some_and(|t| t.contains("CONDIZIONI GENERALI")));
+    shot("2-form");
+    s.click(r#"#wizard button[data-action="wizard-renewal-form-sign"]"#);
+    // Signing needs the PIN, asked once.
+    s.wait_text(r#"#wizard [data-question="pin"] form"#, long, |_| true);
+    shot("3-pin");
     s.type_into(r#"#wizard [data-question="pin"] input"#, USER_PIN);
     s.click(r#"#wizard button[data-action="wizard-next"]"#);
     let done = s.wait_text(r#"#wizard [data-result="renewed"] h3"#, long, |t| !t.is_empty());
     assert!(done.starts_with("Rinnovato: BIANCHI LUCA"), "{done}");
     assert_eq!(s.text(r#"#wizard [data-step="confirm:signature"]"#).map(|t| t.starts_with('✓')), Some(true));
-    shot("3-done");
+    assert_eq!(s.text(r#"#wizard [data-step="sign-form"]"#).map(|t| t.starts_with('✓')), Some(true));
+    shot("4-done");
     s.click(r#"#wizard button[data-action="wizard-close"]"#);
     // Back on the Devices screen: the old certificate and its successor; no second Renew.
     s.wait_text(&format!("{card} .count"), long, |t| t == "2 certificati");
     assert!(s.text(&format!("{card} .cert button.renew")).is_none());
-    shot("4-devices-after");
+    shot("5-devices-after");
 }

@@ -133,6 +133,22 @@ function onQuestion(a: Asked): void {
     go.focus();
     return;
   }
+  if (a.confirm && q.kind === "sign-renewal-form") {
+    // What is signed is shown whole: the general terms, then the form itself.
+    f.append(el("h3", undefined, t("wizard-renewal-form-title")));
+    f.append(el("h4", undefined, t("renewal-contract-heading", { version: q.contract_version })));
+    f.append(el("pre", "document contract", q.contract));
+    f.append(el("h4", undefined, t("renewal-form-heading")));
+    f.append(el("pre", "document renewal-form", q.form));
+    if (q.policy === "approval") f.append(el("p", "hint", t("renewal-policy-approval")));
+    const go = button("wizard-renewal-form-sign", "primary", () => answer(a.id, "yes"));
+    const buttons = el("div", "buttons");
+    buttons.append(cancel, go);
+    f.append(buttons);
+    form.append(f);
+    go.focus();
+    return;
+  }
   if (a.confirm && q.kind === "confirm-final-try") {
     f.append(el("h3", undefined, t("wizard-final-try-title")), el("p", "message problem", t("ask-confirm-final-try", { token: q.token })));
     const go = button("wizard-final-try-go", "primary", () => answer(a.id, "yes"));

@@ -1,6 +1,8 @@
 //! `tessera renew`: the renewal flow on the terminal. Diagnostics first (nothing is asked
 //! when they fail), then the PIN, then the re-key; progress on stderr, the result on stdout
-//! (`--json`: the flow's outcome). `--stdin` reads the PIN from standard input.
+//! (`--json`: the flow's outcome). `--stdin` reads the PIN from standard input. The
+//! contract and the renewal form are printed before they are signed; `--accept-contract
+//! VERSION` accepts them for scripts, and only that version.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,9 +31,13 @@ pub struct Args {
     /// PEM file with the RA's CA certificates, the only trust anchor for it.
     #[arg(long, value_name = "FILE")]
     ra_ca: Option<PathBuf>,
-    /// Read the PIN from standard input.
+    /// Read the PIN (and the answer to "sign the form?") from standard input.
     #[arg(long)]
     stdin: bool,
+    /// Accept the RA's contract of this version and sign the renewal form without asking
+    /// (both are still printed). Another version than this one is not accepted.
+    #[arg(long, value_name = "VERSION")]
+    accept_contract: Option<String>,
 }
 
 fn summary(msg: &Messages, o: &Outcome) -> String {
@@ -58,6 +64,7 @@ pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages) -> ExitCo
             retire_old: args.retire_old,
         };
         let mut prompter = Terminal::new(msg, args.stdin);
+        prompter.accept_contract = args.accept_contract;
         crate::flow_run::block_on(flow.run(&mut prompter))
     })();
     crate::flow_run::finish(result, json, msg, |o| summary(msg, o))

@@ -17,11 +17,13 @@ pub struct Terminal<'m> {
     /// The answer to "spend the final PIN try?" given on the command line (`--final-try`);
     /// None: ask.
     pub final_try: Option<bool>,
+    /// The contract version accepted on the command line (`--accept-contract`); None: ask.
+    pub accept_contract: Option<String>,
 }
 
 impl<'m> Terminal<'m> {
     pub fn new(msg: &'m Messages, stdin: bool) -> Self {
-        Terminal { msg, stdin, management_key_stdin: false, final_try: None }
+        Terminal { msg, stdin, management_key_stdin: false, final_try: None, accept_contract: None }
     }
 }
 
@@ -59,6 +61,7 @@ impl Terminal<'_> {
                     ("token", s(token)),
                 ]
             }
+            Question::SignRenewalForm { contract_version, .. } => vec![("contract_version", s(contract_version))],
             _ => vec![],
         };
         if let Question::Pin { token, state, tries_left, .. } = q {
@@ -78,6 +81,7 @@ impl Terminal<'_> {
             Step::Install { role } => ("step-install", Some(role)),
             Step::Confirm { role } => ("step-confirm", Some(role)),
             Step::Diagnose => ("step-diagnose", None),
+            Step::SignForm => ("step-sign-form", None),
             Step::Retire { role } => ("step-retire", Some(role)),
         };
         let role = role.map(|r| self.msg.text(&format!("role-{}", role_name(*r)), &[])).unwrap_or_default();
@@ -115,6 +119,28 @@ impl Prompter for Terminal<'_> {
     fn confirm(&mut self, q: &Question) -> tessera_flows::Result<bool> {
         if let (Question::ConfirmFinalTry { .. }, Some(given)) = (q, self.final_try) {
             return Ok(given);
+        }
+        if let Question::SignRenewalForm { form, contract_version, contract, policy } = q {
+            // What is signed is always shown, whoever answers.
+            let heading = |id: &str| self.msg.text(id, &[("version", FluentValue::from(contract_version.clone()))]);
+            eprintln!(
+                "\n{}\n{contract}\n\n{}\n{form}",
+                heading("renewal-contract-heading"),
+                heading("renewal-form-heading")
+            );
+            if policy == "approval" {
+                eprintln!("{}\n", self.msg.text("renewal-policy-approval", &[]));
+            }
+            if let Some(accepted) = &self.accept_contract {
+                if accepted != contract_version {
+                    let args = [
+                        ("accepted", FluentValue::from(accepted.clone())),
+                        ("version", FluentValue::from(contract_version.clone())),
+                    ];
+                    eprintln!("! {}", self.msg.text("renewal-contract-other-version", &args));
+                }
+                return Ok(accepted == contract_version);
+            }
         }
         let answer = self.ask(q)?;
         Ok(matches!(answer.trim().to_lowercase().as_str(), "s" | "si" | "sì" | "y" | "yes"))

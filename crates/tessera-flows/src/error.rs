@@ -70,6 +70,10 @@ pub enum Error {
     /// No certificate on the card is one renewal replaces.
     #[error("no certificate on {token} can be renewed")]
     NothingToRenew { token: String },
+    /// The card's signature of the renewal form does not verify with the certificate being
+    /// renewed: its key on the card is not the certificate's.
+    #[error("the card's key does not sign for {certificate}: {reason}")]
+    RenewalKeyMismatch { certificate: String, reason: String },
     /// The renewed certificate does not continue where the old one ends.
     #[error("the new certificate starts {starts}, not where the old one ends ({ends})")]
     ValidityNotContinuing { starts: String, ends: String },
@@ -98,6 +102,7 @@ impl Error {
             Error::ChooseCertificate { .. } => "choose-certificate",
             Error::NothingToRenew { .. } => "nothing-to-renew",
             Error::ValidityNotContinuing { .. } => "validity-not-continuing",
+            Error::RenewalKeyMismatch { .. } => "renewal-key-mismatch",
         }
     }
 
@@ -130,6 +135,9 @@ impl Error {
             Error::ChooseCertificate { candidates } => vec![("candidates", candidates.clone())],
             Error::NothingToRenew { token } => vec![("token", token.clone())],
             Error::ValidityNotContinuing { starts, ends } => vec![("starts", starts.clone()), ("ends", ends.clone())],
+            Error::RenewalKeyMismatch { certificate, reason } => {
+                vec![("certificate", certificate.clone()), ("reason", reason.clone())]
+            }
             Error::AnswerNotAuthentic | Error::CertificateForAnotherKey | Error::NoToken | Error::Cancelled => vec![],
         };
         pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()

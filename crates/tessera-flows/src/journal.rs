@@ -59,6 +59,9 @@ pub struct Record {
     pub completed: bool,
     #[serde(default)]
     pub certificates: BTreeMap<Role, CertificateState>,
+    /// Renewal: the RA's renewal request whose form was signed and accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewal_form: Option<String>,
     #[serde(default)]
     pub events: Vec<Event>,
 }
@@ -107,6 +110,7 @@ impl Journal {
                 started_at: now(),
                 completed: false,
                 certificates: BTreeMap::new(),
+                renewal_form: None,
                 events: Vec::new(),
             },
             Err(e) => return Err(Error::Storage { path: path.display().to_string(), reason: e.to_string() }),

@@ -44,6 +44,10 @@ pub enum Question {
     /// Several cards or tokens are present: which one (its number in `tokens`, from 1, or
     /// its label).
     ChooseToken { tokens: Vec<String> },
+    /// Renewal: accept the contract (its version and text) and sign the renewal form (shown
+    /// whole) with the expiring certificate? `policy`: automatic, or approval (an operator
+    /// approves the renewal afterwards).
+    SignRenewalForm { form: String, contract_version: String, contract: String, policy: String },
 }
 
 impl Question {
@@ -60,6 +64,7 @@ impl Question {
             Question::ConfirmRequest { .. } => "ask-confirm-request",
             Question::ChooseToken { .. } => "ask-choose-token",
             Question::ConfirmFinalTry { .. } => "ask-confirm-final-try",
+            Question::SignRenewalForm { .. } => "ask-sign-renewal-form",
         }
     }
 
@@ -71,6 +76,7 @@ impl Question {
                 | Question::ConfirmRequest { .. }
                 | Question::ChooseToken { .. }
                 | Question::ConfirmFinalTry { .. }
+                | Question::SignRenewalForm { .. }
         )
     }
 }
@@ -105,6 +111,8 @@ pub enum Step {
     },
     /// Renewal: the checks before any PIN.
     Diagnose,
+    /// Renewal: the contract accepted and the renewal form signed with the expiring key.
+    SignForm,
     /// Renewal: the old key and certificate removed, once the new ones are confirmed.
     Retire {
         role: Role,

@@ -1078,9 +1078,28 @@ fn a_renewal_rekeys_next_to_the_old_key_continues_its_validity_and_only_then_ret
     };
     let before = ra_renewal(&bed);
     assert!(before[0].1.contains(&("ra-renewal", "diag-ra-renewal-open".into())), "{before:?}");
-    let mut script = Script::new(None, vec![A::Text("123456")]);
+    // The holder declines the form: nothing changes on the card, the request waits.
+    let mut declined = Script::new(None, vec![A::Text("no")]);
+    assert_eq!(renew(&bed, &ra, &mut declined).unwrap_err().code(), "cancelled");
+    assert_eq!(declined.asked, ["ask-sign-renewal-form"], "no PIN asked for a form not signed");
+    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 1));
+    let mut script = Script::new(None, vec![A::Yes, A::Text("123456")]);
     let outcome = renew(&bed, &ra, &mut script).expect("renewal");
-    assert_eq!(script.asked, ["prompt-user-pin"], "the PIN once, after the diagnostics");
+    assert_eq!(
+        script.asked,
+        ["ask-sign-renewal-form", "prompt-user-pin"],
+        "the form, then the PIN once, after the diagnostics"
+    );
+    // At the RA: the form was signed on the card and checked, and the renewal completed.
+    let renewals: serde_json::Value = ureq::get(&format!("{}/api/v1/operator/renewals", ra.url()))
+        .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    let renewal = &renewals["renewals"][0];
+    assert_eq!(renewal["state"], "completed", "{renewals}");
+    assert!(renewal["signed_at"].is_i64() && renewal["form"].as_str().unwrap().contains("MARIO ROSSI"), "{renewal}");
     // After: the old certificate is superseded at the RA; the new one, once suspended by an
     // operator, is not renewable, and the diagnostics say so before any PIN.
     let state = |serial: &str| -> serde_json::Value {
@@ -1128,7 +1147,7 @@ fn a_renewal_rekeys_next_to_the_old_key_continues_its_validity_and_only_then_ret
 fn a_renewal_interrupted_at_the_ra_keeps_the_old_certificate_working_and_resumes_with_the_same_key() {
     let bed = Bed::new();
     let (ra, _) = activated_for_renewal(&bed);
-    let mut script = Script::new(None, vec![A::Text("123456")]);
+    let mut script = Script::new(None, vec![A::Yes, A::Text("123456")]);
     script.on_step = Some((Step::Issue { role: Role::Signature }, Box::new(|| ra.stop())));
     let e = renew(&bed, &ra, &mut script).unwrap_err();
     assert!(e.code() == "ra-unreachable" || e.code() == "renewal-blocked", "{e:?}");
@@ -1138,6 +1157,7 @@ fn a_renewal_interrupted_at_the_ra_keeps_the_old_certificate_working_and_resumes
     let mut again = Script::new(None, vec![A::Text("123456")]);
     let outcome = renew_with(&bed, &ra, &mut again, false).expect("resumed renewal");
     assert!(outcome.resumed && again.resumed(Step::Generate { role: Role::Signature }), "{:?}", again.events);
+    assert!(again.resumed(Step::SignForm) && again.asked == ["prompt-user-pin"], "the form is signed once");
     // By default the old certificate stays, working until the new one begins.
     assert!(!outcome.retired);
     assert_eq!((bed.objects("privkey"), bed.objects("cert")), (2, 2));
@@ -1212,7 +1232,7 @@ fn both_certificates_of_a_cns_and_signature_card_are_renewed_each_in_turn_under_
             certificate: Some(c.uri.clone()),
             retire_old: false,
         };
-        let mut script = Script::new(None, vec![A::Text("123456")]);
+        let mut script = Script::new(None, vec![A::Yes, A::Text("123456")]);
         let outcome = block_on(flow.run(&mut script)).unwrap_or_else(|e| panic!("{:?}: {e:?}", c.role));
         assert_eq!(outcome.role, c.role);
     }

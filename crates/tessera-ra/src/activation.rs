@@ -43,7 +43,7 @@ impl Default for OtpTimes {
 /// slow; wrong guesses are also failures, [`crate::state::FAILURES_PER_MINUTE`]).
 pub const CALLS_PER_MINUTE: u32 = 30;
 
-fn rate_limited(ra: &Ra, client: std::net::SocketAddr) -> Option<Response> {
+pub(crate) fn rate_limited(ra: &Ra, client: std::net::SocketAddr) -> Option<Response> {
     ra.over_rate(client.ip())
         .map(|wait| problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited", &[("retry_after", wait.to_string())]))
 }
@@ -127,7 +127,7 @@ fn random_otp() -> Option<String> {
     }
 }
 
-fn masked(mobile: &str) -> String {
+pub(crate) fn masked(mobile: &str) -> String {
     let keep = mobile.len().saturating_sub(2);
     mobile.chars().enumerate().map(|(i, c)| if i < keep && c.is_ascii_digit() && i > 2 { '*' } else { c }).collect()
 }

@@ -37,7 +37,10 @@ pub fn app(ra: Arc<Ra>) -> axum::Router {
         .route("/api/v1/activation/{reference}/otp", axum::routing::post(activation::verify))
         .route("/api/v1/activation/{reference}/resend", axum::routing::post(activation::resend))
         .route("/api/v1/activation/{reference}/personalisation", axum::routing::post(activation::personalisation))
-        .route("/api/v1/renewal/{serial}", axum::routing::get(renewal::state))
+        .route("/api/v1/renewal/{serial}", axum::routing::get(renewal::state).post(renewal::start))
+        .route("/api/v1/renewal/{serial}/form", axum::routing::post(renewal::sign))
+        .route("/api/v1/operator/renewals", axum::routing::get(renewal::list))
+        .route("/api/v1/operator/renewals/{id}/cancel", axum::routing::post(renewal::cancel))
         .route("/ca.cer", axum::routing::get(issuing_certificate))
         .route("/ocsp", axum::routing::post(ocsp_post))
         .route("/ocsp/{*request}", axum::routing::get(ocsp_get))
@@ -60,6 +63,9 @@ pub fn spawn_sweeper(ra: Arc<Ra>, seconds: i64) {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(certificates = n, "unconfirmed certificates revoked"),
                     Err(e) => tracing::error!(error = %e, "revoking unconfirmed certificates"),
+                }
+                if let Err(e) = ra.store.expire_renewals().await {
+                    tracing::error!(error = %e, "expiring renewal requests");
                 }
                 if let Err(e) = ra.store.forget_spent_codes().await {
                     tracing::error!(error = %e, "forgetting spent activation codes");

@@ -415,7 +415,10 @@ impl Ra {
             Ok(first) => {
                 if first {
                     tracing::info!(reference = %reference, "certificate confirmed");
-                    self.completed(reference).await;
+                    match self.store.replaced_by(&answered.serial).await.map_err(internal)? {
+                        Some(old) => self.renewed(reference, &old, &answered.serial).await,
+                        None => self.completed(reference).await,
+                    }
                 }
                 Ok(())
             }
@@ -444,6 +447,25 @@ impl Ra {
         let holder = format!("{} {}", entry.request.holder.given_name, entry.request.holder.surname);
         if !self.gateway.deliver(crate::personalisation::completion_email(&to, &holder, reference, &p)).await {
             tracing::warn!(reference, "the completion e-mail could not be sent: an operator can send it again");
+        }
+    }
+
+    /// A renewal's new certificate confirmed: its renewal request is completed, and the
+    /// user code goes to the holder's e-mail again (DOMAIN.md, Renewal).
+    async fn renewed(&self, reference: &str, old: &[u8], new: &[u8]) {
+        let Ok(Some(id)) = self.store.complete_renewal(old, new).await else { return };
+        let to = match self.store.holder_of(reference).await {
+            Ok(Some(h)) => h.email,
+            _ => None,
+        };
+        let (Some(to), Ok(Some(p)), Ok(Some(entry))) =
+            (to, self.store.personalisation(reference).await, self.store.request(reference.as_bytes()).await)
+        else {
+            return;
+        };
+        let holder = format!("{} {}", entry.request.holder.given_name, entry.request.holder.surname);
+        if !self.gateway.deliver(crate::personalisation::renewal_email(&to, &holder, &id, &p)).await {
+            tracing::warn!(renewal = %id, "the renewal e-mail could not be sent");
         }
     }
 
@@ -542,6 +564,17 @@ impl Ra {
             self.pending(&entry.request.reference, profile, Some(&old_serial), &cr.public_key).await?
         {
             return Ok((certificate, claim));
+        }
+        // The renewal form signed with the expiring key comes first (DOMAIN.md), unless the
+        // centre lets kur alone renew.
+        if self.renewal.form == crate::renewal::FormPolicy::Required {
+            let open = self.store.open_renewal_of(&old_serial).await.map_err(internal)?;
+            if open.is_none_or(|r| r.state != "forwarded") {
+                return Err((
+                    FailInfo::NotAuthorized,
+                    "the renewal form is not signed yet (POST /api/v1/renewal/{serial})",
+                ));
+            }
         }
         let certificate = self
             .ca

@@ -42,6 +42,10 @@ struct Config {
     /// "automatic" (default) or "approval": renewals then need an operator's approval.
     #[serde(default)]
     renewal_policy: registry::RenewalPolicy,
+    /// Renewal: `form = "required"` (default: kur waits for the renewal form signed with
+    /// the expiring key) or `"optional"`, and the `contract` (`version`, `text`) it accepts.
+    #[serde(default)]
+    renewal: tessera_ra::renewal::Settings,
     /// The issuing CA's key (a PKCS#8 file or a `pkcs11:` URI for an HSM) and certificate.
     #[serde(default)]
     ca: ca::CaSource,
@@ -205,6 +209,7 @@ async fn main() {
     );
     ra.operators = config.operators.clone();
     ra.renewal_policy = config.renewal_policy;
+    ra.renewal = config.renewal.clone();
     ra.otp = config.otp;
     ra.wrong_code_wait = config.cmp.wrong_code_wait_seconds;
     ra.calls = limits::Limiter::new(config.limits.calls_per_minute, config.limits.calls_per_minute);

@@ -254,7 +254,7 @@ fn code_email(holder: &NewHolder, reference: &str, code: &str) -> Option<Message
 }
 
 /// An e-mail address with its local part masked but for the first character.
-fn masked_email(address: &str) -> String {
+pub(crate) fn masked_email(address: &str) -> String {
     match address.split_once('@') {
         Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
         None => "***".into(),

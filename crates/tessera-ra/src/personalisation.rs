@@ -75,6 +75,22 @@ pub fn completion_email(to: &str, holder: &str, reference: &str, p: &Personalisa
     )
 }
 
+/// After a renewal: the user code again (DOMAIN.md), with the renewal request's id.
+pub fn renewal_email(to: &str, holder: &str, renewal: &str, p: &Personalisation) -> crate::gateway::Message {
+    let template = format!(
+        "Gentile {holder},\n\nil rinnovo {renewal} è completo: il nuovo certificato è sulla tua carta.\n\n\
+         Il tuo codice utente, per sospendere, riattivare o revocare i certificati: {{secret}}\n\n\
+         Non comunicarlo a nessuno."
+    );
+    crate::gateway::Message::new(
+        crate::gateway::Channel::Email,
+        to,
+        "Tessera: rinnovo completato, codice utente",
+        &template,
+        p.user_code.as_str(),
+    )
+}
+
 /// The SMS with the first halves, for a holder who was not given the printed sheet.
 pub fn first_halves_sms(to: &str, reference: &str, p: &Personalisation) -> crate::gateway::Message {
     let secret = format!("PIN {}… PUK {}…", half(&p.pin, false), half(&p.puk, false));

@@ -28,6 +28,8 @@ pub struct Ra {
     pub(crate) key_id: Option<Vec<u8>>,
     /// The first wait after five wrong CMP MACs for a reference (seconds).
     pub wrong_code_wait: i64,
+    /// Renewal: whether kur needs the signed form, and the contract.
+    pub renewal: crate::renewal::Settings,
 }
 
 /// Failures allowed per client address at once, and a minute.
@@ -40,6 +42,7 @@ impl Ra {
         Ra {
             key_id,
             wrong_code_wait: 60,
+            renewal: Default::default(),
             ca,
             store,
             validity_days,

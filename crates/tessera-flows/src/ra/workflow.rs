@@ -120,3 +120,47 @@ pub async fn renewal_state(http: &Http, serial: &str) -> Result<Option<RenewalSt
         Err(e) => Err(e),
     }
 }
+
+/// The contract a renewal accepts, as the RA words it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Contract {
+    pub version: String,
+    pub text: String,
+}
+
+/// A renewal request at the RA: communicated (the form waits for its signature) or
+/// forwarded (signed: kur may go ahead).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RenewalRequest {
+    pub id: String,
+    pub state: String,
+    /// The renewal form: the document signed, exactly as the RA made it.
+    pub form: String,
+    pub contract: Contract,
+    pub policy: String,
+}
+
+/// Open (or find) the renewal request of the certificate with this serial.
+pub async fn renewal_start(http: &Http, serial: &str) -> Result<RenewalRequest> {
+    let serial: String = serial.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    let v = http.json(Method::POST, &format!("/api/v1/renewal/{serial}"), None, Some(json!({}))).await?;
+    serde_json::from_value(v).map_err(malformed)
+}
+
+/// Send the renewal form signed on the card (CAdES .p7m), with the contract version shown.
+pub async fn renewal_sign(
+    http: &Http,
+    serial: &str,
+    request: &RenewalRequest,
+    signed_form: &[u8],
+) -> Result<RenewalRequest> {
+    use base64::Engine;
+    let serial: String = serial.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    let body = json!({
+        "id": request.id,
+        "contract_version": request.contract.version,
+        "signed_form": base64::engine::general_purpose::STANDARD.encode(signed_form),
+    });
+    let v = http.json(Method::POST, &format!("/api/v1/renewal/{serial}/form"), None, Some(body)).await?;
+    serde_json::from_value(v).map_err(malformed)
+}

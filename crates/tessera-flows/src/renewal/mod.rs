@@ -9,6 +9,7 @@
 //! end the old certificate keeps working.
 
 pub mod diagnostics;
+mod form;
 
 use serde::Serialize;
 use tessera_core::card::{Card, Role};
@@ -195,7 +196,21 @@ impl Renewal<'_> {
         let mut secrets = Asked::new(prompter);
         let mut resumed = false;
 
-        // 2. The new key pair, next to the old one; its id journaled first.
+        // 2. The contract accepted and the renewal form signed with the expiring key.
+        let s = Step::SignForm;
+        if journal.record.renewal_form.is_some() {
+            resumed = true;
+            secrets.prompter.progress(&Progress::Resumed { step: s });
+        } else {
+            secrets.prompter.progress(&Progress::Started { step: s });
+            journal.event(s, "started", None)?;
+            let signed = form::sign(devices, &token, &mut secrets, &http, &old, &old_certificate, &old_summary).await;
+            let id = step(secrets.prompter, &mut journal, s, signed)?;
+            journal.record.renewal_form = Some(id);
+            journal.save()?;
+        }
+
+        // 3. The new key pair, next to the old one; its id journaled first.
         let s = Step::Generate { role };
         let known = journal.cert(role).clone();
         let algorithm = {
@@ -248,7 +263,7 @@ impl Renewal<'_> {
         };
         let new_id = unhex(&new_key.id);
 
-        // 3. kur: the request signed by the new key (POP), the message by the old one.
+        // 4. kur: the request signed by the new key (POP), the message by the old one.
         let s = Step::Issue { role };
         let so_far = journal.cert(role).clone();
         let issued = match (&so_far.certificate, &so_far.transaction) {
@@ -302,7 +317,7 @@ impl Renewal<'_> {
             }
         };
 
-        // 4. The checks: the new key, the chain, a validity continuing from the old end.
+        // 5. The checks: the new key, the chain, a validity continuing from the old end.
         let s = Step::Verify { role };
         secrets.prompter.progress(&Progress::Started { step: s });
         let new_summary = tessera_pki::CertificateSummary::parse(&issued.certificate, time::OffsetDateTime::now_utc())
@@ -320,7 +335,7 @@ impl Renewal<'_> {
         });
         let new_summary = step(secrets.prompter, &mut journal, s, checked)?;
 
-        // 5. Written next to the new key, and read back.
+        // 6. Written next to the new key, and read back.
         let s = Step::Install { role };
         let on_card = devices.with_token(&token, |t| Card::new(t).certificate(&new_id))?;
         let uri = if on_card.as_deref() == Some(issued.certificate.as_slice()) {
@@ -354,7 +369,7 @@ impl Renewal<'_> {
             return Err(Error::Device(tessera_core::Error::ObjectNotFound { uri }));
         }
 
-        // 6. certConf, signed with the old key.
+        // 7. certConf, signed with the old key.
         let s = Step::Confirm { role };
         if journal.cert(role).confirmed {
             secrets.prompter.progress(&Progress::Resumed { step: s });
@@ -376,7 +391,7 @@ impl Renewal<'_> {
             journal.save()?;
         }
 
-        // 7. Only now the old key and certificate go (unless kept).
+        // 8. Only now the old key and certificate go (unless kept).
         let s = Step::Retire { role };
         let retired = retire_old;
         if retired {

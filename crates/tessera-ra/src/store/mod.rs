@@ -8,8 +8,10 @@ use sqlx::{AnyConnection, AnyPool};
 
 mod attempts;
 mod notices;
+mod renewals;
 mod transactions;
 pub use attempts::MacCheck;
+pub use renewals::{NewRenewal, Renewal};
 pub use transactions::{ConfirmRefused, Fresh, Issuance as NewIssuance};
 use zeroize::Zeroizing;
 
@@ -55,7 +57,7 @@ impl std::ops::DerefMut for Write<'_> {
     }
 }
 
-fn hex(b: &[u8]) -> String {
+pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 

@@ -16,6 +16,7 @@ mod holder;
 mod hygiene;
 mod in_process;
 mod operator;
+mod renewal;
 
 struct Ra {
     child: Child,
@@ -44,6 +45,8 @@ impl Ra {
                 r#"listen = "127.0.0.1:0"
 validity_days = {days}
 ca_certificate = "{}"
+# openssl cmp renews with kur alone; the renewal tests take this line out.
+renewal.form = "optional"
 {}
 
 [[request]]

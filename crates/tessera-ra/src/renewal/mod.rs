@@ -1,0 +1,309 @@
+//! The holder's side of renewal (DOMAIN.md, Renewal), keyed by the expiring certificate:
+//! - `GET /api/v1/renewal/{serial}`: whether it can be renewed here, asked by the
+//!   diagnostics before any PIN. It says what OCSP already tells anyone (active,
+//!   suspended, revoked), whether a confirmed renewal replaced it, and the policy.
+//! - `POST /api/v1/renewal/{serial}`: open (or find) its renewal request, communicated:
+//!   the contract and the renewal form to sign, with the contact data masked.
+//! - `POST /api/v1/renewal/{serial}/form`: the form signed on the card with the expiring
+//!   key (CAdES .p7m), checked against that certificate: the request is forwarded, the
+//!   .p7m kept and e-mailed to the holder, and kur may go ahead.
+//!
+//! Operators list and cancel renewal requests (`/api/v1/operator/renewals`).
+
+pub mod form;
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::operator::SignedIn;
+use crate::problem::{ApiError, JsonBody};
+use crate::registry::{Lifecycle, RenewalPolicy};
+use crate::state::Ra;
+use crate::store::{NewRenewal, Renewal};
+
+/// Whether kur needs a signed renewal form first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FormPolicy {
+    /// The holder signs the form with the expiring key before kur is served (DOMAIN.md).
+    #[default]
+    Required,
+    /// kur alone renews (a client without the workflow API, such as `openssl cmp`).
+    Optional,
+}
+
+/// The `[renewal]` settings: the form policy and the contract.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    #[serde(default)]
+    pub form: FormPolicy,
+    #[serde(default)]
+    pub contract: form::Contract,
+}
+
+/// A serial number as hex (colons allowed, as certificate viewers print it); None unless
+/// every character is a hex digit and they pair up.
+pub fn serial_from_hex(text: &str) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = text.bytes().filter(|b| *b != b':').collect();
+    if digits.is_empty()
+        || !digits.len().is_multiple_of(2)
+        || digits.len() > 80
+        || !digits.iter().all(u8::is_ascii_hexdigit)
+    {
+        return None;
+    }
+    digits.chunks(2).map(|pair| std::str::from_utf8(pair).ok().and_then(|p| u8::from_str_radix(p, 16).ok())).collect()
+}
+
+/// The state of a certificate for renewal: active, superseded, suspended or revoked.
+async fn certificate_state(ra: &Ra, serial: &[u8]) -> Result<&'static str, ApiError> {
+    let lifecycle = ra.store.lifecycle(serial).await?.now(time::OffsetDateTime::now_utc());
+    let superseded = ra.store.superseded(serial).await?;
+    Ok(match lifecycle {
+        Lifecycle::Revoked { .. } => "revoked",
+        Lifecycle::Suspended { .. } => "suspended",
+        Lifecycle::Active if superseded => "superseded",
+        Lifecycle::Active => "active",
+    })
+}
+
+fn answer(renewal: &Renewal, ra: &Ra) -> Response {
+    Json(json!({
+        "id": renewal.id,
+        "state": renewal.state,
+        "form": renewal.form,
+        "contract": { "version": ra.renewal.contract.version, "text": ra.renewal.contract.text },
+        "policy": policy_name(ra.renewal_policy),
+    }))
+    .into_response()
+}
+
+fn policy_name(policy: RenewalPolicy) -> &'static str {
+    match policy {
+        RenewalPolicy::Automatic => "automatic",
+        RenewalPolicy::Approval => "approval",
+    }
+}
+
+/// POST /api/v1/renewal/{serial}: the certificate's renewal request, opened if needed.
+pub async fn start(
+    State(ra): State<Arc<Ra>>,
+    axum::extract::ConnectInfo(client): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    Path(serial): Path<String>,
+) -> Result<Response, ApiError> {
+    if let Some(r) = crate::activation::rate_limited(&ra, client) {
+        return Ok(r);
+    }
+    let serial = serial_from_hex(&serial).ok_or(ApiError::new(StatusCode::BAD_REQUEST, "bad-serial"))?;
+    let Some(der) = ra.store.certificate_der(&serial).await? else {
+        ra.failed_from(client.ip());
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"));
+    };
+    match certificate_state(&ra, &serial).await? {
+        "active" => {}
+        state => return Err(ApiError::new(StatusCode::CONFLICT, "not-renewable").with("state", state)),
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let summary = tessera_pki::CertificateSummary::parse(&der, now)
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal"))?;
+    if let Some(open) = ra.store.open_renewal_of(&serial).await? {
+        return Ok(answer(&open, &ra));
+    }
+    match summary.status {
+        tessera_pki::RenewalStatus::Renewable => {}
+        tessera_pki::RenewalStatus::Expired => return Err(ApiError::new(StatusCode::CONFLICT, "certificate-expired")),
+        _ => {
+            return Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-open")
+                .with("opens_in", (summary.days_left - 60).max(0)));
+        }
+    }
+    let (entry, profile) = ra
+        .store
+        .by_certificate(&der, &serial)
+        .await?
+        .ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
+    let contacts = ra.store.holder_of(&entry.request.reference).await?;
+    let holder = &entry.request.holder;
+    let id = crate::operator::random_chars(10)
+        .map(|c| format!("RIN-{c}"))
+        .ok_or(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal"))?;
+    let expires = time::OffsetDateTime::parse(&summary.not_after, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .unwrap_or(0);
+    let text = form::text(&form::FormData {
+        id: &id,
+        given_name: &holder.given_name,
+        surname: &holder.surname,
+        identity: &holder.cf,
+        profile: profile.unwrap_or(entry.request.profile).name(),
+        serial: &summary.serial,
+        not_after: &summary.not_after,
+        mobile: contacts.as_ref().and_then(|c| c.mobile.as_deref()).or(entry.request.mobile.as_deref()),
+        email: contacts.as_ref().and_then(|c| c.email.as_deref()).or(holder.email.as_deref()),
+        contract_version: &ra.renewal.contract.version,
+        date: now.date(),
+    });
+    let renewal = ra
+        .store
+        .open_renewal(&NewRenewal {
+            id: &id,
+            serial: &serial,
+            reference: &entry.request.reference,
+            form: &text,
+            contract_version: &ra.renewal.contract.version,
+            expires_at: expires,
+        })
+        .await?;
+    Ok(answer(&renewal, &ra))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedForm {
+    /// The renewal request the form belongs to.
+    id: String,
+    /// The contract version the holder accepted (the one shown).
+    contract_version: String,
+    /// The .p7m, base64.
+    signed_form: String,
+}
+
+/// POST /api/v1/renewal/{serial}/form: the signed form; the request is forwarded.
+pub async fn sign(
+    State(ra): State<Arc<Ra>>,
+    axum::extract::ConnectInfo(client): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    Path(serial): Path<String>,
+    JsonBody(body): JsonBody<SignedForm>,
+) -> Result<Response, ApiError> {
+    use base64::Engine;
+    if let Some(r) = crate::activation::rate_limited(&ra, client) {
+        return Ok(r);
+    }
+    let serial = serial_from_hex(&serial).ok_or(ApiError::new(StatusCode::BAD_REQUEST, "bad-serial"))?;
+    let renewal = ra
+        .store
+        .renewal(&body.id)
+        .await?
+        .filter(|r| r.serial.eq_ignore_ascii_case(&crate::store::hex(&serial)))
+        .ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-renewal"))?;
+    let p7m = base64::engine::general_purpose::STANDARD.decode(body.signed_form.trim()).map_err(|_| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "form-signature-refused").with("reason", "not base64")
+    })?;
+    // A repeated submission of the same signature (an answer lost on the way) is answered again.
+    if renewal.state == "forwarded"
+        && renewal.signed_form.as_deref().is_some_and(|f| f.eq_ignore_ascii_case(&crate::store::hex(&p7m)))
+    {
+        return Ok(answer(&renewal, &ra));
+    }
+    if renewal.state != "communicated" {
+        return Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-waiting").with("state", renewal.state));
+    }
+    if body.contract_version != renewal.contract_version {
+        return Err(ApiError::new(StatusCode::CONFLICT, "contract-changed").with("version", renewal.contract_version));
+    }
+    let der =
+        ra.store.certificate_der(&serial).await?.ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
+    let verified = match tessera_protocol::cades::verify(&p7m, &der) {
+        Ok(v) => v,
+        Err(e) => {
+            ra.failed_from(client.ip());
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "form-signature-refused").with("reason", e));
+        }
+    };
+    if verified.content != renewal.form.as_bytes() {
+        ra.failed_from(client.ip());
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "form-signature-refused")
+            .with("reason", "the signed document is not this renewal's form"));
+    }
+    if !ra.store.forward_renewal(&renewal.id, &p7m).await? {
+        return Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-waiting"));
+    }
+    // The signed form to the holder's e-mail, the .p7m attached (base64).
+    // The registered contact e-mail, else the certificate's.
+    let mut to = ra.store.holder_of(&renewal.reference).await?.and_then(|h| h.email);
+    if to.is_none() {
+        to = ra.store.request(renewal.reference.as_bytes()).await?.and_then(|e| e.request.holder.email);
+    }
+    if let Some(to) = to {
+        let text = format!(
+            "{}\nIl modulo firmato (CAdES, modulo-rinnovo-{}.p7m) in base64:\n{}\n",
+            renewal.form,
+            renewal.id,
+            base64::engine::general_purpose::STANDARD.encode(&p7m)
+        );
+        let message =
+            crate::gateway::Message::new(crate::gateway::Channel::Email, &to, "Modulo di rinnovo firmato", &text, "");
+        if !ra.gateway.deliver(message).await {
+            tracing::warn!(renewal = %renewal.id, "the signed renewal form could not be e-mailed");
+        }
+    }
+    let forwarded = ra.store.renewal(&renewal.id).await?.unwrap_or(renewal);
+    Ok(answer(&forwarded, &ra))
+}
+
+#[derive(serde::Deserialize)]
+pub struct Filter {
+    state: Option<String>,
+}
+
+/// GET /api/v1/operator/renewals[?state=]: renewal requests, newest first.
+pub async fn list(
+    State(ra): State<Arc<Ra>>,
+    SignedIn(_): SignedIn,
+    axum::extract::Query(filter): axum::extract::Query<Filter>,
+) -> Result<Response, ApiError> {
+    const STATES: [&str; 5] = ["communicated", "forwarded", "completed", "expired", "cancelled"];
+    if let Some(s) = &filter.state
+        && !STATES.contains(&s.as_str())
+    {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "unknown-state").with("state", s));
+    }
+    let renewals = ra.store.renewals(filter.state.as_deref()).await?;
+    Ok(Json(json!({ "renewals": renewals })).into_response())
+}
+
+/// POST /api/v1/operator/renewals/{id}/cancel.
+pub async fn cancel(
+    State(ra): State<Arc<Ra>>,
+    SignedIn(name): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if ra.store.renewal(&id).await?.is_none() {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown-renewal"));
+    }
+    if !ra.store.cancel_renewal(&id, &name).await? {
+        return Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-open"));
+    }
+    Ok(Json(json!({ "id": id, "state": "cancelled" })).into_response())
+}
+
+/// GET /api/v1/renewal/{serial}: whether the certificate can be renewed here.
+pub async fn state(State(ra): State<Arc<Ra>>, Path(serial): Path<String>) -> Result<Response, ApiError> {
+    let serial = serial_from_hex(&serial).ok_or(ApiError::new(StatusCode::BAD_REQUEST, "bad-serial"))?;
+    if !ra.store.certificate_exists(&serial).await? {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"));
+    }
+    let state = certificate_state(&ra, &serial).await?;
+    let policy = policy_name(ra.renewal_policy);
+    Ok(Json(json!({ "state": state, "renewable": state == "active", "policy": policy })).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::serial_from_hex;
+
+    #[test]
+    fn serials_are_hex_with_or_without_colons_and_nothing_else() {
+        assert_eq!(serial_from_hex("0A:1b"), Some(vec![0x0a, 0x1b]));
+        assert_eq!(serial_from_hex("0a1b"), Some(vec![0x0a, 0x1b]));
+        for bad in ["", "0", "0g", "+1", "é1", &"00".repeat(41)] {
+            assert_eq!(serial_from_hex(bad), None, "{bad}");
+        }
+    }
+}

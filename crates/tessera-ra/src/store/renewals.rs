@@ -1,0 +1,214 @@
+//! Renewal requests: opened when a holder starts a renewal, forwarded once the renewal form
+//! is signed with the expiring key, completed when the new certificate is confirmed,
+//! expired when the old certificate expires first, cancelled by an operator. At most one
+//! is open per certificate (a unique index, so across instances too).
+
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Result, Store, audit, hex, now};
+
+/// A renewal request, as holders and operators see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Renewal {
+    pub id: String,
+    /// The expiring certificate's serial (hex).
+    pub serial: String,
+    pub reference: String,
+    /// communicated, forwarded, completed, expired, cancelled.
+    pub state: String,
+    pub form: String,
+    pub contract_version: String,
+    pub created_at: i64,
+    /// When the old certificate expires: an open renewal then expires with it.
+    pub expires_at: i64,
+    pub signed_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    pub new_serial: Option<String>,
+    pub cancelled_by: Option<String>,
+    /// The signed form (.p7m), hex; never in listings.
+    #[serde(skip)]
+    pub signed_form: Option<String>,
+}
+
+fn renewal_of(r: &AnyRow, now: i64) -> Renewal {
+    let state: String = r.get("state");
+    let expires_at: i64 = r.get("expires_at");
+    // An open renewal whose certificate expired is expired, whether or not the sweeper
+    // has marked it yet.
+    let state = if matches!(state.as_str(), "communicated" | "forwarded") && expires_at <= now {
+        "expired".to_owned()
+    } else {
+        state
+    };
+    Renewal {
+        id: r.get("id"),
+        serial: r.get("serial"),
+        reference: r.get("reference"),
+        state,
+        form: r.get("form"),
+        contract_version: r.get("contract_version"),
+        created_at: r.get("created_at"),
+        expires_at,
+        signed_at: r.get("signed_at"),
+        completed_at: r.get("completed_at"),
+        new_serial: r.get("new_serial"),
+        cancelled_by: r.get("cancelled_by"),
+        signed_form: r.get("signed_form"),
+    }
+}
+
+const COLUMNS: &str = "id, serial, reference, state, form, contract_version, created_at, expires_at, signed_at, \
+                       completed_at, new_serial, cancelled_by, signed_form";
+
+/// What a new renewal request is made of.
+pub struct NewRenewal<'a> {
+    pub id: &'a str,
+    pub serial: &'a [u8],
+    pub reference: &'a str,
+    pub form: &'a str,
+    pub contract_version: &'a str,
+    pub expires_at: i64,
+}
+
+impl Store {
+    /// The certificate's open renewal, opening `new` when there is none (a second start
+    /// gets the first one's request, on this instance or another).
+    pub async fn open_renewal(&self, new: &NewRenewal<'_>) -> Result<Renewal> {
+        self.expire_renewals().await?;
+        let mut tx = self.write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO renewals (id, serial, reference, state, form, contract_version, created_at, expires_at) \
+             VALUES ($1, $2, $3, 'communicated', $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(new.id)
+        .bind(hex(new.serial))
+        .bind(new.reference)
+        .bind(new.form)
+        .bind(new.contract_version)
+        .bind(now())
+        .bind(new.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            audit(&mut tx, "holder", "renewal-communicated", new.reference, new.id).await?;
+        }
+        tx.commit().await?;
+        self.open_renewal_of(new.serial).await?.ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// The certificate's renewal that is communicated or forwarded, if any.
+    pub async fn open_renewal_of(&self, serial: &[u8]) -> Result<Option<Renewal>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM renewals WHERE serial = $1 AND state IN ('communicated', 'forwarded')"
+        ))
+        .bind(hex(serial))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| renewal_of(&r, now())).filter(|r| r.state != "expired"))
+    }
+
+    pub async fn renewal(&self, id: &str) -> Result<Option<Renewal>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM renewals WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| renewal_of(&r, now())))
+    }
+
+    /// Renewal requests for operators, newest first; `state` filters.
+    pub async fn renewals(&self, state: Option<&str>) -> Result<Vec<Renewal>> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM renewals ORDER BY created_at DESC, id LIMIT 500"))
+            .fetch_all(&self.pool)
+            .await?;
+        let now = now();
+        Ok(rows.iter().map(|r| renewal_of(r, now)).filter(|r| state.is_none_or(|s| r.state == s)).collect())
+    }
+
+    /// The form signed: communicated becomes forwarded, with the .p7m kept. False when the
+    /// renewal was not waiting for its signature.
+    pub async fn forward_renewal(&self, id: &str, signed_form: &[u8]) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE renewals SET state = 'forwarded', signed_at = $2, signed_form = $3 \
+             WHERE id = $1 AND state = 'communicated' AND expires_at > $2",
+        )
+        .bind(id)
+        .bind(now())
+        .bind(hex(signed_form))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if done {
+            audit(&mut tx, "holder", "renewal-form-signed", id, "").await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// The new certificate replacing `old` was confirmed: its forwarded renewal is
+    /// completed. The renewal's id, when there was one.
+    pub async fn complete_renewal(&self, old: &[u8], new: &[u8]) -> Result<Option<String>> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "UPDATE renewals SET state = 'completed', completed_at = $3, new_serial = $2 \
+             WHERE serial = $1 AND state = 'forwarded' RETURNING id",
+        )
+        .bind(hex(old))
+        .bind(hex(new))
+        .bind(now())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let id = row.map(|r| r.get::<String, _>("id"));
+        if let Some(id) = &id {
+            audit(&mut tx, "cmp", "renewal-completed", id, &hex(new)).await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The certificate a confirmed one replaced, when it is a renewal.
+    pub async fn replaced_by(&self, serial: &[u8]) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query("SELECT replaces FROM certificates WHERE serial = $1")
+            .bind(hex(serial))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|r| r.get::<Option<String>, _>("replaces")).filter(|s| !s.is_empty()).map(|s| super::unhex(&s)))
+    }
+
+    /// An operator cancels an open renewal. False when it is not open.
+    pub async fn cancel_renewal(&self, id: &str, operator: &str) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE renewals SET state = 'cancelled', cancelled_by = $2 \
+             WHERE id = $1 AND state IN ('communicated', 'forwarded')",
+        )
+        .bind(id)
+        .bind(operator)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if done {
+            audit(&mut tx, operator, "renewal-cancelled", id, "").await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// Open renewals whose certificate expired are marked expired (so a new one can open).
+    pub async fn expire_renewals(&self) -> Result<u64> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query(
+            "UPDATE renewals SET state = 'expired' WHERE state IN ('communicated', 'forwarded') AND expires_at <= $1",
+        )
+        .bind(now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+}

@@ -1,0 +1,182 @@
+//! The renewal request (DOMAIN.md, Renewal): communicated, the form signed with the expiring
+//! key as CAdES (by `openssl cms`, the independent peer), forwarded, then kur, completed.
+//! kur without the signed form, a form signed by another key, another document, and a
+//! changed contract are refused.
+
+use std::process::Command;
+
+use super::*;
+
+fn serial_of(ra: &Ra, cert: &str) -> String {
+    x509(&ra.path(cert), &["-serial"]).trim().trim_start_matches("serial=").to_owned()
+}
+
+fn openssl(ra: &Ra, args: &[&str]) {
+    let o = Command::new("openssl").current_dir(ra.dir.path()).args(args).output().unwrap();
+    assert!(o.status.success(), "openssl {args:?}: {}", text(&o));
+}
+
+/// The form, signed by `cert`/`key` with `openssl cms -sign -cades`, base64.
+fn signed_by(ra: &Ra, form: &str, cert: &str, key: &str) -> String {
+    use base64::Engine;
+    std::fs::write(ra.path("form.txt"), form).unwrap();
+    openssl(
+        ra,
+        &[
+            "cms",
+            "-sign",
+            "-cades",
+            "-binary",
+            "-nodetach",
+            "-md",
+            "sha256",
+            "-outform",
+            "DER",
+            "-signer",
+            cert,
+            "-inkey",
+            key,
+            "-in",
+            "form.txt",
+            "-out",
+            "form.p7m",
+        ],
+    );
+    base64::engine::general_purpose::STANDARD.encode(std::fs::read(ra.path("form.p7m")).unwrap())
+}
+
+fn get(ra: &Ra, path: &str) -> (u16, serde_json::Value) {
+    match ureq::get(&format!("http://{}{path}", ra.server)).call() {
+        Ok(r) => (r.status(), r.into_json().unwrap()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_json().unwrap_or_default()),
+        Err(e) => panic!("{path}: {e}"),
+    }
+}
+
+#[test]
+fn kur_waits_for_the_renewal_form_signed_with_the_expiring_key_and_completes_the_request() {
+    let ra = Ra::start_with_validity(30);
+    let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
+    let config = config.replace("renewal.form = \"optional\"\n", "")
+        + "\n[[request]]\nreference = \"REQ-MAIL\"\nactivation_code = \"MAIL-CODE-0007\"\nprofile = \"signature\"\n\
+           holder = { given_name = \"MARIO\", surname = \"ROSSI\", cf = \"RSSMRA80A01H501U\", email = \"mario.rossi@example.it\" }\n";
+    std::fs::write(ra.path("ra.toml"), config).unwrap();
+    let ra = ra.restart();
+    ra.key("old");
+    ra.key("new");
+    let ir = ra.cmp(&[
+        "-cmd",
+        "ir",
+        "-ref",
+        "REQ-MAIL",
+        "-secret",
+        "pass:MAIL-CODE-0007",
+        "-newkey",
+        "old.key",
+        "-subject",
+        "/CN=x",
+        "-certout",
+        "old.pem",
+        "-unprotected_errors",
+    ]);
+    assert!(ir.status.success(), "{}", text(&ir));
+    let serial = serial_of(&ra, "old.pem");
+
+    // kur alone is refused: the form comes first.
+    let early = ra.kur("old.pem", "old.key", "new.key", "new.pem");
+    assert!(!early.status.success());
+    assert!(text(&early).contains("renewal form is not signed yet"), "{}", text(&early));
+
+    // Communicated: the contract and the form, which names the holder and certificate.
+    let (status, started) = post(&ra, &format!("/api/v1/renewal/{serial}"), serde_json::json!({}));
+    assert_eq!(status, 200, "{started}");
+    assert_eq!(started["state"], "communicated");
+    assert_eq!(started["contract"]["version"], "2026-1");
+    assert!(started["contract"]["text"].as_str().unwrap().contains("CONDIZIONI GENERALI"));
+    let form = started["form"].as_str().unwrap().to_owned();
+    assert!(form.contains("MARIO ROSSI") && form.contains("RSSMRA80A01H501U"), "{form}");
+    assert!(form.contains("m***@example.it") && !form.contains("mario.rossi@"), "{form}");
+    let id = started["id"].as_str().unwrap().to_owned();
+    let (_, again) = post(&ra, &format!("/api/v1/renewal/{serial}"), serde_json::json!({}));
+    assert_eq!(again["id"], id, "one open renewal per certificate");
+
+    let submit = |p7m: &str, version: &str| {
+        post(
+            &ra,
+            &format!("/api/v1/renewal/{serial}/form"),
+            serde_json::json!({ "id": id, "contract_version": version, "signed_form": p7m }),
+        )
+    };
+    // Signed by another key (its own self-signed certificate): refused.
+    openssl(&ra, &["req", "-x509", "-key", "new.key", "-subj", "/CN=ROSSI MARIO", "-days", "1", "-out", "self.pem"]);
+    let (status, refused) = submit(&signed_by(&ra, &form, "self.pem", "new.key"), "2026-1");
+    assert_eq!((status, refused["code"].as_str()), (422, Some("form-signature-refused")), "{refused}");
+    // The right key over another document: refused.
+    let (status, refused) = submit(&signed_by(&ra, "altro documento", "old.pem", "old.key"), "2026-1");
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused["params"]["reason"].as_str().unwrap().contains("not this renewal's form"), "{refused}");
+    // Another contract version than the one shown: refused.
+    let p7m = signed_by(&ra, &form, "old.pem", "old.key");
+    let (status, refused) = submit(&p7m, "2025-9");
+    assert_eq!((status, refused["code"].as_str()), (409, Some("contract-changed")), "{refused}");
+    // The form, signed with the expiring key: forwarded; the same again is answered again.
+    let (status, forwarded) = submit(&p7m, "2026-1");
+    assert_eq!((status, forwarded["state"].as_str()), (200, Some("forwarded")), "{forwarded}");
+    let (status, repeated) = submit(&p7m, "2026-1");
+    assert_eq!((status, repeated["state"].as_str()), (200, Some("forwarded")), "{repeated}");
+    // The signed form went to the holder's e-mail, the .p7m with it.
+    let outbox = std::fs::read_to_string(ra.path("tessera-ra/outbox.log")).unwrap();
+    let mail = outbox.lines().find(|l| l.contains("Modulo di rinnovo firmato")).expect("the form's e-mail");
+    assert!(mail.contains("mario.rossi@example.it") && mail.contains(&format!("modulo-rinnovo-{id}.p7m")), "{mail}");
+    assert_eq!(outbox.matches("Modulo di rinnovo firmato").count(), 1, "once, not again for the repeat");
+
+    let (_, listed) = operator_call(&ra, "GET", "/api/v1/operator/renewals?state=forwarded", None);
+    assert_eq!(listed["renewals"][0]["id"], id, "{listed}");
+    assert!(listed["renewals"][0].get("signed_form").is_none(), "the .p7m is not listed");
+
+    // Now kur renews; its confirmation completes the request.
+    let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
+    assert!(kur.status.success(), "{}", text(&kur));
+    let (_, listed) = operator_call(&ra, "GET", "/api/v1/operator/renewals", None);
+    let renewal = &listed["renewals"][0];
+    assert_eq!((renewal["id"].as_str(), renewal["state"].as_str()), (Some(id.as_str()), Some("completed")), "{listed}");
+    assert_eq!(renewal["new_serial"].as_str().map(str::to_uppercase), Some(serial_of(&ra, "new.pem")));
+    let (status, _) = operator_call(&ra, "POST", &format!("/api/v1/operator/renewals/{id}/cancel"), None);
+    assert_eq!(status, 409, "a completed renewal cannot be cancelled");
+    let (_, state) = get(&ra, &format!("/api/v1/renewal/{serial}"));
+    assert_eq!(state["state"], "superseded");
+    let (status, _) = post(&ra, &format!("/api/v1/renewal/{serial}"), serde_json::json!({}));
+    assert_eq!(status, 409, "a renewed certificate is not renewed again");
+}
+
+#[test]
+fn an_operator_cancels_a_renewal_and_the_holder_can_start_again() {
+    let ra = Ra::start_with_validity(30);
+    ra.key("old");
+    assert!(ra.ir_mario("old.key", "old.pem").status.success());
+    let serial = serial_of(&ra, "old.pem");
+    let (_, first) = post(&ra, &format!("/api/v1/renewal/{serial}"), serde_json::json!({}));
+    let id = first["id"].as_str().unwrap().to_owned();
+    let (status, cancelled) = operator_call(&ra, "POST", &format!("/api/v1/operator/renewals/{id}/cancel"), None);
+    assert_eq!((status, cancelled["state"].as_str()), (200, Some("cancelled")), "{cancelled}");
+    let (status, _) = operator_call(&ra, "GET", "/api/v1/operator/renewals?state=bogus", None);
+    assert_eq!(status, 400);
+    let (_, listed) = operator_call(&ra, "GET", "/api/v1/operator/renewals?state=cancelled", None);
+    assert_eq!(listed["renewals"][0]["cancelled_by"], "odr-test", "{listed}");
+    let (_, second) = post(&ra, &format!("/api/v1/renewal/{serial}"), serde_json::json!({}));
+    assert_ne!(second["id"], first["id"], "a new request after the cancelled one");
+    // A certificate this RA does not know, and a serial that is not hex.
+    assert_eq!(post(&ra, "/api/v1/renewal/0BADC0DE", serde_json::json!({})).0, 404);
+    assert_eq!(post(&ra, "/api/v1/renewal/xyz", serde_json::json!({})).0, 400);
+}
+
+#[test]
+fn a_renewal_cannot_be_started_before_its_window() {
+    let ra = Ra::start_with_validity(365);
+    ra.key("old");
+    assert!(ra.ir_mario("old.key", "old.pem").status.success());
+    let serial = serial_of(&ra, "old.pem");
+    let (status, refused) = post(&ra, &format!("/api/v1/renewal/{serial}"), serde_json::json!({}));
+    assert_eq!((status, refused["code"].as_str()), (409, Some("renewal-not-open")), "{refused}");
+    assert!(refused["params"]["opens_in"].as_str().unwrap().parse::<i64>().unwrap() > 290, "{refused}");
+}
