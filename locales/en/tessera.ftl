@@ -323,6 +323,10 @@ diag-ra-renewal-suspended = This certificate is suspended at the registration au
 diag-ra-renewal-revoked = This certificate is revoked: it cannot be renewed. A new activation is needed.
 diag-ra-renewal-unknown = The registration authority does not know this certificate (another authority issued it): ask the one that did.
 diag-ra-renewal-unanswered = The registration authority did not say whether this certificate can be renewed: { $reason }.
+diag-ra-renewal-contact-conflict = Your { $field ->
+        [mobile] mobile number
+       *[other] e-mail address
+    } is registered at the registration authority to another person: renewal is blocked until it is changed. Ask your registration authority to correct it.
 
 ## Renewal (tessera renew)
 step-diagnose = Checking whether the card can be renewed
@@ -353,6 +357,11 @@ error-unknown-renewal = The registration authority does not know this renewal re
     .remedy = Start the renewal again.
 error-bad-serial = The certificate's serial number is not valid.
     .remedy = Send the error file to your registration authority.
+error-contact-data-conflict = Your { $field ->
+        [mobile] mobile number
+       *[other] e-mail address
+    } is registered to another person.
+    .remedy = Ask your registration authority to correct your contact data, then renew.
 error-unknown-certificate = The registration authority does not know this certificate.
     .remedy = Check that the card's certificate was issued by this registration authority.
 error-renewal-blocked = The renewal cannot go on: the check "{ $check }" failed.

@@ -323,6 +323,10 @@ diag-ra-renewal-suspended = Questo certificato è sospeso presso l'autorità di 
 diag-ra-renewal-revoked = Questo certificato è revocato: non si può rinnovare. Serve una nuova attivazione.
 diag-ra-renewal-unknown = L'autorità di registrazione non conosce questo certificato (l'ha emesso un'altra autorità): rivolgiti a quella.
 diag-ra-renewal-unanswered = L'autorità di registrazione non ha detto se questo certificato si può rinnovare: { $reason }.
+diag-ra-renewal-contact-conflict = { $field ->
+        [mobile] Il tuo cellulare risulta registrato
+       *[other] La tua e-mail risulta registrata
+    } presso l'autorità di registrazione a un'altra persona: il rinnovo è bloccato finché non viene cambiato. Chiedi all'autorità di registrazione di correggerlo.
 
 ## Rinnovo (tessera renew)
 step-diagnose = Verifica che la carta possa essere rinnovata
@@ -353,6 +357,11 @@ error-unknown-renewal = L'autorità di registrazione non conosce questa richiest
     .remedy = Riprova il rinnovo dall'inizio.
 error-bad-serial = Numero di serie del certificato non valido.
     .remedy = Invia il file di errore alla tua autorità di registrazione.
+error-contact-data-conflict = { $field ->
+        [mobile] Il tuo cellulare risulta registrato
+       *[other] La tua e-mail risulta registrata
+    } a un'altra persona.
+    .remedy = Chiedi all'autorità di registrazione di correggere i tuoi recapiti, poi rinnova.
 error-unknown-certificate = L'autorità di registrazione non conosce questo certificato.
     .remedy = Verifica che il certificato della carta sia stato emesso da questa autorità di registrazione.
 error-renewal-blocked = Il rinnovo non può proseguire: la verifica "{ $check }" non è superata.

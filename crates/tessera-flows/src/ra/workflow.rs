@@ -108,6 +108,10 @@ pub struct RenewalState {
     pub renewable: bool,
     /// automatic, or approval (an operator approves the renewal afterwards).
     pub policy: String,
+    /// The holder's mobile or e-mail ("mobile", "email") is registered to another person:
+    /// renewal waits until it is changed.
+    #[serde(default)]
+    pub conflict: Option<String>,
 }
 
 /// The RA's word on renewing the certificate with this serial (hex, colons allowed); None

@@ -310,6 +310,9 @@ async fn ra_check(settings: &Settings) -> (Check, Option<Http>) {
 /// The RA's word on this certificate: still current there, and under which policy.
 async fn ra_renewal_check(http: &Http, serial: &str) -> Check {
     match crate::ra::workflow::renewal_state(http, serial).await {
+        Ok(Some(s)) if s.state == "active" && s.conflict.is_some() => {
+            check("ra-renewal", Verdict::Fail, "contact-conflict", &[("field", s.conflict.clone().unwrap_or_default())])
+        }
         Ok(Some(s)) if s.renewable && s.policy == "approval" => check("ra-renewal", Verdict::Pass, "approval", &[]),
         Ok(Some(s)) if s.renewable => check("ra-renewal", Verdict::Pass, "open", &[]),
         Ok(Some(s)) => match s.state.as_str() {

@@ -73,6 +73,32 @@ async fn certificate_state(ra: &Ra, serial: &[u8]) -> Result<&'static str, ApiEr
     })
 }
 
+/// The holder's contact data (the holder record, else the request's) and, when another
+/// person (another tax code or passport) has the mobile or the e-mail, which: renewal is
+/// blocked until it is changed (DOMAIN.md, Renewal).
+async fn contacts(
+    ra: &Ra,
+    entry: &crate::registry::Entry,
+) -> Result<(Option<String>, Option<String>, Option<&'static str>), ApiError> {
+    let holder = &entry.request.holder;
+    let registered = ra.store.holder_of(&entry.request.reference).await?;
+    let record = registered.unwrap_or_else(|| {
+        let passport = holder.passport_country.is_some();
+        crate::store::NewHolder {
+            given_name: holder.given_name.clone(),
+            surname: holder.surname.clone(),
+            cf: (!passport).then(|| holder.cf.clone()),
+            passport: passport.then(|| holder.cf.clone()),
+            passport_country: holder.passport_country.clone(),
+            mobile: entry.request.mobile.clone(),
+            email: holder.email.clone(),
+            cf_forced: false,
+        }
+    });
+    let conflict = ra.store.contact_of_another(&record).await?;
+    Ok((record.mobile, record.email, conflict))
+}
+
 fn answer(renewal: &Renewal, ra: &Ra) -> Response {
     Json(json!({
         "id": renewal.id,
@@ -128,7 +154,10 @@ pub async fn start(
         .by_certificate(&der, &serial)
         .await?
         .ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
-    let contacts = ra.store.holder_of(&entry.request.reference).await?;
+    let (mobile, email, conflict) = contacts(&ra, &entry).await?;
+    if let Some(field) = conflict {
+        return Err(ApiError::new(StatusCode::CONFLICT, "contact-data-conflict").with("field", field));
+    }
     let holder = &entry.request.holder;
     let id = crate::operator::random_chars(10)
         .map(|c| format!("RIN-{c}"))
@@ -144,8 +173,8 @@ pub async fn start(
         profile: profile.unwrap_or(entry.request.profile).name(),
         serial: &summary.serial,
         not_after: &summary.not_after,
-        mobile: contacts.as_ref().and_then(|c| c.mobile.as_deref()).or(entry.request.mobile.as_deref()),
-        email: contacts.as_ref().and_then(|c| c.email.as_deref()).or(holder.email.as_deref()),
+        mobile: mobile.as_deref(),
+        email: email.as_deref(),
         contract_version: &ra.renewal.contract.version,
         date: now.date(),
     });
@@ -291,7 +320,16 @@ pub async fn state(State(ra): State<Arc<Ra>>, Path(serial): Path<String>) -> Res
     }
     let state = certificate_state(&ra, &serial).await?;
     let policy = policy_name(ra.renewal_policy);
-    Ok(Json(json!({ "state": state, "renewable": state == "active", "policy": policy })).into_response())
+    // A contact registered to another person blocks renewal: said before any PIN.
+    let mut conflict = None;
+    if state == "active"
+        && let Some(der) = ra.store.certificate_der(&serial).await?
+        && let Some((entry, _)) = ra.store.by_certificate(&der, &serial).await?
+    {
+        conflict = contacts(&ra, &entry).await?.2;
+    }
+    let renewable = state == "active" && conflict.is_none();
+    Ok(Json(json!({ "state": state, "renewable": renewable, "policy": policy, "conflict": conflict })).into_response())
 }
 
 #[cfg(test)]

@@ -53,8 +53,9 @@ fn get(ra: &Ra, path: &str) -> (u16, serde_json::Value) {
     }
 }
 
-#[test]
-fn kur_waits_for_the_renewal_form_signed_with_the_expiring_key_and_completes_the_request() {
+/// An RA that wants the renewal form, with REQ-MAIL (a holder with an e-mail) issued a
+/// 30-day certificate (old.pem, old.key; new.key made too): the RA and its serial.
+fn mail_request_issued() -> (Ra, String) {
     let ra = Ra::start_with_validity(30);
     let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
     let config = config.replace("renewal.form = \"optional\"\n", "")
@@ -81,6 +82,31 @@ fn kur_waits_for_the_renewal_form_signed_with_the_expiring_key_and_completes_the
     ]);
     assert!(ir.status.success(), "{}", text(&ir));
     let serial = serial_of(&ra, "old.pem");
+    (ra, serial)
+}
+
+#[test]
+fn an_e_mail_registered_to_another_person_blocks_the_renewal_before_anything_is_signed() {
+    let (ra, serial) = mail_request_issued();
+    let (_, state) = get(&ra, &format!("/api/v1/renewal/{serial}"));
+    assert_eq!((state["renewable"].as_bool(), state["conflict"].is_null()), (Some(true), true), "{state}");
+    // Another person registered with the same e-mail (the operator API checks only holders
+    // it registered itself).
+    let anna = serde_json::json!({"given_name": "ANNA", "surname": "VERDI", "cf": "VRDNNA90E50L219L",
+        "email": "Mario.Rossi@example.it"});
+    assert_eq!(operator_call(&ra, "POST", "/api/v1/operator/holders", Some(anna)).0, 201);
+    let (_, state) = get(&ra, &format!("/api/v1/renewal/{serial}"));
+    assert_eq!((state["renewable"].as_bool(), state["conflict"].as_str()), (Some(false), Some("email")), "{state}");
+    let (status, refused) = post(&ra, &format!("/api/v1/renewal/{serial}"), serde_json::json!({}));
+    assert_eq!((status, refused["code"].as_str()), (409, Some("contact-data-conflict")), "{refused}");
+    assert_eq!(refused["params"]["field"], "email");
+    let (_, listed) = operator_call(&ra, "GET", "/api/v1/operator/renewals", None);
+    assert_eq!(listed["renewals"].as_array().map(Vec::len), Some(0), "no request opened: {listed}");
+}
+
+#[test]
+fn kur_waits_for_the_renewal_form_signed_with_the_expiring_key_and_completes_the_request() {
+    let (ra, serial) = mail_request_issued();
 
     // kur alone is refused: the form comes first.
     let early = ra.kur("old.pem", "old.key", "new.key", "new.pem");
