@@ -72,6 +72,16 @@ mod cades {
         std::fs::read(dir.join(der)).unwrap()
     }
 
+    /// `openssl cms -sign` of form.txt by `name` (name.pem, name.key) with `flags`, the
+    /// document inside; the .p7m's bytes.
+    fn openssl_signed(dir: &Path, name: &str, flags: &[&str], out: &str) -> Vec<u8> {
+        let (pem, key) = (format!("{name}.pem"), format!("{name}.key"));
+        let common = ["cms", "-sign", "-binary", "-nodetach", "-md", "sha256", "-outform", "DER", "-signer", &pem];
+        let rest = ["-inkey", &key, "-in", "form.txt", "-out", out];
+        openssl(dir, &[&common[..], flags, &rest].concat());
+        std::fs::read(dir.join(out)).unwrap()
+    }
+
     const FORM: &[u8] = "MODULO DI RINNOVO\nTitolare: LUCA BIANCHI\nCodice fiscale: BNCLCU80A01H501X\n".as_bytes();
     const RSA_SHA256: &[u8] =
         &[0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B, 0x05, 0x00];
@@ -108,30 +118,7 @@ mod cades {
 
             // OpenSSL's own CAdES-BES, with the document inside.
             std::fs::write(d.join("form.txt"), FORM).unwrap();
-            let key = format!("{name}.key");
-            openssl(
-                d,
-                &[
-                    "cms",
-                    "-sign",
-                    "-cades",
-                    "-binary",
-                    "-nodetach",
-                    "-md",
-                    "sha256",
-                    "-outform",
-                    "DER",
-                    "-signer",
-                    &pem,
-                    "-inkey",
-                    &key,
-                    "-in",
-                    "form.txt",
-                    "-out",
-                    "theirs.p7m",
-                ],
-            );
-            let theirs = std::fs::read(d.join("theirs.p7m")).unwrap();
+            let theirs = openssl_signed(d, name, &["-cades"], "theirs.p7m");
             assert_eq!(verify(&theirs, &cert).unwrap_or_else(|e| panic!("{name} (openssl's): {e}")).content, FORM);
 
             // Another document in the same envelope: the digest no longer matches.
@@ -145,53 +132,10 @@ mod cades {
         }
         // Without signed attributes it is plain CMS, not CAdES.
         let cert = std::fs::read(d.join("rsa.der")).unwrap();
-        openssl(
-            d,
-            &[
-                "cms",
-                "-sign",
-                "-noattr",
-                "-binary",
-                "-nodetach",
-                "-md",
-                "sha256",
-                "-outform",
-                "DER",
-                "-signer",
-                "rsa.pem",
-                "-inkey",
-                "rsa.key",
-                "-in",
-                "form.txt",
-                "-out",
-                "plain.p7m",
-            ],
-        );
-        let plain = std::fs::read(d.join("plain.p7m")).unwrap();
+        let plain = openssl_signed(d, "rsa", &["-noattr"], "plain.p7m");
         assert!(verify(&plain, &cert).unwrap_err().to_string().contains("signed attributes"));
         // Without the signing-certificate attribute (plain -sign, no -cades).
-        openssl(
-            d,
-            &[
-                "cms",
-                "-sign",
-                "-binary",
-                "-nodetach",
-                "-md",
-                "sha256",
-                "-outform",
-                "DER",
-                "-signer",
-                "rsa.pem",
-                "-inkey",
-                "rsa.key",
-                "-in",
-                "form.txt",
-                "-out",
-                "bes.p7m",
-            ],
-        );
-        let bes = std::fs::read(d.join("bes.p7m")).unwrap();
+        let bes = openssl_signed(d, "rsa", &[], "bes.p7m");
         assert!(verify(&bes, &cert).unwrap_err().to_string().contains("1.2.840.113549.1.9.16.2.47"));
     }
 }

@@ -38,7 +38,7 @@ fn twenty_five_concurrent_wrong_otps_and_the_right_one_get_at_most_five_checks()
 }
 
 #[test]
-fn thirty_concurrent_wrong_macs_and_the_right_code_get_at_most_five_checks() {
+fn thirty_concurrent_wrong_macs_beside_the_right_code_get_at_most_five_checks() {
     let ra = Ra::start();
     ra.csr("x");
     let outs: Vec<(bool, String)> = std::thread::scope(|scope| {
@@ -54,10 +54,10 @@ fn thirty_concurrent_wrong_macs_and_the_right_code_get_at_most_five_checks() {
             .collect();
         runs.into_iter().map(|t| t.join().unwrap()).collect()
     });
+    // Five guesses, whatever the interleaving. The right code's check is given back when it
+    // verifies (it is not a failure), so a wrong one may take its place: still five wrong.
     let checked_wrong = outs.iter().filter(|(_, t)| t.contains("badMessageCheck")).count();
-    let right = &outs.iter().find(|(right, _)| *right).unwrap().1;
-    let issued = right.contains("received CP");
-    assert!(checked_wrong + usize::from(issued) <= 5, "{checked_wrong} wrong MACs checked");
+    assert!(checked_wrong <= 5, "{checked_wrong} wrong MACs checked");
     // However it went, the holder is not locked out.
     let (_, rows) = operator_call(&ra, "GET", "/api/v1/operator/requests?q=REQ-0001", None);
     assert_eq!(rows[0]["locked"], false, "{rows}");
