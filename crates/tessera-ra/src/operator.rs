@@ -516,6 +516,20 @@ pub async fn lifecycle(
             return problem(StatusCode::CONFLICT, "certificate-revoked", &[]);
         }
         let approve = action == "approve";
+        // DOMAIN.md: an approval must come within 90 days of the renewal form's signature.
+        if approve {
+            match ra.store.form_signed_for(&serial).await {
+                Ok(Some(signed)) if now.unix_timestamp() - signed > crate::registry::APPROVAL_DAYS * 86_400 => {
+                    let at = time::OffsetDateTime::from_unix_timestamp(signed)
+                        .ok()
+                        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                        .unwrap_or_default();
+                    return problem(StatusCode::CONFLICT, "approval-too-late", &[("signed_at", at)]);
+                }
+                Ok(_) => {}
+                Err(e) => return internal(e),
+            }
+        }
         let decided =
             if approve { ra.store.approve(&serial, &name).await } else { ra.store.refuse(&serial, &name).await };
         return match decided {

@@ -165,6 +165,9 @@ pub enum Lifecycle {
     Revoked { at: time::OffsetDateTime, reason: u8 },
 }
 
+/// An operator approves a renewal within this many days of its form's signature.
+pub const APPROVAL_DAYS: i64 = 90;
+
 /// A suspension that lasts longer than this ends in revocation.
 pub const SUSPENSION_LIMIT_DAYS: i64 = 120;
 

@@ -169,6 +169,16 @@ impl Store {
         Ok(id)
     }
 
+    /// When the renewal form was signed for the renewal that issued `new_serial`, if a form
+    /// was signed for it.
+    pub async fn form_signed_for(&self, new_serial: &[u8]) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT signed_at FROM renewals WHERE new_serial = $1 AND state = 'completed'")
+            .bind(hex(new_serial))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|r| r.get::<Option<i64>, _>("signed_at")))
+    }
+
     /// The certificate a confirmed one replaced, when it is a renewal.
     pub async fn replaced_by(&self, serial: &[u8]) -> Result<Option<Vec<u8>>> {
         let row = sqlx::query("SELECT replaces FROM certificates WHERE serial = $1")

@@ -206,3 +206,39 @@ fn a_renewal_cannot_be_started_before_its_window() {
     assert_eq!((status, refused["code"].as_str()), (409, Some("renewal-not-open")), "{refused}");
     assert!(refused["params"]["opens_in"].as_str().unwrap().parse::<i64>().unwrap() > 290, "{refused}");
 }
+
+#[test]
+fn an_operator_approves_a_renewal_within_ninety_days_of_the_forms_signature() {
+    let (ra, serial) = mail_request_issued();
+    let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
+    std::fs::write(ra.path("ra.toml"), format!("renewal_policy = \"approval\"\n{config}")).unwrap();
+    let ra = ra.restart();
+    let (_, started) = post(&ra, &format!("/api/v1/renewal/{serial}"), serde_json::json!({}));
+    let form = started["form"].as_str().unwrap().to_owned();
+    let body = serde_json::json!({ "id": started["id"], "contract_version": "2026-1",
+        "signed_form": signed_by(&ra, &form, "old.pem", "old.key") });
+    assert_eq!(post(&ra, &format!("/api/v1/renewal/{serial}/form"), body).0, 200);
+    let kur = ra.kur("old.pem", "old.key", "new.key", "new.pem");
+    assert!(kur.status.success(), "{}", text(&kur));
+    let new_serial = serial_of(&ra, "new.pem");
+    // The form signed 91 days ago (the database's clock moved back): too late to approve.
+    let moved = |days: i64| {
+        let db = format!("sqlite://{}", ra.path("tessera-ra/tessera-ra.sqlite").display());
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            use sqlx::ConnectOptions;
+            let mut conn = db.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().connect().await.unwrap();
+            sqlx::query("UPDATE renewals SET signed_at = $1")
+                .bind(time::OffsetDateTime::now_utc().unix_timestamp() - days * 86_400)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        })
+    };
+    moved(91);
+    let approve = format!("/api/v1/operator/certificates/{new_serial}/approve");
+    let (status, refused) = operator_call(&ra, "POST", &approve, None);
+    assert_eq!((status, refused["code"].as_str()), (409, Some("approval-too-late")), "{refused}");
+    moved(89);
+    let (status, approved) = operator_call(&ra, "POST", &approve, None);
+    assert_eq!((status, approved["approval"].as_str()), (200, Some("approved")), "{approved}");
+}
