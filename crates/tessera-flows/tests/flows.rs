@@ -1040,13 +1040,18 @@ fn renew_with(
     block_on(flow.run(script))
 }
 
-fn request_certificates(ra: &RaServer) -> Vec<serde_json::Value> {
-    let body: serde_json::Value = ureq::get(&format!("{}/api/v1/operator/requests/REQ-COUNTER", ra.url()))
+/// GET on the RA's operator API, as the test operator.
+fn operator_get(ra: &RaServer, path: &str) -> serde_json::Value {
+    ureq::get(&format!("{}{path}", ra.url()))
         .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))
         .call()
         .unwrap()
         .into_json()
-        .unwrap();
+        .unwrap()
+}
+
+fn request_certificates(ra: &RaServer) -> Vec<serde_json::Value> {
+    let body = operator_get(ra, "/api/v1/operator/requests/REQ-COUNTER");
     body["certificates"].as_array().cloned().unwrap_or_default()
 }
 
@@ -1091,12 +1096,7 @@ fn a_renewal_rekeys_next_to_the_old_key_continues_its_validity_and_only_then_ret
         "the form, then the PIN once, after the diagnostics"
     );
     // At the RA: the form was signed on the card and checked, and the renewal completed.
-    let renewals: serde_json::Value = ureq::get(&format!("{}/api/v1/operator/renewals", ra.url()))
-        .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))
-        .call()
-        .unwrap()
-        .into_json()
-        .unwrap();
+    let renewals = operator_get(&ra, "/api/v1/operator/renewals");
     let renewal = &renewals["renewals"][0];
     assert_eq!(renewal["state"], "completed", "{renewals}");
     assert!(renewal["signed_at"].is_i64() && renewal["form"].as_str().unwrap().contains("MARIO ROSSI"), "{renewal}");
@@ -1238,12 +1238,7 @@ fn both_certificates_of_a_cns_and_signature_card_are_renewed_each_in_turn_under_
     }
     // Four certificates on the card; at the RA the two renewals wait for an operator.
     assert_eq!((bed.objects("privkey"), bed.objects("cert")), (4, 4));
-    let body: serde_json::Value = ureq::get(&format!("{}/api/v1/operator/requests/REQ-BOTH", ra.url()))
-        .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))
-        .call()
-        .unwrap()
-        .into_json()
-        .unwrap();
+    let body = operator_get(&ra, "/api/v1/operator/requests/REQ-BOTH");
     let pending = body["certificates"].as_array().unwrap().iter().filter(|c| c["approval"] == "pending").count();
     assert_eq!(pending, 2, "{body}");
 }
