@@ -14,6 +14,8 @@ packages=(
   libwebkit2gtk-4.1-dev build-essential pkg-config librsvg2-dev libsoup-3.0-dev webkit2gtk-driver
   # GUI tests, screenshots and benchmarks
   xvfb xauth imagemagick util-linux curl
+  # desktop notifications: a private session bus and a real notification server
+  dbus dunst
   # tessera-ra on PostgreSQL (tests start a private server)
   postgresql
   # pkilint (PyPI) runs in a virtual environment (testbed/tools.sh)

@@ -331,6 +331,9 @@ diag-ra-renewal-contact-conflict = Your { $field ->
 ## Renewal (tessera renew)
 step-diagnose = Checking whether the card can be renewed
 step-retire = Removing the old key and certificate, now that the new ones work ({ $role })
+notify-renewal-title = Tessera: renew your certificate
+notify-renewal-body = The { $role } certificate of { $holder } (card "{ $token }") expires in { $days } days, on { $date }. Renew it from Tessera's Devices screen, with the card inserted.
+notify-expired-body = The { $role } certificate of { $holder } (card "{ $token }") expired on { $date }: it can no longer be renewed. A new activation is needed.
 ask-sign-renewal-form = Accept the general terms (version { $contract_version }) and sign the renewal form with the expiring certificate? [y/n]
 step-sign-form = Signing the renewal form with the expiring certificate
 renewal-contract-heading = General terms (version { $version }):

@@ -331,6 +331,9 @@ diag-ra-renewal-contact-conflict = { $field ->
 ## Rinnovo (tessera renew)
 step-diagnose = Verifica che la carta possa essere rinnovata
 step-retire = Rimozione della vecchia chiave e del vecchio certificato, ora che i nuovi funzionano ({ $role })
+notify-renewal-title = Tessera: rinnova il tuo certificato
+notify-renewal-body = Il certificato di { $role } di { $holder } (carta «{ $token }») scade tra { $days } giorni, il { $date }. Rinnovalo dalla schermata Dispositivi di Tessera, con la carta inserita.
+notify-expired-body = Il certificato di { $role } di { $holder } (carta «{ $token }») è scaduto il { $date }: non si può più rinnovare. Serve una nuova attivazione.
 ask-sign-renewal-form = Accetti le condizioni generali (versione { $contract_version }) e firmi il modulo di rinnovo con il certificato in scadenza? [s/n]
 step-sign-form = Firma del modulo di rinnovo con il certificato in scadenza
 renewal-contract-heading = Condizioni generali (versione { $version }):

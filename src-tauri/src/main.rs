@@ -4,6 +4,7 @@
 
 mod activation;
 mod flow_thread;
+mod reminders;
 mod renewal;
 mod window_prompter;
 
@@ -104,6 +105,7 @@ fn main() {
         .init();
     let devices = SharedDevices::new(Devices::new(Options::from_env()));
     tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
         .manage(devices.clone())
         .manage(Pending::default())
         .invoke_handler(tauri::generate_handler![
@@ -117,6 +119,7 @@ fn main() {
             renewal_start
         ])
         .setup(move |app| {
+            reminders::spawn(app.handle().clone(), devices.clone())?;
             let handle = app.handle().clone();
             std::thread::Builder::new().name("devices-live".into()).spawn(move || {
                 live::follow(|cause| {

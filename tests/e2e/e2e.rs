@@ -2,6 +2,7 @@
 //! Binaries come from the workspace build (`cargo build --workspace --bins`, done by
 //! testbed/run-tests.sh before the tests).
 
+mod desktop;
 mod webdriver;
 
 use std::io::{BufRead, BufReader};
@@ -1142,4 +1143,84 @@ holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
     s.wait_text(&format!("{card} .count"), long, |t| t == "2 certificati");
     assert!(s.text(&format!("{card} .cert button.renew")).is_none());
     shot("5-devices-after");
+}
+
+#[test]
+fn window_shows_each_renewal_notice_once_as_a_desktop_notification() {
+    let display = webdriver::Display::start();
+    let notifications = desktop::Notifications::start(&display);
+    let pcsc = Pcsc::start();
+    let hsm = SoftHsm::with_samples();
+    let profile = tempfile_dir();
+    let mut env = both(&pcsc.env(), &hsm.env());
+    env.extend(notifications.env());
+    env.push(("DISPLAY".into(), display.name.clone()));
+    env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
+    env.push(("TESSERA_DATA_DIR".into(), profile.path().join("data").display().to_string()));
+    env.push(("TESSERA_LOG".into(), "info".into()));
+    env.push(("LANG".into(), "it_IT.UTF-8".into()));
+    for var in ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"] {
+        env.push((var.into(), profile.path().join(var).display().to_string()));
+    }
+    // Run the window until its reminders thread has checked once; what it logged.
+    let run_once = || {
+        let mut app = Command::new(bin("tessera-app"))
+            .envs(env.iter().cloned())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, rx) = mpsc::channel();
+        let stderr = app.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("renewal reminders checked") {
+                    // The log's colours out: "shown=1" as written.
+                    let mut plain = String::new();
+                    let mut chars = line.chars();
+                    while let Some(c) = chars.next() {
+                        if c == '\u{1b}' {
+                            chars.by_ref().find(|c| c.is_ascii_alphabetic());
+                        } else {
+                            plain.push(c);
+                        }
+                    }
+                    let _ = tx.send(plain);
+                }
+            }
+        });
+        let checked = rx.recv_timeout(Duration::from_secs(30));
+        // The notification goes out on the window's async runtime: give it the time to.
+        tessera_testbed::wait_until(Duration::from_secs(5), || notifications.count() > 0);
+        std::thread::sleep(Duration::from_millis(500));
+        let _ = app.kill();
+        let _ = app.wait();
+        checked.expect("the reminders thread checked")
+    };
+    // First start: the expiring certificate's notice, once (the expired one of the same
+    // holder was renewed, the far one is not due).
+    let checked = run_once();
+    assert!(checked.contains("shown=1"), "{checked}");
+    notifications.screenshot(&root().join("target/e2e/notification-renewal.png"));
+    let shown = notifications.shown();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    let (title, body) = &shown[0];
+    assert_eq!(title, "Tessera: rinnova il tuo certificato");
+    assert!(body.contains("BIANCHI LUCA") && body.contains("scade tra 30 giorni"), "{body}");
+    assert!(body.contains("Luca Bianchi Firma"), "which card: {body}");
+    // Started again, the card still there: not shown twice.
+    let checked = run_once();
+    assert!(checked.contains("shown=0"), "{checked}");
+    assert_eq!(notifications.shown().len(), 1);
+    // The same with the card gone: the reminder is of the certificate, not the card.
+    let out = Command::new("softhsm2-util")
+        .env("SOFTHSM2_CONF", hsm.conf())
+        .args(["--delete-token", "--token", "Luca Bianchi Firma"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let checked = run_once();
+    assert!(checked.contains("shown=0"), "{checked}");
+    let seen = std::fs::read_to_string(profile.path().join("data/seen.json")).unwrap();
+    assert!(seen.contains("\"notified\": [\n      30\n    ]"), "{seen}");
 }

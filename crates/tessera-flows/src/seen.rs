@@ -29,6 +29,9 @@ pub struct Seen {
     pub token_serial: String,
     /// When it was last seen (RFC 3339 UTC).
     pub last_seen: String,
+    /// The notices already shown as desktop notifications (60, 30, 7; 0 for expiry).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notified: Vec<i64>,
 }
 
 /// A certificate whose renewal is due or close.
@@ -76,6 +79,7 @@ pub fn remember(snapshot: &Snapshot, now: time::OffsetDateTime) -> Result<()> {
                 token: token.label.clone(),
                 token_serial: token.serial.clone(),
                 last_seen: now_rfc3339(now),
+                notified: seen.get(&s.serial).map(|old| old.notified.clone()).unwrap_or_default(),
             };
             changed |=
                 seen.get(&s.serial).is_none_or(|old| old.token != entry.token || old.not_after != entry.not_after);
@@ -85,13 +89,18 @@ pub fn remember(snapshot: &Snapshot, now: time::OffsetDateTime) -> Result<()> {
     if !changed {
         return Ok(());
     }
+    save(&seen)
+}
+
+/// Write `seen.json` atomically.
+fn save(seen: &BTreeMap<String, Seen>) -> Result<()> {
     let path = path();
     let storage = |e: std::io::Error| Error::Storage { path: path.display().to_string(), reason: e.to_string() };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(storage)?;
     }
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&seen).unwrap_or_default()).map_err(storage)?;
+    std::fs::write(&tmp, serde_json::to_vec_pretty(seen).unwrap_or_default()).map_err(storage)?;
     std::fs::rename(&tmp, &path).map_err(storage)
 }
 
@@ -137,6 +146,23 @@ pub fn reminders(snapshot: Option<&Snapshot>, now: time::OffsetDateTime) -> Vec<
     }
     out.sort_by_key(|r| r.days_left);
     out
+}
+
+/// The reminders not yet shown as a desktop notification: each notice (60, 30, 7 days,
+/// expiry) once per certificate, card present or not.
+pub fn due_notifications(snapshot: Option<&Snapshot>, now: time::OffsetDateTime) -> Vec<Reminder> {
+    reminders(snapshot, now).into_iter().filter(|r| !r.certificate.notified.contains(&r.notice)).collect()
+}
+
+/// Record that `reminder`'s notice was shown, so that it is not shown again.
+pub fn mark_notified(reminder: &Reminder) -> Result<()> {
+    let mut seen = load();
+    let Some(entry) = seen.get_mut(&reminder.certificate.serial) else { return Ok(()) };
+    if entry.notified.contains(&reminder.notice) {
+        return Ok(());
+    }
+    entry.notified.push(reminder.notice);
+    save(&seen)
 }
 
 #[cfg(test)]

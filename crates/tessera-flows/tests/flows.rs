@@ -1200,6 +1200,16 @@ fn reminders_come_from_certificates_seen_once_with_the_card_removed_and_the_cloc
     let later = seen::reminders(Some(&without), now + time::Duration::days(25));
     let same = later.iter().find(|r| r.certificate.serial == expiring.certificate.serial).unwrap();
     assert_eq!(same.notice, 7);
+    // As desktop notifications: each notice once; the next one when its day comes.
+    let due = seen::due_notifications(Some(&without), now);
+    assert_eq!(due.iter().map(|r| r.notice).collect::<Vec<_>>(), [30], "{due:?}");
+    seen::mark_notified(&due[0]).unwrap();
+    assert!(seen::due_notifications(Some(&without), now).is_empty());
+    let week = seen::due_notifications(None, now + time::Duration::days(25));
+    assert_eq!(week.iter().map(|r| r.notice).collect::<Vec<_>>(), [7], "{week:?}");
+    // A later sight of the certificate keeps what was shown.
+    seen::remember(&snapshot, now + time::Duration::days(1)).unwrap();
+    assert!(seen::due_notifications(None, now).is_empty());
     let after = seen::reminders(None, now + time::Duration::days(40));
     assert_eq!(after.iter().find(|r| r.certificate.serial == expiring.certificate.serial).unwrap().notice, 0);
     // A certificate far from expiry (Mario Rossi's) has no notice now, and one later.

@@ -32,4 +32,8 @@ token: string, token_serial: string,
 /**
  * When it was last seen (RFC 3339 UTC).
  */
-last_seen: string, };
+last_seen: string, 
+/**
+ * The notices already shown as desktop notifications (60, 30, 7; 0 for expiry).
+ */
+notified?: Array<number>, };
