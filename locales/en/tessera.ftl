@@ -342,6 +342,13 @@ renewal-policy-approval = Your registration centre approves renewals: the new ce
 renewal-contract-other-version = The general terms are now version { $version }, not { $accepted } accepted with --accept-contract: read them and try again.
 wizard-renewal-form-title = Terms and renewal form
 wizard-renewal-form-sign = Accept and sign
+wizard-diagnostics-summary = Checks before the PIN: { $passed } passed{ $warnings ->
+        [0] {""}
+       *[other] , { $warnings } to note
+    }{ $failures ->
+        [0] {""}
+       *[other] , { $failures } stopping the renewal
+    }
 error-renewal-key-mismatch = The key on the card does not sign for the certificate { $certificate }: { $reason }.
     .remedy = The card does not hold this certificate's key: use the right card, or ask for a new activation.
 error-form-signature-refused = The registration authority did not accept the renewal form's signature: { $reason }.

@@ -342,6 +342,13 @@ renewal-policy-approval = Il tuo centro di registrazione approva i rinnovi: il n
 renewal-contract-other-version = Le condizioni generali sono ora alla versione { $version }, non { $accepted } accettata con --accept-contract: leggile e riprova.
 wizard-renewal-form-title = Condizioni e modulo di rinnovo
 wizard-renewal-form-sign = Accetto e firmo
+wizard-diagnostics-summary = Verifiche prima del PIN: { $passed } superate{ $warnings ->
+        [0] {""}
+       *[other] , { $warnings } da notare
+    }{ $failures ->
+        [0] {""}
+       *[other] , { $failures } che fermano il rinnovo
+    }
 error-renewal-key-mismatch = La chiave sulla carta non firma per il certificato { $certificate }: { $reason }.
     .remedy = La carta non ha la chiave di questo certificato: usa la carta giusta, oppure chiedi una nuova attivazione.
 error-form-signature-refused = L'autorità di registrazione non ha accettato la firma del modulo di rinnovo: { $reason }.

@@ -858,12 +858,13 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
 fn cli_activation_killed_at_every_step_resumes_to_one_key_and_one_certificate() {
     use std::io::Write;
     use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
+    // Each step by its name (the crash point) and as the terminal shows it.
     let steps = [
-        "Generating the key pair",
-        "Requesting the certificate",
-        "Checking the certificate",
-        "Writing the certificate",
-        "Confirming to the registration authority",
+        ("generate", "Generating the key pair"),
+        ("issue", "Requesting the certificate"),
+        ("verify", "Checking the certificate"),
+        ("install", "Writing the certificate"),
+        ("confirm", "Confirming to the registration authority"),
     ];
     let mut requests = String::new();
     for i in 0..steps.len() {
@@ -872,7 +873,7 @@ fn cli_activation_killed_at_every_step_resumes_to_one_key_and_one_certificate() 
         );
     }
     let ra = RaServer::start(&requests);
-    for (i, step) in steps.iter().enumerate() {
+    for (i, (at, step)) in steps.iter().enumerate() {
         let hsm = SoftHsm::empty();
         hsm.add_token("Blank", USER_PIN, SO_PIN);
         let data = tempfile_dir();
@@ -889,25 +890,18 @@ fn cli_activation_killed_at_every_step_resumes_to_one_key_and_one_certificate() 
             .arg("--ra-ca")
             .arg(ra.ca_file())
             .envs(env.iter().cloned())
+            .env("TESSERA_TEST_CRASH_AT", at)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         child.stdin.take().unwrap().write_all(answers.as_bytes()).unwrap();
-        // Kill it the moment the step starts.
-        let mut seen = Vec::new();
-        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
-            let line = line.unwrap();
-            let hit = line.starts_with("→ ") && line.contains(step);
-            seen.push(line);
-            if hit {
-                child.kill().unwrap();
-                break;
-            }
-        }
-        let status = child.wait().unwrap();
-        assert!(!status.success(), "killed at {step:?}: {seen:?}");
+        // It aborts the moment the step starts (SIGABRT: no clean-up, like a kill).
+        let out = child.wait_with_output().unwrap();
+        let seen = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "crashed at {step:?}: {seen}");
+        assert!(seen.lines().last().is_some_and(|l| l.starts_with("→ ") && l.contains(step)), "{seen}");
 
         let out = tessera_with_stdin(
             &env,
@@ -1008,14 +1002,14 @@ fn cli_renewal_killed_at_every_step_leaves_a_working_certificate_and_resumes_to_
     use std::io::Write;
     use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
     let steps = [
-        "Checking whether the card can be renewed",
-        "Signing the renewal form",
-        "Generating the key pair",
-        "Requesting the certificate",
-        "Checking the certificate",
-        "Writing the certificate",
-        "Confirming to the registration authority",
-        "Removing the old key",
+        ("diagnose", "Checking whether the card can be renewed"),
+        ("sign-form", "Signing the renewal form"),
+        ("generate", "Generating the key pair"),
+        ("issue", "Requesting the certificate"),
+        ("verify", "Checking the certificate"),
+        ("install", "Writing the certificate"),
+        ("confirm", "Confirming to the registration authority"),
+        ("retire", "Removing the old key"),
     ];
     let mut requests = String::from("validity_days = 30\n");
     for i in 0..steps.len() {
@@ -1026,7 +1020,7 @@ fn cli_renewal_killed_at_every_step_leaves_a_working_certificate_and_resumes_to_
     let ra = RaServer::start(&requests);
     let ra_args = ["--ra".to_owned(), ra.url(), "--ra-ca".to_owned(), ra.ca_file().display().to_string()];
     let mut survived = 0;
-    for (i, step) in steps.iter().enumerate() {
+    for (i, (at, step)) in steps.iter().enumerate() {
         let hsm = SoftHsm::empty();
         hsm.add_token("Blank", USER_PIN, SO_PIN);
         let data = tempfile_dir();
@@ -1052,27 +1046,22 @@ fn cli_renewal_killed_at_every_step_leaves_a_working_certificate_and_resumes_to_
             "--token",
             "pkcs11:token=Blank",
         ];
-        let mut child = Command::new(bin("tessera"))
+        let child = Command::new(bin("tessera"))
             .args(renew)
             .args(&ra_args)
             .envs(env.iter().cloned())
+            .env("TESSERA_TEST_CRASH_AT", at)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(format!("{USER_PIN}\n").as_bytes()).unwrap();
-        let mut seen = Vec::new();
-        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
-            let line = line.unwrap();
-            let hit = line.starts_with("→ ") && line.contains(step);
-            seen.push(line);
-            if hit {
-                child.kill().unwrap();
-                break;
-            }
-        }
-        let _ = child.wait();
+        child.stdin.as_ref().unwrap().write_all(format!("{USER_PIN}\n").as_bytes()).unwrap();
+        // It aborts the moment the step starts (SIGABRT: no clean-up, like a kill).
+        let out = child.wait_with_output().unwrap();
+        let seen = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "crashed at {step:?}: {seen}");
+        assert!(seen.lines().last().is_some_and(|l| l.starts_with("→ ") && l.contains(step)), "{seen}");
         // Killed: the card works with the old certificate or the new one, never neither.
         let (_, certs, working) = keys_and_certificates(&hsm);
         assert!(working >= 1 && certs >= 1, "killed at {step:?}: {:?} after {seen:?}", keys_and_certificates(&hsm));
@@ -1084,7 +1073,7 @@ fn cli_renewal_killed_at_every_step_leaves_a_working_certificate_and_resumes_to_
         assert_eq!(keys_and_certificates(&hsm), (1, 1, 1), "after a kill at {step:?}");
         survived += 1;
     }
-    eprintln!("renewal: killed at {} step boundaries, {survived} resumed to one key and one certificate", steps.len());
+    eprintln!("renewal: crashed at {} step boundaries, {survived} resumed to one key and one certificate", steps.len());
 }
 
 #[test]
@@ -1126,6 +1115,10 @@ holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
     assert_eq!(s.text("#wizard h2").as_deref(), Some("Rinnovo"));
     assert_eq!(s.text(r#"#wizard [data-step="diagnose"]"#).map(|t| t.starts_with('✓')), Some(true));
     assert!(s.text(r#"#wizard pre.contract"#).is_some_and(|t| t.contains("CONDIZIONI GENERALI")));
+    // The checks made before the PIN stay on screen: the RA's word on this certificate too.
+    let ra_check = s.text(r#"#wizard .report [data-check="ra-renewal"]"#).unwrap_or_default();
+    assert!(ra_check.contains("può rinnovare"), "{ra_check}");
+    assert!(s.text("#wizard .report summary").is_some_and(|t| t.starts_with("Verifiche prima del PIN")));
     shot("2-form");
     s.click(r#"#wizard button[data-action="wizard-renewal-form-sign"]"#);
     // Signing needs the PIN, asked once.

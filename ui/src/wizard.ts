@@ -7,6 +7,7 @@ import { renderError, t, type ErrorPayload } from "./i18n";
 
 // The flow's types are generated from the Rust types (ts-rs, ui/src/bindings).
 import type { CfCheck } from "./bindings/CfCheck";
+import type { DiagnosticCheck } from "./bindings/DiagnosticCheck";
 import type { Outcome } from "./bindings/Outcome";
 import type { Progress } from "./bindings/Progress";
 import type { Question } from "./bindings/Question";
@@ -45,6 +46,7 @@ let root: HTMLElement;
 let form: HTMLElement;
 let steps: HTMLOListElement;
 let notices: HTMLElement;
+let report: HTMLElement;
 let stepState = new Map<string, { step: Step; state: string }>();
 let countdown: number | undefined;
 let onClose: () => void = () => {};
@@ -69,7 +71,29 @@ function notice(text: string, remedy?: string): void {
   notices.replaceChildren(m);
 }
 
+/** Renewal: the checks made before any PIN, kept on screen while the flow goes on. */
+function renderDiagnostics(checks: DiagnosticCheck[]): void {
+  const count = (v: string) => checks.filter((c) => c.verdict === v).length;
+  const box = el("details", "report");
+  box.open = count("warn") + count("fail") > 0;
+  box.append(el("summary", undefined, t("wizard-diagnostics-summary", { passed: count("pass"), warnings: count("warn"), failures: count("fail") })));
+  const list = el("ul", "checks");
+  for (const c of checks) {
+    const li = el("li", `check ${c.verdict}`);
+    li.dataset.check = c.check;
+    li.dataset.verdict = c.verdict;
+    li.append(el("span", "mark", { pass: "✓", warn: "!", fail: "✗" }[c.verdict]), el("span", undefined, t(c.code, c.params)));
+    list.append(li);
+  }
+  box.append(list);
+  report.replaceChildren(box);
+}
+
 function onProgress(p: Progress): void {
+  if (p.event === "diagnosed") {
+    renderDiagnostics(p.checks);
+    return;
+  }
   if (p.event === "notice") {
     if (p.code.startsWith("error-")) {
       const r = renderError({ code: p.code.slice(6), params: p.params });
@@ -283,6 +307,7 @@ async function run(token: string | null, mode: string): Promise<void> {
   stepState = new Map();
   renderSteps();
   notices.replaceChildren();
+  report.replaceChildren();
   form.replaceChildren(el("p", "working", t("wizard-working")));
   try {
     const outcome = await invoke<Outcome>("activation_start", { start: { token, mode } });
@@ -319,6 +344,7 @@ async function runRenewal(token: string, certificate: string): Promise<void> {
   stepState = new Map();
   renderSteps();
   notices.replaceChildren();
+  report.replaceChildren();
   form.replaceChildren(el("p", "working", t("wizard-working")));
   try {
     renderRenewed(await invoke<RenewalOutcome>("renewal_start", { start: { token, certificate } }));
@@ -346,6 +372,7 @@ export function openWizard(tokens: TokenChoice[], token: string | null, closed: 
   stepState = new Map();
   renderSteps();
   notices.replaceChildren();
+  report.replaceChildren();
   const f = el("form", "question start");
   form.dataset.question = "start";
   f.append(el("h3", undefined, t("wizard-start-title")));
@@ -399,12 +426,13 @@ export async function setupWizard(): Promise<void> {
   steps = el("ol", "steps");
   steps.setAttribute("aria-label", t("wizard-progress"));
   notices = el("div", "notices");
+  report = el("div", "diagnostics");
   form = el("div", "form");
   const body = el("div", "wizard-body");
   const side = el("aside", "panel");
   side.append(steps);
   const main = el("div", "panel");
-  main.append(notices, form);
+  main.append(report, notices, form);
   body.append(main, side);
   root.append(head, body);
   await listen<Asked>("flow-question", (ev) => onQuestion(ev.payload));

@@ -23,13 +23,13 @@ pub struct Args {
     ra_ca: Option<PathBuf>,
 }
 
-fn text(msg: &Messages, c: &Check) -> String {
+pub(crate) fn text(msg: &Messages, c: &Check) -> String {
     let params: Vec<(&str, FluentValue)> =
         c.params.iter().map(|(k, v)| (k.as_str(), FluentValue::from(v.clone()))).collect();
     msg.text(&c.code, &params)
 }
 
-fn mark(v: Verdict) -> &'static str {
+pub(crate) fn mark(v: Verdict) -> &'static str {
     match v {
         Verdict::Pass => "✓",
         Verdict::Warn => "!",

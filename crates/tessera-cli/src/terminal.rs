@@ -89,6 +89,20 @@ impl Terminal<'_> {
     }
 }
 
+/// Crash tests: with `TESSERA_TEST_CRASH_AT=<step>` (a step's kebab-case name, or
+/// `<name>:<role>` for one certificate's), the process aborts the moment that step starts:
+/// an interruption at an exact step boundary, never in the middle of a card or token write
+/// (SoftHSM2's own files do not survive a kill inside one).
+fn crash_if_asked(step: &Step) {
+    let Ok(at) = std::env::var("TESSERA_TEST_CRASH_AT") else { return };
+    let v = serde_json::to_value(step).unwrap_or_default();
+    let name = v["step"].as_str().unwrap_or_default();
+    let key = v["role"].as_str().map(|r| format!("{name}:{r}")).unwrap_or_else(|| name.to_owned());
+    if at == key || at == name {
+        std::process::abort();
+    }
+}
+
 pub fn role_name(role: tessera_core::card::Role) -> String {
     serde_json::to_value(role).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
@@ -154,6 +168,13 @@ impl Prompter for Terminal<'_> {
             Progress::Failed { step, .. } => {
                 format!("✗ {}: {}", self.step(step), self.msg.text("progress-failed", &[]))
             }
+            // The passes are for `tessera diagnose`; a renewal says what needs attention.
+            Progress::Diagnosed { checks } => checks
+                .iter()
+                .filter(|c| c.verdict != tessera_flows::renewal::diagnostics::Verdict::Pass)
+                .map(|c| format!("{} {}", crate::diagnose::mark(c.verdict), crate::diagnose::text(self.msg, c)))
+                .collect::<Vec<_>>()
+                .join("\n"),
             Progress::Notice { code, params } => {
                 if let Some(error) = code.strip_prefix("error-") {
                     let payload = tessera_core::ErrorPayload { code: error.to_owned(), params: params.clone() };
@@ -166,6 +187,11 @@ impl Prompter for Terminal<'_> {
                 }
             }
         };
-        eprintln!("{line}");
+        if !line.is_empty() {
+            eprintln!("{line}");
+        }
+        if let Progress::Started { step } = event {
+            crash_if_asked(step);
+        }
     }
 }

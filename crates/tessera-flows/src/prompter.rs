@@ -137,6 +137,11 @@ pub enum Progress {
         step: Step,
         error: ErrorPayload,
     },
+    /// Renewal: the diagnostics of the card and of the certificate chosen, before any PIN
+    /// (each check's verdict and message).
+    Diagnosed {
+        checks: Vec<crate::renewal::diagnostics::Check>,
+    },
     /// Something to tell the person, as a message id and its arguments.
     Notice {
         code: String,

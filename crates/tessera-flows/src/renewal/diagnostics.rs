@@ -15,7 +15,7 @@ use tessera_pki::{KeyAlgorithm, RenewalStatus, Role};
 use crate::settings::Settings;
 use crate::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Pass,
@@ -24,10 +24,12 @@ pub enum Verdict {
 }
 
 /// One check: what was looked at, the verdict, and the message that says why and what to do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(rename = "DiagnosticCheck")]
 pub struct Check {
     /// card-model, middleware, pin, card-in-use, middleware-cache, ra, decryption-key;
-    /// per certificate: renewal-window, key-algorithm, private-key, room.
+    /// per certificate: renewal-window, key-algorithm, private-key, room, ra-renewal.
+    #[ts(type = "string")]
     pub check: &'static str,
     pub verdict: Verdict,
     /// The message id (locales/): `diag-<check>-<outcome>`.

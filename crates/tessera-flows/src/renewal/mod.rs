@@ -148,6 +148,8 @@ impl Renewal<'_> {
         };
         // A renewal in progress has already replaced the certificate, on the card and perhaps
         // at the RA (confirmed before the interruption): it goes on to its end.
+        let checks = report.checks.iter().chain(&chosen.checks).cloned().collect();
+        prompter.progress(&Progress::Diagnosed { checks });
         let resumable = |c: &&diagnostics::Check| {
             resuming.is_some()
                 && matches!(c.code.as_str(), "diag-renewal-window-already-renewed" | "diag-ra-renewal-superseded")
