@@ -242,3 +242,44 @@ fn an_operator_approves_a_renewal_within_ninety_days_of_the_forms_signature() {
     let (status, approved) = operator_call(&ra, "POST", &approve, None);
     assert_eq!((status, approved["approval"].as_str()), (200, Some("approved")), "{approved}");
 }
+
+#[test]
+fn a_completed_renewal_e_mails_the_holder_the_user_code_again() {
+    let ra = Ra::start_with_validity(30);
+    let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
+    std::fs::write(ra.path("ra.toml"), config.replace("renewal.form = \"optional\"\n", "")).unwrap();
+    let ra = ra.restart();
+    // A holder registered at the counter, whose request has the card's secrets and user code.
+    let holder = serde_json::json!({"given_name": "CARLA", "surname": "NERI", "cf": "NRECRL80A41H501U",
+        "cf_forced": true, "email": "carla.neri@example.org"});
+    let (status, h) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(holder));
+    assert_eq!(status, 201, "{h}");
+    let request = serde_json::json!({"holder_id": h["holder_id"], "profile": "signature"});
+    let (_, r) = operator_call(&ra, "POST", "/api/v1/operator/requests", Some(request));
+    let (reference, code) = (r["reference"].as_str().unwrap().to_owned(), r["activation_code"].as_str().unwrap());
+    let arm = format!("/api/v1/operator/requests/{reference}/arm");
+    assert_eq!(operator_call(&ra, "POST", &arm, Some(serde_json::json!({ "activation_code": code }))).0, 200);
+    let csr = ra.csr("carla");
+    assert!(ra.p10cr(&reference, code, &csr, &ra.path("carla.pem")).status.success());
+    let outbox = || std::fs::read_to_string(ra.path("tessera-ra/outbox.log")).unwrap();
+    let user_code = outbox()
+        .lines()
+        .find_map(|l| l.split("· codice utente ").nth(1).map(|c| c.chars().take(8).collect::<String>()))
+        .expect("the completion e-mail with the user code");
+
+    // Renewed with the signed form: the user code again, to the holder's e-mail.
+    let serial = serial_of(&ra, "carla.pem");
+    let (_, started) = post(&ra, &format!("/api/v1/renewal/{serial}"), serde_json::json!({}));
+    assert!(started["form"].as_str().unwrap().contains("c***@example.org"), "{started}");
+    let form = started["form"].as_str().unwrap().to_owned();
+    let body = serde_json::json!({ "id": started["id"], "contract_version": "2026-1",
+        "signed_form": signed_by(&ra, &form, "carla.pem", "carla.key") });
+    assert_eq!(post(&ra, &format!("/api/v1/renewal/{serial}/form"), body).0, 200);
+    ra.key("renewed");
+    let kur = ra.kur("carla.pem", "carla.key", "renewed.key", "renewed.pem");
+    assert!(kur.status.success(), "{}", text(&kur));
+    let all = outbox();
+    let mail = all.lines().find(|l| l.contains("rinnovo completato")).expect("the renewal e-mail");
+    assert!(mail.contains("carla.neri@example.org") && mail.contains(&user_code), "{mail}");
+    assert!(mail.contains(started["id"].as_str().unwrap()), "names the renewal: {mail}");
+}
