@@ -118,6 +118,11 @@ fn cli_diagnose_reports_each_check_in_the_users_language_and_as_json() {
     // Nothing renewable on the card with only an RSA 1024 key and a decryption key: exit 1.
     let varie = tessera(&env, &[&["diagnose", "--token", "pkcs11:token=Varie"][..], &ra_args].concat());
     assert_eq!(varie.status.code(), Some(1), "{}", stdout(&varie));
+    // With --pin: the PIN once, then each key's test signature, verified with its certificate.
+    let args = [&["diagnose", "--lang", "en", "--pin", "--stdin", "--token", token][..], &ra_args].concat();
+    let signed = tessera_with_stdin(&env, &args, "123456\n");
+    assert!(signed.status.success(), "{}", stderr(&signed));
+    assert!(stdout(&signed).contains("a test signature on the card verifies"), "{}", stdout(&signed));
 }
 
 #[test]

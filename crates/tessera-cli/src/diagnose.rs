@@ -1,7 +1,8 @@
 //! `tessera diagnose`: the renewal diagnostics of a card, before any PIN: each check with
 //! its verdict, cause and remedy in the user's language; `--json` for scripts (each check
 //! with its message id, parameters and text). Exit status 0 when a certificate can be
-//! renewed, 1 when none can.
+//! renewed, 1 when none can. `--pin` then asks the PIN (once) and has each certificate's
+//! key sign a random challenge, checked against the certificate.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,6 +16,13 @@ pub struct Args {
     /// The card or token (PKCS#11 URI).
     #[arg(long)]
     token: String,
+    /// After the checks that need no PIN: ask the PIN and make a test signature with each
+    /// certificate's key, verified against the certificate.
+    #[arg(long)]
+    pin: bool,
+    /// Read the PIN from standard input.
+    #[arg(long)]
+    stdin: bool,
     /// The registration authority's URL (default: the settings file, else the test bed's).
     #[arg(long, value_name = "URL")]
     ra: Option<String>,
@@ -83,7 +91,12 @@ pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages) -> ExitCo
     let mut devices = crate::flow_run::devices(modules);
     let result = (|| {
         let settings = crate::flow_run::settings(args.ra, args.ra_ca)?;
-        crate::flow_run::block_on(diagnostics::diagnose(&mut devices, &settings, &args.token))
+        let mut report = crate::flow_run::block_on(diagnostics::diagnose(&mut devices, &settings, &args.token))?;
+        if args.pin {
+            let mut prompter = crate::terminal::Terminal::new(msg, args.stdin);
+            diagnostics::test_signatures(&mut devices, &mut report, &mut prompter)?;
+        }
+        Ok::<_, tessera_flows::Error>(report)
     })();
     match result {
         Ok(report) => {

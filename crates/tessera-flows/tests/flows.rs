@@ -930,6 +930,44 @@ fn diagnostics_say_what_blocks_each_certificate_before_any_pin() {
 }
 
 #[test]
+fn after_the_pin_each_certificates_key_makes_a_test_signature_that_must_verify() {
+    use tessera_flows::renewal::diagnostics::{Verdict, diagnose, test_signatures};
+    let (hsm, _data) = samples_bed();
+    let ra = RaServer::start(REQUESTS);
+    let tool = |args: &[&str]| {
+        let out = Command::new("pkcs11-tool")
+            .env("SOFTHSM2_CONF", hsm.conf())
+            .args(["--module", SOFTHSM_MODULE, "--login", "--pin", "123456"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    // On "Varie": a fresh RSA key under id 77, and beside it a certificate of another key
+    // (the expiring one of Luca Bianchi's token): a key that does not match its certificate.
+    let copy = _data.path().join("other.der");
+    let copy_arg = copy.display().to_string();
+    tool(&["--token-label", "Luca Bianchi Firma", "--read-object", "--type", "cert", "--id", "11", "-o", &copy_arg]);
+    tool(&["--token-label", "Varie", "--keypairgen", "--key-type", "rsa:2048", "--id", "77", "--label", "x"]);
+    tool(&["--token-label", "Varie", "--write-object", &copy_arg, "--type", "cert", "--id", "77", "--label", "x"]);
+    let mut devices = softhsm_devices();
+    for (token, id, expected) in [
+        ("pkcs11:token=Luca%20Bianchi%20Firma", "id=%11", "diag-private-key-signs"),
+        ("pkcs11:token=Varie", "id=%77", "diag-private-key-does-not-sign"),
+    ] {
+        let mut report = block_on(diagnose(&mut devices, &settings(&ra), token)).unwrap();
+        let mut script = Script::new(None, vec![A::Text("123456")]);
+        test_signatures(&mut devices, &mut report, &mut script).unwrap();
+        assert_eq!(script.asked, ["prompt-user-pin"], "the PIN once");
+        let cert = report.certificates.iter().find(|c| c.uri.contains(id)).unwrap_or_else(|| panic!("{report:?}"));
+        assert!(verdicts(&cert.checks).contains(&("private-key", expected.into())), "{:?}", cert.checks);
+        if expected.ends_with("does-not-sign") {
+            assert_eq!(cert.verdict(&report.checks), Verdict::Fail);
+        }
+    }
+}
+
+#[test]
 fn an_obsolete_card_model_fails_every_certificate_before_any_pin() {
     use tessera_flows::renewal::diagnostics::diagnose;
     let (_hsm, data) = samples_bed();

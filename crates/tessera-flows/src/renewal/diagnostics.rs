@@ -326,3 +326,64 @@ async fn ra_renewal_check(http: &Http, serial: &str) -> Check {
         Err(e) => check("ra-renewal", Verdict::Warn, "unanswered", &[("reason", e.to_string())]),
     }
 }
+
+/// After the PIN (asked through `prompter`, once): each certificate's key signs a random
+/// challenge on the card, and the signature must verify with the certificate. The outcome
+/// replaces the report's private-key check of that certificate. Nothing is asked when the
+/// PIN is locked or down to its final try (the report already stops there).
+pub fn test_signatures(
+    devices: &mut Devices,
+    report: &mut Report,
+    prompter: &mut dyn crate::prompter::Prompter,
+) -> Result<()> {
+    if report.checks.iter().any(|c| c.check == "pin" && c.verdict == Verdict::Fail) {
+        return Ok(());
+    }
+    let mut secrets = crate::secrets::Asked::new(prompter);
+    let token = report.token.clone();
+    for cert in &mut report.certificates {
+        let Some(at) = cert.checks.iter().position(|c| c.check == "private-key" && c.verdict == Verdict::Pass) else {
+            continue;
+        };
+        let id = tessera_pki::uri::Pkcs11Uri::parse(&cert.uri).ok().and_then(|u| u.id).unwrap_or_default();
+        let Some(der) = devices.with_token(&token, |t| Card::new(t).certificate(&id))? else { continue };
+        // A key type renewal cannot use failed its own check already.
+        let Ok(key) = super::old_key(&der, &crate::journal::hex(&id)) else { continue };
+        let mut challenge = [0u8; 32];
+        getrandom::getrandom(&mut challenge).map_err(|e| Error::Input { reason: e.to_string() })?;
+        let signed = secrets.retry(|secrets| {
+            devices.with_token(&token, |t| {
+                Card::new(t).sign_with(secrets, &key, |signer| {
+                    signer.sign(&challenge).map_err(|reason| tessera_core::Error::CsrFailed { reason })
+                })
+            })
+        });
+        let spki = x509_parser::parse_x509_certificate(&der)
+            .map(|(_, c)| c.tbs_certificate.subject_pki.raw.to_vec())
+            .unwrap_or_default();
+        cert.checks[at] = match signed {
+            Ok(signature) => {
+                match tessera_protocol::signature::verify_algorithm(
+                    &spki,
+                    &key.algorithm.signature_algorithm(),
+                    &challenge,
+                    &signature,
+                ) {
+                    Ok(()) => check("private-key", Verdict::Pass, "signs", &[]),
+                    Err(_) => check("private-key", Verdict::Fail, "does-not-sign", &[]),
+                }
+            }
+            // The key under the certificate's id is another key (its public key differs).
+            Err(Error::Device(tessera_core::Error::KeyNotFound { .. })) => {
+                check("private-key", Verdict::Fail, "does-not-sign", &[])
+            }
+            Err(Error::Cancelled) => return Err(Error::Cancelled),
+            Err(e @ Error::Device(tessera_core::Error::WrongPin { .. } | tessera_core::Error::PinLocked)) => {
+                return Err(e);
+            }
+            Err(e) => check("private-key", Verdict::Fail, "unusable", &[("reason", e.to_string())]),
+        };
+    }
+    crate::support::remember_diagnostics(report);
+    Ok(())
+}

@@ -79,7 +79,7 @@ fn fresh_id() -> Vec<u8> {
 }
 
 /// The key of a certificate on the card: its CKA_ID, algorithm and public key.
-fn old_key(certificate: &[u8], id: &str) -> Result<KeyPairInfo> {
+pub(crate) fn old_key(certificate: &[u8], id: &str) -> Result<KeyPairInfo> {
     let (_, c) = x509_parser::parse_x509_certificate(certificate)
         .map_err(|e| Error::CertificateUntrusted { reason: format!("the certificate to renew: {e}") })?;
     let summary = tessera_pki::CertificateSummary::parse(certificate, time::OffsetDateTime::now_utc())
