@@ -1211,6 +1211,31 @@ fn a_renewal_interrupted_at_the_ra_keeps_the_old_certificate_working_and_resumes
     assert_eq!(request_certificates(&ra).len(), 2, "one renewal, one new certificate");
 }
 
+#[test]
+fn a_renewal_whose_signed_request_was_cancelled_meanwhile_signs_a_new_form_and_completes() {
+    let bed = Bed::new();
+    let (ra, _) = activated_for_renewal(&bed);
+    let mut script = Script::new(None, vec![A::Yes, A::Text("123456")]);
+    script.on_step = Some((Step::Issue { role: Role::Signature }, Box::new(|| ra.stop())));
+    assert!(renew(&bed, &ra, &mut script).is_err());
+    // While the tool was away, an operator cancelled the forwarded request.
+    ra.restart();
+    let forwarded = operator_get(&ra, "/api/v1/operator/renewals?state=forwarded");
+    let id = forwarded["renewals"][0]["id"].as_str().expect("the forwarded request").to_owned();
+    ureq::post(&format!("{}/api/v1/operator/renewals/{id}/cancel", ra.url()))
+        .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))
+        .call()
+        .unwrap();
+    // The journal says signed, the RA says cancelled: the RA's word counts.
+    let mut again = Script::new(None, vec![A::Yes, A::Text("123456")]);
+    let outcome = renew_with(&bed, &ra, &mut again, false).expect("renewal after the cancel");
+    assert_eq!(again.asked, ["ask-sign-renewal-form", "prompt-user-pin"], "a new form, signed");
+    assert!(outcome.resumed, "the new key from the first run");
+    let completed = operator_get(&ra, "/api/v1/operator/renewals?state=completed");
+    assert_ne!(completed["renewals"][0]["id"].as_str(), Some(id.as_str()), "{completed}");
+    assert_eq!(completed["renewals"].as_array().map(Vec::len), Some(1), "{completed}");
+}
+
 // ---- renewal reminders, with the card absent ----
 
 #[test]

@@ -67,6 +67,9 @@ pub fn spawn_sweeper(ra: Arc<Ra>, seconds: i64) {
                 if let Err(e) = ra.store.expire_renewals().await {
                     tracing::error!(error = %e, "expiring renewal requests");
                 }
+                if let Err(e) = ra.store.complete_confirmed_renewals().await {
+                    tracing::error!(error = %e, "completing renewal requests");
+                }
                 if let Err(e) = ra.store.forget_spent_codes().await {
                     tracing::error!(error = %e, "forgetting spent activation codes");
                 }

@@ -453,7 +453,15 @@ impl Ra {
     /// A renewal's new certificate confirmed: its renewal request is completed, and the
     /// user code goes to the holder's e-mail again (DOMAIN.md, Renewal).
     async fn renewed(&self, reference: &str, old: &[u8], new: &[u8]) {
-        let Ok(Some(id)) = self.store.complete_renewal(old, new).await else { return };
+        let id = match self.store.complete_renewal(old, new).await {
+            Ok(Some(id)) => id,
+            Ok(None) => return,
+            Err(e) => {
+                // The sweeper completes it later (the user code is not mailed then).
+                tracing::error!(error = %e, "completing the renewal request");
+                return;
+            }
+        };
         let to = match self.store.holder_of(reference).await {
             Ok(Some(h)) => h.email,
             _ => None,

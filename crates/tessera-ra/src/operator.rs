@@ -518,7 +518,11 @@ pub async fn lifecycle(
         let approve = action == "approve";
         // DOMAIN.md: an approval must come within 90 days of the renewal form's signature.
         if approve {
-            match ra.store.form_signed_for(&serial).await {
+            let old = match ra.store.replaced_by(&serial).await {
+                Ok(old) => old.unwrap_or_default(),
+                Err(e) => return internal(e),
+            };
+            match ra.store.form_signed_for(&old).await {
                 Ok(Some(signed)) if now.unix_timestamp() - signed > crate::registry::APPROVAL_DAYS * 86_400 => {
                     let at = time::OffsetDateTime::from_unix_timestamp(signed)
                         .ok()

@@ -15,7 +15,8 @@ use crate::secrets::Asked;
 use crate::{Error, Result};
 
 /// Sign the renewal form of the certificate `certificate` (DER) with its key `old`; the
-/// id of the RA's renewal request, now forwarded.
+/// id of the RA's renewal request, now forwarded, and whether it already was (signed by an
+/// earlier run: nothing asked, nothing signed).
 pub(super) async fn sign(
     devices: &mut Devices,
     token: &str,
@@ -24,11 +25,11 @@ pub(super) async fn sign(
     old: &KeyPairInfo,
     certificate: &[u8],
     summary: &tessera_pki::CertificateSummary,
-) -> Result<String> {
+) -> Result<(String, bool)> {
     let request = workflow::renewal_start(http, &summary.serial).await?;
     if request.state == "forwarded" {
-        // Signed by an earlier run whose journal write was lost.
-        return Ok(request.id);
+        // Signed by an earlier run (whose journal write may have been lost).
+        return Ok((request.id, true));
     }
     let question = Question::SignRenewalForm {
         form: request.form.clone(),
@@ -61,5 +62,5 @@ pub(super) async fn sign(
     let p7m = signing.finish(&signature).map_err(unusable)?;
     cades::verify(&p7m, certificate).map_err(unusable)?;
     let forwarded = workflow::renewal_sign(http, &summary.serial, &request, &p7m).await?;
-    Ok(forwarded.id)
+    Ok((forwarded.id, false))
 }

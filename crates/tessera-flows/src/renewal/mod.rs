@@ -199,15 +199,25 @@ impl Renewal<'_> {
         let mut resumed = false;
 
         // 2. The contract accepted and the renewal form signed with the expiring key.
+        // Until kur is answered the RA's word counts, not the journal's: a request cancelled
+        // or expired since is signed again (a new one), a forwarded one is not.
         let s = Step::SignForm;
-        if journal.record.renewal_form.is_some() {
+        if journal.record.renewal_form.is_some() && journal.cert(role).certificate.is_some() {
             resumed = true;
             secrets.prompter.progress(&Progress::Resumed { step: s });
         } else {
             secrets.prompter.progress(&Progress::Started { step: s });
             journal.event(s, "started", None)?;
             let signed = form::sign(devices, &token, &mut secrets, &http, &old, &old_certificate, &old_summary).await;
-            let id = step(secrets.prompter, &mut journal, s, signed)?;
+            let id = match signed {
+                Ok((id, true)) => {
+                    resumed = true;
+                    secrets.prompter.progress(&Progress::Resumed { step: s });
+                    journal.event(s, "resumed", None)?;
+                    id
+                }
+                other => step(secrets.prompter, &mut journal, s, other.map(|(id, _)| id))?,
+            };
             journal.record.renewal_form = Some(id);
             journal.save()?;
         }

@@ -100,11 +100,14 @@ async fn contacts(
 }
 
 fn answer(renewal: &Renewal, ra: &Ra) -> Response {
+    // The terms the form names (a forwarded request may have accepted an earlier version,
+    // whose text is no longer served).
+    let text = if renewal.contract_version == ra.renewal.contract.version { &ra.renewal.contract.text } else { "" };
     Json(json!({
         "id": renewal.id,
         "state": renewal.state,
         "form": renewal.form,
-        "contract": { "version": ra.renewal.contract.version, "text": ra.renewal.contract.text },
+        "contract": { "version": renewal.contract_version, "text": text },
         "policy": policy_name(ra.renewal_policy),
     }))
     .into_response()
@@ -139,7 +142,11 @@ pub async fn start(
     let summary = tessera_pki::CertificateSummary::parse(&der, now)
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal"))?;
     if let Some(open) = ra.store.open_renewal_of(&serial).await? {
-        return Ok(answer(&open, &ra));
+        // A form not yet signed under terms since replaced is made again under the new ones.
+        let stale = open.state == "communicated" && open.contract_version != ra.renewal.contract.version;
+        if !stale || !ra.store.cancel_renewal(&open.id, "contract-changed").await? {
+            return Ok(answer(&ra.store.renewal(&open.id).await?.unwrap_or(open), &ra));
+        }
     }
     match summary.status {
         tessera_pki::RenewalStatus::Renewable => {}
@@ -164,7 +171,7 @@ pub async fn start(
         .ok_or(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal"))?;
     let expires = time::OffsetDateTime::parse(&summary.not_after, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp())
-        .unwrap_or(0);
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal"))?;
     let text = form::text(&form::FormData {
         id: &id,
         given_name: &holder.given_name,
@@ -251,7 +258,18 @@ pub async fn sign(
             .with("reason", "the signed document is not this renewal's form"));
     }
     if !ra.store.forward_renewal(&renewal.id, &p7m).await? {
-        return Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-waiting"));
+        // The same signature sent twice at once: the other one forwarded it.
+        let now = ra.store.renewal(&renewal.id).await?;
+        return match now {
+            Some(r)
+                if r.state == "forwarded"
+                    && r.signed_form.as_deref().is_some_and(|f| f.eq_ignore_ascii_case(&crate::store::hex(&p7m))) =>
+            {
+                Ok(answer(&r, &ra))
+            }
+            other => Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-waiting")
+                .with("state", other.map(|r| r.state).unwrap_or_default())),
+        };
     }
     // The signed form to the holder's e-mail, the .p7m attached (base64).
     // The registered contact e-mail, else the certificate's.
@@ -303,11 +321,17 @@ pub async fn cancel(
     SignedIn(name): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    if ra.store.renewal(&id).await?.is_none() {
+    let Some(renewal) = ra.store.renewal(&id).await? else {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown-renewal"));
-    }
+    };
     if !ra.store.cancel_renewal(&id, &name).await? {
         return Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-open"));
+    }
+    // A certificate its kur already got, not yet confirmed, goes with it: revoked (kept on
+    // record), so its certConf is refused.
+    for serial in ra.store.unconfirmed_renewals_of(&renewal.serial).await? {
+        let revoked = Lifecycle::Revoked { at: time::OffsetDateTime::now_utc(), reason: 4 };
+        ra.store.set_lifecycle_by(&serial, revoked, &name).await?;
     }
     Ok(Json(json!({ "id": id, "state": "cancelled" })).into_response())
 }

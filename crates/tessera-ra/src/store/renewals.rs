@@ -117,13 +117,26 @@ impl Store {
         Ok(row.map(|r| renewal_of(&r, now())))
     }
 
-    /// Renewal requests for operators, newest first; `state` filters.
+    /// Renewal requests for operators, newest first (the latest 500); `state` filters.
     pub async fn renewals(&self, state: Option<&str>) -> Result<Vec<Renewal>> {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM renewals ORDER BY created_at DESC, id LIMIT 500"))
-            .fetch_all(&self.pool)
-            .await?;
+        self.expire_renewals().await?;
+        let rows = match state {
+            Some(s) => {
+                sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM renewals WHERE state = $1 ORDER BY created_at DESC, id LIMIT 500"
+                ))
+                .bind(s)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!("SELECT {COLUMNS} FROM renewals ORDER BY created_at DESC, id LIMIT 500"))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
         let now = now();
-        Ok(rows.iter().map(|r| renewal_of(r, now)).filter(|r| state.is_none_or(|s| r.state == s)).collect())
+        Ok(rows.iter().map(|r| renewal_of(r, now)).collect())
     }
 
     /// The form signed: communicated becomes forwarded, with the .p7m kept. False when the
@@ -169,14 +182,33 @@ impl Store {
         Ok(id)
     }
 
-    /// When the renewal form was signed for the renewal that issued `new_serial`, if a form
-    /// was signed for it.
-    pub async fn form_signed_for(&self, new_serial: &[u8]) -> Result<Option<i64>> {
-        let row = sqlx::query("SELECT signed_at FROM renewals WHERE new_serial = $1 AND state = 'completed'")
-            .bind(hex(new_serial))
+    /// When the renewal form was last signed for renewing `old_serial`, whatever became of
+    /// its request since (completed, cancelled or expired after kur).
+    pub async fn form_signed_for(&self, old_serial: &[u8]) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT MAX(signed_at) AS signed_at FROM renewals WHERE serial = $1")
+            .bind(hex(old_serial))
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.and_then(|r| r.get::<Option<i64>, _>("signed_at")))
+    }
+
+    /// Forwarded renewals whose new certificate was confirmed but not recorded (a failure
+    /// between the two) are completed.
+    pub async fn complete_confirmed_renewals(&self) -> Result<u64> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query(
+            "UPDATE renewals SET state = 'completed', completed_at = $1, new_serial = \
+             (SELECT c.serial FROM certificates c WHERE c.replaces = renewals.serial AND c.confirmed = 1 \
+              ORDER BY c.seq DESC LIMIT 1) \
+             WHERE state = 'forwarded' AND EXISTS \
+             (SELECT 1 FROM certificates c WHERE c.replaces = renewals.serial AND c.confirmed = 1)",
+        )
+        .bind(now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n)
     }
 
     /// The certificate a confirmed one replaced, when it is a renewal.
@@ -186,6 +218,15 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.and_then(|r| r.get::<Option<String>, _>("replaces")).filter(|s| !s.is_empty()).map(|s| super::unhex(&s)))
+    }
+
+    /// The certificates issued for renewing `old_serial` and not yet confirmed.
+    pub async fn unconfirmed_renewals_of(&self, old_serial: &str) -> Result<Vec<Vec<u8>>> {
+        let rows = sqlx::query("SELECT serial FROM certificates WHERE replaces = $1 AND confirmed = 0")
+            .bind(old_serial)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| super::unhex(&r.get::<String, _>("serial"))).collect())
     }
 
     /// An operator cancels an open renewal. False when it is not open.

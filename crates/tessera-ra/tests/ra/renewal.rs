@@ -283,3 +283,53 @@ fn a_completed_renewal_e_mails_the_holder_the_user_code_again() {
     assert!(mail.contains("carla.neri@example.org") && mail.contains(&user_code), "{mail}");
     assert!(mail.contains(started["id"].as_str().unwrap()), "names the renewal: {mail}");
 }
+
+#[test]
+fn new_terms_replace_a_form_not_yet_signed_and_a_cancel_after_kur_revokes_its_certificate() {
+    let (ra, serial) = mail_request_issued();
+    let (_, first) = post(&ra, &format!("/api/v1/renewal/{serial}"), serde_json::json!({}));
+    assert_eq!(first["contract"]["version"], "2026-1");
+    // The centre publishes new terms: the unsigned request is made again under them.
+    let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
+    let terms = "renewal.contract = { version = \"2027-1\", text = \"NUOVE CONDIZIONI\" }\n";
+    std::fs::write(ra.path("ra.toml"), format!("{terms}{config}")).unwrap();
+    let ra = ra.restart();
+    let (status, second) = post(&ra, &format!("/api/v1/renewal/{serial}"), serde_json::json!({}));
+    assert_eq!(status, 200, "{second}");
+    assert_ne!(second["id"], first["id"]);
+    assert_eq!(
+        (second["contract"]["version"].as_str(), second["contract"]["text"].as_str()),
+        (Some("2027-1"), Some("NUOVE CONDIZIONI"))
+    );
+    assert!(second["form"].as_str().unwrap().contains("versione 2027-1"), "{second}");
+    let (_, cancelled) = operator_call(&ra, "GET", "/api/v1/operator/renewals?state=cancelled", None);
+    assert_eq!(cancelled["renewals"][0]["id"], first["id"], "{cancelled}");
+    assert_eq!(cancelled["renewals"][0]["cancelled_by"], "contract-changed");
+
+    // Signed and kur answered, but cancelled before the certConf: that certificate is revoked.
+    let form = second["form"].as_str().unwrap().to_owned();
+    let body = serde_json::json!({ "id": second["id"], "contract_version": "2027-1",
+        "signed_form": signed_by(&ra, &form, "old.pem", "old.key") });
+    assert_eq!(post(&ra, &format!("/api/v1/renewal/{serial}/form"), body).0, 200);
+    let kur = ra.cmp(&[
+        "-cmd",
+        "kur",
+        "-cert",
+        "old.pem",
+        "-key",
+        "old.key",
+        "-newkey",
+        "new.key",
+        "-certout",
+        "new.pem",
+        "-trusted",
+        "ca.pem",
+        "-disable_confirm",
+    ]);
+    assert!(kur.status.success(), "{}", text(&kur));
+    let id = second["id"].as_str().unwrap();
+    let (status, _) = operator_call(&ra, "POST", &format!("/api/v1/operator/renewals/{id}/cancel"), None);
+    assert_eq!(status, 200);
+    let revoked = serial_of(&ra, "new.pem").to_lowercase();
+    assert!(crl_serials(&ra).contains(&revoked), "the unconfirmed certificate is on the CRL");
+}
