@@ -951,14 +951,15 @@ fn after_the_pin_each_certificates_key_makes_a_test_signature_that_must_verify()
     tool(&["--token-label", "Varie", "--keypairgen", "--key-type", "rsa:2048", "--id", "77", "--label", "x"]);
     tool(&["--token-label", "Varie", "--write-object", &copy_arg, "--type", "cert", "--id", "77", "--label", "x"]);
     let mut devices = softhsm_devices();
-    for (token, id, expected) in [
-        ("pkcs11:token=Luca%20Bianchi%20Firma", "id=%11", "diag-private-key-signs"),
-        ("pkcs11:token=Varie", "id=%77", "diag-private-key-does-not-sign"),
+    // A wrong PIN first: said, and asked again.
+    for (token, id, expected, pins) in [
+        ("pkcs11:token=Luca%20Bianchi%20Firma", "id=%11", "diag-private-key-signs", &["000000", "123456"][..]),
+        ("pkcs11:token=Varie", "id=%77", "diag-private-key-does-not-sign", &["123456"][..]),
     ] {
         let mut report = block_on(diagnose(&mut devices, &settings(&ra), token)).unwrap();
-        let mut script = Script::new(None, vec![A::Text("123456")]);
+        let mut script = Script::new(None, pins.iter().map(|p| A::Text(p)).collect());
         test_signatures(&mut devices, &mut report, &mut script).unwrap();
-        assert_eq!(script.asked, ["prompt-user-pin"], "the PIN once");
+        assert_eq!(script.asked, vec!["prompt-user-pin"; pins.len()], "the PIN once, again when wrong");
         let cert = report.certificates.iter().find(|c| c.uri.contains(id)).unwrap_or_else(|| panic!("{report:?}"));
         assert!(verdicts(&cert.checks).contains(&("private-key", expected.into())), "{:?}", cert.checks);
         if expected.ends_with("does-not-sign") {

@@ -378,7 +378,14 @@ pub fn test_signatures(
                 check("private-key", Verdict::Fail, "does-not-sign", &[])
             }
             Err(Error::Cancelled) => return Err(Error::Cancelled),
-            Err(e @ Error::Device(tessera_core::Error::WrongPin { .. } | tessera_core::Error::PinLocked)) => {
+            // The PIN's own trouble ends the test signatures: the answer is about the PIN.
+            Err(
+                e @ Error::Device(
+                    tessera_core::Error::WrongPin { .. }
+                    | tessera_core::Error::PinLocked
+                    | tessera_core::Error::FinalTryNotConfirmed,
+                ),
+            ) => {
                 return Err(e);
             }
             Err(e) => check("private-key", Verdict::Fail, "unusable", &[("reason", e.to_string())]),
