@@ -329,7 +329,7 @@ diag-ra-renewal-unanswered = The registration authority did not say whether this
 diag-ra-renewal-contact-conflict = Your { $field ->
         [mobile] mobile number
        *[other] e-mail address
-    } is registered at the registration authority to another person: renewal is blocked until it is changed. Ask your registration authority to correct it.
+    } is registered at the registration authority to another person: give a new one in the renewal, confirmed by the code you will receive, before signing the form.
 
 ## Renewal (tessera renew)
 step-diagnose = Checking whether the card can be renewed
@@ -339,6 +339,21 @@ notify-renewal-body = The { $role } certificate of { $holder } (card "{ $token }
 notify-expired-body = The { $role } certificate of { $holder } (card "{ $token }") expired on { $date }: it can no longer be renewed. A new activation is needed.
 ask-sign-renewal-form = Accept the general terms (version { $contract_version }) and sign the renewal form with the expiring certificate? [y/n]
 step-sign-form = Signing the renewal form with the expiring certificate
+ask-contacts = Contacts for the renewal
+ask-contact-code = Code sent { $channel ->
+        [mobile] by SMS to
+       *[other] by e-mail to
+    } { $to }
+renewal-contacts = Registered contacts: mobile { $mobile }, e-mail { $email }.
+renewal-contact-none = —
+wizard-contacts-title = Your contacts
+wizard-contacts-hint = These are the ones registered at the registration authority. To change them, type the new ones: the change is signed with your card and confirmed by the code you will receive on each.
+wizard-contacts-mobile = New mobile
+wizard-contacts-email = New e-mail
+wizard-contacts-email-fixed = The e-mail is the certificate's: the registration authority changes it.
+wizard-contacts-keep = Keep them
+wizard-contacts-change = Change contacts
+wizard-contacts-current = Now: mobile { $mobile }, e-mail { $email }
 renewal-contract-heading = General terms (version { $version }):
 renewal-form-heading = Renewal form to sign:
 renewal-policy-approval = Your registration centre approves renewals: the new certificate works at once, but if it is not approved by the old one's expiry it is suspended.
@@ -374,7 +389,31 @@ error-contact-data-conflict = Your { $field ->
         [mobile] mobile number
        *[other] e-mail address
     } is registered to another person.
-    .remedy = Ask your registration authority to correct your contact data, then renew.
+    .remedy = Give a new contact in the renewal (in the window, or with tessera renew --mobile / --email); if it really is yours, ask your registration authority to correct the other registration.
+error-contact-signature-refused = The registration authority did not accept the signature of the contact change: { $reason }.
+    .remedy = Try the renewal again with the card of the expiring certificate.
+error-contact-invalid = { $field ->
+        [mobile] The new mobile is not a valid number (it needs the country code, e.g. +39 333 1234567).
+        [email] The new e-mail is not a valid address.
+       *[other] No new contact was given.
+    }
+    .remedy = Correct the contact and try again.
+error-contact-in-certificate = Your e-mail is the one written in the certificate: it cannot change in a renewal.
+    .remedy = Ask your registration authority to update your data, then renew.
+error-contact-taken = { $field ->
+        [mobile] This mobile number is
+       *[other] This e-mail address is
+    } registered to another person.
+    .remedy = Give a contact of your own; if it really is yours, ask your registration authority to correct the other registration.
+error-no-contact-change = There is no contact change to confirm.
+    .remedy = Try the renewal again and give the contacts to change once more.
+error-contact-codes-spent = The code was wrong { $tries } times, or it expired (it is good for 5 minutes): the contact change is cancelled.
+    .remedy = Try the renewal again: you will get a new code.
+error-contact-code-wrong = Wrong code: { $tries_left ->
+        [one] one try left
+       *[other] { $tries_left } tries left
+    }.
+    .remedy = Check the code received on the new contact and type it again.
 error-unknown-certificate = The registration authority does not know this certificate.
     .remedy = Check that the card's certificate was issued by this registration authority.
 error-renewal-blocked = The renewal cannot go on: the check "{ $check }" failed.

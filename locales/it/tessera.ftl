@@ -329,7 +329,7 @@ diag-ra-renewal-unanswered = L'autorità di registrazione non ha detto se questo
 diag-ra-renewal-contact-conflict = { $field ->
         [mobile] Il tuo cellulare risulta registrato
        *[other] La tua e-mail risulta registrata
-    } presso l'autorità di registrazione a un'altra persona: il rinnovo è bloccato finché non viene cambiato. Chiedi all'autorità di registrazione di correggerlo.
+    } presso l'autorità di registrazione a un'altra persona: nel rinnovo indicane uno nuovo, confermato dal codice che riceverai, prima di firmare il modulo.
 
 ## Rinnovo (tessera renew)
 step-diagnose = Verifica che la carta possa essere rinnovata
@@ -339,6 +339,21 @@ notify-renewal-body = Il certificato di { $role } di { $holder } (carta «{ $tok
 notify-expired-body = Il certificato di { $role } di { $holder } (carta «{ $token }») è scaduto il { $date }: non si può più rinnovare. Serve una nuova attivazione.
 ask-sign-renewal-form = Accetti le condizioni generali (versione { $contract_version }) e firmi il modulo di rinnovo con il certificato in scadenza? [s/n]
 step-sign-form = Firma del modulo di rinnovo con il certificato in scadenza
+ask-contacts = Recapiti per il rinnovo
+ask-contact-code = Codice inviato { $channel ->
+        [mobile] per SMS a
+       *[other] per e-mail a
+    } { $to }
+renewal-contacts = Recapiti registrati: cellulare { $mobile }, e-mail { $email }.
+renewal-contact-none = —
+wizard-contacts-title = I tuoi recapiti
+wizard-contacts-hint = Sono quelli registrati presso l'autorità di registrazione. Per cambiarli scrivi quelli nuovi: la modifica è firmata con la tua carta e confermata dal codice che riceverai su ciascuno.
+wizard-contacts-mobile = Nuovo cellulare
+wizard-contacts-email = Nuova e-mail
+wizard-contacts-email-fixed = L'e-mail è quella del certificato: la cambia l'autorità di registrazione.
+wizard-contacts-keep = Lascia così
+wizard-contacts-change = Cambia recapiti
+wizard-contacts-current = Attuali: cellulare { $mobile }, e-mail { $email }
 renewal-contract-heading = Condizioni generali (versione { $version }):
 renewal-form-heading = Modulo di rinnovo da firmare:
 renewal-policy-approval = Il tuo centro di registrazione approva i rinnovi: il nuovo certificato funziona subito, ma se non viene approvato entro la scadenza di quello vecchio viene sospeso.
@@ -374,7 +389,31 @@ error-contact-data-conflict = { $field ->
         [mobile] Il tuo cellulare risulta registrato
        *[other] La tua e-mail risulta registrata
     } a un'altra persona.
-    .remedy = Chiedi all'autorità di registrazione di correggere i tuoi recapiti, poi rinnova.
+    .remedy = Indica un nuovo recapito nel rinnovo (nella finestra, o con tessera renew --mobile / --email); se è davvero tuo, chiedi all'autorità di registrazione di correggere l'altra registrazione.
+error-contact-signature-refused = L'autorità di registrazione non ha accettato la firma della modifica dei recapiti: { $reason }.
+    .remedy = Riprova il rinnovo con la carta del certificato in scadenza.
+error-contact-invalid = { $field ->
+        [mobile] Il nuovo cellulare non è un numero valido (serve il prefisso internazionale, es. +39 333 1234567).
+        [email] La nuova e-mail non è un indirizzo valido.
+       *[other] Non hai indicato alcun nuovo recapito.
+    }
+    .remedy = Correggi il recapito e riprova.
+error-contact-in-certificate = La tua e-mail è quella scritta nel certificato: non si può cambiare con il rinnovo.
+    .remedy = Chiedi all'autorità di registrazione di aggiornare i tuoi dati, poi rinnova.
+error-contact-taken = { $field ->
+        [mobile] Questo cellulare è registrato
+       *[other] Questa e-mail è registrata
+    } a un'altra persona.
+    .remedy = Indica un recapito tuo; se lo è davvero, chiedi all'autorità di registrazione di correggere l'altra registrazione.
+error-no-contact-change = Non c'è una modifica dei recapiti da confermare.
+    .remedy = Riprova il rinnovo e indica di nuovo i recapiti da cambiare.
+error-contact-codes-spent = Hai sbagliato il codice { $tries } volte, oppure è scaduto (vale 5 minuti): la modifica dei recapiti è annullata.
+    .remedy = Riprova il rinnovo: riceverai un nuovo codice.
+error-contact-code-wrong = Codice sbagliato: { $tries_left ->
+        [one] ti resta un tentativo
+       *[other] ti restano { $tries_left } tentativi
+    }.
+    .remedy = Controlla il codice ricevuto sul nuovo recapito e riscrivilo.
 error-unknown-certificate = L'autorità di registrazione non conosce questo certificato.
     .remedy = Verifica che il certificato della carta sia stato emesso da questa autorità di registrazione.
 error-renewal-blocked = Il rinnovo non può proseguire: la verifica "{ $check }" non è superata.

@@ -1082,6 +1082,95 @@ fn cli_renewal_killed_at_every_step_leaves_a_working_certificate_and_resumes_to_
 }
 
 #[test]
+fn cli_renewal_changes_a_mobile_another_person_has_with_mobile_and_the_code_on_stdin() {
+    use std::io::Write;
+    use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
+    let ra = RaServer::start(
+        "validity_days = 30\n[[request]]\nreference = \"REQ-CELL\"\nactivation_code = \"CELL-CODE-0001\"\n\
+         profile = \"signature\"\narmed = false\nmobile = \"+393331234567\"\n\
+         holder = { given_name = \"LUCA\", surname = \"BIANCHI\", cf = \"BNCLCU75C15F205O\" }\n",
+    );
+    let ra_args = ["--ra".to_owned(), ra.url(), "--ra-ca".to_owned(), ra.ca_file().display().to_string()];
+    let ra_refs: Vec<&str> = ra_args.iter().map(String::as_str).collect();
+    let hsm = SoftHsm::empty();
+    hsm.add_token("Blank", USER_PIN, SO_PIN);
+    let data = tempfile_dir();
+    let mut env = hsm.env();
+    env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
+    env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
+    let activate = ["--lang", "en", "activate", "--operator", "--stdin", "--token", "pkcs11:token=Blank"];
+    let out = tessera_with_stdin(
+        &env,
+        &[&activate[..], &ra_refs].concat(),
+        &format!("CELL-CODE-0001\n{OPERATOR_TOKEN}\ny\n{USER_PIN}\n"),
+    );
+    assert!(out.status.success(), "activation: {}", stderr(&out));
+    let anna = serde_json::json!({"given_name": "ANNA", "surname": "VERDI", "cf": "VRDNNA90E50L219L",
+        "mobile": "+393331234567"});
+    ureq::post(&format!("{}/api/v1/operator/holders", ra.url()))
+        .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))
+        .send_json(anna)
+        .unwrap();
+    let renew =
+        ["--lang", "en", "renew", "--stdin", "--json", "--accept-contract", "2026-1", "--token", "pkcs11:token=Blank"];
+    // Without a new number: stopped before the PIN, saying why and what to do.
+    let out = tessera_with_stdin(&env, &[&renew[..], &ra_refs].concat(), &format!("{USER_PIN}\n"));
+    assert!(!out.status.success());
+    let said = stderr(&out);
+    assert!(said.contains("Registered contacts: mobile +39********67"), "{said}");
+    assert!(said.contains("registered to another person") && said.contains("--mobile"), "{said}");
+    assert!(!said.contains("PIN"), "no PIN asked: {said}");
+    assert_eq!(keys_and_certificates(&hsm), (1, 1, 1));
+    // With --mobile: the PIN, then the code the new number received, one line each.
+    let mut child = Command::new(bin("tessera"))
+        .args(renew)
+        .args(["--mobile", "333 999 8877"])
+        .args(&ra_args)
+        .envs(env.iter().cloned())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{USER_PIN}\n").as_bytes()).unwrap();
+    let code = (0..100)
+        .find_map(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            ra.otp("+393339998877")
+        })
+        .expect("the code's SMS");
+    stdin.write_all(format!("{code}\n").as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Code sent by SMS to +39********77"), "{}", stderr(&out));
+    let outcome: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let state: Value =
+        ureq::get(&format!("{}/api/v1/renewal/{}", ra.url(), outcome["replaced"].as_str().unwrap().replace(':', "")))
+            .call()
+            .unwrap()
+            .into_json()
+            .unwrap();
+    assert_eq!(state["state"], "superseded", "{state}");
+    // Nothing the app keeps (journals, seen certificates, error files) holds the code.
+    let mut dirs = vec![data.path().to_path_buf()];
+    let mut files = 0;
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+            if entry.file_type().unwrap().is_dir() {
+                dirs.push(entry.path());
+            } else {
+                files += 1;
+                let bytes = std::fs::read(entry.path()).unwrap();
+                assert!(!String::from_utf8_lossy(&bytes).contains(code.as_str()), "{}", entry.path().display());
+            }
+        }
+    }
+    assert!(files >= 2, "the journals are there to look into");
+}
+
+#[test]
 fn gui_renews_the_expiring_certificate_from_the_devices_screen() {
     use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
     let ra = RaServer::start(
@@ -1091,6 +1180,7 @@ reference = "REQ-RENEW"
 activation_code = "RNEW-CODE-0001"
 profile = "signature"
 armed = false
+mobile = "+393331234567"
 holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
 "#,
     );
@@ -1104,6 +1194,13 @@ holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
     let out =
         tessera_with_stdin(&env, &["activate", "--operator", "--stdin", "--token", "pkcs11:token=Blank"], &answers);
     assert!(out.status.success(), "{}", stderr(&out));
+    // Since then another person was registered with the holder's mobile.
+    let anna = serde_json::json!({"given_name": "ANNA", "surname": "VERDI", "cf": "VRDNNA90E50L219L",
+        "mobile": "+393331234567"});
+    ureq::post(&format!("{}/api/v1/operator/holders", ra.url()))
+        .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))
+        .send_json(anna)
+        .unwrap();
 
     let driver = webdriver::Driver::start(&env);
     let s = driver.session(&bin("tessera-app"));
@@ -1114,23 +1211,38 @@ holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
     s.wait_text(&format!("{card} .cert button.renew"), long, |t| t == "Rinnova");
     shot("1-devices");
     s.click(&format!("{card} .cert button.renew"));
-    // The diagnostics run first; then the general terms and the renewal form, shown whole.
+    // The diagnostics, then the contacts: the mobile another person has must change.
+    let conflict = s.wait_text(r#"#wizard [data-question="contacts"] .conflict"#, long, |_| true);
+    assert!(conflict.contains("cellulare") && conflict.contains("un'altra persona"), "{conflict}");
+    assert!(s.text(r#"#wizard .current-contacts"#).is_some_and(|t| t.contains("+39********67")));
+    s.type_into(r#"#wizard [data-question="contacts"] input[name="mobile"]"#, "333 999 8877");
+    shot("1b-contacts");
+    s.click(r#"#wizard button[data-action="wizard-contacts-change"]"#);
+    // The change is signed with the card: the PIN, asked once for the whole renewal.
+    s.wait_text(r#"#wizard [data-question="pin"] form"#, long, |_| true);
+    shot("3-pin");
+    s.type_into(r#"#wizard [data-question="pin"] input"#, USER_PIN);
+    s.click(r#"#wizard button[data-action="wizard-next"]"#);
+    // The code sent to the new number.
+    let label = s.wait_text(r#"#wizard [data-question="contact-code"] label"#, long, |_| true);
+    assert!(label.contains("+39********77"), "{label}");
+    s.type_into(r#"#wizard [data-question="contact-code"] input"#, &ra.otp("+393339998877").expect("the code's SMS"));
+    shot("1c-code");
+    s.click(r#"#wizard button[data-action="wizard-next"]"#);
+    // Then the general terms and the renewal form, shown whole, naming the new number.
     let form = s.wait_text(r#"#wizard [data-question="sign-renewal-form"] pre.renewal-form"#, long, |_| true);
     assert!(form.contains("BIANCHI") && form.contains("MODULO DI RICHIESTA DI RINNOVO"), "{form}");
     assert_eq!(s.text("#wizard h2").as_deref(), Some("Rinnovo"));
     assert_eq!(s.text(r#"#wizard [data-step="diagnose"]"#).map(|t| t.starts_with('✓')), Some(true));
     assert!(s.text(r#"#wizard pre.contract"#).is_some_and(|t| t.contains("CONDIZIONI GENERALI")));
-    // The checks made before the PIN stay on screen: the RA's word on this certificate too.
+    // The checks made before the PIN stay on screen: the RA's word on this certificate
+    // too (the conflict, as it was before the change).
     let ra_check = s.text(r#"#wizard .report [data-check="ra-renewal"]"#).unwrap_or_default();
-    assert!(ra_check.contains("può rinnovare"), "{ra_check}");
+    assert!(ra_check.contains("un'altra persona"), "{ra_check}");
     assert!(s.text("#wizard .report summary").is_some_and(|t| t.starts_with("Verifiche prima del PIN")));
+    assert!(form.contains("+39********77"), "{form}");
     shot("2-form");
     s.click(r#"#wizard button[data-action="wizard-renewal-form-sign"]"#);
-    // Signing needs the PIN, asked once.
-    s.wait_text(r#"#wizard [data-question="pin"] form"#, long, |_| true);
-    shot("3-pin");
-    s.type_into(r#"#wizard [data-question="pin"] input"#, USER_PIN);
-    s.click(r#"#wizard button[data-action="wizard-next"]"#);
     let done = s.wait_text(r#"#wizard [data-result="renewed"] h3"#, long, |t| !t.is_empty());
     assert!(done.starts_with("Rinnovato: BIANCHI LUCA"), "{done}");
     assert_eq!(s.text(r#"#wizard [data-step="confirm:signature"]"#).map(|t| t.starts_with('✓')), Some(true));

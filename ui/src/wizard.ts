@@ -173,6 +173,10 @@ function onQuestion(a: Asked): void {
     go.focus();
     return;
   }
+  if (q.kind === "contacts") {
+    renderContacts(a, q, f, cancel);
+    return;
+  }
   if (a.confirm && q.kind === "confirm-final-try") {
     f.append(el("h3", undefined, t("wizard-final-try-title")), el("p", "message problem", t("ask-confirm-final-try", { token: q.token })));
     const go = button("wizard-final-try-go", "primary", () => answer(a.id, "yes"));
@@ -185,7 +189,11 @@ function onQuestion(a: Asked): void {
     return;
   }
   const secret = q.kind !== "tax-code";
-  const [label, input] = field(t(q.kind === "pin" ? (q.pin === "user" ? "wizard-pin-user" : "wizard-pin-so") : `wizard-ask-${q.kind}`), secret ? "password" : "text", q.kind);
+  const text =
+    q.kind === "pin" ? t(q.pin === "user" ? "wizard-pin-user" : "wizard-pin-so")
+    : q.kind === "contact-code" ? t("ask-contact-code", { channel: q.channel, to: q.to })
+    : t(`wizard-ask-${q.kind}`);
+  const [label, input] = field(text, secret ? "password" : "text", q.kind);
   f.append(label);
   const ok = el("button", "primary", t("wizard-next"));
   ok.type = "submit";
@@ -193,6 +201,10 @@ function onQuestion(a: Asked): void {
   if (q.kind === "pin") {
     f.append(el("p", "hint pin-state", pinNote(q)));
     input.inputMode = "numeric";
+  }
+  if (q.kind === "contact-code") {
+    input.inputMode = "numeric";
+    input.maxLength = 6;
   }
   if (q.kind === "otp") {
     input.inputMode = "numeric";
@@ -245,6 +257,44 @@ function onQuestion(a: Asked): void {
   });
   form.append(f);
   input.focus();
+}
+
+/** The holder's contacts as registered (masked); new ones typed are signed with the card
+ * and confirmed by the codes sent to them. A contact another person has must change. */
+function renderContacts(a: Asked, q: Extract<Question, { kind: "contacts" }>, f: HTMLFormElement, cancel: HTMLButtonElement): void {
+  const none = t("renewal-contact-none");
+  f.append(el("h3", undefined, t("wizard-contacts-title")));
+  f.append(el("p", "current-contacts", t("wizard-contacts-current", { mobile: q.mobile ?? none, email: q.email ?? none })));
+  if (q.conflict) f.append(el("p", "message problem conflict", t("diag-ra-renewal-contact-conflict", { field: q.conflict })));
+  f.append(el("p", "hint", t("wizard-contacts-hint")));
+  const [mobileLabel, mobile] = field(t("wizard-contacts-mobile"), "tel", "mobile");
+  mobile.placeholder = "+39 333 1234567";
+  f.append(mobileLabel);
+  let email: HTMLInputElement | null = null;
+  if (q.email_editable) {
+    const [emailLabel, input] = field(t("wizard-contacts-email"), "email", "email");
+    f.append(emailLabel);
+    email = input;
+  } else {
+    f.append(el("p", "hint", t("wizard-contacts-email-fixed")));
+  }
+  const keep = button("wizard-contacts-keep", "secondary", () => answer(a.id, ""));
+  keep.disabled = q.conflict !== null && q.conflict !== undefined;
+  const change = el("button", "primary", t("wizard-contacts-change"));
+  change.type = "submit";
+  change.dataset.action = "wizard-contacts-change";
+  const buttons = el("div", "buttons");
+  buttons.append(cancel, keep, change);
+  f.append(buttons);
+  f.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const m = mobile.value.trim();
+    const em = email?.value.trim() ?? "";
+    if (m === "" && em === "") return;
+    answer(a.id, JSON.stringify({ mobile: m || null, email: em || null }));
+  });
+  form.append(f);
+  (q.conflict === "email" && email ? email : mobile).focus();
 }
 
 function renderResult(o: Outcome): void {

@@ -2,7 +2,8 @@
 //! when they fail), then the PIN, then the re-key; progress on stderr, the result on stdout
 //! (`--json`: the flow's outcome). `--stdin` reads the PIN from standard input. The
 //! contract and the renewal form are printed before they are signed; `--accept-contract
-//! VERSION` accepts them for scripts, and only that version.
+//! VERSION` accepts them for scripts, and only that version. The holder's contacts are
+//! printed; `--mobile` / `--email` change them (the codes sent are then asked).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +39,13 @@ pub struct Args {
     /// (both are still printed). Another version than this one is not accepted.
     #[arg(long, value_name = "VERSION")]
     accept_contract: Option<String>,
+    /// A new mobile number for the renewal (a number without +CC is Italian): the change
+    /// is signed with the expiring key and confirmed by the code sent to it (asked next).
+    #[arg(long, value_name = "NUMBER")]
+    mobile: Option<String>,
+    /// A new e-mail address, as for --mobile (where the e-mail is not the certificate's).
+    #[arg(long, value_name = "ADDRESS")]
+    email: Option<String>,
 }
 
 fn summary(msg: &Messages, o: &Outcome) -> String {
@@ -65,6 +73,9 @@ pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages) -> ExitCo
         };
         let mut prompter = Terminal::new(msg, args.stdin);
         prompter.accept_contract = args.accept_contract;
+        if args.mobile.is_some() || args.email.is_some() {
+            prompter.new_contacts = serde_json::json!({ "mobile": args.mobile, "email": args.email }).to_string();
+        }
         crate::flow_run::block_on(flow.run(&mut prompter))
     })();
     crate::flow_run::finish(result, json, msg, |o| summary(msg, o))

@@ -19,11 +19,21 @@ pub struct Terminal<'m> {
     pub final_try: Option<bool>,
     /// The contract version accepted on the command line (`--accept-contract`); None: ask.
     pub accept_contract: Option<String>,
+    /// The answer to the renewal's contacts question (`--mobile`, `--email`): never read
+    /// from standard input, so scripts answer the same questions as before. Empty: keep.
+    pub new_contacts: String,
 }
 
 impl<'m> Terminal<'m> {
     pub fn new(msg: &'m Messages, stdin: bool) -> Self {
-        Terminal { msg, stdin, management_key_stdin: false, final_try: None, accept_contract: None }
+        Terminal {
+            msg,
+            stdin,
+            management_key_stdin: false,
+            final_try: None,
+            accept_contract: None,
+            new_contacts: String::new(),
+        }
     }
 }
 
@@ -62,6 +72,7 @@ impl Terminal<'_> {
                 ]
             }
             Question::SignRenewalForm { contract_version, .. } => vec![("contract_version", s(contract_version))],
+            Question::ContactCode { channel, to } => vec![("channel", s(channel)), ("to", s(to))],
             _ => vec![],
         };
         if let Question::Pin { token, state, tries_left, .. } = q {
@@ -118,6 +129,16 @@ pub fn pki_role_name(role: tessera_pki::Role) -> &'static str {
 
 impl Prompter for Terminal<'_> {
     fn ask(&mut self, q: &Question) -> tessera_flows::Result<Zeroizing<String>> {
+        if let Question::Contacts { mobile, email, .. } = q {
+            // Shown, and answered from the command line.
+            let none = || self.msg.text("renewal-contact-none", &[]);
+            let args = [
+                ("mobile", FluentValue::from(mobile.clone().unwrap_or_else(none))),
+                ("email", FluentValue::from(email.clone().unwrap_or_else(none))),
+            ];
+            eprintln!("{}", self.msg.text("renewal-contacts", &args));
+            return Ok(Zeroizing::new(self.new_contacts.clone()));
+        }
         let label = self.text(q);
         if self.stdin || (self.management_key_stdin && matches!(q, Question::ManagementKey { .. })) {
             eprintln!("{label}: (stdin)");

@@ -212,6 +212,14 @@ mod tests {
             "operator-unauthenticated",
             "sms-gateway-failed",
             "ra-internal",
+            "contact-data-conflict",
+            "contact-signature-refused",
+            "contact-invalid",
+            "contact-in-certificate",
+            "contact-taken",
+            "no-contact-change",
+            "contact-codes-spent",
+            "contact-code-wrong",
         ];
         for lang in [Lang::It, Lang::En] {
             let m = Messages::new(lang);

@@ -48,6 +48,13 @@ pub enum Question {
     /// whole) with the expiring certificate? `policy`: automatic, or approval (an operator
     /// approves the renewal afterwards).
     SignRenewalForm { form: String, contract_version: String, contract: String, policy: String },
+    /// Renewal: the holder's contacts (masked) as registered, before the form. The answer
+    /// is empty to keep them, or a JSON object with the new `mobile` (+CC…) and/or `email`;
+    /// `email_editable` is false when the e-mail is the certificate's. `conflict`: the one
+    /// another person has, which must change before the form can be signed.
+    Contacts { mobile: Option<String>, email: Option<String>, email_editable: bool, conflict: Option<String> },
+    /// The code sent to the new contact `to` (masked), `channel` mobile or email (a secret).
+    ContactCode { channel: String, to: String },
 }
 
 impl Question {
@@ -65,6 +72,8 @@ impl Question {
             Question::ChooseToken { .. } => "ask-choose-token",
             Question::ConfirmFinalTry { .. } => "ask-confirm-final-try",
             Question::SignRenewalForm { .. } => "ask-sign-renewal-form",
+            Question::Contacts { .. } => "ask-contacts",
+            Question::ContactCode { .. } => "ask-contact-code",
         }
     }
 
@@ -77,6 +86,7 @@ impl Question {
                 | Question::ChooseToken { .. }
                 | Question::ConfirmFinalTry { .. }
                 | Question::SignRenewalForm { .. }
+                | Question::Contacts { .. }
         )
     }
 }

@@ -23,6 +23,8 @@ enum A {
     /// The latest OTP in the RA's outbox for this mobile.
     Otp(&'static str),
     Yes,
+    /// The answer to the renewal's contacts question; without it, they are kept.
+    Contacts(&'static str),
 }
 
 struct Script<'r> {
@@ -51,11 +53,22 @@ impl<'r> Script<'r> {
 impl Prompter for Script<'_> {
     fn ask(&mut self, q: &Question) -> tessera_flows::Result<Zeroizing<String>> {
         self.asked.push(q.id());
+        if matches!(q, Question::Contacts { .. }) {
+            return Ok(Zeroizing::new(match self.answers.front() {
+                Some(A::Contacts(t)) => {
+                    let t = t.to_string();
+                    self.answers.pop_front();
+                    t
+                }
+                _ => String::new(),
+            }));
+        }
         match self.answers.pop_front() {
             Some(A::Text(t)) => Ok(Zeroizing::new(t.to_owned())),
             Some(A::Owned(t)) => Ok(Zeroizing::new(t)),
             Some(A::Otp(mobile)) => Ok(Zeroizing::new(self.ra.and_then(|r| r.otp(mobile)).expect("an SMS"))),
             Some(A::Yes) => Ok(Zeroizing::new("s".into())),
+            Some(A::Contacts(_)) => panic!("a contacts answer for {}", q.id()),
             None => Err(tessera_flows::Error::Cancelled),
         }
     }
@@ -1125,14 +1138,14 @@ fn a_renewal_rekeys_next_to_the_old_key_continues_its_validity_and_only_then_ret
     // The holder declines the form: nothing changes on the card, the request waits.
     let mut declined = Script::new(None, vec![A::Text("no")]);
     assert_eq!(renew(&bed, &ra, &mut declined).unwrap_err().code(), "cancelled");
-    assert_eq!(declined.asked, ["ask-sign-renewal-form"], "no PIN asked for a form not signed");
+    assert_eq!(declined.asked, ["ask-contacts", "ask-sign-renewal-form"], "no PIN asked for a form not signed");
     assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 1));
     let mut script = Script::new(None, vec![A::Yes, A::Text("123456")]);
     let outcome = renew(&bed, &ra, &mut script).expect("renewal");
     assert_eq!(
         script.asked,
-        ["ask-sign-renewal-form", "prompt-user-pin"],
-        "the form, then the PIN once, after the diagnostics"
+        ["ask-contacts", "ask-sign-renewal-form", "prompt-user-pin"],
+        "the contacts, the form, then the PIN once, after the diagnostics"
     );
     // At the RA: the form was signed on the card and checked, and the renewal completed.
     let renewals = operator_get(&ra, "/api/v1/operator/renewals");
@@ -1230,11 +1243,82 @@ fn a_renewal_whose_signed_request_was_cancelled_meanwhile_signs_a_new_form_and_c
     // The journal says signed, the RA says cancelled: the RA's word counts.
     let mut again = Script::new(None, vec![A::Yes, A::Text("123456")]);
     let outcome = renew_with(&bed, &ra, &mut again, false).expect("renewal after the cancel");
-    assert_eq!(again.asked, ["ask-sign-renewal-form", "prompt-user-pin"], "a new form, signed");
+    assert_eq!(again.asked, ["ask-contacts", "ask-sign-renewal-form", "prompt-user-pin"], "a new form, signed");
     assert!(outcome.resumed, "the new key from the first run");
     let completed = operator_get(&ra, "/api/v1/operator/renewals?state=completed");
     assert_ne!(completed["renewals"][0]["id"].as_str(), Some(id.as_str()), "{completed}");
     assert_eq!(completed["renewals"].as_array().map(Vec::len), Some(1), "{completed}");
+}
+
+#[test]
+fn a_mobile_another_person_registered_is_changed_in_the_renewal_with_the_code_sent_to_the_new_one() {
+    use tessera_flows::renewal::diagnostics::Verdict;
+    let bed = Bed::new();
+    let ra = RaServer::start(&format!("validity_days = 30\n{REQUESTS}"));
+    let mut script = Script::new(
+        Some(&ra),
+        vec![
+            A::Text("HOME-CODE-0003"),
+            A::Text("BNCLCU75C15F205O"),
+            A::Otp("+393331234567"),
+            A::Yes,
+            A::Text("123456"),
+        ],
+    );
+    block_on(run(&bed, settings(&ra), Mode::Holder, &mut script)).expect("activation at home");
+    drop(script);
+    // Another person is registered with the holder's mobile since.
+    let anna = serde_json::json!({"given_name": "ANNA", "surname": "VERDI", "cf": "VRDNNA90E50L219L",
+        "mobile": "+393331234567"});
+    ureq::post(&format!("{}/api/v1/operator/holders", ra.url()))
+        .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))
+        .send_json(anna)
+        .unwrap();
+    // Said before any PIN, as something to change during the renewal.
+    let report = block_on(tessera_flows::renewal::diagnostics::diagnose(
+        &mut bed.devices(),
+        &settings(&ra),
+        "pkcs11:token=Blank",
+    ))
+    .unwrap();
+    let check = report.certificates[0].checks.iter().find(|c| c.check == "ra-renewal").unwrap();
+    assert_eq!((check.verdict, check.code.as_str()), (Verdict::Warn, "diag-ra-renewal-contact-conflict"), "{check:?}");
+    // Kept as it is: the renewal stops there, before the PIN and the form.
+    let mut kept = Script::new(Some(&ra), vec![]);
+    let e = renew(&bed, &ra, &mut kept).unwrap_err();
+    assert_eq!((e.code(), e.params().get("field").map(String::as_str)), ("contact-data-conflict", Some("mobile")));
+    assert_eq!(kept.asked, ["ask-contacts"]);
+    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 1));
+    // A new number: the change signed on the card, a wrong code asked again, then the form
+    // naming the new number, signed with the PIN typed once.
+    let mut changed = Script::new(
+        Some(&ra),
+        vec![
+            A::Contacts(r#"{"mobile": "333 999 8877"}"#),
+            A::Text("123456"),
+            A::Text("000000"),
+            A::Otp("+393339998877"),
+            A::Yes,
+        ],
+    );
+    let outcome = renew(&bed, &ra, &mut changed).expect("renewal with the new mobile");
+    assert_eq!(
+        changed.asked,
+        ["ask-contacts", "prompt-user-pin", "ask-contact-code", "ask-contact-code", "ask-sign-renewal-form"]
+    );
+    assert!(
+        changed.events.iter().any(|e| matches!(e, Progress::Notice { code, .. } if code == "error-contact-code-wrong"))
+    );
+    let renewals = operator_get(&ra, "/api/v1/operator/renewals");
+    let form = renewals["renewals"][0]["form"].as_str().unwrap();
+    assert!(form.contains("+39********77"), "{form}");
+    let state: serde_json::Value =
+        ureq::get(&format!("{}/api/v1/renewal/{}", ra.url(), outcome.serial.replace(':', "")))
+            .call()
+            .unwrap()
+            .into_json()
+            .unwrap();
+    assert!(state["conflict"].is_null(), "{state}");
 }
 
 // ---- renewal reminders, with the card absent ----

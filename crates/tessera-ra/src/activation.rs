@@ -115,7 +115,7 @@ pub struct Resend {
     activation_code: Zeroizing<String>,
 }
 
-fn random_otp() -> Option<String> {
+pub(crate) fn random_otp() -> Option<String> {
     // Rejection sampling keeps the six digits uniform.
     loop {
         let mut b = [0u8; 4];

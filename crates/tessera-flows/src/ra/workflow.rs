@@ -142,6 +142,9 @@ pub struct RenewalRequest {
     pub form: String,
     pub contract: Contract,
     pub policy: String,
+    /// While it waits for the form.
+    #[serde(default)]
+    pub contacts: Option<Contacts>,
 }
 
 /// Open (or find) the renewal request of the certificate with this serial.
@@ -166,5 +169,61 @@ pub async fn renewal_sign(
         "signed_form": base64::engine::general_purpose::STANDARD.encode(signed_form),
     });
     let v = http.json(Method::POST, &format!("/api/v1/renewal/{serial}/form"), None, Some(body)).await?;
+    serde_json::from_value(v).map_err(malformed)
+}
+
+/// The holder's contacts on a renewal request waiting for its form (masked), and which one
+/// another person has (to be changed before the form can be signed).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct Contacts {
+    #[serde(default)]
+    pub mobile: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// False when the e-mail is the certificate's (no holder record): it cannot change here.
+    #[serde(default)]
+    pub email_editable: bool,
+    #[serde(default)]
+    pub conflict: Option<String>,
+}
+
+/// A contact change the RA accepted: where the codes went (masked).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ContactsProposed {
+    #[serde(default)]
+    pub mobile: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// Ask for new contacts with the change signed on the card (CAdES .p7m); the RA sends a
+/// code to each new one.
+pub async fn renewal_contacts(
+    http: &Http,
+    serial: &str,
+    request: &RenewalRequest,
+    signed_change: &[u8],
+) -> Result<ContactsProposed> {
+    use base64::Engine;
+    let serial: String = serial.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    let body = json!({
+        "id": request.id,
+        "signed_change": base64::engine::general_purpose::STANDARD.encode(signed_change),
+    });
+    let v = http.json(Method::POST, &format!("/api/v1/renewal/{serial}/contacts"), None, Some(body)).await?;
+    serde_json::from_value(v).map_err(malformed)
+}
+
+/// The codes sent to the new contacts: the request again, its form naming them.
+pub async fn renewal_contacts_confirm(
+    http: &Http,
+    serial: &str,
+    request: &RenewalRequest,
+    mobile_code: Option<&str>,
+    email_code: Option<&str>,
+) -> Result<RenewalRequest> {
+    let serial: String = serial.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    let body = json!({ "id": request.id, "mobile_code": mobile_code, "email_code": email_code });
+    let v = http.json(Method::POST, &format!("/api/v1/renewal/{serial}/contacts/confirm"), None, Some(body)).await?;
     serde_json::from_value(v).map_err(malformed)
 }

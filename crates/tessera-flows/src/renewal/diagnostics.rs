@@ -313,7 +313,7 @@ async fn ra_check(settings: &Settings) -> (Check, Option<Http>) {
 async fn ra_renewal_check(http: &Http, serial: &str) -> Check {
     match crate::ra::workflow::renewal_state(http, serial).await {
         Ok(Some(s)) if s.state == "active" && s.conflict.is_some() => {
-            check("ra-renewal", Verdict::Fail, "contact-conflict", &[("field", s.conflict.clone().unwrap_or_default())])
+            check("ra-renewal", Verdict::Warn, "contact-conflict", &[("field", s.conflict.clone().unwrap_or_default())])
         }
         Ok(Some(s)) if s.renewable && s.policy == "approval" => check("ra-renewal", Verdict::Pass, "approval", &[]),
         Ok(Some(s)) if s.renewable => check("ra-renewal", Verdict::Pass, "open", &[]),

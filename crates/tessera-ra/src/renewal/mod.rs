@@ -10,6 +10,7 @@
 //!
 //! Operators list and cancel renewal requests (`/api/v1/operator/renewals`).
 
+pub mod contacts;
 pub mod form;
 
 use std::sync::Arc;
@@ -73,15 +74,33 @@ async fn certificate_state(ra: &Ra, serial: &[u8]) -> Result<&'static str, ApiEr
     })
 }
 
-/// The holder's contact data (the holder record, else the request's) and, when another
-/// person (another tax code or passport) has the mobile or the e-mail, which: renewal is
-/// blocked until it is changed (DOMAIN.md, Renewal).
-async fn contacts(
-    ra: &Ra,
-    entry: &crate::registry::Entry,
-) -> Result<(Option<String>, Option<String>, Option<&'static str>), ApiError> {
+/// The holder's contact data: the holder record, else the request's (whose e-mail is the
+/// certificate's and cannot change here).
+pub(super) struct Contacts {
+    pub record: crate::store::NewHolder,
+    /// A holder record exists (registered at the counter): its e-mail can change.
+    pub registered: bool,
+    /// When another person (another tax code or passport) has the mobile or the e-mail,
+    /// which: the form cannot be signed until it is changed (DOMAIN.md, Renewal).
+    pub conflict: Option<&'static str>,
+}
+
+impl Contacts {
+    /// As the holder sees them (masked), with what can change.
+    fn view(&self) -> serde_json::Value {
+        json!({
+            "mobile": self.record.mobile.as_deref().map(crate::activation::masked),
+            "email": self.record.email.as_deref().map(crate::operator::masked_email),
+            "email_editable": self.registered,
+            "conflict": self.conflict,
+        })
+    }
+}
+
+pub(super) async fn contacts(ra: &Ra, entry: &crate::registry::Entry) -> Result<Contacts, ApiError> {
     let holder = &entry.request.holder;
     let registered = ra.store.holder_of(&entry.request.reference).await?;
+    let is_registered = registered.is_some();
     let record = registered.unwrap_or_else(|| {
         let passport = holder.passport_country.is_some();
         crate::store::NewHolder {
@@ -96,21 +115,31 @@ async fn contacts(
         }
     });
     let conflict = ra.store.contact_of_another(&record).await?;
-    Ok((record.mobile, record.email, conflict))
+    Ok(Contacts { record, registered: is_registered, conflict })
 }
 
-fn answer(renewal: &Renewal, ra: &Ra) -> Response {
-    // The terms the form names (a forwarded request may have accepted an earlier version,
-    // whose text is no longer served).
-    let text = if renewal.contract_version == ra.renewal.contract.version { &ra.renewal.contract.text } else { "" };
-    Json(json!({
+/// A renewal request as the holder's client sees it; `contacts` while it waits for the form.
+pub(super) fn answer_with(renewal: &Renewal, ra: &Ra, contacts: Option<&Contacts>) -> Response {
+    let mut body = json!({
         "id": renewal.id,
         "state": renewal.state,
         "form": renewal.form,
-        "contract": { "version": renewal.contract_version, "text": text },
+        "contract": { "version": renewal.contract_version, "text": "" },
         "policy": policy_name(ra.renewal_policy),
-    }))
-    .into_response()
+    });
+    // The terms the form names (a forwarded request may have accepted an earlier version,
+    // whose text is no longer served).
+    if renewal.contract_version == ra.renewal.contract.version {
+        body["contract"]["text"] = ra.renewal.contract.text.clone().into();
+    }
+    if let Some(c) = contacts {
+        body["contacts"] = c.view();
+    }
+    Json(body).into_response()
+}
+
+pub(super) fn answer(renewal: &Renewal, ra: &Ra) -> Response {
+    answer_with(renewal, ra, None)
 }
 
 fn policy_name(policy: RenewalPolicy) -> &'static str {
@@ -141,11 +170,21 @@ pub async fn start(
     let now = time::OffsetDateTime::now_utc();
     let summary = tessera_pki::CertificateSummary::parse(&der, now)
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal"))?;
+    let (entry, profile) = ra
+        .store
+        .by_certificate(&der, &serial)
+        .await?
+        .ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
+    // A contact registered to another person does not stop the request: it stops the
+    // form's signature until the holder changes it (contacts.rs).
+    let contacts = contacts(&ra, &entry).await?;
     if let Some(open) = ra.store.open_renewal_of(&serial).await? {
         // A form not yet signed under terms since replaced is made again under the new ones.
         let stale = open.state == "communicated" && open.contract_version != ra.renewal.contract.version;
         if !stale || !ra.store.cancel_renewal(&open.id, "contract-changed").await? {
-            return Ok(answer(&ra.store.renewal(&open.id).await?.unwrap_or(open), &ra));
+            let open = ra.store.renewal(&open.id).await?.unwrap_or(open);
+            let waiting = open.state == "communicated";
+            return Ok(answer_with(&open, &ra, waiting.then_some(&contacts)));
         }
     }
     match summary.status {
@@ -156,35 +195,13 @@ pub async fn start(
                 .with("opens_in", (summary.days_left - 60).max(0)));
         }
     }
-    let (entry, profile) = ra
-        .store
-        .by_certificate(&der, &serial)
-        .await?
-        .ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
-    let (mobile, email, conflict) = contacts(&ra, &entry).await?;
-    if let Some(field) = conflict {
-        return Err(ApiError::new(StatusCode::CONFLICT, "contact-data-conflict").with("field", field));
-    }
-    let holder = &entry.request.holder;
     let id = crate::operator::random_chars(10)
         .map(|c| format!("RIN-{c}"))
         .ok_or(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal"))?;
     let expires = time::OffsetDateTime::parse(&summary.not_after, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp())
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal"))?;
-    let text = form::text(&form::FormData {
-        id: &id,
-        given_name: &holder.given_name,
-        surname: &holder.surname,
-        identity: &holder.cf,
-        profile: profile.unwrap_or(entry.request.profile).name(),
-        serial: &summary.serial,
-        not_after: &summary.not_after,
-        mobile: mobile.as_deref(),
-        email: email.as_deref(),
-        contract_version: &ra.renewal.contract.version,
-        date: now.date(),
-    });
+    let text = form_of(&id, &entry, profile, &summary, &contacts.record, &ra.renewal.contract.version, now.date());
     let renewal = ra
         .store
         .open_renewal(&NewRenewal {
@@ -196,7 +213,33 @@ pub async fn start(
             expires_at: expires,
         })
         .await?;
-    Ok(answer(&renewal, &ra))
+    Ok(answer_with(&renewal, &ra, Some(&contacts)))
+}
+
+/// The renewal form of request `id`, from the registered data and the contacts in `record`.
+pub(super) fn form_of(
+    id: &str,
+    entry: &crate::registry::Entry,
+    profile: Option<crate::registry::Profile>,
+    summary: &tessera_pki::CertificateSummary,
+    record: &crate::store::NewHolder,
+    contract_version: &str,
+    date: time::Date,
+) -> String {
+    let holder = &entry.request.holder;
+    form::text(&form::FormData {
+        id,
+        given_name: &holder.given_name,
+        surname: &holder.surname,
+        identity: &holder.cf,
+        profile: profile.unwrap_or(entry.request.profile).name(),
+        serial: &summary.serial,
+        not_after: &summary.not_after,
+        mobile: record.mobile.as_deref(),
+        email: record.email.as_deref(),
+        contract_version,
+        date,
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -245,6 +288,12 @@ pub async fn sign(
     }
     let der =
         ra.store.certificate_der(&serial).await?.ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
+    // A contact registered to another person: changed first (DOMAIN.md, Renewal).
+    if let Some((entry, _)) = ra.store.by_certificate(&der, &serial).await?
+        && let Some(field) = contacts(&ra, &entry).await?.conflict
+    {
+        return Err(ApiError::new(StatusCode::CONFLICT, "contact-data-conflict").with("field", field));
+    }
     let verified = match tessera_protocol::cades::verify(&p7m, &der) {
         Ok(v) => v,
         Err(e) => {
@@ -350,9 +399,10 @@ pub async fn state(State(ra): State<Arc<Ra>>, Path(serial): Path<String>) -> Res
         && let Some(der) = ra.store.certificate_der(&serial).await?
         && let Some((entry, _)) = ra.store.by_certificate(&der, &serial).await?
     {
-        conflict = contacts(&ra, &entry).await?.2;
+        conflict = contacts(&ra, &entry).await?.conflict;
     }
-    let renewable = state == "active" && conflict.is_none();
+    // A conflict is changed during the renewal (contacts.rs): still renewable.
+    let renewable = state == "active";
     Ok(Json(json!({ "state": state, "renewable": renewable, "policy": policy, "conflict": conflict })).into_response())
 }
 

@@ -263,3 +263,127 @@ impl Store {
         Ok(n)
     }
 }
+
+/// A contact change waiting for its codes: the new values, and each code's keyed hash.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+pub struct ContactChange {
+    pub mobile: Option<String>,
+    pub email: Option<String>,
+    pub mobile_code: Option<String>,
+    pub email_code: Option<String>,
+}
+
+/// Tries at the codes of one contact change.
+pub const CONTACT_TRIES: i64 = 5;
+
+impl Store {
+    /// A code as the database keeps it (keyed), for `purpose`.
+    pub fn code_index(&self, purpose: &str, code: &str) -> String {
+        self.codes.otp_index(purpose, code)
+    }
+
+    pub fn code_matches(&self, purpose: &str, code: &str, stored: &str) -> bool {
+        self.codes.otp_matches(purpose, code, stored)
+    }
+
+    /// Record a contact change for a renewal waiting for its form (replacing one not yet
+    /// confirmed). False when the renewal is not waiting.
+    pub async fn propose_contacts(&self, id: &str, change: &ContactChange, expires_at: i64) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE renewals SET contact_change = $2, contact_expires = $3, contact_tries = 0 \
+             WHERE id = $1 AND state = 'communicated'",
+        )
+        .bind(id)
+        .bind(serde_json::to_string(change).unwrap_or_default())
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if done {
+            audit(&mut tx, "holder", "renewal-contacts-proposed", id, "").await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// The contact change waiting for its codes, if any.
+    pub async fn contact_change(&self, id: &str) -> Result<Option<ContactChange>> {
+        let row = sqlx::query("SELECT contact_change FROM renewals WHERE id = $1 AND state = 'communicated'")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|r| r.get::<Option<String>, _>("contact_change")).and_then(|c| serde_json::from_str(&c).ok()))
+    }
+
+    /// Take one try at the codes, by a conditional update (five under any concurrency);
+    /// the tries left after it, or None when none is left or the codes expired.
+    pub async fn take_contact_try(&self, id: &str) -> Result<Option<i64>> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "UPDATE renewals SET contact_tries = contact_tries + 1 \
+             WHERE id = $1 AND contact_change IS NOT NULL AND contact_tries < $2 AND contact_expires > $3 \
+             RETURNING contact_tries",
+        )
+        .bind(id)
+        .bind(CONTACT_TRIES)
+        .bind(now())
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row.map(|r| CONTACT_TRIES - r.get::<i64, _>("contact_tries")))
+    }
+
+    /// The codes came back: the holder's record takes the new contacts (the request's own
+    /// mobile when the holder has no record) and the renewal its new form, in one database
+    /// transaction. False when the renewal is no longer waiting.
+    pub async fn apply_contacts(&self, id: &str, reference: &str, change: &ContactChange, form: &str) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE renewals SET form = $2, contact_change = NULL WHERE id = $1 AND state = 'communicated' \
+             AND contact_change IS NOT NULL",
+        )
+        .bind(id)
+        .bind(form)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !done {
+            return Ok(false);
+        }
+        let holder: Option<i64> = sqlx::query("SELECT holder_id FROM requests WHERE reference = $1")
+            .bind(reference)
+            .fetch_optional(&mut *tx)
+            .await?
+            .and_then(|r| r.get(0));
+        match holder {
+            Some(h) => {
+                sqlx::query(
+                    "UPDATE holders SET mobile = COALESCE($2, mobile), email = COALESCE($3, email) WHERE id = $1",
+                )
+                .bind(h)
+                .bind(change.mobile.as_deref())
+                .bind(change.email.as_deref())
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("UPDATE requests SET mobile = COALESCE($2, mobile) WHERE reference = $1")
+                    .bind(reference)
+                    .bind(change.mobile.as_deref())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let what = [change.mobile.as_ref().map(|_| "mobile"), change.email.as_ref().map(|_| "email")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(",");
+        audit(&mut tx, "holder", "renewal-contacts-changed", reference, &what).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}

@@ -86,7 +86,7 @@ fn mail_request_issued() -> (Ra, String) {
 }
 
 #[test]
-fn an_e_mail_registered_to_another_person_blocks_the_renewal_before_anything_is_signed() {
+fn an_e_mail_registered_to_another_person_blocks_the_forms_signature_and_is_said_before_any_pin() {
     let (ra, serial) = mail_request_issued();
     let (_, state) = get(&ra, &format!("/api/v1/renewal/{serial}"));
     assert_eq!((state["renewable"].as_bool(), state["conflict"].is_null()), (Some(true), true), "{state}");
@@ -96,12 +96,151 @@ fn an_e_mail_registered_to_another_person_blocks_the_renewal_before_anything_is_
         "email": "Mario.Rossi@example.it"});
     assert_eq!(operator_call(&ra, "POST", "/api/v1/operator/holders", Some(anna)).0, 201);
     let (_, state) = get(&ra, &format!("/api/v1/renewal/{serial}"));
-    assert_eq!((state["renewable"].as_bool(), state["conflict"].as_str()), (Some(false), Some("email")), "{state}");
-    let (status, refused) = post(&ra, &format!("/api/v1/renewal/{serial}"), serde_json::json!({}));
+    assert_eq!(state["conflict"].as_str(), Some("email"), "{state}");
+    // The request opens, naming the conflict; the form cannot be signed while it stands.
+    let (status, started) = post(&ra, &format!("/api/v1/renewal/{serial}"), serde_json::json!({}));
+    assert_eq!((status, started["contacts"]["conflict"].as_str()), (200, Some("email")), "{started}");
+    assert_eq!(
+        started["contacts"]["email_editable"], false,
+        "the e-mail of a request without a record is the certificate's"
+    );
+    let form = started["form"].as_str().unwrap().to_owned();
+    let body = serde_json::json!({ "id": started["id"], "contract_version": "2026-1",
+        "signed_form": signed_by(&ra, &form, "old.pem", "old.key") });
+    let (status, refused) = post(&ra, &format!("/api/v1/renewal/{serial}/form"), body);
     assert_eq!((status, refused["code"].as_str()), (409, Some("contact-data-conflict")), "{refused}");
     assert_eq!(refused["params"]["field"], "email");
-    let (_, listed) = operator_call(&ra, "GET", "/api/v1/operator/renewals", None);
-    assert_eq!(listed["renewals"].as_array().map(Vec::len), Some(0), "no request opened: {listed}");
+    // Nor can this holder change it here: the registration authority must.
+    let change = serde_json::json!({"renewal": started["id"], "email": "mario@nuovo.example"}).to_string();
+    let body =
+        serde_json::json!({ "id": started["id"], "signed_change": signed_by(&ra, &change, "old.pem", "old.key") });
+    let (status, refused) = post(&ra, &format!("/api/v1/renewal/{serial}/contacts"), body);
+    assert_eq!((status, refused["code"].as_str()), (409, Some("contact-in-certificate")), "{refused}");
+}
+
+/// A six-digit code that is not `code`.
+fn other_than(code: &str, i: u32) -> String {
+    let wrong = format!("{i:06}");
+    if wrong == code { format!("{:06}", 999_999 - i) } else { wrong }
+}
+
+/// A request taken at home (no holder record) whose mobile another person registered since:
+/// the RA and the serial of its certificate.
+fn mobile_conflict() -> (Ra, String) {
+    let ra = Ra::start_with_validity(30);
+    let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
+    let config = config.replace("renewal.form = \"optional\"\n", "")
+        + "\n[[request]]\nreference = \"REQ-CELL\"\nactivation_code = \"CELL-CODE-0008\"\nprofile = \"signature\"\n\
+           mobile = \"+393331112222\"\n\
+           holder = { given_name = \"LUCA\", surname = \"BIANCHI\", cf = \"BNCLCU80A01H501X\" }\n";
+    std::fs::write(ra.path("ra.toml"), config).unwrap();
+    let ra = ra.restart();
+    let csr = ra.csr("luca");
+    let issued = ra.p10cr("REQ-CELL", "CELL-CODE-0008", &csr, &ra.path("luca.pem"));
+    assert!(issued.status.success(), "{}", text(&issued));
+    let anna = serde_json::json!({"given_name": "ANNA", "surname": "VERDI", "cf": "VRDNNA90E50L219L",
+        "mobile": "+393331112222"});
+    assert_eq!(operator_call(&ra, "POST", "/api/v1/operator/holders", Some(anna)).0, 201);
+    let serial = serial_of(&ra, "luca.pem");
+    (ra, serial)
+}
+
+#[test]
+fn a_new_mobile_signed_with_the_expiring_key_and_confirmed_by_its_code_clears_the_conflict() {
+    let (ra, serial) = mobile_conflict();
+    let (_, started) = post(&ra, &format!("/api/v1/renewal/{serial}"), serde_json::json!({}));
+    assert_eq!(started["contacts"]["conflict"], "mobile", "{started}");
+    assert_eq!(started["contacts"]["mobile"], "+39********22", "{started}");
+    let id = started["id"].as_str().unwrap().to_owned();
+    let contacts = format!("/api/v1/renewal/{serial}/contacts");
+    let propose = |change: serde_json::Value, cert: &str, key: &str| {
+        let body = serde_json::json!({ "id": id, "signed_change": signed_by(&ra, &change.to_string(), cert, key) });
+        post(&ra, &contacts, body)
+    };
+    let new_mobile = serde_json::json!({"renewal": id, "mobile": "+393339998877"});
+    // Signed by another key, for another request, a number of the wrong shape, the number
+    // of the other person: refused, and nothing is sent.
+    ra.key("other");
+    openssl(
+        &ra,
+        &["req", "-x509", "-key", "other.key", "-subj", "/CN=BIANCHI LUCA", "-days", "1", "-out", "other.pem"],
+    );
+    let (status, refused) = propose(new_mobile.clone(), "other.pem", "other.key");
+    assert_eq!((status, refused["code"].as_str()), (422, Some("contact-signature-refused")), "{refused}");
+    let (status, refused) =
+        propose(serde_json::json!({"renewal": "RIN-ALTRA", "mobile": "+393339998877"}), "luca.pem", "luca.key");
+    assert_eq!((status, refused["code"].as_str()), (422, Some("contact-signature-refused")), "{refused}");
+    let (status, refused) = propose(serde_json::json!({"renewal": id, "mobile": "333 999"}), "luca.pem", "luca.key");
+    assert_eq!(
+        (status, refused["code"].as_str(), refused["params"]["field"].as_str()),
+        (400, Some("contact-invalid"), Some("mobile"))
+    );
+    let (status, refused) =
+        propose(serde_json::json!({"renewal": id, "mobile": "+393331112222"}), "luca.pem", "luca.key");
+    assert_eq!((status, refused["code"].as_str()), (409, Some("contact-taken")), "{refused}");
+    let outbox = || std::fs::read_to_string(ra.path("tessera-ra/outbox.log")).unwrap_or_default();
+    assert!(!outbox().contains("+393339998877"), "nothing sent for a refused change");
+
+    // The change, signed with the expiring key: a code to the new number.
+    let (status, proposed) = propose(new_mobile, "luca.pem", "luca.key");
+    assert_eq!((status, proposed["mobile"].as_str()), (200, Some("+39********77")), "{proposed}");
+    let code = otp_for(&ra, "+393339998877");
+    let confirm = format!("/api/v1/renewal/{serial}/contacts/confirm");
+    let (status, wrong) = post(&ra, &confirm, serde_json::json!({ "id": id, "mobile_code": other_than(&code, 0) }));
+    assert_eq!(
+        (status, wrong["code"].as_str(), wrong["params"]["tries_left"].as_str()),
+        (403, Some("contact-code-wrong"), Some("4")),
+        "{wrong}"
+    );
+    // The code came back: the conflict is gone and the form names the new number.
+    let (status, changed) = post(&ra, &confirm, serde_json::json!({ "id": id, "mobile_code": code }));
+    assert_eq!(status, 200, "{changed}");
+    assert!(changed["contacts"]["conflict"].is_null(), "{changed}");
+    let form = changed["form"].as_str().unwrap().to_owned();
+    assert!(form.contains("+39********77") && form != started["form"].as_str().unwrap(), "{form}");
+    let (_, state) = get(&ra, &format!("/api/v1/renewal/{serial}"));
+    assert!(state["conflict"].is_null(), "{state}");
+    // The form shown before the change is not this request's form any more.
+    let sign = |form: &str| {
+        let body = serde_json::json!({ "id": id, "contract_version": "2026-1", "signed_form": signed_by(&ra, form, "luca.pem", "luca.key") });
+        post(&ra, &format!("/api/v1/renewal/{serial}/form"), body)
+    };
+    let (status, _) = sign(started["form"].as_str().unwrap());
+    assert_eq!(status, 422, "the old form");
+    let (status, forwarded) = sign(&form);
+    assert_eq!((status, forwarded["state"].as_str()), (200, Some("forwarded")), "{forwarded}");
+    // Confirmed once: the same codes again have nothing to confirm.
+    let (status, _) = post(&ra, &confirm, serde_json::json!({ "id": id, "mobile_code": code }));
+    assert_eq!(status, 409);
+}
+
+#[test]
+fn five_wrong_codes_under_concurrency_spend_the_contact_change() {
+    let (ra, serial) = mobile_conflict();
+    let (_, started) = post(&ra, &format!("/api/v1/renewal/{serial}"), serde_json::json!({}));
+    let id = started["id"].as_str().unwrap().to_owned();
+    let change = serde_json::json!({"renewal": id, "mobile": "+393339998877"}).to_string();
+    let body = serde_json::json!({ "id": id, "signed_change": signed_by(&ra, &change, "luca.pem", "luca.key") });
+    assert_eq!(post(&ra, &format!("/api/v1/renewal/{serial}/contacts"), body).0, 200);
+    let code = otp_for(&ra, "+393339998877");
+    let confirm = format!("/api/v1/renewal/{serial}/contacts/confirm");
+    // Twelve wrong codes at once: five are checked, the rest find no try left.
+    let wrong: Vec<u16> = std::thread::scope(|s| {
+        let calls: Vec<_> = (0..12)
+            .map(|i| {
+                let (ra, confirm, id) = (&ra, &confirm, &id);
+                let wrong = other_than(&code, i);
+                s.spawn(move || post(ra, confirm, serde_json::json!({ "id": id, "mobile_code": wrong })).0)
+            })
+            .collect();
+        calls.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    assert_eq!(wrong.iter().filter(|s| **s == 403).count(), 5, "{wrong:?}");
+    assert!(wrong.iter().all(|s| [403, 423, 429].contains(s)), "{wrong:?}");
+    let (status, spent) = post(&ra, &confirm, serde_json::json!({ "id": id, "mobile_code": code }));
+    assert_eq!((status, spent["code"].as_str()), (423, Some("contact-codes-spent")), "even the right code: {spent}");
+    let (_, state) = get(&ra, &format!("/api/v1/renewal/{serial}"));
+    assert_eq!(state["conflict"], "mobile", "nothing changed");
 }
 
 #[test]
@@ -243,8 +382,9 @@ fn an_operator_approves_a_renewal_within_ninety_days_of_the_forms_signature() {
     assert_eq!((status, approved["approval"].as_str()), (200, Some("approved")), "{approved}");
 }
 
-#[test]
-fn a_completed_renewal_e_mails_the_holder_the_user_code_again() {
+/// An RA that wants the form, and CARLA NERI registered at the counter (a holder record
+/// with an e-mail) issued carla.pem: the RA and the request's reference.
+fn counter_holder_issued() -> (Ra, String) {
     let ra = Ra::start_with_validity(30);
     let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
     std::fs::write(ra.path("ra.toml"), config.replace("renewal.form = \"optional\"\n", "")).unwrap();
@@ -261,6 +401,38 @@ fn a_completed_renewal_e_mails_the_holder_the_user_code_again() {
     assert_eq!(operator_call(&ra, "POST", &arm, Some(serde_json::json!({ "activation_code": code }))).0, 200);
     let csr = ra.csr("carla");
     assert!(ra.p10cr(&reference, code, &csr, &ra.path("carla.pem")).status.success());
+    (ra, reference)
+}
+
+#[test]
+fn a_registered_holder_changes_the_e_mail_with_the_code_sent_to_it() {
+    let (ra, _) = counter_holder_issued();
+    let serial = serial_of(&ra, "carla.pem");
+    let (_, started) = post(&ra, &format!("/api/v1/renewal/{serial}"), serde_json::json!({}));
+    assert_eq!(started["contacts"]["email"], "c***@example.org", "{started}");
+    assert_eq!(started["contacts"]["email_editable"], true, "{started}");
+    let id = started["id"].as_str().unwrap().to_owned();
+    let change = serde_json::json!({"renewal": id, "email": "Carla.Nuova@Example.NET"}).to_string();
+    let body = serde_json::json!({ "id": id, "signed_change": signed_by(&ra, &change, "carla.pem", "carla.key") });
+    let (status, proposed) = post(&ra, &format!("/api/v1/renewal/{serial}/contacts"), body);
+    assert_eq!((status, proposed["email"].as_str()), (200, Some("c***@example.net")), "{proposed}");
+    let code = otp_for(&ra, "carla.nuova@example.net");
+    let confirm = format!("/api/v1/renewal/{serial}/contacts/confirm");
+    // The code of the e-mail, not given: wrong.
+    let (status, _) = post(&ra, &confirm, serde_json::json!({ "id": id }));
+    assert_eq!(status, 403);
+    let (status, changed) = post(&ra, &confirm, serde_json::json!({ "id": id, "email_code": code }));
+    assert_eq!(status, 200, "{changed}");
+    assert!(changed["form"].as_str().unwrap().contains("c***@example.net"), "{changed}");
+    // The holder's record has it now: nobody else can register it.
+    let anna = serde_json::json!({"given_name": "ANNA", "surname": "VERDI", "cf": "VRDNNA90E50L219L",
+        "email": "carla.nuova@example.net"});
+    assert_eq!(operator_call(&ra, "POST", "/api/v1/operator/holders", Some(anna)).0, 409);
+}
+
+#[test]
+fn a_completed_renewal_e_mails_the_holder_the_user_code_again() {
+    let (ra, _) = counter_holder_issued();
     let outbox = || std::fs::read_to_string(ra.path("tessera-ra/outbox.log")).unwrap();
     let user_code = outbox()
         .lines()
