@@ -339,6 +339,14 @@ notify-renewal-body = The { $role } certificate of { $holder } (card "{ $token }
 notify-expired-body = The { $role } certificate of { $holder } (card "{ $token }") expired on { $date }: it can no longer be renewed. A new activation is needed.
 ask-sign-renewal-form = Accept the general terms (version { $contract_version }) and sign the renewal form with the expiring certificate? [y/n]
 step-sign-form = Signing the renewal form with the expiring certificate
+wizard-overwrite-title = The new key takes the old key's place
+wizard-overwrite-go = Go on
+wizard-overwrite-stop = Not now
+wizard-renewal-code = Renewal code sent to { $to }
+wizard-renewal-code-hint = This card's renewal stopped after its key was replaced: the code you received when you authorised it completes it.
+step-authorise = Authorising the new key to take the old key's slot
+ask-confirm-overwrite = On "{ $token }" the new key takes the old key's slot: the certificate { $certificate } stops working as soon as the slot is overwritten, until the new one is installed. The renewal is authorised with the old key first, so it always completes, even if interrupted. Go on? [y/n]
+ask-renewal-code = Renewal code sent to { $to } (empty to have it sent again)
 ask-contacts = Contacts for the renewal
 ask-contact-code = Code sent { $channel ->
         [mobile] by SMS to
@@ -414,6 +422,25 @@ error-contact-code-wrong = Wrong code: { $tries_left ->
        *[other] { $tries_left } tries left
     }.
     .remedy = Check the code received on the new contact and type it again.
+error-overwrite-signature-refused = The registration authority did not accept the signature authorising the key's replacement: { $reason }.
+    .remedy = Try the renewal again with the card of the expiring certificate: nothing was overwritten.
+error-renewal-not-forwarded = The renewal form is not signed (state: { $state }).
+    .remedy = Try the renewal again: the form is shown and signed before the key is replaced.
+error-no-contact-for-code = The registration authority has neither a mobile nor an e-mail of yours to send the renewal code to.
+    .remedy = Ask your registration authority to register a contact of yours, then renew: nothing was overwritten.
+error-overwrite-not-authorised = Replacing the key is not authorised for this renewal.
+    .remedy = Try the renewal again from the start.
+error-renewal-code-spent = The renewal code was wrong { $tries } times.
+    .remedy = Contact your registration authority: the renewal stays authorised and can be completed.
+error-renewal-code-wrong = Wrong renewal code: { $tries_left ->
+        [one] one try left
+       *[other] { $tries_left } tries left
+    }.
+    .remedy = Check the code you received when you authorised the renewal and type it again.
+error-overwrite-proof = Invalid authorisation request.
+    .remedy = Send the error file to your registration authority.
+error-code-resend-too-soon = The code was just sent: you can ask for it again in { $wait } seconds.
+    .remedy = Wait a few seconds, then ask again.
 error-unknown-certificate = The registration authority does not know this certificate.
     .remedy = Check that the card's certificate was issued by this registration authority.
 error-renewal-blocked = The renewal cannot go on: the check "{ $check }" failed.

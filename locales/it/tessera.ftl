@@ -339,6 +339,14 @@ notify-renewal-body = Il certificato di { $role } di { $holder } (carta «{ $tok
 notify-expired-body = Il certificato di { $role } di { $holder } (carta «{ $token }») è scaduto il { $date }: non si può più rinnovare. Serve una nuova attivazione.
 ask-sign-renewal-form = Accetti le condizioni generali (versione { $contract_version }) e firmi il modulo di rinnovo con il certificato in scadenza? [s/n]
 step-sign-form = Firma del modulo di rinnovo con il certificato in scadenza
+wizard-overwrite-title = La nuova chiave prende il posto della vecchia
+wizard-overwrite-go = Procedi
+wizard-overwrite-stop = Non ora
+wizard-renewal-code = Codice di rinnovo inviato a { $to }
+wizard-renewal-code-hint = Il rinnovo di questa carta si era interrotto dopo aver sostituito la chiave: con il codice ricevuto quando l'hai autorizzato si completa.
+step-authorise = Autorizzazione a sostituire la chiave nella sua posizione
+ask-confirm-overwrite = Su "{ $token }" la nuova chiave prende la posizione della vecchia: il certificato { $certificate } smette di funzionare appena la posizione viene sovrascritta, finché non è installato il nuovo. Il rinnovo viene prima autorizzato con la vecchia chiave, così si completa sempre, anche se si interrompe. Procedi? [s/n]
+ask-renewal-code = Codice di rinnovo inviato a { $to } (Invio vuoto per riceverlo di nuovo)
 ask-contacts = Recapiti per il rinnovo
 ask-contact-code = Codice inviato { $channel ->
         [mobile] per SMS a
@@ -414,6 +422,25 @@ error-contact-code-wrong = Codice sbagliato: { $tries_left ->
        *[other] ti restano { $tries_left } tentativi
     }.
     .remedy = Controlla il codice ricevuto sul nuovo recapito e riscrivilo.
+error-overwrite-signature-refused = L'autorità di registrazione non ha accettato la firma dell'autorizzazione a sostituire la chiave: { $reason }.
+    .remedy = Riprova il rinnovo con la carta del certificato in scadenza: nulla è stato sovrascritto.
+error-renewal-not-forwarded = Il modulo di rinnovo non risulta firmato (stato: { $state }).
+    .remedy = Riprova il rinnovo: il modulo viene mostrato e firmato prima di sostituire la chiave.
+error-no-contact-for-code = L'autorità di registrazione non ha né un tuo cellulare né una tua e-mail a cui mandare il codice di rinnovo.
+    .remedy = Chiedi all'autorità di registrazione di registrare un tuo recapito, poi rinnova: nulla è stato sovrascritto.
+error-overwrite-not-authorised = La sostituzione della chiave non risulta autorizzata per questo rinnovo.
+    .remedy = Riprova il rinnovo dall'inizio.
+error-renewal-code-spent = Codice di rinnovo sbagliato { $tries } volte.
+    .remedy = Rivolgiti alla tua autorità di registrazione: il rinnovo resta autorizzato e si può completare.
+error-renewal-code-wrong = Codice di rinnovo sbagliato: { $tries_left ->
+        [one] ti resta un tentativo
+       *[other] ti restano { $tries_left } tentativi
+    }.
+    .remedy = Controlla il codice ricevuto quando hai autorizzato il rinnovo e riscrivilo.
+error-overwrite-proof = Richiesta di autorizzazione non valida.
+    .remedy = Invia il file di errore alla tua autorità di registrazione.
+error-code-resend-too-soon = Il codice è appena stato inviato: puoi chiederlo di nuovo tra { $wait } secondi.
+    .remedy = Attendi qualche secondo, poi chiedilo di nuovo.
 error-unknown-certificate = L'autorità di registrazione non conosce questo certificato.
     .remedy = Verifica che il certificato della carta sia stato emesso da questa autorità di registrazione.
 error-renewal-blocked = Il rinnovo non può proseguire: la verifica "{ $check }" non è superata.

@@ -1170,6 +1170,148 @@ fn cli_renewal_changes_a_mobile_another_person_has_with_mobile_and_the_code_on_s
     assert!(files >= 2, "the journals are there to look into");
 }
 
+/// Fixed-slot cards (PIV 9C, OpenPGP 01): activated at the counter, then renewed with the
+/// CLI. The new key takes the old key's slot, so the overwrite is authorised with the old
+/// key first; the new certificate continues the old validity and a fresh listing shows it.
+#[test]
+fn cli_renews_virtual_piv_and_openpgp_cards_by_overwriting_their_slots_authorised_first() {
+    use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
+    let ra = RaServer::start("validity_days = 30\n");
+    let pcsc = Pcsc::start();
+    let _piv = pcsc.insert_piv(0);
+    let _pgp = pcsc.insert_openpgp(1);
+    let data = tempfile_dir();
+    let mut env = pcsc.env();
+    env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
+    env.push(("TESSERA_CONFIG_DIR".into(), data.path().join("config").display().to_string()));
+    assert!(wait_until(Duration::from_secs(15), || {
+        let out = stdout(&tessera(&env, &["devices", "--no-p11-kit"]));
+        out.contains("PIV_II") && out.contains("OpenPGP card (User PIN (sig))")
+    }));
+    let ra_args = ["--ra".to_owned(), ra.url(), "--ra-ca".to_owned(), ra.ca_file().display().to_string()];
+    let ra_refs: Vec<&str> = ra_args.iter().map(String::as_str).collect();
+    for (token, cf, email) in [
+        ("pkcs11:token=PIV_II", "RSSMRA80A01H501U", "mario@example.org"),
+        ("pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))", "VRDNNA90E50L219L", "anna@example.org"),
+    ] {
+        let (reference, code, pin, puk) = counter_request(&ra, cf, email, "signature");
+        let activate = ["--lang", "en", "activate", "--operator", "--stdin", "--json", "--token", token];
+        let out =
+            tessera_with_stdin(&env, &[&activate[..], &ra_refs].concat(), &format!("{code}\n{OPERATOR_TOKEN}\ny\n"));
+        assert!(out.status.success(), "{token}: {}", stderr(&out));
+        let (pin, puk) = (pin(), puk());
+        let old: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let old_uri = old["certificates"][0]["uri"].as_str().unwrap().to_owned();
+        // The card by its serial: a PIV card's token label follows its certificate.
+        let serial = old_uri.split("serial=").nth(1).unwrap().split(';').next().unwrap();
+        let by_serial = format!("pkcs11:serial={serial}");
+        let token = if token.contains("PIV") { by_serial.as_str() } else { token };
+
+        // Asked before anything is signed; declined, nothing changes.
+        let renew = ["--lang", "en", "renew", "--stdin", "--json", "--accept-contract", "2026-1", "--token", token];
+        let out = tessera_with_stdin(&env, &[&renew[..], &ra_refs].concat(), &format!("n\n{pin}\n"));
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains("takes the old key's slot"), "{}", stderr(&out));
+        assert_eq!(stderr(&out).matches("(stdin)").count(), 1, "nothing asked before the choice: {}", stderr(&out));
+
+        let out =
+            tessera_with_stdin(&env, &[&renew[..], &["--overwrite"], &ra_refs].concat(), &format!("{pin}\n{puk}\n"));
+        let said = stderr(&out);
+        assert!(out.status.success(), "{token}: {said}");
+        let renewed: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(renewed["retired"], true, "{renewed}");
+        let slot = |uri: &str| uri.split("serial=").nth(1).unwrap_or_default().to_owned();
+        assert_eq!(slot(renewed["uri"].as_str().unwrap()), slot(&old_uri), "the same slot: {renewed}");
+        assert!(said.contains("Authorising"), "{said}");
+        // At the RA: completed, the old certificate superseded, the overwrite recorded.
+        let listed: Value = ureq::get(&format!("{}/api/v1/operator/renewals", ra.url()))
+            .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))
+            .call()
+            .unwrap()
+            .into_json()
+            .unwrap();
+        let renewal =
+            listed["renewals"].as_array().unwrap().iter().find(|r| r["reference"] == reference.as_str()).unwrap();
+        assert_eq!(renewal["state"], "completed", "{renewal}");
+        assert!(renewal["overwrite_at"].is_i64(), "{renewal}");
+        // The card shows the new certificate in the slot (a fresh listing).
+        let listing: Value =
+            serde_json::from_str(&stdout(&tessera(&env, &["devices", "--json", "--no-p11-kit"]))).unwrap();
+        let serials: Vec<String> = listing["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|t| t["certificates"].as_array().cloned().unwrap_or_default())
+            .filter_map(|c| c["summary"]["serial"].as_str().or(c["serial"].as_str()).map(str::to_owned))
+            .collect();
+        assert!(serials.contains(&renewed["serial"].as_str().unwrap().to_owned()), "{serials:?} {renewed}");
+        assert!(!serials.contains(&renewed["replaced"].as_str().unwrap().to_owned()), "{serials:?}");
+        // Its PIN is unchanged and its new key signs (diagnose tests it against the certificate).
+        let out = tessera_with_stdin(
+            &env,
+            &["--lang", "en", "diagnose", "--token", token, "--pin", "--stdin", "--json"],
+            &format!("{pin}\n"),
+        );
+        let report = stdout(&out);
+        assert!(report.contains("\"private-key\"") && !report.contains("does-not-sign"), "{report}");
+    }
+}
+
+/// A request registered at the counter (a holder with an e-mail): reference, activation
+/// code, and the card's PIN and PUK put together from the handover sheet and the e-mail
+/// sent when the request completes (read once it has).
+fn counter_request(
+    ra: &tessera_testbed::ra::RaServer,
+    cf: &str,
+    email: &str,
+    profile: &str,
+) -> (String, String, impl Fn() -> String, impl Fn() -> String) {
+    use tessera_testbed::ra::OPERATOR_TOKEN;
+    let op = |method: &str, path: &str, body: Option<Value>| -> Value {
+        let req = ureq::request(method, &format!("{}{path}", ra.url()))
+            .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"));
+        let resp = match body {
+            Some(b) => req.send_json(b),
+            None => req.call(),
+        };
+        resp.unwrap_or_else(|e| panic!("{path}: {e}")).into_json().unwrap()
+    };
+    let h = op(
+        "POST",
+        "/api/v1/operator/holders",
+        Some(
+            serde_json::json!({"given_name": "TEST", "surname": "HOLDER", "cf": cf, "email": email, "cf_forced": true}),
+        ),
+    );
+    let r = op(
+        "POST",
+        "/api/v1/operator/requests",
+        Some(serde_json::json!({"holder_id": h["holder_id"], "profile": profile})),
+    );
+    let (reference, code) =
+        (r["reference"].as_str().unwrap().to_owned(), r["activation_code"].as_str().unwrap().to_owned());
+    let sheet = op("GET", &format!("/api/v1/operator/requests/{reference}/handover"), None);
+    let (pin1, puk1) =
+        (sheet["pin_first_half"].as_str().unwrap().to_owned(), sheet["puk_first_half"].as_str().unwrap().to_owned());
+    let outbox = ra.path("tessera-ra/outbox.log");
+    let second = move |label: &'static str, email: String, outbox: PathBuf| {
+        move || {
+            let text = std::fs::read_to_string(&outbox).unwrap();
+            let mail = text
+                .lines()
+                .rev()
+                .find(|l| l.contains(&email) && l.contains("codice utente"))
+                .expect("the completion e-mail");
+            mail.split(label).nth(1).unwrap().split_whitespace().next().unwrap().to_owned()
+        }
+    };
+    let (pin2, puk2) = (
+        second("seconda metà del PIN ", email.to_owned(), outbox.clone()),
+        second("seconda metà del PUK ", email.to_owned(), outbox),
+    );
+    (reference, code, move || format!("{pin1}{}", pin2()), move || format!("{puk1}{}", puk2()))
+}
+
 #[test]
 fn gui_renews_the_expiring_certificate_from_the_devices_screen() {
     use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};

@@ -177,6 +177,19 @@ function onQuestion(a: Asked): void {
     renderContacts(a, q, f, cancel);
     return;
   }
+  if (a.confirm && q.kind === "confirm-overwrite") {
+    // A fixed-slot card: the holder's explicit choice before anything is signed.
+    f.append(el("h3", undefined, t("wizard-overwrite-title")));
+    f.append(el("p", "message problem", t("ask-confirm-overwrite", { token: q.token, certificate: q.certificate }).replace(/ \[[^\]]*\]$/, "")));
+    const go = button("wizard-overwrite-go", "primary", () => answer(a.id, "yes"));
+    const stop = button("wizard-overwrite-stop", "secondary", () => answer(a.id, "no"));
+    const buttons = el("div", "buttons");
+    buttons.append(stop, go);
+    f.append(buttons);
+    form.append(f);
+    stop.focus();
+    return;
+  }
   if (a.confirm && q.kind === "confirm-final-try") {
     f.append(el("h3", undefined, t("wizard-final-try-title")), el("p", "message problem", t("ask-confirm-final-try", { token: q.token })));
     const go = button("wizard-final-try-go", "primary", () => answer(a.id, "yes"));
@@ -192,6 +205,7 @@ function onQuestion(a: Asked): void {
   const text =
     q.kind === "pin" ? t(q.pin === "user" ? "wizard-pin-user" : "wizard-pin-so")
     : q.kind === "contact-code" ? t("ask-contact-code", { channel: q.channel, to: q.to })
+    : q.kind === "renewal-code" ? t("wizard-renewal-code", { to: q.to })
     : t(`wizard-ask-${q.kind}`);
   const [label, input] = field(text, secret ? "password" : "text", q.kind);
   f.append(label);
@@ -205,6 +219,22 @@ function onQuestion(a: Asked): void {
   if (q.kind === "contact-code") {
     input.inputMode = "numeric";
     input.maxLength = 6;
+  }
+  if (q.kind === "renewal-code") {
+    // The code sent when the renewal was authorised; another may be asked for.
+    input.type = "text";
+    input.autocapitalize = "characters";
+    f.append(el("p", "hint", t("wizard-renewal-code-hint")));
+    const resend = button("wizard-resend", "secondary resend", () => answer(a.id, ""));
+    let left = q.resend_after;
+    const tick = () => {
+      resend.disabled = left > 0;
+      resend.textContent = left > 0 ? t("wizard-resend-in", { seconds: left }) : t("wizard-resend");
+      left -= 1;
+    };
+    tick();
+    countdown = window.setInterval(tick, 1000);
+    f.append(resend);
   }
   if (q.kind === "otp") {
     input.inputMode = "numeric";

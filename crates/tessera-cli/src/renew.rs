@@ -46,6 +46,11 @@ pub struct Args {
     /// A new e-mail address, as for --mobile (where the e-mail is not the certificate's).
     #[arg(long, value_name = "ADDRESS")]
     email: Option<String>,
+    /// On a card whose key slots are fixed (PIV, OpenPGP), let the new key take the old
+    /// key's slot without asking (the old certificate stops working until the new one is
+    /// installed; the renewal is authorised first, so it always completes).
+    #[arg(long)]
+    overwrite: bool,
 }
 
 fn summary(msg: &Messages, o: &Outcome) -> String {
@@ -73,6 +78,7 @@ pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages) -> ExitCo
         };
         let mut prompter = Terminal::new(msg, args.stdin);
         prompter.accept_contract = args.accept_contract;
+        prompter.overwrite = args.overwrite.then_some(true);
         if args.mobile.is_some() || args.email.is_some() {
             prompter.new_contacts = serde_json::json!({ "mobile": args.mobile, "email": args.email }).to_string();
         }

@@ -22,6 +22,9 @@ pub struct Terminal<'m> {
     /// The answer to the renewal's contacts question (`--mobile`, `--email`): never read
     /// from standard input, so scripts answer the same questions as before. Empty: keep.
     pub new_contacts: String,
+    /// The answer to "overwrite the card's slot?" given on the command line (`--overwrite`);
+    /// None: ask.
+    pub overwrite: Option<bool>,
 }
 
 impl<'m> Terminal<'m> {
@@ -33,6 +36,7 @@ impl<'m> Terminal<'m> {
             final_try: None,
             accept_contract: None,
             new_contacts: String::new(),
+            overwrite: None,
         }
     }
 }
@@ -73,6 +77,12 @@ impl Terminal<'_> {
             }
             Question::SignRenewalForm { contract_version, .. } => vec![("contract_version", s(contract_version))],
             Question::ContactCode { channel, to } => vec![("channel", s(channel)), ("to", s(to))],
+            Question::ConfirmOverwrite { token, certificate } => {
+                vec![("token", s(token)), ("certificate", s(certificate))]
+            }
+            Question::RenewalCode { to, resend_after } => {
+                vec![("to", s(to)), ("resend_after", FluentValue::from(*resend_after))]
+            }
             _ => vec![],
         };
         if let Question::Pin { token, state, tries_left, .. } = q {
@@ -93,6 +103,7 @@ impl Terminal<'_> {
             Step::Confirm { role } => ("step-confirm", Some(role)),
             Step::Diagnose => ("step-diagnose", None),
             Step::SignForm => ("step-sign-form", None),
+            Step::Authorise => ("step-authorise", None),
             Step::Retire { role } => ("step-retire", Some(role)),
         };
         let role = role.map(|r| self.msg.text(&format!("role-{}", role_name(*r)), &[])).unwrap_or_default();
@@ -153,6 +164,11 @@ impl Prompter for Terminal<'_> {
 
     fn confirm(&mut self, q: &Question) -> tessera_flows::Result<bool> {
         if let (Question::ConfirmFinalTry { .. }, Some(given)) = (q, self.final_try) {
+            return Ok(given);
+        }
+        if let (Question::ConfirmOverwrite { .. }, Some(given)) = (q, self.overwrite) {
+            // Said anyway: what the choice means.
+            eprintln!("! {}", self.text(q));
             return Ok(given);
         }
         if let Question::SignRenewalForm { form, contract_version, contract, policy } = q {

@@ -152,6 +152,50 @@ impl<'a, 'm> Card<'a, 'm> {
         }
     }
 
+    /// Generate a key pair in the fixed slot `id`, replacing the key there: a fixed-slot
+    /// card's renewal, once the RA authorised it (the old key cannot sign afterwards).
+    pub fn replace(
+        &self,
+        secrets: &mut dyn Secrets,
+        id: Vec<u8>,
+        algorithm: KeyAlgorithm,
+        label: &str,
+    ) -> Result<KeyPairInfo, Error> {
+        let model = self.token.model.as_ref();
+        let by_card = model.is_some_and(|m| m.has_quirk(crate::catalog::QuirkId::ReplaceByCardCommands));
+        match self.path {
+            Path::Pkcs11 { .. } if by_card => {
+                let reader = self.token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: self.token.uri() })?;
+                let slot = match id.as_slice() {
+                    [slot] => *slot,
+                    _ => return Err(Error::IdInUse { id: keys::hex(&id) }),
+                };
+                let admin = secrets.pin(self.token, Who::So)?;
+                let made = crate::openpgp::OpenPgpCard::connect(&reader)?.generate(&admin, slot, algorithm);
+                if matches!(made, Err(Error::WrongPuk)) {
+                    secrets.forget(Who::So);
+                }
+                let public_key = made?;
+                self.token.stale.set(true);
+                Ok(KeyPairInfo {
+                    uri: self.token.object_uri("", &id, "private"),
+                    id: keys::hex(&id),
+                    label: label.to_owned(),
+                    algorithm,
+                    public_key,
+                })
+            }
+            Path::Pkcs11 { keygen, .. } => {
+                self.logged_in(secrets, keygen, true, |s| keys::replace(self.token, s, algorithm, label, id))
+            }
+            Path::PivCommands => {
+                let session = self.token.session(false)?;
+                let key = secrets.management_key(self.token)?;
+                keys::replace_with_card(self.token, &session, &key, algorithm, id)
+            }
+        }
+    }
+
     /// Whether the card is blank: still with its factory secrets (catalog `[factory]`), told
     /// without spending a PIN try. OpenPGP: no cardholder name and every PIN try left; PIV:
     /// the factory management key authenticates (it has no retry counter).
@@ -266,11 +310,38 @@ impl<'a, 'm> Card<'a, 'm> {
         certificate: &[u8],
         label: &str,
     ) -> Result<String, Error> {
+        self.write_certificate(secrets, id, certificate, label, false)
+    }
+
+    /// [`Card::install`] in a fixed slot whose key [`Card::replace`] replaced: the old
+    /// key's certificate there gives way.
+    pub fn reinstall(
+        &self,
+        secrets: &mut dyn Secrets,
+        id: &[u8],
+        certificate: &[u8],
+        label: &str,
+    ) -> Result<String, Error> {
+        self.write_certificate(secrets, id, certificate, label, true)
+    }
+
+    fn write_certificate(
+        &self,
+        secrets: &mut dyn Secrets,
+        id: &[u8],
+        certificate: &[u8],
+        label: &str,
+        replace: bool,
+    ) -> Result<String, Error> {
         let id = id.to_vec();
         match self.path {
-            Path::Pkcs11 { write, .. } => {
-                self.logged_in(secrets, write, true, |s| crate::certs::install(self.token, s, &id, label, certificate))
-            }
+            Path::Pkcs11 { write, .. } => self.logged_in(secrets, write, true, |s| {
+                if replace {
+                    crate::certs::replace(self.token, s, &id, label, certificate)
+                } else {
+                    crate::certs::install(self.token, s, &id, label, certificate)
+                }
+            }),
             Path::PivCommands => {
                 let pin = secrets.pin(self.token, Who::User)?;
                 let management = secrets.management_key(self.token)?;

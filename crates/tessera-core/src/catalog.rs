@@ -201,6 +201,7 @@ pub enum QuirkId {
     PublicKeyHandle,
     RawEcdsaOnly,
     ReloadAfterKeygen,
+    ReplaceByCardCommands,
     SensitiveStaleAfterKeygen,
     UnblockWithCardCommands,
 }

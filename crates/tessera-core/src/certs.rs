@@ -21,6 +21,29 @@ pub fn install(
     label: &str,
     certificate: &[u8],
 ) -> Result<String, Error> {
+    write(token, session, key_id, label, certificate, false)
+}
+
+/// [`install`] in a fixed slot whose key was just replaced (a renewal authorised first):
+/// the certificate there, the old key's, is destroyed first, then the new one written.
+pub fn replace(
+    token: &OpenToken<'_>,
+    session: &Session,
+    key_id: &[u8],
+    label: &str,
+    certificate: &[u8],
+) -> Result<String, Error> {
+    write(token, session, key_id, label, certificate, true)
+}
+
+fn write(
+    token: &OpenToken<'_>,
+    session: &Session,
+    key_id: &[u8],
+    label: &str,
+    certificate: &[u8],
+    replace: bool,
+) -> Result<String, Error> {
     let (der, object) =
         CertificateObject::parse(certificate).map_err(|e| Error::CertificateInvalid { reason: e.to_string() })?;
     let key_uri = token.object_uri("", key_id, "private");
@@ -33,8 +56,12 @@ pub fn install(
     let existing = session
         .find_objects(&[Attribute::Class(ObjectClass::CERTIFICATE), Attribute::Id(key_id.to_vec())])
         .map_err(|e| Error::from_pkcs11(e, "C_FindObjects"))?;
-    if !existing.is_empty() {
+    if !existing.is_empty() && !replace {
         return Err(Error::CertificateExists { id: hex(key_id) });
+    }
+    for h in existing {
+        tracing::trace!("C_DestroyObject (the replaced key's certificate)");
+        session.destroy_object(h).map_err(|e| Error::from_pkcs11(e, "C_DestroyObject"))?;
     }
     let template = vec![
         Attribute::Class(ObjectClass::CERTIFICATE),

@@ -55,6 +55,29 @@ pub fn generate(
     label: &str,
     id: Option<Vec<u8>>,
 ) -> Result<KeyPairInfo, Error> {
+    make(token, session, algorithm, label, id, false)
+}
+
+/// Generate a key pair in the fixed slot `id`, replacing the key there (a fixed-slot card's
+/// renewal, authorised before; the card overwrites its key in place).
+pub fn replace(
+    token: &OpenToken<'_>,
+    session: &Session,
+    algorithm: KeyAlgorithm,
+    label: &str,
+    id: Vec<u8>,
+) -> Result<KeyPairInfo, Error> {
+    make(token, session, algorithm, label, Some(id), true)
+}
+
+fn make(
+    token: &OpenToken<'_>,
+    session: &Session,
+    algorithm: KeyAlgorithm,
+    label: &str,
+    id: Option<Vec<u8>>,
+    replace: bool,
+) -> Result<KeyPairInfo, Error> {
     check_algorithm(token, algorithm)?;
     let slots: Vec<Vec<u8>> =
         token.model.as_ref().map(|m| m.key_ids.iter().filter_map(|h| unhex(h)).collect()).unwrap_or_default();
@@ -75,8 +98,9 @@ pub fn generate(
             free.ok_or_else(|| Error::IdInUse { id: slots.iter().map(|s| hex(s)).collect::<Vec<_>>().join(", ") })?
         }
     };
-    if !objects_with_id(session, &id, Some(ObjectClass::PRIVATE_KEY))?.is_empty()
-        || !objects_with_id(session, &id, Some(ObjectClass::CERTIFICATE))?.is_empty()
+    if !replace
+        && (!objects_with_id(session, &id, Some(ObjectClass::PRIVATE_KEY))?.is_empty()
+            || !objects_with_id(session, &id, Some(ObjectClass::CERTIFICATE))?.is_empty())
     {
         return Err(Error::IdInUse { id: hex(&id) });
     }
@@ -165,6 +189,28 @@ pub fn generate_with_card(
     algorithm: KeyAlgorithm,
     id: Option<Vec<u8>>,
 ) -> Result<KeyPairInfo, Error> {
+    make_with_card(token, session, management_key, algorithm, id, false)
+}
+
+/// [`generate_with_card`] replacing the key in slot `id` (see [`replace`]).
+pub fn replace_with_card(
+    token: &OpenToken<'_>,
+    session: &Session,
+    management_key: &crate::piv::ManagementKey,
+    algorithm: KeyAlgorithm,
+    id: Vec<u8>,
+) -> Result<KeyPairInfo, Error> {
+    make_with_card(token, session, management_key, algorithm, Some(id), true)
+}
+
+fn make_with_card(
+    token: &OpenToken<'_>,
+    session: &Session,
+    management_key: &crate::piv::ManagementKey,
+    algorithm: KeyAlgorithm,
+    id: Option<Vec<u8>>,
+    replace: bool,
+) -> Result<KeyPairInfo, Error> {
     check_algorithm(token, algorithm)?;
     let reader = token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: token.uri() })?;
     let slots: Vec<Vec<u8>> =
@@ -174,7 +220,7 @@ pub fn generate_with_card(
         None => slots.first().cloned().ok_or_else(|| Error::IdInUse { id: String::new() })?,
     };
     let (slot, _) = crate::piv::slot_for_id(&id).ok_or_else(|| Error::IdInUse { id: hex(&id) })?;
-    if !objects_with_id(session, &id, Some(ObjectClass::PRIVATE_KEY))?.is_empty() {
+    if !replace && !objects_with_id(session, &id, Some(ObjectClass::PRIVATE_KEY))?.is_empty() {
         return Err(Error::IdInUse { id: hex(&id) });
     }
     let card = crate::piv::PivCard::connect(&reader)?;

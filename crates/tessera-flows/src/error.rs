@@ -220,6 +220,14 @@ mod tests {
             "no-contact-change",
             "contact-codes-spent",
             "contact-code-wrong",
+            "overwrite-signature-refused",
+            "renewal-not-forwarded",
+            "no-contact-for-code",
+            "overwrite-not-authorised",
+            "renewal-code-spent",
+            "renewal-code-wrong",
+            "overwrite-proof",
+            "code-resend-too-soon",
         ];
         for lang in [Lang::It, Lang::En] {
             let m = Messages::new(lang);

@@ -62,6 +62,12 @@ pub struct Record {
     /// Renewal: the RA's renewal request whose form was signed and accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renewal_form: Option<String>,
+    /// Renewal of a fixed-slot card: the RA authorised overwriting the slot (the renewal
+    /// code that completes it went to `overwrite_sent_to`, masked; the code is not kept).
+    #[serde(default)]
+    pub overwrite_authorised: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overwrite_sent_to: Option<String>,
     #[serde(default)]
     pub events: Vec<Event>,
 }
@@ -111,6 +117,8 @@ impl Journal {
                 completed: false,
                 certificates: BTreeMap::new(),
                 renewal_form: None,
+                overwrite_authorised: false,
+                overwrite_sent_to: None,
                 events: Vec::new(),
             },
             Err(e) => return Err(Error::Storage { path: path.display().to_string(), reason: e.to_string() }),

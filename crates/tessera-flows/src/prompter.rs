@@ -55,6 +55,14 @@ pub enum Question {
     Contacts { mobile: Option<String>, email: Option<String>, email_editable: bool, conflict: Option<String> },
     /// The code sent to the new contact `to` (masked), `channel` mobile or email (a secret).
     ContactCode { channel: String, to: String },
+    /// Renewal of a fixed-slot card: the new key must take the old key's slot on `token`,
+    /// so the certificate `certificate` (its subject) stops working once the slot is
+    /// overwritten, until the new one is installed. Go on? (asked before anything is signed)
+    ConfirmOverwrite { token: String, certificate: String },
+    /// The renewal code sent to `to` (masked) when the overwrite was authorised: an
+    /// interrupted fixed-slot renewal completes with it (a secret). An empty answer asks
+    /// for it again, allowed `resend_after` seconds after the last one.
+    RenewalCode { to: String, resend_after: i64 },
 }
 
 impl Question {
@@ -74,6 +82,8 @@ impl Question {
             Question::SignRenewalForm { .. } => "ask-sign-renewal-form",
             Question::Contacts { .. } => "ask-contacts",
             Question::ContactCode { .. } => "ask-contact-code",
+            Question::ConfirmOverwrite { .. } => "ask-confirm-overwrite",
+            Question::RenewalCode { .. } => "ask-renewal-code",
         }
     }
 
@@ -87,6 +97,7 @@ impl Question {
                 | Question::ConfirmFinalTry { .. }
                 | Question::SignRenewalForm { .. }
                 | Question::Contacts { .. }
+                | Question::ConfirmOverwrite { .. }
         )
     }
 }
@@ -123,6 +134,8 @@ pub enum Step {
     Diagnose,
     /// Renewal: the contract accepted and the renewal form signed with the expiring key.
     SignForm,
+    /// Renewal of a fixed-slot card: overwriting the slot authorised with the expiring key.
+    Authorise,
     /// Renewal: the old key and certificate removed, once the new ones are confirmed.
     Retire {
         role: Role,

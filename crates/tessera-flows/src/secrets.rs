@@ -47,6 +47,11 @@ impl<'p> Asked<'p> {
         }
     }
 
+    /// The card management key the RA released (a PIV card's renewal): not asked then.
+    pub fn know_management_key(&mut self, management_key: Zeroizing<String>) {
+        self.management = Some(management_key);
+    }
+
     /// Run a card operation; a wrong PIN is reported and asked again.
     pub fn retry<T>(
         &mut self,

@@ -41,6 +41,8 @@ pub fn app(ra: Arc<Ra>) -> axum::Router {
         .route("/api/v1/renewal/{serial}/form", axum::routing::post(renewal::sign))
         .route("/api/v1/renewal/{serial}/contacts", axum::routing::post(renewal::contacts::propose))
         .route("/api/v1/renewal/{serial}/contacts/confirm", axum::routing::post(renewal::contacts::confirm))
+        .route("/api/v1/renewal/{serial}/overwrite", axum::routing::post(renewal::overwrite::authorise))
+        .route("/api/v1/renewal/{serial}/overwrite/resend", axum::routing::post(renewal::overwrite::resend))
         .route("/api/v1/operator/renewals", axum::routing::get(renewal::list))
         .route("/api/v1/operator/renewals/{id}/cancel", axum::routing::post(renewal::cancel))
         .route("/ca.cer", axum::routing::get(issuing_certificate))

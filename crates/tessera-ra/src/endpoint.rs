@@ -242,6 +242,12 @@ impl Ra {
             None => None,
         };
         let Some(entry) = entry else {
+            if let Some(kid) = request.sender_kid.as_deref()
+                && let Ok(id) = std::str::from_utf8(kid)
+                && let Some((renewal, sealed)) = self.store.overwrite_code(id).await.map_err(internal)?
+            {
+                return self.overwriting(request, hash, &renewal, &sealed).await;
+            }
             tracing::info!("CMP request with an unknown reference");
             return Err((FailInfo::NotAuthorized, "unknown reference"));
         };
@@ -306,6 +312,66 @@ impl Ra {
                 FailInfo::BadRequest,
                 "with a reference and activation code this RA serves ir, p10cr, genm and certConf",
             )),
+        };
+        Ok((secret, outcome))
+    }
+
+    /// A fixed-slot card's renewal, authorised with the expiring key before its slot was
+    /// overwritten (renewal/overwrite.rs): ir and certConf MAC-protected with the renewal's
+    /// id and renewal code renew the old certificate as kur would.
+    async fn overwriting(
+        &self,
+        request: &Request,
+        hash: &[u8],
+        renewal: &crate::store::Renewal,
+        sealed: &str,
+    ) -> Result<(zeroize::Zeroizing<Vec<u8>>, Result<Outcome, Refusal>), Refusal> {
+        let unknown = (FailInfo::NotAuthorized, "unknown reference");
+        let Some(code) = self.store.open_code(&renewal.id, sealed) else { return Err(unknown) };
+        let secret = zeroize::Zeroizing::new(code.as_bytes().to_vec());
+        if request.sender.first() != Some(&0xA4) {
+            return Err((FailInfo::BadRequest, "the sender of a MAC-protected message is a directoryName"));
+        }
+        let old_serial = crate::store::unhex(&renewal.serial);
+        let old = self.store.certificate_der(&old_serial).await.map_err(internal)?.ok_or(unknown)?;
+        let (entry, profile) = self.store.by_certificate(&old, &old_serial).await.map_err(internal)?.ok_or(unknown)?;
+        // Wrong MACs slow the holder's request down, as for its activation code.
+        let reference = &entry.request.reference;
+        if let crate::store::MacCheck::Wait(_) =
+            self.store.take_mac_check(reference, self.wrong_code_wait).await.map_err(internal)?
+        {
+            return Err((
+                FailInfo::SystemUnavail,
+                "too many wrong codes for this reference: try again in a few minutes",
+            ));
+        }
+        if let Err(e) = request.verify(&secret) {
+            tracing::info!(renewal = %renewal.id, error = %e, "CMP protection refused");
+            return Err((FailInfo::BadMessageCheck, "message protection does not verify"));
+        }
+        self.store.mac_right(reference).await.map_err(internal)?;
+        let outcome = match &request.body {
+            Body::Ir { request: cr } => match self.retransmission(request, hash).await {
+                Ok(Some(repeat)) => Ok(repeat),
+                Err(refusal) => Err(refusal),
+                Ok(None)
+                    if self
+                        .store
+                        .lifecycle(&old_serial)
+                        .await
+                        .map_err(internal)?
+                        .now(time::OffsetDateTime::now_utc())
+                        != Lifecycle::Active =>
+                {
+                    Err((FailInfo::CertRevoked, "a suspended or revoked certificate cannot be renewed"))
+                }
+                Ok(None) => self.renew(&entry, profile, &old, cr, true).await.map(|(certificate, claim)| {
+                    Outcome::Certificate { body_tag: 1, cert_req_id: cr.cert_req_id, certificate, note: None, claim }
+                }),
+            },
+            Body::CertConf { .. } => self.confirm(request, &entry).await.map(|()| Outcome::Confirm),
+            Body::Genm { info_types, with_value } => Self::ca_certificates(info_types, *with_value),
+            _ => Err((FailInfo::BadRequest, "with a renewal's id and code this RA serves ir, genm and certConf")),
         };
         Ok((secret, outcome))
     }
@@ -529,7 +595,7 @@ impl Ra {
                 if self.store.superseded(&serial).await.map_err(internal)? {
                     return Err((FailInfo::NotAuthorized, "only the newest certificate of a request can be renewed"));
                 }
-                let (certificate, claim) = self.renew(&entry, profile, old, cr).await?;
+                let (certificate, claim) = self.renew(&entry, profile, old, cr, false).await?;
                 Ok(Outcome::Certificate { body_tag: 8, cert_req_id: cr.cert_req_id, certificate, note: None, claim })
             }
             Body::CertConf { .. } => self.confirm(request, &entry).await.map(|()| Outcome::Confirm),
@@ -539,13 +605,16 @@ impl Ra {
     }
 
     /// Key update: a new certificate for the same holder and profile, whose validity
-    /// starts where the old one ends (renewing early loses no days).
+    /// starts where the old one ends (renewing early loses no days). `overwritten`: a
+    /// fixed-slot card's renewal authorised before its key was overwritten, completed even
+    /// after the old certificate's end.
     async fn renew(
         &self,
         entry: &Entry,
         recorded: Option<crate::registry::Profile>,
         old: &[u8],
         cr: &tessera_protocol::crmf::CertRequest,
+        overwritten: bool,
     ) -> Result<(Vec<u8>, Claim), Refusal> {
         cr.verify_pop().map_err(|_| (FailInfo::BadPop, "proof of possession does not verify"))?;
         let now = time::OffsetDateTime::now_utc();
@@ -554,6 +623,8 @@ impl Ra {
         match summary.status {
             RenewalStatus::Renewable => {}
             RenewalStatus::Valid => return Err((FailInfo::NotAuthorized, "renewal opens 60 days before expiry")),
+            // Authorised before the card's key was overwritten: completed whenever it comes.
+            RenewalStatus::Expired if overwritten => {}
             RenewalStatus::Expired => return Err((FailInfo::NotAuthorized, "expired: it can no longer be renewed")),
             RenewalStatus::NotYetValid => return Err((FailInfo::NotAuthorized, "the certificate is not valid yet")),
         }

@@ -4,4 +4,4 @@ import type { KeyRole } from "./KeyRole";
 /**
  * One step of a flow, as progress reports name it.
  */
-export type Step = { "step": "arm" } | { "step": "check-card" } | { "step": "personalise" } | { "step": "generate", role: KeyRole, } | { "step": "issue", role: KeyRole, } | { "step": "verify", role: KeyRole, } | { "step": "install", role: KeyRole, } | { "step": "confirm", role: KeyRole, } | { "step": "diagnose" } | { "step": "sign-form" } | { "step": "retire", role: KeyRole, };
+export type Step = { "step": "arm" } | { "step": "check-card" } | { "step": "personalise" } | { "step": "generate", role: KeyRole, } | { "step": "issue", role: KeyRole, } | { "step": "verify", role: KeyRole, } | { "step": "install", role: KeyRole, } | { "step": "confirm", role: KeyRole, } | { "step": "diagnose" } | { "step": "sign-form" } | { "step": "authorise" } | { "step": "retire", role: KeyRole, };

@@ -227,3 +227,49 @@ pub async fn renewal_contacts_confirm(
     let v = http.json(Method::POST, &format!("/api/v1/renewal/{serial}/contacts/confirm"), None, Some(body)).await?;
     serde_json::from_value(v).map_err(malformed)
 }
+
+/// A fixed-slot card's renewal authorised at the RA: the renewal code (the CMP secret that
+/// completes it without the old key; never journaled), where it was sent, and the card's
+/// management key where the RA holds one.
+#[derive(Deserialize)]
+pub struct Overwrite {
+    pub code: zeroize::Zeroizing<String>,
+    pub sent_to: String,
+    #[serde(default)]
+    pub management_key: Option<zeroize::Zeroizing<String>>,
+    pub resend_after: i64,
+}
+
+impl std::fmt::Debug for Overwrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Overwrite").field("sent_to", &self.sent_to).finish_non_exhaustive()
+    }
+}
+
+/// Authorise overwriting the slot: with the authorisation signed on the card by the old key
+/// (CAdES .p7m), or with the renewal code typed back once the old key is gone.
+pub async fn renewal_overwrite(
+    http: &Http,
+    serial: &str,
+    id: &str,
+    signed_authorisation: Option<&[u8]>,
+    code: Option<&str>,
+) -> Result<Overwrite> {
+    use base64::Engine;
+    let serial: String = serial.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    let body = json!({
+        "id": id,
+        "signed_authorisation": signed_authorisation.map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
+        "code": code,
+    });
+    let v = http.json(Method::POST, &format!("/api/v1/renewal/{serial}/overwrite"), None, Some(body)).await?;
+    serde_json::from_value(v).map_err(malformed)
+}
+
+/// The renewal code to the holder again; where it went.
+pub async fn renewal_overwrite_resend(http: &Http, serial: &str, id: &str) -> Result<String> {
+    let serial: String = serial.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    let body = json!({ "id": id });
+    let v = http.json(Method::POST, &format!("/api/v1/renewal/{serial}/overwrite/resend"), None, Some(body)).await?;
+    Ok(v["sent_to"].as_str().unwrap_or_default().to_owned())
+}

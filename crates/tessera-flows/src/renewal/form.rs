@@ -50,12 +50,12 @@ pub(super) async fn sign(
 }
 
 /// The expiring key on the card, and its certificate: what signs the holder's documents.
-struct OnCard<'a> {
-    devices: &'a mut Devices,
-    token: &'a str,
-    old: &'a KeyPairInfo,
-    certificate: &'a [u8],
-    summary: &'a tessera_pki::CertificateSummary,
+pub(super) struct OnCard<'a> {
+    pub devices: &'a mut Devices,
+    pub token: &'a str,
+    pub old: &'a KeyPairInfo,
+    pub certificate: &'a [u8],
+    pub summary: &'a tessera_pki::CertificateSummary,
 }
 
 impl OnCard<'_> {
@@ -71,7 +71,7 @@ impl OnCard<'_> {
 
     /// `content` signed on the card with the expiring key as a CAdES .p7m, and checked here
     /// against the certificate before it is sent.
-    fn sign(mut self, secrets: &mut Asked<'_>, content: &[u8]) -> Result<Vec<u8>> {
+    pub(super) fn sign(mut self, secrets: &mut Asked<'_>, content: &[u8]) -> Result<Vec<u8>> {
         let unusable = |e: tessera_protocol::Error| Error::RenewalKeyMismatch {
             certificate: self.summary.common_name.clone(),
             reason: e.to_string(),

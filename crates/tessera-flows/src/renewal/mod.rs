@@ -10,6 +10,7 @@
 
 pub mod diagnostics;
 mod form;
+mod overwrite;
 
 use serde::Serialize;
 use tessera_core::card::{Card, Role};
@@ -174,15 +175,9 @@ impl Renewal<'_> {
         let old = old_key(&old_certificate, &hex(&old_id))?;
         let old_summary = tessera_pki::CertificateSummary::parse(&old_certificate, time::OffsetDateTime::now_utc())
             .map_err(|e| Error::CertificateUntrusted { reason: e.to_string() })?;
-        // A card whose slot for this key is taken: that path (authorise first, then
-        // overwrite) is not done yet; diagnostics already said the slot would be overwritten.
-        if devices.with_token(&token, |t| Ok(Card::new(t).role_id(role).is_some()))? {
-            return Err(Error::CardUnsuitable {
-                card: report.card.clone().unwrap_or(report.label.clone()),
-                profile: "renewal".into(),
-                reason: "fixed key slots: renewal by overwriting the slot is not available yet".into(),
-            });
-        }
+        // A card whose convention fixes this key's slot: the new key takes the old one's
+        // (overwrite.rs), as the diagnostics said before the PIN.
+        let fixed_slot = devices.with_token(&token, |t| Ok(Card::new(t).role_id(role)))?;
 
         let serial = old_summary.serial.replace(':', "").to_lowercase();
         let mut journal = Journal::open(&format!("renew-{serial}"), &token, &settings.ra, "renewal")?;
@@ -197,6 +192,9 @@ impl Renewal<'_> {
             Renewing { http: &http, certificate: &old_certificate, algorithm: &algorithm_id, anchors: &anchors };
         let mut secrets = Asked::new(prompter);
         let mut resumed = false;
+        if fixed_slot.is_some() && !journal.record.overwrite_authorised {
+            overwrite::choose(&mut secrets, &report.label, &old_summary.common_name)?;
+        }
 
         // 2. The contract accepted and the renewal form signed with the expiring key.
         // Until kur is answered the RA's word counts, not the journal's: a request cancelled
@@ -222,18 +220,66 @@ impl Renewal<'_> {
             journal.save()?;
         }
 
-        // 3. The new key pair, next to the old one; its id journaled first.
+        // 2b. A fixed slot: overwriting it authorised with the old key while it is there (or,
+        // once it is gone, with the renewal code the holder received).
+        let renewal_id = journal.record.renewal_form.clone().unwrap_or_default();
+        let mut authorised = None;
+        if fixed_slot.is_some() {
+            let s = Step::Authorise;
+            if journal.cert(role).confirmed {
+                secrets.prompter.progress(&Progress::Resumed { step: s });
+            } else {
+                secrets.prompter.progress(&Progress::Started { step: s });
+                journal.event(s, "started", None)?;
+                let old_in_slot = journal.cert(role).key_id.is_none();
+                let card = form::OnCard {
+                    devices,
+                    token: &token,
+                    old: &old,
+                    certificate: &old_certificate,
+                    summary: &old_summary,
+                };
+                let done =
+                    overwrite::authorise(card, &mut secrets, &http, &mut journal, &renewal_id, old_in_slot).await;
+                authorised = Some(step(secrets.prompter, &mut journal, s, done)?);
+            }
+        }
+        let exchange = authorised.as_ref().map(|a| crate::ra::cmp::Exchange {
+            http: &http,
+            reference: &renewal_id,
+            secret: a.code.as_bytes(),
+            profile: None,
+        });
+
+        // 3. The new key pair, next to the old one (or in the old one's slot); its id
+        // journaled first.
         let s = Step::Generate { role };
         let known = journal.cert(role).clone();
         let algorithm = {
             let card = devices.with_token(&token, |t| Ok(Card::new(t).algorithms()))?;
             if card.contains(&old.algorithm) { old.algorithm } else { card.first().copied().unwrap_or(old.algorithm) }
         };
+        let journaled = match (&known.key_id, &known.public_key) {
+            (Some(id), Some(pk)) => Some(KeyPairInfo {
+                uri: String::new(),
+                id: id.clone(),
+                label: String::new(),
+                algorithm: known.algorithm.unwrap_or(algorithm),
+                public_key: unhex(pk),
+            }),
+            _ => None,
+        };
+        let still_there = match &journaled {
+            // A slot's public key may not show (PIV): a signature tells.
+            Some(key) if fixed_slot.is_some() => overwrite::signs_as(devices, &token, &mut secrets, key)?,
+            Some(key) => {
+                devices.with_token(&token, |t| Card::new(t).public_key(&unhex(&key.id)))?.as_deref()
+                    == Some(key.public_key.as_slice())
+            }
+            None => false,
+        };
         let new_key = match (&known.key_id, &known.public_key) {
-            (Some(id), Some(pk))
-                if devices.with_token(&token, |t| Card::new(t).public_key(&unhex(id)))?.as_deref()
-                    == Some(unhex(pk).as_slice()) =>
-            {
+            (Some(id), Some(pk)) if still_there => {
                 resumed = true;
                 secrets.prompter.progress(&Progress::Resumed { step: s });
                 KeyPairInfo {
@@ -247,8 +293,13 @@ impl Renewal<'_> {
             _ => {
                 secrets.prompter.progress(&Progress::Started { step: s });
                 // An id journaled by a run stopped during generation: the pair may be there.
-                let id = known.key_id.as_deref().map(unhex).unwrap_or_else(fresh_id);
-                let adopted = devices.with_token(&token, |t| Card::new(t).public_key(&id))?;
+                let id = fixed_slot.clone().or_else(|| known.key_id.as_deref().map(unhex)).unwrap_or_else(fresh_id);
+                // In a fixed slot there is nothing to adopt: whatever is there is replaced
+                // (the overwrite is authorised).
+                let adopted = match fixed_slot {
+                    Some(_) => None,
+                    None => devices.with_token(&token, |t| Card::new(t).public_key(&id))?,
+                };
                 let c = journal.cert(role);
                 c.key_id = Some(hex(&id));
                 c.algorithm = Some(algorithm);
@@ -262,8 +313,9 @@ impl Renewal<'_> {
                         public_key,
                     }),
                     None => secrets.retry(|secrets| {
-                        devices.with_token(&token, |t| {
-                            Card::new(t).generate(secrets, Some(id.clone()), algorithm, "Rinnovo")
+                        devices.with_token(&token, |t| match fixed_slot {
+                            Some(_) => Card::new(t).replace(secrets, id.clone(), algorithm, "Rinnovo"),
+                            None => Card::new(t).generate(secrets, Some(id.clone()), algorithm, "Rinnovo"),
                         })
                     }),
                 };
@@ -297,8 +349,14 @@ impl Renewal<'_> {
                     .map(|(_, c)| (c.tbs_certificate.issuer.as_raw().to_vec(), c.tbs_certificate.raw_serial().to_vec()))
                     .map_err(|e| Error::CertificateUntrusted { reason: e.to_string() })?;
                 let spki = new_key.algorithm.spki(&new_key.public_key);
-                let request =
-                    tessera_protocol::cmp::renewal_request(0, &spki, &old_summary.common_name, &issuer.0, &issuer.1);
+                // ir (a fixed slot, MAC-protected with the renewal code) or kur naming the old
+                // certificate.
+                let request = match exchange {
+                    Some(_) => tessera_protocol::cmp::cert_request(0, &spki, &old_summary.common_name),
+                    None => {
+                        tessera_protocol::cmp::renewal_request(0, &spki, &old_summary.common_name, &issuer.0, &issuer.1)
+                    }
+                };
                 let mut sign = |secrets: &mut Asked<'_>, key: &KeyPairInfo, data: &[u8]| {
                     secrets.retry(|secrets| {
                         devices.with_token(&token, |t| {
@@ -313,11 +371,16 @@ impl Renewal<'_> {
                     Ok(p) => p,
                     Err(e) => return step(secrets.prompter, &mut journal, s, Err(e)),
                 };
-                let result = renewing
-                    .key_update(&request, &new_key.algorithm.signature_algorithm(), &pop, |part| {
-                        sign(&mut secrets, &old, part)
-                    })
-                    .await;
+                let result = match &exchange {
+                    Some(exchange) => exchange.initial(&request, &new_key.algorithm.signature_algorithm(), &pop).await,
+                    None => {
+                        renewing
+                            .key_update(&request, &new_key.algorithm.signature_algorithm(), &pop, |part| {
+                                sign(&mut secrets, &old, part)
+                            })
+                            .await
+                    }
+                };
                 let issued = step(secrets.prompter, &mut journal, s, result)?;
                 let c = journal.cert(role);
                 c.certificate = Some(hex(&issued.certificate));
@@ -359,7 +422,10 @@ impl Renewal<'_> {
             journal.event(s, "started", None)?;
             let label = if role == Role::Signature { "Firma qualificata" } else { "Autenticazione CNS" };
             let written = secrets.retry(|secrets| {
-                devices.with_token(&token, |t| Card::new(t).install(secrets, &new_id, &issued.certificate, label))
+                devices.with_token(&token, |t| match fixed_slot {
+                    Some(_) => Card::new(t).reinstall(secrets, &new_id, &issued.certificate, label),
+                    None => Card::new(t).install(secrets, &new_id, &issued.certificate, label),
+                })
             });
             step(secrets.prompter, &mut journal, s, written)?
         };
@@ -387,26 +453,32 @@ impl Renewal<'_> {
             secrets.prompter.progress(&Progress::Resumed { step: s });
         } else {
             secrets.prompter.progress(&Progress::Started { step: s });
-            let confirmed = renewing
-                .confirm(&issued.transaction, &issued.certificate, |part| {
-                    secrets.retry(|secrets| {
-                        devices.with_token(&token, |t| {
-                            Card::new(t).sign_with(secrets, &old, |signer| {
-                                signer.sign(part).map_err(|reason| tessera_core::Error::CsrFailed { reason })
+            let confirmed = match &exchange {
+                Some(exchange) => exchange.confirm(&issued.transaction, &issued.certificate, None).await,
+                None => {
+                    renewing
+                        .confirm(&issued.transaction, &issued.certificate, |part| {
+                            secrets.retry(|secrets| {
+                                devices.with_token(&token, |t| {
+                                    Card::new(t).sign_with(secrets, &old, |signer| {
+                                        signer.sign(part).map_err(|reason| tessera_core::Error::CsrFailed { reason })
+                                    })
+                                })
                             })
                         })
-                    })
-                })
-                .await;
+                        .await
+                }
+            };
             step(secrets.prompter, &mut journal, s, confirmed)?;
             journal.cert(role).confirmed = true;
             journal.save()?;
         }
 
         // 8. Only now the old key and certificate go (unless kept).
+        // (A fixed slot's old key and certificate are already gone: overwritten.)
         let s = Step::Retire { role };
-        let retired = retire_old;
-        if retired {
+        let retired = retire_old || fixed_slot.is_some();
+        if retire_old && fixed_slot.is_none() {
             secrets.prompter.progress(&Progress::Started { step: s });
             let removed =
                 secrets.retry(|secrets| devices.with_token(&token, |t| Card::new(t).remove(secrets, &old_id)));

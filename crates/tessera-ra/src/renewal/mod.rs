@@ -12,6 +12,7 @@
 
 pub mod contacts;
 pub mod form;
+pub mod overwrite;
 
 use std::sync::Arc;
 

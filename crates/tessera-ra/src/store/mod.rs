@@ -11,7 +11,7 @@ mod notices;
 mod renewals;
 mod transactions;
 pub use attempts::MacCheck;
-pub use renewals::{CONTACT_TRIES, ContactChange, NewRenewal, Renewal};
+pub use renewals::{CONTACT_TRIES, ContactChange, NewRenewal, OVERWRITE_TRIES, Renewal};
 pub use transactions::{ConfirmRefused, Fresh, Issuance as NewIssuance};
 use zeroize::Zeroizing;
 
@@ -61,7 +61,7 @@ pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn unhex(s: &str) -> Vec<u8> {
+pub fn unhex(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).filter_map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
 }
 

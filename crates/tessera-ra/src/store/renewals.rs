@@ -30,6 +30,9 @@ pub struct Renewal {
     /// The signed form (.p7m), hex; never in listings.
     #[serde(skip)]
     pub signed_form: Option<String>,
+    /// When the holder authorised overwriting the card's slot (a fixed-slot card): from
+    /// then on the renewal completes with the renewal code, and is not cancelled.
+    pub overwrite_at: Option<i64>,
 }
 
 fn renewal_of(r: &AnyRow, now: i64) -> Renewal {
@@ -37,7 +40,9 @@ fn renewal_of(r: &AnyRow, now: i64) -> Renewal {
     let expires_at: i64 = r.get("expires_at");
     // An open renewal whose certificate expired is expired, whether or not the sweeper
     // has marked it yet.
-    let state = if matches!(state.as_str(), "communicated" | "forwarded") && expires_at <= now {
+    let overwrite_at: Option<i64> = r.get("overwrite_at");
+    let state = if matches!(state.as_str(), "communicated" | "forwarded") && expires_at <= now && overwrite_at.is_none()
+    {
         "expired".to_owned()
     } else {
         state
@@ -56,11 +61,12 @@ fn renewal_of(r: &AnyRow, now: i64) -> Renewal {
         new_serial: r.get("new_serial"),
         cancelled_by: r.get("cancelled_by"),
         signed_form: r.get("signed_form"),
+        overwrite_at,
     }
 }
 
 const COLUMNS: &str = "id, serial, reference, state, form, contract_version, created_at, expires_at, signed_at, \
-                       completed_at, new_serial, cancelled_by, signed_form";
+                       completed_at, new_serial, cancelled_by, signed_form, overwrite_at";
 
 /// What a new renewal request is made of.
 pub struct NewRenewal<'a> {
@@ -233,8 +239,10 @@ impl Store {
     pub async fn cancel_renewal(&self, id: &str, operator: &str) -> Result<bool> {
         let mut tx = self.write().await?;
         let done = sqlx::query(
+            // Not once the holder may have overwritten the card's key: only the renewal
+            // gives that card a working key again.
             "UPDATE renewals SET state = 'cancelled', cancelled_by = $2 \
-             WHERE id = $1 AND state IN ('communicated', 'forwarded')",
+             WHERE id = $1 AND state IN ('communicated', 'forwarded') AND overwrite_code IS NULL",
         )
         .bind(id)
         .bind(operator)
@@ -253,7 +261,10 @@ impl Store {
     pub async fn expire_renewals(&self) -> Result<u64> {
         let mut tx = self.write().await?;
         let n = sqlx::query(
-            "UPDATE renewals SET state = 'expired' WHERE state IN ('communicated', 'forwarded') AND expires_at <= $1",
+            // One authorised to overwrite a card's key is completed whenever the holder comes
+            // back: it does not expire.
+            "UPDATE renewals SET state = 'expired' WHERE state IN ('communicated', 'forwarded') AND expires_at <= $1 \
+             AND overwrite_code IS NULL",
         )
         .bind(now())
         .execute(&mut *tx)
@@ -284,6 +295,16 @@ impl Store {
 
     pub fn code_matches(&self, purpose: &str, code: &str, stored: &str) -> bool {
         self.codes.otp_matches(purpose, code, stored)
+    }
+
+    /// A code sealed for `reference` (its canonical form), and opened again.
+    pub fn seal_code(&self, reference: &str, code: &str) -> Option<String> {
+        self.codes.seal(reference, code)
+    }
+
+    pub fn open_code(&self, reference: &str, sealed: &str) -> Option<zeroize::Zeroizing<String>> {
+        let plain = self.codes.open(reference, sealed)?;
+        String::from_utf8(plain.to_vec()).ok().map(zeroize::Zeroizing::new)
     }
 
     /// Record a contact change for a renewal waiting for its form (replacing one not yet
@@ -385,5 +406,86 @@ impl Store {
         audit(&mut tx, "holder", "renewal-contacts-changed", reference, &what).await?;
         tx.commit().await?;
         Ok(true)
+    }
+}
+
+/// Tries at a renewal code given back to the RA's workflow API (the CMP MAC has its own).
+pub const OVERWRITE_TRIES: i64 = 5;
+
+impl Store {
+    /// Authorise overwriting the card's slot for a forwarded renewal: `sealed` becomes its
+    /// renewal code unless it has one already. The code kept (sealed) and whether it is
+    /// this call's; None when the renewal is not forwarded.
+    pub async fn authorise_overwrite(&self, id: &str, sealed: &str) -> Result<Option<(String, bool)>> {
+        let mut tx = self.write().await?;
+        let fresh = sqlx::query(
+            "UPDATE renewals SET overwrite_code = $2, overwrite_at = $3 \
+             WHERE id = $1 AND state = 'forwarded' AND overwrite_code IS NULL",
+        )
+        .bind(id)
+        .bind(sealed)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if fresh {
+            audit(&mut tx, "holder", "renewal-overwrite-authorised", id, "").await?;
+        }
+        tx.commit().await?;
+        Ok(self.overwrite_code(id).await?.map(|(_, code)| (code, fresh)))
+    }
+
+    /// A forwarded renewal authorised to overwrite, and its renewal code (sealed).
+    pub async fn overwrite_code(&self, id: &str) -> Result<Option<(Renewal, String)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, overwrite_code FROM renewals WHERE id = $1 AND overwrite_code IS NOT NULL"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .map(|r| (renewal_of(&r, now()), r.get::<String, _>("overwrite_code")))
+            .filter(|(r, _)| r.state == "forwarded"))
+    }
+
+    /// Reserve one sending of the renewal code: at most one per `every` seconds (across
+    /// instances). The seconds to wait, or None when it may go now.
+    pub async fn take_overwrite_send(&self, id: &str, every: i64) -> Result<Option<i64>> {
+        let t = now();
+        let mut tx = self.write().await?;
+        let taken = sqlx::query("UPDATE renewals SET overwrite_sent_at = $2 WHERE id = $1 AND overwrite_sent_at <= $3")
+            .bind(id)
+            .bind(t)
+            .bind(t - every)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        tx.commit().await?;
+        if taken {
+            return Ok(None);
+        }
+        let row = sqlx::query("SELECT overwrite_sent_at FROM renewals WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(Some(row.map_or(every, |r| (r.get::<i64, _>(0) + every - t).max(1))))
+    }
+
+    /// Take one try at the renewal code (a conditional update: five under any
+    /// concurrency); the tries left after it, or None when none is left.
+    pub async fn take_overwrite_try(&self, id: &str) -> Result<Option<i64>> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "UPDATE renewals SET overwrite_tries = overwrite_tries + 1 \
+             WHERE id = $1 AND overwrite_tries < $2 RETURNING overwrite_tries",
+        )
+        .bind(id)
+        .bind(OVERWRITE_TRIES)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row.map(|r| OVERWRITE_TRIES - r.get::<i64, _>(0)))
     }
 }

@@ -16,6 +16,7 @@ mod holder;
 mod hygiene;
 mod in_process;
 mod operator;
+mod overwrite;
 mod renewal;
 
 struct Ra {

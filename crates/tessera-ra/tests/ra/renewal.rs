@@ -7,17 +7,17 @@ use std::process::Command;
 
 use super::*;
 
-fn serial_of(ra: &Ra, cert: &str) -> String {
+pub(super) fn serial_of(ra: &Ra, cert: &str) -> String {
     x509(&ra.path(cert), &["-serial"]).trim().trim_start_matches("serial=").to_owned()
 }
 
-fn openssl(ra: &Ra, args: &[&str]) {
+pub(super) fn openssl(ra: &Ra, args: &[&str]) {
     let o = Command::new("openssl").current_dir(ra.dir.path()).args(args).output().unwrap();
     assert!(o.status.success(), "openssl {args:?}: {}", text(&o));
 }
 
 /// The form, signed by `cert`/`key` with `openssl cms -sign -cades`, base64.
-fn signed_by(ra: &Ra, form: &str, cert: &str, key: &str) -> String {
+pub(super) fn signed_by(ra: &Ra, form: &str, cert: &str, key: &str) -> String {
     use base64::Engine;
     std::fs::write(ra.path("form.txt"), form).unwrap();
     openssl(
@@ -45,7 +45,7 @@ fn signed_by(ra: &Ra, form: &str, cert: &str, key: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(std::fs::read(ra.path("form.p7m")).unwrap())
 }
 
-fn get(ra: &Ra, path: &str) -> (u16, serde_json::Value) {
+pub(super) fn get(ra: &Ra, path: &str) -> (u16, serde_json::Value) {
     match ureq::get(&format!("http://{}{path}", ra.server)).call() {
         Ok(r) => (r.status(), r.into_json().unwrap()),
         Err(ureq::Error::Status(code, r)) => (code, r.into_json().unwrap_or_default()),
@@ -119,7 +119,7 @@ fn an_e_mail_registered_to_another_person_blocks_the_forms_signature_and_is_said
 }
 
 /// A six-digit code that is not `code`.
-fn other_than(code: &str, i: u32) -> String {
+pub(super) fn other_than(code: &str, i: u32) -> String {
     let wrong = format!("{i:06}");
     if wrong == code { format!("{:06}", 999_999 - i) } else { wrong }
 }
