@@ -1257,6 +1257,121 @@ fn cli_renews_virtual_piv_and_openpgp_cards_by_overwriting_their_slots_authorise
     }
 }
 
+/// A fixed-slot card (virtual PIV) whose renewal is killed at every step boundary: the
+/// rerun completes it. Once the slot is overwritten the old key is gone, so a run that no
+/// longer holds the renewal code asks for it (the holder has it by e-mail).
+#[test]
+fn cli_fixed_slot_renewal_killed_at_every_step_resumes_to_completion() {
+    use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
+    // (step, whether the rerun needs the renewal code: the slot may be overwritten)
+    let steps = [
+        ("diagnose", false),
+        ("sign-form", false),
+        ("authorise", false),
+        ("generate", false),
+        ("issue", true),
+        ("verify", true),
+        ("install", true),
+        ("confirm", true),
+    ];
+    let ra = RaServer::start("validity_days = 30\n");
+    let ra_args = ["--ra".to_owned(), ra.url(), "--ra-ca".to_owned(), ra.ca_file().display().to_string()];
+    let ra_refs: Vec<&str> = ra_args.iter().map(String::as_str).collect();
+    let mut survived = 0;
+    for (i, (at, needs_code)) in steps.iter().enumerate() {
+        // A blank card each time (a virtual card keeps its state within its test bed).
+        let pcsc = Pcsc::start();
+        let _piv = pcsc.insert_piv(0);
+        let data = tempfile_dir();
+        let mut env = pcsc.env();
+        env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
+        env.push(("TESSERA_CONFIG_DIR".into(), data.path().join("config").display().to_string()));
+        assert!(wait_until(Duration::from_secs(15), || stdout(&tessera(&env, &["devices", "--no-p11-kit"]))
+            .contains("PIV_II")));
+        let email = format!("holder{i}@example.org");
+        let cf = format!("RSSMRA80A01H50{i}U");
+        let (reference, code, pin, _) = counter_request(&ra, &cf, &email, "signature");
+        let activate =
+            ["--lang", "en", "activate", "--operator", "--stdin", "--json", "--token", "pkcs11:token=PIV_II"];
+        let out =
+            tessera_with_stdin(&env, &[&activate[..], &ra_refs].concat(), &format!("{code}\n{OPERATOR_TOKEN}\ny\n"));
+        assert!(out.status.success(), "activation: {}", stderr(&out));
+        let old: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let uri = old["certificates"][0]["uri"].as_str().unwrap();
+        let token = format!("pkcs11:serial={}", uri.split("serial=").nth(1).unwrap().split(';').next().unwrap());
+        let pin = pin();
+        let renew = [
+            "--lang",
+            "en",
+            "renew",
+            "--stdin",
+            "--json",
+            "--accept-contract",
+            "2026-1",
+            "--overwrite",
+            "--token",
+            &token,
+        ];
+        let killed = Command::new(bin("tessera"))
+            .args(renew)
+            .args(&ra_args)
+            .envs(env.iter().cloned())
+            .env("TESSERA_TEST_CRASH_AT", at)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write;
+            killed.stdin.as_ref().unwrap().write_all(format!("{pin}\n").as_bytes()).unwrap();
+        }
+        let out = killed.wait_with_output().unwrap();
+        let seen = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "crashed at {at:?}: {seen}");
+        assert!(seen.lines().last().is_some_and(|l| l.starts_with("→ ")), "{seen}");
+
+        // The rerun: the renewal code first where the slot may be overwritten (from the
+        // holder's mailbox), then the PIN.
+        let answers = if *needs_code {
+            let outbox = std::fs::read_to_string(ra.path("tessera-ra/outbox.log")).unwrap();
+            let line =
+                outbox.lines().rev().find(|l| l.contains(&email) && l.contains("codice di rinnovo")).expect("the code");
+            let code = line.split("è ").nth(1).unwrap().split('.').next().unwrap().trim().to_owned();
+            format!("{code}\n{pin}\n")
+        } else {
+            format!("{pin}\n")
+        };
+        let out = tessera_with_stdin(&env, &[&renew[..], &ra_refs].concat(), &answers);
+        assert!(out.status.success(), "rerun after a kill at {at:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out).contains("Renewal code sent to"), *needs_code, "{at}: {}", stderr(&out));
+        let renewed: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let listed: Value = ureq::get(&format!("{}/api/v1/operator/renewals?state=completed", ra.url()))
+            .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))
+            .call()
+            .unwrap()
+            .into_json()
+            .unwrap();
+        assert!(
+            listed["renewals"].as_array().unwrap().iter().any(|r| r["reference"] == reference.as_str()),
+            "{at}: {listed}"
+        );
+        // The new key signs for the new certificate.
+        let out = tessera_with_stdin(
+            &env,
+            &["--lang", "en", "diagnose", "--token", &token, "--pin", "--stdin", "--json"],
+            &format!("{pin}\n"),
+        );
+        let report = stdout(&out);
+        assert!(
+            report.contains(renewed["serial"].as_str().unwrap()) && !report.contains("does-not-sign"),
+            "{at}: {report}"
+        );
+        survived += 1;
+    }
+    eprintln!("fixed-slot renewal: crashed at {} step boundaries, {survived} resumed to completion", steps.len());
+}
+
 /// A request registered at the counter (a holder with an e-mail): reference, activation
 /// code, and the card's PIN and PUK put together from the handover sheet and the e-mail
 /// sent when the request completes (read once it has).

@@ -68,6 +68,10 @@ pub struct Record {
     pub overwrite_authorised: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overwrite_sent_to: Option<String>,
+    /// Renewal of a fixed-slot card: the certificate renewed (DER, hex), which the card no
+    /// longer holds once its slot is rewritten.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_certificate: Option<String>,
     #[serde(default)]
     pub events: Vec<Event>,
 }
@@ -119,6 +123,7 @@ impl Journal {
                 renewal_form: None,
                 overwrite_authorised: false,
                 overwrite_sent_to: None,
+                old_certificate: None,
                 events: Vec::new(),
             },
             Err(e) => return Err(Error::Storage { path: path.display().to_string(), reason: e.to_string() }),

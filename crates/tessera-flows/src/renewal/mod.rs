@@ -121,6 +121,40 @@ impl Renewal<'_> {
                 return Err(e);
             }
         };
+        // A fixed-slot renewal interrupted once its slot was overwritten: the old certificate
+        // may be gone from the card (its successor there instead); the journal keeps it.
+        let serial_of = |der: &[u8]| {
+            tessera_pki::CertificateSummary::parse(der, time::OffsetDateTime::now_utc()).map(|s| s.serial).ok()
+        };
+        let overwritten = Journal::all().into_iter().find(|r| {
+            !r.completed
+                && r.overwrite_authorised
+                && r.token == token
+                && r.old_certificate
+                    .as_deref()
+                    .map(unhex)
+                    .and_then(|d| serial_of(&d))
+                    .is_some_and(|old| !report.certificates.iter().any(|c| c.serial == old))
+        });
+        if let Some(r) = overwritten {
+            let role = r.certificates.keys().next().copied().unwrap_or(Role::Signature);
+            let slot = devices.with_token(&token, |t| Ok(Card::new(t).role_id(role)))?.unwrap_or_default();
+            let old_certificate = r.old_certificate.as_deref().map(unhex).unwrap_or_default();
+            // The card's own checks still count (a locked PIN stops here); the certificate
+            // now on the card is the renewal's own successor.
+            prompter.progress(&Progress::Diagnosed { checks: report.checks.clone() });
+            if let Some(failed) = report.checks.iter().find(|c| c.verdict == Verdict::Fail) {
+                let e = Error::RenewalBlocked {
+                    check: failed.check.to_owned(),
+                    code: failed.code.clone(),
+                    params: failed.params.clone(),
+                };
+                prompter.progress(&Progress::Failed { step: Step::Diagnose, error: e.payload() });
+                return Err(e);
+            }
+            prompter.progress(&Progress::Done { step: Step::Diagnose });
+            return rekey(devices, settings, token, retire_old, prompter, &report, role, slot, old_certificate).await;
+        }
         let journal_of = |serial: &str| format!("renew-{}", serial.replace(':', "").to_lowercase());
         let candidates: Vec<_> = report
             .certificates
@@ -172,6 +206,25 @@ impl Renewal<'_> {
         let old_certificate = devices
             .with_token(&token, |t| Card::new(t).certificate(&old_id))?
             .ok_or_else(|| Error::NothingToRenew { token: report.label.clone() })?;
+        rekey(devices, settings, token, retire_old, prompter, &report, role, old_id, old_certificate).await
+    }
+}
+
+/// The re-key (and, first, the form and any authorisation) of the certificate
+/// `old_certificate` whose key is `old_id` on the card.
+#[allow(clippy::too_many_arguments)]
+async fn rekey(
+    devices: &mut Devices,
+    settings: Settings,
+    token: String,
+    retire_old: bool,
+    prompter: &mut dyn Prompter,
+    report: &diagnostics::Report,
+    role: Role,
+    old_id: Vec<u8>,
+    old_certificate: Vec<u8>,
+) -> Result<Outcome> {
+    {
         let old = old_key(&old_certificate, &hex(&old_id))?;
         let old_summary = tessera_pki::CertificateSummary::parse(&old_certificate, time::OffsetDateTime::now_utc())
             .map_err(|e| Error::CertificateUntrusted { reason: e.to_string() })?;
@@ -190,6 +243,10 @@ impl Renewal<'_> {
         let algorithm_id = old.algorithm.signature_algorithm();
         let renewing =
             Renewing { http: &http, certificate: &old_certificate, algorithm: &algorithm_id, anchors: &anchors };
+        if fixed_slot.is_some() && journal.record.old_certificate.is_none() {
+            journal.record.old_certificate = Some(hex(&old_certificate));
+            journal.save()?;
+        }
         let mut secrets = Asked::new(prompter);
         let mut resumed = false;
         if fixed_slot.is_some() && !journal.record.overwrite_authorised {
