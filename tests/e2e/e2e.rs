@@ -1190,63 +1190,86 @@ fn cli_renews_virtual_piv_and_openpgp_cards_by_overwriting_their_slots_authorise
     }));
     let ra_args = ["--ra".to_owned(), ra.url(), "--ra-ca".to_owned(), ra.ca_file().display().to_string()];
     let ra_refs: Vec<&str> = ra_args.iter().map(String::as_str).collect();
-    for (token, cf, email) in [
-        ("pkcs11:token=PIV_II", "RSSMRA80A01H501U", "mario@example.org"),
-        ("pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))", "VRDNNA90E50L219L", "anna@example.org"),
+    // PIV with two certificates (9A authentication, 9C signature), OpenPGP with one.
+    for (token, cf, email, profile) in [
+        ("pkcs11:token=PIV_II", "RSSMRA80A01H501U", "mario@example.org", "cns+signature"),
+        ("pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))", "VRDNNA90E50L219L", "anna@example.org", "signature"),
     ] {
-        let (reference, code, pin, puk) = counter_request(&ra, cf, email, "signature");
+        let (reference, code, pin, puk) = counter_request(&ra, cf, email, profile);
         let activate = ["--lang", "en", "activate", "--operator", "--stdin", "--json", "--token", token];
         let out =
             tessera_with_stdin(&env, &[&activate[..], &ra_refs].concat(), &format!("{code}\n{OPERATOR_TOKEN}\ny\n"));
         assert!(out.status.success(), "{token}: {}", stderr(&out));
         let (pin, puk) = (pin(), puk());
         let old: Value = serde_json::from_str(&stdout(&out)).unwrap();
-        let old_uri = old["certificates"][0]["uri"].as_str().unwrap().to_owned();
+        let olds: Vec<String> =
+            old["certificates"].as_array().unwrap().iter().map(|c| c["uri"].as_str().unwrap().to_owned()).collect();
         // The card by its serial: a PIV card's token label follows its certificate.
-        let serial = old_uri.split("serial=").nth(1).unwrap().split(';').next().unwrap();
+        let serial = olds[0].split("serial=").nth(1).unwrap().split(';').next().unwrap().to_owned();
         let by_serial = format!("pkcs11:serial={serial}");
         let token = if token.contains("PIV") { by_serial.as_str() } else { token };
+        let renew = ["--lang", "en", "renew", "--stdin", "--json", "--accept-contract", "2026-1", "--token", token];
 
         // Asked before anything is signed; declined, nothing changes.
-        let renew = ["--lang", "en", "renew", "--stdin", "--json", "--accept-contract", "2026-1", "--token", token];
-        let out = tessera_with_stdin(&env, &[&renew[..], &ra_refs].concat(), &format!("n\n{pin}\n"));
+        let one = format!("{by_serial};id=%{}", olds[0].split("id=%").nth(1).unwrap().split(';').next().unwrap());
+        let out = tessera_with_stdin(
+            &env,
+            &[&renew[..], &["--certificate", &one], &ra_refs].concat(),
+            &format!("n\n{pin}\n"),
+        );
         assert!(!out.status.success());
         assert!(stderr(&out).contains("takes the old key's slot"), "{}", stderr(&out));
         assert_eq!(stderr(&out).matches("(stdin)").count(), 1, "nothing asked before the choice: {}", stderr(&out));
 
-        let out =
-            tessera_with_stdin(&env, &[&renew[..], &["--overwrite"], &ra_refs].concat(), &format!("{pin}\n{puk}\n"));
-        let said = stderr(&out);
-        assert!(out.status.success(), "{token}: {said}");
-        let renewed: Value = serde_json::from_str(&stdout(&out)).unwrap();
-        assert_eq!(renewed["retired"], true, "{renewed}");
-        let slot = |uri: &str| uri.split("serial=").nth(1).unwrap_or_default().to_owned();
-        assert_eq!(slot(renewed["uri"].as_str().unwrap()), slot(&old_uri), "the same slot: {renewed}");
-        assert!(said.contains("Authorising"), "{said}");
-        // At the RA: completed, the old certificate superseded, the overwrite recorded.
-        let listed: Value = ureq::get(&format!("{}/api/v1/operator/renewals", ra.url()))
-            .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))
-            .call()
-            .unwrap()
-            .into_json()
-            .unwrap();
-        let renewal =
-            listed["renewals"].as_array().unwrap().iter().find(|r| r["reference"] == reference.as_str()).unwrap();
-        assert_eq!(renewal["state"], "completed", "{renewal}");
-        assert!(renewal["overwrite_at"].is_i64(), "{renewal}");
-        // The card shows the new certificate in the slot (a fresh listing).
-        let listing: Value =
-            serde_json::from_str(&stdout(&tessera(&env, &["devices", "--json", "--no-p11-kit"]))).unwrap();
-        let serials: Vec<String> = listing["tokens"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|t| t["certificates"].as_array().cloned().unwrap_or_default())
-            .filter_map(|c| c["summary"]["serial"].as_str().or(c["serial"].as_str()).map(str::to_owned))
-            .collect();
-        assert!(serials.contains(&renewed["serial"].as_str().unwrap().to_owned()), "{serials:?} {renewed}");
-        assert!(!serials.contains(&renewed["replaced"].as_str().unwrap().to_owned()), "{serials:?}");
-        // Its PIN is unchanged and its new key signs (diagnose tests it against the certificate).
+        for old_uri in &olds {
+            // Each certificate by its card and slot (`pkcs11:serial=…;id=%02`).
+            let id = old_uri.split("id=%").nth(1).unwrap().split(';').next().unwrap();
+            let which = format!("{by_serial};id=%{id}");
+            let out = tessera_with_stdin(
+                &env,
+                &[&renew[..], &["--overwrite", "--certificate", &which], &ra_refs].concat(),
+                &format!("{pin}\n{puk}\n"),
+            );
+            let said = stderr(&out);
+            assert!(out.status.success(), "{which}: {said}");
+            let renewed: Value = serde_json::from_str(&stdout(&out)).unwrap();
+            assert_eq!(renewed["retired"], true, "{renewed}");
+            let slot = |uri: &str| uri.split("serial=").nth(1).unwrap_or_default().to_owned();
+            assert_eq!(slot(renewed["uri"].as_str().unwrap()), slot(old_uri), "the same slot: {renewed}");
+            assert!(said.contains("Authorising"), "{said}");
+            // At the RA: completed, the overwrite recorded.
+            let listed: Value = ureq::get(&format!("{}/api/v1/operator/renewals?state=completed", ra.url()))
+                .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))
+                .call()
+                .unwrap()
+                .into_json()
+                .unwrap();
+            let renewal = listed["renewals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| {
+                    r["new_serial"].as_str().map(str::to_uppercase)
+                        == renewed["serial"].as_str().map(|s| s.replace(':', ""))
+                })
+                .unwrap_or_else(|| panic!("{listed} {renewed}"));
+            assert_eq!(renewal["reference"], reference.as_str());
+            assert!(renewal["overwrite_at"].is_i64(), "{renewal}");
+            // A fresh listing shows the new certificate in the slot, not the old one.
+            let listing: Value =
+                serde_json::from_str(&stdout(&tessera(&env, &["devices", "--json", "--no-p11-kit"]))).unwrap();
+            let serials: Vec<String> = listing["tokens"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|t| t["certificates"].as_array().cloned().unwrap_or_default())
+                .filter_map(|c| c["summary"]["serial"].as_str().or(c["serial"].as_str()).map(str::to_owned))
+                .collect();
+            assert!(serials.contains(&renewed["serial"].as_str().unwrap().to_owned()), "{serials:?} {renewed}");
+            assert!(!serials.contains(&renewed["replaced"].as_str().unwrap().to_owned()), "{serials:?}");
+        }
+        // The PIN is unchanged and every new key signs (diagnose tests each against its
+        // certificate).
         let out = tessera_with_stdin(
             &env,
             &["--lang", "en", "diagnose", "--token", token, "--pin", "--stdin", "--json"],
@@ -1425,6 +1448,62 @@ fn counter_request(
         second("seconda metà del PUK ", email.to_owned(), outbox),
     );
     (reference, code, move || format!("{pin1}{}", pin2()), move || format!("{puk1}{}", puk2()))
+}
+
+/// A fixed-slot card (virtual PIV) renewed from the window: the holder's explicit choice
+/// to let the new key take the old one's slot comes before anything is signed, and the
+/// RA's management key is used without asking.
+#[test]
+fn gui_renews_a_fixed_slot_card_after_the_holders_choice() {
+    use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
+    let ra = RaServer::start("validity_days = 30\n");
+    let display = webdriver::Display::start();
+    let pcsc = Pcsc::start();
+    let _piv = pcsc.insert_piv(0);
+    let hsm = SoftHsm::empty();
+    let (_profile, env) = window_env(&ra, &pcsc, &hsm, &display);
+    assert!(
+        wait_until(Duration::from_secs(15), || stdout(&tessera(&env, &["devices", "--no-p11-kit"])).contains("PIV_II"))
+    );
+    let (_, code, pin, _) = counter_request(&ra, "RSSMRA80A01H501U", "mario@example.org", "signature");
+    let activate = ["activate", "--operator", "--stdin", "--token", "pkcs11:token=PIV_II"];
+    let out = tessera_with_stdin(&env, &activate, &format!("{code}\n{OPERATOR_TOKEN}\ny\n"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pin = pin();
+
+    let driver = webdriver::Driver::start(&env);
+    let s = driver.session(&bin("tessera-app"));
+    let long = Duration::from_secs(30);
+    let shots = root().join("target/e2e");
+    let shot = |name: &str| s.screenshot(&shots.join(format!("renewal-piv-{name}.png")));
+    let card = r#"[data-token-label="HOLDER TEST"]"#;
+    s.wait_text(&format!("{card} .cert button.renew"), long, |t| t == "Rinnova");
+    s.click(&format!("{card} .cert button.renew"));
+    // Before anything is signed: what overwriting the slot means, and the choice.
+    let said = s.wait_text(r#"#wizard [data-question="confirm-overwrite"] .message"#, long, |_| true);
+    assert!(said.contains("prende la posizione della vecchia") && said.contains("si completa sempre"), "{said}");
+    let room = s.text(r#"#wizard .report [data-check="room"]"#).unwrap_or_default();
+    assert!(room.contains("posizione fissa"), "the diagnostics said it before: {room}");
+    shot("1-overwrite");
+    s.click(r#"#wizard button[data-action="wizard-overwrite-go"]"#);
+    s.wait_text(r#"#wizard [data-question="contacts"] h3"#, long, |_| true);
+    s.click(r#"#wizard button[data-action="wizard-contacts-keep"]"#);
+    s.wait_text(r#"#wizard [data-question="sign-renewal-form"] pre.renewal-form"#, long, |_| true);
+    s.click(r#"#wizard button[data-action="wizard-renewal-form-sign"]"#);
+    s.wait_text(r#"#wizard [data-question="pin"] form"#, long, |_| true);
+    s.type_into(r#"#wizard [data-question="pin"] input"#, &pin);
+    s.click(r#"#wizard button[data-action="wizard-next"]"#);
+    let done = s.wait_text(r#"#wizard [data-result="renewed"] h3"#, long, |t| !t.is_empty());
+    assert!(done.starts_with("Rinnovato: HOLDER TEST"), "{done}");
+    for step in ["authorise", "generate:signature", "install:signature", "confirm:signature"] {
+        assert_eq!(
+            s.text(&format!(r#"#wizard [data-step="{step}"]"#)).map(|t| t.starts_with('✓')),
+            Some(true),
+            "{step}"
+        );
+    }
+    assert!(s.text(r#"#wizard [data-question="management-key"]"#).is_none(), "the RA's management key, not asked");
+    shot("2-done");
 }
 
 #[test]

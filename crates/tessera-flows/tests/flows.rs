@@ -1321,6 +1321,121 @@ fn a_mobile_another_person_registered_is_changed_in_the_renewal_with_the_code_se
     assert!(state["conflict"].is_null(), "{state}");
 }
 
+/// The renewal code in the holder's SMS (the latest one to `mobile`).
+fn renewal_code(ra: &RaServer, mobile: &str) -> String {
+    let outbox = std::fs::read_to_string(ra.path("tessera-ra/outbox.log")).unwrap();
+    let line = outbox.lines().rev().find(|l| l.contains(mobile) && l.contains("codice di rinnovo")).expect("the SMS");
+    line.split("è ").nth(1).unwrap().split('.').next().unwrap().trim().to_owned()
+}
+
+#[test]
+fn a_fixed_slot_renewal_survives_the_card_pulled_and_the_ra_down_after_the_slot_is_overwritten() {
+    let pcsc = tessera_testbed::Pcsc::start();
+    let data = tempfile::tempdir().unwrap();
+    let mut env = pcsc.env();
+    env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
+    tessera_testbed::apply_env(&env);
+    let ra = RaServer::start(
+        "validity_days = 30\n[[request]]\nreference = \"REQ-PGP\"\nactivation_code = \"PGPC-ODE0-0001\"\n\
+         profile = \"signature\"\narmed = false\nmobile = \"+393337770001\"\n\
+         holder = { given_name = \"ANNA\", surname = \"VERDI\", cf = \"VRDNNA90E50L219L\" }\n",
+    );
+    let token = "pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))";
+    let mut options = Options::from_env();
+    options.p11kit = false;
+    let mut d = Devices::new(options);
+    let visible = |d: &mut Devices| d.with_token(token, |t| Ok(t.label.clone())).is_ok();
+    let card = pcsc.insert_openpgp(0);
+    assert!(tessera_testbed::wait_until(std::time::Duration::from_secs(15), || visible(&mut d)));
+    // The card's PIN and PUK as the RA chose them, read while the activation runs (the RA
+    // releases them only until the request completes; the holder gets them as halves).
+    let secrets = std::rc::Rc::new(std::cell::RefCell::new(serde_json::Value::Null));
+    let mut script = Script::new(Some(&ra), vec![A::Text("PGPC-ODE0-0001"), A::Text(OPERATOR_TOKEN), A::Yes]);
+    let (url, kept) = (ra.url(), secrets.clone());
+    script.on_step = Some((
+        Step::Install { role: Role::Signature },
+        Box::new(move || {
+            *kept.borrow_mut() = ureq::post(&format!("{url}/api/v1/activation/REQ-PGP/personalisation"))
+                .send_json(serde_json::json!({"activation_code": "PGPC-ODE0-0001"}))
+                .unwrap()
+                .into_json()
+                .unwrap();
+        }),
+    ));
+    let flow = Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: Mode::Operator };
+    block_on(flow.run(&mut script)).unwrap_or_else(|e| panic!("activation: {e:?} after {:?}", script.asked));
+    drop(script);
+    let secrets = secrets.borrow().clone();
+    let (pin, puk) = (secrets["pin"].as_str().unwrap().to_owned(), secrets["puk"].as_str().unwrap().to_owned());
+    let renew = |d: &mut Devices, script: &mut Script<'_>| {
+        let flow = tessera_flows::renewal::Renewal {
+            devices: d,
+            settings: settings(&ra),
+            token: token.into(),
+            certificate: None,
+            retire_old: false,
+        };
+        block_on(flow.run(script))
+    };
+
+    // 1. The card is pulled as the new certificate is about to be written: the new key is
+    //    in the slot already, the old one gone.
+    let mut first = Script::new(Some(&ra), vec![A::Yes, A::Yes, A::Owned(pin.clone()), A::Owned(puk.clone())]);
+    first.on_step = Some((Step::Install { role: Role::Signature }, Box::new(move || card.remove())));
+    let e = renew(&mut d, &mut first).unwrap_err();
+    assert!(e.transient(), "{e:?}");
+    assert_eq!(
+        first.asked,
+        ["ask-confirm-overwrite", "ask-contacts", "ask-sign-renewal-form", "prompt-user-pin", "prompt-so-pin"]
+    );
+    assert!(first.done(Step::Authorise) && first.done(Step::Generate { role: Role::Signature }));
+
+    // 2. Back in the reader, a new run (the code is not kept: the holder types it from the
+    //    SMS) writes the certificate; the RA goes down before certConf.
+    let _card = pcsc.insert_openpgp(0);
+    assert!(tessera_testbed::wait_until(std::time::Duration::from_secs(15), || visible(&mut d)));
+    let code = renewal_code(&ra, "+393337770001");
+    let ra_ref = &ra;
+    let mut second = Script::new(
+        Some(&ra),
+        vec![A::Text(""), A::Owned(code.to_lowercase()), A::Owned(pin.clone()), A::Owned(puk.clone())],
+    );
+    second.on_step = Some((Step::Confirm { role: Role::Signature }, Box::new(move || ra_ref.stop())));
+    let e = renew(&mut d, &mut second).unwrap_err();
+    assert_eq!(e.code(), "ra-unreachable", "{e:?}");
+    assert_eq!(
+        second.asked,
+        ["ask-renewal-code", "ask-renewal-code", "prompt-user-pin", "prompt-so-pin"],
+        "an empty answer sent the code again"
+    );
+    assert!(second.resumed(Step::Issue { role: Role::Signature }), "the certificate issued before, not a second one");
+    // Asked again within 30 s of the first SMS: said so, nothing sent.
+    assert!(
+        second
+            .events
+            .iter()
+            .any(|e| matches!(e, Progress::Notice { code, .. } if code == "error-code-resend-too-soon"))
+    );
+    assert_eq!(ra.sms_count("+393337770001"), 1);
+
+    // 3. The RA is back: the third run confirms, and the renewal is complete.
+    ra.restart();
+    let mut third = Script::new(Some(&ra), vec![A::Owned(code.clone()), A::Owned(pin.clone())]);
+    let outcome = renew(&mut d, &mut third).unwrap_or_else(|e| panic!("third run: {e:?} after {:?}", third.asked));
+    assert!(outcome.resumed && outcome.retired, "{outcome:?}");
+    assert!(third.resumed(Step::Install { role: Role::Signature }));
+    let renewals = operator_get(&ra, "/api/v1/operator/renewals?state=completed");
+    assert_eq!(renewals["renewals"].as_array().map(Vec::len), Some(1), "{renewals}");
+    // One certificate issued for the renewal, not one per run.
+    let certificates = request_certificates_of(&ra, "REQ-PGP");
+    assert_eq!(certificates.len(), 2, "the old one and its one successor: {certificates:?}");
+}
+
+fn request_certificates_of(ra: &RaServer, reference: &str) -> Vec<serde_json::Value> {
+    let body = operator_get(ra, &format!("/api/v1/operator/requests/{reference}"));
+    body["certificates"].as_array().cloned().unwrap_or_default()
+}
+
 // ---- renewal reminders, with the card absent ----
 
 #[test]

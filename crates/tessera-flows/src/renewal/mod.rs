@@ -79,6 +79,26 @@ fn fresh_id() -> Vec<u8> {
     id
 }
 
+/// Whether the PKCS#11 URI the holder gave names the certificate at `uri`: the same, or
+/// every attribute it gives matches (a token's label can change with its certificates:
+/// `pkcs11:serial=…;id=%02` still names it).
+fn names_certificate(given: &str, uri: &str) -> bool {
+    use tessera_pki::uri::Pkcs11Uri;
+    if given == uri || given.contains(uri) {
+        return true;
+    }
+    let (Ok(g), Ok(u)) = (Pkcs11Uri::parse(given), Pkcs11Uri::parse(uri)) else { return false };
+    let same = |a: &Option<String>, b: &Option<String>| a.is_none() || a == b;
+    g.id.is_some()
+        && g.id == u.id
+        && same(&g.token, &u.token)
+        && same(&g.serial, &u.serial)
+        && same(&g.manufacturer, &u.manufacturer)
+        && same(&g.model, &u.model)
+        && same(&g.object, &u.object)
+        && g.object_type.as_deref().is_none_or(|t| t == "cert")
+}
+
 /// The key of a certificate on the card: its CKA_ID, algorithm and public key.
 pub(crate) fn old_key(certificate: &[u8], id: &str) -> Result<KeyPairInfo> {
     let (_, c) = x509_parser::parse_x509_certificate(certificate)
@@ -159,7 +179,7 @@ impl Renewal<'_> {
         let candidates: Vec<_> = report
             .certificates
             .iter()
-            .filter(|c| certificate.as_deref().is_none_or(|uri| c.uri == uri || uri.contains(&c.uri)))
+            .filter(|c| certificate.as_deref().is_none_or(|uri| names_certificate(uri, &c.uri)))
             .collect();
         // A renewal an earlier run began comes first: it is resumed, whatever the card
         // shows now (its successor may already be on it).
@@ -555,5 +575,23 @@ async fn rekey(
             retired,
             resumed,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_certificate;
+
+    #[test]
+    fn a_certificate_is_named_by_its_uri_or_by_the_attributes_given() {
+        let uri =
+            "pkcs11:token=HOLDER%20TEST;manufacturer=piv_II;serial=a53e;model=PKCS%2315%20emulated;id=%02;type=cert";
+        assert!(names_certificate(uri, uri));
+        assert!(names_certificate("pkcs11:serial=a53e;id=%02", uri));
+        assert!(names_certificate("pkcs11:serial=a53e;id=%02;type=cert", uri));
+        assert!(!names_certificate("pkcs11:serial=a53e;id=%01", uri));
+        assert!(!names_certificate("pkcs11:serial=ffff;id=%02", uri));
+        assert!(!names_certificate("pkcs11:token=PIV_II;id=%02", uri), "another label");
+        assert!(!names_certificate("pkcs11:serial=a53e", uri), "no id: not one certificate");
     }
 }
