@@ -1436,6 +1436,124 @@ fn request_certificates_of(ra: &RaServer, reference: &str) -> Vec<serde_json::Va
     body["certificates"].as_array().cloned().unwrap_or_default()
 }
 
+/// A fault on the way back from the RA, which no real part makes on demand: a relay in
+/// front of the RA that passes everything, except that the answer to the first CMP message
+/// after [`Relay::arm`] is lost (the connection closes) or corrupted (one byte of what its
+/// protection covers flipped). The RA has handled the message either way.
+struct Relay {
+    url: String,
+    fault: std::sync::Arc<std::sync::Mutex<Option<Fault>>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    Lost,
+    Corrupted,
+}
+
+/// One HTTP/1.1 message (headers and a Content-Length body), or None at end of stream.
+fn http_message(s: &mut std::net::TcpStream) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        if s.read(&mut byte).ok()? == 0 {
+            return None;
+        }
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&buf).to_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    s.read_exact(&mut body).ok()?;
+    buf.extend(body);
+    Some(buf)
+}
+
+impl Relay {
+    fn start(ra: &RaServer) -> Relay {
+        use std::io::Write;
+        let target = ra.url().trim_start_matches("http://").to_owned();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let fault: std::sync::Arc<std::sync::Mutex<Option<Fault>>> = Default::default();
+        let shared = fault.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().map_while(Result::ok) {
+                let (target, fault) = (target.clone(), shared.clone());
+                std::thread::spawn(move || {
+                    let mut client = client;
+                    while let Some(request) = http_message(&mut client) {
+                        let Ok(mut upstream) = std::net::TcpStream::connect(&target) else { return };
+                        upstream.write_all(&request).unwrap();
+                        let Some(mut answer) = http_message(&mut upstream) else { return };
+                        let cmp = request.starts_with(b"POST /.well-known/cmp");
+                        match cmp.then(|| fault.lock().unwrap().take()).flatten() {
+                            Some(Fault::Lost) => return,
+                            Some(Fault::Corrupted) => {
+                                // Inside the protected part (its body: the certificate).
+                                let start = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                                let at = start + (answer.len() - start) / 2;
+                                answer[at] ^= 0x5A;
+                            }
+                            None => {}
+                        }
+                        if client.write_all(&answer).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Relay { url, fault }
+    }
+
+    fn arm(&self, fault: Fault) {
+        *self.fault.lock().unwrap() = Some(fault);
+    }
+}
+
+#[test]
+fn a_kup_lost_or_corrupted_on_the_way_leaves_the_old_certificate_working_and_the_rerun_gets_the_same_one() {
+    for fault in [Fault::Corrupted, Fault::Lost] {
+        let bed = Bed::new();
+        let (ra, _) = activated_for_renewal(&bed);
+        let relay = Relay::start(&ra);
+        let through = Settings { ra: relay.url.clone(), ra_ca: Some(ra.ca_file()) };
+        let renew_through = |script: &mut Script<'_>| {
+            let mut devices = bed.devices();
+            let flow = tessera_flows::renewal::Renewal {
+                devices: &mut devices,
+                settings: through.clone(),
+                token: "pkcs11:token=Blank".into(),
+                certificate: None,
+                retire_old: false,
+            };
+            block_on(flow.run(script))
+        };
+        let relay_ref = &relay;
+        let mut script = Script::new(None, vec![A::Yes, A::Text("123456")]);
+        script.on_step = Some((Step::Issue { role: Role::Signature }, Box::new(move || relay_ref.arm(fault))));
+        let e = renew_through(&mut script).unwrap_err();
+        match fault {
+            Fault::Corrupted => assert_eq!(e.code(), "answer-not-authentic", "{e:?}"),
+            Fault::Lost => assert!(e.transient(), "{e:?}"),
+        }
+        // The RA issued; the card still has the old certificate working, the new key waits.
+        assert_eq!((bed.objects("privkey"), bed.objects("cert")), (2, 1), "{fault:?}");
+        assert_eq!(request_certificates(&ra).len(), 2, "{fault:?}: issued once, unconfirmed");
+        // The rerun asks again with the same key and gets the same certificate, not another.
+        let mut again = Script::new(None, vec![A::Text("123456")]);
+        let outcome = renew_through(&mut again).unwrap_or_else(|e| panic!("{fault:?}: {e:?}"));
+        assert!(outcome.resumed, "{fault:?}");
+        assert_eq!(request_certificates(&ra).len(), 2, "{fault:?}: still one new certificate");
+        assert_eq!((bed.objects("privkey"), bed.objects("cert")), (2, 2), "{fault:?}");
+    }
+}
+
 // ---- renewal reminders, with the card absent ----
 
 #[test]
