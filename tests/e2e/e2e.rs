@@ -1190,10 +1190,11 @@ fn cli_renews_virtual_piv_and_openpgp_cards_by_overwriting_their_slots_authorise
     }));
     let ra_args = ["--ra".to_owned(), ra.url(), "--ra-ca".to_owned(), ra.ca_file().display().to_string()];
     let ra_refs: Vec<&str> = ra_args.iter().map(String::as_str).collect();
-    // PIV with two certificates (9A authentication, 9C signature), OpenPGP with one.
+    // Two certificates on each: PIV 9A authentication and 9C signature; OpenPGP 03
+    // authentication (token "User PIN") and 01 signature (token "User PIN (sig)").
     for (token, cf, email, profile) in [
         ("pkcs11:token=PIV_II", "RSSMRA80A01H501U", "mario@example.org", "cns+signature"),
-        ("pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))", "VRDNNA90E50L219L", "anna@example.org", "signature"),
+        ("pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))", "VRDNNA90E50L219L", "anna@example.org", "cns+signature"),
     ] {
         let (reference, code, pin, puk) = counter_request(&ra, cf, email, profile);
         let activate = ["--lang", "en", "activate", "--operator", "--stdin", "--json", "--token", token];
@@ -1208,10 +1209,22 @@ fn cli_renews_virtual_piv_and_openpgp_cards_by_overwriting_their_slots_authorise
         let serial = olds[0].split("serial=").nth(1).unwrap().split(';').next().unwrap().to_owned();
         let by_serial = format!("pkcs11:serial={serial}");
         let token = if token.contains("PIV") { by_serial.as_str() } else { token };
-        let renew = ["--lang", "en", "renew", "--stdin", "--json", "--accept-contract", "2026-1", "--token", token];
 
+        // Each certificate by its card and slot (`pkcs11:serial=…;id=%02`); on OpenPGP, on
+        // the token OpenSC shows it in.
+        let target = |old_uri: &str| {
+            let id = old_uri.split("id=%").nth(1).unwrap().split(';').next().unwrap().to_owned();
+            if token.starts_with("pkcs11:serial=") {
+                (token.to_owned(), format!("{by_serial};id=%{id}"))
+            } else {
+                let label = old_uri.split("token=").nth(1).unwrap().split(';').next().unwrap();
+                (format!("pkcs11:token={label}"), format!("pkcs11:token={label};id=%{id}"))
+            }
+        };
         // Asked before anything is signed; declined, nothing changes.
-        let one = format!("{by_serial};id=%{}", olds[0].split("id=%").nth(1).unwrap().split(';').next().unwrap());
+        let (card_token, one) = target(olds.last().unwrap());
+        let renew =
+            ["--lang", "en", "renew", "--stdin", "--json", "--accept-contract", "2026-1", "--token", &card_token];
         let out = tessera_with_stdin(
             &env,
             &[&renew[..], &["--certificate", &one], &ra_refs].concat(),
@@ -1222,9 +1235,9 @@ fn cli_renews_virtual_piv_and_openpgp_cards_by_overwriting_their_slots_authorise
         assert_eq!(stderr(&out).matches("(stdin)").count(), 1, "nothing asked before the choice: {}", stderr(&out));
 
         for old_uri in &olds {
-            // Each certificate by its card and slot (`pkcs11:serial=…;id=%02`).
-            let id = old_uri.split("id=%").nth(1).unwrap().split(';').next().unwrap();
-            let which = format!("{by_serial};id=%{id}");
+            let (card_token, which) = target(old_uri);
+            let renew =
+                ["--lang", "en", "renew", "--stdin", "--json", "--accept-contract", "2026-1", "--token", &card_token];
             let out = tessera_with_stdin(
                 &env,
                 &[&renew[..], &["--overwrite", "--certificate", &which], &ra_refs].concat(),
