@@ -26,6 +26,27 @@ fn tessera(env: &[(String, String)], args: &[&str]) -> Output {
 }
 
 /// Run `tessera` with `stdin` as its standard input (PINs with --pin-stdin).
+/// `tessera args`, aborted (SIGABRT: no clean-up, like a kill) the moment step `at` starts
+/// (`TESSERA_TEST_CRASH_AT`); what it said on stderr, whose last line is that step's start.
+fn crashed_at(env: &[(String, String)], args: &[&str], at: &str, stdin: &str) -> String {
+    use std::io::Write;
+    let child = Command::new(bin("tessera"))
+        .args(args)
+        .envs(env.iter().cloned())
+        .env("TESSERA_TEST_CRASH_AT", at)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.as_ref().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let seen = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "crashed at {at:?}: {seen}");
+    assert!(seen.lines().last().is_some_and(|l| l.starts_with("→ ")), "{seen}");
+    seen
+}
+
 fn tessera_with_stdin(env: &[(String, String)], args: &[&str], stdin: &str) -> Output {
     use std::io::Write;
     let mut child = Command::new(bin("tessera"))
@@ -1004,7 +1025,6 @@ fn keys_and_certificates(hsm: &SoftHsm) -> (usize, usize, usize) {
 
 #[test]
 fn cli_renewal_killed_at_every_step_leaves_a_working_certificate_and_resumes_to_one() {
-    use std::io::Write;
     use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
     let steps = [
         ("diagnose", "Checking whether the card can be renewed"),
@@ -1051,22 +1071,8 @@ fn cli_renewal_killed_at_every_step_leaves_a_working_certificate_and_resumes_to_
             "--token",
             "pkcs11:token=Blank",
         ];
-        let child = Command::new(bin("tessera"))
-            .args(renew)
-            .args(&ra_args)
-            .envs(env.iter().cloned())
-            .env("TESSERA_TEST_CRASH_AT", at)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.as_ref().unwrap().write_all(format!("{USER_PIN}\n").as_bytes()).unwrap();
-        // It aborts the moment the step starts (SIGABRT: no clean-up, like a kill).
-        let out = child.wait_with_output().unwrap();
-        let seen = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(!out.status.success(), "crashed at {step:?}: {seen}");
-        assert!(seen.lines().last().is_some_and(|l| l.starts_with("→ ") && l.contains(step)), "{seen}");
+        let seen = crashed_at(&env, &[&renew[..], &ra_refs].concat(), at, &format!("{USER_PIN}\n"));
+        assert!(seen.lines().last().is_some_and(|l| l.contains(step)), "{seen}");
         // Killed: the card works with the old certificate or the new one, never neither.
         let (_, certs, working) = keys_and_certificates(&hsm);
         assert!(working >= 1 && certs >= 1, "killed at {step:?}: {:?} after {seen:?}", keys_and_certificates(&hsm));
@@ -1348,24 +1354,7 @@ fn cli_fixed_slot_renewal_killed_at_every_step_resumes_to_completion() {
             "--token",
             &token,
         ];
-        let killed = Command::new(bin("tessera"))
-            .args(renew)
-            .args(&ra_args)
-            .envs(env.iter().cloned())
-            .env("TESSERA_TEST_CRASH_AT", at)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        {
-            use std::io::Write;
-            killed.stdin.as_ref().unwrap().write_all(format!("{pin}\n").as_bytes()).unwrap();
-        }
-        let out = killed.wait_with_output().unwrap();
-        let seen = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(!out.status.success(), "crashed at {at:?}: {seen}");
-        assert!(seen.lines().last().is_some_and(|l| l.starts_with("→ ")), "{seen}");
+        crashed_at(&env, &[&renew[..], &ra_refs].concat(), at, &format!("{pin}\n"));
 
         // The rerun: the renewal code first where the slot may be overwritten (from the
         // holder's mailbox), then the PIN.

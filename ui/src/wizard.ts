@@ -136,6 +136,33 @@ function pinNote(q: Extract<Question, { kind: "pin" }>): string {
   return parts.join(" · ");
 }
 
+/** A choice that can cost something: its title and what it means, "stop" focused first.
+ * `prefix` names the strings and actions (`<prefix>-title`, `-go`, `-stop`). */
+function warningChoice(a: Asked, f: HTMLFormElement, prefix: string, said: string): void {
+  f.append(el("h3", undefined, t(`${prefix}-title`)), el("p", "message problem", said));
+  const go = button(`${prefix}-go`, "primary", () => answer(a.id, "yes"));
+  const stop = button(`${prefix}-stop`, "secondary", () => answer(a.id, "no"));
+  const buttons = el("div", "buttons");
+  buttons.append(stop, go);
+  f.append(buttons);
+  form.append(f);
+  stop.focus();
+}
+
+/** "Send again" (an empty answer), enabled once `after` seconds have passed, counted down. */
+function resendButton(a: Asked, after: number): HTMLButtonElement {
+  const resend = button("wizard-resend", "secondary resend", () => answer(a.id, ""));
+  let left = after;
+  const tick = () => {
+    resend.disabled = left > 0;
+    resend.textContent = left > 0 ? t("wizard-resend-in", { seconds: left }) : t("wizard-resend");
+    left -= 1;
+  };
+  tick();
+  countdown = window.setInterval(tick, 1000);
+  return resend;
+}
+
 function onQuestion(a: Asked): void {
   const q = a.question;
   form.replaceChildren();
@@ -179,26 +206,12 @@ function onQuestion(a: Asked): void {
   }
   if (a.confirm && q.kind === "confirm-overwrite") {
     // A fixed-slot card: the holder's explicit choice before anything is signed.
-    f.append(el("h3", undefined, t("wizard-overwrite-title")));
-    f.append(el("p", "message problem", t("ask-confirm-overwrite", { token: q.token, certificate: q.certificate }).replace(/ \[[^\]]*\]$/, "")));
-    const go = button("wizard-overwrite-go", "primary", () => answer(a.id, "yes"));
-    const stop = button("wizard-overwrite-stop", "secondary", () => answer(a.id, "no"));
-    const buttons = el("div", "buttons");
-    buttons.append(stop, go);
-    f.append(buttons);
-    form.append(f);
-    stop.focus();
+    const said = t("ask-confirm-overwrite", { token: q.token, certificate: q.certificate }).replace(/ \[[^\]]*\]$/, "");
+    warningChoice(a, f, "wizard-overwrite", said);
     return;
   }
   if (a.confirm && q.kind === "confirm-final-try") {
-    f.append(el("h3", undefined, t("wizard-final-try-title")), el("p", "message problem", t("ask-confirm-final-try", { token: q.token })));
-    const go = button("wizard-final-try-go", "primary", () => answer(a.id, "yes"));
-    const stop = button("wizard-final-try-stop", "secondary", () => answer(a.id, "no"));
-    const buttons = el("div", "buttons");
-    buttons.append(stop, go);
-    f.append(buttons);
-    form.append(f);
-    stop.focus();
+    warningChoice(a, f, "wizard-final-try", t("ask-confirm-final-try", { token: q.token }));
     return;
   }
   const secret = q.kind !== "tax-code";
@@ -224,32 +237,13 @@ function onQuestion(a: Asked): void {
     // The code sent when the renewal was authorised; another may be asked for.
     input.type = "text";
     input.autocapitalize = "characters";
-    f.append(el("p", "hint", t("wizard-renewal-code-hint")));
-    const resend = button("wizard-resend", "secondary resend", () => answer(a.id, ""));
-    let left = q.resend_after;
-    const tick = () => {
-      resend.disabled = left > 0;
-      resend.textContent = left > 0 ? t("wizard-resend-in", { seconds: left }) : t("wizard-resend");
-      left -= 1;
-    };
-    tick();
-    countdown = window.setInterval(tick, 1000);
-    f.append(resend);
+    f.append(el("p", "hint", t("wizard-renewal-code-hint")), resendButton(a, q.resend_after));
   }
   if (q.kind === "otp") {
     input.inputMode = "numeric";
     input.maxLength = 6;
     f.append(el("p", "hint", t("wizard-otp-sent", { mobile: q.mobile })));
-    const resend = button("wizard-resend", "secondary resend", () => answer(a.id, ""));
-    let left = q.resend_after;
-    const tick = () => {
-      resend.disabled = left > 0;
-      resend.textContent = left > 0 ? t("wizard-resend-in", { seconds: left }) : t("wizard-resend");
-      left -= 1;
-    };
-    tick();
-    countdown = window.setInterval(tick, 1000);
-    f.append(resend);
+    f.append(resendButton(a, q.resend_after));
   }
   if (q.kind === "tax-code") {
     const status = el("p", "hint cf-status");

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use super::{answer_with, contacts, serial_from_hex};
+use super::{answer_with, contacts, renewal_in, serial_from_hex, signed_by_holder};
 use crate::gateway::{Channel, Message};
 use crate::problem::{ApiError, JsonBody};
 use crate::state::Ra;
@@ -62,16 +62,7 @@ fn email_ok(e: &str) -> bool {
 
 /// The renewal `id` of the certificate `serial`, waiting for its form.
 async fn waiting(ra: &Ra, serial: &[u8], id: &str) -> Result<Renewal, ApiError> {
-    let renewal = ra
-        .store
-        .renewal(id)
-        .await?
-        .filter(|r| r.serial.eq_ignore_ascii_case(&crate::store::hex(serial)))
-        .ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-renewal"))?;
-    if renewal.state != "communicated" {
-        return Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-waiting").with("state", renewal.state));
-    }
-    Ok(renewal)
+    renewal_in(ra, serial, id, "communicated", "renewal-not-waiting").await
 }
 
 /// POST …/contacts: the signed change; a code to each new contact.
@@ -81,7 +72,6 @@ pub async fn propose(
     Path(serial): Path<String>,
     JsonBody(body): JsonBody<Proposed>,
 ) -> Result<Response, ApiError> {
-    use base64::Engine;
     if let Some(r) = crate::activation::rate_limited(&ra, client) {
         return Ok(r);
     }
@@ -90,16 +80,8 @@ pub async fn propose(
     let refused = |reason: &str| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "contact-signature-refused").with("reason", reason)
     };
-    let p7m = base64::engine::general_purpose::STANDARD
-        .decode(body.signed_change.trim())
-        .map_err(|_| refused("not base64"))?;
-    let der =
-        ra.store.certificate_der(&serial).await?.ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
-    let signed = tessera_protocol::cades::verify(&p7m, &der).map_err(|e| {
-        ra.failed_from(client.ip());
-        refused(&e.to_string())
-    })?;
-    let change: Change = serde_json::from_slice(&signed.content).map_err(|_| refused("not a contact change"))?;
+    let content = signed_by_holder(&ra, client.ip(), &serial, &body.signed_change, "contact-signature-refused").await?;
+    let change: Change = serde_json::from_slice(&content).map_err(|_| refused("not a contact change"))?;
     if change.renewal != renewal.id {
         return Err(refused("signed for another renewal request"));
     }
@@ -115,6 +97,8 @@ pub async fn propose(
     if mobile.is_none() && email.is_none() {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "contact-invalid").with("field", "none"));
     }
+    let der =
+        ra.store.certificate_der(&serial).await?.ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
     let (entry, _) =
         ra.store.by_certificate(&der, &serial).await?.ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-renewal"))?;
     let current = contacts(&ra, &entry).await?;

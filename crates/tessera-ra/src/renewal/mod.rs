@@ -63,6 +63,53 @@ pub fn serial_from_hex(text: &str) -> Option<Vec<u8>> {
     digits.chunks(2).map(|pair| std::str::from_utf8(pair).ok().and_then(|p| u8::from_str_radix(p, 16).ok())).collect()
 }
 
+/// The renewal `id` of the certificate `serial`, else 404 `unknown-renewal`.
+async fn renewal_of(ra: &Ra, serial: &[u8], id: &str) -> Result<Renewal, ApiError> {
+    ra.store
+        .renewal(id)
+        .await?
+        .filter(|r| r.serial.eq_ignore_ascii_case(&crate::store::hex(serial)))
+        .ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-renewal"))
+}
+
+/// The renewal `id` of the certificate `serial` (else 404 `unknown-renewal`), in `state`
+/// (else 409 `refusal` {state}).
+pub(super) async fn renewal_in(
+    ra: &Ra,
+    serial: &[u8],
+    id: &str,
+    state: &str,
+    refusal: &'static str,
+) -> Result<Renewal, ApiError> {
+    let renewal = renewal_of(ra, serial, id).await?;
+    if renewal.state != state {
+        return Err(ApiError::new(StatusCode::CONFLICT, refusal).with("state", renewal.state));
+    }
+    Ok(renewal)
+}
+
+/// What the holder signed with the key of the certificate `serial`: a CAdES .p7m (base64)
+/// checked against that certificate, its content. Refused with 422 `refusal` {reason}; a
+/// signature that does not verify counts as a failure of its sender.
+pub(super) async fn signed_by_holder(
+    ra: &Ra,
+    client: std::net::IpAddr,
+    serial: &[u8],
+    p7m: &str,
+    refusal: &'static str,
+) -> Result<Vec<u8>, ApiError> {
+    use base64::Engine;
+    let refused = |reason: &str| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, refusal).with("reason", reason);
+    let p7m = base64::engine::general_purpose::STANDARD.decode(p7m.trim()).map_err(|_| refused("not base64"))?;
+    let der =
+        ra.store.certificate_der(serial).await?.ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
+    let signed = tessera_protocol::cades::verify(&p7m, &der).map_err(|e| {
+        ra.failed_from(client);
+        refused(&e.to_string())
+    })?;
+    Ok(signed.content)
+}
+
 /// The state of a certificate for renewal: active, superseded, suspended or revoked.
 async fn certificate_state(ra: &Ra, serial: &[u8]) -> Result<&'static str, ApiError> {
     let lifecycle = ra.store.lifecycle(serial).await?.now(time::OffsetDateTime::now_utc());
@@ -266,12 +313,7 @@ pub async fn sign(
         return Ok(r);
     }
     let serial = serial_from_hex(&serial).ok_or(ApiError::new(StatusCode::BAD_REQUEST, "bad-serial"))?;
-    let renewal = ra
-        .store
-        .renewal(&body.id)
-        .await?
-        .filter(|r| r.serial.eq_ignore_ascii_case(&crate::store::hex(&serial)))
-        .ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-renewal"))?;
+    let renewal = renewal_of(&ra, &serial, &body.id).await?;
     let p7m = base64::engine::general_purpose::STANDARD.decode(body.signed_form.trim()).map_err(|_| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "form-signature-refused").with("reason", "not base64")
     })?;

@@ -27,7 +27,7 @@ use serde::Deserialize;
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use super::{contacts, serial_from_hex};
+use super::{contacts, renewal_in, serial_from_hex, signed_by_holder};
 use crate::gateway::{Channel, Message};
 use crate::problem::{ApiError, JsonBody};
 use crate::state::Ra;
@@ -57,17 +57,8 @@ struct Authorisation {
 }
 
 async fn forwarded(ra: &Ra, serial: &[u8], id: &str) -> Result<Renewal, ApiError> {
-    let renewal = ra
-        .store
-        .renewal(id)
-        .await?
-        .filter(|r| r.serial.eq_ignore_ascii_case(&crate::store::hex(serial)))
-        .ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-renewal"))?;
-    if renewal.state != "forwarded" {
-        // The form comes first; a completed renewal has nothing left to authorise.
-        return Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-forwarded").with("state", renewal.state));
-    }
-    Ok(renewal)
+    // The form comes first; a completed renewal has nothing left to authorise.
+    renewal_in(ra, serial, id, "forwarded", "renewal-not-forwarded").await
 }
 
 /// Where the renewal code goes: the holder's mobile, else e-mail (masked for the answer).
@@ -105,7 +96,6 @@ pub async fn authorise(
     Path(serial): Path<String>,
     JsonBody(body): JsonBody<Authorise>,
 ) -> Result<Response, ApiError> {
-    use base64::Engine;
     if let Some(r) = crate::activation::rate_limited(&ra, client) {
         return Ok(r);
     }
@@ -117,19 +107,9 @@ pub async fn authorise(
             let refused = |reason: &str| {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "overwrite-signature-refused").with("reason", reason)
             };
-            let p7m =
-                base64::engine::general_purpose::STANDARD.decode(p7m.trim()).map_err(|_| refused("not base64"))?;
-            let der = ra
-                .store
-                .certificate_der(&serial)
-                .await?
-                .ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
-            let signed = tessera_protocol::cades::verify(&p7m, &der).map_err(|e| {
-                ra.failed_from(client.ip());
-                refused(&e.to_string())
-            })?;
+            let content = signed_by_holder(&ra, client.ip(), &serial, p7m, "overwrite-signature-refused").await?;
             let what: Authorisation =
-                serde_json::from_slice(&signed.content).map_err(|_| refused("not an overwrite authorisation"))?;
+                serde_json::from_slice(&content).map_err(|_| refused("not an overwrite authorisation"))?;
             if what.renewal != renewal.id || !what.overwrite {
                 return Err(refused("signed for another renewal request"));
             }
