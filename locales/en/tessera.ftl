@@ -132,6 +132,12 @@ error-csr-failed = The certificate request is not valid: { $reason }.
     .remedy = Try again; if it recurs, export the error file and send it to support.
 error-certificate-invalid = The file holds no readable certificate: { $reason }.
     .remedy = Use the certificate in PEM or DER form received from the registration authority.
+error-puk-low = The card's PUK has { $tries_left ->
+        [0] no tries left
+        [one] only one try left
+       *[other] { $tries_left } tries left
+    }: Tessera does not spend the last one, because with the PUK locked the PIN could never be unblocked again.
+    .remedy = Contact your registration authority: nothing was overwritten on the card.
 error-wrong-puk = Wrong PUK.
     .remedy = Check the PUK (first half received by SMS or on paper, second half by e-mail); after too many mistakes the PUK locks too.
 error-card-command-failed = The card in reader "{ $reader }" refused a command (code { $sw }).
@@ -430,13 +436,14 @@ error-no-contact-for-code = The registration authority has neither a mobile nor 
     .remedy = Ask your registration authority to register a contact of yours, then renew: nothing was overwritten.
 error-overwrite-not-authorised = Replacing the key is not authorised for this renewal.
     .remedy = Try the renewal again from the start.
-error-renewal-code-spent = The renewal code was wrong { $tries } times.
-    .remedy = Contact your registration authority: the renewal stays authorised and can be completed.
-error-renewal-code-wrong = Wrong renewal code: { $tries_left ->
-        [one] one try left
-       *[other] { $tries_left } tries left
-    }.
-    .remedy = Check the code you received when you authorised the renewal and type it again.
+error-renewal-code-wrong = Wrong renewal code.
+    .remedy = Check the code you received when you authorised the renewal and type it again; after five mistakes there is a wait of a few minutes.
+error-renewal-code-wait = Too many wrong renewal codes: try again in { $wait } seconds.
+    .remedy = Wait, then type the code you received when you authorised the renewal (you can ask for it again).
+error-renewal-overwrite-authorised = This renewal has already authorised replacing the key on the card: it cannot be cancelled.
+    .remedy = The holder completes it with the renewal code; only that gives their card a working key again.
+error-renewal-closed = This renewal request is no longer open (state: { $state }).
+    .remedy = Nothing to cancel.
 error-overwrite-proof = Invalid authorisation request.
     .remedy = Send the error file to your registration authority.
 error-code-resend-too-soon = The code was just sent: you can ask for it again in { $wait } seconds.

@@ -132,6 +132,12 @@ error-csr-failed = La richiesta di certificato non è valida: { $reason }.
     .remedy = Riprova; se si ripete, esporta il file di errore e invialo all'assistenza.
 error-certificate-invalid = Il file non contiene un certificato leggibile: { $reason }.
     .remedy = Usa il certificato in formato PEM o DER ricevuto dall'autorità di registrazione.
+error-puk-low = Il PUK della carta ha { $tries_left ->
+        [0] esaurito i tentativi
+        [one] un solo tentativo rimasto
+       *[other] { $tries_left } tentativi rimasti
+    }: Tessera non usa l'ultimo, perché con il PUK bloccato il PIN non si potrebbe più sbloccare.
+    .remedy = Rivolgiti alla tua autorità di registrazione: nulla è stato sovrascritto sulla carta.
 error-wrong-puk = PUK errato.
     .remedy = Controlla il PUK (prima metà ricevuta per SMS o stampata, seconda metà per e-mail); dopo troppi errori anche il PUK si blocca.
 error-card-command-failed = La carta nel lettore «{ $reader }» ha rifiutato un comando (codice { $sw }).
@@ -430,13 +436,14 @@ error-no-contact-for-code = L'autorità di registrazione non ha né un tuo cellu
     .remedy = Chiedi all'autorità di registrazione di registrare un tuo recapito, poi rinnova: nulla è stato sovrascritto.
 error-overwrite-not-authorised = La sostituzione della chiave non risulta autorizzata per questo rinnovo.
     .remedy = Riprova il rinnovo dall'inizio.
-error-renewal-code-spent = Codice di rinnovo sbagliato { $tries } volte.
-    .remedy = Rivolgiti alla tua autorità di registrazione: il rinnovo resta autorizzato e si può completare.
-error-renewal-code-wrong = Codice di rinnovo sbagliato: { $tries_left ->
-        [one] ti resta un tentativo
-       *[other] ti restano { $tries_left } tentativi
-    }.
-    .remedy = Controlla il codice ricevuto quando hai autorizzato il rinnovo e riscrivilo.
+error-renewal-code-wrong = Codice di rinnovo sbagliato.
+    .remedy = Controlla il codice ricevuto quando hai autorizzato il rinnovo e riscrivilo; dopo cinque errori si attende qualche minuto.
+error-renewal-code-wait = Troppi codici di rinnovo sbagliati: riprova tra { $wait } secondi.
+    .remedy = Attendi, poi scrivi il codice ricevuto quando hai autorizzato il rinnovo (puoi chiederlo di nuovo).
+error-renewal-overwrite-authorised = Questo rinnovo ha già autorizzato la sostituzione della chiave sulla carta: non si può annullare.
+    .remedy = Il titolare lo completa con il codice di rinnovo; solo così la sua carta torna ad avere una chiave funzionante.
+error-renewal-closed = Questa richiesta di rinnovo non è più aperta (stato: { $state }).
+    .remedy = Nulla da annullare.
 error-overwrite-proof = Richiesta di autorizzazione non valida.
     .remedy = Invia il file di errore alla tua autorità di registrazione.
 error-code-resend-too-soon = Il codice è appena stato inviato: puoi chiederlo di nuovo tra { $wait } secondi.

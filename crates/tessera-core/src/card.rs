@@ -170,8 +170,15 @@ impl<'a, 'm> Card<'a, 'm> {
                     [slot] => *slot,
                     _ => return Err(Error::IdInUse { id: keys::hex(&id) }),
                 };
+                // PW3 locked would leave the user PIN unblockable for good: its last try is
+                // never spent here (the counters cost no try to read).
+                let card = crate::openpgp::OpenPgpCard::connect(&reader)?;
+                let tries_left = card.retry_counters()?[2];
+                if tries_left <= 1 {
+                    return Err(Error::PukLow { tries_left });
+                }
                 let admin = secrets.pin(self.token, Who::So)?;
-                let made = crate::openpgp::OpenPgpCard::connect(&reader)?.generate(&admin, slot, algorithm);
+                let made = card.generate(&admin, slot, algorithm);
                 if matches!(made, Err(Error::WrongPuk)) {
                     secrets.forget(Who::So);
                 }

@@ -82,6 +82,10 @@ pub enum Error {
     /// One try is left and the caller did not confirm spending it.
     #[error("final PIN try not confirmed")]
     FinalTryNotConfirmed,
+    /// The PUK (OpenPGP: admin PIN) has this many tries left: Tessera does not spend the
+    /// last one (locked, the user PIN could never be unblocked again).
+    #[error("the PUK has {tries_left} tries left")]
+    PukLow { tries_left: u8 },
     /// The token refused the new PIN (length or characters).
     #[error("the new PIN was refused by the token")]
     PinRejected,
@@ -147,6 +151,7 @@ impl Error {
             Error::ManagementKeyNeeded => "management-key-needed",
             Error::WrongPuk => "wrong-puk",
             Error::FinalTryNotConfirmed => "pin-final-try",
+            Error::PukLow { .. } => "puk-low",
             Error::PinRejected => "pin-rejected",
             Error::KeyNotProtected { .. } => "key-not-protected",
             Error::IdInUse { .. } => "id-in-use",
@@ -184,6 +189,10 @@ impl Error {
             Error::TokenAmbiguous { uri, count: n } => {
                 count = n.to_string();
                 vec![("uri", uri), ("count", &count)]
+            }
+            Error::PukLow { tries_left } => {
+                count = tries_left.to_string();
+                vec![("tries_left", &count)]
             }
             Error::WrongPin { state: s } => {
                 state = serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();

@@ -143,6 +143,14 @@ impl Journal {
     }
 
     /// Whether a journal for `reference` exists and is not complete (a run to resume).
+    /// The journal of `reference` when one exists and is not complete.
+    pub fn pending(reference: &str) -> Option<Record> {
+        std::fs::read(dir().join(file_name(reference)))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
+            .filter(|r| !r.completed)
+    }
+
     pub fn in_progress(reference: &str) -> bool {
         std::fs::read(dir().join(file_name(reference)))
             .ok()

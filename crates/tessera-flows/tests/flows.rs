@@ -1321,16 +1321,16 @@ fn a_mobile_another_person_registered_is_changed_in_the_renewal_with_the_code_se
     assert!(state["conflict"].is_null(), "{state}");
 }
 
-/// The renewal code in the holder's SMS (the latest one to `mobile`).
-fn renewal_code(ra: &RaServer, mobile: &str) -> String {
-    let outbox = std::fs::read_to_string(ra.path("tessera-ra/outbox.log")).unwrap();
-    let line = outbox.lines().rev().find(|l| l.contains(mobile) && l.contains("codice di rinnovo")).expect("the SMS");
-    line.split("è ").nth(1).unwrap().split('.').next().unwrap().trim().to_owned()
-}
+/// The OpenPGP token a signature certificate goes to.
+const PGP_SIG: &str = "pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))";
 
-#[test]
-fn a_fixed_slot_renewal_survives_the_card_pulled_and_the_ra_down_after_the_slot_is_overwritten() {
-    let pcsc = tessera_testbed::Pcsc::start();
+/// A virtual OpenPGP card activated at the counter with a 30-day signature certificate
+/// for REQ-PGP (whose holder has a mobile), in its own test bed: the test bed, the data
+/// directory, the RA, the device engine, the card, and the PIN and PUK the RA chose (read
+/// while the activation runs: the RA releases them only until the request completes).
+fn pgp_activated(
+    pcsc: &tessera_testbed::Pcsc,
+) -> (tempfile::TempDir, RaServer, Devices, tessera_testbed::Card<'_>, String, String) {
     let data = tempfile::tempdir().unwrap();
     let mut env = pcsc.env();
     env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
@@ -1340,15 +1340,11 @@ fn a_fixed_slot_renewal_survives_the_card_pulled_and_the_ra_down_after_the_slot_
          profile = \"signature\"\narmed = false\nmobile = \"+393337770001\"\n\
          holder = { given_name = \"ANNA\", surname = \"VERDI\", cf = \"VRDNNA90E50L219L\" }\n",
     );
-    let token = "pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))";
     let mut options = Options::from_env();
     options.p11kit = false;
     let mut d = Devices::new(options);
-    let visible = |d: &mut Devices| d.with_token(token, |t| Ok(t.label.clone())).is_ok();
     let card = pcsc.insert_openpgp(0);
-    assert!(tessera_testbed::wait_until(std::time::Duration::from_secs(15), || visible(&mut d)));
-    // The card's PIN and PUK as the RA chose them, read while the activation runs (the RA
-    // releases them only until the request completes; the holder gets them as halves).
+    assert!(tessera_testbed::wait_until(std::time::Duration::from_secs(15), || pgp_visible(&mut d)));
     let secrets = std::rc::Rc::new(std::cell::RefCell::new(serde_json::Value::Null));
     let mut script = Script::new(Some(&ra), vec![A::Text("PGPC-ODE0-0001"), A::Text(OPERATOR_TOKEN), A::Yes]);
     let (url, kept) = (ra.url(), secrets.clone());
@@ -1362,21 +1358,72 @@ fn a_fixed_slot_renewal_survives_the_card_pulled_and_the_ra_down_after_the_slot_
                 .unwrap();
         }),
     ));
-    let flow = Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: Mode::Operator };
+    let flow =
+        Activation { devices: &mut d, settings: settings(&ra), token: Some(PGP_SIG.into()), mode: Mode::Operator };
     block_on(flow.run(&mut script)).unwrap_or_else(|e| panic!("activation: {e:?} after {:?}", script.asked));
     drop(script);
     let secrets = secrets.borrow().clone();
     let (pin, puk) = (secrets["pin"].as_str().unwrap().to_owned(), secrets["puk"].as_str().unwrap().to_owned());
-    let renew = |d: &mut Devices, script: &mut Script<'_>| {
-        let flow = tessera_flows::renewal::Renewal {
-            devices: d,
-            settings: settings(&ra),
-            token: token.into(),
-            certificate: None,
-            retire_old: false,
-        };
-        block_on(flow.run(script))
+    (data, ra, d, card, pin, puk)
+}
+
+fn pgp_visible(d: &mut Devices) -> bool {
+    d.with_token(PGP_SIG, |t| Ok(t.label.clone())).is_ok()
+}
+
+fn pgp_renew(
+    d: &mut Devices,
+    settings: Settings,
+    script: &mut Script<'_>,
+) -> tessera_flows::Result<tessera_flows::renewal::Outcome> {
+    let flow = tessera_flows::renewal::Renewal {
+        devices: d,
+        settings,
+        token: PGP_SIG.into(),
+        certificate: None,
+        retire_old: false,
     };
+    block_on(flow.run(script))
+}
+
+#[test]
+fn a_renewal_never_spends_the_last_try_of_the_openpgp_admin_pin() {
+    let pcsc = tessera_testbed::Pcsc::start();
+    let (_data, ra, mut d, _card, pin, _) = pgp_activated(&pcsc);
+    let reader = d.with_token(PGP_SIG, |t| Ok(t.reader.clone())).unwrap().unwrap();
+    let tries = || tessera_core::openpgp::OpenPgpCard::connect(&reader).unwrap().retry_counters().unwrap()[2];
+    assert_eq!(tries(), 3);
+    // Two wrong PUKs: the third question is not asked, the slot is not overwritten.
+    let mut script = Script::new(
+        Some(&ra),
+        vec![A::Yes, A::Yes, A::Owned(pin.clone()), A::Text("00000000"), A::Text("11111111"), A::Text("22222222")],
+    );
+    let e = pgp_renew(&mut d, settings(&ra), &mut script).unwrap_err();
+    assert_eq!((e.code(), e.params().get("tries_left").map(String::as_str)), ("puk-low", Some("1")), "{e:?}");
+    assert_eq!(script.asked.iter().filter(|q| **q == "prompt-so-pin").count(), 2, "{:?}", script.asked);
+    assert_eq!(tries(), 1, "its last try is left");
+    // The old key still signs for the old certificate.
+    let mut report = block_on(tessera_flows::renewal::diagnostics::diagnose(&mut d, &settings(&ra), PGP_SIG)).unwrap();
+    let mut check = Script::new(None, vec![A::Owned(pin)]);
+    tessera_flows::renewal::diagnostics::test_signatures(&mut d, &mut report, &mut check).unwrap();
+    let signs = report.certificates[0].checks.iter().find(|c| c.check == "private-key").unwrap();
+    assert_eq!(signs.code, "diag-private-key-signs", "{signs:?}");
+}
+
+/// The renewal code in the holder's SMS (the latest one to `mobile`).
+fn renewal_code(ra: &RaServer, mobile: &str) -> String {
+    let outbox = std::fs::read_to_string(ra.path("tessera-ra/outbox.log")).unwrap();
+    let line = outbox.lines().rev().find(|l| l.contains(mobile) && l.contains("codice di rinnovo")).expect("the SMS");
+    line.split("è ").nth(1).unwrap().split('.').next().unwrap().trim().to_owned()
+}
+
+#[test]
+fn a_fixed_slot_renewal_survives_the_card_pulled_the_ra_down_and_a_lost_pkiconf_after_the_slot_is_overwritten() {
+    let pcsc = tessera_testbed::Pcsc::start();
+    let (_data, ra, mut d, card, pin, puk) = pgp_activated(&pcsc);
+    let relay = Relay::start(&ra);
+    let through = Settings { ra: relay.url.clone(), ra_ca: Some(ra.ca_file()) };
+    let renew = |d: &mut Devices, script: &mut Script<'_>| pgp_renew(d, through.clone(), script);
 
     // 1. The card is pulled as the new certificate is about to be written: the new key is
     //    in the slot already, the old one gone.
@@ -1393,7 +1440,7 @@ fn a_fixed_slot_renewal_survives_the_card_pulled_and_the_ra_down_after_the_slot_
     // 2. Back in the reader, a new run (the code is not kept: the holder types it from the
     //    SMS) writes the certificate; the RA goes down before certConf.
     let _card = pcsc.insert_openpgp(0);
-    assert!(tessera_testbed::wait_until(std::time::Duration::from_secs(15), || visible(&mut d)));
+    assert!(tessera_testbed::wait_until(std::time::Duration::from_secs(15), || pgp_visible(&mut d)));
     let code = renewal_code(&ra, "+393337770001");
     let ra_ref = &ra;
     let mut second = Script::new(
@@ -1418,10 +1465,22 @@ fn a_fixed_slot_renewal_survives_the_card_pulled_and_the_ra_down_after_the_slot_
     );
     assert_eq!(ra.sms_count("+393337770001"), 1);
 
-    // 3. The RA is back: the third run confirms, and the renewal is complete.
+    // 3. The RA is back: the third run's certConf completes the renewal at the RA, but its
+    //    answer is lost on the way back.
     ra.restart();
+    let relay_ref = &relay;
     let mut third = Script::new(Some(&ra), vec![A::Owned(code.clone()), A::Owned(pin.clone())]);
-    let outcome = renew(&mut d, &mut third).unwrap_or_else(|e| panic!("third run: {e:?} after {:?}", third.asked));
+    third.on_step = Some((Step::Confirm { role: Role::Signature }, Box::new(move || relay_ref.arm(Fault::Lost))));
+    let e = renew(&mut d, &mut third).unwrap_err();
+    assert!(e.transient(), "{e:?}");
+    let completed = operator_get(&ra, "/api/v1/operator/renewals?state=completed");
+    assert_eq!(completed["renewals"].as_array().map(Vec::len), Some(1), "completed at the RA: {completed}");
+
+    // 4. The fourth run repeats the certConf (the code still opens a completed renewal for
+    //    that) and the journal completes.
+    let mut fourth = Script::new(Some(&ra), vec![A::Owned(code.clone()), A::Owned(pin.clone())]);
+    let outcome = renew(&mut d, &mut fourth).unwrap_or_else(|e| panic!("fourth run: {e:?} after {:?}", fourth.asked));
+    let third = fourth;
     assert!(outcome.resumed && outcome.retired, "{outcome:?}");
     assert!(third.resumed(Step::Install { role: Role::Signature }));
     let renewals = operator_get(&ra, "/api/v1/operator/renewals?state=completed");

@@ -351,6 +351,10 @@ impl Ra {
         }
         self.store.mac_right(reference).await.map_err(internal)?;
         let outcome = match &request.body {
+            // Completed: only a certConf repeated after its answer was lost.
+            Body::Ir { .. } if renewal.state == "completed" => {
+                Err((FailInfo::NotAuthorized, "this renewal is complete: its certificate was issued and confirmed"))
+            }
             Body::Ir { request: cr } => match self.retransmission(request, hash).await {
                 Ok(Some(repeat)) => Ok(repeat),
                 Err(refusal) => Err(refusal),
@@ -670,7 +674,9 @@ impl Ra {
             })?;
         // Under the approval policy it works at once; an operator must approve it by the old
         // certificate's expiry.
-        let approval_due = (self.renewal_policy == crate::registry::RenewalPolicy::Approval).then_some(start);
+        // A fixed slot's renewal completed after the old end gets a month from now.
+        let due = if start < now { now + time::Duration::days(30) } else { start };
+        let approval_due = (self.renewal_policy == crate::registry::RenewalPolicy::Approval).then_some(due);
         let fresh = FreshCertificate { profile, replaces: Some(old_serial), suspended: false, approval_due };
         Ok((certificate, Claim { reference: entry.request.reference.clone(), fresh: Some(fresh) }))
     }

@@ -331,6 +331,36 @@ async fn ra_renewal_check(http: &Http, serial: &str) -> Check {
 /// challenge on the card, and the signature must verify with the certificate. The outcome
 /// replaces the report's private-key check of that certificate. Nothing is asked when the
 /// PIN is locked or down to its final try (the report already stops there).
+/// Whether the key pair `key` on the card signs: a random challenge signed there verifies
+/// with its public key (false too when the key under its id is another key).
+pub(crate) fn key_signs(
+    devices: &mut Devices,
+    token: &str,
+    secrets: &mut crate::secrets::Asked<'_>,
+    key: &tessera_core::keys::KeyPairInfo,
+) -> Result<bool> {
+    let mut challenge = [0u8; 32];
+    getrandom::getrandom(&mut challenge).map_err(|e| Error::Input { reason: e.to_string() })?;
+    let signed = secrets.retry(|secrets| {
+        devices.with_token(token, |t| {
+            Card::new(t).sign_with(secrets, key, |signer| {
+                signer.sign(&challenge).map_err(|reason| tessera_core::Error::CsrFailed { reason })
+            })
+        })
+    });
+    match signed {
+        Ok(signature) => Ok(tessera_protocol::signature::verify_algorithm(
+            &key.algorithm.spki(&key.public_key),
+            &key.algorithm.signature_algorithm(),
+            &challenge,
+            &signature,
+        )
+        .is_ok()),
+        Err(Error::Device(tessera_core::Error::KeyNotFound { .. })) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 pub fn test_signatures(
     devices: &mut Devices,
     report: &mut Report,
@@ -349,34 +379,9 @@ pub fn test_signatures(
         let Some(der) = devices.with_token(&token, |t| Card::new(t).certificate(&id))? else { continue };
         // A key type renewal cannot use failed its own check already.
         let Ok(key) = super::old_key(&der, &crate::journal::hex(&id)) else { continue };
-        let mut challenge = [0u8; 32];
-        getrandom::getrandom(&mut challenge).map_err(|e| Error::Input { reason: e.to_string() })?;
-        let signed = secrets.retry(|secrets| {
-            devices.with_token(&token, |t| {
-                Card::new(t).sign_with(secrets, &key, |signer| {
-                    signer.sign(&challenge).map_err(|reason| tessera_core::Error::CsrFailed { reason })
-                })
-            })
-        });
-        let spki = x509_parser::parse_x509_certificate(&der)
-            .map(|(_, c)| c.tbs_certificate.subject_pki.raw.to_vec())
-            .unwrap_or_default();
-        cert.checks[at] = match signed {
-            Ok(signature) => {
-                match tessera_protocol::signature::verify_algorithm(
-                    &spki,
-                    &key.algorithm.signature_algorithm(),
-                    &challenge,
-                    &signature,
-                ) {
-                    Ok(()) => check("private-key", Verdict::Pass, "signs", &[]),
-                    Err(_) => check("private-key", Verdict::Fail, "does-not-sign", &[]),
-                }
-            }
-            // The key under the certificate's id is another key (its public key differs).
-            Err(Error::Device(tessera_core::Error::KeyNotFound { .. })) => {
-                check("private-key", Verdict::Fail, "does-not-sign", &[])
-            }
+        cert.checks[at] = match key_signs(devices, &token, &mut secrets, &key) {
+            Ok(true) => check("private-key", Verdict::Pass, "signs", &[]),
+            Ok(false) => check("private-key", Verdict::Fail, "does-not-sign", &[]),
             Err(Error::Cancelled) => return Err(Error::Cancelled),
             // The PIN's own trouble ends the test signatures: the answer is about the PIN.
             Err(

@@ -146,10 +146,18 @@ impl Renewal<'_> {
         let serial_of = |der: &[u8]| {
             tessera_pki::CertificateSummary::parse(der, time::OffsetDateTime::now_utc()).map(|s| s.serial).ok()
         };
+        let given_id =
+            certificate.as_deref().and_then(|u| tessera_pki::uri::Pkcs11Uri::parse(u).ok()).and_then(|u| u.id);
         let overwritten = Journal::all().into_iter().find(|r| {
             !r.completed
                 && r.overwrite_authorised
                 && r.token == token
+                && given_id.as_ref().is_none_or(|id| {
+                    r.certificates.keys().next().is_some_and(|role| {
+                        devices.with_token(&token, |t| Ok(Card::new(t).role_id(*role))).ok().flatten().as_ref()
+                            == Some(id)
+                    })
+                })
                 && r.old_certificate
                     .as_deref()
                     .map(unhex)
@@ -205,12 +213,17 @@ impl Renewal<'_> {
         // at the RA (confirmed before the interruption): it goes on to its end.
         let checks = report.checks.iter().chain(&chosen.checks).cloned().collect();
         prompter.progress(&Progress::Diagnosed { checks });
+        // A fixed slot authorised and perhaps overwritten: the old certificate's own checks
+        // (its window, its key) no longer decide; the renewal completes whatever they say.
+        let overwriting =
+            resuming.and_then(|c| Journal::pending(&journal_of(&c.serial))).is_some_and(|r| r.overwrite_authorised);
+        let own: &[diagnostics::Check] = if overwriting { &[] } else { &chosen.checks };
         let resumable = |c: &&diagnostics::Check| {
             resuming.is_some()
                 && matches!(c.code.as_str(), "diag-renewal-window-already-renewed" | "diag-ra-renewal-superseded")
         };
         if let Some(failed) =
-            report.checks.iter().chain(&chosen.checks).filter(|c| !resumable(c)).find(|c| c.verdict == Verdict::Fail)
+            report.checks.iter().chain(own).filter(|c| !resumable(c)).find(|c| c.verdict == Verdict::Fail)
         {
             let e = Error::RenewalBlocked {
                 check: failed.check.to_owned(),
@@ -251,6 +264,22 @@ async fn rekey(
         // A card whose convention fixes this key's slot: the new key takes the old one's
         // (overwrite.rs), as the diagnostics said before the PIN.
         let fixed_slot = devices.with_token(&token, |t| Ok(Card::new(t).role_id(role)))?;
+        // The slot overwritten must be the old key's own: a certificate kept elsewhere (put
+        // there by another tool) would have another working key overwritten.
+        if let Some(slot) = &fixed_slot
+            && *slot != old_id
+        {
+            return Err(Error::CardUnsuitable {
+                card: report.card.clone().unwrap_or(report.label.clone()),
+                profile: "renewal".into(),
+                reason: format!(
+                    "the certificate's key is in slot {}, not in the {} slot {}: renewing would overwrite another key",
+                    hex(&old_id),
+                    if role == Role::Signature { "signature" } else { "authentication" },
+                    hex(slot)
+                ),
+            });
+        }
 
         let serial = old_summary.serial.replace(':', "").to_lowercase();
         let mut journal = Journal::open(&format!("renew-{serial}"), &token, &settings.ra, "renewal")?;

@@ -6,7 +6,6 @@
 //! code is never journaled: an interrupted run that no longer has it asks the holder for
 //! it (the SMS), and the RA sends it again on request.
 
-use tessera_core::card::Card;
 use tessera_core::devices::Devices;
 use tessera_core::keys::KeyPairInfo;
 use zeroize::Zeroizing;
@@ -69,7 +68,9 @@ pub(super) async fn authorise(
             }
             match workflow::renewal_overwrite(http, &serial, id, None, Some(&typed)).await {
                 Ok(a) => break a,
-                Err(Error::RaRefused { code, params }) if code == "renewal-code-wrong" => {
+                Err(Error::RaRefused { code, params })
+                    if code == "renewal-code-wrong" || code == "renewal-code-wait" =>
+                {
                     let notice = Progress::Notice { code: format!("error-{code}"), params };
                     secrets.prompter.progress(&notice);
                 }
@@ -89,20 +90,5 @@ pub(super) async fn authorise(
 /// Whether the key in the slot is `key`: a signature made there verifies with its public
 /// key. (A PIV card shows no public key for a slot: what the journal says is checked so.)
 pub(super) fn signs_as(devices: &mut Devices, token: &str, secrets: &mut Asked<'_>, key: &KeyPairInfo) -> Result<bool> {
-    let mut challenge = [0u8; 32];
-    getrandom::getrandom(&mut challenge).map_err(|e| Error::Input { reason: e.to_string() })?;
-    let spki = key.algorithm.spki(&key.public_key);
-    let oid = tessera_protocol::signature::algorithm_oid(&key.algorithm.signature_algorithm()).unwrap_or_default();
-    let signed = secrets.retry(|secrets| {
-        devices.with_token(token, |t| {
-            Card::new(t).sign_with(secrets, key, |signer| {
-                signer.sign(&challenge).map_err(|reason| tessera_core::Error::CsrFailed { reason })
-            })
-        })
-    });
-    match signed {
-        Ok(signature) => Ok(tessera_protocol::signature::verify(&spki, &oid, &challenge, &signature).is_ok()),
-        Err(Error::Device(tessera_core::Error::KeyNotFound { .. })) => Ok(false),
-        Err(e) => Err(e),
-    }
+    super::diagnostics::key_signs(devices, token, secrets, key)
 }

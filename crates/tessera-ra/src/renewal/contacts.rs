@@ -130,7 +130,7 @@ pub async fn propose(
     }
     let expires = time::OffsetDateTime::now_utc().unix_timestamp() + CODE_SECONDS;
     if !ra.store.propose_contacts(&renewal.id, &change, expires).await? {
-        return Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-waiting"));
+        return Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-waiting").with("state", "changed"));
     }
     for m in messages {
         if !ra.gateway.deliver(m).await {
@@ -195,12 +195,19 @@ pub async fn confirm(
         .by_certificate(&der, &serial)
         .await?
         .ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
+    // Taken by another person meanwhile (proposed and confirmed by both): refused.
     let mut record = contacts(&ra, &entry).await?.record;
+    let mut probe = record.clone();
+    probe.mobile = change.mobile.clone();
+    probe.email = change.email.clone();
+    if let Some(field) = ra.store.contact_of_another(&probe).await? {
+        return Err(ApiError::new(StatusCode::CONFLICT, "contact-taken").with("field", field));
+    }
     record.mobile = change.mobile.clone().or(record.mobile);
     record.email = change.email.clone().or(record.email);
     let text = super::form_of(&renewal.id, &entry, profile, &summary, &record, &renewal.contract_version, now.date());
     if !ra.store.apply_contacts(&renewal.id, &renewal.reference, &change, &text).await? {
-        return Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-waiting"));
+        return Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-waiting").with("state", "changed"));
     }
     let updated = ra.store.renewal(&renewal.id).await?.unwrap_or(renewal);
     // The contacts as they are now (the request itself changed when there is no record).

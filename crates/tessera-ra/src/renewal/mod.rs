@@ -417,7 +417,12 @@ pub async fn cancel(
         return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown-renewal"));
     };
     if !ra.store.cancel_renewal(&id, &name).await? {
-        return Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-open"));
+        // Authorised to overwrite a fixed-slot card's key: only the renewal gives that card a
+        // working key again.
+        if renewal.state == "forwarded" && renewal.overwrite_at.is_some() {
+            return Err(ApiError::new(StatusCode::CONFLICT, "renewal-overwrite-authorised"));
+        }
+        return Err(ApiError::new(StatusCode::CONFLICT, "renewal-closed").with("state", renewal.state));
     }
     // A certificate its kur already got, not yet confirmed, goes with it: revoked (kept on
     // record), so its certConf is refused.

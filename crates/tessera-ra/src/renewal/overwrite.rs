@@ -10,12 +10,15 @@
 //!   holder's mobile (else e-mail) and answers it, with the card's management key where
 //!   the RA holds one. Repeated, it answers the same code and sends nothing.
 //! - The same with `{id, code}` instead: the renewal code typed back from the SMS (an
-//!   interrupted renewal, the old key gone) answers the management key again. Five tries.
+//!   interrupted renewal, the old key gone) answers the management key again, also for a
+//!   completed renewal whose certConf answer was lost. Wrong codes make the holder's
+//!   request wait (as wrong CMP MACs do), they never lock it.
 //! - `POST …/overwrite/resend` `{id}`: the code to the holder again (once per 30 s).
 //!
 //! CMP `ir` and `certConf` protected by PBM with the renewal's id and code then renew the
 //! old certificate like kur (endpoint.rs). From the authorisation on, operators cannot
-//! cancel the renewal: only it gives that card a working key again.
+//! cancel the renewal (only it gives that card a working key again), and it lasts
+//! `OVERWRITE_DAYS` from the authorisation, whatever the old certificate's end.
 
 use std::sync::Arc;
 
@@ -31,7 +34,7 @@ use super::{contacts, renewal_in, serial_from_hex, signed_by_holder};
 use crate::gateway::{Channel, Message};
 use crate::problem::{ApiError, JsonBody};
 use crate::state::Ra;
-use crate::store::{OVERWRITE_TRIES, Renewal};
+use crate::store::Renewal;
 
 /// Seconds between two sendings of the renewal code.
 pub const RESEND_SECONDS: i64 = 30;
@@ -100,10 +103,10 @@ pub async fn authorise(
         return Ok(r);
     }
     let serial = serial_from_hex(&serial).ok_or(ApiError::new(StatusCode::BAD_REQUEST, "bad-serial"))?;
-    let renewal = forwarded(&ra, &serial, &body.id).await?;
     let internal = || ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal");
-    let code = match (&body.signed_authorisation, &body.code) {
+    let (renewal, code) = match (&body.signed_authorisation, &body.code) {
         (Some(p7m), None) => {
+            let renewal = forwarded(&ra, &serial, &body.id).await?;
             let refused = |reason: &str| {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "overwrite-signature-refused").with("reason", reason)
             };
@@ -122,31 +125,39 @@ pub async fn authorise(
                 .store
                 .authorise_overwrite(&renewal.id, &sealed)
                 .await?
-                .ok_or(ApiError::new(StatusCode::CONFLICT, "renewal-not-forwarded"))?;
+                .ok_or(ApiError::new(StatusCode::CONFLICT, "renewal-not-forwarded").with("state", "changed"))?;
             let code = ra.store.open_code(&renewal.id, &kept).ok_or_else(internal)?;
             if first && ra.store.take_overwrite_send(&renewal.id, RESEND_SECONDS).await?.is_none() {
                 send(&ra, &renewal, &serial, &code).await?;
             }
-            code
+            (renewal, code)
         }
         (None, Some(typed)) => {
-            let (_, kept) = ra
+            // Forwarded, or completed (a run whose certConf answer was lost needs the code
+            // to repeat it), within the authorisation's time.
+            let (renewal, kept) = ra
                 .store
-                .overwrite_code(&renewal.id)
+                .overwrite_code(&body.id)
                 .await?
+                .filter(|(r, _)| r.serial.eq_ignore_ascii_case(&crate::store::hex(&serial)))
                 .ok_or(ApiError::new(StatusCode::CONFLICT, "overwrite-not-authorised"))?;
-            let Some(left) = ra.store.take_overwrite_try(&renewal.id).await? else {
-                return Err(ApiError::new(StatusCode::LOCKED, "renewal-code-spent").with("tries", OVERWRITE_TRIES));
-            };
+            // Wrong codes make the holder's request wait, longer each five, as wrong CMP
+            // MACs do (the same counters): anyone may try, nobody can lock the holder out.
+            if let crate::store::MacCheck::Wait(seconds) =
+                ra.store.take_mac_check(&renewal.reference, ra.wrong_code_wait).await?
+            {
+                return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "renewal-code-wait").with("wait", seconds));
+            }
             let code = ra.store.open_code(&renewal.id, &kept).ok_or_else(internal)?;
             let typed = tessera_protocol::activation::canonical_code(typed);
             // Compared in constant time, through the keyed index.
             let purpose = format!("{}:renewal-code", renewal.id);
             if !ra.store.code_matches(&purpose, &typed, &ra.store.code_index(&purpose, &code)) {
                 ra.failed_from(client.ip());
-                return Err(ApiError::new(StatusCode::FORBIDDEN, "renewal-code-wrong").with("tries_left", left));
+                return Err(ApiError::new(StatusCode::FORBIDDEN, "renewal-code-wrong"));
             }
-            typed
+            ra.store.mac_right(&renewal.reference).await?;
+            (renewal, typed)
         }
         _ => {
             return Err(ApiError::new(StatusCode::BAD_REQUEST, "overwrite-proof").with("field", "signed_authorisation"));

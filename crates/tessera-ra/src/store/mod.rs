@@ -11,7 +11,7 @@ mod notices;
 mod renewals;
 mod transactions;
 pub use attempts::MacCheck;
-pub use renewals::{CONTACT_TRIES, ContactChange, NewRenewal, OVERWRITE_TRIES, Renewal};
+pub use renewals::{CONTACT_TRIES, ContactChange, NewRenewal, OVERWRITE_DAYS, Renewal};
 pub use transactions::{ConfirmRefused, Fresh, Issuance as NewIssuance};
 use zeroize::Zeroizing;
 

@@ -41,12 +41,13 @@ fn renewal_of(r: &AnyRow, now: i64) -> Renewal {
     // An open renewal whose certificate expired is expired, whether or not the sweeper
     // has marked it yet.
     let overwrite_at: Option<i64> = r.get("overwrite_at");
-    let state = if matches!(state.as_str(), "communicated" | "forwarded") && expires_at <= now && overwrite_at.is_none()
-    {
-        "expired".to_owned()
-    } else {
-        state
+    // One authorised to overwrite a card's key lasts OVERWRITE_DAYS from the authorisation.
+    let lapsed = match overwrite_at {
+        Some(at) => at + OVERWRITE_DAYS * 86_400 <= now,
+        None => expires_at <= now,
     };
+    let state =
+        if matches!(state.as_str(), "communicated" | "forwarded") && lapsed { "expired".to_owned() } else { state };
     Renewal {
         id: r.get("id"),
         serial: r.get("serial"),
@@ -261,12 +262,13 @@ impl Store {
     pub async fn expire_renewals(&self) -> Result<u64> {
         let mut tx = self.write().await?;
         let n = sqlx::query(
-            // One authorised to overwrite a card's key is completed whenever the holder comes
-            // back: it does not expire.
-            "UPDATE renewals SET state = 'expired' WHERE state IN ('communicated', 'forwarded') AND expires_at <= $1 \
-             AND overwrite_code IS NULL",
+            // One authorised to overwrite a card's key lasts OVERWRITE_DAYS from then, whatever
+            // the old certificate's end: the holder may come back to complete it.
+            "UPDATE renewals SET state = 'expired' WHERE state IN ('communicated', 'forwarded') \
+             AND ((overwrite_at IS NULL AND expires_at <= $1) OR overwrite_at <= $1 - $2)",
         )
         .bind(now())
+        .bind(OVERWRITE_DAYS * 86_400)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -358,15 +360,18 @@ impl Store {
 
     /// The codes came back: the holder's record takes the new contacts (the request's own
     /// mobile when the holder has no record) and the renewal its new form, in one database
-    /// transaction. False when the renewal is no longer waiting.
+    /// transaction. False when the renewal is no longer waiting, or another change was
+    /// proposed since `change` was read.
     pub async fn apply_contacts(&self, id: &str, reference: &str, change: &ContactChange, form: &str) -> Result<bool> {
         let mut tx = self.write().await?;
         let done = sqlx::query(
+            // The very change whose codes were checked, not one proposed since.
             "UPDATE renewals SET form = $2, contact_change = NULL WHERE id = $1 AND state = 'communicated' \
-             AND contact_change IS NOT NULL",
+             AND contact_change = $3",
         )
         .bind(id)
         .bind(form)
+        .bind(serde_json::to_string(change).unwrap_or_default())
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -409,8 +414,10 @@ impl Store {
     }
 }
 
-/// Tries at a renewal code given back to the RA's workflow API (the CMP MAC has its own).
-pub const OVERWRITE_TRIES: i64 = 5;
+/// How long an authorised overwrite can be completed with its renewal code (days): long
+/// enough for any interruption, not forever (the code alone then renews; DOMAIN.md: after
+/// the end a new purchase is needed).
+pub const OVERWRITE_DAYS: i64 = 30;
 
 impl Store {
     /// Authorise overwriting the card's slot for a forwarded renewal: `sealed` becomes its
@@ -436,17 +443,21 @@ impl Store {
         Ok(self.overwrite_code(id).await?.map(|(_, code)| (code, fresh)))
     }
 
-    /// A forwarded renewal authorised to overwrite, and its renewal code (sealed).
+    /// A renewal authorised to overwrite, forwarded or (for a certConf repeated after its
+    /// answer was lost) completed, and its renewal code (sealed); None once the
+    /// authorisation lapsed ([`OVERWRITE_DAYS`]).
     pub async fn overwrite_code(&self, id: &str) -> Result<Option<(Renewal, String)>> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS}, overwrite_code FROM renewals WHERE id = $1 AND overwrite_code IS NOT NULL"
+            "SELECT {COLUMNS}, overwrite_code FROM renewals WHERE id = $1 AND overwrite_code IS NOT NULL \
+             AND overwrite_at > $2"
         ))
         .bind(id)
+        .bind(now() - OVERWRITE_DAYS * 86_400)
         .fetch_optional(&self.pool)
         .await?;
         Ok(row
             .map(|r| (renewal_of(&r, now()), r.get::<String, _>("overwrite_code")))
-            .filter(|(r, _)| r.state == "forwarded"))
+            .filter(|(r, _)| matches!(r.state.as_str(), "forwarded" | "completed")))
     }
 
     /// Reserve one sending of the renewal code: at most one per `every` seconds (across
@@ -471,21 +482,5 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         Ok(Some(row.map_or(every, |r| (r.get::<i64, _>(0) + every - t).max(1))))
-    }
-
-    /// Take one try at the renewal code (a conditional update: five under any
-    /// concurrency); the tries left after it, or None when none is left.
-    pub async fn take_overwrite_try(&self, id: &str) -> Result<Option<i64>> {
-        let mut tx = self.write().await?;
-        let row = sqlx::query(
-            "UPDATE renewals SET overwrite_tries = overwrite_tries + 1 \
-             WHERE id = $1 AND overwrite_tries < $2 RETURNING overwrite_tries",
-        )
-        .bind(id)
-        .bind(OVERWRITE_TRIES)
-        .fetch_optional(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(row.map(|r| OVERWRITE_TRIES - r.get::<i64, _>(0)))
     }
 }

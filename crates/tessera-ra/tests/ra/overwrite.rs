@@ -89,7 +89,7 @@ fn an_overwrite_authorised_with_the_expiring_key_is_completed_with_the_renewal_c
     assert_eq!((status, soon["code"].as_str()), (429, Some("code-resend-too-soon")), "{soon}");
     // The code typed back stands for the old key: wrong, then right.
     let (status, wrong) = post(&ra, &overwrite, serde_json::json!({ "id": id, "code": other_than(&code, 1) }));
-    assert_eq!((status, wrong["params"]["tries_left"].as_str()), (403, Some("4")), "{wrong}");
+    assert_eq!((status, wrong["code"].as_str()), (403, Some("renewal-code-wrong")), "{wrong}");
     let (status, typed) = post(&ra, &overwrite, serde_json::json!({ "id": id, "code": code.to_lowercase() }));
     assert_eq!((status, typed["code"].as_str()), (200, Some(code.as_str())), "{typed}");
     // From now on only the renewal gives the card a working key: operators cannot cancel it.
@@ -113,7 +113,33 @@ fn an_overwrite_authorised_with_the_expiring_key_is_completed_with_the_renewal_c
     assert!(listed["renewals"][0]["overwrite_at"].is_i64(), "{listed}");
     let (_, state) = get(&ra, &format!("/api/v1/renewal/{serial}"));
     assert_eq!(state["state"], "superseded");
-    // Done: the code renews nothing more.
+    // Done: the code renews nothing more, but still opens the management key and a repeated
+    // certConf for a run whose answer was lost.
     let again = ir_with_code(&ra, &id, &code, "new.key", "again.pem");
-    assert!(!again.status.success());
+    assert!(!again.status.success() && text(&again).contains("this renewal is complete"), "{}", text(&again));
+    let (status, after) = post(&ra, &overwrite, serde_json::json!({ "id": id, "code": code }));
+    assert_eq!(status, 200, "{after}");
+}
+
+#[test]
+fn wrong_renewal_codes_make_the_request_wait_and_never_lock_it() {
+    let (ra, serial, id) = forwarded();
+    let overwrite = format!("/api/v1/renewal/{serial}/overwrite");
+    let doc = serde_json::json!({"renewal": id, "overwrite": true}).to_string();
+    let body = serde_json::json!({ "id": id, "signed_authorisation": signed_by(&ra, &doc, "luca.pem", "luca.key") });
+    let (_, authorised) = post(&ra, &overwrite, body);
+    let code = authorised["code"].as_str().unwrap().to_owned();
+    // A right code spends nothing: the holder's own reruns are never counted.
+    for _ in 0..6 {
+        assert_eq!(post(&ra, &overwrite, serde_json::json!({ "id": id, "code": code })).0, 200);
+    }
+    // Five wrong ones (anyone who knows the renewal's id may send them), then a wait, not a lock.
+    let statuses: Vec<u16> = (0..6)
+        .map(|i| post(&ra, &overwrite, serde_json::json!({ "id": id, "code": other_than(&code, i) })).0)
+        .collect();
+    assert_eq!(statuses, [403, 403, 403, 403, 403, 429], "{statuses:?}");
+    let (status, waiting) = post(&ra, &overwrite, serde_json::json!({ "id": id, "code": code }));
+    assert_eq!((status, waiting["code"].as_str()), (429, Some("renewal-code-wait")), "{waiting}");
+    let wait: i64 = waiting["params"]["wait"].as_str().and_then(|w| w.parse().ok()).unwrap_or(0);
+    assert!(wait > 0 && wait <= 60, "{waiting}");
 }
