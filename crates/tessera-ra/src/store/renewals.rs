@@ -419,6 +419,10 @@ impl Store {
 /// the end a new purchase is needed).
 pub const OVERWRITE_DAYS: i64 = 30;
 
+/// How many times a renewal code is sent at the most (anyone knowing the renewal's id may
+/// ask for it to be sent again, to the holder only).
+pub const OVERWRITE_SENDS: i64 = 10;
+
 impl Store {
     /// Authorise overwriting the card's slot for a forwarded renewal: `sealed` becomes its
     /// renewal code unless it has one already. The code kept (sealed) and whether it is
@@ -460,27 +464,38 @@ impl Store {
             .filter(|(r, _)| matches!(r.state.as_str(), "forwarded" | "completed")))
     }
 
-    /// Reserve one sending of the renewal code: at most one per `every` seconds (across
-    /// instances). The seconds to wait, or None when it may go now.
+    /// Reserve one sending of the renewal code: at most one per `every` seconds and
+    /// [`OVERWRITE_SENDS`] in all (across instances). The seconds to wait, or None when it
+    /// may go now.
     pub async fn take_overwrite_send(&self, id: &str, every: i64) -> Result<Option<i64>> {
         let t = now();
         let mut tx = self.write().await?;
-        let taken = sqlx::query("UPDATE renewals SET overwrite_sent_at = $2 WHERE id = $1 AND overwrite_sent_at <= $3")
-            .bind(id)
-            .bind(t)
-            .bind(t - every)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
+        let taken = sqlx::query(
+            "UPDATE renewals SET overwrite_sent_at = $2, overwrite_sends = overwrite_sends + 1 \
+             WHERE id = $1 AND overwrite_sent_at <= $3 AND overwrite_sends < $4",
+        )
+        .bind(id)
+        .bind(t)
+        .bind(t - every)
+        .bind(OVERWRITE_SENDS)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
             == 1;
         tx.commit().await?;
         if taken {
             return Ok(None);
         }
-        let row = sqlx::query("SELECT overwrite_sent_at FROM renewals WHERE id = $1")
+        let row = sqlx::query("SELECT overwrite_sent_at, overwrite_sends FROM renewals WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(Some(row.map_or(every, |r| (r.get::<i64, _>(0) + every - t).max(1))))
+        Ok(Some(row.map_or(every, |r| {
+            if r.get::<i64, _>(1) >= OVERWRITE_SENDS {
+                // Sent often enough: an operator reads it to the holder from here on.
+                return OVERWRITE_DAYS * 86_400;
+            }
+            (r.get::<i64, _>(0) + every - t).max(1)
+        })))
     }
 }
