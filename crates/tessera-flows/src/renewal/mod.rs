@@ -79,6 +79,22 @@ fn fresh_id() -> Vec<u8> {
     id
 }
 
+/// The diagnostics' verdict on `checks`: the first failing one stops the renewal there,
+/// before any PIN; else the step is done.
+fn verdict<'c>(prompter: &mut dyn Prompter, mut checks: impl Iterator<Item = &'c diagnostics::Check>) -> Result<()> {
+    if let Some(failed) = checks.find(|c| c.verdict == Verdict::Fail) {
+        let e = Error::RenewalBlocked {
+            check: failed.check.to_owned(),
+            code: failed.code.clone(),
+            params: failed.params.clone(),
+        };
+        prompter.progress(&Progress::Failed { step: Step::Diagnose, error: e.payload() });
+        return Err(e);
+    }
+    prompter.progress(&Progress::Done { step: Step::Diagnose });
+    Ok(())
+}
+
 /// Whether the PKCS#11 URI the holder gave names the certificate at `uri`: the same, or
 /// every attribute it gives matches (a token's label can change with its certificates:
 /// `pkcs11:serial=…;id=%02` still names it).
@@ -171,16 +187,7 @@ impl Renewal<'_> {
             // The card's own checks still count (a locked PIN stops here); the certificate
             // now on the card is the renewal's own successor.
             prompter.progress(&Progress::Diagnosed { checks: report.checks.clone() });
-            if let Some(failed) = report.checks.iter().find(|c| c.verdict == Verdict::Fail) {
-                let e = Error::RenewalBlocked {
-                    check: failed.check.to_owned(),
-                    code: failed.code.clone(),
-                    params: failed.params.clone(),
-                };
-                prompter.progress(&Progress::Failed { step: Step::Diagnose, error: e.payload() });
-                return Err(e);
-            }
-            prompter.progress(&Progress::Done { step: Step::Diagnose });
+            verdict(prompter, report.checks.iter())?;
             return rekey(devices, settings, token, retire_old, prompter, &report, role, slot, old_certificate).await;
         }
         let journal_of = |serial: &str| format!("renew-{}", serial.replace(':', "").to_lowercase());
@@ -222,18 +229,7 @@ impl Renewal<'_> {
             resuming.is_some()
                 && matches!(c.code.as_str(), "diag-renewal-window-already-renewed" | "diag-ra-renewal-superseded")
         };
-        if let Some(failed) =
-            report.checks.iter().chain(own).filter(|c| !resumable(c)).find(|c| c.verdict == Verdict::Fail)
-        {
-            let e = Error::RenewalBlocked {
-                check: failed.check.to_owned(),
-                code: failed.code.clone(),
-                params: failed.params.clone(),
-            };
-            prompter.progress(&Progress::Failed { step: Step::Diagnose, error: e.payload() });
-            return Err(e);
-        }
-        prompter.progress(&Progress::Done { step: Step::Diagnose });
+        verdict(prompter, report.checks.iter().chain(own).filter(|c| !resumable(c)))?;
         let role = if chosen.role == tessera_pki::Role::Signature { Role::Signature } else { Role::Authentication };
         let old_id = tessera_pki::uri::Pkcs11Uri::parse(&chosen.uri).ok().and_then(|u| u.id).unwrap_or_default();
         let old_certificate = devices
