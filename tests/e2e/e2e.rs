@@ -1508,6 +1508,63 @@ fn gui_renews_a_fixed_slot_card_after_the_holders_choice() {
     shot("2-done");
 }
 
+/// A fixed-slot renewal interrupted on the command line after its slot was overwritten,
+/// completed in the window: the old key is gone, so the wizard asks for the renewal code the
+/// holder received (with "send again"), then the PIN.
+#[test]
+fn gui_completes_a_fixed_slot_renewal_interrupted_after_the_overwrite_with_the_renewal_code() {
+    use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
+    let ra = RaServer::start("validity_days = 30\n");
+    let display = webdriver::Display::start();
+    let pcsc = Pcsc::start();
+    let _piv = pcsc.insert_piv(0);
+    let hsm = SoftHsm::empty();
+    let (_profile, env) = window_env(&ra, &pcsc, &hsm, &display);
+    assert!(
+        wait_until(Duration::from_secs(15), || stdout(&tessera(&env, &["devices", "--no-p11-kit"])).contains("PIV_II"))
+    );
+    let (_, code, pin, _) = counter_request(&ra, "RSSMRA80A01H501U", "mario@example.org", "signature");
+    let activate = ["activate", "--operator", "--stdin", "--json", "--token", "pkcs11:token=PIV_II"];
+    let out = tessera_with_stdin(&env, &activate, &format!("{code}\n{OPERATOR_TOKEN}\ny\n"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let old: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let uri = old["certificates"][0]["uri"].as_str().unwrap();
+    let token = format!("pkcs11:serial={}", uri.split("serial=").nth(1).unwrap().split(';').next().unwrap());
+    let pin = pin();
+    // The command line stops as the new certificate is about to be written: the new key is
+    // in the slot, the old one gone.
+    let renew = ["renew", "--stdin", "--accept-contract", "2026-1", "--overwrite", "--token", &token];
+    let ra_args = ["--ra".to_owned(), ra.url(), "--ra-ca".to_owned(), ra.ca_file().display().to_string()];
+    let ra_refs: Vec<&str> = ra_args.iter().map(String::as_str).collect();
+    crashed_at(&env, &[&renew[..], &ra_refs].concat(), "install", &format!("{pin}\n"));
+
+    let driver = webdriver::Driver::start(&env);
+    let s = driver.session(&bin("tessera-app"));
+    let long = Duration::from_secs(30);
+    let shots = root().join("target/e2e");
+    let shot = |name: &str| s.screenshot(&shots.join(format!("renewal-piv-{name}.png")));
+    let card = r#"[data-token-label="HOLDER TEST"]"#;
+    s.wait_text(&format!("{card} .cert button.renew"), long, |t| t == "Rinnova");
+    s.click(&format!("{card} .cert button.renew"));
+    let label = s.wait_text(r#"#wizard [data-question="renewal-code"] label"#, long, |_| true);
+    assert!(label.contains("Codice di rinnovo inviato a m***@example.org"), "{label}");
+    assert!(s.text(r#"#wizard [data-question="renewal-code"] .hint"#).is_some_and(|t| t.contains("si era interrotto")));
+    assert!(s.text(r#"#wizard [data-question="confirm-overwrite"]"#).is_none(), "already chosen and authorised");
+    let outbox = std::fs::read_to_string(ra.path("tessera-ra/outbox.log")).unwrap();
+    let line =
+        outbox.lines().rev().find(|l| l.contains("mario@example.org") && l.contains("codice di rinnovo")).unwrap();
+    let renewal_code = line.split("è ").nth(1).unwrap().split('.').next().unwrap().trim().to_owned();
+    s.type_into(r#"#wizard [data-question="renewal-code"] input"#, &renewal_code);
+    shot("3-code");
+    s.click(r#"#wizard button[data-action="wizard-next"]"#);
+    s.wait_text(r#"#wizard [data-question="pin"] form"#, long, |_| true);
+    s.type_into(r#"#wizard [data-question="pin"] input"#, &pin);
+    s.click(r#"#wizard button[data-action="wizard-next"]"#);
+    let done = s.wait_text(r#"#wizard [data-result="renewed"] h3"#, long, |t| !t.is_empty());
+    assert!(done.starts_with("Rinnovato: HOLDER TEST"), "{done}");
+    assert_eq!(s.text(r#"#wizard [data-step="issue:signature"]"#).map(|t| t.starts_with('✓')), Some(true));
+}
+
 #[test]
 fn gui_renews_the_expiring_certificate_from_the_devices_screen() {
     use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};

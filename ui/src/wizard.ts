@@ -150,12 +150,13 @@ function warningChoice(a: Asked, f: HTMLFormElement, prefix: string, said: strin
 }
 
 /** "Send again" (an empty answer), enabled once `after` seconds have passed, counted down. */
-function resendButton(a: Asked, after: number): HTMLButtonElement {
-  const resend = button("wizard-resend", "secondary resend", () => answer(a.id, ""));
+function resendButton(a: Asked, after: number, l10n = "wizard-resend"): HTMLButtonElement {
+  const resend = button(l10n, "secondary resend", () => answer(a.id, ""));
+  resend.dataset.action = "wizard-resend";
   let left = after;
   const tick = () => {
     resend.disabled = left > 0;
-    resend.textContent = left > 0 ? t("wizard-resend-in", { seconds: left }) : t("wizard-resend");
+    resend.textContent = left > 0 ? t(`${l10n}-in`, { seconds: left }) : t(l10n);
     left -= 1;
   };
   tick();
@@ -234,10 +235,9 @@ function onQuestion(a: Asked): void {
     input.maxLength = 6;
   }
   if (q.kind === "renewal-code") {
-    // The code sent when the renewal was authorised; another may be asked for.
-    input.type = "text";
-    input.autocapitalize = "characters";
-    f.append(el("p", "hint", t("wizard-renewal-code-hint")), resendButton(a, q.resend_after));
+    // The code sent when the renewal was authorised (a secret, like the activation code);
+    // another may be asked for.
+    f.append(el("p", "hint", t("wizard-renewal-code-hint")), resendButton(a, q.resend_after, "wizard-resend-code"));
   }
   if (q.kind === "otp") {
     input.inputMode = "numeric";
