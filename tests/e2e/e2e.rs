@@ -1452,26 +1452,36 @@ fn counter_request(
     (reference, code, move || format!("{pin1}{}", pin2()), move || format!("{puk1}{}", puk2()))
 }
 
+/// The blank virtual PIV card in the test bed of `env`, activated at the counter with a
+/// 30-day signature certificate for a holder with an e-mail: the card by its serial (its
+/// token label follows its certificate) and the PIN the RA chose.
+fn piv_activated(ra: &tessera_testbed::ra::RaServer, env: &[(String, String)]) -> (String, String) {
+    use tessera_testbed::ra::OPERATOR_TOKEN;
+    assert!(
+        wait_until(Duration::from_secs(15), || stdout(&tessera(env, &["devices", "--no-p11-kit"])).contains("PIV_II"))
+    );
+    let (_, code, pin, _) = counter_request(ra, "RSSMRA80A01H501U", "mario@example.org", "signature");
+    let activate = ["activate", "--operator", "--stdin", "--json", "--token", "pkcs11:token=PIV_II"];
+    let out = tessera_with_stdin(env, &activate, &format!("{code}\n{OPERATOR_TOKEN}\ny\n"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let old: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let uri = old["certificates"][0]["uri"].as_str().unwrap();
+    (format!("pkcs11:serial={}", uri.split("serial=").nth(1).unwrap().split(';').next().unwrap()), pin())
+}
+
 /// A fixed-slot card (virtual PIV) renewed from the window: the holder's explicit choice
 /// to let the new key take the old one's slot comes before anything is signed, and the
 /// RA's management key is used without asking.
 #[test]
 fn gui_renews_a_fixed_slot_card_after_the_holders_choice() {
-    use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
+    use tessera_testbed::ra::RaServer;
     let ra = RaServer::start("validity_days = 30\n");
     let display = webdriver::Display::start();
     let pcsc = Pcsc::start();
     let _piv = pcsc.insert_piv(0);
     let hsm = SoftHsm::empty();
     let (_profile, env) = window_env(&ra, &pcsc, &hsm, &display);
-    assert!(
-        wait_until(Duration::from_secs(15), || stdout(&tessera(&env, &["devices", "--no-p11-kit"])).contains("PIV_II"))
-    );
-    let (_, code, pin, _) = counter_request(&ra, "RSSMRA80A01H501U", "mario@example.org", "signature");
-    let activate = ["activate", "--operator", "--stdin", "--token", "pkcs11:token=PIV_II"];
-    let out = tessera_with_stdin(&env, &activate, &format!("{code}\n{OPERATOR_TOKEN}\ny\n"));
-    assert!(out.status.success(), "{}", stderr(&out));
-    let pin = pin();
+    let (_, pin) = piv_activated(&ra, &env);
 
     let driver = webdriver::Driver::start(&env);
     let s = driver.session(&bin("tessera-app"));
@@ -1513,24 +1523,14 @@ fn gui_renews_a_fixed_slot_card_after_the_holders_choice() {
 /// holder received (with "send again"), then the PIN.
 #[test]
 fn gui_completes_a_fixed_slot_renewal_interrupted_after_the_overwrite_with_the_renewal_code() {
-    use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
+    use tessera_testbed::ra::RaServer;
     let ra = RaServer::start("validity_days = 30\n");
     let display = webdriver::Display::start();
     let pcsc = Pcsc::start();
     let _piv = pcsc.insert_piv(0);
     let hsm = SoftHsm::empty();
     let (_profile, env) = window_env(&ra, &pcsc, &hsm, &display);
-    assert!(
-        wait_until(Duration::from_secs(15), || stdout(&tessera(&env, &["devices", "--no-p11-kit"])).contains("PIV_II"))
-    );
-    let (_, code, pin, _) = counter_request(&ra, "RSSMRA80A01H501U", "mario@example.org", "signature");
-    let activate = ["activate", "--operator", "--stdin", "--json", "--token", "pkcs11:token=PIV_II"];
-    let out = tessera_with_stdin(&env, &activate, &format!("{code}\n{OPERATOR_TOKEN}\ny\n"));
-    assert!(out.status.success(), "{}", stderr(&out));
-    let old: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    let uri = old["certificates"][0]["uri"].as_str().unwrap();
-    let token = format!("pkcs11:serial={}", uri.split("serial=").nth(1).unwrap().split(';').next().unwrap());
-    let pin = pin();
+    let (token, pin) = piv_activated(&ra, &env);
     // The command line stops as the new certificate is about to be written: the new key is
     // in the slot, the old one gone.
     let renew = ["renew", "--stdin", "--accept-contract", "2026-1", "--overwrite", "--token", &token];
