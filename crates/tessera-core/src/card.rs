@@ -58,6 +58,7 @@ fn final_try(token: &OpenToken<'_>, secrets: &mut dyn Secrets) -> Result<crate::
     }
 }
 
+#[derive(Clone, Copy)]
 enum Path {
     Pkcs11 { keygen: Who, write: Who },
     PivCommands,
@@ -140,67 +141,68 @@ impl<'a, 'm> Card<'a, 'm> {
         algorithm: KeyAlgorithm,
         label: &str,
     ) -> Result<KeyPairInfo, Error> {
-        match self.path {
-            Path::Pkcs11 { keygen, .. } => {
-                self.logged_in(secrets, keygen, true, |s| keys::generate(self.token, s, algorithm, label, id))
+        self.make_key(secrets, id, algorithm, label, false)
+    }
+
+    /// [`Card::generate`], or with `replace` in the fixed slot `id` replacing the key there:
+    /// a fixed-slot card's renewal, once the RA authorised it (the old key cannot sign
+    /// afterwards).
+    pub fn make_key(
+        &self,
+        secrets: &mut dyn Secrets,
+        id: Option<Vec<u8>>,
+        algorithm: KeyAlgorithm,
+        label: &str,
+        replace: bool,
+    ) -> Result<KeyPairInfo, Error> {
+        let by_card =
+            self.token.model.as_ref().is_some_and(|m| m.has_quirk(crate::catalog::QuirkId::ReplaceByCardCommands));
+        match (self.path, id) {
+            (Path::Pkcs11 { .. }, Some(id)) if replace && by_card => {
+                self.replace_openpgp(secrets, id, algorithm, label)
             }
-            Path::PivCommands => {
+            (Path::Pkcs11 { keygen, .. }, id) => {
+                self.logged_in(secrets, keygen, true, |s| keys::generate(self.token, s, algorithm, label, id, replace))
+            }
+            (Path::PivCommands, id) => {
                 let session = self.token.session(false)?;
                 let key = secrets.management_key(self.token)?;
-                keys::generate_with_card(self.token, &session, &key, algorithm, id)
+                keys::generate_with_card(self.token, &session, &key, algorithm, id, replace)
             }
         }
     }
 
-    /// Generate a key pair in the fixed slot `id`, replacing the key there: a fixed-slot
-    /// card's renewal, once the RA authorised it (the old key cannot sign afterwards).
-    pub fn replace(
+    /// An OpenPGP key replaced by the card's own commands (quirk replace-by-card-commands).
+    fn replace_openpgp(
         &self,
         secrets: &mut dyn Secrets,
         id: Vec<u8>,
         algorithm: KeyAlgorithm,
         label: &str,
     ) -> Result<KeyPairInfo, Error> {
-        let model = self.token.model.as_ref();
-        let by_card = model.is_some_and(|m| m.has_quirk(crate::catalog::QuirkId::ReplaceByCardCommands));
-        match self.path {
-            Path::Pkcs11 { .. } if by_card => {
-                let reader = self.token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: self.token.uri() })?;
-                let slot = match id.as_slice() {
-                    [slot] => *slot,
-                    _ => return Err(Error::IdInUse { id: keys::hex(&id) }),
-                };
-                // PW3 locked would leave the user PIN unblockable for good: its last try is
-                // never spent here (the counters cost no try to read).
-                let card = crate::openpgp::OpenPgpCard::connect(&reader)?;
-                let tries_left = card.retry_counters()?[2];
-                if tries_left <= 1 {
-                    return Err(Error::PukLow { tries_left });
-                }
-                let admin = secrets.pin(self.token, Who::So)?;
-                let made = card.generate(&admin, slot, algorithm);
-                if matches!(made, Err(Error::WrongPuk)) {
-                    secrets.forget(Who::So);
-                }
-                let public_key = made?;
-                self.token.stale.set(true);
-                Ok(KeyPairInfo {
-                    uri: self.token.object_uri("", &id, "private"),
-                    id: keys::hex(&id),
-                    label: label.to_owned(),
-                    algorithm,
-                    public_key,
-                })
-            }
-            Path::Pkcs11 { keygen, .. } => {
-                self.logged_in(secrets, keygen, true, |s| keys::replace(self.token, s, algorithm, label, id))
-            }
-            Path::PivCommands => {
-                let session = self.token.session(false)?;
-                let key = secrets.management_key(self.token)?;
-                keys::replace_with_card(self.token, &session, &key, algorithm, id)
-            }
+        let reader = self.token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: self.token.uri() })?;
+        let [slot] = id.as_slice() else { return Err(Error::IdInUse { id: keys::hex(&id) }) };
+        // PW3 locked would leave the user PIN unblockable for good: its last try is never
+        // spent here (the counters cost no try to read).
+        let card = crate::openpgp::OpenPgpCard::connect(&reader)?;
+        let tries_left = card.retry_counters()?[2];
+        if tries_left <= 1 {
+            return Err(Error::PukLow { tries_left });
         }
+        let admin = secrets.pin(self.token, Who::So)?;
+        let made = card.generate(&admin, *slot, algorithm);
+        if matches!(made, Err(Error::WrongPuk)) {
+            secrets.forget(Who::So);
+        }
+        let public_key = made?;
+        self.token.stale.set(true);
+        Ok(KeyPairInfo {
+            uri: self.token.object_uri("", &id, "private"),
+            id: keys::hex(&id),
+            label: label.to_owned(),
+            algorithm,
+            public_key,
+        })
     }
 
     /// Whether the card is blank: still with its factory secrets (catalog `[factory]`), told

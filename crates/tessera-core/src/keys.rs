@@ -47,30 +47,9 @@ fn objects_with_id(session: &Session, id: &[u8], class: Option<ObjectClass>) -> 
 }
 
 /// Generate a key pair on the token (logged in as the card requires). `id` defaults to 8
-/// random bytes from the token; an id already in use is refused.
+/// random bytes from the token; an id already in use is refused unless `replace` (a fixed
+/// slot whose key is being renewed in place, authorised first).
 pub fn generate(
-    token: &OpenToken<'_>,
-    session: &Session,
-    algorithm: KeyAlgorithm,
-    label: &str,
-    id: Option<Vec<u8>>,
-) -> Result<KeyPairInfo, Error> {
-    make(token, session, algorithm, label, id, false)
-}
-
-/// Generate a key pair in the fixed slot `id`, replacing the key there (a fixed-slot card's
-/// renewal, authorised before; the card overwrites its key in place).
-pub fn replace(
-    token: &OpenToken<'_>,
-    session: &Session,
-    algorithm: KeyAlgorithm,
-    label: &str,
-    id: Vec<u8>,
-) -> Result<KeyPairInfo, Error> {
-    make(token, session, algorithm, label, Some(id), true)
-}
-
-fn make(
     token: &OpenToken<'_>,
     session: &Session,
     algorithm: KeyAlgorithm,
@@ -181,29 +160,9 @@ fn check_algorithm(token: &OpenToken<'_>, algorithm: KeyAlgorithm) -> Result<(),
 
 /// Generate with the card's own commands, for cards whose middleware cannot (catalog login
 /// `card-command`: PIV, authenticated with the card management key). The key is
-/// generated in the card, so it is never extractable by construction.
+/// generated in the card, so it is never extractable by construction; `replace` as for
+/// [`generate`].
 pub fn generate_with_card(
-    token: &OpenToken<'_>,
-    session: &Session,
-    management_key: &crate::piv::ManagementKey,
-    algorithm: KeyAlgorithm,
-    id: Option<Vec<u8>>,
-) -> Result<KeyPairInfo, Error> {
-    make_with_card(token, session, management_key, algorithm, id, false)
-}
-
-/// [`generate_with_card`] replacing the key in slot `id` (see [`replace`]).
-pub fn replace_with_card(
-    token: &OpenToken<'_>,
-    session: &Session,
-    management_key: &crate::piv::ManagementKey,
-    algorithm: KeyAlgorithm,
-    id: Vec<u8>,
-) -> Result<KeyPairInfo, Error> {
-    make_with_card(token, session, management_key, algorithm, Some(id), true)
-}
-
-fn make_with_card(
     token: &OpenToken<'_>,
     session: &Session,
     management_key: &crate::piv::ManagementKey,

@@ -321,7 +321,7 @@ fn every_algorithm_is_generated_on_the_token_and_signs_a_csr_openssl_accepts() {
     let mut devices = Devices::new(softhsm_only());
     for algorithm in KeyAlgorithm::ALL {
         let pem = as_user(&mut devices, VARIE, true, |t, s| {
-            let info = keys::generate(t, s, algorithm, "Nuova chiave", None)?;
+            let info = keys::generate(t, s, algorithm, "Nuova chiave", None, false)?;
             assert_eq!(info.algorithm, algorithm);
             assert_eq!(info.id.len(), 16, "8 random bytes");
             assert!(info.uri.contains(";type=private"), "{}", info.uri);
@@ -345,7 +345,7 @@ fn certificates_are_installed_only_next_to_their_own_key() {
     let mut devices = Devices::new(softhsm_only());
     let id = vec![0xA1, 0x01];
     let pem = as_user(&mut devices, VARIE, true, |t, s| {
-        keys::generate(t, s, KeyAlgorithm::P256, "Firma 2027", Some(id.clone()))?;
+        keys::generate(t, s, KeyAlgorithm::P256, "Firma 2027", Some(id.clone()), false)?;
         let signer = TokenSigner::find(t, s, &id)?;
         Ok(tessera_pki::csr::to_pem(&tessera_pki::csr::build(&signer, "ROSSI MARIO").unwrap()))
     })
@@ -378,9 +378,10 @@ fn ids_in_use_and_vague_deletes_are_refused() {
     let _g = exclusive();
     let (_pcsc, _hsm) = softhsm_bed();
     let mut devices = Devices::new(softhsm_only());
-    let err =
-        as_user(&mut devices, VARIE, true, |t, s| keys::generate(t, s, KeyAlgorithm::P256, "x", Some(vec![0x21])))
-            .unwrap_err();
+    let err = as_user(&mut devices, VARIE, true, |t, s| {
+        keys::generate(t, s, KeyAlgorithm::P256, "x", Some(vec![0x21]), false)
+    })
+    .unwrap_err();
     assert_eq!(err.code(), "id-in-use");
     assert_eq!(err.params()["id"], "21");
     let delete = |devices: &mut Devices, uri: &str| {
@@ -444,7 +445,7 @@ fn generate(
     devices.with_token(uri, |t| {
         let s = t.session(true)?;
         t.login(&s, Who::So, &Pin::new(OPENPGP_ADMIN_PIN), FinalTry::Refuse)?;
-        keys::generate(t, &s, algorithm, "Tessera", id)
+        keys::generate(t, &s, algorithm, "Tessera", id, false)
     })
 }
 
@@ -604,7 +605,7 @@ fn piv_keys_are_made_by_card_commands_and_sign_through_opensc_once_certified() {
 
     let wrong = tessera_core::piv::ManagementKey::from_hex(&"11".repeat(24)).unwrap();
     let err = devices
-        .with_token(&uri, |t| keys::generate_with_card(t, &t.session(false)?, &wrong, KeyAlgorithm::P256, None))
+        .with_token(&uri, |t| keys::generate_with_card(t, &t.session(false)?, &wrong, KeyAlgorithm::P256, None, false))
         .unwrap_err();
     assert_eq!(err.code(), "management-key-rejected");
 
@@ -612,7 +613,9 @@ fn piv_keys_are_made_by_card_commands_and_sign_through_opensc_once_certified() {
     // (decryption) slot, which OpenSC does not let sign.
     for (algorithm, id) in [(KeyAlgorithm::P256, 1u8), (KeyAlgorithm::Rsa2048, 4u8)] {
         let key = devices
-            .with_token(&uri, |t| keys::generate_with_card(t, &t.session(false)?, &mgmt, algorithm, Some(vec![id])))
+            .with_token(&uri, |t| {
+                keys::generate_with_card(t, &t.session(false)?, &mgmt, algorithm, Some(vec![id]), false)
+            })
             .unwrap();
         assert_eq!(key.algorithm, algorithm);
         let der =
@@ -707,7 +710,9 @@ fn piv_sequences_run_in_one_transaction_and_survive_another_programs_reset() {
     // and its reset at the end is recovered from.
     let other = other_program_holds_then_resets(R1, hold);
     let key = devices
-        .with_token(&uri, |t| keys::generate_with_card(t, &t.session(false)?, &mgmt, KeyAlgorithm::P256, Some(vec![1])))
+        .with_token(&uri, |t| {
+            keys::generate_with_card(t, &t.session(false)?, &mgmt, KeyAlgorithm::P256, Some(vec![1]), false)
+        })
         .unwrap();
     let done = std::time::Instant::now();
     assert!(done >= other.join().unwrap(), "GENERATE waited for the other program's transaction");
@@ -727,7 +732,7 @@ fn csr_from_softhsm() -> String {
     apply_env(&env);
     let mut devices = Devices::new(softhsm_only());
     as_user(&mut devices, VARIE, true, |t, s| {
-        keys::generate(t, s, KeyAlgorithm::P256, "other", Some(vec![0x77]))?;
+        keys::generate(t, s, KeyAlgorithm::P256, "other", Some(vec![0x77]), false)?;
         let signer = TokenSigner::find(t, s, &[0x77])?;
         Ok(tessera_pki::csr::to_pem(&tessera_pki::csr::build(&signer, "OTHER").unwrap()))
     })

@@ -380,17 +380,11 @@ async fn rekey(
             }
             None => false,
         };
-        let new_key = match (&known.key_id, &known.public_key) {
-            (Some(id), Some(pk)) if still_there => {
+        let new_key = match journaled.filter(|_| still_there) {
+            Some(key) => {
                 resumed = true;
                 secrets.prompter.progress(&Progress::Resumed { step: s });
-                KeyPairInfo {
-                    uri: String::new(),
-                    id: id.clone(),
-                    label: String::new(),
-                    algorithm: known.algorithm.unwrap_or(algorithm),
-                    public_key: unhex(pk),
-                }
+                key
             }
             _ => {
                 secrets.prompter.progress(&Progress::Started { step: s });
@@ -415,9 +409,8 @@ async fn rekey(
                         public_key,
                     }),
                     None => secrets.retry(|secrets| {
-                        devices.with_token(&token, |t| match fixed_slot {
-                            Some(_) => Card::new(t).replace(secrets, id.clone(), algorithm, "Rinnovo"),
-                            None => Card::new(t).generate(secrets, Some(id.clone()), algorithm, "Rinnovo"),
+                        devices.with_token(&token, |t| {
+                            Card::new(t).make_key(secrets, Some(id.clone()), algorithm, "Rinnovo", fixed_slot.is_some())
                         })
                     }),
                 };
