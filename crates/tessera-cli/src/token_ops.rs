@@ -270,7 +270,7 @@ pub fn cert(ctx: &Ctx<'_>, cmd: CertCommand) -> ExitCode {
                     .map_err(|e| Error::CertificateInvalid { reason: e.to_string() })?;
                 let mut terminal = ctx.terminal();
                 let mut secrets = tessera_flows::secrets::Asked::new(&mut terminal);
-                ctx.devices().with_token(&key, |t| Card::new(t).install(&mut secrets, &id, &der, &label))
+                ctx.devices().with_token(&key, |t| Card::new(t).install(&mut secrets, &id, &der, &label, false))
             })();
             match result {
                 Ok(uri) => ctx.done(&Installed { uri }, |i| i.uri.clone()),

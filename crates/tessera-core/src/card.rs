@@ -311,30 +311,9 @@ impl<'a, 'm> Card<'a, 'm> {
     }
 
     /// Write `certificate` (DER) next to the key pair `id`, after checking it is the key's;
-    /// read back.
+    /// read back. With `replace` (a fixed slot whose key [`Card::make_key`] replaced) the
+    /// old key's certificate there gives way.
     pub fn install(
-        &self,
-        secrets: &mut dyn Secrets,
-        id: &[u8],
-        certificate: &[u8],
-        label: &str,
-    ) -> Result<String, Error> {
-        self.write_certificate(secrets, id, certificate, label, false)
-    }
-
-    /// [`Card::install`] in a fixed slot whose key [`Card::replace`] replaced: the old
-    /// key's certificate there gives way.
-    pub fn reinstall(
-        &self,
-        secrets: &mut dyn Secrets,
-        id: &[u8],
-        certificate: &[u8],
-        label: &str,
-    ) -> Result<String, Error> {
-        self.write_certificate(secrets, id, certificate, label, true)
-    }
-
-    fn write_certificate(
         &self,
         secrets: &mut dyn Secrets,
         id: &[u8],
@@ -345,11 +324,7 @@ impl<'a, 'm> Card<'a, 'm> {
         let id = id.to_vec();
         match self.path {
             Path::Pkcs11 { write, .. } => self.logged_in(secrets, write, true, |s| {
-                if replace {
-                    crate::certs::replace(self.token, s, &id, label, certificate)
-                } else {
-                    crate::certs::install(self.token, s, &id, label, certificate)
-                }
+                crate::certs::install(self.token, s, &id, label, certificate, replace)
             }),
             Path::PivCommands => {
                 let pin = secrets.pin(self.token, Who::User)?;

@@ -14,29 +14,9 @@ use crate::uri::Pkcs11Uri;
 /// Write `certificate` (PEM or DER) next to the key pair `key_id`; returns its URI.
 /// Nothing is written unless the certificate's public key is the key's, and no certificate
 /// already sits next to that key.
+/// With `replace` (a fixed slot whose key a renewal replaced, authorised first) the old
+/// key's certificate there is destroyed first.
 pub fn install(
-    token: &OpenToken<'_>,
-    session: &Session,
-    key_id: &[u8],
-    label: &str,
-    certificate: &[u8],
-) -> Result<String, Error> {
-    write(token, session, key_id, label, certificate, false)
-}
-
-/// [`install`] in a fixed slot whose key was just replaced (a renewal authorised first):
-/// the certificate there, the old key's, is destroyed first, then the new one written.
-pub fn replace(
-    token: &OpenToken<'_>,
-    session: &Session,
-    key_id: &[u8],
-    label: &str,
-    certificate: &[u8],
-) -> Result<String, Error> {
-    write(token, session, key_id, label, certificate, true)
-}
-
-fn write(
     token: &OpenToken<'_>,
     session: &Session,
     key_id: &[u8],

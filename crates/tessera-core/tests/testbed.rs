@@ -355,12 +355,14 @@ fn certificates_are_installed_only_next_to_their_own_key() {
 
     // Someone else's certificate (a sample with its own key) is refused; nothing written.
     let foreign = std::fs::read(hsm.samples().join("Varie-21.crt.der")).unwrap();
-    let err = as_user(&mut devices, VARIE, true, |t, s| certs::install(t, s, &id, "Firma 2027", &foreign)).unwrap_err();
+    let err = as_user(&mut devices, VARIE, true, |t, s| certs::install(t, s, &id, "Firma 2027", &foreign, false))
+        .unwrap_err();
     assert_eq!(err.code(), "certificate-key-mismatch");
     assert_eq!(objects(&mut devices, VARIE), before, "nothing written");
 
     // Its own certificate goes in, next to the key.
-    let uri = as_user(&mut devices, VARIE, true, |t, s| certs::install(t, s, &id, "Firma 2027", &issued)).unwrap();
+    let uri =
+        as_user(&mut devices, VARIE, true, |t, s| certs::install(t, s, &id, "Firma 2027", &issued, false)).unwrap();
     assert!(uri.ends_with(";object=Firma%202027;id=%A1%01;type=cert"), "{uri}");
     assert_eq!(objects(&mut devices, VARIE), before + 1);
     let snap = devices.snapshot();
@@ -369,7 +371,8 @@ fn certificates_are_installed_only_next_to_their_own_key() {
     assert_eq!(cert.private_key, KeyPresence::NotVisible);
 
     // A second certificate next to the same key never replaces the first.
-    let err = as_user(&mut devices, VARIE, true, |t, s| certs::install(t, s, &id, "Firma 2027", &issued)).unwrap_err();
+    let err =
+        as_user(&mut devices, VARIE, true, |t, s| certs::install(t, s, &id, "Firma 2027", &issued, false)).unwrap_err();
     assert_eq!(err.code(), "certificate-exists");
 }
 
@@ -484,7 +487,7 @@ fn openpgp_card_generates_signs_and_installs_through_opensc() {
         .with_token(PGP_SIG, |t| {
             let s = t.session(true)?;
             t.login(&s, Who::So, &Pin::new(OPENPGP_ADMIN_PIN), FinalTry::Refuse)?;
-            certs::install(t, &s, &[1], "Firma", &issued)
+            certs::install(t, &s, &[1], "Firma", &issued, false)
         })
         .unwrap();
     assert!(uri.contains("id=%01;type=cert"), "{uri}");

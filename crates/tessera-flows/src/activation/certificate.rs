@@ -232,7 +232,7 @@ impl Activation<'_> {
             journal.event(s, "started", None)?;
             let written = secrets.retry(|secrets| {
                 self.devices.with_token(&key_token, |t| {
-                    Card::new(t).install(secrets, &key_id, &issued.certificate, label(role))
+                    Card::new(t).install(secrets, &key_id, &issued.certificate, label(role), false)
                 })
             });
             step(secrets.prompter, Some(journal), s, written)?

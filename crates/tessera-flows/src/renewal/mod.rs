@@ -517,9 +517,8 @@ async fn rekey(
             journal.event(s, "started", None)?;
             let label = if role == Role::Signature { "Firma qualificata" } else { "Autenticazione CNS" };
             let written = secrets.retry(|secrets| {
-                devices.with_token(&token, |t| match fixed_slot {
-                    Some(_) => Card::new(t).reinstall(secrets, &new_id, &issued.certificate, label),
-                    None => Card::new(t).install(secrets, &new_id, &issued.certificate, label),
+                devices.with_token(&token, |t| {
+                    Card::new(t).install(secrets, &new_id, &issued.certificate, label, fixed_slot.is_some())
                 })
             });
             step(secrets.prompter, &mut journal, s, written)?
