@@ -253,346 +253,338 @@ async fn rekey(
     old_id: Vec<u8>,
     old_certificate: Vec<u8>,
 ) -> Result<Outcome> {
+    let old = old_key(&old_certificate, &hex(&old_id))?;
+    let old_summary = tessera_pki::CertificateSummary::parse(&old_certificate, time::OffsetDateTime::now_utc())
+        .map_err(|e| Error::CertificateUntrusted { reason: e.to_string() })?;
+    // A card whose convention fixes this key's slot: the new key takes the old one's
+    // (overwrite.rs), as the diagnostics said before the PIN.
+    let fixed_slot = devices.with_token(&token, |t| Ok(Card::new(t).role_id(role)))?;
+    // The slot overwritten must be the old key's own: a certificate kept elsewhere (put
+    // there by another tool) would have another working key overwritten.
+    if let Some(slot) = &fixed_slot
+        && *slot != old_id
     {
-        let old = old_key(&old_certificate, &hex(&old_id))?;
-        let old_summary = tessera_pki::CertificateSummary::parse(&old_certificate, time::OffsetDateTime::now_utc())
-            .map_err(|e| Error::CertificateUntrusted { reason: e.to_string() })?;
-        // A card whose convention fixes this key's slot: the new key takes the old one's
-        // (overwrite.rs), as the diagnostics said before the PIN.
-        let fixed_slot = devices.with_token(&token, |t| Ok(Card::new(t).role_id(role)))?;
-        // The slot overwritten must be the old key's own: a certificate kept elsewhere (put
-        // there by another tool) would have another working key overwritten.
-        if let Some(slot) = &fixed_slot
-            && *slot != old_id
-        {
-            return Err(Error::CardUnsuitable {
-                card: report.card.clone().unwrap_or(report.label.clone()),
-                profile: "renewal".into(),
-                reason: format!(
-                    "the certificate's key is in slot {}, not in the {} slot {}: renewing would overwrite another key",
-                    hex(&old_id),
-                    if role == Role::Signature { "signature" } else { "authentication" },
-                    hex(slot)
-                ),
-            });
-        }
-
-        let serial = old_summary.serial.replace(':', "").to_lowercase();
-        let mut journal = Journal::open(&format!("renew-{serial}"), &token, &settings.ra, "renewal")?;
-        if journal.record.completed {
-            return Err(Error::AlreadyActivated { reference: format!("renew-{serial}") });
-        }
-        journal.save()?;
-        let anchors = settings.anchors()?;
-        let http = Http::new(&settings.ra, &anchors)?;
-        let algorithm_id = old.algorithm.signature_algorithm();
-        let renewing =
-            Renewing { http: &http, certificate: &old_certificate, algorithm: &algorithm_id, anchors: &anchors };
-        if fixed_slot.is_some() && journal.record.old_certificate.is_none() {
-            journal.record.old_certificate = Some(hex(&old_certificate));
-            journal.save()?;
-        }
-        let mut secrets = Asked::new(prompter);
-        let mut resumed = false;
-        if fixed_slot.is_some() && !journal.record.overwrite_authorised {
-            overwrite::choose(&mut secrets, &report.label, &old_summary.common_name)?;
-        }
-
-        // 2. The contract accepted and the renewal form signed with the expiring key.
-        // Until kur is answered the RA's word counts, not the journal's: a request cancelled
-        // or expired since is signed again (a new one), a forwarded one is not.
-        let s = Step::SignForm;
-        if journal.record.renewal_form.is_some() && journal.cert(role).certificate.is_some() {
-            resumed = true;
-            secrets.prompter.progress(&Progress::Resumed { step: s });
-        } else {
-            secrets.prompter.progress(&Progress::Started { step: s });
-            journal.event(s, "started", None)?;
-            let signed = form::sign(devices, &token, &mut secrets, &http, &old, &old_certificate, &old_summary).await;
-            let id = match signed {
-                Ok((id, true)) => {
-                    resumed = true;
-                    secrets.prompter.progress(&Progress::Resumed { step: s });
-                    journal.event(s, "resumed", None)?;
-                    id
-                }
-                other => step(secrets.prompter, &mut journal, s, other.map(|(id, _)| id))?,
-            };
-            journal.record.renewal_form = Some(id);
-            journal.save()?;
-        }
-
-        // 2b. A fixed slot: overwriting it authorised with the old key while it is there (or,
-        // once it is gone, with the renewal code the holder received).
-        let renewal_id = journal.record.renewal_form.clone().unwrap_or_default();
-        let mut authorised = None;
-        if fixed_slot.is_some() {
-            let s = Step::Authorise;
-            if journal.cert(role).confirmed {
-                secrets.prompter.progress(&Progress::Resumed { step: s });
-            } else {
-                secrets.prompter.progress(&Progress::Started { step: s });
-                journal.event(s, "started", None)?;
-                let old_in_slot = journal.cert(role).key_id.is_none();
-                let card = form::OnCard {
-                    devices,
-                    token: &token,
-                    old: &old,
-                    certificate: &old_certificate,
-                    summary: &old_summary,
-                };
-                let done =
-                    overwrite::authorise(card, &mut secrets, &http, &mut journal, &renewal_id, old_in_slot).await;
-                authorised = Some(step(secrets.prompter, &mut journal, s, done)?);
-            }
-        }
-        let exchange = authorised.as_ref().map(|a| crate::ra::cmp::Exchange {
-            http: &http,
-            reference: &renewal_id,
-            secret: a.code.as_bytes(),
-            profile: None,
+        return Err(Error::CardUnsuitable {
+            card: report.card.clone().unwrap_or(report.label.clone()),
+            profile: "renewal".into(),
+            reason: format!(
+                "the certificate's key is in slot {}, not in the {} slot {}: renewing would overwrite another key",
+                hex(&old_id),
+                if role == Role::Signature { "signature" } else { "authentication" },
+                hex(slot)
+            ),
         });
+    }
 
-        // 3. The new key pair, next to the old one (or in the old one's slot); its id
-        // journaled first.
-        let s = Step::Generate { role };
-        let known = journal.cert(role).clone();
-        let algorithm = {
-            let card = devices.with_token(&token, |t| Ok(Card::new(t).algorithms()))?;
-            if card.contains(&old.algorithm) { old.algorithm } else { card.first().copied().unwrap_or(old.algorithm) }
-        };
-        let journaled = match (&known.key_id, &known.public_key) {
-            (Some(id), Some(pk)) => Some(KeyPairInfo {
-                uri: String::new(),
-                id: id.clone(),
-                label: String::new(),
-                algorithm: known.algorithm.unwrap_or(algorithm),
-                public_key: unhex(pk),
-            }),
-            _ => None,
-        };
-        let still_there = match &journaled {
-            // A slot's public key may not show (PIV): a signature tells.
-            Some(key) if fixed_slot.is_some() => overwrite::signs_as(devices, &token, &mut secrets, key)?,
-            Some(key) => {
-                devices.with_token(&token, |t| Card::new(t).public_key(&unhex(&key.id)))?.as_deref()
-                    == Some(key.public_key.as_slice())
-            }
-            None => false,
-        };
-        let new_key = match journaled.filter(|_| still_there) {
-            Some(key) => {
-                resumed = true;
-                secrets.prompter.progress(&Progress::Resumed { step: s });
-                key
-            }
-            _ => {
-                secrets.prompter.progress(&Progress::Started { step: s });
-                // An id journaled by a run stopped during generation: the pair may be there.
-                let id = fixed_slot.clone().or_else(|| known.key_id.as_deref().map(unhex)).unwrap_or_else(fresh_id);
-                // In a fixed slot there is nothing to adopt: whatever is there is replaced
-                // (the overwrite is authorised).
-                let adopted = match fixed_slot {
-                    Some(_) => None,
-                    None => devices.with_token(&token, |t| Card::new(t).public_key(&id))?,
-                };
-                let c = journal.cert(role);
-                c.key_id = Some(hex(&id));
-                c.algorithm = Some(algorithm);
-                journal.event(s, "started", None)?;
-                let made = match adopted {
-                    Some(public_key) => Ok(KeyPairInfo {
-                        uri: String::new(),
-                        id: hex(&id),
-                        label: String::new(),
-                        algorithm,
-                        public_key,
-                    }),
-                    None => secrets.retry(|secrets| {
-                        devices.with_token(&token, |t| {
-                            Card::new(t).make_key(secrets, Some(id.clone()), algorithm, "Rinnovo", fixed_slot.is_some())
-                        })
-                    }),
-                };
-                let made = step(secrets.prompter, &mut journal, s, made)?;
-                journal.cert(role).public_key = Some(hex(&made.public_key));
-                journal.save()?;
-                made
-            }
-        };
-        let new_id = unhex(&new_key.id);
+    let serial = old_summary.serial.replace(':', "").to_lowercase();
+    let mut journal = Journal::open(&format!("renew-{serial}"), &token, &settings.ra, "renewal")?;
+    if journal.record.completed {
+        return Err(Error::AlreadyActivated { reference: format!("renew-{serial}") });
+    }
+    journal.save()?;
+    let anchors = settings.anchors()?;
+    let http = Http::new(&settings.ra, &anchors)?;
+    let algorithm_id = old.algorithm.signature_algorithm();
+    let renewing = Renewing { http: &http, certificate: &old_certificate, algorithm: &algorithm_id, anchors: &anchors };
+    if fixed_slot.is_some() && journal.record.old_certificate.is_none() {
+        journal.record.old_certificate = Some(hex(&old_certificate));
+        journal.save()?;
+    }
+    let mut secrets = Asked::new(prompter);
+    let mut resumed = false;
+    if fixed_slot.is_some() && !journal.record.overwrite_authorised {
+        overwrite::choose(&mut secrets, &report.label, &old_summary.common_name)?;
+    }
 
-        // 4. kur: the request signed by the new key (POP), the message by the old one.
-        let s = Step::Issue { role };
-        let so_far = journal.cert(role).clone();
-        let issued = match (&so_far.certificate, &so_far.transaction) {
-            (Some(der), Some(t)) => {
-                resumed = true;
-                secrets.prompter.progress(&Progress::Resumed { step: s });
-                Issued {
-                    certificate: unhex(der),
-                    extra_certs: so_far.chain.iter().map(|c| unhex(c)).collect(),
-                    ca_pubs: Vec::new(),
-                    note: so_far.note.clone(),
-                    transaction: t.clone(),
-                }
-            }
-            _ => {
-                secrets.prompter.progress(&Progress::Started { step: s });
-                journal.event(s, "started", None)?;
-                let issuer = x509_parser::parse_x509_certificate(&old_certificate)
-                    .map(|(_, c)| (c.tbs_certificate.issuer.as_raw().to_vec(), c.tbs_certificate.raw_serial().to_vec()))
-                    .map_err(|e| Error::CertificateUntrusted { reason: e.to_string() })?;
-                let spki = new_key.algorithm.spki(&new_key.public_key);
-                // ir (a fixed slot, MAC-protected with the renewal code) or kur naming the old
-                // certificate.
-                let request = match exchange {
-                    Some(_) => tessera_protocol::cmp::cert_request(0, &spki, &old_summary.common_name),
-                    None => {
-                        tessera_protocol::cmp::renewal_request(0, &spki, &old_summary.common_name, &issuer.0, &issuer.1)
-                    }
-                };
-                let mut sign = |secrets: &mut Asked<'_>, key: &KeyPairInfo, data: &[u8]| {
-                    secrets.retry(|secrets| {
-                        devices.with_token(&token, |t| {
-                            Card::new(t).sign_with(secrets, key, |signer| {
-                                signer.sign(data).map_err(|reason| tessera_core::Error::CsrFailed { reason })
-                            })
-                        })
-                    })
-                };
-                let pop = sign(&mut secrets, &new_key, &request);
-                let pop = match pop {
-                    Ok(p) => p,
-                    Err(e) => return step(secrets.prompter, &mut journal, s, Err(e)),
-                };
-                let result = match &exchange {
-                    Some(exchange) => exchange.initial(&request, &new_key.algorithm.signature_algorithm(), &pop).await,
-                    None => {
-                        renewing
-                            .key_update(&request, &new_key.algorithm.signature_algorithm(), &pop, |part| {
-                                sign(&mut secrets, &old, part)
-                            })
-                            .await
-                    }
-                };
-                let issued = step(secrets.prompter, &mut journal, s, result)?;
-                let c = journal.cert(role);
-                c.certificate = Some(hex(&issued.certificate));
-                c.transaction = Some(issued.transaction.clone());
-                c.chain = issued.extra_certs.iter().map(|d| hex(d)).collect();
-                c.note = issued.note.clone();
-                journal.save()?;
-                issued
-            }
-        };
-
-        // 5. The checks: the new key, the chain, a validity continuing from the old end.
-        let s = Step::Verify { role };
+    // 2. The contract accepted and the renewal form signed with the expiring key.
+    // Until kur is answered the RA's word counts, not the journal's: a request cancelled
+    // or expired since is signed again (a new one), a forwarded one is not.
+    let s = Step::SignForm;
+    if journal.record.renewal_form.is_some() && journal.cert(role).certificate.is_some() {
+        resumed = true;
+        secrets.prompter.progress(&Progress::Resumed { step: s });
+    } else {
         secrets.prompter.progress(&Progress::Started { step: s });
-        let new_summary = tessera_pki::CertificateSummary::parse(&issued.certificate, time::OffsetDateTime::now_utc())
-            .map_err(|e| Error::RaAnswerMalformed { reason: e.to_string() });
-        let checked = new_summary.and_then(|summary| {
-            // Not valid yet is what a renewal before the old end looks like: not expired will do.
-            crate::chain::check_renewed(&issued.certificate, &new_key.public_key, &issued.extra_certs, &anchors)?;
-            if summary.not_before != old_summary.not_after {
-                return Err(Error::ValidityNotContinuing {
-                    starts: summary.not_before.clone(),
-                    ends: old_summary.not_after.clone(),
-                });
+        journal.event(s, "started", None)?;
+        let signed = form::sign(devices, &token, &mut secrets, &http, &old, &old_certificate, &old_summary).await;
+        let id = match signed {
+            Ok((id, true)) => {
+                resumed = true;
+                secrets.prompter.progress(&Progress::Resumed { step: s });
+                journal.event(s, "resumed", None)?;
+                id
             }
-            Ok(summary)
-        });
-        let new_summary = step(secrets.prompter, &mut journal, s, checked)?;
-
-        // 6. Written next to the new key, and read back.
-        let s = Step::Install { role };
-        let on_card = devices.with_token(&token, |t| Card::new(t).certificate(&new_id))?;
-        let uri = if on_card.as_deref() == Some(issued.certificate.as_slice()) {
-            resumed = true;
-            secrets.prompter.progress(&Progress::Resumed { step: s });
-            devices.with_token(&token, |t| Ok(t.object_uri("", &new_id, "cert")))?
-        } else {
-            secrets.prompter.progress(&Progress::Started { step: s });
-            journal.event(s, "started", None)?;
-            let label = if role == Role::Signature { "Firma qualificata" } else { "Autenticazione CNS" };
-            let written = secrets.retry(|secrets| {
-                devices.with_token(&token, |t| {
-                    Card::new(t).install(secrets, &new_id, &issued.certificate, label, fixed_slot.is_some())
-                })
-            });
-            step(secrets.prompter, &mut journal, s, written)?
+            other => step(secrets.prompter, &mut journal, s, other.map(|(id, _)| id))?,
         };
-        journal.cert(role).installed = true;
+        journal.record.renewal_form = Some(id);
         journal.save()?;
-        // The middleware must show the new certificate: its cache for this card cleared, a
-        // fresh listing checked.
-        let card_serial = devices.with_token(&token, |t| Ok(t.serial.clone()))?;
-        if let Ok(n) = tessera_core::clear_opensc_cache(&card_serial)
-            && n > 0
-        {
-            tracing::info!(files = n, "OpenSC cache cleared for the renewed card");
-        }
-        let listed =
-            devices.snapshot().tokens.iter().any(|t| {
-                t.serial == card_serial && t.certificates.iter().any(|c| c.summary.serial == new_summary.serial)
-            });
-        if !listed {
-            return Err(Error::Device(tessera_core::Error::ObjectNotFound { uri }));
-        }
+    }
 
-        // 7. certConf, signed with the old key.
-        let s = Step::Confirm { role };
+    // 2b. A fixed slot: overwriting it authorised with the old key while it is there (or,
+    // once it is gone, with the renewal code the holder received).
+    let renewal_id = journal.record.renewal_form.clone().unwrap_or_default();
+    let mut authorised = None;
+    if fixed_slot.is_some() {
+        let s = Step::Authorise;
         if journal.cert(role).confirmed {
             secrets.prompter.progress(&Progress::Resumed { step: s });
         } else {
             secrets.prompter.progress(&Progress::Started { step: s });
-            let confirmed = match &exchange {
-                Some(exchange) => exchange.confirm(&issued.transaction, &issued.certificate, None).await,
+            journal.event(s, "started", None)?;
+            let old_in_slot = journal.cert(role).key_id.is_none();
+            let card = form::OnCard {
+                devices,
+                token: &token,
+                old: &old,
+                certificate: &old_certificate,
+                summary: &old_summary,
+            };
+            let done = overwrite::authorise(card, &mut secrets, &http, &mut journal, &renewal_id, old_in_slot).await;
+            authorised = Some(step(secrets.prompter, &mut journal, s, done)?);
+        }
+    }
+    let exchange = authorised.as_ref().map(|a| crate::ra::cmp::Exchange {
+        http: &http,
+        reference: &renewal_id,
+        secret: a.code.as_bytes(),
+        profile: None,
+    });
+
+    // 3. The new key pair, next to the old one (or in the old one's slot); its id
+    // journaled first.
+    let s = Step::Generate { role };
+    let known = journal.cert(role).clone();
+    let algorithm = {
+        let card = devices.with_token(&token, |t| Ok(Card::new(t).algorithms()))?;
+        if card.contains(&old.algorithm) { old.algorithm } else { card.first().copied().unwrap_or(old.algorithm) }
+    };
+    let journaled = match (&known.key_id, &known.public_key) {
+        (Some(id), Some(pk)) => Some(KeyPairInfo {
+            uri: String::new(),
+            id: id.clone(),
+            label: String::new(),
+            algorithm: known.algorithm.unwrap_or(algorithm),
+            public_key: unhex(pk),
+        }),
+        _ => None,
+    };
+    let still_there = match &journaled {
+        // A slot's public key may not show (PIV): a signature tells.
+        Some(key) if fixed_slot.is_some() => overwrite::signs_as(devices, &token, &mut secrets, key)?,
+        Some(key) => {
+            devices.with_token(&token, |t| Card::new(t).public_key(&unhex(&key.id)))?.as_deref()
+                == Some(key.public_key.as_slice())
+        }
+        None => false,
+    };
+    let new_key = match journaled.filter(|_| still_there) {
+        Some(key) => {
+            resumed = true;
+            secrets.prompter.progress(&Progress::Resumed { step: s });
+            key
+        }
+        _ => {
+            secrets.prompter.progress(&Progress::Started { step: s });
+            // An id journaled by a run stopped during generation: the pair may be there.
+            let id = fixed_slot.clone().or_else(|| known.key_id.as_deref().map(unhex)).unwrap_or_else(fresh_id);
+            // In a fixed slot there is nothing to adopt: whatever is there is replaced
+            // (the overwrite is authorised).
+            let adopted = match fixed_slot {
+                Some(_) => None,
+                None => devices.with_token(&token, |t| Card::new(t).public_key(&id))?,
+            };
+            let c = journal.cert(role);
+            c.key_id = Some(hex(&id));
+            c.algorithm = Some(algorithm);
+            journal.event(s, "started", None)?;
+            let made = match adopted {
+                Some(public_key) => {
+                    Ok(KeyPairInfo { uri: String::new(), id: hex(&id), label: String::new(), algorithm, public_key })
+                }
+                None => secrets.retry(|secrets| {
+                    devices.with_token(&token, |t| {
+                        Card::new(t).make_key(secrets, Some(id.clone()), algorithm, "Rinnovo", fixed_slot.is_some())
+                    })
+                }),
+            };
+            let made = step(secrets.prompter, &mut journal, s, made)?;
+            journal.cert(role).public_key = Some(hex(&made.public_key));
+            journal.save()?;
+            made
+        }
+    };
+    let new_id = unhex(&new_key.id);
+
+    // 4. kur: the request signed by the new key (POP), the message by the old one.
+    let s = Step::Issue { role };
+    let so_far = journal.cert(role).clone();
+    let issued = match (&so_far.certificate, &so_far.transaction) {
+        (Some(der), Some(t)) => {
+            resumed = true;
+            secrets.prompter.progress(&Progress::Resumed { step: s });
+            Issued {
+                certificate: unhex(der),
+                extra_certs: so_far.chain.iter().map(|c| unhex(c)).collect(),
+                ca_pubs: Vec::new(),
+                note: so_far.note.clone(),
+                transaction: t.clone(),
+            }
+        }
+        _ => {
+            secrets.prompter.progress(&Progress::Started { step: s });
+            journal.event(s, "started", None)?;
+            let issuer = x509_parser::parse_x509_certificate(&old_certificate)
+                .map(|(_, c)| (c.tbs_certificate.issuer.as_raw().to_vec(), c.tbs_certificate.raw_serial().to_vec()))
+                .map_err(|e| Error::CertificateUntrusted { reason: e.to_string() })?;
+            let spki = new_key.algorithm.spki(&new_key.public_key);
+            // ir (a fixed slot, MAC-protected with the renewal code) or kur naming the old
+            // certificate.
+            let request = match exchange {
+                Some(_) => tessera_protocol::cmp::cert_request(0, &spki, &old_summary.common_name),
+                None => {
+                    tessera_protocol::cmp::renewal_request(0, &spki, &old_summary.common_name, &issuer.0, &issuer.1)
+                }
+            };
+            let mut sign = |secrets: &mut Asked<'_>, key: &KeyPairInfo, data: &[u8]| {
+                secrets.retry(|secrets| {
+                    devices.with_token(&token, |t| {
+                        Card::new(t).sign_with(secrets, key, |signer| {
+                            signer.sign(data).map_err(|reason| tessera_core::Error::CsrFailed { reason })
+                        })
+                    })
+                })
+            };
+            let pop = sign(&mut secrets, &new_key, &request);
+            let pop = match pop {
+                Ok(p) => p,
+                Err(e) => return step(secrets.prompter, &mut journal, s, Err(e)),
+            };
+            let result = match &exchange {
+                Some(exchange) => exchange.initial(&request, &new_key.algorithm.signature_algorithm(), &pop).await,
                 None => {
                     renewing
-                        .confirm(&issued.transaction, &issued.certificate, |part| {
-                            secrets.retry(|secrets| {
-                                devices.with_token(&token, |t| {
-                                    Card::new(t).sign_with(secrets, &old, |signer| {
-                                        signer.sign(part).map_err(|reason| tessera_core::Error::CsrFailed { reason })
-                                    })
-                                })
-                            })
+                        .key_update(&request, &new_key.algorithm.signature_algorithm(), &pop, |part| {
+                            sign(&mut secrets, &old, part)
                         })
                         .await
                 }
             };
-            step(secrets.prompter, &mut journal, s, confirmed)?;
-            journal.cert(role).confirmed = true;
+            let issued = step(secrets.prompter, &mut journal, s, result)?;
+            let c = journal.cert(role);
+            c.certificate = Some(hex(&issued.certificate));
+            c.transaction = Some(issued.transaction.clone());
+            c.chain = issued.extra_certs.iter().map(|d| hex(d)).collect();
+            c.note = issued.note.clone();
             journal.save()?;
+            issued
         }
+    };
 
-        // 8. Only now the old key and certificate go (unless kept).
-        // (A fixed slot's old key and certificate are already gone: overwritten.)
-        let s = Step::Retire { role };
-        let retired = retire_old || fixed_slot.is_some();
-        if retire_old && fixed_slot.is_none() {
-            secrets.prompter.progress(&Progress::Started { step: s });
-            let removed =
-                secrets.retry(|secrets| devices.with_token(&token, |t| Card::new(t).remove(secrets, &old_id)));
-            step(secrets.prompter, &mut journal, s, removed)?;
+    // 5. The checks: the new key, the chain, a validity continuing from the old end.
+    let s = Step::Verify { role };
+    secrets.prompter.progress(&Progress::Started { step: s });
+    let new_summary = tessera_pki::CertificateSummary::parse(&issued.certificate, time::OffsetDateTime::now_utc())
+        .map_err(|e| Error::RaAnswerMalformed { reason: e.to_string() });
+    let checked = new_summary.and_then(|summary| {
+        // Not valid yet is what a renewal before the old end looks like: not expired will do.
+        crate::chain::check_renewed(&issued.certificate, &new_key.public_key, &issued.extra_certs, &anchors)?;
+        if summary.not_before != old_summary.not_after {
+            return Err(Error::ValidityNotContinuing {
+                starts: summary.not_before.clone(),
+                ends: old_summary.not_after.clone(),
+            });
         }
-        journal.record.completed = true;
-        journal.save()?;
-        Ok(Outcome {
-            token,
-            role,
-            uri,
-            subject: new_summary.common_name,
-            serial: new_summary.serial,
-            not_before: new_summary.not_before,
-            not_after: new_summary.not_after,
-            replaced: old_summary.serial,
-            retired,
-            resumed,
-        })
+        Ok(summary)
+    });
+    let new_summary = step(secrets.prompter, &mut journal, s, checked)?;
+
+    // 6. Written next to the new key, and read back.
+    let s = Step::Install { role };
+    let on_card = devices.with_token(&token, |t| Card::new(t).certificate(&new_id))?;
+    let uri = if on_card.as_deref() == Some(issued.certificate.as_slice()) {
+        resumed = true;
+        secrets.prompter.progress(&Progress::Resumed { step: s });
+        devices.with_token(&token, |t| Ok(t.object_uri("", &new_id, "cert")))?
+    } else {
+        secrets.prompter.progress(&Progress::Started { step: s });
+        journal.event(s, "started", None)?;
+        let label = if role == Role::Signature { "Firma qualificata" } else { "Autenticazione CNS" };
+        let written = secrets.retry(|secrets| {
+            devices.with_token(&token, |t| {
+                Card::new(t).install(secrets, &new_id, &issued.certificate, label, fixed_slot.is_some())
+            })
+        });
+        step(secrets.prompter, &mut journal, s, written)?
+    };
+    journal.cert(role).installed = true;
+    journal.save()?;
+    // The middleware must show the new certificate: its cache for this card cleared, a
+    // fresh listing checked.
+    let card_serial = devices.with_token(&token, |t| Ok(t.serial.clone()))?;
+    if let Ok(n) = tessera_core::clear_opensc_cache(&card_serial)
+        && n > 0
+    {
+        tracing::info!(files = n, "OpenSC cache cleared for the renewed card");
     }
+    let listed = devices
+        .snapshot()
+        .tokens
+        .iter()
+        .any(|t| t.serial == card_serial && t.certificates.iter().any(|c| c.summary.serial == new_summary.serial));
+    if !listed {
+        return Err(Error::Device(tessera_core::Error::ObjectNotFound { uri }));
+    }
+
+    // 7. certConf, signed with the old key.
+    let s = Step::Confirm { role };
+    if journal.cert(role).confirmed {
+        secrets.prompter.progress(&Progress::Resumed { step: s });
+    } else {
+        secrets.prompter.progress(&Progress::Started { step: s });
+        let confirmed = match &exchange {
+            Some(exchange) => exchange.confirm(&issued.transaction, &issued.certificate, None).await,
+            None => {
+                renewing
+                    .confirm(&issued.transaction, &issued.certificate, |part| {
+                        secrets.retry(|secrets| {
+                            devices.with_token(&token, |t| {
+                                Card::new(t).sign_with(secrets, &old, |signer| {
+                                    signer.sign(part).map_err(|reason| tessera_core::Error::CsrFailed { reason })
+                                })
+                            })
+                        })
+                    })
+                    .await
+            }
+        };
+        step(secrets.prompter, &mut journal, s, confirmed)?;
+        journal.cert(role).confirmed = true;
+        journal.save()?;
+    }
+
+    // 8. Only now the old key and certificate go (unless kept).
+    // (A fixed slot's old key and certificate are already gone: overwritten.)
+    let s = Step::Retire { role };
+    let retired = retire_old || fixed_slot.is_some();
+    if retire_old && fixed_slot.is_none() {
+        secrets.prompter.progress(&Progress::Started { step: s });
+        let removed = secrets.retry(|secrets| devices.with_token(&token, |t| Card::new(t).remove(secrets, &old_id)));
+        step(secrets.prompter, &mut journal, s, removed)?;
+    }
+    journal.record.completed = true;
+    journal.save()?;
+    Ok(Outcome {
+        token,
+        role,
+        uri,
+        subject: new_summary.common_name,
+        serial: new_summary.serial,
+        not_before: new_summary.not_before,
+        not_after: new_summary.not_after,
+        replaced: old_summary.serial,
+        retired,
+        resumed,
+    })
 }
 
 #[cfg(test)]
