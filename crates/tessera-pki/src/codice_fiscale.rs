@@ -55,6 +55,30 @@ pub fn check(input: &str) -> CfCheck {
     if bytes[15] as char == expected { CfCheck::Valid { code } } else { CfCheck::WrongCheckLetter { code, expected } }
 }
 
+/// A code an operator forces (omocodia the register got wrong, data that do not match): not
+/// checked for its month, day or check letter, but still of the tax code's shape, 16
+/// characters of A-Z and 0-9, letters where letters go and digits (or their omocodia
+/// letters) where digits go, so that it is a PrintableString in every certificate. The
+/// normalised code, or the first character out of shape (0-based).
+pub fn forced_shape(input: &str) -> Result<String, usize> {
+    let code: String = input.trim().to_ascii_uppercase();
+    let bytes = code.as_bytes();
+    for (i, &b) in bytes.iter().enumerate().take(16) {
+        let ok = if DIGIT_POSITIONS.contains(&i) {
+            b.is_ascii_digit() || OMOCODIA.contains(&b)
+        } else {
+            b.is_ascii_uppercase()
+        };
+        if !ok {
+            return Err(i);
+        }
+    }
+    if bytes.len() != 16 {
+        return Err(bytes.len().min(16));
+    }
+    Ok(code)
+}
+
 /// The check letter for the first 15 characters (upper case, already validated).
 pub fn check_letter(first15: &[u8]) -> char {
     let sum: u32 = first15
@@ -168,5 +192,18 @@ mod tests {
         );
         assert_eq!(from_subject_field("ROSSI MARIO"), None);
         assert_eq!(from_subject_field("TINIT-RSSMRA80A01H501X"), None);
+    }
+
+    #[test]
+    fn a_forced_code_keeps_the_tax_codes_shape() {
+        use super::forced_shape;
+        assert_eq!(forced_shape(" rssmra80a01h501x "), Ok("RSSMRA80A01H501X".into()), "a wrong check letter");
+        assert_eq!(forced_shape("RSSMRA80Z99H501U"), Ok("RSSMRA80Z99H501U".into()), "month and day not checked");
+        assert_eq!(forced_shape("RSSMRA80*01H501U"), Err(8));
+        assert_eq!(forced_shape("<script>alert(1)"), Err(0));
+        assert_eq!(forced_shape("RSSMRA80A01H501\r\nX"), Err(15));
+        assert_eq!(forced_shape("RSSMRA80A01H501"), Err(15));
+        assert_eq!(forced_shape("RSSMRA80A01H501UX"), Err(16));
+        assert_eq!(forced_shape("RSSMRÀ80A01H501U"), Err(5));
     }
 }

@@ -19,8 +19,24 @@ pub struct CertRequest {
     pub old_cert_id: Option<(Vec<u8>, Vec<u8>)>,
     /// Raw DER of the CertRequest, which the POP signature covers.
     cert_request: Vec<u8>,
-    /// Signature POP: DER AlgorithmIdentifier and signature bytes.
-    pop: Option<(Vec<u8>, Vec<u8>)>,
+    pop: Pop,
+}
+
+/// The proof of possession a request carries (RFC 4211 4: ProofOfPossession), every
+/// choice parsed, so that one the RA does not take is refused by name and protected like
+/// any other answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pop {
+    /// None at all.
+    Missing,
+    /// raVerified: an RA vouches for it; an end entity may not claim it.
+    RaVerified,
+    /// A signature by the new key over the CertRequest: DER AlgorithmIdentifier and bytes.
+    Signature { algorithm: Vec<u8>, signature: Vec<u8> },
+    /// keyEncipherment (a key that cannot sign).
+    KeyEncipherment,
+    /// keyAgreement.
+    KeyAgreement,
 }
 
 /// id-regCtrl-oldCertID, 1.3.6.1.5.5.7.5.1.5.
@@ -71,9 +87,18 @@ pub fn parse(body_content: &[u8]) -> Result<CertRequest, Error> {
         }
     }
     asn1::end(&mut fields, "CertRequest")?;
-    // popo signature [1] IMPLICIT POPOSigningKey { [0] poposkInput OPTIONAL, alg, BIT STRING }
-    let pop = match asn1::optional(&mut parts, 0xA1) {
-        Some(p) => {
+    let pop = match parts.peek().map(|t| t.tag) {
+        // raVerified [0] IMPLICIT NULL
+        Some(0x80) => {
+            let t = parts.next().ok_or_else(|| bad("POP"))?;
+            if !t.content.is_empty() {
+                return Err(bad("raVerified is a NULL"));
+            }
+            Pop::RaVerified
+        }
+        // signature [1] IMPLICIT POPOSigningKey { [0] poposkInput OPTIONAL, alg, BIT STRING }
+        Some(0xA1) => {
+            let p = parts.next().ok_or_else(|| bad("POP"))?;
             let f = asn1::children(p.content)?;
             if f.first().is_some_and(|t| t.tag == 0xA0) {
                 return Err(bad("POPOSigningKeyInput is not supported (RFC 9483 forbids it)"));
@@ -82,9 +107,26 @@ pub fn parse(body_content: &[u8]) -> Result<CertRequest, Error> {
             let alg = asn1::expect(&mut it, 0x30, "POP algorithm")?;
             let bits = asn1::expect(&mut it, 0x03, "POP signature")?;
             asn1::end(&mut it, "POPOSigningKey")?;
-            Some((alg.raw.to_vec(), asn1::whole_bytes(&bits, "POP signature")?.to_vec()))
+            Pop::Signature {
+                algorithm: alg.raw.to_vec(),
+                signature: asn1::whole_bytes(&bits, "POP signature")?.to_vec(),
+            }
         }
-        None => None,
+        // keyEncipherment [2] / keyAgreement [3] POPOPrivKey, a CHOICE (so explicitly
+        // tagged) of thisMessage [0] BIT STRING, subsequentMessage [1] INTEGER, dhMAC [2]
+        // BIT STRING, agreeMAC [3] PKMACValue, encryptedKey [4] EnvelopedData.
+        Some(tag @ (0xA2 | 0xA3)) => {
+            let p = parts.next().ok_or_else(|| bad("POP"))?;
+            let choice = asn1::children(p.content)?;
+            let mut it = choice.iter();
+            let inner = it.next().ok_or_else(|| bad("POPOPrivKey"))?;
+            if !matches!(inner.tag, 0x80 | 0x81 | 0x82 | 0xA3 | 0xA4) {
+                return Err(bad("POPOPrivKey choice"));
+            }
+            asn1::end(&mut it, "POPOPrivKey")?;
+            if tag == 0xA2 { Pop::KeyEncipherment } else { Pop::KeyAgreement }
+        }
+        _ => Pop::Missing,
     };
     // regInfo (a SEQUENCE) may follow; nothing else.
     let _ = asn1::optional(&mut parts, 0x30);
@@ -93,9 +135,19 @@ pub fn parse(body_content: &[u8]) -> Result<CertRequest, Error> {
 }
 
 impl CertRequest {
-    /// Check the proof of possession: the new key signed the CertRequest.
+    /// The proof of possession, as it came.
+    pub fn pop(&self) -> &Pop {
+        &self.pop
+    }
+
+    /// Check a signature proof of possession: the new key signed the CertRequest (any
+    /// other choice does not verify here).
     pub fn verify_pop(&self) -> Result<(), Error> {
-        let (alg, sig) = self.pop.as_ref().ok_or(Error::BadSignature)?;
-        crate::signature::verify_algorithm(&self.public_key, alg, &self.cert_request, sig)
+        match &self.pop {
+            Pop::Signature { algorithm, signature } => {
+                crate::signature::verify_algorithm(&self.public_key, algorithm, &self.cert_request, signature)
+            }
+            _ => Err(Error::BadSignature),
+        }
     }
 }

@@ -26,8 +26,11 @@ pub const OID_HMAC_SHA256: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x02, 0
 const OID_HMAC_SHA384: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x02, 0x0A];
 const OID_HMAC_SHA512: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x02, 0x0B];
 
-/// Iteration counts past this are refused (they would make each check a denial of service).
-const MAX_ITERATIONS: i64 = 100_000;
+/// Iteration counts past this are not supported (each check would cost the RA tens of
+/// milliseconds of CPU for anyone who sends one): such a message is answered with badAlg.
+/// The secret is a random activation code, not a password a person chose, so a large
+/// count buys nothing against guessing it; openssl cmp uses 500.
+pub const MAX_ITERATIONS: i64 = 100_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hash {
@@ -156,11 +159,18 @@ fn algorithm<'a>(t: &Tlv<'a>) -> Result<(&'a [u8], Option<Tlv<'a>>), Error> {
     Ok((oid.content, params))
 }
 
+/// An iteration count: at least one (else malformed), at most [`MAX_ITERATIONS`] (else
+/// unsupported, answered with badAlg).
 fn iterations(t: &Tlv<'_>) -> Result<u32, Error> {
-    asn1::integer_value(t.content)
-        .filter(|n| (1..=MAX_ITERATIONS).contains(n))
-        .map(|n| n as u32)
-        .ok_or_else(|| malformed("iteration count out of range"))
+    match asn1::integer_value(t.content) {
+        Some(n) if (1..=MAX_ITERATIONS).contains(&n) => Ok(n as u32),
+        Some(n) if n > MAX_ITERATIONS => Err(unsupported("iteration count above 100000")),
+        // An INTEGER too long for i64 is above the cap too.
+        None if t.content.first().is_some_and(|b| b & 0x80 == 0) && t.content.len() > 8 => {
+            Err(unsupported("iteration count above 100000"))
+        }
+        _ => Err(malformed("iteration count out of range")),
+    }
 }
 
 /// Whether a protectionAlg is password-based (Ok(Some)), something else (Ok(None): a

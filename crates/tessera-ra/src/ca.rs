@@ -36,18 +36,18 @@ pub struct Aia {
 /// ETSI EN 319 411-2 QCP-n-qscd: qualified certificates for natural persons, key in a QSCD.
 const QCP_N_QSCD: &str = "0.4.0.194112.1.2";
 
-/// countryName and serialNumber are PrintableString (RFC 5280 appendix A, X.520); other
-/// attributes UTF8String.
-fn name(pairs: &[(DnType, &str)]) -> DistinguishedName {
+/// countryName and serialNumber are PrintableString (RFC 5280 appendix A, X.520), always:
+/// a value that is not printable stops the issuance; other attributes UTF8String.
+fn name(pairs: &[(DnType, &str)]) -> Result<DistinguishedName> {
     let mut dn = DistinguishedName::new();
     for (t, v) in pairs {
-        let printable = *t == DnType::CountryName || *t == DnType::CustomDnType(vec![2, 5, 4, 5]);
-        match rcgen::string::PrintableString::try_from(*v) {
-            Ok(p) if printable => dn.push(t.clone(), rcgen::DnValue::PrintableString(p)),
-            _ => dn.push(t.clone(), *v),
+        if *t == DnType::CountryName || *t == DnType::CustomDnType(vec![2, 5, 4, 5]) {
+            dn.push(t.clone(), rcgen::DnValue::PrintableString(rcgen::string::PrintableString::try_from(*v)?));
+        } else {
+            dn.push(t.clone(), *v);
         }
     }
-    dn
+    Ok(dn)
 }
 
 /// The content octets of an OBJECT IDENTIFIER in dotted form (X.690 8.19), arcs of any
@@ -247,7 +247,7 @@ impl Ca {
             (DnType::CountryName, "IT"),
             (DnType::OrganizationName, "Tessera RA"),
             (DnType::CommonName, "Tessera RA Root CA"),
-        ]);
+        ])?;
         root_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(1));
         root_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         root_params.not_before = now - time::Duration::days(1);
@@ -273,7 +273,7 @@ impl Ca {
             (DnType::CountryName, "IT"),
             (DnType::OrganizationName, "Tessera RA"),
             (DnType::CommonName, common_name),
-        ]);
+        ])?;
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         // digitalSignature too: the CA also signs its CMP answers to signature-protected
         // requests (kur, rr), and CMP clients check for it.
@@ -288,7 +288,7 @@ impl Ca {
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
         let mut params = CertificateParams::new(names.to_vec())?;
         params.distinguished_name =
-            name(&[(DnType::CommonName, names.first().map(String::as_str).unwrap_or("tessera-ra"))]);
+            name(&[(DnType::CommonName, names.first().map(String::as_str).unwrap_or("tessera-ra"))])?;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let now = time::OffsetDateTime::now_utc();
@@ -390,7 +390,7 @@ impl Ca {
         if let (true, Some(title)) = (signature, &holder.title) {
             dn.push((DnType::CustomDnType(vec![2, 5, 4, 12]), title));
         }
-        params.distinguished_name = name(&dn);
+        params.distinguished_name = name(&dn)?;
         params.custom_extensions = vec![subject_key_identifier(&key)];
         if let Some(aia) = &self.aia {
             params.custom_extensions.push(authority_information_access(aia));

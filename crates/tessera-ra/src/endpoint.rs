@@ -78,6 +78,20 @@ fn opening(request: &Request) -> Result<&[u8], Refusal> {
     Ok(id)
 }
 
+/// The proof of possession this RA takes: a signature by the new key (RFC 9483 4.1.1).
+/// raVerified is for an RA vouching for its end entity, never claimed by one.
+fn proof_of_possession(cr: &tessera_protocol::crmf::CertRequest) -> Result<(), Refusal> {
+    use tessera_protocol::crmf::Pop;
+    match cr.pop() {
+        Pop::Signature { .. } => cr.verify_pop().map_err(|_| (FailInfo::BadPop, "proof of possession does not verify")),
+        Pop::RaVerified => Err((FailInfo::NotAuthorized, "raVerified proof of possession from an end entity")),
+        Pop::KeyEncipherment | Pop::KeyAgreement => {
+            Err((FailInfo::BadPop, "this RA takes proof of possession by a signature of the new key"))
+        }
+        Pop::Missing => Err((FailInfo::BadPop, "no proof of possession")),
+    }
+}
+
 impl Ra {
     /// Answer one CMP message; an error when it cannot even be parsed (HTTP 400) or the
     /// answer cannot be signed (HTTP 500).
@@ -91,6 +105,16 @@ impl Ra {
             }
         };
         let hash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(der).into();
+        // A byte-identical retransmission of a request that was answered gets that answer
+        // again, whatever happened since (certConf, the code forgotten): the hash proves it
+        // is the very message whose protection was checked then.
+        if let Some(id) = request.transaction_id.as_deref()
+            && let Ok(Some(a)) = self.store.answered(id).await
+            && a.request_hash == hash
+        {
+            tracing::info!(reference = %a.reference, "retransmission: the same answer again");
+            return Ok((a.answer, false));
+        }
         let (secret, outcome) = if let Some(refusal) = Self::unanswerable(&request) {
             (None, Err(refusal))
         } else if request.signature_alg.is_some() {
@@ -271,9 +295,7 @@ impl Ra {
         // (longer each five), they do not lock the holder out. Each check is reserved
         // first, so five means five under any concurrency.
         let reference = &entry.request.reference;
-        if let crate::store::MacCheck::Wait(seconds) =
-            self.store.take_mac_check(reference, self.wrong_code_wait).await.map_err(internal)?
-        {
+        if let crate::store::MacCheck::Wait(seconds) = self.store.take_mac_check(reference).await.map_err(internal)? {
             tracing::info!(reference = %reference, seconds, "CMP MAC checks wait after wrong codes");
             return Err((
                 FailInfo::SystemUnavail,
@@ -283,6 +305,7 @@ impl Ra {
         if let Err(e) = request.verify(&secret) {
             // Neither the activation code nor the message is logged.
             tracing::info!(reference = %reference, error = %e, "CMP protection refused");
+            self.store.mac_wrong(reference, self.wrong_code_wait).await.map_err(internal)?;
             return Err((FailInfo::BadMessageCheck, "message protection does not verify"));
         }
         self.store.mac_right(reference).await.map_err(internal)?;
@@ -300,11 +323,11 @@ impl Ra {
                 }),
                 Err(_) => Err((FailInfo::BadPop, "the CSR's signature does not verify")),
             },
-            Body::Ir { request: cr } => match cr.verify_pop() {
+            Body::Ir { request: cr } => match proof_of_possession(cr) {
                 Ok(()) => self.enroll(request, &entry, &cr.public_key).await.map(|(certificate, note, claim)| {
                     Outcome::Certificate { body_tag: 1, cert_req_id: cr.cert_req_id, certificate, note, claim }
                 }),
-                Err(_) => Err((FailInfo::BadPop, "proof of possession does not verify")),
+                Err(refusal) => Err(refusal),
             },
             Body::CertConf { .. } => self.confirm(request, &entry).await.map(|()| Outcome::Confirm),
             Body::Genm { info_types, with_value } => Self::ca_certificates(info_types, *with_value),
@@ -337,9 +360,7 @@ impl Ra {
         let (entry, profile) = self.store.by_certificate(&old, &old_serial).await.map_err(internal)?.ok_or(unknown)?;
         // Wrong MACs slow the holder's request down, as for its activation code.
         let reference = &entry.request.reference;
-        if let crate::store::MacCheck::Wait(_) =
-            self.store.take_mac_check(reference, self.wrong_code_wait).await.map_err(internal)?
-        {
+        if let crate::store::MacCheck::Wait(_) = self.store.take_mac_check(reference).await.map_err(internal)? {
             return Err((
                 FailInfo::SystemUnavail,
                 "too many wrong codes for this reference: try again in a few minutes",
@@ -347,6 +368,7 @@ impl Ra {
         }
         if let Err(e) = request.verify(&secret) {
             tracing::info!(renewal = %renewal.id, error = %e, "CMP protection refused");
+            self.store.mac_wrong(reference, self.wrong_code_wait).await.map_err(internal)?;
             return Err((FailInfo::BadMessageCheck, "message protection does not verify"));
         }
         self.store.mac_right(reference).await.map_err(internal)?;
@@ -620,7 +642,7 @@ impl Ra {
         cr: &tessera_protocol::crmf::CertRequest,
         overwritten: bool,
     ) -> Result<(Vec<u8>, Claim), Refusal> {
-        cr.verify_pop().map_err(|_| (FailInfo::BadPop, "proof of possession does not verify"))?;
+        proof_of_possession(cr)?;
         let now = time::OffsetDateTime::now_utc();
         let summary =
             CertificateSummary::parse(old, now).map_err(|_| (FailInfo::BadDataFormat, "unreadable certificate"))?;

@@ -39,7 +39,10 @@ impl axum::extract::FromRequestParts<Arc<Ra>> for SignedIn {
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer "));
+            // The scheme is case-insensitive (RFC 9110 11.1): bearer, Bearer, BEARER.
+            .and_then(|h| h.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
         let digest =
             |t: &str| -> String { sha2::Sha256::digest(t.as_bytes()).iter().map(|b| format!("{b:02x}")).collect() };
         token
@@ -100,12 +103,24 @@ pub async fn register_holder(
                     &[("position", position.to_string())],
                 );
             }
-            _ => h.cf = Some(cf.trim().to_uppercase()),
+            // Forced: the check letter or the data may be off, the shape may not.
+            _ => match codice_fiscale::forced_shape(cf) {
+                Ok(code) => h.cf = Some(code),
+                Err(position) => {
+                    return problem(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "cf-malformed",
+                        &[("position", position.to_string())],
+                    );
+                }
+            },
         },
         (None, Some(_)) => {}
     }
     // What goes into certificate subjects is checked when it is registered, not when a
-    // certificate nobody accepts is already issued.
+    // certificate nobody accepts is already issued; names in NFC, as they are stored.
+    h.given_name = crate::registry::normalise(&h.given_name);
+    h.surname = crate::registry::normalise(&h.surname);
     let id = h.cf.clone().or_else(|| h.passport.clone()).unwrap_or_default();
     let mut subject = Holder::new(&h.given_name, &h.surname, &id);
     subject.email = h.email.clone();
@@ -191,7 +206,7 @@ fn add_extras(
     profile: Profile,
     subject: &mut Holder,
 ) -> Result<(), Box<Response>> {
-    let clean = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let clean = |v: Option<String>| v.map(|s| crate::registry::normalise(&s)).filter(|s| !s.is_empty());
     let (title, organization) = (clean(extras.title), clean(extras.organization));
     let (vat, org_cf) = (clean(extras.organization_vat), clean(extras.organization_cf));
     let any = title.is_some() || organization.is_some() || vat.is_some() || org_cf.is_some() || extras.include_email;

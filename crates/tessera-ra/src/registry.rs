@@ -249,10 +249,32 @@ pub struct SubjectRefused {
     pub reason: &'static str,
 }
 
-/// Check one subject field: not empty, at most `max` characters (the X.520 / RFC 5280
-/// upper bound of its attribute), and no control or format (bidi) characters, which would
-/// make the certificate show something other than what it says.
+/// A subject field as it is checked and stored: trimmed, in Unicode normalisation form C
+/// (an accented letter typed as a letter and a combining accent becomes one character).
+pub fn normalise(value: &str) -> String {
+    unicode_normalization::UnicodeNormalization::nfc(value.trim()).collect()
+}
+
+/// Code points that show nothing and are not format characters (Default_Ignorable_Code_Point
+/// outside category Cf): fillers and variation selectors, which make two different
+/// subjects look the same.
+fn invisible(c: char) -> bool {
+    matches!(c as u32,
+        0x034F | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F | 0x3164 | 0xFE00..=0xFE0F | 0xFFA0
+        | 0xE0000..=0xE0FFF)
+}
+
+/// Combining marks in a row past which a field is refused (after NFC an accented Latin
+/// letter has none; some scripts stack two or three).
+const MAX_COMBINING_RUN: usize = 4;
+
+/// Check one subject field (already [`normalise`]d): not empty, at most `max` characters
+/// (the X.520 / RFC 5280 upper bound of its attribute), and nothing that would make the
+/// certificate show something other than what it says: control, format (bidi, tags),
+/// line and paragraph separators, invisible fillers, private-use, unassigned and
+/// noncharacter code points, and long runs of combining marks.
 pub fn check_field(field: &'static str, value: &str, max: usize) -> Result<(), SubjectRefused> {
+    use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
     let refused = |reason| Err(SubjectRefused { field, reason });
     if value.trim().is_empty() {
         return refused("empty");
@@ -260,17 +282,26 @@ pub fn check_field(field: &'static str, value: &str, max: usize) -> Result<(), S
     if value.chars().count() > max {
         return refused("too-long");
     }
-    if value.chars().any(char::is_control) {
-        return refused("control-character");
-    }
-    // Unicode format characters (category Cf) that can reorder or hide text.
-    let format = |c: char| {
-        matches!(c as u32,
-            0x00AD | 0x061C | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F
-            | 0xFEFF | 0xFFF9..=0xFFFB)
-    };
-    if value.chars().any(format) {
-        return refused("format-character");
+    let mut run = 0;
+    for c in value.chars() {
+        let category = c.general_category();
+        let reason = match category {
+            GeneralCategory::Control => Some("control-character"),
+            GeneralCategory::Format => Some("format-character"),
+            GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator => Some("separator-character"),
+            GeneralCategory::PrivateUse => Some("private-use-character"),
+            // Unassigned, noncharacters (U+FFFF, U+FDD0..) among them.
+            GeneralCategory::Unassigned | GeneralCategory::Surrogate => Some("unassigned-character"),
+            _ if invisible(c) => Some("invisible-character"),
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            return refused(reason);
+        }
+        run = if c.general_category_group() == GeneralCategoryGroup::Mark { run + 1 } else { 0 };
+        if run > MAX_COMBINING_RUN {
+            return refused("combining-marks");
+        }
     }
     Ok(())
 }
@@ -322,6 +353,26 @@ mod tests {
         assert_eq!(refused(Holder::new(" ", "ROSSI", "X")), Err(("given_name", "empty")));
         let titled = Holder { title: Some("AVV\u{0085}".into()), ..ok };
         assert_eq!(refused(titled), Err(("title", "control-character")));
+        for (given, reason) in [
+            ("MARIO\u{2028}ROSSI", "separator-character"),
+            ("MARIO\u{2029}", "separator-character"),
+            ("MARIO\u{E0041}\u{E007F}", "format-character"),
+            ("MARIO\u{3164}", "invisible-character"),
+            ("MARIO\u{FE0F}", "invisible-character"),
+            ("MARIO\u{FFFF}", "unassigned-character"),
+            ("MARIO\u{FDD0}", "unassigned-character"),
+            ("MARIO\u{E000}", "private-use-character"),
+            ("MARIO\u{10FFFD}", "private-use-character"),
+        ] {
+            assert_eq!(refused(Holder::new(given, "ROSSI", "X")), Err(("given_name", reason)), "{given:?}");
+        }
+        let zalgo = format!("MARIO{}", "\u{0301}".repeat(50));
+        assert_eq!(refused(Holder::new(&zalgo, "ROSSI", "X")), Err(("given_name", "combining-marks")));
+        // Decomposed accents become one character each: accepted, and stored composed.
+        let decomposed = "NICCOLO\u{0300}";
+        assert_eq!(normalise(decomposed), "NICCOLÒ");
+        assert_eq!(Holder::new(&normalise(decomposed), "ROSSI", "X").check_subject(), Ok(()));
+        assert_eq!(Holder::new("DEVANĀGARĪ क्षि", "ROSSI", "X").check_subject(), Ok(()), "marks of other scripts");
     }
 
     #[test]

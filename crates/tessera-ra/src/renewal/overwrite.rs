@@ -143,9 +143,7 @@ pub async fn authorise(
                 .ok_or(ApiError::new(StatusCode::CONFLICT, "overwrite-not-authorised"))?;
             // Wrong codes make the holder's request wait, longer each five, as wrong CMP
             // MACs do (the same counters): anyone may try, nobody can lock the holder out.
-            if let crate::store::MacCheck::Wait(seconds) =
-                ra.store.take_mac_check(&renewal.reference, ra.wrong_code_wait).await?
-            {
+            if let crate::store::MacCheck::Wait(seconds) = ra.store.take_mac_check(&renewal.reference).await? {
                 return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "renewal-code-wait").with("wait", seconds));
             }
             let code = ra.store.open_code(&renewal.id, &kept).ok_or_else(internal)?;
@@ -154,6 +152,7 @@ pub async fn authorise(
             let purpose = format!("{}:renewal-code", renewal.id);
             if !ra.store.code_matches(&purpose, &typed, &ra.store.code_index(&purpose, &code)) {
                 ra.failed_from(client.ip());
+                ra.store.mac_wrong(&renewal.reference, ra.wrong_code_wait).await?;
                 return Err(ApiError::new(StatusCode::FORBIDDEN, "renewal-code-wrong"));
             }
             ra.store.mac_right(&renewal.reference).await?;

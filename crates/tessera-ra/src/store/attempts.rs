@@ -66,62 +66,101 @@ impl Store {
         tx.commit().await
     }
 
-    /// Reserve one MAC check of `reference`'s CMP messages before it is made (counted as a
-    /// failure until [`Store::mac_right`] says otherwise), or the seconds to wait.
-    pub async fn take_mac_check(&self, reference: &str, base_wait: i64) -> Result<MacCheck> {
-        for _ in 0..16 {
-            let row = sqlx::query("SELECT mac_failures, mac_retry_at FROM requests WHERE reference = $1")
-                .bind(reference)
-                .fetch_optional(&self.pool)
-                .await?;
-            let Some(row) = row else { return Ok(MacCheck::Allowed) };
-            let (failures, retry_at): (i64, i64) = (row.get(0), row.get(1));
-            let t = now();
-            if retry_at > t {
-                return Ok(MacCheck::Wait(retry_at - t));
-            }
-            let next = failures + 1;
-            let wait = mac_wait(next, base_wait);
-            let next_retry = if wait > 0 { t + wait } else { retry_at };
+    /// Reserve one MAC check of `reference`'s CMP messages before it is made, or the
+    /// seconds to wait after wrong ones. At most five wrong checks are made per round: a
+    /// check waits (briefly) while the checks in flight could fill the round, and is
+    /// refused only while the round's wait lasts. Its outcome goes to [`Store::mac_right`]
+    /// or [`Store::mac_wrong`].
+    pub async fn take_mac_check(&self, reference: &str) -> Result<MacCheck> {
+        let give_up = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
             let mut tx = self.write().await?;
-            let taken = sqlx::query(
-                "UPDATE requests SET mac_failures = $1, mac_retry_at = $2 \
-                 WHERE reference = $3 AND mac_failures = $4 AND mac_retry_at = $5",
-            )
-            .bind(next)
-            .bind(next_retry)
-            .bind(reference)
-            .bind(failures)
-            .bind(retry_at)
-            .execute(&mut *tx)
-            .await?;
-            if taken.rows_affected() == 1 {
-                if wait > 0 {
-                    audit(&mut tx, "cmp", "cmp-wrong-codes-wait", reference, &format!("{next} failures, {wait} s"))
-                        .await?;
-                }
+            let Some(m) = self.mac_counters(&mut tx, reference).await? else { return Ok(MacCheck::Allowed) };
+            let t = now();
+            if m.retry_at > t {
+                return Ok(MacCheck::Wait(m.retry_at - t));
+            }
+            if m.pending < ROUND - m.failures % ROUND {
+                sqlx::query("UPDATE requests SET mac_pending = $1, mac_pending_at = $2 WHERE reference = $3")
+                    .bind(m.pending + 1)
+                    .bind(t)
+                    .bind(reference)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 return Ok(MacCheck::Allowed);
             }
+            drop(tx);
+            // The checks in flight end in microseconds (or the process that made them died,
+            // and a minute frees them): wait for them rather than refuse a right code.
+            if std::time::Instant::now() > give_up {
+                return Ok(MacCheck::Wait(1));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        // Others are checking this reference right now: later.
-        Ok(MacCheck::Wait(1))
     }
 
-    /// The MAC was right: the check reserved for it is given back (the count is of wrong
-    /// MACs only, so five stay five however the right one interleaves), and the wait it
-    /// started, if its reservation was the fifth, is lifted.
+    /// The counters of `reference`'s MAC checks, its row locked until `tx` ends (the SQLite
+    /// writer lock does that there).
+    async fn mac_counters(&self, tx: &mut sqlx::AnyConnection, reference: &str) -> Result<Option<MacCounters>> {
+        let lock = if self.writer.is_none() { " FOR UPDATE" } else { "" };
+        let row = sqlx::query(&format!(
+            "SELECT mac_failures, mac_retry_at, mac_pending, mac_pending_at FROM requests WHERE reference = $1{lock}"
+        ))
+        .bind(reference)
+        .fetch_optional(&mut *tx)
+        .await?;
+        Ok(row.map(|r| {
+            let pending_at: i64 = r.get(3);
+            MacCounters {
+                failures: r.get(0),
+                retry_at: r.get(1),
+                // A reservation older than a minute was lost with its process.
+                pending: if pending_at + 60 < now() { 0 } else { r.get(2) },
+            }
+        }))
+    }
+
+    /// The MAC was right: its reservation ends, and nothing is counted.
     pub async fn mac_right(&self, reference: &str) -> Result<()> {
         let mut tx = self.write().await?;
-        sqlx::query(
-            "UPDATE requests SET mac_retry_at = CASE WHEN mac_failures % 5 = 0 THEN 0 ELSE mac_retry_at END, \
-             mac_failures = mac_failures - 1 WHERE reference = $1 AND mac_failures > 0",
-        )
-        .bind(reference)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE requests SET mac_pending = mac_pending - 1 WHERE reference = $1 AND mac_pending > 0")
+            .bind(reference)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await
     }
+
+    /// The MAC was wrong: counted, and after every five the reference waits, `base_wait`
+    /// seconds at first, twice as long each time, at most an hour.
+    pub async fn mac_wrong(&self, reference: &str, base_wait: i64) -> Result<()> {
+        let mut tx = self.write().await?;
+        let Some(m) = self.mac_counters(&mut tx, reference).await? else { return Ok(()) };
+        let failures = m.failures + 1;
+        let wait = mac_wait(failures, base_wait);
+        let retry_at = if wait > 0 { now() + wait } else { m.retry_at };
+        sqlx::query("UPDATE requests SET mac_failures = $1, mac_retry_at = $2, mac_pending = $3 WHERE reference = $4")
+            .bind(failures)
+            .bind(retry_at)
+            .bind((m.pending - 1).max(0))
+            .bind(reference)
+            .execute(&mut *tx)
+            .await?;
+        if wait > 0 {
+            audit(&mut tx, "cmp", "cmp-wrong-codes-wait", reference, &format!("{failures} failures, {wait} s")).await?;
+        }
+        tx.commit().await
+    }
+}
+
+/// Wrong MAC checks allowed per round, before the reference waits.
+const ROUND: i64 = 5;
+
+struct MacCounters {
+    failures: i64,
+    retry_at: i64,
+    /// Checks reserved and not yet decided.
+    pending: i64,
 }
 
 #[cfg(test)]

@@ -180,3 +180,63 @@ fn kur_names_the_certificate_that_signs_it_and_revoked_and_foreign_signers_are_t
     ]);
     assert!(text(&foreign).contains("signerNotTrusted"), "{}", text(&foreign));
 }
+
+const BAD_POP: u32 = 9;
+const NOT_AUTHORIZED: u32 = 23;
+
+#[test]
+fn an_iteration_count_above_the_cap_is_an_unsupported_algorithm_answered_with_bad_alg() {
+    let ra = Ra::start();
+    // PBMAC1 with PBKDF2 (HMAC-SHA256) at 262,144 iterations, as a third-party suite sends.
+    let hmac_sha256 = sequence(&[tlv(0x06, &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x02, 0x09]), vec![0x05, 0x00]]);
+    let pbkdf2 = sequence(&[
+        tlv(0x06, &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x05, 0x0C]),
+        sequence(&[octet_string(b"0123456789abcdef"), integer(262_144), integer(32), hmac_sha256.clone()]),
+    ]);
+    let pbmac1 = sequence(&[
+        tlv(0x06, &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x05, 0x0E]),
+        sequence(&[pbkdf2, hmac_sha256]),
+    ]);
+    assert_eq!(failure(&ra, &message(2, null_dn(), Some(pbmac1), genm(false))), Some(BAD_ALG));
+}
+
+/// An ir for a fresh P-256 key whose CertReqMsg carries `pop` after its CertRequest.
+fn ir_with_pop(ra: &Ra, pop: Vec<u8>) -> Vec<u8> {
+    let key = ra.key("pop");
+    let spki = tool("openssl", &["pkey", "-in", key.to_str().unwrap(), "-pubout", "-outform", "DER"], &[]).stdout;
+    let request = cmp::cert_request(0, &spki, "x");
+    explicit(0, &sequence(&[sequence(&[request, pop])]))
+}
+
+/// The failure bit of an answer to `der`, which must be MAC-protected with the test code.
+fn protected_failure(ra: &Ra, der: &[u8]) -> Option<u32> {
+    let (status, answer) = post_cmp(ra, der, "application/pkixcmp");
+    assert_eq!(status, 200);
+    let answer = cmp::parse(&answer).unwrap();
+    assert!(answer.pbm.is_some() && answer.verify(b"ABCD-EFGH-JKLM").is_ok(), "protected like any answer");
+    match answer.body {
+        Body::Error { fail_info, .. } => fail_info.map(|bits| bits.trailing_zeros()),
+        other => panic!("not an error: {other:?}"),
+    }
+}
+
+#[test]
+fn every_proof_of_possession_choice_is_read_and_those_refused_are_named_in_a_protected_answer() {
+    let ra = Ra::start();
+    // raVerified [0] NULL, from an end entity: notAuthorized.
+    let ra_verified = ir_with_pop(&ra, tlv(0x80, &[]));
+    assert!(matches!(cmp::parse(&message(2, null_dn(), None, ra_verified.clone())).unwrap().body, Body::Ir { .. }));
+    assert_eq!(protected_failure(&ra, &message(2, null_dn(), None, ra_verified)), Some(NOT_AUTHORIZED));
+    // keyEncipherment [2] POPOPrivKey (subsequentMessage encrCert) and keyAgreement [3]
+    // (dhMAC): valid CRMF, not a signature: badPOP.
+    let encipherment = ir_with_pop(&ra, explicit(2, &tlv(0x81, &[0x00])));
+    assert_eq!(protected_failure(&ra, &message(2, null_dn(), None, encipherment)), Some(BAD_POP));
+    let agreement = ir_with_pop(&ra, explicit(3, &tlv(0x82, &[0x00, 0xAB, 0xCD])));
+    assert_eq!(protected_failure(&ra, &message(2, null_dn(), None, agreement)), Some(BAD_POP));
+    // A POPOPrivKey choice that does not exist is malformed.
+    let unknown = ir_with_pop(&ra, explicit(2, &tlv(0x87, &[0x00])));
+    assert_eq!(failure(&ra, &message(2, null_dn(), None, unknown)), Some(BAD_DATA_FORMAT));
+    // Nothing was issued.
+    let (_, body) = operator_call(&ra, "GET", "/api/v1/operator/requests/REQ-0001", None);
+    assert_eq!(body["certificates"].as_array().map(|c| c.len()), Some(0));
+}

@@ -91,10 +91,77 @@ fn a_replayed_request_gets_the_same_answer_and_never_a_second_certificate() {
     let listed = certificates(&ra, "REQ-0001");
     assert_eq!(listed.len(), 1, "{listed:?}");
     assert_eq!((listed[0]["confirmed"].as_bool(), listed[0]["state"].as_str()), (Some(true), Some("active")));
-    // The first transaction is over: its certConf is refused now.
-    let replay = post_cmp(&ra, &p10cr, "application/pkixcmp");
-    assert_eq!(replay.0, 200);
-    assert_ne!(replay.1, cp, "an issued request is not answered with a certificate again");
+    // The request is issued and confirmed: a byte-identical retransmission of the first
+    // message still gets its own answer, byte for byte, and issues nothing.
+    assert_eq!(post_cmp(&ra, &p10cr, "application/pkixcmp"), (200, cp));
+    assert_eq!(certificates(&ra, "REQ-0001").len(), 1);
+}
+
+/// A MAC-protected ir as `openssl cmp` makes it, captured unsent: openssl writes -reqout
+/// before it connects, and nothing listens on the port it is given.
+fn unsent_ir(ra: &Ra, reference: &str, secret: &str, key: &str, out: &str) -> Vec<u8> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let o = Command::new("openssl")
+        .current_dir(ra.dir.path())
+        .args(["cmp", "-cmd", "ir", "-server", &format!("127.0.0.1:{port}"), "-path", "/.well-known/cmp"])
+        .args(["-ref", reference, "-secret", &format!("pass:{secret}"), "-newkey", key, "-subject", "/CN=x"])
+        .args(["-certout", "unused.pem", "-reqout", out])
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "nothing should answer on {port}");
+    std::fs::read(ra.path(out)).unwrap_or_else(|e| panic!("{out}: {e}: {}", text(&o)))
+}
+
+#[test]
+fn twelve_simultaneous_copies_of_one_ir_get_one_answer_and_never_a_wrong_code_refusal() {
+    let ra = Ra::start();
+    ra.key("twelve");
+    let ir = unsent_ir(&ra, "REQ-0001", "ABCD-EFGH-JKLM", "twelve.key", "ir.der");
+    // A client retrying on a slow network: twelve copies at once.
+    let answers: Vec<(u16, Vec<u8>)> = std::thread::scope(|scope| {
+        let copies: Vec<_> = (0..12).map(|_| scope.spawn(|| post_cmp(&ra, &ir, "application/pkixcmp"))).collect();
+        copies.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    for (status, body) in &answers {
+        assert_eq!(*status, 200);
+        assert_eq!(body, &answers[0].1, "every copy gets the same answer, byte for byte");
+    }
+    // The answer is an ip (body [1]), not an error ([23]): one certificate issued.
+    let message = tessera_protocol::asn1::read_one(&answers[0].1).unwrap();
+    let parts = tessera_protocol::asn1::children(message.content).unwrap();
+    assert_eq!(parts[1].tag, 0xA1, "an ip, not an error answer");
+    assert_eq!(certificates(&ra, "REQ-0001").len(), 1);
+}
+
+#[test]
+fn an_ir_retransmitted_after_its_certconf_gets_its_own_answer_again() {
+    let ra = Ra::start();
+    ra.key("confirmed");
+    let o = ra.cmp(&[
+        "-cmd",
+        "ir",
+        "-ref",
+        "REQ-0002",
+        "-secret",
+        "pass:NPQR-STUV-WXYZ",
+        "-newkey",
+        "confirmed.key",
+        "-subject",
+        "/CN=x",
+        "-certout",
+        "confirmed.pem",
+        "-reqout",
+        "ir.der,certconf.der",
+        "-rspout",
+        "ip.der,pkiconf.der",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let listed = certificates(&ra, "REQ-0002");
+    assert_eq!(listed[0]["confirmed"], true, "{listed:?}");
+    let ir = std::fs::read(ra.path("ir.der")).unwrap();
+    let ip = std::fs::read(ra.path("ip.der")).unwrap();
+    assert_eq!(post_cmp(&ra, &ir, "application/pkixcmp"), (200, ip));
+    assert_eq!(certificates(&ra, "REQ-0002").len(), 1);
 }
 
 #[test]

@@ -75,6 +75,13 @@ fn subject_fields_are_checked_when_a_holder_is_registered() {
         ("MARIO", "ROSSI\r\nCN=ADMIN", "surname", "control-character"),
         ("MARIO", "\u{202E}ISSOR", "surname", "format-character"),
         (&"M".repeat(100_000), "ROSSI", "given_name", "too-long"),
+        ("MARIO\u{2028}X", "ROSSI", "given_name", "separator-character"),
+        ("MARIO", "ROS\u{2029}SI", "surname", "separator-character"),
+        ("MARIO\u{E0041}", "ROSSI", "given_name", "format-character"),
+        ("MARIO\u{3164}", "ROSSI", "given_name", "invisible-character"),
+        ("MARIO\u{FFFF}", "ROSSI", "given_name", "unassigned-character"),
+        ("MARIO\u{F8FF}", "ROSSI", "given_name", "private-use-character"),
+        (&format!("MARIO{}", "\u{0301}".repeat(50)), "ROSSI", "given_name", "combining-marks"),
     ] {
         let (status, body) = register(given, surname);
         assert_eq!(status, 422, "{body}");
@@ -84,6 +91,51 @@ fn subject_fields_are_checked_when_a_holder_is_registered() {
         );
     }
     assert_eq!(register("MARIO", "ROSSI").0, 201);
+}
+
+/// The subject of a PEM certificate as openssl prints it, with each value's string type.
+fn subject_with_types(cert: &Path) -> String {
+    x509(cert, &["-subject", "-nameopt", "multiline,show_type,utf8,-esc_msb"])
+}
+
+#[test]
+fn a_forced_tax_code_keeps_the_tax_codes_shape_and_names_are_stored_composed() {
+    let ra = Ra::start();
+    let holder = |cf: &str, given: &str| {
+        let body = serde_json::json!({"given_name": given, "surname": "ROSSI", "cf": cf, "cf_forced": true});
+        operator_call(&ra, "POST", "/api/v1/operator/holders", Some(body))
+    };
+    // Forcing accepts a code whose check letter or data do not match, not anything.
+    for (cf, position) in [("RSSMRA80*01H501U", 8), ("<script>alert(1)</script>", 0), ("RSSMRA80A01H501\r\nX", 15)] {
+        let (status, body) = holder(cf, "MARIO");
+        assert_eq!(
+            (status, body["code"].as_str(), body["params"]["position"].as_str()),
+            (422, Some("cf-malformed"), Some(position.to_string().as_str())),
+            "{cf:?}: {body}"
+        );
+    }
+    // A forced code of the tax code's shape (a check letter the register got wrong), and a
+    // name typed with a combining accent.
+    let (status, body) = holder("rssmra80a01h501x", "NICCOLO\u{0300}");
+    assert_eq!(status, 201, "{body}");
+    let holder_id = body["holder_id"].as_i64().unwrap();
+    let (status, body) = operator_call(
+        &ra,
+        "POST",
+        "/api/v1/operator/requests",
+        Some(serde_json::json!({"holder_id": holder_id, "profile": "signature"})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let (reference, code) = (body["reference"].as_str().unwrap(), body["activation_code"].as_str().unwrap());
+    let arm = format!("/api/v1/operator/requests/{reference}/arm");
+    assert_eq!(operator_call(&ra, "POST", &arm, Some(serde_json::json!({ "activation_code": code }))).0, 200);
+    let cert = ra.path("forced.pem");
+    let out = ra.p10cr(reference, code, &ra.csr("forced"), &cert);
+    assert!(out.status.success(), "{}", text(&out));
+    let subject = subject_with_types(&cert);
+    assert!(subject.contains("serialNumber              = PRINTABLESTRING:TINIT-RSSMRA80A01H501X"), "{subject}");
+    assert!(subject.contains("countryName               = PRINTABLESTRING:IT"), "{subject}");
+    assert!(subject.contains("givenName                 = UTF8STRING:NICCOLÒ\n"), "composed: {subject:?}");
 }
 
 #[test]

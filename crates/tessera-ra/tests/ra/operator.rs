@@ -8,6 +8,22 @@ fn operators_register_holders_create_requests_arm_them_and_manage_certificates()
     // Without a token: nothing.
     let (status, body) = post(&ra, "/api/v1/operator/holders", serde_json::json!({"given_name": "X", "surname": "Y"}));
     assert_eq!((status, body["code"].as_str()), (401, Some("operator-unauthenticated")));
+    // The scheme is case-insensitive; the token is not, and another scheme is not a token.
+    let url = format!("http://{}/api/v1/operator/requests", ra.server);
+    for (header, status) in [
+        (format!("bearer {OPERATOR_TOKEN}"), 200),
+        (format!("BEARER {OPERATOR_TOKEN}"), 200),
+        (format!("Bearer {}", OPERATOR_TOKEN.to_uppercase()), 401),
+        (format!("Basic {OPERATOR_TOKEN}"), 401),
+        (format!("Bearer{OPERATOR_TOKEN}"), 401),
+    ] {
+        let got = match ureq::get(&url).set("Authorization", &header).call() {
+            Ok(r) => r.status(),
+            Err(ureq::Error::Status(code, _)) => code,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(got, status, "{header}");
+    }
     // Tax code with a wrong check letter: the right one is suggested; forcing is explicit.
     let wrong = serde_json::json!({"given_name": "MARIO", "surname": "ROSSI", "cf": "RSSMRA80A01H501X", "mobile": "+393330000001"});
     let (status, body) = operator_call(&ra, "POST", "/api/v1/operator/holders", Some(wrong.clone()));
