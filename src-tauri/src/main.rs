@@ -33,8 +33,9 @@ async fn devices_snapshot(devices: tauri::State<'_, SharedDevices>) -> Result<Sn
 }
 
 /// Remember the certificates of a snapshot for the renewal reminders (card absent later).
-fn seen(snapshot: Snapshot) -> Snapshot {
+fn seen(mut snapshot: Snapshot) -> Snapshot {
     let _ = tessera_flows::seen::remember(&snapshot, time::OffsetDateTime::now_utc());
+    tessera_flows::renewal::lineage::annotate(&mut snapshot);
     snapshot
 }
 

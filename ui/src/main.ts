@@ -99,10 +99,10 @@ function certRow(c: Certificate, lang: string, tok: Token): HTMLElement {
   const head = el("div", "cert-head");
   head.append(el("span", "role", t(`cert-role-${c.role}`)), el("span", "cn", c.common_name));
   // A renewal leaves the old certificate (working until its end) beside its successor
-  // (valid from that end): both say so instead of "renewable" and "not valid yet".
-  const same = (o: Certificate) => o.role === c.role && o.common_name === c.common_name;
-  const renewed = tok.certificates.some((o) => same(o) && o.not_after > c.not_after);
-  const successor = c.status === "not-yet-valid" && tok.certificates.some((o) => same(o) && o.not_after < c.not_after);
+  // (valid from that end): both say so instead of "renewable" and "not valid yet". Which
+  // renewed which comes from the renewal journals (the lineage), not from look-alikes.
+  const renewed = c.renewed;
+  const successor = c.status === "not-yet-valid" && c.renews;
   const date = (d: string) => new Date(d).toLocaleDateString(lang, { year: "numeric", month: "long", day: "numeric" });
   const badge = renewed && c.status === "renewable"
     ? el("span", "badge status-valid renewed", t("cert-status-renewed", { days: Math.abs(c.days_left) }))

@@ -64,6 +64,13 @@ pub struct CertificateView {
     pub private_key: KeyPresence,
     #[serde(flatten)]
     pub summary: CertificateSummary,
+    /// Renewal lineage on this card, which the listing alone cannot know: the flows layer
+    /// fills it from its journals. `renewed`: this certificate's successor is on the card;
+    /// `renews`: this certificate is the successor of one that is.
+    #[serde(default)]
+    pub renewed: bool,
+    #[serde(default)]
+    pub renews: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -297,7 +304,7 @@ fn certificates(
         } else {
             KeyPresence::Missing
         };
-        out.push(CertificateView { uri, id: hex(&id), label, private_key, summary });
+        out.push(CertificateView { uri, id: hex(&id), label, private_key, summary, renewed: false, renews: false });
     }
     out.sort_by(|a, b| a.id.cmp(&b.id).then(a.label.cmp(&b.label)));
     Ok(out)

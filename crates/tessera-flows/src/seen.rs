@@ -22,7 +22,9 @@ pub struct Seen {
     pub serial: String,
     pub holder: String,
     pub role: Role,
-    /// RFC 3339 UTC.
+    /// RFC 3339 UTC (not_before empty in what older versions recorded).
+    #[serde(default)]
+    pub not_before: String,
     pub not_after: String,
     /// The card: token label and serial.
     pub token: String,
@@ -75,6 +77,7 @@ pub fn remember(snapshot: &Snapshot, now: time::OffsetDateTime) -> Result<()> {
                 serial: s.serial.clone(),
                 holder: s.common_name.clone(),
                 role: s.role,
+                not_before: s.not_before.clone(),
                 not_after: s.not_after.clone(),
                 token: token.label.clone(),
                 token_serial: token.serial.clone(),
@@ -114,10 +117,13 @@ pub fn notice(days_left: i64) -> Option<i64> {
 }
 
 /// Reminders at `now`: every certificate seen whose notice is due, whether or not its card
-/// is present in `snapshot`; a certificate renewed since (a newer one of the same holder
-/// and role seen later, on the same card) is left out.
+/// is present in `snapshot`; a certificate renewed since is left out (the journal's
+/// lineage says so, or, when it does not know, a successor of the same holder and role was
+/// seen that renewed no other certificate), and so is an expired one that a later
+/// certificate of the same holder and role replaces.
 pub fn reminders(snapshot: Option<&Snapshot>, now: time::OffsetDateTime) -> Vec<Reminder> {
     let seen = load();
+    let lineage = crate::renewal::lineage::Lineage::from_journals();
     let present: Vec<&str> = snapshot
         .map(|s| s.tokens.iter().flat_map(|t| t.certificates.iter().map(|c| c.summary.serial.as_str())).collect())
         .unwrap_or_default();
@@ -126,9 +132,18 @@ pub fn reminders(snapshot: Option<&Snapshot>, now: time::OffsetDateTime) -> Vec<
         let Ok(end) = time::OffsetDateTime::parse(&s.not_after, &time::format_description::well_known::Rfc3339) else {
             continue;
         };
-        let renewed = seen
-            .values()
-            .any(|o| o.serial != s.serial && o.holder == s.holder && o.role == s.role && o.not_after > s.not_after);
+        // An expired certificate can no longer be renewed: a later one of the same holder
+        // and role takes its place whatever its lineage.
+        let expired = end < now;
+        let renewed = lineage.renewed(&s.serial)
+            || seen.values().any(|o| {
+                o.serial != s.serial
+                    && o.holder == s.holder
+                    && o.role == s.role
+                    && lineage.may_succeed(&s.serial, &o.serial)
+                    && (crate::renewal::lineage::follows(&s.not_after, &o.not_before, &o.not_after)
+                        || (expired && o.not_after > s.not_after))
+            });
         if renewed {
             continue;
         }

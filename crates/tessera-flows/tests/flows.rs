@@ -112,6 +112,13 @@ armed = false
 holder = { given_name = "PAOLO", surname = "NERI", cf = "NRIPLA70A01H501S" }
 
 [[request]]
+reference = "REQ-TWIN"
+activation_code = "TWIN-CODE-0007"
+profile = "signature"
+armed = false
+holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
+
+[[request]]
 reference = "REQ-CNS"
 activation_code = "CNSS-CODE-0005"
 profile = "cns-authentication"
@@ -1691,4 +1698,57 @@ fn both_certificates_of_a_cns_and_signature_card_are_renewed_each_in_turn_under_
     let body = operator_get(&ra, "/api/v1/operator/requests/REQ-BOTH");
     let pending = body["certificates"].as_array().unwrap().iter().filter(|c| c["approval"] == "pending").count();
     assert_eq!(pending, 2, "{body}");
+}
+
+#[test]
+fn two_signature_certificates_of_one_holder_on_one_card_are_each_renewed_by_their_own_successor() {
+    // Two requests of the same holder, both activated on one card: two signature
+    // certificates valid over the same period. Renewing the first must not make the second
+    // look renewed (its successor is matched by lineage, not by holder and role).
+    let bed = Bed::new();
+    let ra = RaServer::start(&format!("validity_days = 30\n{REQUESTS}"));
+    let mut olds = Vec::new();
+    for code in ["ABCD-EFGH-JKLM", "TWIN-CODE-0007"] {
+        let mut script =
+            Script::new(Some(&ra), vec![A::Text(code), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")]);
+        let outcome = block_on(run(&bed, settings(&ra), Mode::Operator, &mut script)).expect("activation");
+        let uri = outcome.certificates[0].uri.clone();
+        let der = certificate_on_token(&bed, &uri);
+        olds.push((uri, tessera_pki::CertificateSummary::parse(&der, time::OffsetDateTime::now_utc()).unwrap()));
+    }
+    assert_eq!(olds[0].1.common_name, olds[1].1.common_name);
+    assert_eq!(olds[0].1.role, olds[1].1.role);
+    let mut renewed = Vec::new();
+    for (uri, old) in &olds {
+        let mut devices = bed.devices();
+        let flow = tessera_flows::renewal::Renewal {
+            devices: &mut devices,
+            settings: settings(&ra),
+            token: "pkcs11:token=Blank".into(),
+            certificate: Some(uri.clone()),
+            retire_old: false,
+        };
+        let mut script = Script::new(None, vec![A::Yes, A::Text("123456")]);
+        let outcome = block_on(flow.run(&mut script)).unwrap_or_else(|e| panic!("{}: {e:?}", old.serial));
+        assert_eq!(outcome.replaced, old.serial);
+        assert_eq!(outcome.not_before, old.not_after);
+        renewed.push(outcome.serial);
+    }
+    assert_eq!((bed.objects("privkey"), bed.objects("cert")), (4, 4));
+    // The diagnostics now: each old certificate already renewed, by its own successor.
+    let report = block_on(tessera_flows::renewal::diagnostics::diagnose(
+        &mut bed.devices(),
+        &settings(&ra),
+        "pkcs11:token=Blank",
+    ))
+    .unwrap();
+    for (_, old) in &olds {
+        let c = report.certificates.iter().find(|c| c.serial == old.serial).unwrap();
+        assert!(verdicts(&c.checks).contains(&("renewal-window", "diag-renewal-window-already-renewed".into())));
+    }
+    for serial in &renewed {
+        let state: serde_json::Value =
+            ureq::get(&format!("{}/api/v1/renewal/{serial}", ra.url())).call().unwrap().into_json().unwrap();
+        assert_eq!(state["state"], "active", "{serial}");
+    }
 }

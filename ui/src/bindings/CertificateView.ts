@@ -10,6 +10,12 @@ export type CertificateView = { uri: string,
  */
 id: string, label: string, private_key: KeyPresence, 
 /**
+ * Renewal lineage on this card, which the listing alone cannot know: the flows layer
+ * fills it from its journals. `renewed`: this certificate's successor is on the card;
+ * `renews`: this certificate is the successor of one that is.
+ */
+renewed: boolean, renews: boolean, 
+/**
  * Full subject DN, RFC 4514 order as in the certificate.
  */
 subject: string, 

@@ -8,7 +8,16 @@ export type Installed = { role: KeyRole,
 /**
  * PKCS#11 URI of the certificate on the card.
  */
-uri: string, subject: string, serial: string, not_after: string, 
+uri: string, 
+/**
+ * The whole subject (for `--json` and the error file); what people read is below.
+ */
+subject: string, 
+/**
+ * The holder's name (the subject's common name) and tax code, as the Devices screen
+ * shows them.
+ */
+common_name: string, holder_cf: string | null, serial: string, not_before: string, not_after: string, 
 /**
  * Issued suspended: the registration office activates it once the paperwork is
  * validated.

@@ -22,9 +22,9 @@ present: boolean,
  */
 serial: string, holder: string, role: Role, 
 /**
- * RFC 3339 UTC.
+ * RFC 3339 UTC (not_before empty in what older versions recorded).
  */
-not_after: string, 
+not_before: string, not_after: string, 
 /**
  * The card: token label and serial.
  */

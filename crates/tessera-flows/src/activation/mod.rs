@@ -67,8 +67,14 @@ pub struct Installed {
     pub role: Role,
     /// PKCS#11 URI of the certificate on the card.
     pub uri: String,
+    /// The whole subject (for `--json` and the error file); what people read is below.
     pub subject: String,
+    /// The holder's name (the subject's common name) and tax code, as the Devices screen
+    /// shows them.
+    pub common_name: String,
+    pub holder_cf: Option<String>,
     pub serial: String,
+    pub not_before: String,
     pub not_after: String,
     /// Issued suspended: the registration office activates it once the paperwork is
     /// validated.

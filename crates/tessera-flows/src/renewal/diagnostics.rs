@@ -150,14 +150,28 @@ pub async fn diagnose(devices: &mut Devices, settings: &Settings, uri: &str) -> 
         checks.push(check("decryption-key", Verdict::Warn, "kept", &[("certificates", names)]));
     }
 
+    let lineage = super::lineage::Lineage::from_journals();
     let mut certificates = Vec::new();
     for c in token.certificates.iter().filter(|c| matches!(c.summary.role, Role::Authentication | Role::Signature)) {
         let s = &c.summary;
-        // Renewed already: a newer certificate of the same holder and role is on the card.
-        let newer = token.certificates.iter().any(|o| {
-            o.summary.role == s.role && o.summary.common_name == s.common_name && o.summary.not_after > s.not_after
-        });
-        let mut checks = vec![if newer && s.status != RenewalStatus::Expired {
+        let at_ra = match &http {
+            Some(http) => Some(crate::ra::workflow::renewal_state(http, &s.serial).await),
+            None => None,
+        };
+        // Renewed already: as this computer's journal or the RA knows it; when neither
+        // does, a newer certificate of the same holder and role on the card (one the
+        // journal says renewed another certificate is not this one's successor).
+        let renewed = lineage.renewed(&s.serial)
+            || match &at_ra {
+                Some(Ok(Some(state))) => state.state == "superseded",
+                _ => token.certificates.iter().any(|o| {
+                    o.summary.role == s.role
+                        && o.summary.common_name == s.common_name
+                        && super::lineage::follows(&s.not_after, &o.summary.not_before, &o.summary.not_after)
+                        && lineage.may_succeed(&s.serial, &o.summary.serial)
+                }),
+            };
+        let mut checks = vec![if renewed && s.status != RenewalStatus::Expired {
             check("renewal-window", Verdict::Fail, "already-renewed", &[("not_after", s.not_after.clone())])
         } else {
             window_check(s.status, &s.not_after, s.days_left)
@@ -173,8 +187,8 @@ pub async fn diagnose(devices: &mut Devices, settings: &Settings, uri: &str) -> 
             Some(true) | None => check("room", Verdict::Pass, "next-to-old", &[]),
             Some(false) => check("room", Verdict::Warn, "overwrite", &[]),
         });
-        if let Some(http) = &http {
-            checks.push(ra_renewal_check(http, &s.serial).await);
+        if let Some(answer) = at_ra {
+            checks.push(ra_renewal_check(answer));
         }
         certificates.push(CertificateReport {
             uri: c.uri.clone(),
@@ -310,8 +324,8 @@ async fn ra_check(settings: &Settings) -> (Check, Option<Http>) {
 }
 
 /// The RA's word on this certificate: still current there, and under which policy.
-async fn ra_renewal_check(http: &Http, serial: &str) -> Check {
-    match crate::ra::workflow::renewal_state(http, serial).await {
+fn ra_renewal_check(answer: Result<Option<crate::ra::workflow::RenewalState>>) -> Check {
+    match answer {
         Ok(Some(s)) if s.state == "active" && s.conflict.is_some() => {
             check("ra-renewal", Verdict::Warn, "contact-conflict", &[("field", s.conflict.clone().unwrap_or_default())])
         }

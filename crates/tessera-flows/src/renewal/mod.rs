@@ -10,6 +10,7 @@
 
 pub mod diagnostics;
 mod form;
+pub mod lineage;
 mod overwrite;
 
 use serde::Serialize;
