@@ -38,6 +38,7 @@ cert-holder = Holder
 cert-cf = Tax code
 cert-issuer = Issued by
 cert-serial = Serial number
+cert-valid-from = Valid from
 cert-valid-until = Valid until
 cert-key = Key
 cert-role-authentication = Authentication (CNS)
@@ -171,7 +172,7 @@ progress-done = done
 progress-resumed = already done by an earlier run
 progress-failed = failed
 activation-done = Activation complete: request { $reference }, { $holder }.
-activation-certificate = { $role } certificate: { $subject }, valid until { $not_after }.
+activation-certificate = { $role } certificate: { $holder }, valid until { $not_after }.
 activation-suspended = The certificate is issued suspended: the registration office activates it once it has checked the paperwork.
 activation-next = You will receive by e-mail the second half of the PIN and PUK and the user code, which you need to suspend or revoke the certificates.
 

@@ -38,6 +38,7 @@ cert-holder = Titolare
 cert-cf = Codice fiscale
 cert-issuer = Emesso da
 cert-serial = Numero di serie
+cert-valid-from = Valido dal
 cert-valid-until = Valido fino al
 cert-key = Chiave
 cert-role-authentication = Autenticazione (CNS)
@@ -171,7 +172,7 @@ progress-done = fatto
 progress-resumed = già fatto in un'esecuzione precedente
 progress-failed = non riuscito
 activation-done = Attivazione completata: pratica { $reference }, { $holder }.
-activation-certificate = Certificato di { $role }: { $subject }, valido fino al { $not_after }.
+activation-certificate = Certificato di { $role }: { $holder }, valido fino al { $not_after }.
 activation-suspended = Il certificato è emesso sospeso: l'ufficio di registrazione lo attiva dopo aver verificato i documenti.
 activation-next = Riceverai per e-mail la seconda metà di PIN e PUK e il codice utente, che serve per sospendere o revocare i certificati.
 

@@ -293,7 +293,7 @@ fn gui_devices_screen_follows_cards_live() {
     s.wait_text(r#"[data-reader="Virtual PCD 00 01"] .card-model"#, long, |t| t == "CNS / firma digitale");
     s.wait_text("#status", long, |t| t.contains("Carta inserita in Virtual PCD 00 01"));
     let shots = root().join("target/e2e");
-    s.screenshot(&shots.join("devices-it.png"));
+    s.screenshot(r#"[data-reader="Virtual PCD 00 01"] .card-model"#, &shots.join("devices-it.png"));
     card.remove();
     s.wait_gone(r#"[data-reader="Virtual PCD 00 01"] .card-model"#, long);
     s.wait_text(r#"[data-reader="Virtual PCD 00 01"] .card.none"#, long, |t| t == "Nessuna carta inserita");
@@ -308,7 +308,7 @@ fn gui_devices_screen_follows_cards_live() {
     );
     let _card = pcsc.insert(0, ATR_TESTBED);
     s.wait_text(r#"[data-reader="Virtual PCD 00 00"] .card-model"#, long, |t| t == "Tessera test-bed card");
-    s.screenshot(&shots.join("devices-en.png"));
+    s.screenshot(r#"[data-reader="Virtual PCD 00 00"] .card-model"#, &shots.join("devices-en.png"));
 
     // pcscd goes away: the window says why and what to do, and keeps the tokens.
     pcsc.stop();
@@ -318,7 +318,7 @@ fn gui_devices_screen_follows_cards_live() {
     assert!(remedy.starts_with("Start the service"), "{remedy}");
     assert!(s.text(r#"[data-token-label="Varie"]"#).is_some());
     assert_eq!(s.text("#readers .empty").as_deref(), Some("Reader list unavailable."));
-    s.screenshot(&shots.join("devices-error-en.png"));
+    s.screenshot("#readers .empty", &shots.join("devices-error-en.png"));
 }
 
 #[test]
@@ -791,7 +791,7 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
     let s = driver.session(&bin("tessera-app"));
     let long = Duration::from_secs(20);
     let shots = root().join("target/e2e");
-    let shot = |name: &str| s.screenshot(&shots.join(format!("wizard-{name}.png")));
+    let shot = |name: &str, of: &str| s.screenshot(of, &shots.join(format!("wizard-{name}.png")));
     let ask = |kind: &str| s.wait_text(&format!(r#"#wizard [data-question="{kind}"] form"#), long, |_| true);
     let next = || s.click(r#"#wizard button[data-action="wizard-next"]"#);
     let answer = |kind: &str, text: &str| {
@@ -804,7 +804,7 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
     s.wait_text(r#"body[data-ready] [data-token-label="Blank"] h3"#, long, |t| t == "Blank");
     s.click(r#"[data-token-label="Blank"] button.activate"#);
     s.wait_text(r#"#wizard [data-question="start"] h3"#, long, |t| t == "Quale carta attivare, e come");
-    shot("1-start");
+    shot("1-start", r#"#wizard [data-question="start"] h3"#);
     next();
     // A wrong code: cause and remedy, nothing made; then again.
     answer("activation-code", "WRNG-CODE-0000");
@@ -815,36 +815,44 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
     // The error file, one click: saved, its path said, no code in it.
     s.click(r#"#wizard button[data-action="wizard-save-error-file"]"#);
     s.wait_text(r#"#wizard .saved[data-path]"#, long, |t| t.starts_with("File di errore salvato in"));
-    shot("error-refused");
+    shot("error-refused", r#"#wizard .message.problem[data-code="activation-refused"]"#);
     let saved = s.js(r#"return document.querySelector('#wizard .saved').dataset.path"#);
     let file = std::fs::read_to_string(saved.as_str().unwrap()).unwrap();
     assert!(file.contains("## The error shown\n- [activation-refused]") && !file.contains("WRNG-CODE-0000"), "{file}");
     s.click(r#"#wizard button[data-action="wizard-retry"]"#);
     ask("activation-code");
-    shot("2-code");
+    shot("2-code", r#"#wizard [data-question="activation-code"] input"#);
     answer("activation-code", "HOME-CODE-0003");
     ask("tax-code");
     s.type_into(r#"#wizard [data-question="tax-code"] input"#, "BNCLCU75C15F205X");
     s.wait_text(r#"#wizard .cf-status[data-status="wrong-check-letter"]"#, long, |t| t.contains("O"));
-    shot("3-tax-code");
+    shot("3-tax-code", r#"#wizard .cf-status[data-status="wrong-check-letter"]"#);
     s.click(r#"#wizard button[data-action="wizard-cf-fix"]"#);
     s.wait_text(r#"#wizard .cf-status[data-status="valid"]"#, long, |t| t == "Codice fiscale corretto.");
     next();
     let resend =
         s.wait_text(r#"#wizard [data-question="otp"] button.resend"#, long, |t| t.starts_with("Nuovo SMS tra"));
     assert!(resend.ends_with(" s"), "{resend}");
-    shot("4-otp");
+    shot("4-otp", r#"#wizard [data-question="otp"] button.resend"#);
     answer("otp", &ra.otp("+393331234567").expect("an SMS"));
     s.wait_text(r#"#wizard [data-question="confirm-request"] dd"#, long, |t| t == "LUCA BIANCHI");
-    shot("5-confirm");
+    shot("5-confirm", r#"#wizard [data-question="confirm-request"] dd"#);
     s.click(r#"#wizard button[data-action="wizard-confirm"]"#);
     let state = s.wait_text(r#"#wizard [data-question="pin"] .pin-state"#, long, |t| !t.is_empty());
     assert_eq!(state, "PIN attivo");
-    shot("6-pin");
+    shot("6-pin", r#"#wizard [data-question="pin"] .pin-state"#);
     answer("pin", USER_PIN);
     s.wait_text(r#"#wizard [data-result="done"] h3"#, long, |t| t.contains("REQ-HOME"));
+    // Each certificate as the Devices screen shows it: role, holder, tax code, validity;
+    // never the raw subject.
+    let done = r#"#wizard [data-result="done"] .cert"#;
+    assert_eq!(s.text(&format!("{done} .role")).as_deref(), Some("Firma qualificata"));
+    assert_eq!(s.text(&format!("{done} .cn")).as_deref(), Some("BIANCHI LUCA"));
+    let facts = s.text(&format!("{done} dl")).unwrap_or_default();
+    assert!(facts.contains("Codice fiscaleBNCLCU75C15F205O") && facts.contains("Valido fino al"), "{facts}");
+    assert!(!s.text(done).unwrap_or_default().contains("serialNumber="), "no raw subject");
     assert_eq!(s.text(r#"#wizard [data-step="confirm:signature"]"#).map(|t| t.starts_with('✓')), Some(true));
-    shot("7-done");
+    shot("7-done", r#"#wizard [data-result="done"] .cert"#);
     s.click(r#"#wizard button[data-action="wizard-close"]"#);
     s.wait_text(r#"[data-token-label="Blank"] .cert .cn"#, long, |t| t == "BIANCHI LUCA");
 
@@ -853,11 +861,11 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
     s.wait_text(&format!("{pgp} h3"), long, |_| true);
     s.click(&format!("{pgp} button.activate"));
     s.click(r#"#wizard input[value="operator"]"#);
-    shot("operator-1-start");
+    shot("operator-1-start", r#"#wizard input[value="operator"]"#);
     next();
     answer("activation-code", "abcd efgh jklm");
     ask("operator-token");
-    shot("operator-2-credential");
+    shot("operator-2-credential", r#"#wizard [data-question="operator-token"] input"#);
     answer("operator-token", OPERATOR_TOKEN);
     s.wait_text(r#"#wizard [data-question="confirm-request"] dd"#, long, |t| t == "MARIO ROSSI");
     s.click(r#"#wizard button[data-action="wizard-confirm"]"#);
@@ -865,10 +873,10 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
     s.wait_text(r#"#wizard [data-result="done"] h3"#, long, |t| t.contains("REQ-COUNTER"));
     let personalised = s.text(r#"#wizard [data-step="personalise"]"#).unwrap_or_default();
     assert!(personalised.starts_with('✓') && personalised.contains("PIN e PUK"), "{personalised}");
-    shot("operator-3-done");
+    shot("operator-3-done", r#"#wizard [data-result="done"] .cert"#);
     s.click(r#"#wizard button[data-action="wizard-close"]"#);
     s.wait_text(&format!("{pgp} .cert .cn"), long, |t| t == "ROSSI MARIO");
-    s.screenshot(&shots.join("devices-activated-it.png"));
+    s.screenshot(&format!("{pgp} .cert .cn"), &shots.join("devices-activated-it.png"));
 
     // Every process the test started ends with it: tauri-driver, WebKitWebDriver, the app.
     let group = driver.pgid();
@@ -1487,7 +1495,7 @@ fn gui_renews_a_fixed_slot_card_after_the_holders_choice() {
     let s = driver.session(&bin("tessera-app"));
     let long = Duration::from_secs(30);
     let shots = root().join("target/e2e");
-    let shot = |name: &str| s.screenshot(&shots.join(format!("renewal-piv-{name}.png")));
+    let shot = |name: &str, of: &str| s.screenshot(of, &shots.join(format!("renewal-piv-{name}.png")));
     let card = r#"[data-token-label="HOLDER TEST"]"#;
     s.wait_text(&format!("{card} .cert button.renew"), long, |t| t == "Rinnova");
     s.click(&format!("{card} .cert button.renew"));
@@ -1496,7 +1504,7 @@ fn gui_renews_a_fixed_slot_card_after_the_holders_choice() {
     assert!(said.contains("prende la posizione della vecchia") && said.contains("si completa sempre"), "{said}");
     let room = s.text(r#"#wizard .report [data-check="room"]"#).unwrap_or_default();
     assert!(room.contains("posizione fissa"), "the diagnostics said it before: {room}");
-    shot("1-overwrite");
+    shot("1-overwrite", r#"#wizard [data-question="confirm-overwrite"] .message"#);
     s.click(r#"#wizard button[data-action="wizard-overwrite-go"]"#);
     s.wait_text(r#"#wizard [data-question="contacts"] h3"#, long, |_| true);
     s.click(r#"#wizard button[data-action="wizard-contacts-keep"]"#);
@@ -1515,7 +1523,7 @@ fn gui_renews_a_fixed_slot_card_after_the_holders_choice() {
         );
     }
     assert!(s.text(r#"#wizard [data-question="management-key"]"#).is_none(), "the RA's management key, not asked");
-    shot("2-done");
+    shot("2-done", r#"#wizard [data-result="renewed"] h3"#);
 }
 
 /// A fixed-slot renewal interrupted on the command line after its slot was overwritten,
@@ -1542,7 +1550,7 @@ fn gui_completes_a_fixed_slot_renewal_interrupted_after_the_overwrite_with_the_r
     let s = driver.session(&bin("tessera-app"));
     let long = Duration::from_secs(30);
     let shots = root().join("target/e2e");
-    let shot = |name: &str| s.screenshot(&shots.join(format!("renewal-piv-{name}.png")));
+    let shot = |name: &str, of: &str| s.screenshot(of, &shots.join(format!("renewal-piv-{name}.png")));
     let card = r#"[data-token-label="HOLDER TEST"]"#;
     s.wait_text(&format!("{card} .cert button.renew"), long, |t| t == "Rinnova");
     s.click(&format!("{card} .cert button.renew"));
@@ -1555,7 +1563,7 @@ fn gui_completes_a_fixed_slot_renewal_interrupted_after_the_overwrite_with_the_r
         outbox.lines().rev().find(|l| l.contains("mario@example.org") && l.contains("codice di rinnovo")).unwrap();
     let renewal_code = line.split("è ").nth(1).unwrap().split('.').next().unwrap().trim().to_owned();
     s.type_into(r#"#wizard [data-question="renewal-code"] input"#, &renewal_code);
-    shot("3-code");
+    shot("3-code", r#"#wizard [data-question="renewal-code"] input"#);
     s.click(r#"#wizard button[data-action="wizard-next"]"#);
     s.wait_text(r#"#wizard [data-question="pin"] form"#, long, |_| true);
     s.type_into(r#"#wizard [data-question="pin"] input"#, &pin);
@@ -1601,28 +1609,28 @@ holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
     let s = driver.session(&bin("tessera-app"));
     let long = Duration::from_secs(20);
     let shots = root().join("target/e2e");
-    let shot = |name: &str| s.screenshot(&shots.join(format!("renewal-{name}.png")));
+    let shot = |name: &str, of: &str| s.screenshot(of, &shots.join(format!("renewal-{name}.png")));
     let card = r#"[data-token-label="Blank"]"#;
     s.wait_text(&format!("{card} .cert button.renew"), long, |t| t == "Rinnova");
-    shot("1-devices");
+    shot("1-devices", &format!("{card} .cert button.renew"));
     s.click(&format!("{card} .cert button.renew"));
     // The diagnostics, then the contacts: the mobile another person has must change.
     let conflict = s.wait_text(r#"#wizard [data-question="contacts"] .conflict"#, long, |_| true);
     assert!(conflict.contains("cellulare") && conflict.contains("un'altra persona"), "{conflict}");
     assert!(s.text(r#"#wizard .current-contacts"#).is_some_and(|t| t.contains("+39********67")));
     s.type_into(r#"#wizard [data-question="contacts"] input[name="mobile"]"#, "333 999 8877");
-    shot("1b-contacts");
+    shot("1b-contacts", r#"#wizard [data-question="contacts"] .conflict"#);
     s.click(r#"#wizard button[data-action="wizard-contacts-change"]"#);
     // The change is signed with the card: the PIN, asked once for the whole renewal.
     s.wait_text(r#"#wizard [data-question="pin"] form"#, long, |_| true);
-    shot("3-pin");
+    shot("3-pin", r#"#wizard [data-question="pin"] form"#);
     s.type_into(r#"#wizard [data-question="pin"] input"#, USER_PIN);
     s.click(r#"#wizard button[data-action="wizard-next"]"#);
     // The code sent to the new number.
     let label = s.wait_text(r#"#wizard [data-question="contact-code"] label"#, long, |_| true);
     assert!(label.contains("+39********77"), "{label}");
     s.type_into(r#"#wizard [data-question="contact-code"] input"#, &ra.otp("+393339998877").expect("the code's SMS"));
-    shot("1c-code");
+    shot("1c-code", r#"#wizard [data-question="contact-code"] label"#);
     s.click(r#"#wizard button[data-action="wizard-next"]"#);
     // Then the general terms and the renewal form, shown whole, naming the new number.
     let form = s.wait_text(r#"#wizard [data-question="sign-renewal-form"] pre.renewal-form"#, long, |_| true);
@@ -1636,18 +1644,18 @@ holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
     assert!(ra_check.contains("un'altra persona"), "{ra_check}");
     assert!(s.text("#wizard .report summary").is_some_and(|t| t.starts_with("Verifiche prima del PIN")));
     assert!(form.contains("+39********77"), "{form}");
-    shot("2-form");
+    shot("2-form", r#"#wizard [data-question="sign-renewal-form"] pre.renewal-form"#);
     s.click(r#"#wizard button[data-action="wizard-renewal-form-sign"]"#);
     let done = s.wait_text(r#"#wizard [data-result="renewed"] h3"#, long, |t| !t.is_empty());
     assert!(done.starts_with("Rinnovato: BIANCHI LUCA"), "{done}");
     assert_eq!(s.text(r#"#wizard [data-step="confirm:signature"]"#).map(|t| t.starts_with('✓')), Some(true));
     assert_eq!(s.text(r#"#wizard [data-step="sign-form"]"#).map(|t| t.starts_with('✓')), Some(true));
-    shot("4-done");
+    shot("4-done", r#"#wizard [data-result="renewed"] h3"#);
     s.click(r#"#wizard button[data-action="wizard-close"]"#);
     // Back on the Devices screen: the old certificate and its successor; no second Renew.
     s.wait_text(&format!("{card} .count"), long, |t| t == "2 certificati");
     assert!(s.text(&format!("{card} .cert button.renew")).is_none());
-    shot("5-devices-after");
+    shot("5-devices-after", &format!("{card} .count"));
 }
 
 #[test]

@@ -180,13 +180,40 @@ impl Session {
         self.post(&format!("/element/{id}/value"), json!({"text": text}));
     }
 
-    pub fn screenshot(&self, to: &Path) {
-        // The DOM can be ahead of the last painted frame: let WebKit paint first.
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        let v: Value = ureq::get(&format!("{}/screenshot", self.base)).call().unwrap().into_json().unwrap();
-        let png = base64::engine::general_purpose::STANDARD.decode(v["value"].as_str().unwrap()).unwrap();
+    /// A screenshot documenting the element `of`: it must be displayed, inside the window,
+    /// before anything is captured, and the capture is repeated until two in a row agree.
+    /// WebKitWebDriver's first capture of a session can be a frame painted long before
+    /// (the Devices screen still loading), and the DOM can be ahead of the last frame.
+    pub fn screenshot(&self, of: &str, to: &Path) {
+        let found = self.post("/element", json!({"using": "css selector", "value": of}));
+        let id = found[ELEMENT].as_str().unwrap_or_else(|| panic!("{}: no element {of}", to.display())).to_owned();
+        let displayed: Value =
+            ureq::get(&format!("{}/element/{id}/displayed", self.base)).call().unwrap().into_json().unwrap();
+        assert_eq!(displayed["value"], true, "{}: {of} is not displayed", to.display());
+        let inside = self.js(&format!(
+            "const r = document.querySelector({}).getBoundingClientRect(); \
+             return r.width > 0 && r.height > 0 && r.top < window.innerHeight && r.bottom > 0;",
+            json!(of)
+        ));
+        assert_eq!(inside, true, "{}: {of} is outside the window", to.display());
+        let capture = || -> Vec<u8> {
+            let v: Value = ureq::get(&format!("{}/screenshot", self.base)).call().unwrap().into_json().unwrap();
+            base64::engine::general_purpose::STANDARD.decode(v["value"].as_str().unwrap()).unwrap()
+        };
+        let mut last = capture();
+        let mut stable = false;
+        for _ in 0..20 {
+            std::thread::sleep(std::time::Duration::from_millis(150));
+            let next = capture();
+            stable = next == last;
+            last = next;
+            if stable {
+                break;
+            }
+        }
+        assert!(stable, "{}: the window kept changing", to.display());
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::write(to, png).unwrap();
+        std::fs::write(to, last).unwrap();
     }
 }
 

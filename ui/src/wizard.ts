@@ -328,12 +328,22 @@ function renderResult(o: Outcome): void {
   box.dataset.result = "done";
   const holder = o.holder ? `${o.holder.given_name} ${o.holder.surname}` : o.reference;
   box.append(el("h3", undefined, t("activation-done", { reference: o.reference, holder })));
+  // Each certificate as the Devices screen shows it: role, holder, tax code, validity.
+  const lang = document.documentElement.lang;
+  const date = (d: string) => new Date(d).toLocaleDateString(lang, { year: "numeric", month: "long", day: "numeric" });
   for (const c of o.certificates) {
     const row = el("div", `cert role-${c.role}`);
     row.dataset.role = c.role;
-    row.append(el("span", "role", t(`role-${c.role}`)), el("span", "cn", c.subject));
-    const until = new Date(c.not_after).toLocaleDateString(document.documentElement.lang, { year: "numeric", month: "long", day: "numeric" });
-    row.append(el("p", "meta", t("wizard-valid-until", { date: until })));
+    const head = el("div", "cert-head");
+    head.append(el("span", "role", t(`cert-role-${c.role}`)), el("span", "cn", c.common_name));
+    row.append(head);
+    const dl = el("dl");
+    const add = (k: string, v: string) => { dl.append(el("dt", undefined, t(k)), el("dd", undefined, v)); };
+    if (c.holder_cf) add("cert-cf", c.holder_cf);
+    add("cert-valid-from", date(c.not_before));
+    add("cert-valid-until", date(c.not_after));
+    add("cert-serial", c.serial);
+    row.append(dl);
     if (c.suspended) row.append(el("p", "message notice", t("activation-suspended")));
     box.append(row);
   }

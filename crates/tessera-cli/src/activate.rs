@@ -46,9 +46,14 @@ fn summary(msg: &Messages, o: &Outcome) -> String {
     let mut out = vec![msg.text("activation-done", &[("reference", s(&o.reference)), ("holder", s(&holder))])];
     for c in &o.certificates {
         let role = msg.text(&format!("role-{}", role_name(c.role)), &[]);
+        // The holder as people read it: the name and the tax code, not the raw subject.
+        let holder = match &c.holder_cf {
+            Some(cf) => format!("{} ({cf})", c.common_name),
+            None => c.common_name.clone(),
+        };
         out.push(msg.text(
             "activation-certificate",
-            &[("role", s(&role)), ("subject", s(&c.subject)), ("not_after", s(&c.not_after))],
+            &[("role", s(&role)), ("holder", s(&holder)), ("not_after", s(&c.not_after))],
         ));
         out.push(format!("  {}", c.uri));
         if c.suspended {
