@@ -33,7 +33,7 @@ pub async fn run(
         let result = devices.with(|devices| {
             runtime.block_on(Activation { devices, settings, token: start.token, mode }.run(&mut prompter))
         });
-        if matches!(&result, Err(tessera_flows::Error::RaRefused { code, .. }) if code == "operator-unauthenticated") {
+        if matches!(&result, Err(tessera_flows::Error::RaRefused(tessera_flows::Refusal::OperatorUnauthenticated {}))) {
             pending.sign_out();
         }
         result

@@ -15,10 +15,11 @@ pub enum Error {
     /// The RA could not be reached (down, wrong address, TLS trust failed).
     #[error("the registration authority at {url} cannot be reached: {reason}")]
     RaUnreachable { url: String, reason: String },
-    /// The RA's workflow API refused, with its own `{code, params}` (activation-refused,
-    /// otp-wrong, request-locked, ...): rendered from our locales like any other error.
-    #[error("the registration authority refused: {code}")]
-    RaRefused { code: String, params: BTreeMap<String, String> },
+    /// The RA's workflow API refused (activation-refused, otp-wrong, request-locked, ...):
+    /// the typed refusal of the shared contract, rendered from our locales like any other
+    /// error.
+    #[error("the registration authority refused: {0}")]
+    RaRefused(tessera_protocol::refusal::Refusal),
     /// The RA answered something that is not what the protocol says.
     #[error("the registration authority's answer is malformed: {reason}")]
     RaAnswerMalformed { reason: String },
@@ -84,7 +85,7 @@ impl Error {
         match self {
             Error::Device(e) => e.code(),
             Error::RaUnreachable { .. } => "ra-unreachable",
-            Error::RaRefused { code, .. } => code,
+            Error::RaRefused(r) => r.code(),
             Error::RaAnswerMalformed { .. } => "ra-answer-malformed",
             Error::CmpRejected { .. } => "cmp-rejected",
             Error::AnswerNotAuthentic => "answer-not-authentic",
@@ -109,7 +110,7 @@ impl Error {
     pub fn params(&self) -> BTreeMap<String, String> {
         let pairs: Vec<(&str, String)> = match self {
             Error::Device(e) => return e.params(),
-            Error::RaRefused { params, .. } => return params.clone(),
+            Error::RaRefused(r) => return r.params(),
             Error::RaUnreachable { url, reason } => vec![("url", url.clone()), ("reason", reason.clone())],
             Error::RaAnswerMalformed { reason } | Error::CertificateUntrusted { reason } | Error::Input { reason } => {
                 vec![("reason", reason.clone())]
@@ -200,43 +201,33 @@ mod tests {
             Error::Storage { path: "/p".into(), reason: "r".into() },
             Error::AlreadyActivated { reference: "REQ".into() },
         ];
-        // And the RA's own refusals, rendered from our catalogs.
-        let ra = [
-            "activation-refused",
-            "request-locked",
-            "otp-wrong",
-            "otp-expired",
-            "no-otp",
-            "no-mobile",
-            "unknown-request",
-            "operator-unauthenticated",
-            "sms-gateway-failed",
-            "ra-internal",
-            "contact-data-conflict",
-            "contact-signature-refused",
-            "contact-invalid",
-            "contact-in-certificate",
-            "contact-taken",
-            "no-contact-change",
-            "contact-codes-spent",
-            "contact-code-wrong",
-            "overwrite-signature-refused",
-            "renewal-not-forwarded",
-            "no-contact-for-code",
-            "overwrite-not-authorised",
-            "renewal-code-wait",
-            "renewal-overwrite-authorised",
-            "renewal-closed",
-            "renewal-code-wrong",
-            "overwrite-proof",
-            "code-resend-too-soon",
+        // And every refusal of the RA's contract, rendered from our catalogs: a code
+        // without a message in either language fails here.
+        let names = [
+            "reason",
+            "retry_after",
+            "tries_left",
+            "reference",
+            "wait",
+            "expected",
+            "position",
+            "field",
+            "contact",
+            "signed_at",
+            "action",
+            "state",
+            "opens_in",
+            "version",
+            "tries",
         ];
+        let params: BTreeMap<String, String> = names.iter().map(|n| (n.to_string(), "1".to_string())).collect();
+        let ra: Vec<ErrorPayload> = crate::Refusal::CODES
+            .iter()
+            .map(|(code, _)| ErrorPayload { code: (*code).into(), params: params.clone() })
+            .collect();
         for lang in [Lang::It, Lang::En] {
             let m = Messages::new(lang);
-            let payloads = samples
-                .iter()
-                .map(Error::payload)
-                .chain(ra.iter().map(|c| ErrorPayload { code: (*c).into(), params: Default::default() }));
+            let payloads = samples.iter().map(Error::payload).chain(ra.iter().cloned());
             for p in payloads {
                 let r = m.error(&p);
                 assert!(

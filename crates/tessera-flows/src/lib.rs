@@ -17,3 +17,5 @@ pub mod settings;
 pub mod support;
 
 pub use error::{Error, Result};
+/// The refusals of the RA's workflow API, as the shared contract types them.
+pub use tessera_protocol::refusal::Refusal;

@@ -5,6 +5,9 @@
 //! password-based MAC protection (RFC 4210 5.1.3.1), and the answers built as DER.
 //!
 //! `activation`: the activation code's canonical form, the MAC secret on both sides.
+//!
+//! `workflow` and `refusal`: the RA's JSON API, every body and answer and every refusal,
+//! defined once for the RA and the client.
 
 pub mod activation;
 pub mod asn1;
@@ -12,7 +15,9 @@ pub mod cades;
 pub mod cmp;
 pub mod crmf;
 pub mod mac;
+pub mod refusal;
 pub mod signature;
+pub mod workflow;
 
 /// Everything that can go wrong in this crate.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]

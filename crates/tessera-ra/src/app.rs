@@ -10,8 +10,9 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::api::{activation, operator, renewal};
+use crate::ocsp;
 use crate::state::Ra;
-use crate::{activation, ocsp, operator, renewal};
 
 /// Every route the RA serves (openapi.json documents each).
 pub fn app(ra: Arc<Ra>) -> axum::Router {

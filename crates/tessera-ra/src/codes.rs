@@ -9,6 +9,9 @@
 //!
 //! Both keys derive from one 32-byte secret, `codes.key` in the state directory
 //! (owner-only), made on first start. RA instances sharing a database share that file.
+//!
+//! The codes themselves are made here too: activation codes, user codes, OTPs, references
+//! and session ids, from the system's random numbers.
 
 use std::path::Path;
 
@@ -17,6 +20,37 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::registry::normalize_code;
+
+/// Random characters from an alphabet without look-alikes (no 0/O, 1/I).
+pub fn random_chars(n: usize) -> Option<String> {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = vec![0u8; n];
+    getrandom::getrandom(&mut bytes).ok()?;
+    Some(bytes.iter().map(|b| ALPHABET[(b & 31) as usize] as char).collect())
+}
+
+/// A new activation code: 12 characters without look-alikes, in groups of four.
+pub fn activation_code() -> Option<Zeroizing<String>> {
+    random_chars(12).map(|c| tessera_protocol::activation::canonical_code(&c))
+}
+
+/// A holder's user code [codice utente], for suspending or revoking later: 8 characters
+/// without look-alikes.
+pub fn user_code() -> Option<Zeroizing<String>> {
+    random_chars(8).map(Zeroizing::new)
+}
+
+/// A six-digit one-time code (SMS, new contacts), uniform by rejection sampling.
+pub fn otp() -> Option<Zeroizing<String>> {
+    loop {
+        let mut b = [0u8; 4];
+        getrandom::getrandom(&mut b).ok()?;
+        let n = u32::from_be_bytes(b);
+        if n < u32::MAX - u32::MAX % 1_000_000 {
+            return Some(Zeroizing::new(format!("{:06}", n % 1_000_000)));
+        }
+    }
+}
 
 pub struct CodeKeys {
     index: hmac::Key,
@@ -141,6 +175,17 @@ impl CodeKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn otps_are_six_digits_and_codes_have_no_look_alikes() {
+        for _ in 0..100 {
+            let otp = super::otp().unwrap();
+            assert!(otp.len() == 6 && otp.chars().all(|c| c.is_ascii_digit()), "{}", *otp);
+        }
+        let code = super::activation_code().unwrap();
+        assert_eq!(code.len(), 14);
+        assert!(code.chars().all(|c| c == '-' || "ABCDEFGHJKLMNPQRSTUVWXYZ23456789".contains(c)));
+    }
 
     #[test]
     fn codes_are_found_by_keyed_hash_and_open_only_for_their_request() {

@@ -31,7 +31,7 @@ pub enum Unanswerable {
 /// Why a request is refused: the failure bit and a text for the client.
 type Refusal = (FailInfo, &'static str);
 
-fn internal(e: sqlx::Error) -> Refusal {
+fn internal(e: crate::store::Error) -> Refusal {
     tracing::error!(error = %e, "database");
     (FailInfo::SystemFailure, "the registration authority could not record this")
 }
@@ -672,7 +672,7 @@ impl Ra {
         }
         // The renewal form signed with the expiring key comes first (DOMAIN.md), unless the
         // centre lets kur alone renew.
-        if self.renewal.form == crate::renewal::FormPolicy::Required {
+        if self.renewal.form == crate::config::FormPolicy::Required {
             let open = self.store.open_renewal_of(&old_serial).await.map_err(internal)?;
             if open.is_none_or(|r| r.state != "forwarded") {
                 return Err((

@@ -1,6 +1,6 @@
-//! What stops the RA or one of its duties: start-up, the CA's key, message delivery.
-//! Refusals to clients are not errors here: CMP answers them with a PKIFailureInfo, the
-//! JSON APIs with `{code, params}` ([`crate::problem`]).
+//! What stops the RA or one of its duties: start-up, the CA's key, the database, message
+//! delivery. Refusals to clients are not errors here: CMP answers them with a
+//! PKIFailureInfo, the JSON API with a `Refusal` (`crate::api`).
 
 use std::path::PathBuf;
 
@@ -41,6 +41,15 @@ pub enum Error {
     /// A provider did not take an SMS or e-mail.
     #[error("{provider}: {reason}")]
     Delivery { provider: String, reason: String },
+    /// The database refused or failed.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The database's schema could not be brought up to date.
+    #[error("database migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A secret could not be made or sealed (randomness, AEAD).
+    #[error("sealing {what}")]
+    Sealing { what: &'static str },
 }
 
 impl Error {

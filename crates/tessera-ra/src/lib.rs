@@ -1,22 +1,32 @@
 //! tessera-ra, the reference registration authority and CA: Lightweight CMP (RFC 9483),
-//! the operator and holder APIs, CRL and OCSP. The binary (`main.rs`) reads the
+//! the JSON API for holders and operators, CRL and OCSP. The binary (`main.rs`) reads the
 //! configuration and serves [`app::app`].
+//!
+//! Layers, each using only those below it:
+//! - values and rules: `registry` (requests, holders, lifecycle), `codes` (activation codes
+//!   and other secrets made and sealed), `personalisation` (the card's PIN and PUK),
+//!   `masked` (contacts as shown), `renewal_form`;
+//! - parts: `ca` (and `hsm`), `gateway` (SMS and e-mail), `limits`, `config`, `store`;
+//! - the application state, `state`, and how it starts, `startup`;
+//! - what answers clients: `endpoint` (CMP), `ocsp`, `api` (JSON), `notices` (e-mails due);
+//! - `app`, the router.
 
-pub mod activation;
+pub mod api;
 pub mod app;
 pub mod ca;
 pub mod codes;
+pub mod config;
 pub mod endpoint;
 pub mod error;
 pub mod gateway;
 pub mod hsm;
 pub mod limits;
+pub mod masked;
 pub mod notices;
 pub mod ocsp;
-pub mod operator;
 pub mod personalisation;
-pub mod problem;
 pub mod registry;
-pub mod renewal;
+pub mod renewal_form;
+pub mod startup;
 pub mod state;
 pub mod store;

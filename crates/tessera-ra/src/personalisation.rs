@@ -42,7 +42,7 @@ impl Personalisation {
             pin: digits(8)?,
             puk: digits(8)?,
             management_key: Zeroizing::new(key.iter().map(|b| format!("{b:02X}")).collect()),
-            user_code: crate::operator::random_user_code()?,
+            user_code: crate::codes::user_code()?,
         })
     }
 }

@@ -7,48 +7,8 @@
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-/// Certificate profiles from DOMAIN.md.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Profile {
-    /// The qualified signature certificate.
-    Signature,
-    /// The CNS authentication certificate.
-    CnsAuthentication,
-    /// Both on one card, with one reference and one activation code: the client names the
-    /// one it asks for in each CMP request (RFC 9483 id-it-certProfile).
-    #[serde(rename = "cns+signature")]
-    CnsSignature,
-}
-
-impl Profile {
-    pub fn name(self) -> &'static str {
-        match self {
-            Profile::Signature => "signature",
-            Profile::CnsAuthentication => "cns-authentication",
-            Profile::CnsSignature => "cns+signature",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Profile> {
-        [Profile::Signature, Profile::CnsAuthentication, Profile::CnsSignature].into_iter().find(|p| p.name() == name)
-    }
-
-    /// The certificate profiles a request of this profile gets, in the order issued.
-    pub fn certificates(self) -> &'static [Profile] {
-        match self {
-            Profile::Signature => &[Profile::Signature],
-            Profile::CnsAuthentication => &[Profile::CnsAuthentication],
-            Profile::CnsSignature => &[Profile::CnsAuthentication, Profile::Signature],
-        }
-    }
-
-    /// Whether the request's certificates include the signature certificate (the only one
-    /// that carries the optional subject data).
-    pub fn has_signature(self) -> bool {
-        self.certificates().contains(&Profile::Signature)
-    }
-}
+/// Certificate profiles: part of the wire contract.
+pub use tessera_protocol::workflow::operator::Profile;
 
 /// The holder as registered by the operator: the certificate's subject comes from here,
 /// never from the CSR.
@@ -183,6 +143,15 @@ pub enum RenewalPolicy {
 }
 
 impl Lifecycle {
+    /// As the API and the console say it: active, suspended, revoked.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lifecycle::Active => "active",
+            Lifecycle::Suspended { .. } => "suspended",
+            Lifecycle::Revoked { .. } => "revoked",
+        }
+    }
+
     /// A renewal waiting for approval: active until `due`, then suspended (and, by the
     /// usual limit, revoked 120 days later).
     pub fn pending_approval(self, due: time::OffsetDateTime, now: time::OffsetDateTime) -> Lifecycle {

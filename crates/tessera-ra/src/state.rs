@@ -3,6 +3,8 @@
 //! ([`crate::app::app`]); tests build one around an in-memory database.
 
 use crate::ca::Ca;
+use crate::config::{CALLS_PER_MINUTE, FAILURES_PER_MINUTE};
+use crate::limits::Limiter;
 use crate::store::Store;
 
 /// The RA: what every handler works with.
@@ -13,27 +15,24 @@ pub struct Ra {
     /// Where SMS and e-mail to holders go.
     pub gateway: crate::gateway::Gateway,
     /// Operators allowed on the operator API.
-    pub operators: Vec<crate::operator::Operator>,
+    pub operators: Vec<crate::config::OperatorToken>,
     /// The centre's renewal policy.
     pub renewal_policy: crate::registry::RenewalPolicy,
     /// SMS codes' lifetime and resend delay.
-    pub otp: crate::activation::OtpTimes,
+    pub otp: crate::config::OtpTimes,
     /// Holder API calls per client address (30 at once, 30 a minute).
-    pub calls: crate::limits::Limiter,
+    pub calls: Limiter,
     /// Failures per client address: wrong codes and sessions, refused CMP messages (10 at
     /// once, 10 a minute). An address without any left is refused before it is heard.
-    pub failures: crate::limits::Limiter,
+    pub failures: Limiter,
     pub(crate) sender: Vec<u8>,
     /// The issuing CA's key identifier, senderKID of signed answers.
     pub(crate) key_id: Option<Vec<u8>>,
     /// The first wait after five wrong CMP MACs for a reference (seconds).
     pub wrong_code_wait: i64,
     /// Renewal: whether kur needs the signed form, and the contract.
-    pub renewal: crate::renewal::Settings,
+    pub renewal: crate::config::RenewalSettings,
 }
-
-/// Failures allowed per client address at once, and a minute.
-pub const FAILURES_PER_MINUTE: u32 = 10;
 
 impl Ra {
     pub fn new(ca: Ca, store: Store, validity_days: i64) -> Ra {
@@ -50,11 +49,8 @@ impl Ra {
             operators: Vec::new(),
             renewal_policy: Default::default(),
             otp: Default::default(),
-            calls: crate::limits::Limiter::new(
-                crate::activation::CALLS_PER_MINUTE,
-                crate::activation::CALLS_PER_MINUTE,
-            ),
-            failures: crate::limits::Limiter::new(FAILURES_PER_MINUTE, FAILURES_PER_MINUTE),
+            calls: Limiter::new(CALLS_PER_MINUTE, CALLS_PER_MINUTE),
+            failures: Limiter::new(FAILURES_PER_MINUTE, FAILURES_PER_MINUTE),
             sender,
         }
     }

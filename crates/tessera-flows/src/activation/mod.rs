@@ -20,10 +20,13 @@ use crate::journal::{Journal, hex, unhex};
 use crate::prompter::{Progress, Prompter, Question, Step};
 use crate::ra::cmp::Exchange;
 use crate::ra::http::Http;
-use crate::ra::workflow::{self, Found, Holder};
+use crate::ra::workflow::{self, Holder};
 use crate::secrets::Asked;
 use crate::settings::Settings;
 use crate::{Error, Result};
+use tessera_protocol::refusal::Refusal;
+use tessera_protocol::workflow::HolderName;
+use tessera_protocol::workflow::activation::Found;
 
 mod certificate;
 
@@ -171,7 +174,7 @@ fn ask_tax_code(prompter: &mut dyn Prompter) -> Result<Zeroizing<String>> {
         }
         return Ok(typed);
     }
-    Err(Error::RaRefused { code: "activation-refused".into(), params: Default::default() })
+    Err(Error::RaRefused(Refusal::ActivationRefused { tries_left: None }))
 }
 
 impl Activation<'_> {
@@ -225,10 +228,11 @@ impl Activation<'_> {
         match &self.mode {
             Mode::Cmp { reference, profile } => Ok(Found {
                 reference: reference.clone(),
-                holder: Holder { given_name: String::new(), surname: String::new() },
+                holder: HolderName { given_name: String::new(), surname: String::new() },
                 profile: profile.clone(),
                 armed: true,
                 mobile: None,
+                otp_expires_in: None,
                 resend_after: None,
                 session: None,
             }),
@@ -259,10 +263,13 @@ impl Activation<'_> {
                     match result {
                         Ok(()) => {}
                         // The holder can try again: a wrong or expired OTP, another SMS too soon.
-                        Err(Error::RaRefused { code, params })
-                            if matches!(code.as_str(), "otp-wrong" | "otp-expired" | "otp-resend-too-soon") =>
-                        {
-                            prompter.progress(&Progress::Notice { code: format!("error-{code}"), params });
+                        Err(Error::RaRefused(
+                            r @ (Refusal::OtpWrong { .. } | Refusal::OtpExpired {} | Refusal::OtpResendTooSoon { .. }),
+                        )) => {
+                            prompter.progress(&Progress::Notice {
+                                code: format!("error-{}", r.code()),
+                                params: r.params(),
+                            });
                         }
                         Err(e) => return Err(e),
                     }
@@ -383,7 +390,7 @@ impl Activation<'_> {
         journal.save()?;
         Ok(Outcome {
             reference: found.reference,
-            holder: (!found.holder.surname.is_empty()).then_some(found.holder),
+            holder: (!found.holder.surname.is_empty()).then(|| found.holder.into()),
             profile: found.profile,
             token: token_uri,
             certificates: installed,

@@ -108,42 +108,33 @@ impl Http {
         Ok(bytes.to_vec())
     }
 
-    /// A JSON call to the workflow API; the RA's `{code, params}` refusals become
-    /// [`Error::RaRefused`].
-    pub async fn json(
+    /// A JSON call to the workflow API: `body` as JSON, the answer read as `A`; the RA's
+    /// `{code, params}` refusals become [`Error::RaRefused`].
+    pub async fn call<B: serde::Serialize, A: serde::de::DeserializeOwned>(
         &self,
         method: reqwest::Method,
         path: &str,
         bearer: Option<&str>,
-        body: Option<serde_json::Value>,
-    ) -> Result<serde_json::Value> {
+        body: Option<&B>,
+    ) -> Result<A> {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = bearer {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
-            request = request.json(&body);
+            request = request.json(body);
         }
         let started = std::time::Instant::now();
         let response = request.send().await.map_err(|e| self.unreachable(e))?;
         let status = response.status();
-        let value: serde_json::Value =
-            response.json().await.map_err(|e| Error::RaAnswerMalformed { reason: format!("HTTP {status}: {e}") })?;
+        let bytes = response.bytes().await.map_err(|e| self.unreachable(e))?;
         tracing::debug!(elapsed_us = started.elapsed().as_micros() as u64, %status, path, "RA round trip: workflow API");
+        let malformed = |e: serde_json::Error| Error::RaAnswerMalformed { reason: format!("HTTP {status}: {e}") };
         if status.is_success() {
-            return Ok(value);
+            return serde_json::from_slice(&bytes).map_err(malformed);
         }
-        let code = value.get("code").and_then(|c| c.as_str()).unwrap_or("ra-internal").to_owned();
-        let params = value
-            .get("params")
-            .and_then(|p| p.as_object())
-            .map(|o| {
-                o.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Err(Error::RaRefused { code, params })
+        let problem: tessera_protocol::refusal::Problem = serde_json::from_slice(&bytes).map_err(malformed)?;
+        Err(Error::RaRefused(tessera_protocol::refusal::Refusal::from_wire(status.as_u16(), problem)))
     }
 }
 

@@ -324,7 +324,7 @@ async fn ra_check(settings: &Settings) -> (Check, Option<Http>) {
 }
 
 /// The RA's word on this certificate: still current there, and under which policy.
-fn ra_renewal_check(answer: Result<Option<crate::ra::workflow::RenewalState>>) -> Check {
+fn ra_renewal_check(answer: Result<Option<tessera_protocol::workflow::renewal::RenewalState>>) -> Check {
     match answer {
         Ok(Some(s)) if s.state == "active" && s.conflict.is_some() => {
             check("ra-renewal", Verdict::Warn, "contact-conflict", &[("field", s.conflict.clone().unwrap_or_default())])

@@ -7,6 +7,8 @@ use tessera_core::card::Card;
 use tessera_core::devices::Devices;
 use tessera_core::keys::KeyPairInfo;
 use tessera_protocol::cades;
+use tessera_protocol::refusal::Refusal;
+use tessera_protocol::workflow::renewal::{ContactChange, Contacts, RenewalRequest};
 
 use crate::prompter::{Progress, Question};
 use crate::ra::http::Http;
@@ -131,10 +133,6 @@ fn new_contacts(answer: &str) -> Result<Option<NewContacts>> {
     Ok((mobile.is_some() || email.is_some()).then_some(NewContacts { mobile, email }))
 }
 
-fn refused(code: &str, field: &str) -> Error {
-    Error::RaRefused { code: code.into(), params: [("field".to_owned(), field.to_owned())].into() }
-}
-
 /// The holder's contacts shown, and changed if asked: the change signed with the expiring
 /// key, then the code sent to each new contact typed back (asked again while wrong). A
 /// contact another person has stops here, before the form, unless it is changed.
@@ -142,9 +140,9 @@ async fn edit_contacts(
     card: OnCard<'_>,
     secrets: &mut Asked<'_>,
     http: &Http,
-    request: workflow::RenewalRequest,
-    contacts: &workflow::Contacts,
-) -> Result<workflow::RenewalRequest> {
+    request: RenewalRequest,
+    contacts: &Contacts,
+) -> Result<RenewalRequest> {
     let question = Question::Contacts {
         mobile: contacts.mobile.clone(),
         email: contacts.email.clone(),
@@ -153,16 +151,16 @@ async fn edit_contacts(
     };
     let Some(change) = new_contacts(&secrets.prompter.ask(&question)?)? else {
         return match &contacts.conflict {
-            Some(field) => Err(refused("contact-data-conflict", field)),
+            Some(field) => Err(Error::RaRefused(Refusal::ContactDataConflict { field: field.clone() })),
             None => Ok(request),
         };
     };
     if change.email.is_some() && !contacts.email_editable {
-        return Err(refused("contact-in-certificate", "email"));
+        return Err(Error::RaRefused(Refusal::ContactInCertificate { field: "email".into() }));
     }
-    let document = serde_json::json!({ "renewal": request.id, "mobile": change.mobile, "email": change.email });
+    let document = ContactChange { renewal: request.id.clone(), mobile: change.mobile, email: change.email };
     let serial = card.summary.serial.clone();
-    let p7m = card.sign(secrets, document.to_string().as_bytes())?;
+    let p7m = card.sign(secrets, &serde_json::to_vec(&document).unwrap_or_default())?;
     let sent = workflow::renewal_contacts(http, &serial, &request, &p7m).await?;
     loop {
         let mut code = |channel: &str, to: &Option<String>| -> Result<Option<zeroize::Zeroizing<String>>> {
@@ -183,12 +181,12 @@ async fn edit_contacts(
         match confirmed {
             Ok(changed) => {
                 if let Some(field) = changed.contacts.as_ref().and_then(|c| c.conflict.as_deref()) {
-                    return Err(refused("contact-data-conflict", field));
+                    return Err(Error::RaRefused(Refusal::ContactDataConflict { field: field.to_owned() }));
                 }
                 return Ok(changed);
             }
-            Err(Error::RaRefused { code, params }) if code == "contact-code-wrong" => {
-                let event = Progress::Notice { code: format!("error-{code}"), params };
+            Err(Error::RaRefused(r @ Refusal::ContactCodeWrong { .. })) => {
+                let event = Progress::Notice { code: format!("error-{}", r.code()), params: r.params() };
                 secrets.prompter.progress(&event);
             }
             Err(e) => return Err(e),

@@ -8,6 +8,8 @@
 
 use tessera_core::devices::Devices;
 use tessera_core::keys::KeyPairInfo;
+use tessera_protocol::refusal::Refusal;
+use tessera_protocol::workflow::renewal::OverwriteAuthorisation;
 use zeroize::Zeroizing;
 
 use super::form::OnCard;
@@ -43,8 +45,8 @@ pub(super) async fn authorise(
 ) -> Result<Authorised> {
     let serial = card.summary.serial.clone();
     let answer = if old_in_slot {
-        let document = serde_json::json!({ "renewal": id, "overwrite": true });
-        let p7m = card.sign(secrets, document.to_string().as_bytes())?;
+        let document = OverwriteAuthorisation { renewal: id.to_owned(), overwrite: true };
+        let p7m = card.sign(secrets, &serde_json::to_vec(&document).unwrap_or_default())?;
         workflow::renewal_overwrite(http, &serial, id, Some(&p7m), None).await?
     } else {
         let mut to = journal.record.overwrite_sent_to.clone().unwrap_or_default();
@@ -57,9 +59,9 @@ pub(super) async fn authorise(
                         to = sent_to;
                         resend_after = 30;
                     }
-                    Err(Error::RaRefused { code, params }) if code == "code-resend-too-soon" => {
-                        resend_after = params.get("wait").and_then(|w| w.parse().ok()).unwrap_or(30);
-                        let notice = Progress::Notice { code: format!("error-{code}"), params };
+                    Err(Error::RaRefused(r @ Refusal::CodeResendTooSoon { wait })) => {
+                        resend_after = wait;
+                        let notice = Progress::Notice { code: format!("error-{}", r.code()), params: r.params() };
                         secrets.prompter.progress(&notice);
                     }
                     Err(e) => return Err(e),
@@ -68,10 +70,8 @@ pub(super) async fn authorise(
             }
             match workflow::renewal_overwrite(http, &serial, id, None, Some(&typed)).await {
                 Ok(a) => break a,
-                Err(Error::RaRefused { code, params })
-                    if code == "renewal-code-wrong" || code == "renewal-code-wait" =>
-                {
-                    let notice = Progress::Notice { code: format!("error-{code}"), params };
+                Err(Error::RaRefused(r @ (Refusal::RenewalCodeWrong {} | Refusal::RenewalCodeWait { .. }))) => {
+                    let notice = Progress::Notice { code: format!("error-{}", r.code()), params: r.params() };
                     secrets.prompter.progress(&notice);
                 }
                 Err(e) => return Err(e),

@@ -18,8 +18,10 @@ use zeroize::Zeroizing;
 use crate::codes::CodeKeys;
 use crate::gateway::Message;
 use crate::registry::{Entry, Holder, Issuance, Lifecycle, Profile, RegisteredRequest};
+pub use tessera_protocol::workflow::operator::{AuditEntry, CertificateRow, NewHolder, RequestRow};
 
-pub type Result<T> = std::result::Result<T, sqlx::Error>;
+pub use crate::error::Error;
+pub type Result<T> = std::result::Result<T, Error>;
 
 pub struct Store {
     pool: AnyPool,
@@ -40,7 +42,7 @@ struct Write<'a> {
 
 impl Write<'_> {
     async fn commit(self) -> Result<()> {
-        self.tx.commit().await
+        Ok(self.tx.commit().await?)
     }
 }
 
@@ -89,7 +91,7 @@ impl Store {
         // One connection for an in-memory database (each would be its own database).
         let max = if url.contains(":memory:") { 1 } else { 8 };
         if !postgres {
-            owner_only(&url).map_err(|e| sqlx::Error::Configuration(e.into()))?;
+            owner_only(&url).map_err(|source| Error::File { path: url.clone().into(), source })?;
         }
         let mut options = AnyPoolOptions::new().max_connections(max);
         if !postgres {
@@ -190,11 +192,8 @@ impl Store {
     pub async fn arm(&self, reference: &str, actor: &str, code: Option<&str>) -> Result<()> {
         let mut tx = self.write().await?;
         let update = match code {
-            Some(code) => sqlx::query("UPDATE requests SET armed = 1, sealed_code = $1 WHERE reference = $2").bind(
-                self.codes
-                    .seal(reference, code)
-                    .ok_or_else(|| sqlx::Error::Encode("sealing the activation code".into()))?,
-            ),
+            Some(code) => sqlx::query("UPDATE requests SET armed = 1, sealed_code = $1 WHERE reference = $2")
+                .bind(self.codes.seal(reference, code).ok_or_else(|| Error::Sealing { what: "the activation code" })?),
             None => sqlx::query(
                 "UPDATE requests SET armed = 1, sealed_code = (SELECT sealed_code FROM otps WHERE reference = $1) \
                  WHERE reference = $2",
@@ -231,11 +230,7 @@ impl Store {
         .bind(self.codes.otp_index(reference, otp))
         .bind(t)
         .bind(t + ttl)
-        .bind(
-            self.codes
-                .seal(reference, code)
-                .ok_or_else(|| sqlx::Error::Encode("sealing the activation code".into()))?,
-        )
+        .bind(self.codes.seal(reference, code).ok_or_else(|| Error::Sealing { what: "the activation code" })?)
         .bind(self.codes.otp_index(reference, &format!("session\0{session}")))
         .execute(&mut *tx)
         .await?;
@@ -560,7 +555,7 @@ impl Store {
                     issued_at: r.get("issued_at"),
                     not_before: summary.as_ref().map(|s| s.not_before.clone()).unwrap_or_default(),
                     not_after: summary.map(|s| s.not_after).unwrap_or_default(),
-                    state,
+                    state: state.to_owned(),
                     state_since: since,
                     reason,
                     approval: r.get("approval"),
@@ -643,11 +638,9 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
         // The card's PIN and PUK, its PIV management key and the user code, chosen here.
         let p = crate::personalisation::Personalisation::generate()
-            .ok_or_else(|| sqlx::Error::Encode("no randomness for the card's PIN".into()))?;
+            .ok_or_else(|| Error::Sealing { what: "the card's PIN" })?;
         let seal = |purpose: &str, value: &str| {
-            self.codes
-                .seal_secret(&r.reference, purpose, value)
-                .ok_or_else(|| sqlx::Error::Encode("sealing a card secret".into()))
+            self.codes.seal_secret(&r.reference, purpose, value).ok_or_else(|| Error::Sealing { what: "a card secret" })
         };
         let sealed = [
             seal("pin", &p.pin)?,
@@ -680,6 +673,7 @@ impl Store {
             .bind(&sealed[3])
             .execute(conn)
             .await
+            .map_err(Error::from)
     }
 
     /// A request's card secrets and user code, opened.
@@ -733,71 +727,6 @@ impl Store {
             })
             .collect())
     }
-}
-
-/// One state change: who did what to what, when (Unix seconds).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct AuditEntry {
-    pub at: i64,
-    pub actor: String,
-    pub action: String,
-    pub subject: String,
-    pub detail: String,
-}
-
-/// A holder as an operator registers them.
-#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
-pub struct NewHolder {
-    pub given_name: String,
-    pub surname: String,
-    #[serde(default)]
-    pub cf: Option<String>,
-    /// For holders without a tax code (signature profile only): the passport number and
-    /// the issuing country (ISO 3166 alpha-2), as the certificate's serialNumber carries
-    /// them (`PASIT-YA1234567`).
-    #[serde(default)]
-    pub passport: Option<String>,
-    #[serde(default)]
-    pub passport_country: Option<String>,
-    #[serde(default)]
-    pub mobile: Option<String>,
-    #[serde(default)]
-    pub email: Option<String>,
-    /// The operator confirmed a tax code that does not pass the check.
-    #[serde(default)]
-    pub cf_forced: bool,
-}
-
-/// A certificate as operators see it: serial (hex, what the lifecycle calls take),
-/// validity (RFC 3339), state now, and the renewal approval when there is one.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct CertificateRow {
-    pub serial: String,
-    pub issued_at: i64,
-    pub not_before: String,
-    pub not_after: String,
-    pub state: &'static str,
-    pub state_since: Option<i64>,
-    pub reason: Option<u8>,
-    pub approval: Option<String>,
-    pub approval_due: Option<i64>,
-    /// Whether the client confirmed it (certConf); one never confirmed is revoked.
-    pub confirmed: bool,
-    /// The serial of the certificate this one renews.
-    pub replaces: Option<String>,
-}
-
-/// A request as operators list them.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct RequestRow {
-    pub reference: String,
-    pub holder: String,
-    pub cf: String,
-    pub profile: String,
-    pub issuance: String,
-    pub armed: bool,
-    pub locked: bool,
-    pub certificates: i64,
 }
 
 /// A SQLite database file and its -wal and -shm companions, owner-only (0600) like the key

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Result, Store, audit, hex, now};
+use super::{Error, Result, Store, audit, hex, now};
 
 /// A renewal request, as holders and operators see it.
 #[derive(Debug, Clone, Serialize)]
@@ -33,6 +33,27 @@ pub struct Renewal {
     /// When the holder authorised overwriting the card's slot (a fixed-slot card): from
     /// then on the renewal completes with the renewal code, and is not cancelled.
     pub overwrite_at: Option<i64>,
+}
+
+impl Renewal {
+    /// As operators list it (never with the signed form).
+    pub fn row(&self) -> tessera_protocol::workflow::renewal::RenewalRow {
+        tessera_protocol::workflow::renewal::RenewalRow {
+            id: self.id.clone(),
+            serial: self.serial.clone(),
+            reference: self.reference.clone(),
+            state: self.state.clone(),
+            form: self.form.clone(),
+            contract_version: self.contract_version.clone(),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            signed_at: self.signed_at,
+            completed_at: self.completed_at,
+            new_serial: self.new_serial.clone(),
+            cancelled_by: self.cancelled_by.clone(),
+            overwrite_at: self.overwrite_at,
+        }
+    }
 }
 
 fn renewal_of(r: &AnyRow, now: i64) -> Renewal {
@@ -102,7 +123,7 @@ impl Store {
             audit(&mut tx, "holder", "renewal-communicated", new.reference, new.id).await?;
         }
         tx.commit().await?;
-        self.open_renewal_of(new.serial).await?.ok_or(sqlx::Error::RowNotFound)
+        self.open_renewal_of(new.serial).await?.ok_or(Error::Database(sqlx::Error::RowNotFound))
     }
 
     /// The certificate's renewal that is communicated or forwarded, if any.

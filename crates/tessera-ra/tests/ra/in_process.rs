@@ -15,7 +15,7 @@ async fn router(dir: &std::path::Path) -> axum::Router {
     let codes = tessera_ra::codes::CodeKeys::load_or_create(dir).unwrap();
     let store = tessera_ra::store::Store::open("sqlite::memory:", codes).await.unwrap();
     let mut ra = tessera_ra::state::Ra::new(ca, store, 30);
-    ra.operators = vec![tessera_ra::operator::Operator {
+    ra.operators = vec![tessera_ra::config::OperatorToken {
         name: "odr-test".into(),
         token_sha256: "fada800c966f702b9da4f2a9e8545c841ef09001818ad17b24f525d9c835baf0".into(),
     }];

@@ -205,3 +205,124 @@ fn activation_codes_go_to_the_holder_by_email_and_operators_replace_lost_or_lock
     let text = log.to_string();
     assert!(!text.contains(&code) && !text.contains(&new_code) && !text.contains(&otp), "{text}");
 }
+
+/// openapi.json is written by hand: this checks it against the typed contract. Every
+/// refusal a route documents has the status the contract gives it, every refusal is
+/// documented somewhere, and each schema has exactly the fields of its wire type.
+#[test]
+fn the_openapi_document_matches_the_typed_contract() {
+    use tessera_protocol::refusal::Refusal;
+    use tessera_protocol::workflow::{activation, operator as op};
+    let doc: serde_json::Value =
+        serde_json::from_str(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json"))).unwrap();
+    let codes: std::collections::BTreeMap<&str, u16> = Refusal::CODES.iter().copied().collect();
+    let mut documented = std::collections::BTreeSet::new();
+    let problem = doc["components"]["schemas"]["Problem"]["description"].as_str().unwrap_or_default().to_owned();
+    let words = |text: &str| -> Vec<String> {
+        text.split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+            .filter(|w| codes.contains_key(w))
+            .map(str::to_owned)
+            .collect()
+    };
+    documented.extend(words(&problem));
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            for (status, answer) in op["responses"].as_object().unwrap() {
+                for code in words(answer["description"].as_str().unwrap_or_default()) {
+                    assert_eq!(status, &codes[code.as_str()].to_string(), "{method} {path}: {code}");
+                    documented.insert(code);
+                }
+            }
+        }
+    }
+    let undocumented: Vec<_> = codes.keys().filter(|c| !documented.contains(**c)).collect();
+    assert!(undocumented.is_empty(), "refusals openapi.json does not name: {undocumented:?}");
+    // Each schema's fields are its wire type's, as it serialises with every field present.
+    let fields = |v: serde_json::Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    let schema = |name: &str| -> Vec<String> {
+        let mut f: Vec<String> =
+            doc["components"]["schemas"][name]["properties"].as_object().unwrap().keys().cloned().collect();
+        f.sort();
+        f
+    };
+    let name = || tessera_protocol::workflow::HolderName { given_name: "A".into(), surname: "B".into() };
+    let samples = [
+        (
+            "Found",
+            serde_json::to_value(activation::Found {
+                reference: "R".into(),
+                holder: name(),
+                profile: "signature".into(),
+                armed: false,
+                mobile: Some("m".into()),
+                otp_expires_in: Some(1),
+                resend_after: Some(1),
+                session: Some("s".into()),
+            }),
+        ),
+        ("Holder", serde_json::to_value(op::NewHolder::default())),
+        ("SubjectExtras", serde_json::to_value(op::SubjectExtras::default())),
+        (
+            "CodeHandedOver",
+            serde_json::to_value(op::CodeHandedOver {
+                reference: "R".into(),
+                activation_code: Some(zeroize::Zeroizing::new("C".into())),
+                sent_to: Some("t".into()),
+            }),
+        ),
+        (
+            "AuditEntry",
+            serde_json::to_value(op::AuditEntry {
+                at: 0,
+                actor: "a".into(),
+                action: "a".into(),
+                subject: "s".into(),
+                detail: "d".into(),
+            }),
+        ),
+        (
+            "RequestRow",
+            serde_json::to_value(op::RequestRow {
+                reference: "R".into(),
+                holder: "H".into(),
+                cf: "C".into(),
+                profile: "signature".into(),
+                issuance: "waiting".into(),
+                armed: false,
+                locked: false,
+                certificates: 0,
+            }),
+        ),
+        (
+            "CertificateRow",
+            serde_json::to_value(op::CertificateRow {
+                serial: "0A".into(),
+                issued_at: 0,
+                not_before: "t".into(),
+                not_after: "t".into(),
+                state: "active".into(),
+                state_since: None,
+                reason: None,
+                approval: None,
+                approval_due: None,
+                confirmed: true,
+                replaces: None,
+            }),
+        ),
+        ("Problem", serde_json::to_value(Refusal::RateLimited { retry_after: 1 }.problem())),
+    ];
+    for (schema_name, value) in samples {
+        let mut f = fields(value.unwrap());
+        f.sort();
+        assert_eq!(f, schema(schema_name), "{schema_name}");
+    }
+    // And the enumerations.
+    let variants = |name: &str| doc["components"]["schemas"][name]["enum"].clone();
+    let profiles: Vec<_> = op::Profile::ALL.iter().map(|p| serde_json::to_value(p).unwrap()).collect();
+    assert_eq!(variants("Profile"), serde_json::Value::from(profiles));
+    let deliveries: Vec<_> = [op::CodeDelivery::Operator, op::CodeDelivery::Email]
+        .iter()
+        .map(|d| serde_json::to_value(d).unwrap())
+        .collect();
+    assert_eq!(variants("CodeDelivery"), serde_json::Value::from(deliveries));
+}

@@ -1,26 +1,7 @@
-//! What the holder reads, accepts and signs to renew: the contract (versioned text; the
-//! version accepted is recorded with the signed form) and the renewal form, made from the
-//! registered data. Contact data not in the certificate appear masked: the form is shown
-//! before the holder has proved anything, to whoever names the certificate.
-
-use serde::Deserialize;
-
-use crate::activation::masked;
-use crate::operator::masked_email;
-
-/// The contract a renewal accepts.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Contract {
-    pub version: String,
-    pub text: String,
-}
-
-impl Default for Contract {
-    fn default() -> Self {
-        Contract { version: "2026-1".into(), text: include_str!("contract-2026-1.txt").into() }
-    }
-}
+//! The renewal form the holder reads and signs, made from the registered data (the
+//! contract it names is configured: `crate::config::Contract`). Contact data not in the
+//! certificate appear masked: the form is shown before the holder has proved anything, to
+//! whoever names the certificate.
 
 /// What the form states.
 pub struct FormData<'a> {
@@ -45,8 +26,8 @@ pub fn text(d: &FormData<'_>) -> String {
         "cns-authentication" => "autenticazione CNS",
         other => other,
     };
-    let mobile = d.mobile.map(masked).unwrap_or_else(|| "non registrato".into());
-    let email = d.email.map(masked_email).unwrap_or_else(|| "non registrata".into());
+    let mobile = d.mobile.map(crate::masked::mobile).unwrap_or_else(|| "non registrato".into());
+    let email = d.email.map(crate::masked::email).unwrap_or_else(|| "non registrata".into());
     format!(
         "MODULO DI RICHIESTA DI RINNOVO DEL CERTIFICATO\n\
          Richiesta di rinnovo: {id}\n\

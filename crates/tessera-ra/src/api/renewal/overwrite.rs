@@ -23,66 +23,39 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
-use zeroize::Zeroizing;
+use axum::extract::State;
+use tessera_protocol::refusal::Refusal;
+use tessera_protocol::workflow::renewal::{Authorise, CodeResent, Overwrite, OverwriteAuthorisation, RenewalId};
 
-use super::{contacts, renewal_in, serial_from_hex, signed_by_holder};
+use super::{contacts, renewal_in, signed_by_holder};
+use crate::api::{ApiError, ApiResult, JsonBody, Limited, SerialPath, internal};
 use crate::gateway::{Channel, Message};
-use crate::problem::{ApiError, JsonBody};
 use crate::state::Ra;
 use crate::store::Renewal;
 
 /// Seconds between two sendings of the renewal code.
 pub const RESEND_SECONDS: i64 = 30;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Authorise {
-    id: String,
-    /// The .p7m (base64) of `{"renewal": id, "overwrite": true}`.
-    #[serde(default)]
-    signed_authorisation: Option<String>,
-    /// Or the renewal code, typed back.
-    #[serde(default)]
-    code: Option<Zeroizing<String>>,
-}
-
-/// What the holder signed.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Authorisation {
-    renewal: String,
-    overwrite: bool,
-}
-
-async fn forwarded(ra: &Ra, serial: &[u8], id: &str) -> Result<Renewal, ApiError> {
+async fn forwarded(ra: &Ra, serial: &[u8], id: &str) -> ApiResult<Renewal> {
     // The form comes first; a completed renewal has nothing left to authorise.
-    renewal_in(ra, serial, id, "forwarded", "renewal-not-forwarded").await
+    renewal_in(ra, serial, id, "forwarded", |state| Refusal::RenewalNotForwarded { state }).await
 }
 
 /// Where the renewal code goes: the holder's mobile, else e-mail (masked for the answer).
-async fn destination(ra: &Ra, serial: &[u8]) -> Result<(Channel, String, String), ApiError> {
-    let der =
-        ra.store.certificate_der(serial).await?.ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
-    let (entry, _) = ra
-        .store
-        .by_certificate(&der, serial)
-        .await?
-        .ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
+async fn destination(ra: &Ra, serial: &[u8]) -> ApiResult<(Channel, String, String)> {
+    let der = ra.store.certificate_der(serial).await?.ok_or(ApiError::from(Refusal::UnknownCertificate {}))?;
+    let (entry, _) =
+        ra.store.by_certificate(&der, serial).await?.ok_or(ApiError::from(Refusal::UnknownCertificate {}))?;
     let record = contacts(ra, &entry).await?.record;
     match (record.mobile, record.email) {
-        (Some(m), _) => Ok((Channel::Sms, crate::activation::masked(&m), m)),
-        (None, Some(e)) => Ok((Channel::Email, crate::operator::masked_email(&e), e)),
+        (Some(m), _) => Ok((Channel::Sms, crate::masked::mobile(&m), m)),
+        (None, Some(e)) => Ok((Channel::Email, crate::masked::email(&e), e)),
         // Without a contact an interrupted renewal could not be completed: not authorised.
-        (None, None) => Err(ApiError::new(StatusCode::CONFLICT, "no-contact-for-code")),
+        (None, None) => Err(ApiError::from(Refusal::NoContactForCode {})),
     }
 }
 
-async fn send(ra: &Ra, renewal: &Renewal, serial: &[u8], code: &str) -> Result<String, ApiError> {
+async fn send(ra: &Ra, renewal: &Renewal, serial: &[u8], code: &str) -> ApiResult<String> {
     let (channel, masked, to) = destination(ra, serial).await?;
     let text = "Tessera: il codice di rinnovo della tua carta è {secret}. Ti serve solo se il rinnovo si interrompe: \
                 Tessera te lo chiede per completarlo.";
@@ -95,38 +68,35 @@ async fn send(ra: &Ra, renewal: &Renewal, serial: &[u8], code: &str) -> Result<S
 /// POST …/overwrite: the renewal authorised to overwrite the card's slot.
 pub async fn authorise(
     State(ra): State<Arc<Ra>>,
-    ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
-    Path(serial): Path<String>,
+    Limited(client): Limited,
+    SerialPath(serial): SerialPath,
     JsonBody(body): JsonBody<Authorise>,
-) -> Result<Response, ApiError> {
-    if let Some(r) = crate::activation::rate_limited(&ra, client) {
-        return Ok(r);
-    }
-    let serial = serial_from_hex(&serial).ok_or(ApiError::new(StatusCode::BAD_REQUEST, "bad-serial"))?;
-    let internal = || ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal");
+) -> ApiResult<Json<Overwrite>> {
     let (renewal, code) = match (&body.signed_authorisation, &body.code) {
         (Some(p7m), None) => {
             let renewal = forwarded(&ra, &serial, &body.id).await?;
-            let refused = |reason: &str| {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "overwrite-signature-refused").with("reason", reason)
-            };
-            let content = signed_by_holder(&ra, client.ip(), &serial, p7m, "overwrite-signature-refused").await?;
-            let what: Authorisation =
+            let refused =
+                |reason: &str| ApiError::from(Refusal::OverwriteSignatureRefused { reason: reason.to_string() });
+            let content =
+                signed_by_holder(&ra, client, &serial, p7m, |reason| Refusal::OverwriteSignatureRefused { reason })
+                    .await?;
+            let what: OverwriteAuthorisation =
                 serde_json::from_slice(&content).map_err(|_| refused("not an overwrite authorisation"))?;
             if what.renewal != renewal.id || !what.overwrite {
                 return Err(refused("signed for another renewal request"));
             }
             // A contact to send the code to, checked before anything is recorded.
             destination(&ra, &serial).await?;
-            let fresh =
-                tessera_protocol::activation::canonical_code(&crate::operator::random_chars(16).ok_or_else(internal)?);
-            let sealed = ra.store.seal_code(&renewal.id, &fresh).ok_or_else(internal)?;
+            let fresh = tessera_protocol::activation::canonical_code(
+                &crate::codes::random_chars(16).ok_or_else(|| internal("renewal code"))?,
+            );
+            let sealed = ra.store.seal_code(&renewal.id, &fresh).ok_or_else(|| internal("renewal code"))?;
             let (kept, first) = ra
                 .store
                 .authorise_overwrite(&renewal.id, &sealed)
                 .await?
-                .ok_or(ApiError::new(StatusCode::CONFLICT, "renewal-not-forwarded").with("state", "changed"))?;
-            let code = ra.store.open_code(&renewal.id, &kept).ok_or_else(internal)?;
+                .ok_or(ApiError::from(Refusal::RenewalNotForwarded { state: "changed".to_string() }))?;
+            let code = ra.store.open_code(&renewal.id, &kept).ok_or_else(|| internal("renewal code"))?;
             if first && ra.store.take_overwrite_send(&renewal.id, RESEND_SECONDS).await?.is_none() {
                 send(&ra, &renewal, &serial, &code).await?;
             }
@@ -140,68 +110,47 @@ pub async fn authorise(
                 .overwrite_code(&body.id)
                 .await?
                 .filter(|(r, _)| r.serial.eq_ignore_ascii_case(&crate::store::hex(&serial)))
-                .ok_or(ApiError::new(StatusCode::CONFLICT, "overwrite-not-authorised"))?;
+                .ok_or(ApiError::from(Refusal::OverwriteNotAuthorised {}))?;
+            let code = ra.store.open_code(&renewal.id, &kept).ok_or_else(|| internal("renewal code"))?;
             // Wrong codes make the holder's request wait, longer each five, as wrong CMP
             // MACs do (the same counters): anyone may try, nobody can lock the holder out.
             if let crate::store::MacCheck::Wait(seconds) = ra.store.take_mac_check(&renewal.reference).await? {
-                return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "renewal-code-wait").with("wait", seconds));
+                return Err(ApiError::from(Refusal::RenewalCodeWait { wait: seconds }));
             }
-            let code = ra.store.open_code(&renewal.id, &kept).ok_or_else(internal)?;
             let typed = tessera_protocol::activation::canonical_code(typed);
             // Compared in constant time, through the keyed index.
             let purpose = format!("{}:renewal-code", renewal.id);
             if !ra.store.code_matches(&purpose, &typed, &ra.store.code_index(&purpose, &code)) {
-                ra.failed_from(client.ip());
+                ra.failed_from(client);
                 ra.store.mac_wrong(&renewal.reference, ra.wrong_code_wait).await?;
-                return Err(ApiError::new(StatusCode::FORBIDDEN, "renewal-code-wrong"));
+                return Err(ApiError::from(Refusal::RenewalCodeWrong {}));
             }
             ra.store.mac_right(&renewal.reference).await?;
             (renewal, typed)
         }
         _ => {
-            return Err(ApiError::new(StatusCode::BAD_REQUEST, "overwrite-proof").with("field", "signed_authorisation"));
+            return Err(ApiError::from(Refusal::OverwriteProof { field: "signed_authorisation".to_string() }));
         }
     };
     let management_key = ra.store.personalisation(&renewal.reference).await?.map(|p| p.management_key);
     let (_, sent_to, _) = destination(&ra, &serial).await?;
-    Ok(Json(json!({
-        "id": renewal.id,
-        "code": code.as_str(),
-        "sent_to": sent_to,
-        "management_key": management_key.as_deref().map(String::as_str),
-        "resend_after": RESEND_SECONDS,
-    }))
-    .into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Resend {
-    id: String,
+    Ok(Json(Overwrite { id: renewal.id, code, sent_to, management_key, resend_after: RESEND_SECONDS }))
 }
 
 /// POST …/overwrite/resend: the renewal code to the holder again.
 pub async fn resend(
     State(ra): State<Arc<Ra>>,
-    ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
-    Path(serial): Path<String>,
-    JsonBody(body): JsonBody<Resend>,
-) -> Result<Response, ApiError> {
-    if let Some(r) = crate::activation::rate_limited(&ra, client) {
-        return Ok(r);
-    }
-    let serial = serial_from_hex(&serial).ok_or(ApiError::new(StatusCode::BAD_REQUEST, "bad-serial"))?;
+    Limited(_): Limited,
+    SerialPath(serial): SerialPath,
+    JsonBody(body): JsonBody<RenewalId>,
+) -> ApiResult<Json<CodeResent>> {
     let renewal = forwarded(&ra, &serial, &body.id).await?;
-    let (_, kept) = ra
-        .store
-        .overwrite_code(&renewal.id)
-        .await?
-        .ok_or(ApiError::new(StatusCode::CONFLICT, "overwrite-not-authorised"))?;
+    let (_, kept) =
+        ra.store.overwrite_code(&renewal.id).await?.ok_or(ApiError::from(Refusal::OverwriteNotAuthorised {}))?;
     if let Some(wait) = ra.store.take_overwrite_send(&renewal.id, RESEND_SECONDS).await? {
-        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "code-resend-too-soon").with("wait", wait));
+        return Err(ApiError::from(Refusal::CodeResendTooSoon { wait }));
     }
-    let internal = || ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal");
-    let code = ra.store.open_code(&renewal.id, &kept).ok_or_else(internal)?;
+    let code = ra.store.open_code(&renewal.id, &kept).ok_or_else(|| internal("renewal code"))?;
     let sent_to = send(&ra, &renewal, &serial, &code).await?;
-    Ok(Json(json!({ "id": renewal.id, "sent_to": sent_to, "resend_after": RESEND_SECONDS })).into_response())
+    Ok(Json(CodeResent { id: renewal.id, sent_to, resend_after: RESEND_SECONDS }))
 }

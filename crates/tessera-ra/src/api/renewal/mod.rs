@@ -11,98 +11,62 @@
 //! Operators list and cancel renewal requests (`/api/v1/operator/renewals`).
 
 pub mod contacts;
-pub mod form;
 pub mod overwrite;
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use axum::extract::{Path, Query, State};
+use tessera_protocol::refusal::Refusal;
+use tessera_protocol::workflow::renewal::{
+    Cancelled, Contacts as ContactsView, Contract, RenewalFilter, RenewalList, RenewalRequest, RenewalState, STATES,
+    SignedForm,
+};
 
-use crate::operator::SignedIn;
-use crate::problem::{ApiError, JsonBody};
+use super::{ApiError, ApiResult, JsonBody, Limited, SerialPath, SignedIn, internal};
 use crate::registry::{Lifecycle, RenewalPolicy};
 use crate::state::Ra;
 use crate::store::{NewRenewal, Renewal};
 
-/// Whether kur needs a signed renewal form first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FormPolicy {
-    /// The holder signs the form with the expiring key before kur is served (DOMAIN.md).
-    #[default]
-    Required,
-    /// kur alone renews (a client without the workflow API, such as `openssl cmp`).
-    Optional,
-}
-
-/// The `[renewal]` settings: the form policy and the contract.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Settings {
-    #[serde(default)]
-    pub form: FormPolicy,
-    #[serde(default)]
-    pub contract: form::Contract,
-}
-
-/// A serial number as hex (colons allowed, as certificate viewers print it); None unless
-/// every character is a hex digit and they pair up.
-pub fn serial_from_hex(text: &str) -> Option<Vec<u8>> {
-    let digits: Vec<u8> = text.bytes().filter(|b| *b != b':').collect();
-    if digits.is_empty()
-        || !digits.len().is_multiple_of(2)
-        || digits.len() > 80
-        || !digits.iter().all(u8::is_ascii_hexdigit)
-    {
-        return None;
-    }
-    digits.chunks(2).map(|pair| std::str::from_utf8(pair).ok().and_then(|p| u8::from_str_radix(p, 16).ok())).collect()
-}
-
 /// The renewal `id` of the certificate `serial`, else 404 `unknown-renewal`.
-async fn renewal_of(ra: &Ra, serial: &[u8], id: &str) -> Result<Renewal, ApiError> {
+async fn renewal_of(ra: &Ra, serial: &[u8], id: &str) -> ApiResult<Renewal> {
     ra.store
         .renewal(id)
         .await?
         .filter(|r| r.serial.eq_ignore_ascii_case(&crate::store::hex(serial)))
-        .ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-renewal"))
+        .ok_or(ApiError::from(Refusal::UnknownRenewal {}))
 }
 
 /// The renewal `id` of the certificate `serial` (else 404 `unknown-renewal`), in `state`
-/// (else 409 `refusal` {state}).
+/// (else the `refusal` naming the state it is in).
 pub(super) async fn renewal_in(
     ra: &Ra,
     serial: &[u8],
     id: &str,
     state: &str,
-    refusal: &'static str,
-) -> Result<Renewal, ApiError> {
+    refusal: fn(String) -> Refusal,
+) -> ApiResult<Renewal> {
     let renewal = renewal_of(ra, serial, id).await?;
     if renewal.state != state {
-        return Err(ApiError::new(StatusCode::CONFLICT, refusal).with("state", renewal.state));
+        return Err(refusal(renewal.state).into());
     }
     Ok(renewal)
 }
 
 /// What the holder signed with the key of the certificate `serial`: a CAdES .p7m (base64)
-/// checked against that certificate, its content. Refused with 422 `refusal` {reason}; a
+/// checked against that certificate, its content. Refused with the `refusal` saying why; a
 /// signature that does not verify counts as a failure of its sender.
 pub(super) async fn signed_by_holder(
     ra: &Ra,
     client: std::net::IpAddr,
     serial: &[u8],
     p7m: &str,
-    refusal: &'static str,
-) -> Result<Vec<u8>, ApiError> {
+    refusal: fn(String) -> Refusal,
+) -> ApiResult<Vec<u8>> {
     use base64::Engine;
-    let refused = |reason: &str| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, refusal).with("reason", reason);
+    let refused = |reason: &str| ApiError(refusal(reason.to_owned()));
     let p7m = base64::engine::general_purpose::STANDARD.decode(p7m.trim()).map_err(|_| refused("not base64"))?;
-    let der =
-        ra.store.certificate_der(serial).await?.ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
+    let der = ra.store.certificate_der(serial).await?.ok_or(ApiError::from(Refusal::UnknownCertificate {}))?;
     let signed = tessera_protocol::cades::verify(&p7m, &der).map_err(|e| {
         ra.failed_from(client);
         refused(&e.to_string())
@@ -111,7 +75,7 @@ pub(super) async fn signed_by_holder(
 }
 
 /// The state of a certificate for renewal: active, superseded, suspended or revoked.
-async fn certificate_state(ra: &Ra, serial: &[u8]) -> Result<&'static str, ApiError> {
+async fn certificate_state(ra: &Ra, serial: &[u8]) -> ApiResult<&'static str> {
     let lifecycle = ra.store.lifecycle(serial).await?.now(time::OffsetDateTime::now_utc());
     let superseded = ra.store.superseded(serial).await?;
     Ok(match lifecycle {
@@ -135,23 +99,23 @@ pub(super) struct Contacts {
 
 impl Contacts {
     /// As the holder sees them (masked), with what can change.
-    fn view(&self) -> serde_json::Value {
-        json!({
-            "mobile": self.record.mobile.as_deref().map(crate::activation::masked),
-            "email": self.record.email.as_deref().map(crate::operator::masked_email),
-            "email_editable": self.registered,
-            "conflict": self.conflict,
-        })
+    fn view(&self) -> ContactsView {
+        ContactsView {
+            mobile: self.record.mobile.as_deref().map(crate::masked::mobile),
+            email: self.record.email.as_deref().map(crate::masked::email),
+            email_editable: self.registered,
+            conflict: self.conflict.map(str::to_owned),
+        }
     }
 }
 
-pub(super) async fn contacts(ra: &Ra, entry: &crate::registry::Entry) -> Result<Contacts, ApiError> {
+pub(super) async fn contacts(ra: &Ra, entry: &crate::registry::Entry) -> ApiResult<Contacts> {
     let holder = &entry.request.holder;
     let registered = ra.store.holder_of(&entry.request.reference).await?;
     let is_registered = registered.is_some();
     let record = registered.unwrap_or_else(|| {
         let passport = holder.passport_country.is_some();
-        crate::store::NewHolder {
+        tessera_protocol::workflow::operator::NewHolder {
             given_name: holder.given_name.clone(),
             surname: holder.surname.clone(),
             cf: (!passport).then(|| holder.cf.clone()),
@@ -167,26 +131,24 @@ pub(super) async fn contacts(ra: &Ra, entry: &crate::registry::Entry) -> Result<
 }
 
 /// A renewal request as the holder's client sees it; `contacts` while it waits for the form.
-pub(super) fn answer_with(renewal: &Renewal, ra: &Ra, contacts: Option<&Contacts>) -> Response {
-    let mut body = json!({
-        "id": renewal.id,
-        "state": renewal.state,
-        "form": renewal.form,
-        "contract": { "version": renewal.contract_version, "text": "" },
-        "policy": policy_name(ra.renewal_policy),
-    });
+pub(super) fn answer_with(renewal: &Renewal, ra: &Ra, contacts: Option<&Contacts>) -> Json<RenewalRequest> {
     // The terms the form names (a forwarded request may have accepted an earlier version,
     // whose text is no longer served).
-    if renewal.contract_version == ra.renewal.contract.version {
-        body["contract"]["text"] = ra.renewal.contract.text.clone().into();
-    }
-    if let Some(c) = contacts {
-        body["contacts"] = c.view();
-    }
-    Json(body).into_response()
+    let current = renewal.contract_version == ra.renewal.contract.version;
+    Json(RenewalRequest {
+        id: renewal.id.clone(),
+        state: renewal.state.clone(),
+        form: renewal.form.clone(),
+        contract: Contract {
+            version: renewal.contract_version.clone(),
+            text: if current { ra.renewal.contract.text.clone() } else { String::new() },
+        },
+        policy: policy_name(ra.renewal_policy).to_owned(),
+        contacts: contacts.map(Contacts::view),
+    })
 }
 
-pub(super) fn answer(renewal: &Renewal, ra: &Ra) -> Response {
+pub(super) fn answer(renewal: &Renewal, ra: &Ra) -> Json<RenewalRequest> {
     answer_with(renewal, ra, None)
 }
 
@@ -200,29 +162,22 @@ fn policy_name(policy: RenewalPolicy) -> &'static str {
 /// POST /api/v1/renewal/{serial}: the certificate's renewal request, opened if needed.
 pub async fn start(
     State(ra): State<Arc<Ra>>,
-    axum::extract::ConnectInfo(client): axum::extract::ConnectInfo<std::net::SocketAddr>,
-    Path(serial): Path<String>,
-) -> Result<Response, ApiError> {
-    if let Some(r) = crate::activation::rate_limited(&ra, client) {
-        return Ok(r);
-    }
-    let serial = serial_from_hex(&serial).ok_or(ApiError::new(StatusCode::BAD_REQUEST, "bad-serial"))?;
+    Limited(client): Limited,
+    SerialPath(serial): SerialPath,
+) -> ApiResult<Json<RenewalRequest>> {
     let Some(der) = ra.store.certificate_der(&serial).await? else {
-        ra.failed_from(client.ip());
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"));
+        ra.failed_from(client);
+        return Err(ApiError::from(Refusal::UnknownCertificate {}));
     };
     match certificate_state(&ra, &serial).await? {
         "active" => {}
-        state => return Err(ApiError::new(StatusCode::CONFLICT, "not-renewable").with("state", state)),
+        state => return Err(ApiError::from(Refusal::NotRenewable { state: state.to_string() })),
     }
     let now = time::OffsetDateTime::now_utc();
-    let summary = tessera_pki::CertificateSummary::parse(&der, now)
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal"))?;
-    let (entry, profile) = ra
-        .store
-        .by_certificate(&der, &serial)
-        .await?
-        .ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
+    let summary =
+        tessera_pki::CertificateSummary::parse(&der, now).map_err(|_| ApiError::from(Refusal::RaInternal {}))?;
+    let (entry, profile) =
+        ra.store.by_certificate(&der, &serial).await?.ok_or(ApiError::from(Refusal::UnknownCertificate {}))?;
     // A contact registered to another person does not stop the request: it stops the
     // form's signature until the holder changes it (contacts.rs).
     let contacts = contacts(&ra, &entry).await?;
@@ -237,18 +192,15 @@ pub async fn start(
     }
     match summary.status {
         tessera_pki::RenewalStatus::Renewable => {}
-        tessera_pki::RenewalStatus::Expired => return Err(ApiError::new(StatusCode::CONFLICT, "certificate-expired")),
+        tessera_pki::RenewalStatus::Expired => return Err(ApiError::from(Refusal::CertificateExpired {})),
         _ => {
-            return Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-open")
-                .with("opens_in", (summary.days_left - 60).max(0)));
+            return Err(ApiError::from(Refusal::RenewalNotOpen { opens_in: (summary.days_left - 60).max(0) }));
         }
     }
-    let id = crate::operator::random_chars(10)
-        .map(|c| format!("RIN-{c}"))
-        .ok_or(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal"))?;
+    let id = crate::codes::random_chars(10).map(|c| format!("RIN-{c}")).ok_or_else(|| internal("renewal id"))?;
     let expires = time::OffsetDateTime::parse(&summary.not_after, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp())
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal"))?;
+        .map_err(|_| ApiError::from(Refusal::RaInternal {}))?;
     let text = form_of(&id, &entry, profile, &summary, &contacts.record, &ra.renewal.contract.version, now.date());
     let renewal = ra
         .store
@@ -270,12 +222,12 @@ pub(super) fn form_of(
     entry: &crate::registry::Entry,
     profile: Option<crate::registry::Profile>,
     summary: &tessera_pki::CertificateSummary,
-    record: &crate::store::NewHolder,
+    record: &tessera_protocol::workflow::operator::NewHolder,
     contract_version: &str,
     date: time::Date,
 ) -> String {
     let holder = &entry.request.holder;
-    form::text(&form::FormData {
+    crate::renewal_form::text(&crate::renewal_form::FormData {
         id,
         given_name: &holder.given_name,
         surname: &holder.surname,
@@ -290,33 +242,18 @@ pub(super) fn form_of(
     })
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SignedForm {
-    /// The renewal request the form belongs to.
-    id: String,
-    /// The contract version the holder accepted (the one shown).
-    contract_version: String,
-    /// The .p7m, base64.
-    signed_form: String,
-}
-
 /// POST /api/v1/renewal/{serial}/form: the signed form; the request is forwarded.
 pub async fn sign(
     State(ra): State<Arc<Ra>>,
-    axum::extract::ConnectInfo(client): axum::extract::ConnectInfo<std::net::SocketAddr>,
-    Path(serial): Path<String>,
+    Limited(client): Limited,
+    SerialPath(serial): SerialPath,
     JsonBody(body): JsonBody<SignedForm>,
-) -> Result<Response, ApiError> {
+) -> ApiResult<Json<RenewalRequest>> {
     use base64::Engine;
-    if let Some(r) = crate::activation::rate_limited(&ra, client) {
-        return Ok(r);
-    }
-    let serial = serial_from_hex(&serial).ok_or(ApiError::new(StatusCode::BAD_REQUEST, "bad-serial"))?;
     let renewal = renewal_of(&ra, &serial, &body.id).await?;
-    let p7m = base64::engine::general_purpose::STANDARD.decode(body.signed_form.trim()).map_err(|_| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "form-signature-refused").with("reason", "not base64")
-    })?;
+    let p7m = base64::engine::general_purpose::STANDARD
+        .decode(body.signed_form.trim())
+        .map_err(|_| ApiError::from(Refusal::FormSignatureRefused { reason: "not base64".to_string() }))?;
     // A repeated submission of the same signature (an answer lost on the way) is answered again.
     if renewal.state == "forwarded"
         && renewal.signed_form.as_deref().is_some_and(|f| f.eq_ignore_ascii_case(&crate::store::hex(&p7m)))
@@ -324,30 +261,30 @@ pub async fn sign(
         return Ok(answer(&renewal, &ra));
     }
     if renewal.state != "communicated" {
-        return Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-waiting").with("state", renewal.state));
+        return Err(ApiError::from(Refusal::RenewalNotWaiting { state: renewal.state.to_string() }));
     }
     if body.contract_version != renewal.contract_version {
-        return Err(ApiError::new(StatusCode::CONFLICT, "contract-changed").with("version", renewal.contract_version));
+        return Err(ApiError::from(Refusal::ContractChanged { version: renewal.contract_version.to_string() }));
     }
-    let der =
-        ra.store.certificate_der(&serial).await?.ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
+    let der = ra.store.certificate_der(&serial).await?.ok_or(ApiError::from(Refusal::UnknownCertificate {}))?;
     // A contact registered to another person: changed first (DOMAIN.md, Renewal).
     if let Some((entry, _)) = ra.store.by_certificate(&der, &serial).await?
         && let Some(field) = contacts(&ra, &entry).await?.conflict
     {
-        return Err(ApiError::new(StatusCode::CONFLICT, "contact-data-conflict").with("field", field));
+        return Err(ApiError::from(Refusal::ContactDataConflict { field: field.to_string() }));
     }
     let verified = match tessera_protocol::cades::verify(&p7m, &der) {
         Ok(v) => v,
         Err(e) => {
-            ra.failed_from(client.ip());
-            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "form-signature-refused").with("reason", e));
+            ra.failed_from(client);
+            return Err(ApiError::from(Refusal::FormSignatureRefused { reason: e.to_string() }));
         }
     };
     if verified.content != renewal.form.as_bytes() {
-        ra.failed_from(client.ip());
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "form-signature-refused")
-            .with("reason", "the signed document is not this renewal's form"));
+        ra.failed_from(client);
+        return Err(ApiError::from(Refusal::FormSignatureRefused {
+            reason: "the signed document is not this renewal's form".to_string(),
+        }));
     }
     if !ra.store.forward_renewal(&renewal.id, &p7m).await? {
         // The same signature sent twice at once: the other one forwarded it.
@@ -359,8 +296,9 @@ pub async fn sign(
             {
                 Ok(answer(&r, &ra))
             }
-            other => Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-waiting")
-                .with("state", other.map(|r| r.state).unwrap_or_default())),
+            other => Err(ApiError::from(Refusal::RenewalNotWaiting {
+                state: other.map(|r| r.state).unwrap_or_default().to_string(),
+            })),
         };
     }
     // The signed form to the holder's e-mail, the .p7m attached (base64).
@@ -386,25 +324,19 @@ pub async fn sign(
     Ok(answer(&forwarded, &ra))
 }
 
-#[derive(serde::Deserialize)]
-pub struct Filter {
-    state: Option<String>,
-}
-
 /// GET /api/v1/operator/renewals[?state=]: renewal requests, newest first.
 pub async fn list(
     State(ra): State<Arc<Ra>>,
     SignedIn(_): SignedIn,
-    axum::extract::Query(filter): axum::extract::Query<Filter>,
-) -> Result<Response, ApiError> {
-    const STATES: [&str; 5] = ["communicated", "forwarded", "completed", "expired", "cancelled"];
+    Query(filter): Query<RenewalFilter>,
+) -> ApiResult<Json<RenewalList>> {
     if let Some(s) = &filter.state
         && !STATES.contains(&s.as_str())
     {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "unknown-state").with("state", s));
+        return Err(ApiError::from(Refusal::UnknownState { state: s.to_string() }));
     }
     let renewals = ra.store.renewals(filter.state.as_deref()).await?;
-    Ok(Json(json!({ "renewals": renewals })).into_response())
+    Ok(Json(RenewalList { renewals: renewals.iter().map(Renewal::row).collect() }))
 }
 
 /// POST /api/v1/operator/renewals/{id}/cancel.
@@ -412,17 +344,17 @@ pub async fn cancel(
     State(ra): State<Arc<Ra>>,
     SignedIn(name): SignedIn,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> ApiResult<Json<Cancelled>> {
     let Some(renewal) = ra.store.renewal(&id).await? else {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown-renewal"));
+        return Err(ApiError::from(Refusal::UnknownRenewal {}));
     };
     if !ra.store.cancel_renewal(&id, &name).await? {
         // Authorised to overwrite a fixed-slot card's key: only the renewal gives that card a
         // working key again.
         if renewal.state == "forwarded" && renewal.overwrite_at.is_some() {
-            return Err(ApiError::new(StatusCode::CONFLICT, "renewal-overwrite-authorised"));
+            return Err(ApiError::from(Refusal::RenewalOverwriteAuthorised {}));
         }
-        return Err(ApiError::new(StatusCode::CONFLICT, "renewal-closed").with("state", renewal.state));
+        return Err(ApiError::from(Refusal::RenewalClosed { state: renewal.state.to_string() }));
     }
     // A certificate its kur already got, not yet confirmed, goes with it: revoked (kept on
     // record), so its certConf is refused.
@@ -430,14 +362,13 @@ pub async fn cancel(
         let revoked = Lifecycle::Revoked { at: time::OffsetDateTime::now_utc(), reason: 4 };
         ra.store.set_lifecycle_by(&serial, revoked, &name).await?;
     }
-    Ok(Json(json!({ "id": id, "state": "cancelled" })).into_response())
+    Ok(Json(Cancelled { id, state: "cancelled".into() }))
 }
 
 /// GET /api/v1/renewal/{serial}: whether the certificate can be renewed here.
-pub async fn state(State(ra): State<Arc<Ra>>, Path(serial): Path<String>) -> Result<Response, ApiError> {
-    let serial = serial_from_hex(&serial).ok_or(ApiError::new(StatusCode::BAD_REQUEST, "bad-serial"))?;
+pub async fn state(State(ra): State<Arc<Ra>>, SerialPath(serial): SerialPath) -> ApiResult<Json<RenewalState>> {
     if !ra.store.certificate_exists(&serial).await? {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"));
+        return Err(ApiError::from(Refusal::UnknownCertificate {}));
     }
     let state = certificate_state(&ra, &serial).await?;
     let policy = policy_name(ra.renewal_policy);
@@ -451,19 +382,10 @@ pub async fn state(State(ra): State<Arc<Ra>>, Path(serial): Path<String>) -> Res
     }
     // A conflict is changed during the renewal (contacts.rs): still renewable.
     let renewable = state == "active";
-    Ok(Json(json!({ "state": state, "renewable": renewable, "policy": policy, "conflict": conflict })).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::serial_from_hex;
-
-    #[test]
-    fn serials_are_hex_with_or_without_colons_and_nothing_else() {
-        assert_eq!(serial_from_hex("0A:1b"), Some(vec![0x0a, 0x1b]));
-        assert_eq!(serial_from_hex("0a1b"), Some(vec![0x0a, 0x1b]));
-        for bad in ["", "0", "0g", "+1", "é1", &"00".repeat(41)] {
-            assert_eq!(serial_from_hex(bad), None, "{bad}");
-        }
-    }
+    Ok(Json(RenewalState {
+        state: state.to_owned(),
+        renewable,
+        policy: policy.to_owned(),
+        conflict: conflict.map(str::to_owned),
+    }))
 }

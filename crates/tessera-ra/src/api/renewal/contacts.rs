@@ -10,40 +10,21 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
+use axum::extract::State;
+use tessera_protocol::refusal::Refusal;
+use tessera_protocol::workflow::renewal::{
+    ConfirmContacts, ContactChange as Change, ContactsProposed, ProposeContacts, RenewalRequest,
+};
 use zeroize::Zeroizing;
 
-use super::{answer_with, contacts, renewal_in, serial_from_hex, signed_by_holder};
+use super::{answer_with, contacts, renewal_in, signed_by_holder};
+use crate::api::{ApiError, ApiResult, JsonBody, Limited, SerialPath, internal};
 use crate::gateway::{Channel, Message};
-use crate::problem::{ApiError, JsonBody};
 use crate::state::Ra;
 use crate::store::{CONTACT_TRIES, ContactChange, Renewal};
 
 /// How long the codes sent to new contacts are good for (seconds).
 const CODE_SECONDS: i64 = 300;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Proposed {
-    id: String,
-    /// The .p7m (base64) of `{"renewal": id, "mobile": …, "email": …}`.
-    signed_change: String,
-}
-
-/// What the holder signed.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Change {
-    renewal: String,
-    #[serde(default)]
-    mobile: Option<String>,
-    #[serde(default)]
-    email: Option<String>,
-}
 
 fn mobile_ok(m: &str) -> bool {
     m.strip_prefix('+').is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()))
@@ -61,26 +42,23 @@ fn email_ok(e: &str) -> bool {
 }
 
 /// The renewal `id` of the certificate `serial`, waiting for its form.
-async fn waiting(ra: &Ra, serial: &[u8], id: &str) -> Result<Renewal, ApiError> {
-    renewal_in(ra, serial, id, "communicated", "renewal-not-waiting").await
+async fn waiting(ra: &Ra, serial: &[u8], id: &str) -> ApiResult<Renewal> {
+    renewal_in(ra, serial, id, "communicated", |state| Refusal::RenewalNotWaiting { state }).await
 }
 
 /// POST …/contacts: the signed change; a code to each new contact.
 pub async fn propose(
     State(ra): State<Arc<Ra>>,
-    ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
-    Path(serial): Path<String>,
-    JsonBody(body): JsonBody<Proposed>,
-) -> Result<Response, ApiError> {
-    if let Some(r) = crate::activation::rate_limited(&ra, client) {
-        return Ok(r);
-    }
-    let serial = serial_from_hex(&serial).ok_or(ApiError::new(StatusCode::BAD_REQUEST, "bad-serial"))?;
+    Limited(client): Limited,
+    SerialPath(serial): SerialPath,
+    JsonBody(body): JsonBody<ProposeContacts>,
+) -> ApiResult<Json<ContactsProposed>> {
     let renewal = waiting(&ra, &serial, &body.id).await?;
-    let refused = |reason: &str| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "contact-signature-refused").with("reason", reason)
-    };
-    let content = signed_by_holder(&ra, client.ip(), &serial, &body.signed_change, "contact-signature-refused").await?;
+    let refused = |reason: &str| ApiError::from(Refusal::ContactSignatureRefused { reason: reason.to_string() });
+    let content = signed_by_holder(&ra, client, &serial, &body.signed_change, |reason| {
+        Refusal::ContactSignatureRefused { reason }
+    })
+    .await?;
     let change: Change = serde_json::from_slice(&content).map_err(|_| refused("not a contact change"))?;
     if change.renewal != renewal.id {
         return Err(refused("signed for another renewal request"));
@@ -91,88 +69,69 @@ pub async fn propose(
         [("mobile", mobile.as_deref().is_none_or(mobile_ok)), ("email", email.as_deref().is_none_or(email_ok))]
     {
         if !ok {
-            return Err(ApiError::new(StatusCode::BAD_REQUEST, "contact-invalid").with("field", field));
+            return Err(ApiError::from(Refusal::ContactInvalid { field: field.to_string() }));
         }
     }
     if mobile.is_none() && email.is_none() {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "contact-invalid").with("field", "none"));
+        return Err(ApiError::from(Refusal::ContactInvalid { field: "none".to_string() }));
     }
-    let der =
-        ra.store.certificate_der(&serial).await?.ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
-    let (entry, _) =
-        ra.store.by_certificate(&der, &serial).await?.ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-renewal"))?;
+    let der = ra.store.certificate_der(&serial).await?.ok_or(ApiError::from(Refusal::UnknownCertificate {}))?;
+    let (entry, _) = ra.store.by_certificate(&der, &serial).await?.ok_or(ApiError::from(Refusal::UnknownRenewal {}))?;
     let current = contacts(&ra, &entry).await?;
     if email.is_some() && !current.registered {
         // Without a holder record the e-mail is the certificate's (subject data).
-        return Err(ApiError::new(StatusCode::CONFLICT, "contact-in-certificate").with("field", "email"));
+        return Err(ApiError::from(Refusal::ContactInCertificate { field: "email".to_string() }));
     }
     // Registered to another person: refused (DOMAIN.md).
     let mut probe = current.record;
     probe.mobile = mobile.clone();
     probe.email = email.clone();
     if let Some(field) = ra.store.contact_of_another(&probe).await? {
-        return Err(ApiError::new(StatusCode::CONFLICT, "contact-taken").with("field", field));
+        return Err(ApiError::from(Refusal::ContactTaken { field: field.to_string() }));
     }
-    let internal = || ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal");
     let mut change = ContactChange { mobile: mobile.clone(), email: email.clone(), ..Default::default() };
     let mut messages = Vec::new();
     if let Some(m) = &mobile {
-        let code = Zeroizing::new(crate::activation::random_otp().ok_or_else(internal)?);
+        let code = crate::codes::otp().ok_or_else(|| internal("contact code"))?;
         change.mobile_code = Some(ra.store.code_index(&format!("{}:mobile", renewal.id), &code));
         let text = "Tessera: il codice per confermare il tuo nuovo cellulare è {secret}. Vale 5 minuti.";
         messages.push(Message::new(Channel::Sms, m, "Tessera: nuovo cellulare", text, &code));
     }
     if let Some(e) = &email {
-        let code = Zeroizing::new(crate::activation::random_otp().ok_or_else(internal)?);
+        let code = crate::codes::otp().ok_or_else(|| internal("contact code"))?;
         change.email_code = Some(ra.store.code_index(&format!("{}:email", renewal.id), &code));
         let text = "Il codice per confermare la tua nuova e-mail per Tessera è {secret}. Vale 5 minuti.";
         messages.push(Message::new(Channel::Email, e, "Tessera: nuova e-mail", text, &code));
     }
     let expires = time::OffsetDateTime::now_utc().unix_timestamp() + CODE_SECONDS;
     if !ra.store.propose_contacts(&renewal.id, &change, expires).await? {
-        return Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-waiting").with("state", "changed"));
+        return Err(ApiError::from(Refusal::RenewalNotWaiting { state: "changed".to_string() }));
     }
     for m in messages {
         if !ra.gateway.deliver(m).await {
             tracing::warn!(renewal = %renewal.id, "a code for a new contact could not be sent");
         }
     }
-    Ok(Json(json!({
-        "id": renewal.id,
-        "mobile": mobile.as_deref().map(crate::activation::masked),
-        "email": email.as_deref().map(crate::operator::masked_email),
-        "expires_in": CODE_SECONDS,
+    Ok(Json(ContactsProposed {
+        id: renewal.id,
+        mobile: mobile.as_deref().map(crate::masked::mobile),
+        email: email.as_deref().map(crate::masked::email),
+        expires_in: CODE_SECONDS,
     }))
-    .into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Codes {
-    id: String,
-    #[serde(default)]
-    mobile_code: Option<Zeroizing<String>>,
-    #[serde(default)]
-    email_code: Option<Zeroizing<String>>,
 }
 
 /// POST …/contacts/confirm: the codes back; the record changes and the form is made again.
 pub async fn confirm(
     State(ra): State<Arc<Ra>>,
-    ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
-    Path(serial): Path<String>,
-    JsonBody(body): JsonBody<Codes>,
-) -> Result<Response, ApiError> {
-    if let Some(r) = crate::activation::rate_limited(&ra, client) {
-        return Ok(r);
-    }
-    let serial = serial_from_hex(&serial).ok_or(ApiError::new(StatusCode::BAD_REQUEST, "bad-serial"))?;
+    Limited(client): Limited,
+    SerialPath(serial): SerialPath,
+    JsonBody(body): JsonBody<ConfirmContacts>,
+) -> ApiResult<Json<RenewalRequest>> {
     let renewal = waiting(&ra, &serial, &body.id).await?;
-    let change =
-        ra.store.contact_change(&renewal.id).await?.ok_or(ApiError::new(StatusCode::CONFLICT, "no-contact-change"))?;
+    let change = ra.store.contact_change(&renewal.id).await?.ok_or(ApiError::from(Refusal::NoContactChange {}))?;
     // A try is taken before the codes are checked: five under any concurrency.
     let Some(left) = ra.store.take_contact_try(&renewal.id).await? else {
-        return Err(ApiError::new(StatusCode::LOCKED, "contact-codes-spent").with("tries", CONTACT_TRIES));
+        return Err(ApiError::from(Refusal::ContactCodesSpent { tries: CONTACT_TRIES }));
     };
     let right = |field: &str, stored: &Option<String>, given: &Option<Zeroizing<String>>| match stored {
         None => true,
@@ -181,33 +140,28 @@ pub async fn confirm(
     if !(right("mobile", &change.mobile_code, &body.mobile_code)
         && right("email", &change.email_code, &body.email_code))
     {
-        ra.failed_from(client.ip());
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "contact-code-wrong").with("tries_left", left));
+        ra.failed_from(client);
+        return Err(ApiError::from(Refusal::ContactCodeWrong { tries_left: left }));
     }
     // The form again, naming the new contacts.
-    let der =
-        ra.store.certificate_der(&serial).await?.ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
+    let der = ra.store.certificate_der(&serial).await?.ok_or(ApiError::from(Refusal::UnknownCertificate {}))?;
     let now = time::OffsetDateTime::now_utc();
-    let summary = tessera_pki::CertificateSummary::parse(&der, now)
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ra-internal"))?;
-    let (entry, profile) = ra
-        .store
-        .by_certificate(&der, &serial)
-        .await?
-        .ok_or(ApiError::new(StatusCode::NOT_FOUND, "unknown-certificate"))?;
+    let summary = tessera_pki::CertificateSummary::parse(&der, now).map_err(|_| internal("stored certificate"))?;
+    let (entry, profile) =
+        ra.store.by_certificate(&der, &serial).await?.ok_or(ApiError::from(Refusal::UnknownCertificate {}))?;
     // Taken by another person meanwhile (proposed and confirmed by both): refused.
     let mut record = contacts(&ra, &entry).await?.record;
     let mut probe = record.clone();
     probe.mobile = change.mobile.clone();
     probe.email = change.email.clone();
     if let Some(field) = ra.store.contact_of_another(&probe).await? {
-        return Err(ApiError::new(StatusCode::CONFLICT, "contact-taken").with("field", field));
+        return Err(ApiError::from(Refusal::ContactTaken { field: field.to_string() }));
     }
     record.mobile = change.mobile.clone().or(record.mobile);
     record.email = change.email.clone().or(record.email);
     let text = super::form_of(&renewal.id, &entry, profile, &summary, &record, &renewal.contract_version, now.date());
     if !ra.store.apply_contacts(&renewal.id, &renewal.reference, &change, &text).await? {
-        return Err(ApiError::new(StatusCode::CONFLICT, "renewal-not-waiting").with("state", "changed"));
+        return Err(ApiError::from(Refusal::RenewalNotWaiting { state: "changed".to_string() }));
     }
     let updated = ra.store.renewal(&renewal.id).await?.unwrap_or(renewal);
     // The contacts as they are now (the request itself changed when there is no record).

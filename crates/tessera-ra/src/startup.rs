@@ -1,0 +1,70 @@
+//! Starting the RA from its configuration file: the CA (made on first start), the
+//! database (migrated), the requests the file registers, and the application state.
+
+use std::path::Path;
+
+use crate::config::Config;
+use crate::state::Ra;
+
+/// The state a configuration describes, ready to serve: its CA with the URLs it puts in
+/// certificates, its store with the configured requests registered, its policies and
+/// limits. `addr`: the address actually listened on (the default public URL). The error
+/// names what failed.
+pub async fn open(path: &Path, config: &Config, addr: std::net::SocketAddr) -> Result<Ra, String> {
+    let state_dir = config.state_dir(path);
+    let mut ca = crate::ca::Ca::load_or_create(&state_dir, "Tessera RA Issuing CA", &config.ca)
+        .map_err(|e| format!("CA: {e}"))?;
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let public = config.public_url.clone().unwrap_or_else(|| format!("{scheme}://{addr}"));
+    let base = public.trim_end_matches('/');
+    ca.crl_url = Some(format!("{base}/crl"));
+    ca.aia = Some(crate::ca::Aia { ca_issuers: format!("{base}/ca.cer"), ocsp: format!("{base}/ocsp") });
+    if let Some(policy) = &config.certificate_policy {
+        ca.policy =
+            Some(crate::ca::oid_content(policy).ok_or_else(|| {
+                format!("{}: certificate_policy {policy:?} is not an object identifier", path.display())
+            })?);
+    }
+    if let Some(p) = &config.ca_certificate {
+        // The chain: issuing CA, then the root (the trust anchor).
+        let pem: String = ca.chain().into_iter().map(|c| pem::encode(&pem::Pem::new("CERTIFICATE", c))).collect();
+        std::fs::write(p, pem).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    let mut store = store(path, config).await?;
+    store.confirm_retention = config.cmp.confirm_seconds;
+    let database = config.database(path);
+    for r in &config.requests {
+        if let Err(refused) = r.holder.check_subject() {
+            return Err(format!(
+                "{}: request {}: holder {}: {}",
+                path.display(),
+                r.reference,
+                refused.field,
+                refused.reason
+            ));
+        }
+        store.register(r).await.map_err(|e| format!("database {database}: {e}"))?;
+    }
+    let mut ra = Ra::new(ca, store, config.validity_days);
+    ra.gateway = crate::gateway::Gateway::new(
+        Some(state_dir.join("outbox.log")),
+        config.gateway.sms_webhook.clone(),
+        config.gateway.email_webhook.clone(),
+    );
+    ra.operators = config.operators.clone();
+    ra.renewal_policy = config.renewal_policy;
+    ra.renewal = config.renewal.clone();
+    ra.otp = config.otp;
+    ra.wrong_code_wait = config.cmp.wrong_code_wait_seconds;
+    ra.calls = crate::limits::Limiter::new(config.limits.calls_per_minute, config.limits.calls_per_minute);
+    ra.failures = crate::limits::Limiter::new(config.limits.failures_per_minute, config.limits.failures_per_minute);
+    Ok(ra)
+}
+
+/// The configured database alone (for the commands that manage it without serving).
+pub async fn store(path: &Path, config: &Config) -> Result<crate::store::Store, String> {
+    let state_dir = config.state_dir(path);
+    let database = config.database(path);
+    let codes = crate::codes::CodeKeys::load_or_create(&state_dir).map_err(|e| format!("activation codes: {e}"))?;
+    crate::store::Store::open(&database, codes).await.map_err(|e| format!("database {database}: {e}"))
+}
