@@ -261,7 +261,6 @@ wizard-resend-in = New SMS in { $seconds } s
 wizard-cf-valid = Tax code is correct.
 wizard-cf-fix = Use { $code }
 wizard-cf-passport = Not a tax code: it will be used as a passport number.
-wizard-valid-until = Valid until { $date }
 wizard-close = Close
 wizard-retry = Try again
 wizard-failed-title = Activation not completed

@@ -261,7 +261,6 @@ wizard-resend-in = Nuovo SMS tra { $seconds } s
 wizard-cf-valid = Codice fiscale corretto.
 wizard-cf-fix = Usa { $code }
 wizard-cf-passport = Non è un codice fiscale: verrà usato come numero di passaporto.
-wizard-valid-until = Valido fino al { $date }
 wizard-close = Chiudi
 wizard-retry = Riprova
 wizard-failed-title = Attivazione non completata

@@ -850,6 +850,7 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
     assert_eq!(s.text(&format!("{done} .cn")).as_deref(), Some("BIANCHI LUCA"));
     let facts = s.text(&format!("{done} dl")).unwrap_or_default();
     assert!(facts.contains("Codice fiscaleBNCLCU75C15F205O") && facts.contains("Valido fino al"), "{facts}");
+    assert!(facts.contains("Valido dal") && facts.contains("Numero di serie"), "{facts}");
     assert!(!s.text(done).unwrap_or_default().contains("serialNumber="), "no raw subject");
     assert_eq!(s.text(r#"#wizard [data-step="confirm:signature"]"#).map(|t| t.starts_with('✓')), Some(true));
     shot("7-done", r#"#wizard [data-result="done"] .cert"#);

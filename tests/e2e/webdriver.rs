@@ -200,6 +200,8 @@ impl Session {
             let v: Value = ureq::get(&format!("{}/screenshot", self.base)).call().unwrap().into_json().unwrap();
             base64::engine::general_purpose::STANDARD.decode(v["value"].as_str().unwrap()).unwrap()
         };
+        // The first capture may be that old frame even when it repeats: it is never kept.
+        let _ = capture();
         let mut last = capture();
         let mut stable = false;
         for _ in 0..20 {

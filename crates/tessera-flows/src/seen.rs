@@ -84,8 +84,9 @@ pub fn remember(snapshot: &Snapshot, now: time::OffsetDateTime) -> Result<()> {
                 last_seen: now_rfc3339(now),
                 notified: seen.get(&s.serial).map(|old| old.notified.clone()).unwrap_or_default(),
             };
-            changed |=
-                seen.get(&s.serial).is_none_or(|old| old.token != entry.token || old.not_after != entry.not_after);
+            changed |= seen.get(&s.serial).is_none_or(|old| {
+                old.token != entry.token || old.not_before != entry.not_before || old.not_after != entry.not_after
+            });
             seen.insert(s.serial.clone(), entry);
         }
     }
@@ -141,7 +142,7 @@ pub fn reminders(snapshot: Option<&Snapshot>, now: time::OffsetDateTime) -> Vec<
                     && o.holder == s.holder
                     && o.role == s.role
                     && lineage.may_succeed(&s.serial, &o.serial)
-                    && (crate::renewal::lineage::follows(&s.not_after, &o.not_before, &o.not_after)
+                    && (crate::renewal::lineage::follows(&s.not_before, &s.not_after, &o.not_before, &o.not_after)
                         || (expired && o.not_after > s.not_after))
             });
         if renewed {

@@ -1718,6 +1718,20 @@ fn two_signature_certificates_of_one_holder_on_one_card_are_each_renewed_by_thei
     }
     assert_eq!(olds[0].1.common_name, olds[1].1.common_name);
     assert_eq!(olds[0].1.role, olds[1].1.role);
+    // Before any renewal nothing records a lineage: validity alone must not take one twin
+    // for the other's successor (the Devices screen's marks, the reminders).
+    let now = time::OffsetDateTime::now_utc();
+    let marks = |bed: &Bed| {
+        let mut snapshot = bed.devices().snapshot();
+        tessera_flows::seen::remember(&snapshot, time::OffsetDateTime::now_utc()).unwrap();
+        tessera_flows::renewal::lineage::annotate(&mut snapshot);
+        let token = snapshot.tokens.into_iter().find(|t| t.label == "Blank").unwrap();
+        token.certificates.into_iter().map(|c| (c.summary.serial, (c.renewed, c.renews))).collect::<Vec<_>>()
+    };
+    assert!(marks(&bed).iter().all(|(_, m)| *m == (false, false)), "{:?}", marks(&bed));
+    let reminded =
+        |serial: &str| tessera_flows::seen::reminders(None, now).iter().any(|r| r.certificate.serial == serial);
+    assert!(reminded(&olds[0].1.serial) && reminded(&olds[1].1.serial), "both twins are reminded of");
     let mut renewed = Vec::new();
     for (uri, old) in &olds {
         let mut devices = bed.devices();
@@ -1750,5 +1764,14 @@ fn two_signature_certificates_of_one_holder_on_one_card_are_each_renewed_by_thei
         let state: serde_json::Value =
             ureq::get(&format!("{}/api/v1/renewal/{serial}", ra.url())).call().unwrap().into_json().unwrap();
         assert_eq!(state["state"], "active", "{serial}");
+    }
+    // The Devices screen's marks and the reminders follow the lineage.
+    let after = marks(&bed);
+    for (_, old) in &olds {
+        assert_eq!(after.iter().find(|(s, _)| *s == old.serial).unwrap().1, (true, false), "{after:?}");
+        assert!(!reminded(&old.serial), "a renewed certificate is not reminded of");
+    }
+    for serial in &renewed {
+        assert_eq!(after.iter().find(|(s, _)| s == serial).unwrap().1, (false, true), "{after:?}");
     }
 }

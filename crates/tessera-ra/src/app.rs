@@ -139,7 +139,16 @@ async fn cmp(
         ra.failed_from(client.ip());
         return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "CMP messages are application/pkixcmp").into_response();
     }
-    let answer = ra.handle(&body).await;
+    // Run to its end even if the client goes away: a MAC check reserved, a certificate
+    // issued or confirmed is recorded whatever happens to the connection.
+    let handler = ra.clone();
+    let answer = match tokio::spawn(async move { handler.handle(&body).await }).await {
+        Ok(answer) => answer,
+        Err(e) => {
+            tracing::error!(error = %e, "CMP handling failed");
+            Err(crate::endpoint::Unanswerable::NotSigned)
+        }
+    };
     if !matches!(answer, Ok((_, false))) {
         ra.failed_from(client.ip());
     }

@@ -192,6 +192,20 @@ impl Ra {
         None
     }
 
+    /// Reserve a MAC check of `reference` (see [`crate::store::Store::take_mac_check`]).
+    async fn mac_check(&self, reference: &str) -> Result<(), Refusal> {
+        match self.store.take_mac_check(reference, self.wrong_code_wait).await.map_err(internal)? {
+            crate::store::MacCheck::Allowed => Ok(()),
+            crate::store::MacCheck::Wait(seconds) => {
+                tracing::info!(reference = %reference, seconds, "CMP MAC checks wait after wrong codes");
+                Err((FailInfo::SystemUnavail, "too many wrong codes for this reference: try again in a few minutes"))
+            }
+            crate::store::MacCheck::Busy => {
+                Err((FailInfo::SystemUnavail, "other messages of this reference are being checked: try again"))
+            }
+        }
+    }
+
     /// A retransmission of a transaction that issued gets the same answer; the same
     /// transactionID on another request is refused.
     async fn retransmission(&self, request: &Request, hash: &[u8]) -> Result<Option<Outcome>, Refusal> {
@@ -295,13 +309,7 @@ impl Ra {
         // (longer each five), they do not lock the holder out. Each check is reserved
         // first, so five means five under any concurrency.
         let reference = &entry.request.reference;
-        if let crate::store::MacCheck::Wait(seconds) = self.store.take_mac_check(reference).await.map_err(internal)? {
-            tracing::info!(reference = %reference, seconds, "CMP MAC checks wait after wrong codes");
-            return Err((
-                FailInfo::SystemUnavail,
-                "too many wrong codes for this reference: try again in a few minutes",
-            ));
-        }
+        self.mac_check(reference).await?;
         if let Err(e) = request.verify(&secret) {
             // Neither the activation code nor the message is logged.
             tracing::info!(reference = %reference, error = %e, "CMP protection refused");
@@ -360,12 +368,7 @@ impl Ra {
         let (entry, profile) = self.store.by_certificate(&old, &old_serial).await.map_err(internal)?.ok_or(unknown)?;
         // Wrong MACs slow the holder's request down, as for its activation code.
         let reference = &entry.request.reference;
-        if let crate::store::MacCheck::Wait(_) = self.store.take_mac_check(reference).await.map_err(internal)? {
-            return Err((
-                FailInfo::SystemUnavail,
-                "too many wrong codes for this reference: try again in a few minutes",
-            ));
-        }
+        self.mac_check(reference).await?;
         if let Err(e) = request.verify(&secret) {
             tracing::info!(renewal = %renewal.id, error = %e, "CMP protection refused");
             self.store.mac_wrong(reference, self.wrong_code_wait).await.map_err(internal)?;

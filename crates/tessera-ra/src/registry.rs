@@ -220,8 +220,19 @@ pub struct SubjectRefused {
 
 /// A subject field as it is checked and stored: trimmed, in Unicode normalisation form C
 /// (an accented letter typed as a letter and a combining accent becomes one character).
+/// Every space separator (no-break, figure, ideographic, ...) becomes a plain space, and
+/// runs of them one, so that two names that look alike are stored alike.
 pub fn normalise(value: &str) -> String {
-    unicode_normalization::UnicodeNormalization::nfc(value.trim()).collect()
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    let composed: String = unicode_normalization::UnicodeNormalization::nfc(value.trim()).collect();
+    let mut out = String::with_capacity(composed.len());
+    for c in composed.chars() {
+        let c = if c.general_category() == GeneralCategory::SpaceSeparator { ' ' } else { c };
+        if !(c == ' ' && out.ends_with(' ')) {
+            out.push(c);
+        }
+    }
+    out.trim().to_owned()
 }
 
 /// Code points that show nothing and are not format characters (Default_Ignorable_Code_Point
@@ -229,7 +240,7 @@ pub fn normalise(value: &str) -> String {
 /// subjects look the same.
 fn invisible(c: char) -> bool {
     matches!(c as u32,
-        0x034F | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F | 0x3164 | 0xFE00..=0xFE0F | 0xFFA0
+        0x034F | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F | 0x2800 | 0x3164 | 0xFE00..=0xFE0F | 0xFFA0
         | 0xE0000..=0xE0FFF)
 }
 
@@ -252,6 +263,7 @@ pub fn check_field(field: &'static str, value: &str, max: usize) -> Result<(), S
         return refused("too-long");
     }
     let mut run = 0;
+    let mut after_letter = false;
     for c in value.chars() {
         let category = c.general_category();
         let reason = match category {
@@ -267,10 +279,16 @@ pub fn check_field(field: &'static str, value: &str, max: usize) -> Result<(), S
         if let Some(reason) = reason {
             return refused(reason);
         }
-        run = if c.general_category_group() == GeneralCategoryGroup::Mark { run + 1 } else { 0 };
+        let mark = c.general_category_group() == GeneralCategoryGroup::Mark;
+        // A mark belongs to the letter before it: not at the start, not after a space.
+        if mark && run == 0 && !after_letter {
+            return refused("combining-marks");
+        }
+        run = if mark { run + 1 } else { 0 };
         if run > MAX_COMBINING_RUN {
             return refused("combining-marks");
         }
+        after_letter = mark || !c.is_whitespace();
     }
     Ok(())
 }
@@ -284,6 +302,11 @@ impl Holder {
         check_field("surname", &self.surname, 64)?;
         check_field("common_name", &format!("{} {}", self.surname, self.given_name), 64)?;
         check_field("cf", &self.cf, 56)?;
+        // serialNumber is a PrintableString in every certificate (RFC 5280, X.520).
+        let printable = |c: char| c.is_ascii_alphanumeric() || " '()+,-./:=?".contains(c);
+        if !self.serial_number().chars().all(printable) {
+            return Err(SubjectRefused { field: "cf", reason: "not-printable" });
+        }
         for (field, value, max) in [
             ("title", &self.title, 64),
             ("organization", &self.organization, 64),
@@ -342,6 +365,15 @@ mod tests {
         assert_eq!(normalise(decomposed), "NICCOLÒ");
         assert_eq!(Holder::new(&normalise(decomposed), "ROSSI", "X").check_subject(), Ok(()));
         assert_eq!(Holder::new("DEVANĀGARĪ क्षि", "ROSSI", "X").check_subject(), Ok(()), "marks of other scripts");
+        assert_eq!(refused(Holder::new("\u{0301}MARIO", "ROSSI", "X")), Err(("given_name", "combining-marks")));
+        assert_eq!(refused(Holder::new("MARIO \u{0301}", "ROSSI", "X")), Err(("given_name", "combining-marks")));
+        assert_eq!(refused(Holder::new("MARIO\u{2800}", "ROSSI", "X")), Err(("given_name", "invisible-character")));
+        // Look-alike spaces become one plain space.
+        assert_eq!(normalise(" MARIA\u{00A0}\u{3000} LUISA\u{202F}"), "MARIA LUISA");
+        assert_eq!(refused(Holder::new("MARIO", "ROSSI", "RSSMRA80*01H501U")), Err(("cf", "not-printable")));
+        for name in ["D'ARCO", "O’NEILL", "STRAẞE", "ŁUKASZ", "ŘEHÁK", "ŐRSÉG", "ΣΩΚΡΆΤΗΣ"] {
+            assert_eq!(Holder::new(name, "ROSSI", "X").check_subject(), Ok(()), "{name}");
+        }
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub async fn open(path: &Path, config: &Config, addr: std::net::SocketAddr) -> R
     store.confirm_retention = config.cmp.confirm_seconds;
     let database = config.database(path);
     for r in &config.requests {
+        let mut r = r.clone();
+        r.holder.given_name = crate::registry::normalise(&r.holder.given_name);
+        r.holder.surname = crate::registry::normalise(&r.holder.surname);
         if let Err(refused) = r.holder.check_subject() {
             return Err(format!(
                 "{}: request {}: holder {}: {}",
@@ -43,7 +46,7 @@ pub async fn open(path: &Path, config: &Config, addr: std::net::SocketAddr) -> R
                 refused.reason
             ));
         }
-        store.register(r).await.map_err(|e| format!("database {database}: {e}"))?;
+        store.register(&r).await.map_err(|e| format!("database {database}: {e}"))?;
     }
     let mut ra = Ra::new(ca, store, config.validity_days);
     ra.gateway = crate::gateway::Gateway::new(

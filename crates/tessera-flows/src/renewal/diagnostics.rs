@@ -167,7 +167,12 @@ pub async fn diagnose(devices: &mut Devices, settings: &Settings, uri: &str) -> 
                 _ => token.certificates.iter().any(|o| {
                     o.summary.role == s.role
                         && o.summary.common_name == s.common_name
-                        && super::lineage::follows(&s.not_after, &o.summary.not_before, &o.summary.not_after)
+                        && super::lineage::follows(
+                            &s.not_before,
+                            &s.not_after,
+                            &o.summary.not_before,
+                            &o.summary.not_after,
+                        )
                         && lineage.may_succeed(&s.serial, &o.summary.serial)
                 }),
             };

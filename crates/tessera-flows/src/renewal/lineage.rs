@@ -59,15 +59,23 @@ impl Lineage {
 }
 
 /// When nothing records the lineage: whether a certificate valid from `new_from` until
-/// `new_until` may be the successor of one valid until `old_until`. It ends later and began
-/// inside the old one's renewal window (renewal opens 60 days before the end), so that two
-/// certificates issued together are not taken for each other's successor. An unknown
-/// `new_from` (empty) leaves only the first condition.
-pub fn follows(old_until: &str, new_from: &str, new_until: &str) -> bool {
+/// `new_until` may be the successor of one valid from `old_from` until `old_until`. It ends
+/// later, and it either continues exactly where the old one ends (as this RA renews) or
+/// began inside the old one's renewal window (renewal opens 60 days before the end) and
+/// at least a day after the old one began, so that two certificates issued together,
+/// however short their validity, are not taken for each other's successor. An unknown
+/// start (empty: what older records kept) leaves only the conditions that can be checked.
+pub fn follows(old_from: &str, old_until: &str, new_from: &str, new_until: &str) -> bool {
     let parse = |t: &str| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok();
     let (Some(old_until), Some(new_until)) = (parse(old_until), parse(new_until)) else { return false };
+    if new_until <= old_until {
+        return false;
+    }
+    let Some(new_from) = parse(new_from) else { return true };
     let window = time::Duration::days(tessera_pki::RENEWAL_WINDOW_DAYS);
-    new_until > old_until && parse(new_from).is_none_or(|from| from >= old_until - window)
+    new_from == old_until
+        || (new_from >= old_until - window
+            && parse(old_from).is_none_or(|old_from| new_from >= old_from + time::Duration::days(1)))
 }
 
 /// Mark, on every card of `snapshot`, which certificate renewed which: from the journals,
@@ -86,13 +94,23 @@ pub fn annotate(snapshot: &mut tessera_core::devices::Snapshot) {
             c.renewed = lineage.renewed(&c.summary.serial)
                 || certificates.iter().any(|o| {
                     same(c, o)
-                        && follows(&c.summary.not_after, &o.summary.not_before, &o.summary.not_after)
+                        && follows(
+                            &c.summary.not_before,
+                            &c.summary.not_after,
+                            &o.summary.not_before,
+                            &o.summary.not_after,
+                        )
                         && lineage.may_succeed(&c.summary.serial, &o.summary.serial)
                 });
             c.renews = lineage.predecessor(&c.summary.serial).is_some()
                 || certificates.iter().any(|o| {
                     same(c, o)
-                        && follows(&o.summary.not_after, &c.summary.not_before, &c.summary.not_after)
+                        && follows(
+                            &o.summary.not_before,
+                            &o.summary.not_after,
+                            &c.summary.not_before,
+                            &c.summary.not_after,
+                        )
                         && lineage.may_succeed(&o.summary.serial, &c.summary.serial)
                 });
         }
@@ -117,11 +135,15 @@ mod tests {
 
     #[test]
     fn without_a_record_a_successor_ends_later_and_began_in_the_renewal_window() {
-        let end = "2027-06-01T00:00:00Z";
-        assert!(follows(end, "2027-06-01T00:00:00Z", "2030-06-01T00:00:00Z"), "continues where it ends");
-        assert!(follows(end, "2027-04-15T00:00:00Z", "2030-04-15T00:00:00Z"), "issued in the window");
-        assert!(!follows(end, "2024-06-01T00:00:10Z", "2027-06-01T00:00:10Z"), "issued together");
-        assert!(!follows(end, "2027-06-01T00:00:00Z", "2027-05-01T00:00:00Z"), "ends earlier");
-        assert!(follows(end, "", "2030-06-01T00:00:00Z"), "start unknown");
+        let (start, end) = ("2024-06-01T00:00:00Z", "2027-06-01T00:00:00Z");
+        assert!(follows(start, end, "2027-06-01T00:00:00Z", "2030-06-01T00:00:00Z"), "continues where it ends");
+        assert!(follows(start, end, "2027-04-15T00:00:00Z", "2030-04-15T00:00:00Z"), "issued in the window");
+        assert!(!follows(start, end, "2024-06-01T00:00:10Z", "2027-06-01T00:00:10Z"), "issued together");
+        assert!(!follows(start, end, "2027-06-01T00:00:00Z", "2027-05-01T00:00:00Z"), "ends earlier");
+        // Thirty-day certificates issued a minute apart: both inside each other's window.
+        let short = ("2026-12-01T10:00:00Z", "2026-12-31T10:00:00Z");
+        assert!(!follows(short.0, short.1, "2026-12-01T10:01:00Z", "2026-12-31T10:01:00Z"), "twins, short validity");
+        assert!(follows(start, end, "", "2030-06-01T00:00:00Z"), "start unknown");
+        assert!(follows("", end, "2027-04-15T00:00:00Z", "2030-04-15T00:00:00Z"), "old start unknown");
     }
 }

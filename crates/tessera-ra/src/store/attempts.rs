@@ -13,8 +13,10 @@ use crate::registry::MAX_FAILURES;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MacCheck {
     Allowed,
-    /// Not for these many seconds.
+    /// Not for these many seconds, after wrong ones.
     Wait(i64),
+    /// Other checks of this reference stayed in flight for ten seconds: try again.
+    Busy,
 }
 
 /// The wait after `failures` wrong MACs: none until five, then `base` seconds doubling per
@@ -68,41 +70,78 @@ impl Store {
 
     /// Reserve one MAC check of `reference`'s CMP messages before it is made, or the
     /// seconds to wait after wrong ones. At most five wrong checks are made per round: a
-    /// check waits (briefly) while the checks in flight could fill the round, and is
-    /// refused only while the round's wait lasts. Its outcome goes to [`Store::mac_right`]
-    /// or [`Store::mac_wrong`].
-    pub async fn take_mac_check(&self, reference: &str) -> Result<MacCheck> {
+    /// check waits while the checks in flight could fill the round (polling without the
+    /// lock, backing off), and is refused only while the round's wait lasts, or after ten
+    /// seconds of checks in flight ([`MacCheck::Busy`]). Its outcome goes to
+    /// [`Store::mac_right`] or [`Store::mac_wrong`]; a reservation whose outcome never
+    /// came (its process died) counts as wrong after a minute.
+    pub async fn take_mac_check(&self, reference: &str, base_wait: i64) -> Result<MacCheck> {
         let give_up = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut pause = std::time::Duration::from_millis(5);
         loop {
-            let mut tx = self.write().await?;
-            let Some(m) = self.mac_counters(&mut tx, reference).await? else { return Ok(MacCheck::Allowed) };
+            // A look without the lock first: waiting checks do not queue on the writer.
+            let Some(seen) = self.mac_peek(reference).await? else { return Ok(MacCheck::Allowed) };
             let t = now();
-            if m.retry_at > t {
-                return Ok(MacCheck::Wait(m.retry_at - t));
+            if seen.retry_at > t {
+                return Ok(MacCheck::Wait(seen.retry_at - t));
             }
-            if m.pending < ROUND - m.failures % ROUND {
-                sqlx::query("UPDATE requests SET mac_pending = $1, mac_pending_at = $2 WHERE reference = $3")
-                    .bind(m.pending + 1)
-                    .bind(t)
-                    .bind(reference)
-                    .execute(&mut *tx)
-                    .await?;
+            if seen.stale || seen.pending < ROUND - seen.failures % ROUND {
+                let mut tx = self.write().await?;
+                let Some(m) = self.mac_counters(&mut tx, reference, base_wait).await? else {
+                    return Ok(MacCheck::Allowed);
+                };
+                if m.retry_at > t {
+                    tx.commit().await?;
+                    return Ok(MacCheck::Wait(m.retry_at - t));
+                }
+                if m.pending < ROUND - m.failures % ROUND {
+                    sqlx::query("UPDATE requests SET mac_pending = $1, mac_pending_at = $2 WHERE reference = $3")
+                        .bind(m.pending + 1)
+                        .bind(t)
+                        .bind(reference)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    return Ok(MacCheck::Allowed);
+                }
                 tx.commit().await?;
-                return Ok(MacCheck::Allowed);
             }
-            drop(tx);
-            // The checks in flight end in microseconds (or the process that made them died,
-            // and a minute frees them): wait for them rather than refuse a right code.
+            // Checks in flight could fill the round: wait for their outcome rather than
+            // refuse what may be a right code.
             if std::time::Instant::now() > give_up {
-                return Ok(MacCheck::Wait(1));
+                return Ok(MacCheck::Busy);
             }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(std::time::Duration::from_millis(200));
         }
     }
 
+    /// The counters as they stand, read without a lock.
+    async fn mac_peek(&self, reference: &str) -> Result<Option<MacSeen>> {
+        let row = sqlx::query(
+            "SELECT mac_failures, mac_retry_at, mac_pending, mac_pending_at FROM requests WHERE reference = $1",
+        )
+        .bind(reference)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| MacSeen {
+            failures: r.get(0),
+            retry_at: r.get(1),
+            pending: r.get(2),
+            stale: r.get::<i64, _>(2) > 0 && r.get::<i64, _>(3) + STALE_SECONDS < now(),
+        }))
+    }
+
     /// The counters of `reference`'s MAC checks, its row locked until `tx` ends (the SQLite
-    /// writer lock does that there).
-    async fn mac_counters(&self, tx: &mut sqlx::AnyConnection, reference: &str) -> Result<Option<MacCounters>> {
+    /// writer lock does that there). Reservations older than a minute whose outcome never
+    /// came are settled first, as wrong checks: a check whose answer was lost is not
+    /// forgiven.
+    async fn mac_counters(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        reference: &str,
+        base_wait: i64,
+    ) -> Result<Option<MacCounters>> {
         let lock = if self.writer.is_none() { " FOR UPDATE" } else { "" };
         let row = sqlx::query(&format!(
             "SELECT mac_failures, mac_retry_at, mac_pending, mac_pending_at FROM requests WHERE reference = $1{lock}"
@@ -110,15 +149,29 @@ impl Store {
         .bind(reference)
         .fetch_optional(&mut *tx)
         .await?;
-        Ok(row.map(|r| {
-            let pending_at: i64 = r.get(3);
-            MacCounters {
-                failures: r.get(0),
-                retry_at: r.get(1),
-                // A reservation older than a minute was lost with its process.
-                pending: if pending_at + 60 < now() { 0 } else { r.get(2) },
+        let Some(r) = row else { return Ok(None) };
+        let mut m = MacCounters { failures: r.get(0), retry_at: r.get(1), pending: r.get(2) };
+        let pending_at: i64 = r.get(3);
+        if m.pending > 0 && pending_at + STALE_SECONDS < now() {
+            let before = m.failures;
+            m.failures += m.pending;
+            m.pending = 0;
+            // The wait of the last round boundary crossed.
+            let crossed = m.failures / ROUND * ROUND;
+            if crossed > before {
+                m.retry_at = m.retry_at.max(now() + mac_wait(crossed, base_wait));
             }
-        }))
+            sqlx::query(
+                "UPDATE requests SET mac_failures = $1, mac_retry_at = $2, mac_pending = 0 WHERE reference = $3",
+            )
+            .bind(m.failures)
+            .bind(m.retry_at)
+            .bind(reference)
+            .execute(&mut *tx)
+            .await?;
+            audit(tx, "cmp", "cmp-lost-checks-counted", reference, &format!("{} failures", m.failures)).await?;
+        }
+        Ok(Some(m))
     }
 
     /// The MAC was right: its reservation ends, and nothing is counted.
@@ -135,7 +188,7 @@ impl Store {
     /// seconds at first, twice as long each time, at most an hour.
     pub async fn mac_wrong(&self, reference: &str, base_wait: i64) -> Result<()> {
         let mut tx = self.write().await?;
-        let Some(m) = self.mac_counters(&mut tx, reference).await? else { return Ok(()) };
+        let Some(m) = self.mac_counters(&mut tx, reference, base_wait).await? else { return Ok(()) };
         let failures = m.failures + 1;
         let wait = mac_wait(failures, base_wait);
         let retry_at = if wait > 0 { now() + wait } else { m.retry_at };
@@ -155,6 +208,17 @@ impl Store {
 
 /// Wrong MAC checks allowed per round, before the reference waits.
 const ROUND: i64 = 5;
+/// A reservation without its outcome after this long was lost with its process.
+const STALE_SECONDS: i64 = 60;
+
+/// The counters as read without a lock.
+struct MacSeen {
+    failures: i64,
+    retry_at: i64,
+    pending: i64,
+    /// Reservations whose outcome never came.
+    stale: bool,
+}
 
 struct MacCounters {
     failures: i64,

@@ -198,6 +198,19 @@ fn an_iteration_count_above_the_cap_is_an_unsupported_algorithm_answered_with_ba
         sequence(&[pbkdf2, hmac_sha256]),
     ]);
     assert_eq!(failure(&ra, &message(2, null_dn(), Some(pbmac1), genm(false))), Some(BAD_ALG));
+    // PasswordBasedMac likewise, and a count beyond 64 bits too.
+    for count in [integer(262_144), tlv(0x02, &[0x01, 0, 0, 0, 0, 0, 0, 0, 0])] {
+        let pbm = sequence(&[
+            tlv(0x06, &[0x2A, 0x86, 0x48, 0x86, 0xF6, 0x7D, 0x07, 0x42, 0x0D]),
+            sequence(&[
+                octet_string(b"0123456789abcdef"),
+                sequence(&[tlv(0x06, SHA256)]),
+                count,
+                sequence(&[tlv(0x06, &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x02, 0x09])]),
+            ]),
+        ]);
+        assert_eq!(failure(&ra, &message(2, null_dn(), Some(pbm), genm(false))), Some(BAD_ALG));
+    }
 }
 
 /// An ir for a fresh P-256 key whose CertReqMsg carries `pop` after its CertRequest.

@@ -72,6 +72,17 @@ pub async fn authorise(
     SerialPath(serial): SerialPath,
     JsonBody(body): JsonBody<Authorise>,
 ) -> ApiResult<Json<Overwrite>> {
+    // To its end even if the client goes away: a renewal code's check, once reserved, is
+    // recorded right or wrong.
+    tokio::spawn(authorised(ra, client, serial, body)).await.map_err(|_| internal("overwrite authorisation"))?
+}
+
+async fn authorised(
+    ra: Arc<Ra>,
+    client: std::net::IpAddr,
+    serial: Vec<u8>,
+    body: Authorise,
+) -> ApiResult<Json<Overwrite>> {
     let (renewal, code) = match (&body.signed_authorisation, &body.code) {
         (Some(p7m), None) => {
             let renewal = forwarded(&ra, &serial, &body.id).await?;
@@ -114,8 +125,10 @@ pub async fn authorise(
             let code = ra.store.open_code(&renewal.id, &kept).ok_or_else(|| internal("renewal code"))?;
             // Wrong codes make the holder's request wait, longer each five, as wrong CMP
             // MACs do (the same counters): anyone may try, nobody can lock the holder out.
-            if let crate::store::MacCheck::Wait(seconds) = ra.store.take_mac_check(&renewal.reference).await? {
-                return Err(ApiError::from(Refusal::RenewalCodeWait { wait: seconds }));
+            match ra.store.take_mac_check(&renewal.reference, ra.wrong_code_wait).await? {
+                crate::store::MacCheck::Allowed => {}
+                crate::store::MacCheck::Wait(wait) => return Err(Refusal::RenewalCodeWait { wait }.into()),
+                crate::store::MacCheck::Busy => return Err(Refusal::RenewalCodeWait { wait: 1 }.into()),
             }
             let typed = tessera_protocol::activation::canonical_code(typed);
             // Compared in constant time, through the keyed index.
