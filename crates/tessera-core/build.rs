@@ -1,5 +1,5 @@
-//! Embeds the card catalog (drivers/*.toml) and the Fluent catalogs (locales/*/*.ftl), so
-//! an installed binary needs no data files; TESSERA_DRIVERS can still add a directory.
+//! Embeds the card catalog (drivers/*.toml), so an installed binary needs no data files;
+//! TESSERA_DRIVERS can still add a directory.
 use std::{env, fs, path::Path};
 
 fn main() {
@@ -19,14 +19,5 @@ fn main() {
         out += &format!("    ({name:?}, include_str!({:?})),\n", f.display().to_string());
     }
     out += "];\n";
-    for lang in ["it", "en"] {
-        let f = root.join("locales").join(lang).join("tessera.ftl");
-        println!("cargo:rerun-if-changed={}", f.display());
-        out += &format!(
-            "pub(crate) const FTL_{}: &str = include_str!({:?});\n",
-            lang.to_uppercase(),
-            f.display().to_string()
-        );
-    }
     fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("embedded.rs"), out).unwrap();
 }

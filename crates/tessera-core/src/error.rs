@@ -3,15 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
-/// An error as it crosses the UI boundary: a stable code and its parameters, never a
-/// pre-rendered message. Secrets never go into params.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
-pub struct ErrorPayload {
-    pub code: String,
-    pub params: BTreeMap<String, String>,
-}
+/// An error as it crosses the UI boundary: a stable code and its parameters.
+pub use tessera_locales::ErrorPayload;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -292,5 +285,76 @@ mod tests {
         assert_eq!(Error::from_pcsc(pcsc::Error::NoService, None).code(), "pcsc-not-running");
         assert_eq!(Error::from_pcsc(pcsc::Error::NoReadersAvailable, None).code(), "no-readers");
         assert_eq!(Error::from_pcsc(pcsc::Error::RemovedCard, Some("R")).code(), "card-removed");
+    }
+
+    #[test]
+    fn every_error_code_has_a_cause_and_a_remedy_in_both_languages() {
+        let samples = [
+            Error::PcscNotRunning,
+            Error::Pcsc { reason: "r".into() },
+            Error::NoReaders,
+            Error::CardRemoved { reader: "R".into() },
+            Error::ModuleMissing { module: "m.so".into(), card: None },
+            Error::ModuleMissing { module: "m.so".into(), card: Some("C".into()) },
+            Error::ModuleLoadFailed { module: "m.so".into(), reason: "r".into() },
+            Error::TokenRemoved { token: "T".into() },
+            Error::Pkcs11 { function: "F".into(), rv: "R".into(), token: "T".into() },
+            Error::CatalogInvalid { file: "f".into(), reason: "r".into() },
+            Error::CatalogConflict { atr: "3B".into(), candidates: "a, b".into() },
+            Error::CertificateUnreadable { token: "T".into(), object: "o".into(), reason: "r".into() },
+            Error::InvalidUri { uri: "u".into(), reason: "r".into() },
+            Error::TokenNotFound { uri: "pkcs11:token=X".into() },
+            Error::TokenAmbiguous { uri: "pkcs11:".into(), count: 2 },
+            Error::PinLocked,
+            Error::WrongPuk,
+            Error::CardCommand { reader: "R".into(), sw: "6A82".into() },
+            Error::ManagementKeyRejected,
+            Error::ManagementKeyNeeded,
+            Error::FinalTryNotConfirmed,
+            Error::PinRejected,
+            Error::KeyNotProtected { reason: "r".into(), deleted: true },
+            Error::IdInUse { id: "0a".into() },
+            Error::KeyNotFound { uri: "pkcs11:id=%01".into() },
+            Error::CertificateKeyMismatch { certificate: "CN".into(), key: "pkcs11:id=%01".into() },
+            Error::CertificateExists { id: "01".into() },
+            Error::ObjectNotFound { uri: "pkcs11:id=%02".into() },
+            Error::SelectorTooBroad { uri: "pkcs11:token=A".into() },
+            Error::AlgorithmUnsupported { algorithm: "p384".into(), card: "C".into() },
+            Error::CsrFailed { reason: "r".into() },
+            Error::CertificateInvalid { reason: "r".into() },
+            Error::Input { reason: "r".into() },
+            Error::CardReset,
+        ];
+        let wrong = [
+            crate::token::PinState::Ok,
+            crate::token::PinState::CountLow,
+            crate::token::PinState::FinalTry,
+            crate::token::PinState::Locked,
+        ];
+        for lang in [crate::messages::Lang::It, crate::messages::Lang::En] {
+            let m = crate::messages::Messages::new(lang);
+            for e in &samples {
+                let r = m.error(&e.payload());
+                assert!(
+                    !r.cause.contains("error-unknown")
+                        && !r.cause.starts_with("Errore imprevisto")
+                        && !r.cause.starts_with("Unexpected"),
+                    "{lang:?} {}",
+                    e.code()
+                );
+                assert!(!r.remedy.is_empty(), "{lang:?} {}", e.code());
+                for (k, v) in e.params() {
+                    if k == "deleted" {
+                        continue;
+                    }
+                    assert!(r.cause.contains(v.as_str()), "{lang:?} {}: {} lacks {v}", e.code(), r.cause);
+                }
+            }
+            let texts: Vec<String> =
+                wrong.iter().map(|s| m.error(&Error::WrongPin { state: *s }.payload()).cause).collect();
+            let mut unique = texts.clone();
+            unique.dedup();
+            assert_eq!(unique.len(), texts.len(), "each PIN state says its own thing: {texts:?}");
+        }
     }
 }

@@ -14,7 +14,10 @@ pub mod devices;
 pub mod error;
 pub mod keys;
 pub mod live;
-pub mod messages;
+/// Messages in the user's language (the catalogs of locales/).
+pub mod messages {
+    pub use tessera_locales::{Lang, Messages, Rendered};
+}
 pub mod modules;
 pub mod openpgp;
 pub mod pin;

@@ -1,0 +1,1 @@
+# Registration office console — English messages.

@@ -1,0 +1,1 @@
+# Console dell'ufficio di registrazione — messaggi in italiano.
