@@ -22,6 +22,9 @@ packages=(
   python3-venv
   # bench/: the manual pipeline Tessera is compared with (openssl req -engine pkcs11)
   libengine-pkcs11-openssl
+  # the RA's console: a real browser over WebDriver, an independent TOTP generator, the
+  # PDFs' text and pages
+  chromium chromium-driver oathtool poppler-utils
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -11,6 +11,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 npm run build --silent
+# axe-core for the console's accessibility checks (test only), from its package-lock.json.
+cd "$root/tests/console"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 command -v tauri-driver >/dev/null || cargo install tauri-driver --version '^2' --locked --quiet
 command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked --quiet

@@ -1,13 +1,13 @@
-//! Just enough W3C WebDriver to drive the real Tessera window through tauri-driver and
-//! WebKitWebDriver, plus a private Xvfb display for it.
+//! The real Tessera window through tauri-driver and WebKitWebDriver, on a private Xvfb
+//! display; the WebDriver session itself is tessera-testbed's.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use base64::Engine;
 use serde_json::{Value, json};
+pub use tessera_testbed::webdriver::Session;
 
 /// A private X display (`Xvfb -displayfd`), stopped on drop.
 pub struct Display {
@@ -89,7 +89,7 @@ impl Driver {
             .into_json()
             .unwrap();
         let id = v["value"]["sessionId"].as_str().expect("session id").to_owned();
-        Session { base: format!("{}/session/{id}", self.url) }
+        Session::at(format!("{}/session/{id}", self.url))
     }
 }
 
@@ -121,106 +121,5 @@ impl Drop for Driver {
         let _ = self.child.wait();
         // WebKitWebDriver may outlive its parent by a moment: the group must be empty.
         let _ = tessera_testbed::wait_until(Duration::from_secs(3), || !group_alive(self.child.id()));
-    }
-}
-
-pub struct Session {
-    base: String,
-}
-
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-impl Session {
-    fn post(&self, path: &str, body: Value) -> Value {
-        let r = ureq::post(&format!("{}{path}", self.base)).timeout(Duration::from_secs(30)).send_json(body);
-        match r {
-            Ok(resp) => resp.into_json::<Value>().unwrap()["value"].take(),
-            Err(ureq::Error::Status(code, resp)) => panic!("{path}: {code} {}", resp.into_string().unwrap_or_default()),
-            Err(e) => panic!("{path}: {e}"),
-        }
-    }
-
-    /// Run JavaScript in the page and return its value.
-    pub fn js(&self, script: &str) -> Value {
-        self.post("/execute/sync", json!({"script": script, "args": []}))
-    }
-
-    /// Text of the first element matching `css`, if any.
-    pub fn text(&self, css: &str) -> Option<String> {
-        let script = format!("const e = document.querySelector({}); return e ? e.textContent : null;", json!(css));
-        self.js(&script).as_str().map(str::to_owned)
-    }
-
-    /// Wait until `css` matches an element whose text satisfies `f`.
-    pub fn wait_text(&self, css: &str, timeout: Duration, f: impl Fn(&str) -> bool) -> String {
-        let mut last = None;
-        let ok = tessera_testbed::wait_until(timeout, || {
-            last = self.text(css);
-            last.as_deref().is_some_and(&f)
-        });
-        assert!(ok, "{css}: last text {last:?}");
-        last.unwrap()
-    }
-
-    pub fn wait_gone(&self, css: &str, timeout: Duration) {
-        assert!(tessera_testbed::wait_until(timeout, || self.text(css).is_none()), "{css} still there");
-    }
-
-    /// Click the first element matching `css`, as a user would.
-    pub fn click(&self, css: &str) {
-        let found = self.post("/element", json!({"using": "css selector", "value": css}));
-        let id = found[ELEMENT].as_str().unwrap_or_else(|| panic!("no element {css}")).to_owned();
-        self.post(&format!("/element/{id}/click"), json!({}));
-    }
-
-    /// Type `text` into the first element matching `css`, as a user would.
-    pub fn type_into(&self, css: &str, text: &str) {
-        let found = self.post("/element", json!({"using": "css selector", "value": css}));
-        let id = found[ELEMENT].as_str().unwrap_or_else(|| panic!("no element {css}")).to_owned();
-        self.post(&format!("/element/{id}/value"), json!({"text": text}));
-    }
-
-    /// A screenshot documenting the element `of`: it must be displayed, inside the window,
-    /// before anything is captured, and the capture is repeated until two in a row agree.
-    /// WebKitWebDriver's first capture of a session can be a frame painted long before
-    /// (the Devices screen still loading), and the DOM can be ahead of the last frame.
-    pub fn screenshot(&self, of: &str, to: &Path) {
-        let found = self.post("/element", json!({"using": "css selector", "value": of}));
-        let id = found[ELEMENT].as_str().unwrap_or_else(|| panic!("{}: no element {of}", to.display())).to_owned();
-        let displayed: Value =
-            ureq::get(&format!("{}/element/{id}/displayed", self.base)).call().unwrap().into_json().unwrap();
-        assert_eq!(displayed["value"], true, "{}: {of} is not displayed", to.display());
-        let inside = self.js(&format!(
-            "const r = document.querySelector({}).getBoundingClientRect(); \
-             return r.width > 0 && r.height > 0 && r.top < window.innerHeight && r.bottom > 0;",
-            json!(of)
-        ));
-        assert_eq!(inside, true, "{}: {of} is outside the window", to.display());
-        let capture = || -> Vec<u8> {
-            let v: Value = ureq::get(&format!("{}/screenshot", self.base)).call().unwrap().into_json().unwrap();
-            base64::engine::general_purpose::STANDARD.decode(v["value"].as_str().unwrap()).unwrap()
-        };
-        // The first capture may be that old frame even when it repeats: it is never kept.
-        let _ = capture();
-        let mut last = capture();
-        let mut stable = false;
-        for _ in 0..20 {
-            std::thread::sleep(std::time::Duration::from_millis(150));
-            let next = capture();
-            stable = next == last;
-            last = next;
-            if stable {
-                break;
-            }
-        }
-        assert!(stable, "{}: the window kept changing", to.display());
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::write(to, last).unwrap();
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = ureq::delete(&self.base).call();
     }
 }

@@ -69,6 +69,16 @@ pub struct Messages {
     bundle: FluentBundle<FluentResource>,
 }
 
+thread_local! {
+    static CACHED: [Messages; 2] = [Messages::new(Lang::It), Messages::new(Lang::En)];
+}
+
+/// Run `f` with this thread's catalog of `lang`, parsed once per thread (a server renders
+/// many pages; a bundle is not shared between threads).
+pub fn with<R>(lang: Lang, f: impl FnOnce(&Messages) -> R) -> R {
+    CACHED.with(|m| f(&m[lang as usize]))
+}
+
 impl Messages {
     pub fn new(lang: Lang) -> Messages {
         let (sources, id) = lang.sources();

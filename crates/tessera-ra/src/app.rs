@@ -50,6 +50,7 @@ pub fn app(ra: Arc<Ra>) -> axum::Router {
         .route("/ocsp", axum::routing::post(ocsp_post))
         .route("/ocsp/{*request}", axum::routing::get(ocsp_get))
         .route("/crl", axum::routing::get(crl))
+        .merge(crate::console::router())
         .with_state(ra)
 }
 

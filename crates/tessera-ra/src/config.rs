@@ -64,6 +64,45 @@ pub struct Config {
     /// The CA's own certificate policy (an OID, in every end-entity certificate besides
     /// QCP-n-qscd in qualified ones). None by default: a CA has to have one of its own.
     pub certificate_policy: Option<String>,
+    /// The registration office's console.
+    #[serde(default)]
+    pub console: ConsoleSettings,
+}
+
+/// `[console]`: how long a session lasts idle and at most, how long a signed-in operator
+/// waits after five wrong sign-ins (doubling each five more, at most an hour).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSettings {
+    #[serde(default = "default_idle_minutes")]
+    pub idle_minutes: i64,
+    #[serde(default = "default_session_hours")]
+    pub session_hours: i64,
+    #[serde(default = "default_wrong_code_wait")]
+    pub wrong_sign_in_wait_seconds: i64,
+    /// Domains of certified-mail [PEC] providers, refused as a holder's e-mail (besides
+    /// any domain with a `pec`, `legalmail`, `postacert`, `cert` label).
+    #[serde(default)]
+    pub pec_domains: Vec<String>,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        ConsoleSettings {
+            idle_minutes: default_idle_minutes(),
+            session_hours: default_session_hours(),
+            wrong_sign_in_wait_seconds: default_wrong_code_wait(),
+            pec_domains: Vec::new(),
+        }
+    }
+}
+
+fn default_idle_minutes() -> i64 {
+    15
+}
+
+fn default_session_hours() -> i64 {
+    10
 }
 
 impl Config {

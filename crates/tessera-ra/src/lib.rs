@@ -3,19 +3,23 @@
 //! configuration and serves [`app::app`].
 //!
 //! Layers, each using only those below it:
-//! - values and rules: `registry` (requests, holders, lifecycle), `codes` (activation codes
+//! - values and rules: `registry` (requests, holders, lifecycle), `accounts` (operators'
+//!   roles, passwords, one-time codes), `codes` (activation codes
 //!   and other secrets made and sealed), `personalisation` (the card's PIN and PUK),
 //!   `masked` (contacts as shown), `renewal_form`;
 //! - parts: `ca` (and `hsm`), `gateway` (SMS and e-mail), `limits`, `config`, `store`;
 //! - the application state, `state`, and how it starts, `startup`;
 //! - what answers clients: `endpoint` (CMP), `ocsp`, `api` (JSON), `notices` (e-mails due);
-//! - `app`, the router.
+//! - `app`, the router; `admin`, the administrator's commands.
 
+pub mod accounts;
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod ca;
 pub mod codes;
 pub mod config;
+pub mod console;
 pub mod endpoint;
 pub mod error;
 pub mod gateway;

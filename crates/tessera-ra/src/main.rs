@@ -1,6 +1,8 @@
 //! `tessera-ra`: the reference registration authority and CA.
 //!
 //!   tessera-ra --config ra.toml
+//!   tessera-ra operator add|list|disable|reset --config ra.toml …
+//!   tessera-ra audit verify --config ra.toml
 //!
 //! Plain HTTP is served on loopback only; anywhere else `[tls]` is required.
 
@@ -16,19 +18,118 @@ fn fail(message: String) -> ! {
     std::process::exit(2)
 }
 
+#[derive(clap::Parser)]
+#[command(name = "tessera-ra", version, about = "Tessera's reference registration authority and CA")]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    /// Serve with this configuration.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Operator accounts of the console and the API.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(clap::Subcommand)]
+enum OperatorCommand {
+    /// Create an account: prints its one-time password and its one-time-code enrolment URI.
+    Add {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[arg(long)]
+        name: String,
+        /// The registration office's code (made when new).
+        #[arg(long, value_name = "CODE")]
+        office: String,
+        /// operator, supervisor or verifier.
+        #[arg(long, value_parser = ["operator", "supervisor", "verifier"])]
+        role: String,
+        #[arg(long, value_name = "ADDR")]
+        email: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the accounts.
+    List {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable an account (its sessions end; `--enable` undoes it).
+    Disable {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        enable: bool,
+    },
+    /// A new one-time password, and with `--otp` a new one-time-code device.
+    Reset {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        otp: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Subcommand)]
+enum AuditCommand {
+    /// Check the audit log's hash chain: exit status 1 when an entry was changed, removed
+    /// or inserted.
+    Verify {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+}
+
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("TESSERA_LOG"))
         .with_writer(std::io::stderr)
         .init();
-    let mut args = std::env::args().skip(1);
-    let path = match (args.next().as_deref(), args.next()) {
-        (Some("--config"), Some(p)) => PathBuf::from(p),
-        _ => fail("usage: tessera-ra --config FILE".into()),
-    };
-    let config = Config::load(&path).unwrap_or_else(|e| fail(e));
-    serve(&path, &config).await;
+    let cli = <Cli as clap::Parser>::parse();
+    match (cli.command, cli.config) {
+        (Some(Command::Operator(c)), _) => tessera_ra::admin::operator(c.into()).await.unwrap_or_else(|e| fail(e)),
+        (Some(Command::Audit(AuditCommand::Verify { config })), _) => {
+            let ok = tessera_ra::admin::verify_audit(&config).await.unwrap_or_else(|e| fail(e));
+            std::process::exit(if ok { 0 } else { 1 });
+        }
+        (None, Some(path)) => {
+            let config = Config::load(&path).unwrap_or_else(|e| fail(e));
+            serve(&path, &config).await;
+        }
+        (None, None) => fail("usage: tessera-ra --config FILE (or a command: --help)".into()),
+    }
+}
+
+impl From<OperatorCommand> for tessera_ra::admin::Operator {
+    fn from(c: OperatorCommand) -> Self {
+        use tessera_ra::admin::Operator as O;
+        match c {
+            OperatorCommand::Add { config, name, office, role, email, json } => {
+                O::Add { config, name, office, role, email, json }
+            }
+            OperatorCommand::List { config, json } => O::List { config, json },
+            OperatorCommand::Disable { config, name, enable } => O::Disable { config, name, enable },
+            OperatorCommand::Reset { config, name, otp, json } => O::Reset { config, name, otp, json },
+        }
+    }
 }
 
 async fn serve(path: &std::path::Path, config: &Config) {

@@ -57,6 +57,8 @@ pub async fn open(path: &Path, config: &Config, addr: std::net::SocketAddr) -> R
     ra.operators = config.operators.clone();
     ra.renewal_policy = config.renewal_policy;
     ra.renewal = config.renewal.clone();
+    ra.console = config.console.clone();
+    ra.tls = config.tls.is_some();
     ra.otp = config.otp;
     ra.wrong_code_wait = config.cmp.wrong_code_wait_seconds;
     ra.calls = crate::limits::Limiter::new(config.limits.calls_per_minute, config.limits.calls_per_minute);

@@ -32,6 +32,10 @@ pub struct Ra {
     pub wrong_code_wait: i64,
     /// Renewal: whether kur needs the signed form, and the contract.
     pub renewal: crate::config::RenewalSettings,
+    /// The console's sessions and sign-in waits.
+    pub console: crate::config::ConsoleSettings,
+    /// Served over TLS: the console's cookies are Secure.
+    pub tls: bool,
 }
 
 impl Ra {
@@ -42,6 +46,8 @@ impl Ra {
             key_id,
             wrong_code_wait: 60,
             renewal: Default::default(),
+            console: Default::default(),
+            tls: false,
             ca,
             store,
             validity_days,

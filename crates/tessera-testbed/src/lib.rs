@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 pub mod ra;
+pub mod webdriver;
 
 /// The SoftHSM2 module as Debian installs it.
 pub const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";

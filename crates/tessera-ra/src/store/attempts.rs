@@ -21,7 +21,7 @@ pub enum MacCheck {
 
 /// The wait after `failures` wrong MACs: none until five, then `base` seconds doubling per
 /// five more, at most an hour.
-pub fn mac_wait(failures: i64, base: i64) -> i64 {
+pub(crate) fn mac_wait(failures: i64, base: i64) -> i64 {
     if failures < 5 || failures % 5 != 0 {
         return 0;
     }

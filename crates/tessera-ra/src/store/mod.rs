@@ -6,8 +6,11 @@ use sqlx::Row;
 use sqlx::any::{AnyPoolOptions, AnyQueryResult, AnyRow};
 use sqlx::{AnyConnection, AnyPool};
 
+pub mod accounts;
 mod attempts;
+pub mod audit;
 mod notices;
+pub mod office;
 mod renewals;
 mod transactions;
 pub use attempts::MacCheck;
@@ -126,6 +129,7 @@ impl Store {
         if let Ok(rows) = legacy {
             store.convert_legacy_codes(&rows).await?;
         }
+        store.chain_unchained().await?;
         Ok(store)
     }
 
@@ -697,36 +701,6 @@ impl Store {
             })
         })())
     }
-
-    pub async fn audit(&self, actor: &str, action: &str, subject: &str, detail: &str) -> Result<()> {
-        let mut tx = self.write().await?;
-        audit(&mut tx, actor, action, subject, detail).await?;
-        tx.commit().await
-    }
-
-    /// The audit log, newest first: of one subject (a request's reference, a certificate's
-    /// serial in hex, `holder <id>`), or of everything when `subject` is empty.
-    pub async fn audit_log(&self, subject: &str, limit: i64) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query(
-            "SELECT at, actor, action, subject, detail FROM audit WHERE $1 = '' OR subject = $2 \
-             ORDER BY id DESC LIMIT $3",
-        )
-        .bind(subject)
-        .bind(subject)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| AuditEntry {
-                at: r.get("at"),
-                actor: r.get("actor"),
-                action: r.get("action"),
-                subject: r.get("subject"),
-                detail: r.get("detail"),
-            })
-            .collect())
-    }
 }
 
 /// A SQLite database file and its -wal and -shm companions, owner-only (0600) like the key
@@ -796,16 +770,11 @@ async fn outbox(conn: &mut AnyConnection, m: &Message) -> Result<()> {
     Ok(())
 }
 
+/// Append an audit entry by the RA or an operator of no office, inside a write
+/// transaction (see [`audit::append`]).
 async fn audit(conn: &mut AnyConnection, actor: &str, action: &str, subject: &str, detail: &str) -> Result<()> {
-    sqlx::query("INSERT INTO audit (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
-        .bind(now())
-        .bind(actor)
-        .bind(action)
-        .bind(subject)
-        .bind(detail)
-        .execute(conn)
-        .await?;
-    Ok(())
+    let postgres = conn.backend_name() == "PostgreSQL";
+    audit::append(conn, postgres, &audit::Event { actor, action, subject, detail, ..Default::default() }).await
 }
 
 #[cfg(test)]

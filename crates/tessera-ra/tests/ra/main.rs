@@ -10,6 +10,7 @@ mod brute_force;
 mod certificates;
 mod cmp;
 mod conformance;
+mod console;
 mod crash;
 mod exactly_once;
 mod holder;

@@ -1,0 +1,30 @@
+//! The console's home page: the office's work counted (each count links to the list
+//! behind it), the CA's notices, and the operator's last sign-ins (a sign-in they do not
+//! recognise is theirs to report).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+
+use super::render;
+use super::session::Me;
+use super::ui::Ui;
+use crate::state::Ra;
+use crate::store::office::{OfficeCounts, SignIn};
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    ui: Ui,
+    counts: OfficeCounts,
+    sign_ins: Vec<SignIn>,
+}
+
+/// GET /console/
+pub async fn page(State(ra): State<Arc<Ra>>, me: Me) -> Response {
+    let counts = ra.store.office_counts(me.office()).await.unwrap_or_default();
+    let sign_ins = ra.store.sign_ins(&me.account.name, 5).await.unwrap_or_default();
+    render(&HomePage { ui: me.ui, counts, sign_ins })
+}

@@ -1,0 +1,152 @@
+//! The registration office's console, served under `/console/`: server-rendered pages
+//! (askama, escaping by default) with htmx for partial updates, vendored and served here.
+//! Every page goes out with a strict Content-Security-Policy (no inline script, no frames),
+//! `Referrer-Policy: no-referrer` and no caching; every form and state-changing request
+//! carries a CSRF token ([`session`]).
+//!
+//! - [`sign_in`]: sign-in with name, password and one-time code; the first password;
+//!   recovery by e-mail; resynchronising a drifted device; signing out.
+//! - [`account`]: the operator's own account: password, testing the device, API tokens.
+//! - [`home`]: the office's counts, the CA's notices, the last sign-ins.
+
+pub mod account;
+pub mod home;
+pub mod session;
+pub mod sign_in;
+pub mod ui;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+use crate::state::Ra;
+
+/// Every console route.
+pub fn router() -> Router<Arc<Ra>> {
+    Router::new()
+        .route("/console/", get(home::page))
+        .route("/console", get(|| async { Redirect::permanent("/console/") }))
+        .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
+        .route("/console/sign-out", post(sign_in::sign_out))
+        .route("/console/password", get(sign_in::password_page).post(sign_in::password_submit))
+        .route("/console/recover", get(sign_in::recover_page).post(sign_in::recover_submit))
+        .route("/console/otp/resync", get(sign_in::resync_page).post(sign_in::resync_submit))
+        .route("/console/account", get(account::page))
+        .route("/console/account/otp-test", post(account::otp_test))
+        .route("/console/account/tokens", post(account::token_new))
+        .route("/console/account/tokens/{id}/revoke", post(account::token_revoke))
+        .route("/console/lang/{lang}", get(language))
+        .route("/console/static/{file}", get(asset))
+        .layer(axum::middleware::map_response(security_headers))
+}
+
+/// The headers of every console answer.
+async fn security_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; \
+         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    set(h, "referrer-policy", "no-referrer");
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "x-frame-options", "DENY");
+    set(h, "cross-origin-opener-policy", "same-origin");
+    if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, "cache-control", "no-store");
+    }
+    r
+}
+
+/// The vendored and own assets.
+async fn asset(Path(file): Path<String>) -> Response {
+    let (kind, body): (&str, &'static [u8]) = match file.as_str() {
+        "htmx.min.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/htmx.min.js")),
+        "console.js" => ("text/javascript; charset=utf-8", include_bytes!("../../assets/console.js")),
+        "console.css" => ("text/css; charset=utf-8", include_bytes!("../../assets/console.css")),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    ([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct Back {
+    #[serde(default)]
+    back: String,
+}
+
+/// The language switch: a cookie, then back to the page (a console page only).
+async fn language(
+    axum::extract::State(ra): axum::extract::State<Arc<Ra>>,
+    Path(lang): Path<String>,
+    Query(q): Query<Back>,
+) -> Response {
+    let lang = if lang == "en" { "en" } else { "it" };
+    let back = if q.back.starts_with("/console/") && !q.back.contains("//") && !q.back.contains('\\') {
+        q.back
+    } else {
+        "/console/".to_owned()
+    };
+    let cookie = session::set_cookie(&ra, session::LANG_COOKIE, lang, Some(365 * 86_400));
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response()
+}
+
+/// What went wrong with a form: per field and in general, each a cause and a remedy.
+#[derive(Debug, Default, Clone)]
+pub struct FormErrors {
+    fields: BTreeMap<String, (String, String)>,
+    general: Option<(String, String)>,
+}
+
+impl FormErrors {
+    pub fn field(&mut self, name: &str, cause: String, remedy: String) {
+        self.fields.insert(name.to_owned(), (cause, remedy));
+    }
+
+    pub fn set_general(&mut self, cause: String, remedy: String) {
+        self.general = Some((cause, remedy));
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.fields.contains_key(name)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&(String, String)> {
+        self.fields.get(name)
+    }
+
+    pub fn general(&self) -> Option<&(String, String)> {
+        self.general.as_ref()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.general.is_none()
+    }
+}
+
+/// A page rendered, or a refusal page when rendering failed.
+pub fn render<T: askama::Template>(page: &T) -> Response {
+    match page.render() {
+        Ok(html) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "console template");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// `status` with a page.
+pub fn render_status<T: askama::Template>(status: StatusCode, page: &T) -> Response {
+    let mut r = render(page);
+    *r.status_mut() = status;
+    r
+}
