@@ -137,6 +137,137 @@ pub fn valid_partita_iva(input: &str) -> bool {
     (10 - sum % 10) % 10 == digits[10]
 }
 
+/// A holder's data a tax code is made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonData<'a> {
+    pub surname: &'a str,
+    /// All the given names.
+    pub given_names: &'a str,
+    pub birth_date: time::Date,
+    /// 'M' or 'F'.
+    pub sex: char,
+    /// The birth place's Belfiore code (`H501`), or its name.
+    pub birth_place: &'a str,
+}
+
+/// Which part of a tax code does not match the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Part {
+    Surname,
+    GivenNames,
+    BirthDate,
+    Sex,
+    BirthPlace,
+}
+
+impl Part {
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Surname => "surname",
+            Part::GivenNames => "given-names",
+            Part::BirthDate => "birth-date",
+            Part::Sex => "sex",
+            Part::BirthPlace => "birth-place",
+        }
+    }
+}
+
+/// Letters as a tax code takes them: accents dropped, upper case, letters only.
+fn letters(text: &str) -> Vec<u8> {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfd().filter(|c| c.is_ascii_alphabetic()).map(|c| c.to_ascii_uppercase() as u8).collect()
+}
+
+fn is_vowel(b: &u8) -> bool {
+    b"AEIOU".contains(b)
+}
+
+/// Three letters from a surname: its consonants, then its vowels, then X.
+fn surname_part(surname: &str) -> String {
+    let l = letters(surname);
+    let (consonants, vowels): (Vec<u8>, Vec<u8>) = l.iter().partition(|b| !is_vowel(b));
+    consonants.iter().chain(&vowels).chain(b"XXX").take(3).map(|b| *b as char).collect()
+}
+
+/// Three letters from the given names: the 1st, 3rd and 4th consonants when there are
+/// four or more, else as for a surname.
+fn names_part(names: &str) -> String {
+    let l = letters(names);
+    let consonants: Vec<u8> = l.iter().copied().filter(|b| !is_vowel(b)).collect();
+    if consonants.len() >= 4 {
+        return [consonants[0], consonants[2], consonants[3]].iter().map(|b| *b as char).collect();
+    }
+    surname_part(names)
+}
+
+/// The tax code the data make (without omocodia), the check letter included; None when
+/// the birth place is neither a known code nor a known name.
+pub fn from_data(d: &PersonData<'_>) -> Option<String> {
+    let place = place_code(d.birth_place)?;
+    let day = d.birth_date.day() as u32 + if d.sex == 'F' { 40 } else { 0 };
+    let mut code = format!(
+        "{}{}{:02}{}{:02}{}",
+        surname_part(d.surname),
+        names_part(d.given_names),
+        d.birth_date.year().rem_euclid(100),
+        MONTHS[d.birth_date.month() as usize - 1] as char,
+        day,
+        place
+    );
+    let letter = check_letter(code.as_bytes());
+    code.push(letter);
+    Some(code)
+}
+
+/// A place as its Belfiore code: given as a code, or as a name.
+fn place_code(place: &str) -> Option<String> {
+    let trimmed = place.trim().to_ascii_uppercase();
+    if crate::places::by_code(&trimmed).is_some() {
+        return Some(trimmed);
+    }
+    crate::places::by_name(place).map(|p| p.code)
+}
+
+/// The parts of `code` (already of the tax code's form) that do not match the data;
+/// omocodia letters count as the digits they replace, and a birth place matches by any of
+/// its names. Empty: the code is the holder's.
+pub fn mismatches(code: &str, d: &PersonData<'_>) -> Vec<Part> {
+    let b = code.as_bytes();
+    if b.len() != 16 {
+        return vec![Part::Surname, Part::GivenNames, Part::BirthDate, Part::Sex, Part::BirthPlace];
+    }
+    let mut out = Vec::new();
+    if code[0..3] != surname_part(d.surname) {
+        out.push(Part::Surname);
+    }
+    if code[3..6] != names_part(d.given_names) {
+        out.push(Part::GivenNames);
+    }
+    let year = digit(b[6]) * 10 + digit(b[7]);
+    let month = MONTHS.iter().position(|&m| m == b[8]).map(|m| m + 1);
+    let day = digit(b[9]) * 10 + digit(b[10]);
+    let (real_day, female) = if day > 40 { (day - 40, true) } else { (day, false) };
+    if year != d.birth_date.year().rem_euclid(100) as u32
+        || month != Some(d.birth_date.month() as usize)
+        || real_day != d.birth_date.day() as u32
+    {
+        out.push(Part::BirthDate);
+    }
+    if female != (d.sex == 'F') {
+        out.push(Part::Sex);
+    }
+    let place: String = std::iter::once(b[11] as char)
+        .chain(b[12..15].iter().map(|&c| char::from_digit(digit(c), 10).unwrap_or('?')))
+        .collect();
+    let named =
+        place_code(d.birth_place).as_deref() == Some(place.as_str()) || crate::places::is_named(&place, d.birth_place);
+    if !named {
+        out.push(Part::BirthPlace);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +323,50 @@ mod tests {
         );
         assert_eq!(from_subject_field("ROSSI MARIO"), None);
         assert_eq!(from_subject_field("TINIT-RSSMRA80A01H501X"), None);
+    }
+
+    #[test]
+    fn a_tax_code_is_checked_against_the_holders_data() {
+        use super::{Part, PersonData, from_data, mismatches};
+        let date = |y, m, d| time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap();
+        let mario = PersonData {
+            surname: "Rossi",
+            given_names: "Mario",
+            birth_date: date(1980, 1, 1),
+            sex: 'M',
+            birth_place: "Roma",
+        };
+        assert_eq!(from_data(&mario).as_deref(), Some("RSSMRA80A01H501U"));
+        assert!(mismatches("RSSMRA80A01H501U", &mario).is_empty());
+        // Omocodia: the digits replaced by letters still match.
+        assert!(mismatches("RSSMRA80A01H5LMX", &mario).is_empty());
+        let anna = PersonData {
+            surname: "Verdi",
+            given_names: "Anna",
+            birth_date: date(1990, 5, 10),
+            sex: 'F',
+            birth_place: "L219",
+        };
+        assert_eq!(from_data(&anna).as_deref(), Some("VRDNNA90E50L219L"));
+        assert_eq!(mismatches("VRDNNA90E10L219X", &anna), [Part::Sex]);
+        assert_eq!(
+            mismatches("RSSMRA80A01H501U", &PersonData { birth_place: "Milano", ..mario.clone() }),
+            [Part::BirthPlace]
+        );
+        assert_eq!(
+            mismatches("RSSMRA80A01H501U", &PersonData { surname: "Bianchi", birth_date: date(1981, 1, 1), ..mario }),
+            [Part::Surname, Part::BirthDate]
+        );
+        // Four or more consonants in the names: the 1st, 3rd and 4th; accents dropped.
+        let niccolo = PersonData {
+            surname: "Fabbrì",
+            given_names: "Niccolò Giancarlo",
+            birth_date: date(1985, 8, 10),
+            sex: 'M',
+            birth_place: "D612",
+        };
+        assert_eq!(&from_data(&niccolo).unwrap()[..6], "FBBNCL");
+        assert_eq!(&from_data(&PersonData { given_names: "Ugo", ..niccolo }).unwrap()[3..6], "GUO");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod certificate;
 pub mod codice_fiscale;
 pub mod csr;
 pub mod der;
+pub mod places;
 pub mod uri;
 
 pub use certificate::{CertificateSummary, KeyInfo, RENEWAL_WINDOW_DAYS, RenewalStatus, Role};

@@ -338,7 +338,7 @@ impl Store {
         .bind(hex(serial))
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| (r.get::<i64, _>("confirmed") == 1, super::lifecycle_of(&r))))
+        Ok(row.map(|r| (r.get::<i64, _>("confirmed") == 1, super::certificates::lifecycle_of(&r))))
     }
 }
 
