@@ -537,3 +537,7 @@ error-unknown-channel = Unknown channel for the halves.
     .remedy = Choose SMS (first halves) or e-mail (second halves and user code).
 error-unknown-state = Unknown renewal state: { $state }.
     .remedy = The states are: communicated, forwarded, completed, expired, cancelled.
+error-cf-data-mismatch = The tax code does not match the holder's data ({ $parts }); the data make { $expected }.
+    .remedy = Correct the data or the code; if the code really is the holder's (omocodia, a register's mistake), confirm 'accept anyway'.
+error-holder-data-invalid = A holder's detail is missing or not valid: { $field }.
+    .remedy = Give sex, birth date (YYYY-MM-DD) and birth place together, or none of them.

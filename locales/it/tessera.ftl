@@ -537,3 +537,7 @@ error-unknown-channel = Canale sconosciuto per l'invio delle metà.
     .remedy = Scegli SMS (prime metà) o e-mail (seconde metà e codice utente).
 error-unknown-state = Stato di rinnovo sconosciuto: { $state }.
     .remedy = Gli stati sono: comunicato, inoltrato, completato, scaduto, cancellato.
+error-cf-data-mismatch = Il codice fiscale non corrisponde ai dati del titolare ({ $parts }); dai dati risulta { $expected }.
+    .remedy = Correggi i dati o il codice; se il codice è davvero quello del titolare (omocodia, errore dell'anagrafe), conferma «accetta comunque».
+error-holder-data-invalid = Dato del titolare mancante o non valido: { $field }.
+    .remedy = Indica sesso, data di nascita (AAAA-MM-GG) e luogo di nascita insieme, o nessuno dei tre.

@@ -171,6 +171,11 @@ refusals! {
     CfCheckLetter = (422, "cf-check-letter") { expected: char },
     /// The tax code is not of its form from `position` (0-based).
     CfMalformed = (422, "cf-malformed") { position: usize },
+    /// The tax code does not match the holder's data in `parts` (comma-separated:
+    /// surname, given-names, birth-date, sex, birth-place); the data make `expected`.
+    CfDataMismatch = (422, "cf-data-mismatch") { parts: String, expected: String },
+    /// The holder's data are incomplete or unreadable (`field`).
+    HolderDataInvalid = (422, "holder-data-invalid") { field: String },
     /// A field that goes into certificates was refused, and why.
     SubjectFieldRefused = (422, "subject-field-refused") { field: String, reason: String },
     /// The mobile or e-mail is registered to another person.

@@ -4,15 +4,17 @@
 //!
 //! Layers, each using only those below it:
 //! - values and rules: `registry` (requests, holders, lifecycle), `accounts` (operators'
-//!   roles, passwords, one-time codes), `codes` (activation codes
+//!   roles, passwords, one-time codes), `actor` (who acts, in which office), `codes` (activation codes
 //!   and other secrets made and sealed), `personalisation` (the card's PIN and PUK),
 //!   `masked` (contacts as shown), `renewal_form`;
 //! - parts: `ca` (and `hsm`), `gateway` (SMS and e-mail), `limits`, `config`, `store`;
 //! - the application state, `state`, and how it starts, `startup`;
+//! - what operators do, the same through the API and the console: `registration`;
 //! - what answers clients: `endpoint` (CMP), `ocsp`, `api` (JSON), `notices` (e-mails due);
 //! - `app`, the router; `admin`, the administrator's commands.
 
 pub mod accounts;
+pub mod actor;
 pub mod admin;
 pub mod api;
 pub mod app;
@@ -29,6 +31,7 @@ pub mod masked;
 pub mod notices;
 pub mod ocsp;
 pub mod personalisation;
+pub mod registration;
 pub mod registry;
 pub mod renewal_form;
 pub mod startup;

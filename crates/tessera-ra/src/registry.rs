@@ -182,6 +182,10 @@ pub struct Entry {
     pub confirmed: Vec<Profile>,
     /// Wrong codes or OTPs so far; at [`MAX_FAILURES`] the request is locked.
     pub failures: i64,
+    /// The office that registered it (None: the configuration, or a token of no office).
+    pub office: Option<String>,
+    /// Its path through verification (None: registered through the JSON API).
+    pub verification: Option<String>,
 }
 
 /// Wrong activation codes or OTPs that lock a request.

@@ -70,6 +70,21 @@ pub struct NewHolder {
     /// The operator confirmed a tax code that does not pass the check.
     #[serde(default)]
     pub cf_forced: bool,
+    /// The holder's data the tax code is checked against (all three given, or none):
+    /// sex `M` or `F`, birth date `YYYY-MM-DD`, birth place (a municipality's or foreign
+    /// state's name, or its cadastral code).
+    #[serde(default)]
+    pub sex: Option<String>,
+    #[serde(default)]
+    pub birth_date: Option<String>,
+    #[serde(default)]
+    pub birth_place: Option<String>,
+    /// The residence address, as the holder gives it.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// The operator accepts a tax code that does not match these data (recorded).
+    #[serde(default)]
+    pub cf_accepted_anyway: bool,
 }
 
 /// A holder registered.

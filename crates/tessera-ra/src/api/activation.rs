@@ -128,7 +128,8 @@ pub async fn verify(
         return Err(Refusal::OtpExpired {}.into());
     }
     try_secret(&ra, &reference, "otp-wrong", ra.store.otp_matches(&reference, body.otp.trim(), &hash)).await?;
-    ra.store.arm(&reference, "holder", None).await?;
+    let by = crate::store::audit::Event { actor: "holder", address: Some(&client.to_string()), ..Default::default() };
+    ra.store.arm(&reference, &by, None).await?;
     Ok(Json(Armed { reference, armed: true }))
 }
 

@@ -131,10 +131,11 @@ pub fn serial_from_hex(text: &str) -> Option<Vec<u8>> {
     digits.chunks(2).map(|pair| std::str::from_utf8(pair).ok().and_then(|p| u8::from_str_radix(p, 16).ok())).collect()
 }
 
-/// The operator a request's bearer token belongs to. An extractor from the request's head:
-/// a call without a valid token gets 401 before its body is even read. The scheme is
-/// case-insensitive (RFC 9110 11.1).
-pub struct SignedIn(pub String);
+/// Who calls the operator API: the account an API token belongs to (made in the console,
+/// scoped to its office and role), or a token of the configuration file (deprecated; no
+/// office). An extractor from the request's head: a call without a valid token gets 401
+/// before its body is even read. The scheme is case-insensitive (RFC 9110 11.1).
+pub struct SignedIn(pub crate::actor::Actor);
 
 impl FromRequestParts<Arc<Ra>> for SignedIn {
     type Rejection = ApiError;
@@ -147,15 +148,19 @@ impl FromRequestParts<Arc<Ra>> for SignedIn {
             .and_then(|h| h.to_str().ok())
             .and_then(|h| h.split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim());
-        let digest = |t: &str| -> String { crate::store::hex(&sha2::Sha256::digest(t.as_bytes())) };
-        token
-            .and_then(|t| {
-                let d = digest(t);
-                ra.operators.iter().find(|o| o.token_sha256.eq_ignore_ascii_case(&d))
-            })
-            .map(|o| SignedIn(o.name.clone()))
-            .ok_or(ApiError(Refusal::OperatorUnauthenticated {}))
+            .map(|(_, token)| token.trim())
+            .ok_or(ApiError(Refusal::OperatorUnauthenticated {}))?;
+        let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        let digest = crate::store::hex(&sha2::Sha256::digest(token.as_bytes()));
+        if let Some(o) = ra.operators.iter().find(|o| o.token_sha256.eq_ignore_ascii_case(&digest)) {
+            return Ok(SignedIn(crate::actor::Actor { name: o.name.clone(), office: None, role: None, address }));
+        }
+        match ra.store.token_account(&digest).await? {
+            Some(a) => {
+                Ok(SignedIn(crate::actor::Actor { name: a.name, office: Some(a.office), role: Some(a.role), address }))
+            }
+            None => Err(ApiError(Refusal::OperatorUnauthenticated {})),
+        }
     }
 }
 

@@ -92,7 +92,7 @@ fn sealed_to(name: &str) -> String {
 }
 
 impl Store {
-    fn postgres(&self) -> bool {
+    pub(super) fn postgres(&self) -> bool {
         self.writer.is_none()
     }
 

@@ -203,13 +203,18 @@ impl Store {
 
     /// The audit log, newest first: of one subject (a request's reference, a certificate's
     /// serial in hex, `holder <id>`), or of everything when `subject` is empty.
-    pub async fn audit_log(&self, subject: &str, limit: i64) -> Result<Vec<AuditEntry>> {
+    /// Of `office`'s operators and requests only, unless `office` is empty.
+    pub async fn audit_log(&self, subject: &str, limit: i64, office: &str) -> Result<Vec<AuditEntry>> {
         let rows = sqlx::query(
-            "SELECT at, actor, action, subject, detail FROM audit WHERE $1 = '' OR subject = $2 \
-             ORDER BY id DESC LIMIT $3",
+            "SELECT at, actor, action, subject, detail FROM audit WHERE ($1 = '' OR subject = $2) \
+             AND ($3 = '' OR office = $4 OR subject IN (SELECT reference FROM requests WHERE office = $5)) \
+             ORDER BY id DESC LIMIT $6",
         )
         .bind(subject)
         .bind(subject)
+        .bind(office)
+        .bind(office)
+        .bind(office)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;

@@ -5,7 +5,8 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{CertificateRow, Result, Store, at, audit, hex, now, unhex};
+use super::audit::{Event, append};
+use super::{CertificateRow, Result, Store, at, hex, now, unhex};
 use crate::registry::{Entry, Lifecycle, Profile};
 
 impl Store {
@@ -33,20 +34,20 @@ impl Store {
     }
 
     pub async fn set_lifecycle(&self, serial: &[u8], state: Lifecycle) -> Result<()> {
-        self.set_lifecycle_by(serial, state, "cmp").await
+        self.set_lifecycle_by(serial, state, &Event { actor: "cmp", ..Default::default() }).await
     }
 
     /// An operator approves a pending renewal. False when there is none with this serial.
-    pub async fn approve(&self, serial: &[u8], operator: &str) -> Result<bool> {
-        self.decide(serial, operator, true).await
+    pub async fn approve(&self, serial: &[u8], by: &Event<'_>) -> Result<bool> {
+        self.decide(serial, by, true).await
     }
 
     /// An operator refuses a pending renewal: its certificate is revoked for good.
-    pub async fn refuse(&self, serial: &[u8], operator: &str) -> Result<bool> {
-        self.decide(serial, operator, false).await
+    pub async fn refuse(&self, serial: &[u8], by: &Event<'_>) -> Result<bool> {
+        self.decide(serial, by, false).await
     }
 
-    async fn decide(&self, serial: &[u8], operator: &str, approved: bool) -> Result<bool> {
+    async fn decide(&self, serial: &[u8], by: &Event<'_>, approved: bool) -> Result<bool> {
         let mut tx = self.write().await?;
         let sql = if approved {
             "UPDATE certificates SET approval = 'approved' WHERE serial = $1 AND approval = 'pending'"
@@ -62,9 +63,22 @@ impl Store {
             return Ok(false);
         }
         let action = if approved { "renewal-approved" } else { "renewal-refused" };
-        audit(&mut tx, operator, action, &hex(serial), "").await?;
+        let subject = hex(serial);
+        append(&mut tx, self.postgres(), &Event { action, subject: &subject, detail: "", ..by.clone() }).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// The office of the request a certificate was issued for: None when this CA issued no
+    /// such certificate, Some(None) for a request of no office.
+    pub async fn certificate_office(&self, serial: &[u8]) -> Result<Option<Option<String>>> {
+        let row = sqlx::query(
+            "SELECT r.office FROM certificates c JOIN requests r ON r.reference = c.reference WHERE c.serial = $1",
+        )
+        .bind(hex(serial))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.get::<Option<String>, _>(0)))
     }
 
     /// Whether this CA issued a certificate with this serial.
@@ -76,7 +90,7 @@ impl Store {
             .is_some())
     }
 
-    pub async fn set_lifecycle_by(&self, serial: &[u8], state: Lifecycle, actor: &str) -> Result<()> {
+    pub async fn set_lifecycle_by(&self, serial: &[u8], state: Lifecycle, by: &Event<'_>) -> Result<()> {
         let (name, since, reason) = match state {
             Lifecycle::Active => ("active", None, None),
             Lifecycle::Suspended { since } => ("suspended", Some(since.unix_timestamp()), None),
@@ -90,14 +104,14 @@ impl Store {
             .bind(hex(serial))
             .execute(&mut *tx)
             .await?;
-        audit(
-            &mut tx,
-            actor,
-            &format!("certificate-{name}"),
-            &hex(serial),
-            &reason.map(|r| format!("reason {r}")).unwrap_or_default(),
-        )
-        .await?;
+        let (action, subject) = (format!("certificate-{name}"), hex(serial));
+        let detail = match (reason, by.detail) {
+            (Some(r), "") => format!("reason {r}"),
+            (Some(r), d) => format!("reason {r}; {d}"),
+            (None, d) => d.to_owned(),
+        };
+        append(&mut tx, self.postgres(), &Event { action: &action, subject: &subject, detail: &detail, ..by.clone() })
+            .await?;
         tx.commit().await
     }
 

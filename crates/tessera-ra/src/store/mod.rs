@@ -10,7 +10,7 @@ pub mod accounts;
 mod attempts;
 pub mod audit;
 mod certificates;
-mod holders;
+pub mod holders;
 mod notices;
 pub mod office;
 mod renewals;
@@ -315,7 +315,7 @@ mod tests {
             vec![(vec![0x0A], Lifecycle::Revoked { at: at(100), reason: 1 })]
         );
         let actions: Vec<String> =
-            store.audit_log("", 100).await.unwrap().into_iter().rev().map(|a| a.action).collect();
+            store.audit_log("", 100, "").await.unwrap().into_iter().rev().map(|a| a.action).collect();
         assert_eq!(
             actions,
             [

@@ -146,23 +146,19 @@ impl Store {
     }
 
     /// Renewal requests for operators, newest first (the latest 500); `state` filters.
-    pub async fn renewals(&self, state: Option<&str>) -> Result<Vec<Renewal>> {
+    pub async fn renewals(&self, state: Option<&str>, office: &str) -> Result<Vec<Renewal>> {
         self.expire_renewals().await?;
-        let rows = match state {
-            Some(s) => {
-                sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM renewals WHERE state = $1 ORDER BY created_at DESC, id LIMIT 500"
-                ))
-                .bind(s)
-                .fetch_all(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query(&format!("SELECT {COLUMNS} FROM renewals ORDER BY created_at DESC, id LIMIT 500"))
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-        };
+        // Of `office`'s requests only, unless it is empty.
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM renewals WHERE ($1 = '' OR state = $2) AND ($3 = '' OR reference IN \
+             (SELECT reference FROM requests WHERE office = $4)) ORDER BY created_at DESC, id LIMIT 500"
+        ))
+        .bind(state.unwrap_or(""))
+        .bind(state.unwrap_or(""))
+        .bind(office)
+        .bind(office)
+        .fetch_all(&self.pool)
+        .await?;
         let now = now();
         Ok(rows.iter().map(|r| renewal_of(r, now)).collect())
     }
@@ -258,7 +254,8 @@ impl Store {
     }
 
     /// An operator cancels an open renewal. False when it is not open.
-    pub async fn cancel_renewal(&self, id: &str, operator: &str) -> Result<bool> {
+    pub async fn cancel_renewal(&self, id: &str, by: &super::audit::Event<'_>) -> Result<bool> {
+        let operator = by.actor;
         let mut tx = self.write().await?;
         let done = sqlx::query(
             // Not once the holder may have overwritten the card's key: only the renewal
@@ -273,7 +270,8 @@ impl Store {
         .rows_affected()
             == 1;
         if done {
-            audit(&mut tx, operator, "renewal-cancelled", id, "").await?;
+            let event = super::audit::Event { action: "renewal-cancelled", subject: id, detail: "", ..by.clone() };
+            super::audit::append(&mut tx, self.postgres(), &event).await?;
         }
         tx.commit().await?;
         Ok(done)

@@ -7,6 +7,7 @@ use sqlx::Row;
 use sqlx::any::{AnyQueryResult, AnyRow};
 use zeroize::Zeroizing;
 
+use super::audit::{Event, append};
 use super::{Error, RequestRow, Result, Store, audit, now, outbox, profile_name, unhex};
 use crate::gateway::Message;
 use crate::registry::{Entry, Holder, Issuance, Profile, RegisteredRequest};
@@ -44,7 +45,7 @@ impl Store {
     /// Arm the CMP reference: by an operator at the counter, with the activation code
     /// the holder brought (`Some`), or after the holder's OTP, with the code sealed when
     /// the OTP was sent (`None`).
-    pub async fn arm(&self, reference: &str, actor: &str, code: Option<&str>) -> Result<()> {
+    pub async fn arm(&self, reference: &str, by: &Event<'_>, code: Option<&str>) -> Result<()> {
         let mut tx = self.write().await?;
         let update = match code {
             Some(code) => sqlx::query("UPDATE requests SET armed = 1, sealed_code = $1 WHERE reference = $2")
@@ -57,7 +58,12 @@ impl Store {
         };
         update.bind(reference).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM otps WHERE reference = $1").bind(reference).execute(&mut *tx).await?;
-        audit(&mut tx, actor, "request-armed", reference, "").await?;
+        append(
+            &mut tx,
+            self.postgres(),
+            &Event { action: "request-armed", subject: reference, detail: "", ..by.clone() },
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -159,19 +165,45 @@ impl Store {
 
     /// Create a request for a registered holder (the request copies name and tax code).
     /// `email`: the message that takes the activation code to the holder, recorded with it.
+    /// `office`: the registering office's; `workflow`: registered at the console, so it
+    /// goes through identification and verification (its code is made afterwards).
     pub async fn create_request(
         &self,
         r: &RegisteredRequest,
         holder_id: i64,
-        operator: &str,
+        office: Option<&str>,
+        workflow: bool,
+        by: &Event<'_>,
         email: Option<&Message>,
     ) -> Result<()> {
         let mut tx = self.write().await?;
-        self.insert_request(&mut tx, r, Some(holder_id), operator, false).await?;
-        audit(&mut tx, operator, "request-created", &r.reference, profile_name(r.profile)).await?;
+        self.insert_request(&mut tx, r, Some(holder_id), by.actor, false).await?;
+        sqlx::query(
+            "UPDATE requests SET office = $1, verification = $2, registered_at = $3, code_issued_at = $4 \
+             WHERE reference = $5",
+        )
+        .bind(office)
+        .bind(workflow.then_some("registered"))
+        .bind(now())
+        .bind((!workflow).then(now))
+        .bind(&r.reference)
+        .execute(&mut *tx)
+        .await?;
+        let postgres = self.postgres();
+        append(
+            &mut tx,
+            postgres,
+            &Event { action: "request-created", subject: &r.reference, detail: profile_name(r.profile), ..by.clone() },
+        )
+        .await?;
         if let Some(m) = email {
             outbox(&mut tx, m).await?;
-            audit(&mut tx, operator, "activation-code-emailed", &r.reference, &m.to).await?;
+            append(
+                &mut tx,
+                postgres,
+                &Event { action: "activation-code-emailed", subject: &r.reference, detail: &m.to, ..by.clone() },
+            )
+            .await?;
         }
         tx.commit().await
     }
@@ -179,13 +211,15 @@ impl Store {
     /// Replace a request's activation code (lost, or the request locked): the old code
     /// stops working, the request is disarmed and unlocked. False when the request was
     /// already issued (or is unknown).
-    pub async fn new_code(&self, reference: &str, code: &str, operator: &str, email: Option<&Message>) -> Result<bool> {
+    pub async fn new_code(&self, reference: &str, code: &str, by: &Event<'_>, email: Option<&Message>) -> Result<bool> {
+        let operator = by.actor;
         let mut tx = self.write().await?;
         let done = sqlx::query(
-            "UPDATE requests SET code_hash = $1, sealed_code = NULL, armed = 0, failures = 0 \
-             WHERE reference = $2 AND issuance != 'confirmed'",
+            "UPDATE requests SET code_hash = $1, sealed_code = NULL, armed = 0, failures = 0, code_issued_at = $2 \
+             WHERE reference = $3 AND issuance != 'confirmed'",
         )
         .bind(self.codes.index(code))
+        .bind(now())
         .bind(reference)
         .execute(&mut *tx)
         .await?;
@@ -193,23 +227,42 @@ impl Store {
             return Ok(false);
         }
         sqlx::query("DELETE FROM otps WHERE reference = $1").bind(reference).execute(&mut *tx).await?;
-        audit(&mut tx, operator, "activation-code-replaced", reference, "").await?;
+        let postgres = self.postgres();
+        // A first code at the console (by.action) or a replaced one.
+        let action = if by.action.is_empty() { "activation-code-replaced" } else { by.action };
+        append(&mut tx, postgres, &Event { action, subject: reference, detail: "", ..by.clone() }).await?;
         if let Some(m) = email {
             outbox(&mut tx, m).await?;
-            audit(&mut tx, operator, "activation-code-emailed", reference, &m.to).await?;
+            append(
+                &mut tx,
+                postgres,
+                &Event { action: "activation-code-emailed", subject: reference, detail: &m.to, ..by.clone() },
+            )
+            .await?;
         }
+        let _ = operator;
         tx.commit().await?;
         Ok(true)
     }
 
     /// Requests whose reference, holder name or tax code contains `q` (all when empty).
-    pub async fn search(&self, q: &str, limit: i64) -> Result<Vec<RequestRow>> {
+    /// Requests whose reference, holder or tax code contains `q`, of `office` (empty: of
+    /// every office).
+    pub async fn search(&self, q: &str, limit: i64, office: &str) -> Result<Vec<RequestRow>> {
         let like = format!("%{}%", q.to_uppercase());
         let sql = format!(
-            "{REQUEST_ROWS} WHERE upper(r.reference) LIKE $1 OR upper(r.surname || ' ' || r.given_name) LIKE $2 \
-             OR upper(r.cf) LIKE $3 ORDER BY r.reference LIMIT $4"
+            "{REQUEST_ROWS} WHERE (upper(r.reference) LIKE $1 OR upper(r.surname || ' ' || r.given_name) LIKE $2 \
+             OR upper(r.cf) LIKE $3) AND ($4 = '' OR r.office = $5) ORDER BY r.reference LIMIT $6"
         );
-        let rows = sqlx::query(&sql).bind(&like).bind(&like).bind(&like).bind(limit).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(&like)
+            .bind(&like)
+            .bind(&like)
+            .bind(office)
+            .bind(office)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.iter().map(request_row).collect())
     }
 
@@ -255,6 +308,8 @@ impl Store {
             issuance,
             confirmed,
             failures: row.get("failures"),
+            office: row.get("office"),
+            verification: row.get("verification"),
         }
     }
 

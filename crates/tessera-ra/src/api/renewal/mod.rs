@@ -124,6 +124,7 @@ pub(super) async fn contacts(ra: &Ra, entry: &crate::registry::Entry) -> ApiResu
             mobile: entry.request.mobile.clone(),
             email: holder.email.clone(),
             cf_forced: false,
+            ..Default::default()
         }
     });
     let conflict = ra.store.contact_of_another(&record).await?;
@@ -184,7 +185,8 @@ pub async fn start(
     if let Some(open) = ra.store.open_renewal_of(&serial).await? {
         // A form not yet signed under terms since replaced is made again under the new ones.
         let stale = open.state == "communicated" && open.contract_version != ra.renewal.contract.version;
-        if !stale || !ra.store.cancel_renewal(&open.id, "contract-changed").await? {
+        let by = crate::store::audit::Event { actor: "contract-changed", ..Default::default() };
+        if !stale || !ra.store.cancel_renewal(&open.id, &by).await? {
             let open = ra.store.renewal(&open.id).await?.unwrap_or(open);
             let waiting = open.state == "communicated";
             return Ok(answer_with(&open, &ra, waiting.then_some(&contacts)));
@@ -327,7 +329,7 @@ pub async fn sign(
 /// GET /api/v1/operator/renewals[?state=]: renewal requests, newest first.
 pub async fn list(
     State(ra): State<Arc<Ra>>,
-    SignedIn(_): SignedIn,
+    SignedIn(actor): SignedIn,
     Query(filter): Query<RenewalFilter>,
 ) -> ApiResult<Json<RenewalList>> {
     if let Some(s) = &filter.state
@@ -335,20 +337,25 @@ pub async fn list(
     {
         return Err(ApiError::from(Refusal::UnknownState { state: s.to_string() }));
     }
-    let renewals = ra.store.renewals(filter.state.as_deref()).await?;
+    let renewals = ra.store.renewals(filter.state.as_deref(), actor.office_filter()).await?;
     Ok(Json(RenewalList { renewals: renewals.iter().map(Renewal::row).collect() }))
 }
 
 /// POST /api/v1/operator/renewals/{id}/cancel.
 pub async fn cancel(
     State(ra): State<Arc<Ra>>,
-    SignedIn(name): SignedIn,
+    SignedIn(actor): SignedIn,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Cancelled>> {
     let Some(renewal) = ra.store.renewal(&id).await? else {
         return Err(ApiError::from(Refusal::UnknownRenewal {}));
     };
-    if !ra.store.cancel_renewal(&id, &name).await? {
+    let request = ra.store.request(renewal.reference.as_bytes()).await?;
+    if !request.is_some_and(|e| actor.sees(e.office.as_deref())) {
+        return Err(ApiError::from(Refusal::UnknownRenewal {}));
+    }
+    let by = actor.event("", "", "");
+    if !ra.store.cancel_renewal(&id, &by).await? {
         // Authorised to overwrite a fixed-slot card's key: only the renewal gives that card a
         // working key again.
         if renewal.state == "forwarded" && renewal.overwrite_at.is_some() {
@@ -360,7 +367,7 @@ pub async fn cancel(
     // record), so its certConf is refused.
     for serial in ra.store.unconfirmed_renewals_of(&renewal.serial).await? {
         let revoked = Lifecycle::Revoked { at: time::OffsetDateTime::now_utc(), reason: 4 };
-        ra.store.set_lifecycle_by(&serial, revoked, &name).await?;
+        ra.store.set_lifecycle_by(&serial, revoked, &by).await?;
     }
     Ok(Json(Cancelled { id, state: "cancelled".into() }))
 }

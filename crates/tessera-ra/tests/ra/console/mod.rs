@@ -85,12 +85,22 @@ impl Browser {
         self.s.text(css).unwrap_or_else(|| panic!("{css} not on {}", self.path()))
     }
 
-    /// Fill the fields and press the form's submit button.
+    /// Fill the fields, press the form's submit button, and wait for the page it leads to.
     pub fn submit(&self, form: &str, fields: &[(&str, &str)]) {
         for (name, value) in fields {
             self.s.fill(&format!("{form} [name=\"{name}\"]"), value);
         }
-        self.s.click(&format!("{form} button[type=submit]"));
+        self.click_and_wait(&format!("{form} button[type=submit]"));
+    }
+
+    /// Click, then wait until another document has loaded.
+    pub fn click_and_wait(&self, css: &str) {
+        self.s.js("window.__before_click = true; return true;");
+        self.s.click(css);
+        let loaded = tessera_testbed::wait_until(std::time::Duration::from_secs(20), || {
+            self.s.js("return window.__before_click === undefined && document.readyState === 'complete';") == true
+        });
+        assert!(loaded, "{css}: no new page loaded");
     }
 
     /// Sign in; the page it leads to.

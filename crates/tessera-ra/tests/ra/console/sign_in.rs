@@ -57,7 +57,7 @@ fn an_operator_signs_in_with_a_one_time_code_chooses_a_password_and_the_session_
     b.shot("account");
     // Signing out ends the session.
     let before = cookie["value"].as_str().unwrap().to_owned();
-    b.s.click("form[action=\"/console/sign-out\"] button");
+    b.click_and_wait("form[action=\"/console/sign-out\"] button");
     assert!(b.path().starts_with("/console/sign-in"));
     assert!(b.text(".notice").contains("Sei uscito"));
     b.go("/console/");
