@@ -79,6 +79,15 @@ pub fn spawn_sweeper(ra: Arc<Ra>, seconds: i64) {
                 if let Err(e) = ra.store.forget_spent_codes().await {
                     tracing::error!(error = %e, "forgetting spent activation codes");
                 }
+                crate::paperwork::sweep_originals(&ra).await;
+                if let Err(e) =
+                    ra.store.sweep_sessions(ra.console.idle_minutes * 60, ra.console.session_hours * 3600).await
+                {
+                    tracing::error!(error = %e, "forgetting console sessions");
+                }
+                if let Err(e) = ra.store.forget_expired_documents().await {
+                    tracing::error!(error = %e, "forgetting documents past their retention");
+                }
                 let notices = ra.send_notices().await;
                 if notices > 0 {
                     tracing::info!(notices, "notices sent to holders");

@@ -157,6 +157,34 @@ impl CodeKeys {
         Some(hex(&[&nonce[..], &data].concat()))
     }
 
+    /// A document sealed (AES-256-GCM, bound to `aad`), as base64 text.
+    pub fn seal_document(&self, aad: &str, value: &[u8]) -> Option<String> {
+        let mut nonce = [0u8; aead::NONCE_LEN];
+        getrandom::getrandom(&mut nonce).ok()?;
+        let mut data = Vec::with_capacity(aead::NONCE_LEN + value.len() + 16);
+        data.extend_from_slice(value);
+        self.seal
+            .seal_in_place_append_tag(
+                aead::Nonce::assume_unique_for_key(nonce),
+                aead::Aad::from(aad.as_bytes()),
+                &mut data,
+            )
+            .ok()?;
+        Some(data_encoding::BASE64.encode(&[&nonce[..], &data].concat()))
+    }
+
+    /// A sealed document opened; None when it does not (another key or binding, altered).
+    pub fn open_document(&self, aad: &str, sealed: &str) -> Option<Vec<u8>> {
+        let bytes = data_encoding::BASE64.decode(sealed.as_bytes()).ok()?;
+        if bytes.len() < aead::NONCE_LEN {
+            return None;
+        }
+        let (nonce, data) = bytes.split_at(aead::NONCE_LEN);
+        let mut data = data.to_vec();
+        let nonce = aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
+        self.seal.open_in_place(nonce, aead::Aad::from(aad.as_bytes()), &mut data).ok().map(|p| p.to_vec())
+    }
+
     /// The sealed code of `reference` (the CMP secret); None when it does not open (another
     /// key, another request's value, or altered).
     pub fn open(&self, reference: &str, sealed: &str) -> Option<Zeroizing<Vec<u8>>> {

@@ -84,6 +84,41 @@ pub struct ConsoleSettings {
     /// any domain with a `pec`, `legalmail`, `postacert`, `cert` label).
     #[serde(default)]
     pub pec_domains: Vec<String>,
+    /// Uploads: PDF, JPEG or PNG, at most this many bytes each and this many files per
+    /// document asked (a scan of several pages).
+    #[serde(default = "default_upload_bytes")]
+    pub upload_max_bytes: usize,
+    #[serde(default = "default_uploads")]
+    pub uploads_per_step: usize,
+    /// How long documents are kept (days).
+    #[serde(default = "default_retention")]
+    pub retention_days: i64,
+    /// The paper originals reach the CA within this many days of verification, or the
+    /// certificates are suspended; a reminder goes this many days before.
+    #[serde(default = "default_originals")]
+    pub originals_days: i64,
+    #[serde(default = "default_originals_reminder")]
+    pub originals_reminder_days: i64,
+}
+
+fn default_upload_bytes() -> usize {
+    4 * 1024 * 1024
+}
+
+fn default_uploads() -> usize {
+    3
+}
+
+fn default_retention() -> i64 {
+    20 * 365
+}
+
+fn default_originals() -> i64 {
+    30
+}
+
+fn default_originals_reminder() -> i64 {
+    7
 }
 
 impl Default for ConsoleSettings {
@@ -93,6 +128,11 @@ impl Default for ConsoleSettings {
             session_hours: default_session_hours(),
             wrong_sign_in_wait_seconds: default_wrong_code_wait(),
             pec_domains: Vec::new(),
+            upload_max_bytes: default_upload_bytes(),
+            uploads_per_step: default_uploads(),
+            retention_days: default_retention(),
+            originals_days: default_originals(),
+            originals_reminder_days: default_originals_reminder(),
         }
     }
 }

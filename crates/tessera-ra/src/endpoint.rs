@@ -527,11 +527,16 @@ impl Ra {
         }
     }
 
-    /// Once every certificate of a request is confirmed: the second halves of the card's
-    /// PIN and PUK and the user code to the holder's e-mail (DOMAIN.md, Activation).
-    async fn completed(&self, reference: &str) {
+    /// Once every certificate of a request is confirmed and (for a request registered at
+    /// the console) its paperwork verified: the second halves of the card's PIN and PUK and
+    /// the user code to the holder's e-mail (DOMAIN.md, Activation). Whichever comes last
+    /// sends it.
+    pub async fn completed(&self, reference: &str) {
         let Ok(Some(entry)) = self.store.request(reference.as_bytes()).await else { return };
         if entry.issuance != Issuance::Confirmed {
+            return;
+        }
+        if matches!(entry.verification.as_deref(), Some("registered" | "to-verify" | "to-correct")) {
             return;
         }
         let to = match self.store.holder_of(reference).await {

@@ -9,7 +9,8 @@
 //!   `masked` (contacts as shown), `renewal_form`;
 //! - parts: `ca` (and `hsm`), `gateway` (SMS and e-mail), `limits`, `config`, `store`;
 //! - the application state, `state`, and how it starts, `startup`;
-//! - what operators do, the same through the API and the console: `registration`;
+//! - what operators do, the same through the API and the console: `registration`,
+//!   `paperwork` (verification), `forms` (printable PDFs, `pdf`);
 //! - what answers clients: `endpoint` (CMP), `ocsp`, `api` (JSON), `notices` (e-mails due);
 //! - `app`, the router; `admin`, the administrator's commands.
 
@@ -22,14 +23,18 @@ pub mod ca;
 pub mod codes;
 pub mod config;
 pub mod console;
+pub mod documents;
 pub mod endpoint;
 pub mod error;
+pub mod forms;
 pub mod gateway;
 pub mod hsm;
 pub mod limits;
 pub mod masked;
 pub mod notices;
 pub mod ocsp;
+pub mod paperwork;
+pub mod pdf;
 pub mod personalisation;
 pub mod registration;
 pub mod registry;

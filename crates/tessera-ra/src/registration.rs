@@ -252,6 +252,36 @@ pub async fn create_request(ra: &Ra, actor: &Actor, body: NewRequest, workflow: 
     Ok(Created { reference: request.reference, code: request.activation_code, email })
 }
 
+/// Send the card's PIN and PUK halves again: `sms`, the first halves to the holder's
+/// mobile; `email`, the second halves and the user code, only once the request is issued
+/// (and, for a console request, verified).
+pub async fn send_halves(ra: &Ra, actor: &Actor, entry: &crate::registry::Entry, channel: &str) -> Result<(), Refusal> {
+    let reference = &entry.request.reference;
+    let contact = ra.store.holder_of(reference).await.map_err(internal)?;
+    let p = ra.store.personalisation(reference).await.map_err(internal)?.ok_or(Refusal::NoPersonalisation {})?;
+    let early = matches!(entry.verification.as_deref(), Some("registered" | "to-verify" | "to-correct"));
+    let message = match channel {
+        "sms" => {
+            let mobile = entry.request.mobile.as_deref().or(contact.as_ref().and_then(|c| c.mobile.as_deref()));
+            crate::personalisation::first_halves_sms(mobile.ok_or(Refusal::NoMobile {})?, reference, &p)
+        }
+        "email" if entry.issuance != crate::registry::Issuance::Confirmed || early => {
+            return Err(Refusal::HalvesNotYet {});
+        }
+        "email" => {
+            let to = contact.as_ref().and_then(|c| c.email.as_deref()).ok_or(Refusal::NoEmail {})?;
+            let holder = format!("{} {}", entry.request.holder.given_name, entry.request.holder.surname);
+            crate::personalisation::completion_email(to, &holder, reference, &p)
+        }
+        _ => return Err(Refusal::UnknownChannel {}),
+    };
+    ra.store.audit_event(&actor.event("halves-sent", reference, channel)).await.map_err(internal)?;
+    if !ra.gateway.deliver(message).await {
+        return Err(Refusal::SmsGatewayFailed {});
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -214,6 +214,19 @@ impl Session {
         self.post(&format!("/element/{id}/value"), json!({ "text": text }));
     }
 
+    /// Choose files in the file input `css` (each a path on this machine).
+    pub fn attach(&self, css: &str, files: &[&Path]) {
+        let found = self.post("/element", json!({"using": "css selector", "value": css}));
+        let id = found[ELEMENT_KEY].as_str().unwrap_or_else(|| panic!("no element {css}")).to_owned();
+        let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        self.post(&format!("/element/{id}/value"), json!({ "text": paths.join("\n") }));
+    }
+
+    /// Resize the window (a whole page in one screenshot).
+    pub fn resize(&self, width: u32, height: u32) {
+        self.post("/window/rect", json!({"width": width, "height": height}));
+    }
+
     /// Asynchronous JavaScript: the script calls `arguments[arguments.length - 1]` with
     /// its result.
     pub fn js_async(&self, script: &str) -> Value {

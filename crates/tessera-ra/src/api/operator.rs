@@ -274,24 +274,6 @@ pub async fn send_halves(
     JsonBody(body): JsonBody<Halves>,
 ) -> ApiResult<Json<HalvesSent>> {
     let entry = visible(&ra, &actor, &reference).await?;
-    let contact = ra.store.holder_of(&reference).await?;
-    let p = ra.store.personalisation(&reference).await?.ok_or(Refusal::NoPersonalisation {})?;
-    let message = match body.channel.as_str() {
-        "sms" => {
-            let mobile = entry.request.mobile.as_deref().or(contact.as_ref().and_then(|c| c.mobile.as_deref()));
-            crate::personalisation::first_halves_sms(mobile.ok_or(Refusal::NoMobile {})?, &reference, &p)
-        }
-        "email" if entry.issuance != Issuance::Confirmed => return Err(Refusal::HalvesNotYet {}.into()),
-        "email" => {
-            let to = contact.as_ref().and_then(|c| c.email.as_deref()).ok_or(Refusal::NoEmail {})?;
-            let holder = format!("{} {}", entry.request.holder.given_name, entry.request.holder.surname);
-            crate::personalisation::completion_email(to, &holder, &reference, &p)
-        }
-        _ => return Err(Refusal::UnknownChannel {}.into()),
-    };
-    ra.store.audit_event(&actor.event("halves-sent", &reference, &body.channel)).await?;
-    if !ra.gateway.deliver(message).await {
-        return Err(Refusal::SmsGatewayFailed {}.into());
-    }
+    crate::registration::send_halves(&ra, &actor, &entry, &body.channel).await?;
     Ok(Json(HalvesSent { reference, sent: body.channel }))
 }

@@ -8,12 +8,24 @@
 //!   recovery by e-mail; resynchronising a drifted device; signing out.
 //! - [`account`]: the operator's own account: password, testing the device, API tokens.
 //! - [`home`]: the office's counts, the CA's notices, the last sign-ins.
+//! - [`register`]: a holder looked up, registered (tax code checked against their
+//!   data) and their request made.
+//! - [`requests`]: a request's page: identification and uploads, the verifier's
+//!   decision, the activation code, the handover, the PDFs.
+//! - [`documents`]: uploaded documents served back to who may see them.
+//! - [`search`]: requests found by holder, code, state and dates; CSV.
+//! - [`verify`]: the verifiers' queue.
 
 pub mod account;
+pub mod documents;
 pub mod home;
+pub mod register;
+pub mod requests;
+pub mod search;
 pub mod session;
 pub mod sign_in;
 pub mod ui;
+pub mod verify;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -40,6 +52,22 @@ pub fn router() -> Router<Arc<Ra>> {
         .route("/console/account/otp-test", post(account::otp_test))
         .route("/console/account/tokens", post(account::token_new))
         .route("/console/account/tokens/{id}/revoke", post(account::token_revoke))
+        .route("/console/holders/new", get(register::page))
+        .route("/console/holders", post(register::submit))
+        .route("/console/requests/{reference}", get(requests::page))
+        .route("/console/requests/{reference}/form.pdf", get(requests::form_pdf))
+        .route(
+            "/console/requests/{reference}/identify",
+            post(requests::identify).layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
+        .route("/console/requests/{reference}/decision", post(requests::decide))
+        .route("/console/requests/{reference}/code", post(requests::code))
+        .route("/console/requests/{reference}/handover.pdf", get(requests::handover_pdf))
+        .route("/console/requests/{reference}/halves", post(requests::halves))
+        .route("/console/documents/{id}", get(documents::download))
+        .route("/console/search", get(search::page))
+        .route("/console/search.csv", get(search::csv))
+        .route("/console/verify", get(verify::page))
         .route("/console/lang/{lang}", get(language))
         .route("/console/static/{file}", get(asset))
         .layer(axum::middleware::map_response(security_headers))
@@ -149,4 +177,69 @@ pub fn render_status<T: askama::Template>(status: StatusCode, page: &T) -> Respo
     let mut r = render(page);
     *r.status_mut() = status;
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use tessera_locales::{Lang, Messages};
+
+    /// The families of messages pages name by a value (`ui.label(family, value)`), and
+    /// every value they can take.
+    fn families() -> Vec<(&'static str, Vec<String>)> {
+        let names = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let mut states = names(&super::search::STATES);
+        states.push("api".into());
+        vec![
+            ("console-state", states),
+            ("console-cert", names(&["active", "suspended", "revoked"])),
+            (
+                "console-profile",
+                tessera_protocol::workflow::operator::Profile::ALL.iter().map(|p| p.name().replace('+', "-")).collect(),
+            ),
+            ("console-role", crate::accounts::Role::ALL.iter().map(|r| r.name().to_owned()).collect()),
+            ("console-id", names(&super::requests::DOCUMENT_KINDS)),
+            ("console-doc", names(&crate::documents::kinds::ALL)),
+            ("console-done", names(&super::requests::DONE)),
+        ]
+    }
+
+    /// Every message the console's pages and code name, and every member of each family,
+    /// exists in both catalogs.
+    #[test]
+    fn every_console_message_exists_in_both_languages() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["templates", "src", "src/console"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                let p = e.unwrap().path();
+                if p.extension().is_some_and(|x| x == "html" || x == "rs") {
+                    files.push(p);
+                }
+            }
+        }
+        let families = families();
+        let mut wanted = std::collections::BTreeSet::new();
+        for p in files {
+            let text = std::fs::read_to_string(&p).unwrap();
+            for piece in text.split("\"console-").skip(1) {
+                let id: String = piece.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+                let id = format!("console-{id}");
+                let whole = piece[id.len() - "console-".len()..].starts_with('"');
+                if whole && !id.ends_with('-') && !families.iter().any(|(f, _)| *f == id) {
+                    wanted.insert(id);
+                }
+            }
+        }
+        for (family, values) in &families {
+            for v in values {
+                wanted.insert(format!("{family}-{v}"));
+            }
+        }
+        assert!(wanted.len() > 200, "the scan found the pages' messages ({})", wanted.len());
+        for lang in [Lang::It, Lang::En] {
+            let m = Messages::new(lang);
+            let missing: Vec<_> = wanted.iter().filter(|id| !m.has(id)).collect();
+            assert!(missing.is_empty(), "{lang:?} lacks {missing:?}");
+        }
+    }
 }

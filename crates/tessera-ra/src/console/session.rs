@@ -97,6 +97,16 @@ impl Me {
         }
     }
 
+    /// This operator as the one who acts, in their office and role.
+    pub fn actor(&self) -> crate::actor::Actor {
+        crate::actor::Actor {
+            name: self.account.name.clone(),
+            office: Some(self.account.office.clone()),
+            role: Some(self.account.role),
+            address: self.address.clone(),
+        }
+    }
+
     /// The office whose objects this operator sees: their own (verifiers see every office's
     /// requests waiting for verification, through their own pages).
     pub fn office(&self) -> &str {
@@ -310,4 +320,64 @@ pub fn anonymous(headers: &HeaderMap, path: &str) -> (Ui, Option<String>) {
         }
     };
     (Ui { lang: lang_of(headers), csrf, me: None, path: path.to_owned() }, new)
+}
+
+/// A file posted with a form: its field, its bytes, or that it was over the size limit.
+pub struct Upload {
+    pub field: String,
+    pub bytes: Vec<u8>,
+    pub too_large: bool,
+}
+
+/// A multipart form (with files) posted by the signed-in operator, its CSRF token (a form
+/// field, before the files, or the header) checked: the text fields and the files, each
+/// file read up to the configured limit and no further.
+pub struct SubmittedFiles {
+    pub me: Me,
+    pub fields: HashMap<String, String>,
+    pub files: Vec<Upload>,
+}
+
+impl FromRequest<Arc<Ra>> for SubmittedFiles {
+    type Rejection = NotTaken;
+
+    async fn from_request(req: Request, ra: &Arc<Ra>) -> Result<SubmittedFiles, NotTaken> {
+        let (mut parts, body) = req.into_parts();
+        let me = Me::from_request_parts(&mut parts, ra).await.map_err(NotTaken::SignIn)?;
+        let header_ok = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).is_some_and(|t| same(t, &me.csrf));
+        let req = Request::from_parts(parts, body);
+        let mut multipart = axum::extract::Multipart::from_request(req, ra).await.map_err(|_| NotTaken::Forbidden)?;
+        let (mut fields, mut files) = (HashMap::new(), Vec::new());
+        let max = ra.console.upload_max_bytes;
+        while let Ok(Some(mut field)) = multipart.next_field().await {
+            let name = field.name().unwrap_or_default().to_owned();
+            if field.file_name().is_none() {
+                let text = field.text().await.map_err(|_| NotTaken::Forbidden)?;
+                fields.insert(name, text);
+                continue;
+            }
+            // Not a file at all (an empty file input).
+            if field.file_name().is_some_and(str::is_empty) {
+                continue;
+            }
+            let (mut bytes, mut too_large) = (Vec::new(), false);
+            while let Ok(Some(chunk)) = field.chunk().await {
+                if too_large {
+                    continue;
+                }
+                if bytes.len() + chunk.len() > max {
+                    too_large = true;
+                    bytes.clear();
+                } else {
+                    bytes.extend_from_slice(&chunk);
+                }
+            }
+            files.push(Upload { field: name, bytes, too_large });
+        }
+        let field_ok = fields.get("csrf").is_some_and(|t| same(t, &me.csrf));
+        if !(header_ok || field_ok) {
+            return Err(NotTaken::Forbidden);
+        }
+        Ok(SubmittedFiles { me, fields, files })
+    }
 }

@@ -37,8 +37,14 @@ impl Ui {
     }
 
     /// Message `id` with two arguments.
-    pub fn t2(&self, id: &str, a: (&str, &str), b: (&str, &str)) -> String {
-        with(self.lang, |m| m.text(id, &[(a.0, a.1.into()), (b.0, b.1.into())]))
+    pub fn t2(&self, id: &str, a: &str, a_value: &str, b: &str, b_value: &str) -> String {
+        with(self.lang, |m| m.text(id, &[(a, a_value.into()), (b, b_value.into())]))
+    }
+
+    /// The label of `value` among `family`'s (message `family-value`, a `+` read as `-`:
+    /// Fluent names have none), such as a state's.
+    pub fn label(&self, family: &str, value: &str) -> String {
+        self.t(&format!("{family}-{}", value.replace('+', "-")))
     }
 
     /// A refusal or error code's cause and remedy (the catalogs' `error-<code>`).
@@ -46,6 +52,21 @@ impl Ui {
         let payload = tessera_locales::ErrorPayload { code: code.to_owned(), params: params.clone() };
         let r = with(self.lang, |m| m.error(&payload));
         (r.cause, r.remedy)
+    }
+
+    /// An audited action as people read it (`console-action-<action>`), or as recorded
+    /// when the catalog has no words for it.
+    pub fn action(&self, action: &str) -> String {
+        let id = format!("console-action-{action}");
+        with(self.lang, |m| if m.has(&id) { m.text(&id, &[]) } else { action.to_owned() })
+    }
+
+    /// A `YYYY-MM-DD` date as people write it (dd/mm/yyyy); as it is otherwise.
+    pub fn date(&self, iso: &str) -> String {
+        match crate::registration::parse_date(iso) {
+            Some(d) => format!("{:02}/{:02}/{}", d.day(), d.month() as u8, d.year()),
+            None => iso.to_owned(),
+        }
     }
 
     pub fn lang_code(&self) -> &'static str {

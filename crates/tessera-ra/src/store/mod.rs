@@ -10,12 +10,14 @@ pub mod accounts;
 mod attempts;
 pub mod audit;
 mod certificates;
+pub mod documents;
 pub mod holders;
 mod notices;
 pub mod office;
 mod renewals;
 mod requests;
 mod transactions;
+pub mod verification;
 pub use attempts::MacCheck;
 pub use renewals::{CONTACT_TRIES, ContactChange, NewRenewal, OVERWRITE_DAYS, Renewal};
 pub use transactions::{ConfirmRefused, Fresh, Issuance as NewIssuance};
@@ -142,7 +144,12 @@ impl Store {
             Some(lock) => Some(lock.lock().await),
             None => None,
         };
-        Ok(Write { tx: self.pool.begin().await?, _writer: writer })
+        // SQLite: the write lock taken at BEGIN (IMMEDIATE), not at the first write: a
+        // deferred transaction that read first gets "database is locked" at once, without
+        // waiting, when another connection committed since its read.
+        let tx =
+            if writer.is_some() { self.pool.begin_with("BEGIN IMMEDIATE").await? } else { self.pool.begin().await? };
+        Ok(Write { tx, _writer: writer })
     }
 
     async fn convert_legacy_codes(&self, rows: &[AnyRow]) -> Result<()> {

@@ -4,6 +4,8 @@
 //! axe-core checks every page it visits; what the pages look like is kept in
 //! target/console/ (and, current, in docs/screenshots/console-*.png).
 
+mod isolation;
+mod registration;
 mod sign_in;
 
 use super::*;
@@ -52,11 +54,40 @@ pub fn sql(ra: &Ra, statement: &str) {
     })
 }
 
+/// The password every test account chooses at its first sign-in.
+pub const PASSWORD: &str = "Sole di marzo 2027";
+
+/// A PDF's text (pdftotext, an independent reader).
+pub fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = Command::new("pdftotext").args(["-layout"]).arg(&path).arg("-").output().unwrap();
+    assert!(out.status.success(), "pdftotext: {}", text(&out));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A PDF's first page as PNG (pdftoppm) in target/console/NAME.png, to look at.
+pub fn pdf_page(pdf: &[u8], name: &str) -> PathBuf {
+    let dir = tessera_testbed::root().join("target/console");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.pdf"));
+    std::fs::write(&path, pdf).unwrap();
+    let out = Command::new("pdftoppm")
+        .args(["-png", "-r", "80", "-singlefile", "-f", "1"])
+        .arg(&path)
+        .arg(dir.join(name))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pdftoppm: {}", text(&out));
+    dir.join(format!("{name}.png"))
+}
+
 /// A browser on the RA's console.
 pub struct Browser {
     pub s: Session,
     base: String,
-    _driver: Chromium,
+    driver: std::rc::Rc<Chromium>,
 }
 
 /// axe-core's script (tests/console, npm ci).
@@ -67,9 +98,122 @@ fn axe() -> String {
 
 impl Browser {
     pub fn open(ra: &Ra, lang: &str) -> Browser {
-        let driver = Chromium::start();
+        let driver = std::rc::Rc::new(Chromium::start());
         let s = driver.session(lang);
-        Browser { s, base: format!("http://{}", ra.server), _driver: driver }
+        Browser { s, base: format!("http://{}", ra.server), driver }
+    }
+
+    /// Another browser (its own cookies) on the same driver: a second person.
+    pub fn another(&self, lang: &str) -> Browser {
+        Browser { s: self.driver.session(lang), base: self.base.clone(), driver: self.driver.clone() }
+    }
+
+    /// A browser signed in as `a` (first sign-in: the one-time password replaced by
+    /// [`PASSWORD`]), on the home page.
+    pub fn signed_in(ra: &Ra, a: &Account, lang: &str) -> Browser {
+        let b = Browser::open(ra, lang);
+        b.first_sign_in(a);
+        b
+    }
+
+    pub fn first_sign_in(&self, a: &Account) {
+        assert_eq!(self.sign_in(a, &a.password, &code(a, 0)), "/console/password");
+        self.submit(
+            "form[action=\"/console/password\"]",
+            &[("old", &a.password), ("new", PASSWORD), ("again", PASSWORD)],
+        );
+        assert_eq!(self.path(), "/console/");
+    }
+
+    /// Fill a form as a person would (text typed, radios and boxes clicked, dates set,
+    /// files chosen: `@path` values) and submit it.
+    pub fn form(&self, form: &str, fields: &[(&str, &str)]) {
+        for (name, value) in fields {
+            let css = format!("{form} [name=\"{name}\"]");
+            let kind = self.s.js(&format!("return document.querySelector({})?.type || '';", serde_json::json!(css)));
+            match kind.as_str().unwrap_or_default() {
+                "radio" => self.s.click(&format!("{form} [name=\"{name}\"][value=\"{value}\"]")),
+                "checkbox" => {
+                    let on = self.s.js(&format!("return document.querySelector({}).checked;", serde_json::json!(css)));
+                    if (on == true) != (*value == "on") {
+                        self.s.click(&css);
+                    }
+                }
+                "date" | "select-one" => {
+                    self.s.js(&format!(
+                        "const e = document.querySelector({}); e.value = {}; return true;",
+                        serde_json::json!(css),
+                        serde_json::json!(value)
+                    ));
+                }
+                "file" => {
+                    let paths: Vec<PathBuf> = value.split('|').filter(|p| !p.is_empty()).map(PathBuf::from).collect();
+                    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+                    self.s.attach(&css, &refs);
+                }
+                "" => panic!("no field {css} on {}", self.path()),
+                _ => self.s.fill(&css, value),
+            }
+        }
+        self.click_and_wait(&format!("{form} button[type=submit]"));
+    }
+
+    /// The session's cookie header and CSRF token, for requests made outside the browser.
+    pub fn credentials(&self) -> (String, String) {
+        let session = self.s.cookies().into_iter().find(|c| c["name"] == "tessera_console").expect("signed in");
+        let cookie = format!("tessera_console={}", session["value"].as_str().unwrap());
+        let headers = self.s.js("return document.body.getAttribute('hx-headers');");
+        let token: Value = serde_json::from_str(headers.as_str().expect("a console page")).unwrap();
+        (cookie, token["X-CSRF-Token"].as_str().unwrap().to_owned())
+    }
+
+    /// GET `path` with the browser's session: status, content type, body.
+    pub fn fetch(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let (cookie, _) = self.credentials();
+        let r = match ureq::get(&format!("{}{path}", self.base)).set("Cookie", &cookie).call() {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{path}: {e}"),
+        };
+        let (status, kind) = (r.status(), r.content_type().to_owned());
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut r.into_reader(), &mut body).unwrap();
+        (status, kind, body)
+    }
+
+    /// POST a form to `path` with the browser's session and token: the status.
+    pub fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> u16 {
+        let (cookie, token) = self.credentials();
+        let mut form = fields.to_vec();
+        form.push(("csrf", &token));
+        match ureq::post(&format!("{}{path}", self.base)).set("Cookie", &cookie).send_form(&form) {
+            Ok(r) => r.status(),
+            Err(ureq::Error::Status(code, _)) => code,
+            Err(e) => panic!("{path}: {e}"),
+        }
+    }
+
+    /// The same as multipart, as the forms with files are sent.
+    pub fn post_multipart(&self, path: &str, fields: &[(&str, &str)]) -> u16 {
+        let (cookie, token) = self.credentials();
+        let mut form = fields.to_vec();
+        form.push(("csrf", &token));
+        let boundary = "tessera-test-boundary";
+        let mut body = String::new();
+        for (name, value) in form {
+            body.push_str(&format!(
+                "--{boundary}\r\ncontent-disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        let request = ureq::post(&format!("{}{path}", self.base))
+            .set("Cookie", &cookie)
+            .set("Content-Type", &format!("multipart/form-data; boundary={boundary}"));
+        match request.send_string(&body) {
+            Ok(r) => r.status(),
+            Err(ureq::Error::Status(code, _)) => code,
+            Err(e) => panic!("{path}: {e}"),
+        }
     }
 
     pub fn go(&self, path: &str) {
@@ -128,6 +272,8 @@ impl Browser {
 
     /// A screenshot of the page as it is, for docs/screenshots (target/console/NAME.png).
     pub fn shot(&self, name: &str) {
+        let height = self.s.js("return document.documentElement.scrollHeight;").as_u64().unwrap_or(1000);
+        self.s.resize(1280, (height as u32 + 140).clamp(1000, 4000));
         self.s.capture(&tessera_testbed::root().join(format!("target/console/console-{name}.png")));
     }
 }

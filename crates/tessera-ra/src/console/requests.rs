@@ -1,0 +1,437 @@
+//! A request's page: the holder and the request, identification (the document shown, the
+//! request form printed, signed and uploaded with the document's scans), the verifier's
+//! decision, the activation code (made once identified, shown once or e-mailed), the
+//! card's handover (first halves on a printed sheet or by SMS, second halves by e-mail
+//! once verified), the link that opens the desktop app at the counter, its certificates
+//! and its events.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use tessera_protocol::workflow::operator::AuditEntry;
+use tessera_protocol::workflow::operator::CertificateRow;
+
+use super::session::{Me, Submitted, SubmittedFiles};
+use super::ui::Ui;
+use super::{FormErrors, render_status};
+use crate::documents::{Media, kinds, sniff};
+use crate::paperwork::NotDecided;
+use crate::state::Ra;
+use crate::store::documents::{DocumentInfo, NewDocument};
+use crate::store::verification::{IdDocument, RequestView};
+
+/// The identity documents an operator may record.
+pub const DOCUMENT_KINDS: [&str; 5] = ["identity-card", "passport", "driving-licence", "residence-permit", "other"];
+
+/// What an action just did, said once on the page after it (`?done=`).
+pub const DONE: [&str; 6] = ["identified", "verified", "to-correct", "originals", "halves-sms", "halves-email"];
+
+#[derive(Template)]
+#[template(path = "request.html")]
+struct RequestPage {
+    ui: Ui,
+    errors: FormErrors,
+    r: RequestView,
+    document: Option<IdDocument>,
+    documents: Vec<DocumentInfo>,
+    certificates: Vec<CertificateRow>,
+    events: Vec<AuditEntry>,
+    /// A code just made: shown this once.
+    code: Option<String>,
+    /// Said once, after an action.
+    notice: Option<String>,
+    /// The identification form's values, as typed.
+    idv: IdDocument,
+    /// The signed-in operator may act for the office (not only verify).
+    office_role: bool,
+    /// The signed-in verifier may decide (four eyes).
+    may_decide: bool,
+    kinds: [&'static str; 5],
+    /// The RA made the card's PIN and PUK (a blank card): the halves can be handed over.
+    personalised: bool,
+    max_mb: usize,
+    max_files: usize,
+}
+
+impl RequestPage {
+    fn state_label(&self) -> String {
+        self.ui.t(&format!("console-state-{}", self.r.verification.as_deref().unwrap_or("api")))
+    }
+
+    fn identifying(&self) -> bool {
+        self.office_role && matches!(self.r.verification.as_deref(), Some("registered" | "to-correct"))
+    }
+
+    fn identified(&self) -> bool {
+        !matches!(self.r.verification.as_deref(), Some("registered" | "to-correct"))
+    }
+
+    fn verified(&self) -> bool {
+        matches!(self.r.verification.as_deref(), None | Some("awaiting-originals" | "completed"))
+    }
+
+    fn issued(&self) -> bool {
+        self.r.issuance == "confirmed"
+    }
+
+    fn doc_label(&self, kind: &str) -> String {
+        self.ui.t(&format!("console-doc-{kind}"))
+    }
+
+    fn id_kind_label(&self, kind: &str) -> String {
+        self.ui.t(&format!("console-id-{kind}"))
+    }
+
+    /// The files identification asks for.
+    fn upload_kinds(&self) -> Vec<&'static str> {
+        let mut k = vec![kinds::SIGNED_FORM, kinds::ID_FRONT, kinds::ID_BACK];
+        if self.r.organization.is_some() {
+            k.push(kinds::REPRESENTATION);
+        }
+        k
+    }
+
+    /// A document of this kind was uploaded before (a correction may keep it).
+    fn has_document(&self, kind: &str) -> bool {
+        self.documents.iter().any(|d| d.kind == kind)
+    }
+
+    fn counter_link(&self) -> String {
+        format!("tessera://counter?reference={}", self.r.reference)
+    }
+}
+
+/// Whether the signed-in operator may see this request: their office's, or (a verifier)
+/// any office's once it went to verification. Otherwise it does not exist for them.
+pub fn may_see(me: &Me, r: &RequestView) -> bool {
+    if me.account.role.serves_office() {
+        return r.office.as_deref() == Some(me.office());
+    }
+    matches!(r.verification.as_deref(), Some("to-verify" | "to-correct" | "awaiting-originals" | "completed"))
+}
+
+async fn visible(ra: &Ra, me: &Me, reference: &str) -> Option<RequestView> {
+    ra.store.request_view(reference).await.ok().flatten().filter(|r| may_see(me, r))
+}
+
+fn today() -> String {
+    let d = time::OffsetDateTime::now_utc().date();
+    format!("{:02}/{:02}/{}", d.day(), d.month() as u8, d.year())
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct Said {
+    #[serde(default)]
+    registered: Option<String>,
+    #[serde(default)]
+    done: Option<String>,
+}
+
+async fn request_page(
+    ra: &Ra,
+    me: Me,
+    r: RequestView,
+    errors: FormErrors,
+    code: Option<String>,
+    notice: Option<String>,
+    idv: Option<IdDocument>,
+) -> Response {
+    let document = r.id_document.as_deref().and_then(|j| serde_json::from_str::<IdDocument>(j).ok());
+    let documents = ra.store.documents_of("request", &r.reference).await.unwrap_or_default();
+    let certificates = ra.store.certificates_of(&r.reference).await.unwrap_or_default();
+    let events = ra.store.audit_log(&r.reference, 200, "").await.unwrap_or_default();
+    let office_role = me.account.role.serves_office();
+    let may_decide =
+        me.account.role == crate::accounts::Role::Verifier && !crate::paperwork::took_part(&me.actor(), &r);
+    let personalised = ra.store.personalisation(&r.reference).await.ok().flatten().is_some();
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = RequestPage {
+        idv: idv
+            .or_else(|| document.clone())
+            .unwrap_or_else(|| IdDocument { mode: "in-person".into(), ..Default::default() }),
+        ui: me.ui,
+        errors,
+        r,
+        document,
+        documents,
+        certificates,
+        events,
+        code,
+        notice,
+        office_role,
+        may_decide,
+        kinds: DOCUMENT_KINDS,
+        personalised,
+        max_mb: ra.console.upload_max_bytes / (1024 * 1024),
+        max_files: ra.console.uploads_per_step,
+    };
+    render_status(status, &page)
+}
+
+/// GET /console/requests/{reference}
+pub async fn page(State(ra): State<Arc<Ra>>, me: Me, Path(reference): Path<String>, Query(q): Query<Said>) -> Response {
+    let Some(r) = visible(&ra, &me, &reference).await else { return StatusCode::NOT_FOUND.into_response() };
+    let notice = match (q.registered, q.done.as_deref()) {
+        (Some(_), _) => Some(me.ui.t("console-request-registered")),
+        (_, Some(what)) if DONE.contains(&what) => Some(me.ui.label("console-done", what)),
+        _ => None,
+    };
+    request_page(&ra, me, r, FormErrors::default(), None, notice, None).await
+}
+
+/// GET /console/requests/{reference}/form.pdf: the request form to print and sign.
+pub async fn form_pdf(State(ra): State<Arc<Ra>>, me: Me, Path(reference): Path<String>) -> Response {
+    let Some(r) = visible(&ra, &me, &reference).await else { return StatusCode::NOT_FOUND.into_response() };
+    let _ = ra.store.audit_event(&me.event("request-form-printed", &reference, "")).await;
+    pdf(crate::forms::request_form(&r, &me.account.name, &today()), &format!("richiesta-{reference}.pdf"))
+}
+
+/// A PDF as a download.
+pub fn pdf(bytes: Option<Vec<u8>>, name: &str) -> Response {
+    match bytes {
+        Some(b) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            ],
+            b,
+        )
+            .into_response(),
+        None => (StatusCode::INTERNAL_SERVER_ERROR, "the PDF could not be made").into_response(),
+    }
+}
+
+/// The identification form's document, checked: every field, dates that read, a
+/// document not expired and not issued in the future.
+fn id_document(ui: &Ui, f: &std::collections::HashMap<String, String>, errors: &mut FormErrors) -> IdDocument {
+    let get = |k: &str| f.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
+    let d = IdDocument {
+        kind: get("doc_kind"),
+        number: get("doc_number").to_uppercase(),
+        issuer: get("doc_issuer"),
+        issued: get("doc_issued"),
+        expires: get("doc_expires"),
+        mode: if get("mode") == "remote" { "remote".into() } else { "in-person".into() },
+    };
+    if !DOCUMENT_KINDS.contains(&d.kind.as_str()) {
+        errors.field("doc_kind", ui.t("console-error-required"), ui.t("console-error-doc-kind-remedy"));
+    }
+    for (field, value) in [("doc_number", &d.number), ("doc_issuer", &d.issuer)] {
+        if value.is_empty() || value.chars().count() > 64 || value.chars().any(char::is_control) {
+            errors.field(field, ui.t("console-error-required"), ui.t("console-error-required-remedy"));
+        }
+    }
+    let today = time::OffsetDateTime::now_utc().date();
+    match crate::registration::parse_date(&d.issued) {
+        Some(issued) if issued <= today => {}
+        _ => errors.field("doc_issued", ui.t("console-error-date"), ui.t("console-error-date-remedy")),
+    }
+    match crate::registration::parse_date(&d.expires) {
+        Some(expires) if expires < today => {
+            errors.field("doc_expires", ui.t("console-error-doc-expired"), ui.t("console-error-doc-expired-remedy"))
+        }
+        Some(_) => {}
+        None => errors.field("doc_expires", ui.t("console-error-date"), ui.t("console-error-date-remedy")),
+    }
+    d
+}
+
+/// POST /console/requests/{reference}/identify (multipart): the identity document, the
+/// signed request form and the document's scans; the request goes to verification.
+pub async fn identify(State(ra): State<Arc<Ra>>, Path(reference): Path<String>, form: SubmittedFiles) -> Response {
+    let me = form.me;
+    let Some(r) = visible(&ra, &me, &reference).await else { return StatusCode::NOT_FOUND.into_response() };
+    if !me.account.role.serves_office() || !matches!(r.verification.as_deref(), Some("registered" | "to-correct")) {
+        return StatusCode::CONFLICT.into_response();
+    }
+    let mut errors = FormErrors::default();
+    let document = id_document(&me.ui, &form.fields, &mut errors);
+    // The files: each a PDF, JPEG or PNG by its content, within the limits.
+    let mut accepted: Vec<(&str, Media, &[u8])> = Vec::new();
+    let mut wanted = vec![kinds::SIGNED_FORM, kinds::ID_FRONT, kinds::ID_BACK];
+    if r.organization.is_some() {
+        wanted.push(kinds::REPRESENTATION);
+    }
+    let mb = (ra.console.upload_max_bytes / (1024 * 1024)).to_string();
+    for kind in [kinds::SIGNED_FORM, kinds::ID_FRONT, kinds::ID_BACK, kinds::REPRESENTATION] {
+        let files: Vec<_> = form.files.iter().filter(|u| u.field == kind).collect();
+        if files.is_empty() && wanted.contains(&kind) {
+            // A correction may keep what was uploaded before.
+            let before = ra.store.documents_of("request", &reference).await.unwrap_or_default();
+            if !before.iter().any(|d| d.kind == kind) {
+                errors.field(kind, me.ui.t("console-error-file-missing"), me.ui.t("console-error-file-missing-remedy"));
+            }
+            continue;
+        }
+        if files.len() > ra.console.uploads_per_step {
+            let n = ra.console.uploads_per_step.to_string();
+            errors.field(
+                kind,
+                me.ui.t1("console-error-too-many-files", "n", &n),
+                me.ui.t1("console-error-too-many-files-remedy", "n", &n),
+            );
+            continue;
+        }
+        for f in files {
+            if f.too_large {
+                errors.field(
+                    kind,
+                    me.ui.t1("console-error-file-too-large", "mb", &mb),
+                    me.ui.t1("console-error-file-too-large-remedy", "mb", &mb),
+                );
+            } else if let Some(media) = sniff(&f.bytes) {
+                accepted.push((kind, media, &f.bytes));
+            } else {
+                errors.field(kind, me.ui.t("console-error-file-type"), me.ui.t("console-error-file-type-remedy"));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return request_page(&ra, me, r, errors, None, None, Some(document)).await;
+    }
+    for (kind, media, bytes) in accepted {
+        let d = NewDocument {
+            owner_kind: "request",
+            owner: &reference,
+            office: r.office.as_deref(),
+            kind,
+            media,
+            bytes,
+            keep_days: ra.console.retention_days,
+        };
+        if ra.store.add_document(&d, &me.event("", "", "")).await.is_err() {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "the document could not be kept").into_response();
+        }
+    }
+    match ra.store.identify(&reference, &document, &me.event("", "", "")).await {
+        Ok(true) => Redirect::to(&format!("/console/requests/{reference}?done=identified")).into_response(),
+        Ok(false) => StatusCode::CONFLICT.into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
+    }
+}
+
+/// POST /console/requests/{reference}/decision: the verifier's decision (verified, to
+/// correct with a reason, originals received).
+pub async fn decide(State(ra): State<Arc<Ra>>, Path(reference): Path<String>, form: Submitted) -> Response {
+    let me = form.me;
+    let Some(r) = visible(&ra, &me, &reference).await else { return StatusCode::NOT_FOUND.into_response() };
+    if me.account.role != crate::accounts::Role::Verifier {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let actor = me.actor();
+    let reason = form.fields.get("reason").cloned().unwrap_or_default();
+    let (decision, done) = match form.fields.get("decision").map(String::as_str) {
+        Some("verified") => (crate::paperwork::verified(&ra, &actor, &r).await, "verified"),
+        Some("to-correct") => (crate::paperwork::to_correct(&ra, &actor, &r, &reason).await, "to-correct"),
+        Some("originals") => (crate::paperwork::originals_received(&ra, &actor, &r).await, "originals"),
+        _ => return StatusCode::UNPROCESSABLE_ENTITY.into_response(),
+    };
+    let mut errors = FormErrors::default();
+    match decision {
+        Ok(()) => return Redirect::to(&format!("/console/requests/{reference}?done={done}")).into_response(),
+        Err(NotDecided::OwnRequest) => {
+            errors.set_general(me.ui.t("console-error-four-eyes"), me.ui.t("console-error-four-eyes-remedy"))
+        }
+        Err(NotDecided::NoReason) => {
+            errors.field("reason", me.ui.t("console-error-reason"), me.ui.t("console-error-reason-remedy"))
+        }
+        Err(NotDecided::NotWaiting) => {
+            errors.set_general(me.ui.t("console-error-moved"), me.ui.t("console-error-moved-remedy"))
+        }
+        Err(NotDecided::Internal) => return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
+    }
+    request_page(&ra, me, r, errors, None, None, None).await
+}
+
+/// POST /console/requests/{reference}/code: the activation code, once identified: shown
+/// this once, or e-mailed so that the operator never sees it.
+pub async fn code(State(ra): State<Arc<Ra>>, Path(reference): Path<String>, form: Submitted) -> Response {
+    let me = form.me;
+    let Some(r) = visible(&ra, &me, &reference).await else { return StatusCode::NOT_FOUND.into_response() };
+    if !me.account.role.serves_office() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let mut errors = FormErrors::default();
+    if matches!(r.verification.as_deref(), Some("registered" | "to-correct")) {
+        errors.set_general(me.ui.t("console-error-not-identified"), me.ui.t("console-error-not-identified-remedy"));
+        return request_page(&ra, me, r, errors, None, None, None).await;
+    }
+    let Some(code) = crate::codes::activation_code() else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "no random numbers").into_response();
+    };
+    let by_email = form.fields.get("delivery").is_some_and(|d| d == "email");
+    let email = if by_email {
+        let holder = ra.store.holder_of(&reference).await.ok().flatten();
+        match holder.and_then(|h| crate::registration::code_email(&h, &reference, &code)) {
+            Some(m) => Some(m),
+            None => {
+                let (c, rem) = me.ui.error("no-email", &Default::default());
+                errors.set_general(c, rem);
+                return request_page(&ra, me, r, errors, None, None, None).await;
+            }
+        }
+    } else {
+        None
+    };
+    let action = if r.code_issued_at.is_some() { "activation-code-replaced" } else { "activation-code-issued" };
+    match ra.store.new_code(&reference, &code, &me.event(action, "", ""), email.as_ref()).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let (c, rem) = me.ui.error("already-issued", &Default::default());
+            errors.set_general(c, rem);
+            return request_page(&ra, me, r, errors, None, None, None).await;
+        }
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
+    }
+    let r = ra.store.request_view(&reference).await.ok().flatten().unwrap_or(r);
+    match email {
+        Some(m) => {
+            let to = crate::masked::email(&m.to);
+            let sent = ra.gateway.deliver(m).await;
+            let notice =
+                if sent { me.ui.t1("console-code-emailed", "to", &to) } else { me.ui.t("console-error-email-failed") };
+            request_page(&ra, me, r, errors, None, Some(notice), None).await
+        }
+        None => request_page(&ra, me, r, errors, Some(code.to_string()), None, None).await,
+    }
+}
+
+/// GET /console/requests/{reference}/handover.pdf: the sheet with the first halves.
+pub async fn handover_pdf(State(ra): State<Arc<Ra>>, me: Me, Path(reference): Path<String>) -> Response {
+    let Some(r) = visible(&ra, &me, &reference).await else { return StatusCode::NOT_FOUND.into_response() };
+    if !me.account.role.serves_office() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let Ok(Some(p)) = ra.store.personalisation(&reference).await else { return StatusCode::CONFLICT.into_response() };
+    use crate::personalisation::half;
+    let _ = ra.store.audit_event(&me.event("handover-printed", &reference, "")).await;
+    pdf(
+        crate::forms::handover_sheet(&r, half(&p.pin, false), half(&p.puk, false)),
+        &format!("consegna-{reference}.pdf"),
+    )
+}
+
+/// POST /console/requests/{reference}/halves: the halves again (`channel` sms or email).
+pub async fn halves(State(ra): State<Arc<Ra>>, Path(reference): Path<String>, form: Submitted) -> Response {
+    let me = form.me;
+    let Some(r) = visible(&ra, &me, &reference).await else { return StatusCode::NOT_FOUND.into_response() };
+    let Ok(Some(entry)) = ra.store.request(reference.as_bytes()).await else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if !me.account.role.serves_office() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let channel = form.fields.get("channel").cloned().unwrap_or_default();
+    match crate::registration::send_halves(&ra, &me.actor(), &entry, &channel).await {
+        Ok(()) => Redirect::to(&format!("/console/requests/{reference}?done=halves-{channel}")).into_response(),
+        Err(refusal) => {
+            let mut errors = FormErrors::default();
+            let (c, rem) = me.ui.error(refusal.code(), &refusal.params());
+            errors.set_general(c, rem);
+            request_page(&ra, me, r, errors, None, None, None).await
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The verification of a request's paperwork by the CA's back office [stati della
+//! pratica]: verified (the paper originals are then due within `originals_days`; the
+//! certificates issued suspended meanwhile are reactivated; the second halves and the
+//! user code go to the holder), to correct (with the reason, back to the office), and the
+//! originals received (completed). Nobody verifies a request they registered or
+//! identified. Originals not received in time: a reminder, then the certificates are
+//! suspended.
+
+use crate::actor::Actor;
+use crate::registry::Lifecycle;
+use crate::state::Ra;
+use crate::store::verification::RequestView;
+
+/// Why a decision is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotDecided {
+    /// Four eyes: the verifier registered or identified it.
+    OwnRequest,
+    /// It is not in the state the decision needs (someone decided meanwhile).
+    NotWaiting,
+    /// A reason is needed to send it back.
+    NoReason,
+    Internal,
+}
+
+fn internal(e: crate::error::Error) -> NotDecided {
+    tracing::error!(error = %e, "verification");
+    NotDecided::Internal
+}
+
+/// Whether `actor` took part in the request (four eyes).
+pub fn took_part(actor: &Actor, r: &RequestView) -> bool {
+    r.created_by.as_deref() == Some(actor.name.as_str()) || r.identified_by.as_deref() == Some(actor.name.as_str())
+}
+
+/// The paperwork is in order: awaiting the originals.
+pub async fn verified(ra: &Ra, actor: &Actor, r: &RequestView) -> Result<(), NotDecided> {
+    if took_part(actor, r) {
+        return Err(NotDecided::OwnRequest);
+    }
+    let due = time::OffsetDateTime::now_utc().unix_timestamp() + ra.console.originals_days * 86_400;
+    let by = actor.event("", "", "");
+    if !ra
+        .store
+        .move_request(&r.reference, &["to-verify"], "awaiting-originals", None, Some(due), &by)
+        .await
+        .map_err(internal)?
+    {
+        return Err(NotDecided::NotWaiting);
+    }
+    // The certificates issued before verification are activated.
+    for serial in ra.store.suspended_since_issuance(&r.reference).await.map_err(internal)? {
+        let event = actor.event("", "", "verification passed");
+        ra.store.set_lifecycle_by(&serial, Lifecycle::Active, &event).await.map_err(internal)?;
+    }
+    ra.completed(&r.reference).await;
+    Ok(())
+}
+
+/// The paperwork goes back to the office to be corrected.
+pub async fn to_correct(ra: &Ra, actor: &Actor, r: &RequestView, reason: &str) -> Result<(), NotDecided> {
+    if took_part(actor, r) {
+        return Err(NotDecided::OwnRequest);
+    }
+    if reason.trim().is_empty() {
+        return Err(NotDecided::NoReason);
+    }
+    let by = actor.event("", "", "");
+    if !ra
+        .store
+        .move_request(&r.reference, &["to-verify"], "to-correct", Some(reason.trim()), None, &by)
+        .await
+        .map_err(internal)?
+    {
+        return Err(NotDecided::NotWaiting);
+    }
+    Ok(())
+}
+
+/// The paper originals reached the CA.
+pub async fn originals_received(ra: &Ra, actor: &Actor, r: &RequestView) -> Result<(), NotDecided> {
+    let by = actor.event("", "", "");
+    if !ra
+        .store
+        .move_request(&r.reference, &["awaiting-originals"], "completed", None, None, &by)
+        .await
+        .map_err(internal)?
+    {
+        return Err(NotDecided::NotWaiting);
+    }
+    Ok(())
+}
+
+/// The sweeper's duty: remind the registering operator of originals due soon, and
+/// suspend the certificates of requests whose originals did not arrive in time.
+pub async fn sweep_originals(ra: &Ra) {
+    let Ok((remind, late)) = ra.store.originals_due(ra.console.originals_reminder_days).await else { return };
+    for (reference, _, due) in remind {
+        if !ra.store.originals_handled(&reference, 1).await.unwrap_or(false) {
+            continue;
+        }
+        let to = match ra.store.request_view(&reference).await {
+            Ok(Some(r)) => match r.created_by {
+                Some(name) => ra.store.account(&name).await.ok().flatten().and_then(|a| a.email),
+                None => None,
+            },
+            _ => None,
+        };
+        let days = (due - time::OffsetDateTime::now_utc().unix_timestamp()) / 86_400;
+        let text = format!(
+            "Tessera: gli originali della pratica {reference} devono arrivare all'autorità di registrazione entro {days} \
+             giorni, altrimenti i certificati saranno sospesi. / The originals of request {reference} are due within \
+             {days} days, or its certificates will be suspended."
+        );
+        let _ = ra.store.audit("ra", "originals-reminder", &reference, &format!("{days} days left")).await;
+        if let Some(to) = to {
+            let m = crate::gateway::Message::new(
+                crate::gateway::Channel::Email,
+                &to,
+                "Tessera: originali in scadenza",
+                &text,
+                "",
+            );
+            let _ = ra.gateway.deliver(m).await;
+        }
+    }
+    for reference in late {
+        if !ra.store.originals_handled(&reference, 2).await.unwrap_or(false) {
+            continue;
+        }
+        let now = time::OffsetDateTime::now_utc();
+        let by =
+            crate::store::audit::Event { actor: "ra", detail: "originals not received in time", ..Default::default() };
+        if let Ok(certificates) = ra.store.certificates_of(&reference).await {
+            for c in certificates.iter().filter(|c| c.state == "active") {
+                if let Some(serial) = crate::api::serial_from_hex(&c.serial) {
+                    let _ = ra.store.set_lifecycle_by(&serial, Lifecycle::Suspended { since: now }, &by).await;
+                }
+            }
+        }
+    }
+}
