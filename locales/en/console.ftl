@@ -328,3 +328,103 @@ console-action-search-exported = Search exported
 console-action-sign-in-refused = Sign-in refused
 console-action-signed-in = Signed in
 console-action-signed-out = Signed out
+# Certificates and their lifecycle
+console-certificates-search-title = Search certificates
+console-hint-certificate-search = Surname and name, tax code, serial number or request, or part of them.
+console-certificates-found = { $n ->
+    [one] One certificate found
+   *[other] { $n } certificates found
+}
+console-certificate-title = Certificate
+console-certificate-facts = The certificate
+console-certificate-kind = Kind
+console-certificate-since = Since
+console-lifecycle-title = Suspend, reinstate or revoke
+console-lifecycle-step-ask = Say the change, the reason and who asks for it with their identity document.
+console-lifecycle-step-print = Print the filled-in form and have whoever asks sign it; sign it too.
+console-lifecycle-print = Print the form
+console-lifecycle-apply = Make the change
+console-field-action = Change asked for
+console-lifecycle-suspend = Suspend
+console-lifecycle-reactivate = Reinstate
+console-lifecycle-revoke = Revoke (for good)
+console-lifecycle-done-suspend = Certificate suspended: the revocation list and OCSP show it already.
+console-lifecycle-done-reactivate = Certificate reinstated: the revocation list and OCSP show it already.
+console-lifecycle-done-revoke = Certificate revoked: the revocation list and OCSP show it already.
+console-field-revocation-reason = Reason for the revocation
+console-hint-revocation-reason = For a revocation only.
+console-reason-0 = Unspecified
+console-reason-1 = Key compromise (card lost or stolen, PIN disclosed)
+console-reason-2 = CA compromise
+console-reason-3 = Affiliation changed (data or role changed)
+console-reason-4 = Superseded by a new certificate
+console-reason-5 = Cessation of operation
+console-reason-6 = Suspension
+console-reason-9 = Privilege withdrawn
+console-field-invalidity-date = Key compromised since
+console-hint-invalidity-date = For a compromised key only: the day it is known or suspected to have been compromised.
+console-field-requester = Who asks for the change
+console-requester-holder = The holder
+console-requester-third-party = A third party (for a role in an organisation)
+console-field-requester-name = Name and surname of whoever asks
+console-hint-requester-name = Only if not the holder.
+console-field-requester-role = Their role in the organisation
+console-error-action = Choose the change.
+console-error-action-remedy = A valid certificate is suspended, a suspended one reinstated; revocation is for good.
+console-error-reason-code = Not a valid reason for revocation.
+console-error-reason-code-remedy = Choose the reason from the list.
+console-error-invalidity-date = Date missing or not valid.
+console-error-invalidity-date-remedy = Give the day, not in the future, since when the key is compromised.
+console-certkind-signature = Digital signature
+console-certkind-cns-authentication = CNS (authentication)
+# Renewals
+console-renewals-title = Renewals
+console-filter = Filter
+console-renewals-found = { $n ->
+    [one] One renewal request
+   *[other] { $n } renewal requests
+}
+console-renewals-supervisor-decides = Approving, refusing or closing a renewal is for the office's supervisor.
+console-col-signed = Form signed
+console-col-documents = Documents
+console-col-decision = Decision
+console-renewal-state-waiting = To approve
+console-renewal-state-communicated = Waiting for the form's signature
+console-renewal-state-forwarded = Form signed
+console-renewal-state-completed = Completed
+console-renewal-state-expired = Expired
+console-renewal-state-cancelled = Closed without approval
+console-renewal-approve-by = To approve by { $when }
+console-renewal-form = Signed form (.p7m)
+console-renewal-approve = Approve
+console-renewal-refuse = Refuse
+console-renewal-close = Close without approving
+console-renewal-approve-label = Approve the renewal of { $holder }
+console-renewal-refuse-label = Refuse the renewal of { $holder }
+console-renewal-close-label = Close the renewal of { $holder } without approving
+console-renewal-done-approved = Renewal approved.
+console-renewal-done-refused = Renewal refused: the new certificate is revoked.
+console-renewal-done-closed = Renewal request closed without approval.
+console-action-renewal-refused = Renewal refused
+console-action-renewal-form-downloaded = Renewal form downloaded
+console-action-lifecycle-form-printed = Change form printed
+# Audit
+console-audit-title = Audit log
+console-field-audit-text = Request, certificate or detail
+console-hint-audit-text = Part of it is enough.
+console-field-from-day = From the day
+console-field-until-day = Until the day
+console-col-subject = Subject
+console-audit-found = { $n ->
+    [one] One entry
+   *[other] { $n } entries
+}
+console-audit-verify = Check the log's integrity
+console-audit-chain-ok = { $n ->
+    [one] The log holds: its one entry is intact.
+   *[other] The log holds: all { $n } entries are intact and chained.
+}
+console-audit-chain-broken = The log was altered at entry { $seq } ({ $why }).
+console-audit-chain-broken-remedy = Change nothing and tell the CA's security officer at once: the entries from there on can no longer be trusted.
+console-action-audit-verified = Log checked
+console-action-audit-exported = Log exported

@@ -328,3 +328,103 @@ console-action-search-exported = Ricerca esportata
 console-action-sign-in-refused = Accesso rifiutato
 console-action-signed-in = Accesso
 console-action-signed-out = Uscita
+# Certificati e ciclo di vita
+console-certificates-search-title = Cerca certificati
+console-hint-certificate-search = Cognome e nome, codice fiscale, numero di serie o pratica, anche in parte.
+console-certificates-found = { $n ->
+    [one] Un certificato trovato
+   *[other] { $n } certificati trovati
+}
+console-certificate-title = Certificato
+console-certificate-facts = Il certificato
+console-certificate-kind = Tipo
+console-certificate-since = Dal
+console-lifecycle-title = Sospendi, riattiva o revoca
+console-lifecycle-step-ask = Indica il cambio, il motivo e chi lo chiede con il suo documento d'identità.
+console-lifecycle-step-print = Stampa il modulo compilato e fallo firmare a chi chiede il cambio; firmalo anche tu.
+console-lifecycle-print = Stampa il modulo
+console-lifecycle-apply = Applica il cambio
+console-field-action = Cambio richiesto
+console-lifecycle-suspend = Sospendi
+console-lifecycle-reactivate = Riattiva
+console-lifecycle-revoke = Revoca (definitiva)
+console-lifecycle-done-suspend = Certificato sospeso: la lista di revoca e l'OCSP lo mostrano già.
+console-lifecycle-done-reactivate = Certificato riattivato: la lista di revoca e l'OCSP lo mostrano già.
+console-lifecycle-done-revoke = Certificato revocato: la lista di revoca e l'OCSP lo mostrano già.
+console-field-revocation-reason = Motivo della revoca
+console-hint-revocation-reason = Solo per una revoca.
+console-reason-0 = Non specificato
+console-reason-1 = Chiave compromessa (carta persa o rubata, PIN divulgato)
+console-reason-2 = Compromissione della CA
+console-reason-3 = Cambio di affiliazione (dati o ruolo cambiati)
+console-reason-4 = Sostituito da un nuovo certificato
+console-reason-5 = Cessazione dell'attività
+console-reason-6 = Sospensione
+console-reason-9 = Privilegio ritirato
+console-field-invalidity-date = Chiave compromessa dal
+console-hint-invalidity-date = Solo per una chiave compromessa: il giorno in cui si sa o si sospetta che lo sia stata.
+console-field-requester = Chi chiede il cambio
+console-requester-holder = Il titolare
+console-requester-third-party = Un terzo (per un ruolo in un'organizzazione)
+console-field-requester-name = Nome e cognome di chi chiede
+console-hint-requester-name = Solo se non è il titolare.
+console-field-requester-role = Il suo ruolo nell'organizzazione
+console-error-action = Scegli il cambio.
+console-error-action-remedy = Si sospende un certificato valido, si riattiva uno sospeso; la revoca è definitiva.
+console-error-reason-code = Motivo di revoca non valido.
+console-error-reason-code-remedy = Scegli il motivo dall'elenco.
+console-error-invalidity-date = Data mancante o non valida.
+console-error-invalidity-date-remedy = Indica il giorno, non futuro, da cui la chiave è compromessa.
+console-certkind-signature = Firma digitale
+console-certkind-cns-authentication = CNS (autenticazione)
+# Rinnovi
+console-renewals-title = Rinnovi
+console-filter = Filtra
+console-renewals-found = { $n ->
+    [one] Una richiesta di rinnovo
+   *[other] { $n } richieste di rinnovo
+}
+console-renewals-supervisor-decides = Approvare, rifiutare o chiudere un rinnovo spetta al responsabile dell'ufficio.
+console-col-signed = Modulo firmato
+console-col-documents = Documenti
+console-col-decision = Decisione
+console-renewal-state-waiting = Da approvare
+console-renewal-state-communicated = In attesa della firma del modulo
+console-renewal-state-forwarded = Modulo firmato
+console-renewal-state-completed = Completato
+console-renewal-state-expired = Scaduto
+console-renewal-state-cancelled = Chiuso senza approvazione
+console-renewal-approve-by = Da approvare entro il { $when }
+console-renewal-form = Modulo firmato (.p7m)
+console-renewal-approve = Approva
+console-renewal-refuse = Rifiuta
+console-renewal-close = Chiudi senza approvare
+console-renewal-approve-label = Approva il rinnovo di { $holder }
+console-renewal-refuse-label = Rifiuta il rinnovo di { $holder }
+console-renewal-close-label = Chiudi senza approvare il rinnovo di { $holder }
+console-renewal-done-approved = Rinnovo approvato.
+console-renewal-done-refused = Rinnovo rifiutato: il nuovo certificato è revocato.
+console-renewal-done-closed = Richiesta di rinnovo chiusa senza approvazione.
+console-action-renewal-refused = Rinnovo rifiutato
+console-action-renewal-form-downloaded = Modulo di rinnovo scaricato
+console-action-lifecycle-form-printed = Modulo di variazione stampato
+# Registro
+console-audit-title = Registro delle attività
+console-field-audit-text = Pratica, certificato o dettaglio
+console-hint-audit-text = Anche solo una parte.
+console-field-from-day = Dal giorno
+console-field-until-day = Fino al giorno
+console-col-subject = Oggetto
+console-audit-found = { $n ->
+    [one] Una voce
+   *[other] { $n } voci
+}
+console-audit-verify = Verifica l'integrità del registro
+console-audit-chain-ok = { $n ->
+    [one] Registro integro: la sua unica voce è intatta.
+   *[other] Registro integro: tutte le { $n } voci sono intatte e concatenate.
+}
+console-audit-chain-broken = Il registro è stato alterato alla voce { $seq } ({ $why }).
+console-audit-chain-broken-remedy = Non modificare nulla e avvisa subito il responsabile della sicurezza della CA: le voci da lì in poi non sono più affidabili.
+console-action-audit-verified = Registro verificato
+console-action-audit-exported = Registro esportato

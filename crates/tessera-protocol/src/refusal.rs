@@ -206,6 +206,13 @@ refusals! {
     LifecycleNotAllowed = (409, "lifecycle-not-allowed") { action: String },
     /// Not a lifecycle action.
     UnknownAction = (404, "unknown-action") {},
+    /// Not a revocation reason an office may give (RFC 5280: 0 unspecified, 1 key
+    /// compromise, 3 affiliation changed, 4 superseded, 5 cessation of operation, 9
+    /// privilege withdrawn).
+    RevocationReasonRefused = (422, "revocation-reason-refused") { reason: String },
+    /// An invalidity date goes only with a key compromise, not in the future and not
+    /// before the certificate's start.
+    InvalidityDateRefused = (422, "invalidity-date-refused") {},
     /// The second halves go only once the request is complete.
     HalvesNotYet = (409, "halves-not-yet") {},
     /// Not a channel for the halves (sms, email).

@@ -438,8 +438,14 @@ impl Ca {
         x509_subject(&self.certificate)
     }
 
-    /// A CRL of every suspended (certificateHold) and revoked certificate, valid a day.
-    pub fn crl(&self, entries: &[(Vec<u8>, crate::registry::Lifecycle)], number: u64) -> Result<Vec<u8>> {
+    /// A CRL of every suspended (certificateHold) and revoked certificate, valid a day;
+    /// a key compromise with its invalidity date (`invalid_since`, Unix seconds by serial).
+    pub fn crl(
+        &self,
+        entries: &[(Vec<u8>, crate::registry::Lifecycle)],
+        invalid_since: &std::collections::HashMap<Vec<u8>, i64>,
+        number: u64,
+    ) -> Result<Vec<u8>> {
         use crate::registry::Lifecycle;
         let now = time::OffsetDateTime::now_utc();
         let revoked_certs = entries
@@ -454,7 +460,10 @@ impl Ca {
                     serial_number: rcgen::SerialNumber::from_slice(serial),
                     revocation_time: at,
                     reason_code: Some(reason),
-                    invalidity_date: None,
+                    invalidity_date: invalid_since
+                        .get(serial)
+                        .filter(|_| reason == rcgen::RevocationReason::KeyCompromise)
+                        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(*t).ok()),
                 })
             })
             .collect();

@@ -714,7 +714,8 @@ impl Ra {
     /// The current CRL (DER).
     pub async fn crl(&self) -> Option<Vec<u8>> {
         let entries = self.store.not_active().await.map_err(internal).ok()?;
+        let invalid_since = self.store.invalidity_dates().await.map_err(internal).ok()?;
         let number = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
-        self.ca.crl(&entries, number).map_err(|e| tracing::error!(error = %e, "CRL")).ok()
+        self.ca.crl(&entries, &invalid_since, number).map_err(|e| tracing::error!(error = %e, "CRL")).ok()
     }
 }

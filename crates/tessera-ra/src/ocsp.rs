@@ -17,8 +17,19 @@ use crate::state::Ra;
 const SHA1: &str = "1.3.14.3.2.26";
 const SHA256: &str = "2.16.840.1.101.3.4.2.1";
 const NONCE: &str = "1.3.6.1.5.5.7.48.1.2";
+const INVALIDITY_DATE: &str = "2.5.29.24";
 /// More certificates in one request than a client needs: refused as malformed.
 const MAX_REQUESTS: usize = 16;
+
+/// The invalidityDate extension (RFC 5280 5.3.2) for a time in Unix seconds.
+fn invalidity_extension(at: i64) -> Option<x509_cert::ext::Extension> {
+    let value = time(time::OffsetDateTime::from_unix_timestamp(at).ok()?).0.to_der().ok()?;
+    Some(x509_cert::ext::Extension {
+        extn_id: der::asn1::ObjectIdentifier::new_unwrap(INVALIDITY_DATE),
+        critical: false,
+        extn_value: der::asn1::OctetString::new(value).ok()?,
+    })
+}
 
 fn status_only(status: OcspResponseStatus) -> Vec<u8> {
     OcspResponse { response_status: status, response_bytes: None }.to_der().unwrap_or_default()
@@ -78,12 +89,19 @@ impl Ra {
                 Ok(s) => s,
                 Err(()) => return status_only(OcspResponseStatus::InternalError),
             };
+            // A key compromise's invalidity date, as the CRL entry carries it (RFC 6960 4.4).
+            let invalid_since = match &status {
+                CertStatus::Revoked(info) if info.revocation_reason == Some(CrlReason::KeyCompromise) => {
+                    self.store.invalidity_date(one.req_cert.serial_number.as_bytes()).await.ok().flatten()
+                }
+                _ => None,
+            };
             responses.push(SingleResponse {
                 cert_id: one.req_cert.clone(),
                 cert_status: status,
                 this_update: time(now),
                 next_update: Some(time(now + time::Duration::hours(1))),
-                single_extensions: None,
+                single_extensions: invalid_since.and_then(invalidity_extension).map(|e| vec![e]),
             });
         }
         // The client's nonce, back (RFC 8954).

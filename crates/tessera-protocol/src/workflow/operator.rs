@@ -212,11 +212,15 @@ pub struct RequestDetail {
     pub certificates: Vec<CertificateRow>,
 }
 
-/// `POST …/certificates/{serial}/{action}`: the RFC 5280 reason of a revocation.
+/// `POST …/certificates/{serial}/{action}`: the RFC 5280 reason of a revocation, and for
+/// a key compromise the time the key is known or suspected to have been compromised
+/// (RFC 3339).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct LifecycleChange {
     #[serde(default)]
     pub reason: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalidity_date: Option<String>,
 }
 
 /// A lifecycle change or a renewal's decision made.

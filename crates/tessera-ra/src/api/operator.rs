@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 use super::{ApiError, ApiResult, JsonBody, SignedIn, internal};
 use crate::actor::Actor;
 use crate::gateway::Message;
-use crate::registry::{Entry, Issuance, Lifecycle, SubjectRefused};
+use crate::registry::{Entry, Issuance, SubjectRefused};
 use crate::state::Ra;
 
 impl From<SubjectRefused> for ApiError {
@@ -185,61 +185,23 @@ pub async fn lifecycle(
     body: Option<Json<LifecycleChange>>,
 ) -> ApiResult<Json<LifecycleChanged>> {
     let serial = super::serial_from_hex(&serial).ok_or(Refusal::UnknownCertificate {})?;
-    match ra.store.certificate_office(&serial).await? {
-        Some(office) if actor.sees(office.as_deref()) => {}
-        _ => return Err(Refusal::UnknownCertificate {}.into()),
-    }
-    let now = time::OffsetDateTime::now_utc();
-    let state = ra.store.lifecycle(&serial).await?.now(now);
-    let reason = body.and_then(|b| b.0.reason);
+    let body = body.map(|b| b.0).unwrap_or_default();
     if action == "approve" || action == "refuse" {
-        return decide(&ra, &actor, &serial, state, action == "approve", now).await.map(Json);
+        crate::renewal_decisions::decide(&ra, &actor, &serial, action == "approve").await?;
+        let (state, approval) = if action == "approve" { ("active", "approved") } else { ("revoked", "refused") };
+        return Ok(Json(LifecycleChanged { state: state.into(), approval: Some(approval.into()) }));
     }
-    let next = match (action.as_str(), state) {
-        (_, Lifecycle::Revoked { .. }) => return Err(Refusal::CertificateRevoked {}.into()),
-        ("suspend", Lifecycle::Active) => Lifecycle::Suspended { since: now },
-        ("reactivate", Lifecycle::Suspended { .. }) => Lifecycle::Active,
-        ("revoke", _) => Lifecycle::Revoked { at: now, reason: reason.unwrap_or(0) },
-        ("suspend" | "reactivate", _) => return Err(Refusal::LifecycleNotAllowed { action }.into()),
-        _ => return Err(Refusal::UnknownAction {}.into()),
+    let invalidity = match body.invalidity_date.as_deref() {
+        Some(d) => Some(
+            time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| Refusal::InvalidityDateRefused {})?
+                .unix_timestamp(),
+        ),
+        None => None,
     };
-    ra.store.set_lifecycle_by(&serial, next, &actor.event("", "", "")).await?;
+    let change = crate::lifecycle::Change { action: &action, reason: body.reason, invalidity, detail: "" };
+    let next = crate::lifecycle::change(&ra, &actor, &serial, &change).await?;
     Ok(Json(LifecycleChanged { state: next.name().to_owned(), approval: None }))
-}
-
-/// Approve or refuse a renewal under the approval policy. Once revoked (120 days after the
-/// old certificate's expiry) it is beyond decision; an approval must come within 90 days of
-/// the renewal form's signature.
-async fn decide(
-    ra: &Ra,
-    actor: &Actor,
-    serial: &[u8],
-    state: Lifecycle,
-    approve: bool,
-    now: time::OffsetDateTime,
-) -> ApiResult<LifecycleChanged> {
-    if let Lifecycle::Revoked { .. } = state {
-        return Err(Refusal::CertificateRevoked {}.into());
-    }
-    if approve {
-        let old = ra.store.replaced_by(serial).await?.unwrap_or_default();
-        if let Some(signed) = ra.store.form_signed_for(&old).await?
-            && now.unix_timestamp() - signed > crate::registry::APPROVAL_DAYS * 86_400
-        {
-            let signed_at = time::OffsetDateTime::from_unix_timestamp(signed)
-                .ok()
-                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-                .unwrap_or_default();
-            return Err(Refusal::ApprovalTooLate { signed_at }.into());
-        }
-    }
-    let by = actor.event("", "", "");
-    let decided = if approve { ra.store.approve(serial, &by).await? } else { ra.store.refuse(serial, &by).await? };
-    match (decided, approve) {
-        (false, _) => Err(Refusal::NothingToApprove {}.into()),
-        (true, true) => Ok(LifecycleChanged { state: "active".into(), approval: Some("approved".into()) }),
-        (true, false) => Ok(LifecycleChanged { state: "revoked".into(), approval: Some("refused".into()) }),
-    }
 }
 
 /// GET /api/v1/operator/requests/{reference}/handover: the printable sheet handed over with

@@ -15,11 +15,20 @@
 //! - [`documents`]: uploaded documents served back to who may see them.
 //! - [`search`]: requests found by holder, code, state and dates; CSV.
 //! - [`verify`]: the verifiers' queue.
+//! - [`certificates`]: certificates found; suspension, reactivation and revocation with
+//!   the requester's document and the signed form.
+//! - [`audit`]: the audit log searched, exported, its chain checked.
+//! - [`renewals`]: the office's renewal requests; approving, refusing, closing.
+//! - [`paper`]: the identity document and the uploads, checked the same everywhere.
 
 pub mod account;
+pub mod audit;
+pub mod certificates;
 pub mod documents;
 pub mod home;
+pub mod paper;
 pub mod register;
+pub mod renewals;
 pub mod requests;
 pub mod search;
 pub mod session;
@@ -65,6 +74,22 @@ pub fn router() -> Router<Arc<Ra>> {
         .route("/console/requests/{reference}/handover.pdf", get(requests::handover_pdf))
         .route("/console/requests/{reference}/halves", post(requests::halves))
         .route("/console/documents/{id}", get(documents::download))
+        .route("/console/audit", get(audit::page))
+        .route("/console/audit.csv", get(audit::csv))
+        .route("/console/audit/verify", post(audit::verify))
+        .route("/console/renewals", get(renewals::list))
+        .route("/console/renewals/{id}/decision", post(renewals::decide))
+        .route("/console/renewals/{id}/form.p7m", get(renewals::signed_form))
+        .route("/console/certificates", get(certificates::list))
+        .route("/console/certificates/{serial}", get(certificates::page))
+        .route(
+            "/console/certificates/{serial}/form.pdf",
+            post(certificates::form_pdf).layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
+        .route(
+            "/console/certificates/{serial}/change",
+            post(certificates::change).layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
         .route("/console/search", get(search::page))
         .route("/console/search.csv", get(search::csv))
         .route("/console/verify", get(verify::page))
@@ -126,6 +151,16 @@ async fn language(
     };
     let cookie = session::set_cookie(&ra, session::LANG_COOKIE, lang, Some(365 * 86_400));
     ([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response()
+}
+
+/// `s` for a URL's query (RFC 3986 unreserved characters kept).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// What went wrong with a form: per field and in general, each a cause and a remedy.
@@ -197,9 +232,15 @@ mod tests {
                 tessera_protocol::workflow::operator::Profile::ALL.iter().map(|p| p.name().replace('+', "-")).collect(),
             ),
             ("console-role", crate::accounts::Role::ALL.iter().map(|r| r.name().to_owned()).collect()),
-            ("console-id", names(&super::requests::DOCUMENT_KINDS)),
+            ("console-id", names(&super::paper::DOCUMENT_KINDS)),
             ("console-doc", names(&crate::documents::kinds::ALL)),
             ("console-done", names(&super::requests::DONE)),
+            ("console-renewal-state", names(&super::renewals::STATES)),
+            ("console-renewal-done", names(&super::renewals::DONE)),
+            ("console-certkind", names(&["signature", "cns-authentication"])),
+            ("console-lifecycle", names(&["suspend", "reactivate", "revoke"])),
+            ("console-lifecycle-done", names(&["suspend", "reactivate", "revoke"])),
+            ("console-reason", crate::lifecycle::REASONS.iter().chain(&[2, 6]).map(|r| r.to_string()).collect()),
         ]
     }
 

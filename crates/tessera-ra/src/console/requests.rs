@@ -14,17 +14,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tessera_protocol::workflow::operator::AuditEntry;
 use tessera_protocol::workflow::operator::CertificateRow;
 
+use super::paper;
 use super::session::{Me, Submitted, SubmittedFiles};
 use super::ui::Ui;
 use super::{FormErrors, render_status};
-use crate::documents::{Media, kinds, sniff};
+use crate::documents::kinds;
 use crate::paperwork::NotDecided;
 use crate::state::Ra;
 use crate::store::documents::{DocumentInfo, NewDocument};
 use crate::store::verification::{IdDocument, RequestView};
-
-/// The identity documents an operator may record.
-pub const DOCUMENT_KINDS: [&str; 5] = ["identity-card", "passport", "driving-licence", "residence-permit", "other"];
 
 /// What an action just did, said once on the page after it (`?done=`).
 pub const DONE: [&str; 6] = ["identified", "verified", "to-correct", "originals", "halves-sms", "halves-email"];
@@ -163,7 +161,7 @@ async fn request_page(
         notice,
         office_role,
         may_decide,
-        kinds: DOCUMENT_KINDS,
+        kinds: paper::DOCUMENT_KINDS,
         personalised,
         max_mb: ra.console.upload_max_bytes / (1024 * 1024),
         max_files: ra.console.uploads_per_step,
@@ -204,41 +202,6 @@ pub fn pdf(bytes: Option<Vec<u8>>, name: &str) -> Response {
     }
 }
 
-/// The identification form's document, checked: every field, dates that read, a
-/// document not expired and not issued in the future.
-fn id_document(ui: &Ui, f: &std::collections::HashMap<String, String>, errors: &mut FormErrors) -> IdDocument {
-    let get = |k: &str| f.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
-    let d = IdDocument {
-        kind: get("doc_kind"),
-        number: get("doc_number").to_uppercase(),
-        issuer: get("doc_issuer"),
-        issued: get("doc_issued"),
-        expires: get("doc_expires"),
-        mode: if get("mode") == "remote" { "remote".into() } else { "in-person".into() },
-    };
-    if !DOCUMENT_KINDS.contains(&d.kind.as_str()) {
-        errors.field("doc_kind", ui.t("console-error-required"), ui.t("console-error-doc-kind-remedy"));
-    }
-    for (field, value) in [("doc_number", &d.number), ("doc_issuer", &d.issuer)] {
-        if value.is_empty() || value.chars().count() > 64 || value.chars().any(char::is_control) {
-            errors.field(field, ui.t("console-error-required"), ui.t("console-error-required-remedy"));
-        }
-    }
-    let today = time::OffsetDateTime::now_utc().date();
-    match crate::registration::parse_date(&d.issued) {
-        Some(issued) if issued <= today => {}
-        _ => errors.field("doc_issued", ui.t("console-error-date"), ui.t("console-error-date-remedy")),
-    }
-    match crate::registration::parse_date(&d.expires) {
-        Some(expires) if expires < today => {
-            errors.field("doc_expires", ui.t("console-error-doc-expired"), ui.t("console-error-doc-expired-remedy"))
-        }
-        Some(_) => {}
-        None => errors.field("doc_expires", ui.t("console-error-date"), ui.t("console-error-date-remedy")),
-    }
-    d
-}
-
 /// POST /console/requests/{reference}/identify (multipart): the identity document, the
 /// signed request form and the document's scans; the request goes to verification.
 pub async fn identify(State(ra): State<Arc<Ra>>, Path(reference): Path<String>, form: SubmittedFiles) -> Response {
@@ -248,58 +211,28 @@ pub async fn identify(State(ra): State<Arc<Ra>>, Path(reference): Path<String>, 
         return StatusCode::CONFLICT.into_response();
     }
     let mut errors = FormErrors::default();
-    let document = id_document(&me.ui, &form.fields, &mut errors);
-    // The files: each a PDF, JPEG or PNG by its content, within the limits.
-    let mut accepted: Vec<(&str, Media, &[u8])> = Vec::new();
+    let document = paper::id_document(&me.ui, &form.fields, &mut errors);
+    // The files: each a PDF, JPEG or PNG by its content, within the limits; a correction
+    // keeps what was uploaded before unless replaced.
     let mut wanted = vec![kinds::SIGNED_FORM, kinds::ID_FRONT, kinds::ID_BACK];
     if r.organization.is_some() {
         wanted.push(kinds::REPRESENTATION);
     }
-    let mb = (ra.console.upload_max_bytes / (1024 * 1024)).to_string();
-    for kind in [kinds::SIGNED_FORM, kinds::ID_FRONT, kinds::ID_BACK, kinds::REPRESENTATION] {
-        let files: Vec<_> = form.files.iter().filter(|u| u.field == kind).collect();
-        if files.is_empty() && wanted.contains(&kind) {
-            // A correction may keep what was uploaded before.
-            let before = ra.store.documents_of("request", &reference).await.unwrap_or_default();
-            if !before.iter().any(|d| d.kind == kind) {
-                errors.field(kind, me.ui.t("console-error-file-missing"), me.ui.t("console-error-file-missing-remedy"));
-            }
-            continue;
-        }
-        if files.len() > ra.console.uploads_per_step {
-            let n = ra.console.uploads_per_step.to_string();
-            errors.field(
-                kind,
-                me.ui.t1("console-error-too-many-files", "n", &n),
-                me.ui.t1("console-error-too-many-files-remedy", "n", &n),
-            );
-            continue;
-        }
-        for f in files {
-            if f.too_large {
-                errors.field(
-                    kind,
-                    me.ui.t1("console-error-file-too-large", "mb", &mb),
-                    me.ui.t1("console-error-file-too-large-remedy", "mb", &mb),
-                );
-            } else if let Some(media) = sniff(&f.bytes) {
-                accepted.push((kind, media, &f.bytes));
-            } else {
-                errors.field(kind, me.ui.t("console-error-file-type"), me.ui.t("console-error-file-type-remedy"));
-            }
-        }
-    }
+    let kept: Vec<String> =
+        ra.store.documents_of("request", &reference).await.unwrap_or_default().into_iter().map(|d| d.kind).collect();
+    let all = [kinds::SIGNED_FORM, kinds::ID_FRONT, kinds::ID_BACK, kinds::REPRESENTATION];
+    let accepted = paper::accepted(&me.ui, &ra.console, &form.files, &all, &wanted, &kept, &mut errors);
     if !errors.is_empty() {
         return request_page(&ra, me, r, errors, None, None, Some(document)).await;
     }
-    for (kind, media, bytes) in accepted {
+    for f in accepted {
         let d = NewDocument {
             owner_kind: "request",
             owner: &reference,
             office: r.office.as_deref(),
-            kind,
-            media,
-            bytes,
+            kind: f.kind,
+            media: f.media,
+            bytes: f.bytes,
             keep_days: ra.console.retention_days,
         };
         if ra.store.add_document(&d, &me.event("", "", "")).await.is_err() {

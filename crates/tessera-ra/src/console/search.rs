@@ -9,9 +9,9 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::render;
 use super::session::Me;
 use super::ui::Ui;
+use super::{render, urlencode};
 use crate::state::Ra;
 use crate::store::verification::{Filter, RequestView};
 
@@ -38,15 +38,6 @@ impl SearchPage {
             urlencode(&self.q.until)
         )
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[derive(serde::Deserialize, Default, Clone)]

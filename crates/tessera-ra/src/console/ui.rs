@@ -36,6 +36,12 @@ impl Ui {
         with(self.lang, |m| m.text(id, &[(name, value.into())]))
     }
 
+    /// Message `id` with a count (Fluent picks the plural form by it).
+    pub fn tn(&self, id: &str, name: &str, n: impl std::borrow::Borrow<usize>) -> String {
+        let n = *n.borrow() as i64;
+        with(self.lang, |m| m.text(id, &[(name, n.into())]))
+    }
+
     /// Message `id` with two arguments.
     pub fn t2(&self, id: &str, a: &str, a_value: &str, b: &str, b_value: &str) -> String {
         with(self.lang, |m| m.text(id, &[(a, a_value.into()), (b, b_value.into())]))
@@ -59,6 +65,13 @@ impl Ui {
     pub fn action(&self, action: &str) -> String {
         let id = format!("console-action-{action}");
         with(self.lang, |m| if m.has(&id) { m.text(&id, &[]) } else { action.to_owned() })
+    }
+
+    /// A Unix time's day, as people write it (dd/mm/yyyy, UTC).
+    pub fn day(&self, unix: &i64) -> String {
+        time::OffsetDateTime::from_unix_timestamp(*unix)
+            .map(|t| format!("{:02}/{:02}/{}", t.day(), t.month() as u8, t.year()))
+            .unwrap_or_default()
     }
 
     /// A `YYYY-MM-DD` date as people write it (dd/mm/yyyy); as it is otherwise.

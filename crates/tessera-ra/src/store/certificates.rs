@@ -91,28 +91,7 @@ impl Store {
     }
 
     pub async fn set_lifecycle_by(&self, serial: &[u8], state: Lifecycle, by: &Event<'_>) -> Result<()> {
-        let (name, since, reason) = match state {
-            Lifecycle::Active => ("active", None, None),
-            Lifecycle::Suspended { since } => ("suspended", Some(since.unix_timestamp()), None),
-            Lifecycle::Revoked { at, reason } => ("revoked", Some(at.unix_timestamp()), Some(reason as i64)),
-        };
-        let mut tx = self.write().await?;
-        sqlx::query("UPDATE certificates SET state = $1, state_since = $2, reason = $3 WHERE serial = $4")
-            .bind(name)
-            .bind(since)
-            .bind(reason)
-            .bind(hex(serial))
-            .execute(&mut *tx)
-            .await?;
-        let (action, subject) = (format!("certificate-{name}"), hex(serial));
-        let detail = match (reason, by.detail) {
-            (Some(r), "") => format!("reason {r}"),
-            (Some(r), d) => format!("reason {r}; {d}"),
-            (None, d) => d.to_owned(),
-        };
-        append(&mut tx, self.postgres(), &Event { action: &action, subject: &subject, detail: &detail, ..by.clone() })
-            .await?;
-        tx.commit().await
+        self.change_lifecycle(serial, state, None, by).await
     }
 
     /// Every certificate that is not active, for the CRL.

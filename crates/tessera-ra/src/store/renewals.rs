@@ -56,7 +56,7 @@ impl Renewal {
     }
 }
 
-fn renewal_of(r: &AnyRow, now: i64) -> Renewal {
+pub(super) fn renewal_of(r: &AnyRow, now: i64) -> Renewal {
     let state: String = r.get("state");
     let expires_at: i64 = r.get("expires_at");
     // An open renewal whose certificate expired is expired, whether or not the sweeper
@@ -87,7 +87,7 @@ fn renewal_of(r: &AnyRow, now: i64) -> Renewal {
     }
 }
 
-const COLUMNS: &str = "id, serial, reference, state, form, contract_version, created_at, expires_at, signed_at, \
+pub(super) const COLUMNS: &str = "id, serial, reference, state, form, contract_version, created_at, expires_at, signed_at, \
                        completed_at, new_serial, cancelled_by, signed_form, overwrite_at";
 
 /// What a new renewal request is made of.

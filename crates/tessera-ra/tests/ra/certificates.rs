@@ -22,7 +22,7 @@ fn pkilint(tool: &str) -> PathBuf {
 
 /// pkilint's findings on a certificate: (severity, finding) lines, except the test bed's
 /// loopback URLs (an internal name, by design of the test bed).
-fn lint(args: &[&str], file: &Path) -> Vec<(String, String)> {
+pub(crate) fn lint(args: &[&str], file: &Path) -> Vec<(String, String)> {
     let (tool, rest) = args.split_first().unwrap();
     let out = Command::new(pkilint(tool)).arg("lint").args(rest).arg(file).output().unwrap();
     let text = text(&out);
@@ -122,7 +122,7 @@ fn every_kind_of_certificate_the_ra_issues_passes_pkilint() {
 }
 
 /// The RA's published chain (ca.pem): the issuing CA, then the root (DER).
-fn split_chain(ra: &Ra) -> [Vec<u8>; 2] {
+pub(crate) fn split_chain(ra: &Ra) -> [Vec<u8>; 2] {
     let pems = pem::parse_many(std::fs::read_to_string(ra.path("ca.pem")).unwrap()).unwrap();
     let ders: Vec<Vec<u8>> = pems.into_iter().map(|p| p.into_contents()).collect();
     ders.try_into().expect("issuing CA and root")

@@ -97,6 +97,19 @@ fn operators_register_holders_create_requests_arm_them_and_manage_certificates()
     assert_eq!(operator_call(&ra, "POST", &path("reactivate"), None).1["code"], "lifecycle-not-allowed");
     assert_eq!(operator_call(&ra, "POST", &path("suspend"), None).0, 200);
     assert_eq!(operator_call(&ra, "POST", &path("reactivate"), None).0, 200);
+    // A reason an office may not give, an invalidity date without a key compromise or
+    // in the future: refused, nothing changed.
+    let refused = |body: serde_json::Value| operator_call(&ra, "POST", &path("revoke"), Some(body));
+    let (status, body) = refused(serde_json::json!({"reason": 2}));
+    assert_eq!(
+        (status, body["code"].as_str(), body["params"]["reason"].as_str()),
+        (422, Some("revocation-reason-refused"), Some("2"))
+    );
+    let (status, body) = refused(serde_json::json!({"reason": 4, "invalidity_date": "2026-01-01T00:00:00Z"}));
+    assert_eq!((status, body["code"].as_str()), (422, Some("invalidity-date-refused")));
+    let (status, body) = refused(serde_json::json!({"reason": 1, "invalidity_date": "2099-01-01T00:00:00Z"}));
+    assert_eq!((status, body["code"].as_str()), (422, Some("invalidity-date-refused")));
+    assert_eq!(operator_call(&ra, "POST", &path("suspend"), None).0, 200, "still active");
     assert_eq!(operator_call(&ra, "POST", &path("revoke"), Some(serde_json::json!({"reason": 4}))).0, 200);
     assert_eq!(operator_call(&ra, "POST", &path("reactivate"), None).1["code"], "certificate-revoked");
 }

@@ -55,7 +55,7 @@ pub(super) fn get(ra: &Ra, path: &str) -> (u16, serde_json::Value) {
 
 /// An RA that wants the renewal form, with REQ-MAIL (a holder with an e-mail) issued a
 /// 30-day certificate (old.pem, old.key; new.key made too): the RA and its serial.
-fn mail_request_issued() -> (Ra, String) {
+pub(super) fn mail_request_issued() -> (Ra, String) {
     let ra = Ra::start_with_validity(30);
     let config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
     let config = config.replace("renewal.form = \"optional\"\n", "")

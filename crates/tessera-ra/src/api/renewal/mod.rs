@@ -347,28 +347,7 @@ pub async fn cancel(
     SignedIn(actor): SignedIn,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Cancelled>> {
-    let Some(renewal) = ra.store.renewal(&id).await? else {
-        return Err(ApiError::from(Refusal::UnknownRenewal {}));
-    };
-    let request = ra.store.request(renewal.reference.as_bytes()).await?;
-    if !request.is_some_and(|e| actor.sees(e.office.as_deref())) {
-        return Err(ApiError::from(Refusal::UnknownRenewal {}));
-    }
-    let by = actor.event("", "", "");
-    if !ra.store.cancel_renewal(&id, &by).await? {
-        // Authorised to overwrite a fixed-slot card's key: only the renewal gives that card a
-        // working key again.
-        if renewal.state == "forwarded" && renewal.overwrite_at.is_some() {
-            return Err(ApiError::from(Refusal::RenewalOverwriteAuthorised {}));
-        }
-        return Err(ApiError::from(Refusal::RenewalClosed { state: renewal.state.to_string() }));
-    }
-    // A certificate its kur already got, not yet confirmed, goes with it: revoked (kept on
-    // record), so its certConf is refused.
-    for serial in ra.store.unconfirmed_renewals_of(&renewal.serial).await? {
-        let revoked = Lifecycle::Revoked { at: time::OffsetDateTime::now_utc(), reason: 4 };
-        ra.store.set_lifecycle_by(&serial, revoked, &by).await?;
-    }
+    crate::renewal_decisions::close(&ra, &actor, &id).await?;
     Ok(Json(Cancelled { id, state: "cancelled".into() }))
 }
 

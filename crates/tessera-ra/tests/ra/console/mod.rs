@@ -4,8 +4,11 @@
 //! axe-core checks every page it visits; what the pages look like is kept in
 //! target/console/ (and, current, in docs/screenshots/console-*.png).
 
+mod audit;
 mod isolation;
+mod lifecycle;
 mod registration;
+mod renewals;
 mod sign_in;
 
 use super::*;
@@ -155,7 +158,7 @@ impl Browser {
                 _ => self.s.fill(&css, value),
             }
         }
-        self.click_and_wait(&format!("{form} button[type=submit]"));
+        self.click_and_wait(&format!("{form} button[type=submit]:not([formaction])"));
     }
 
     /// The session's cookie header and CSRF token, for requests made outside the browser.
@@ -195,6 +198,11 @@ impl Browser {
 
     /// The same as multipart, as the forms with files are sent.
     pub fn post_multipart(&self, path: &str, fields: &[(&str, &str)]) -> u16 {
+        self.post_multipart_bytes(path, fields).0
+    }
+
+    /// The same, with the answer's body.
+    pub fn post_multipart_bytes(&self, path: &str, fields: &[(&str, &str)]) -> (u16, Vec<u8>) {
         let (cookie, token) = self.credentials();
         let mut form = fields.to_vec();
         form.push(("csrf", &token));
@@ -209,11 +217,15 @@ impl Browser {
         let request = ureq::post(&format!("{}{path}", self.base))
             .set("Cookie", &cookie)
             .set("Content-Type", &format!("multipart/form-data; boundary={boundary}"));
-        match request.send_string(&body) {
-            Ok(r) => r.status(),
-            Err(ureq::Error::Status(code, _)) => code,
+        let r = match request.send_string(&body) {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
             Err(e) => panic!("{path}: {e}"),
-        }
+        };
+        let status = r.status();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut r.into_reader(), &mut bytes).unwrap();
+        (status, bytes)
     }
 
     pub fn go(&self, path: &str) {
@@ -234,7 +246,7 @@ impl Browser {
         for (name, value) in fields {
             self.s.fill(&format!("{form} [name=\"{name}\"]"), value);
         }
-        self.click_and_wait(&format!("{form} button[type=submit]"));
+        self.click_and_wait(&format!("{form} button[type=submit]:not([formaction])"));
     }
 
     /// Click, then wait until another document has loaded.

@@ -1,0 +1,85 @@
+//! The audit log as the console searches it: by text, actor, action and dates, of one
+//! office (its operators' actions and those on its requests, certificates and holders) or
+//! of every office.
+
+use sqlx::Row;
+
+use super::{Result, Store};
+
+/// One entry, with everything recorded about it.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub office: Option<String>,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+    pub address: Option<String>,
+}
+
+/// What to look for; empty fields and zero times ask for anything.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter<'a> {
+    /// In the subject or the detail.
+    pub text: &'a str,
+    pub actor: &'a str,
+    /// An action, or the start of one (`certificate-`).
+    pub action: &'a str,
+    pub from: i64,
+    pub until: i64,
+    /// Empty: every office.
+    pub office: &'a str,
+    pub limit: i64,
+}
+
+impl Store {
+    /// Entries matching `f`, newest first.
+    pub async fn find_audit(&self, f: &AuditFilter<'_>) -> Result<Vec<AuditRow>> {
+        let text = format!("%{}%", f.text.trim().to_uppercase());
+        let action = format!("{}%", f.action.trim());
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, office, action, subject, detail, address FROM audit \
+             WHERE ($1 = '' OR upper(subject) LIKE $2 OR upper(detail) LIKE $3) AND ($4 = '' OR actor = $5) \
+             AND ($6 = '' OR action LIKE $7) AND at >= $8 AND ($9 = 0 OR at < $10) \
+             AND ($11 = '' OR office = $12 \
+                  OR subject IN (SELECT reference FROM requests WHERE office = $13) \
+                  OR subject IN (SELECT c.serial FROM certificates c JOIN requests r ON r.reference = c.reference \
+                                 WHERE r.office = $14) \
+                  OR subject IN (SELECT 'holder ' || CAST(id AS TEXT) FROM holders WHERE office = $15)) \
+             ORDER BY seq DESC, id DESC LIMIT $16",
+        )
+        .bind(f.text.trim())
+        .bind(&text)
+        .bind(&text)
+        .bind(f.actor.trim())
+        .bind(f.actor.trim())
+        .bind(f.action.trim())
+        .bind(&action)
+        .bind(f.from)
+        .bind(f.until)
+        .bind(f.until)
+        .bind(f.office)
+        .bind(f.office)
+        .bind(f.office)
+        .bind(f.office)
+        .bind(f.office)
+        .bind(f.limit.clamp(1, 100_000))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditRow {
+                seq: r.get::<Option<i64>, _>("seq").unwrap_or_default(),
+                at: r.get("at"),
+                actor: r.get("actor"),
+                office: r.get("office"),
+                action: r.get("action"),
+                subject: r.get("subject"),
+                detail: r.get("detail"),
+                address: r.get("address"),
+            })
+            .collect())
+    }
+}

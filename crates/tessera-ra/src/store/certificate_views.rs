@@ -1,0 +1,170 @@
+//! Certificates as the console finds and shows them: with their request's holder and
+//! office, their validity (from the certificate itself) and their state now.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::audit::{Event, append};
+use super::certificates::lifecycle_of;
+use super::{Result, Store, hex, unhex};
+use crate::registry::Lifecycle;
+
+/// A certificate, its holder and office.
+#[derive(Debug, Clone)]
+pub struct CertificateView {
+    /// Lower-case hex, as stored.
+    pub serial: String,
+    pub reference: String,
+    pub office: Option<String>,
+    pub given_name: String,
+    pub surname: String,
+    /// Tax code or passport.
+    pub identity: String,
+    pub profile: Option<String>,
+    pub issued_at: i64,
+    /// From the certificate (Unix seconds); 0 when it does not parse.
+    pub not_before: i64,
+    pub not_after: i64,
+    /// Its state now (a suspension past its limit reads as revoked).
+    pub state: Lifecycle,
+    pub invalidity_date: Option<i64>,
+    pub confirmed: bool,
+    pub replaces: Option<String>,
+}
+
+impl CertificateView {
+    pub fn state_name(&self) -> &'static str {
+        self.state.name()
+    }
+}
+
+const VIEW: &str = "SELECT c.serial, c.reference, c.der, c.issued_at, c.state, c.state_since, c.reason, c.approval, \
+     c.approval_due, c.confirmed, c.replaces, c.profile, c.invalidity_date, r.office, r.given_name, r.surname, r.cf \
+     FROM certificates c JOIN requests r ON r.reference = c.reference";
+
+fn view_of(r: &AnyRow, now: time::OffsetDateTime) -> CertificateView {
+    let der = unhex(&r.get::<String, _>("der"));
+    let validity = x509_parser::parse_x509_certificate(&der)
+        .map(|(_, c)| (c.validity().not_before.timestamp(), c.validity().not_after.timestamp()))
+        .unwrap_or_default();
+    CertificateView {
+        serial: r.get("serial"),
+        reference: r.get("reference"),
+        office: r.get("office"),
+        given_name: r.get("given_name"),
+        surname: r.get("surname"),
+        identity: r.get("cf"),
+        profile: r.get("profile"),
+        issued_at: r.get("issued_at"),
+        not_before: validity.0,
+        not_after: validity.1,
+        state: lifecycle_of(r).now(now),
+        invalidity_date: r.get("invalidity_date"),
+        confirmed: r.get::<i64, _>("confirmed") == 1,
+        replaces: r.get("replaces"),
+    }
+}
+
+impl Store {
+    /// One certificate by serial.
+    pub async fn certificate_view(&self, serial: &[u8]) -> Result<Option<CertificateView>> {
+        let row =
+            sqlx::query(&format!("{VIEW} WHERE c.serial = $1")).bind(hex(serial)).fetch_optional(&self.pool).await?;
+        Ok(row.map(|r| view_of(&r, time::OffsetDateTime::now_utc())))
+    }
+
+    /// Certificates whose holder's name, tax code, serial or request matches `text`, in
+    /// `office` (empty: every office), newest first; `state` (active, suspended, revoked;
+    /// empty: any) is judged as of now.
+    pub async fn find_certificates(
+        &self,
+        text: &str,
+        state: &str,
+        office: &str,
+        limit: i64,
+    ) -> Result<Vec<CertificateView>> {
+        let like = format!("%{}%", text.trim().to_uppercase());
+        let serial = format!("%{}%", text.trim().to_lowercase().replace(':', ""));
+        let rows = sqlx::query(&format!(
+            "{VIEW} WHERE (upper(r.surname || ' ' || r.given_name) LIKE $1 OR upper(r.given_name || ' ' || r.surname) \
+             LIKE $2 OR upper(r.cf) LIKE $3 OR c.serial LIKE $4 OR upper(r.reference) LIKE $5) \
+             AND ($6 = '' OR r.office = $7) ORDER BY c.issued_at DESC, c.serial LIMIT $8"
+        ))
+        .bind(&like)
+        .bind(&like)
+        .bind(&like)
+        .bind(&serial)
+        .bind(&like)
+        .bind(office)
+        .bind(office)
+        // The state is judged after reading (a suspension may have run out): read more.
+        .bind(if state.is_empty() { limit } else { limit * 4 }.clamp(1, 40_000))
+        .fetch_all(&self.pool)
+        .await?;
+        let now = time::OffsetDateTime::now_utc();
+        Ok(rows
+            .iter()
+            .map(|r| view_of(r, now))
+            .filter(|c| state.is_empty() || c.state.name() == state)
+            .take(limit.max(1) as usize)
+            .collect())
+    }
+
+    /// Change a certificate's lifecycle, with the invalidity date of a key compromise;
+    /// audited in the same transaction.
+    pub async fn change_lifecycle(
+        &self,
+        serial: &[u8],
+        state: Lifecycle,
+        invalidity: Option<i64>,
+        by: &Event<'_>,
+    ) -> Result<()> {
+        let (name, since, reason) = match state {
+            Lifecycle::Active => ("active", None, None),
+            Lifecycle::Suspended { since } => ("suspended", Some(since.unix_timestamp()), None),
+            Lifecycle::Revoked { at, reason } => ("revoked", Some(at.unix_timestamp()), Some(reason as i64)),
+        };
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "UPDATE certificates SET state = $1, state_since = $2, reason = $3, invalidity_date = $4 WHERE serial = $5",
+        )
+        .bind(name)
+        .bind(since)
+        .bind(reason)
+        .bind(invalidity)
+        .bind(hex(serial))
+        .execute(&mut *tx)
+        .await?;
+        let (action, subject) = (format!("certificate-{name}"), hex(serial));
+        let mut detail = match reason {
+            Some(r) => format!("reason {r}"),
+            None => String::new(),
+        };
+        if let Some(at) = invalidity {
+            detail.push_str(&format!("; invalid since {at}"));
+        }
+        if !by.detail.is_empty() {
+            detail = if detail.is_empty() { by.detail.to_owned() } else { format!("{detail}; {}", by.detail) };
+        }
+        append(&mut tx, self.postgres(), &Event { action: &action, subject: &subject, detail: &detail, ..by.clone() })
+            .await?;
+        tx.commit().await
+    }
+
+    /// A revoked certificate's invalidity date (a key compromise).
+    pub async fn invalidity_date(&self, serial: &[u8]) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT invalidity_date FROM certificates WHERE serial = $1 AND state = 'revoked'")
+            .bind(hex(serial))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|r| r.get::<Option<i64>, _>(0)))
+    }
+
+    /// The invalidity dates of revoked certificates (serial -> Unix seconds), for the CRL.
+    pub async fn invalidity_dates(&self) -> Result<std::collections::HashMap<Vec<u8>, i64>> {
+        let rows = sqlx::query("SELECT serial, invalidity_date FROM certificates WHERE invalidity_date IS NOT NULL")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| (unhex(&r.get::<String, _>("serial")), r.get::<i64, _>("invalidity_date"))).collect())
+    }
+}
