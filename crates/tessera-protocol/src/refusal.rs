@@ -206,6 +206,12 @@ refusals! {
     LifecycleNotAllowed = (409, "lifecycle-not-allowed") { action: String },
     /// Not a lifecycle action.
     UnknownAction = (404, "unknown-action") {},
+    /// The account's role does not do this (an operator approving a renewal, a verifier
+    /// registering a holder).
+    RoleRefused = (403, "role-refused") { role: String },
+    /// The holder is not identified yet: the activation code comes after identification
+    /// (at the console).
+    NotIdentified = (409, "not-identified") { reference: String },
     /// Not a revocation reason an office may give (RFC 5280: 0 unspecified, 1 key
     /// compromise, 3 affiliation changed, 4 superseded, 5 cessation of operation, 9
     /// privilege withdrawn).

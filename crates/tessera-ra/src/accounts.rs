@@ -43,6 +43,25 @@ fn argon2() -> argon2::Argon2<'static> {
     argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
 }
 
+/// How long an API token works, from its creation.
+pub const TOKEN_DAYS: i64 = 180;
+
+/// At most this many argon2id computations at once (each takes its memory, about 19
+/// MiB): a flood of sign-ins queues instead of exhausting the machine's memory.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+/// [`hash_password`] off the async workers, within the limit of computations at once.
+pub async fn hash_password_off(password: zeroize::Zeroizing<String>) -> Option<String> {
+    let _turn = HASHING.acquire().await.ok()?;
+    tokio::task::spawn_blocking(move || hash_password(&password)).await.ok().flatten()
+}
+
+/// [`password_matches`] off the async workers, within the limit of computations at once.
+pub async fn password_matches_off(phc: String, password: zeroize::Zeroizing<String>) -> bool {
+    let Ok(_turn) = HASHING.acquire().await else { return false };
+    tokio::task::spawn_blocking(move || password_matches(&phc, &password)).await.unwrap_or(false)
+}
+
 /// A password's PHC string (`$argon2id$…`, its salt in it); None without randomness.
 pub fn hash_password(password: &str) -> Option<String> {
     use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};

@@ -3,8 +3,19 @@
 //! (deprecated: no office, sees every request). An object of another office is, to them,
 //! an object that does not exist.
 
+use tessera_protocol::refusal::Refusal;
+
 use crate::accounts::Role;
 use crate::store::audit::Event;
+
+/// What a role is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duty {
+    /// Serve the office's holders: register, hand over, activate, change lifecycles.
+    Office,
+    /// Decide about renewals (approve, refuse, close): the office's supervisor.
+    Decide,
+}
 
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -24,6 +35,27 @@ impl Actor {
             None => true,
             Some(mine) => office == Some(mine.as_str()),
         }
+    }
+
+    /// Whether the actor's role does `duty` (a configuration token, from before roles,
+    /// does everything it did then).
+    pub fn may(&self, duty: Duty) -> Result<(), Refusal> {
+        let allowed = match (self.role, duty) {
+            (None, _) => true,
+            (Some(r), Duty::Office) => r.serves_office(),
+            (Some(r), Duty::Decide) => r == Role::Supervisor,
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(Refusal::RoleRefused { role: self.role.map(|r| r.name()).unwrap_or("").to_owned() })
+        }
+    }
+
+    /// An account (not a configuration token): its requests follow the office's workflow
+    /// (identified and verified before their code is made).
+    pub fn follows_workflow(&self) -> bool {
+        self.role.is_some()
     }
 
     /// The audit entry of an action of this actor.

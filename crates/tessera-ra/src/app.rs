@@ -80,6 +80,9 @@ pub fn spawn_sweeper(ra: Arc<Ra>, seconds: i64) {
                     tracing::error!(error = %e, "forgetting spent activation codes");
                 }
                 crate::paperwork::sweep_originals(&ra).await;
+                if let Ok((seq, link)) = ra.store.audit_head().await {
+                    tracing::info!(seq, link = %link, "audit chain head");
+                }
                 if let Err(e) =
                     ra.store.sweep_sessions(ra.console.idle_minutes * 60, ra.console.session_hours * 3600).await
                 {

@@ -55,6 +55,8 @@ pub fn otp() -> Option<Zeroizing<String>> {
 pub struct CodeKeys {
     index: hmac::Key,
     seal: aead::LessSafeKey,
+    /// Keys the audit log's hash chain: without it nobody rewrites the chain unseen.
+    audit: hmac::Key,
 }
 
 fn hex(b: &[u8]) -> String {
@@ -107,7 +109,13 @@ impl CodeKeys {
         // HMAC-SHA-256 gives 32 bytes, the key length of AES-256: this cannot fail.
         let seal = aead::UnboundKey::new(&aead::AES_256_GCM, &derive(b"tessera-ra activation code seal"))
             .expect("a 32-byte AES-256 key");
-        CodeKeys { index, seal: aead::LessSafeKey::new(seal) }
+        let audit = hmac::Key::new(hmac::HMAC_SHA256, &derive(b"tessera-ra audit chain"));
+        CodeKeys { index, seal: aead::LessSafeKey::new(seal), audit }
+    }
+
+    /// An audit entry's link in the chain: HMAC-SHA-256 over `data`, hex.
+    pub fn audit_link(&self, data: &[u8]) -> String {
+        hex(hmac::sign(&self.audit, data).as_ref())
     }
 
     /// The keyed hash of a code as typed (case, spaces and dashes do not matter).

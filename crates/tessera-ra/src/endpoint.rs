@@ -429,7 +429,11 @@ impl Ra {
             tracing::error!(error = %e, "issuance failed");
             (FailInfo::SystemFailure, "issuance failed")
         })?;
-        let suspended = entry.request.issued_suspended;
+        // Issued suspended as the request asks (an operator activates it), unless it went
+        // through the console's verification and passed it already (the card activated
+        // after verification is issued active).
+        let suspended = entry.request.issued_suspended
+            && !matches!(entry.verification.as_deref(), Some("awaiting-originals" | "completed"));
         let fresh = FreshCertificate { profile, replaces: None, suspended, approval_due: None };
         Ok((certificate, suspended.then_some(ISSUED_SUSPENDED), Claim { reference, fresh: Some(fresh) }))
     }
@@ -538,6 +542,12 @@ impl Ra {
         }
         if matches!(entry.verification.as_deref(), Some("registered" | "to-verify" | "to-correct")) {
             return;
+        }
+        // Verified at the console while its certificate was being issued: released now
+        // (a request of the JSON API waits for an operator to activate it).
+        if entry.verification.is_some() {
+            let by = crate::store::audit::Event { actor: "ra", detail: "verification passed", ..Default::default() };
+            crate::paperwork::release(self, reference, "verification", &by).await;
         }
         let to = match self.store.holder_of(reference).await {
             Ok(Some(h)) => h.email,

@@ -75,7 +75,20 @@ pub async fn change(ra: &Ra, actor: &Actor, serial: &[u8], change: &Change<'_>) 
     let now = time::OffsetDateTime::now_utc();
     let next = next(change, view.state, view.not_before, now)?;
     let invalidity = change.invalidity.filter(|_| matches!(next, Lifecycle::Revoked { .. }));
-    ra.store.change_lifecycle(serial, next, invalidity, &actor.event("", "", change.detail)).await.map_err(internal)?;
+    // Applied only from the state it was decided on: a change made meanwhile wins.
+    let from: &[&str] = match change.action {
+        "suspend" => &["active"],
+        "reactivate" => &["suspended"],
+        _ => &["active", "suspended"],
+    };
+    let t = crate::store::Transition { to: next, from, invalidity, held_for: None };
+    if !ra.store.change_lifecycle(serial, &t, &actor.event("", "", change.detail)).await.map_err(internal)? {
+        let now_state = ra.store.lifecycle(serial).await.map_err(internal)?;
+        return Err(match now_state {
+            Lifecycle::Revoked { .. } => Refusal::CertificateRevoked {},
+            _ => Refusal::LifecycleNotAllowed { action: change.action.to_owned() },
+        });
+    }
     Ok(next)
 }
 

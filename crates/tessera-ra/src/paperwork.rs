@@ -9,6 +9,7 @@
 use crate::actor::Actor;
 use crate::registry::Lifecycle;
 use crate::state::Ra;
+use crate::store::Transition;
 use crate::store::verification::RequestView;
 
 /// Why a decision is refused.
@@ -49,10 +50,7 @@ pub async fn verified(ra: &Ra, actor: &Actor, r: &RequestView) -> Result<(), Not
         return Err(NotDecided::NotWaiting);
     }
     // The certificates issued before verification are activated.
-    for serial in ra.store.suspended_since_issuance(&r.reference).await.map_err(internal)? {
-        let event = actor.event("", "", "verification passed");
-        ra.store.set_lifecycle_by(&serial, Lifecycle::Active, &event).await.map_err(internal)?;
-    }
+    release(ra, &r.reference, "verification", &actor.event("", "", "verification passed")).await;
     ra.completed(&r.reference).await;
     Ok(())
 }
@@ -88,7 +86,21 @@ pub async fn originals_received(ra: &Ra, actor: &Actor, r: &RequestView) -> Resu
     {
         return Err(NotDecided::NotWaiting);
     }
+    // Suspended because they were late: reactivated now that they are here.
+    release(ra, &r.reference, "originals", &actor.event("", "", "originals received")).await;
     Ok(())
+}
+
+/// Reactivate the request's certificates the RA held suspended for `why`, and only those
+/// (a suspension the holder or an operator asked for stays).
+pub async fn release(ra: &Ra, reference: &str, why: &str, by: &crate::store::audit::Event<'_>) {
+    let Ok(serials) = ra.store.held(reference, why).await else { return };
+    for serial in serials {
+        let t = Transition { to: Lifecycle::Active, from: &["suspended"], invalidity: None, held_for: None };
+        if let Err(e) = ra.store.change_lifecycle(&serial, &t, by).await {
+            tracing::error!(error = %e, reference, "releasing a held certificate");
+        }
+    }
 }
 
 /// The sweeper's duty: remind the registering operator of originals due soon, and
@@ -134,7 +146,13 @@ pub async fn sweep_originals(ra: &Ra) {
         if let Ok(certificates) = ra.store.certificates_of(&reference).await {
             for c in certificates.iter().filter(|c| c.state == "active") {
                 if let Some(serial) = crate::api::serial_from_hex(&c.serial) {
-                    let _ = ra.store.set_lifecycle_by(&serial, Lifecycle::Suspended { since: now }, &by).await;
+                    let t = Transition {
+                        to: Lifecycle::Suspended { since: now },
+                        from: &["active"],
+                        invalidity: None,
+                        held_for: Some("originals"),
+                    };
+                    let _ = ra.store.change_lifecycle(&serial, &t, &by).await;
                 }
             }
         }

@@ -9,3 +9,24 @@ CREATE INDEX audit_by_office ON audit(office);
 CREATE INDEX audit_by_seq ON audit(seq);
 CREATE INDEX renewals_by_reference ON renewals(reference);
 CREATE INDEX certificates_by_approval ON certificates(approval);
+
+-- A certificate the RA itself holds suspended for the paperwork: issued before its
+-- request was verified ('verification'), or its originals late ('originals'). The
+-- matching step releases exactly those; any other change clears it.
+ALTER TABLE certificates ADD COLUMN held_for TEXT;
+-- A document replaced by a correction: kept (retention), no longer the current one.
+ALTER TABLE documents ADD COLUMN superseded_at BIGINT;
+
+-- Wrong console sign-ins counted per typed name and client address (names that exist or
+-- not alike): a stranger elsewhere slows only their own tries, never keeps the operator
+-- out, and learns nothing about which names exist.
+CREATE TABLE sign_in_waits (
+    name     TEXT NOT NULL,
+    address  TEXT NOT NULL,
+    failures BIGINT NOT NULL DEFAULT 0,
+    retry_at BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (name, address)
+);
+
+-- An API token lasts a fixed time from its creation.
+ALTER TABLE operator_tokens ADD COLUMN expires_at BIGINT;

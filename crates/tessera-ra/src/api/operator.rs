@@ -19,6 +19,7 @@ use zeroize::Zeroizing;
 
 use super::{ApiError, ApiResult, JsonBody, SignedIn, internal};
 use crate::actor::Actor;
+use crate::actor::Duty;
 use crate::gateway::Message;
 use crate::registry::{Entry, Issuance, SubjectRefused};
 use crate::state::Ra;
@@ -42,6 +43,7 @@ pub async fn register_holder(
     SignedIn(actor): SignedIn,
     JsonBody(h): JsonBody<NewHolder>,
 ) -> ApiResult<(StatusCode, Json<HolderCreated>)> {
+    actor.may(Duty::Office)?;
     let holder_id = crate::registration::register_holder(&ra, &actor, h).await?;
     Ok((StatusCode::CREATED, Json(HolderCreated { holder_id })))
 }
@@ -71,7 +73,14 @@ pub async fn create_request(
     SignedIn(actor): SignedIn,
     JsonBody(body): JsonBody<NewRequest>,
 ) -> ApiResult<(StatusCode, Json<CodeHandedOver>)> {
-    let created = crate::registration::create_request(&ra, &actor, body, false).await?;
+    actor.may(Duty::Office)?;
+    let workflow = actor.follows_workflow();
+    let created = crate::registration::create_request(&ra, &actor, body, workflow).await?;
+    if workflow {
+        // Identified and verified at the console, which makes its code then.
+        let answer = CodeHandedOver { reference: created.reference, activation_code: None, sent_to: None };
+        return Ok((StatusCode::CREATED, Json(answer)));
+    }
     let answer = hand_over(&ra, &created.reference, created.code, created.email).await?;
     Ok((StatusCode::CREATED, answer))
 }
@@ -84,8 +93,12 @@ pub async fn replace_code(
     Path(reference): Path<String>,
     body: Option<Json<NewCode>>,
 ) -> ApiResult<Json<CodeHandedOver>> {
+    actor.may(Duty::Office)?;
     let delivery = body.map(|b| b.0.code_delivery).unwrap_or_default();
-    visible(&ra, &actor, &reference).await?;
+    let entry = visible(&ra, &actor, &reference).await?;
+    if matches!(entry.verification.as_deref(), Some("registered" | "to-correct")) {
+        return Err(Refusal::NotIdentified { reference }.into());
+    }
     let code = crate::codes::activation_code().ok_or_else(|| internal("activation code"))?;
     let email = match delivery {
         CodeDelivery::Operator => None,
@@ -139,6 +152,7 @@ pub async fn arm(
     Path(reference): Path<String>,
     JsonBody(body): JsonBody<WithCode>,
 ) -> ApiResult<Json<Armed>> {
+    actor.may(Duty::Office)?;
     visible(&ra, &actor, &reference).await?;
     if ra.store.by_code(&body.activation_code).await?.is_none_or(|e| e.request.reference != reference) {
         // Not counted against the holder: the operator is authenticated, and a typo at the
@@ -157,6 +171,7 @@ pub async fn activate(
     SignedIn(actor): SignedIn,
     JsonBody(body): JsonBody<WithCode>,
 ) -> ApiResult<Json<Found>> {
+    actor.may(Duty::Office)?;
     // Another office's request is, to this operator, a wrong code.
     let entry = ra.store.by_code(&body.activation_code).await?.filter(|e| actor.sees(e.office.as_deref()));
     let Some(entry) = entry else {
@@ -184,9 +199,11 @@ pub async fn lifecycle(
     Path((serial, action)): Path<(String, String)>,
     body: Option<Json<LifecycleChange>>,
 ) -> ApiResult<Json<LifecycleChanged>> {
+    let decision = action == "approve" || action == "refuse";
+    actor.may(if decision { Duty::Decide } else { Duty::Office })?;
     let serial = super::serial_from_hex(&serial).ok_or(Refusal::UnknownCertificate {})?;
     let body = body.map(|b| b.0).unwrap_or_default();
-    if action == "approve" || action == "refuse" {
+    if decision {
         crate::renewal_decisions::decide(&ra, &actor, &serial, action == "approve").await?;
         let (state, approval) = if action == "approve" { ("active", "approved") } else { ("revoked", "refused") };
         return Ok(Json(LifecycleChanged { state: state.into(), approval: Some(approval.into()) }));
@@ -212,6 +229,7 @@ pub async fn handover(
     SignedIn(actor): SignedIn,
     Path(reference): Path<String>,
 ) -> ApiResult<Json<Handover>> {
+    actor.may(Duty::Office)?;
     let entry = visible(&ra, &actor, &reference).await?;
     let holder = format!("{} {}", entry.request.holder.given_name, entry.request.holder.surname);
     let p = ra.store.personalisation(&reference).await?.ok_or(Refusal::NoPersonalisation {})?;
@@ -235,6 +253,7 @@ pub async fn send_halves(
     Path(reference): Path<String>,
     JsonBody(body): JsonBody<Halves>,
 ) -> ApiResult<Json<HalvesSent>> {
+    actor.may(Duty::Office)?;
     let entry = visible(&ra, &actor, &reference).await?;
     crate::registration::send_halves(&ra, &actor, &entry, &body.channel).await?;
     Ok(Json(HalvesSent { reference, sent: body.channel }))

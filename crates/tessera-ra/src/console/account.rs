@@ -87,17 +87,25 @@ pub async fn otp_test(State(ra): State<Arc<Ra>>, form: Submitted) -> Response {
 /// POST /console/account/tokens: a new API token, shown once.
 pub async fn token_new(State(ra): State<Arc<Ra>>, form: Submitted) -> Response {
     let label = super::sign_in::posted(&form, "label");
+    let code = super::sign_in::posted(&form, "token_code");
     let me = form.me;
     let mut errors = FormErrors::default();
     if label.is_empty() || label.chars().count() > 64 || label.chars().any(char::is_control) {
         errors.field("label", me.ui.t("console-error-token-label"), me.ui.t("console-error-token-label-remedy"));
+    }
+    // A token outlives the session: made only with a fresh one-time code, so that a
+    // session left open is not enough to make one.
+    if errors.is_empty() && super::sign_in::code_right(&ra, &me, &code).await.is_none() {
+        errors.field("token_code", me.ui.t("console-error-code-test"), me.ui.t("console-error-code-test-remedy"));
+    }
+    if !errors.is_empty() {
         return account_page(&ra, me, errors, None, false, false).await;
     }
     let Some(token) = random_token().map(|t| format!("tra_{t}")) else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "no random numbers").into_response();
     };
     let event = me.event("api-token-created", &me.account.name, &label);
-    if ra.store.add_token(me.account.id, &label, &digest(&token), &event).await.is_err() {
+    if ra.store.add_token(me.account.id, &label, &digest(&token), crate::accounts::TOKEN_DAYS, &event).await.is_err() {
         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
     }
     account_page(&ra, me, errors, Some(token), false, false).await

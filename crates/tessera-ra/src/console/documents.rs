@@ -39,7 +39,7 @@ pub async fn download(State(ra): State<Arc<Ra>>, me: Me, Path(id): Path<i64>) ->
         [
             (header::CONTENT_TYPE, info.media.content_type().to_owned()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-            (header::HeaderName::from_static("content-security-policy"), "sandbox".to_owned()),
+            (header::HeaderName::from_static("content-security-policy"), "default-src 'none'; sandbox".to_owned()),
         ],
         bytes,
     )

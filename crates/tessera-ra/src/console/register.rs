@@ -162,6 +162,12 @@ pub async fn submit(State(ra): State<Arc<Ra>>, form: Submitted) -> Response {
     let actor = me.actor();
     let mut errors = FormErrors::default();
     let known: Option<i64> = opt(&v, "holder_id").and_then(|h| h.parse().ok());
+    // Another office's holder does not exist for this operator.
+    if let Some(id) = known
+        && ra.store.holder_record(id).await.ok().flatten().is_none_or(|h| h.office.as_deref() != Some(me.office()))
+    {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     let profile = opt(&v, "profile").and_then(|p| Profile::from_name(&p));
     if profile.is_none() {
         errors.field("profile", me.ui.t("console-error-required"), me.ui.t("console-error-required-remedy"));

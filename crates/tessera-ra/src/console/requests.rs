@@ -225,8 +225,9 @@ pub async fn identify(State(ra): State<Arc<Ra>>, Path(reference): Path<String>, 
     if !errors.is_empty() {
         return request_page(&ra, me, r, errors, None, None, Some(document)).await;
     }
-    for f in accepted {
-        let d = NewDocument {
+    let scans: Vec<NewDocument> = accepted
+        .iter()
+        .map(|f| NewDocument {
             owner_kind: "request",
             owner: &reference,
             office: r.office.as_deref(),
@@ -234,14 +235,17 @@ pub async fn identify(State(ra): State<Arc<Ra>>, Path(reference): Path<String>, 
             media: f.media,
             bytes: f.bytes,
             keep_days: ra.console.retention_days,
-        };
-        if ra.store.add_document(&d, &me.event("", "", "")).await.is_err() {
-            return (StatusCode::INTERNAL_SERVER_ERROR, "the document could not be kept").into_response();
-        }
-    }
-    match ra.store.identify(&reference, &document, &me.event("", "", "")).await {
+        })
+        .collect();
+    match ra.store.identify(&reference, &document, &scans, &me.event("", "", "")).await {
         Ok(true) => Redirect::to(&format!("/console/requests/{reference}?done=identified")).into_response(),
-        Ok(false) => StatusCode::CONFLICT.into_response(),
+        Ok(false) => {
+            // Someone else identified it meanwhile: said, nothing kept.
+            let r = visible(&ra, &me, &reference).await.unwrap_or(r);
+            let mut errors = FormErrors::default();
+            errors.set_general(me.ui.t("console-error-moved"), me.ui.t("console-error-moved-remedy"));
+            request_page(&ra, me, r, errors, None, None, Some(document)).await
+        }
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
     }
 }

@@ -232,6 +232,10 @@ pub struct Submitted {
 pub enum NotTaken {
     SignIn(SignInFirst),
     Forbidden,
+    /// The body broke off or was not a form (a dropped connection, a malformed part).
+    Unreadable,
+    /// Larger than the route takes in all.
+    TooLarge,
 }
 
 impl IntoResponse for NotTaken {
@@ -239,6 +243,13 @@ impl IntoResponse for NotTaken {
         match self {
             NotTaken::SignIn(s) => s.into_response(),
             NotTaken::Forbidden => Forbidden.into_response(),
+            NotTaken::Unreadable => {
+                (axum::http::StatusCode::BAD_REQUEST, "the form arrived incomplete: send it again").into_response()
+            }
+            NotTaken::TooLarge => {
+                (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "the files together are too large: send fewer at a time")
+                    .into_response()
+            }
         }
     }
 }
@@ -349,10 +360,18 @@ impl FromRequest<Arc<Ra>> for SubmittedFiles {
         let mut multipart = axum::extract::Multipart::from_request(req, ra).await.map_err(|_| NotTaken::Forbidden)?;
         let (mut fields, mut files) = (HashMap::new(), Vec::new());
         let max = ra.console.upload_max_bytes;
-        while let Ok(Some(mut field)) = multipart.next_field().await {
+        // A body that breaks off is refused whole: a file cut short must not be kept.
+        let broken = |e: axum::extract::multipart::MultipartError| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                NotTaken::TooLarge
+            } else {
+                NotTaken::Unreadable
+            }
+        };
+        while let Some(mut field) = multipart.next_field().await.map_err(broken)? {
             let name = field.name().unwrap_or_default().to_owned();
             if field.file_name().is_none() {
-                let text = field.text().await.map_err(|_| NotTaken::Forbidden)?;
+                let text = field.text().await.map_err(broken)?;
                 fields.insert(name, text);
                 continue;
             }
@@ -361,7 +380,7 @@ impl FromRequest<Arc<Ra>> for SubmittedFiles {
                 continue;
             }
             let (mut bytes, mut too_large) = (Vec::new(), false);
-            while let Ok(Some(chunk)) = field.chunk().await {
+            while let Some(chunk) = field.chunk().await.map_err(broken)? {
                 if too_large {
                     continue;
                 }

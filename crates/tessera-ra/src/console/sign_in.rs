@@ -17,7 +17,7 @@ use super::session::{
 };
 use super::ui::Ui;
 use super::{FormErrors, render, render_status};
-use crate::accounts::{password_matches, password_refused, totp};
+use crate::accounts::{password_refused, totp};
 use crate::state::Ra;
 use crate::store::accounts::Account;
 use crate::store::audit::Event;
@@ -114,7 +114,16 @@ fn field(fields: &std::collections::HashMap<String, String>, name: &str) -> Stri
 
 /// The password checked off the async workers (argon2id takes tens of milliseconds).
 async fn password_right(phc: String, password: String) -> bool {
-    tokio::task::spawn_blocking(move || password_matches(&phc, &password)).await.unwrap_or(false)
+    crate::accounts::password_matches_off(phc, zeroize::Zeroizing::new(password)).await
+}
+
+/// A wrong try: counted for the name from this address, and for the address.
+async fn failed(ra: &Ra, name: &str, address: Option<std::net::IpAddr>, by: &Event<'_>) {
+    let from = address.map(|a| a.to_string()).unwrap_or_default();
+    let _ = ra.store.sign_in_failed(name, &from, ra.console.wrong_sign_in_wait_seconds, by).await;
+    if let Some(ip) = address {
+        ra.failed_from(ip);
+    }
 }
 
 /// The account `name`, enabled and not waiting, whose password is `password` (when
@@ -132,23 +141,22 @@ async fn check(
     {
         return Err(Refused::Address(wait));
     }
-    let refuse = |ra: &Ra| {
-        if let Some(ip) = address {
-            ra.failed_from(ip);
-        }
-        Refused::Wrong
-    };
+    let from = address.map(|a| a.to_string()).unwrap_or_default();
+    let wait = ra.store.sign_in_wait(name, &from).await.unwrap_or(0);
+    if wait > 0 {
+        return Err(Refused::Waiting(wait));
+    }
+    let typed: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
     let account = ra.store.account(name).await.ok().flatten().filter(|a| !a.disabled);
     let Some(account) = account else {
         // The same work as for an account, so that no one learns which names exist.
         if let Some(p) = password {
             password_right(crate::accounts::decoy_hash().to_owned(), p.to_owned()).await;
         }
-        return Err(refuse(ra));
+        let by = Event { actor: &typed, subject: &typed, address: Some(&from), ..Default::default() };
+        failed(ra, name, address, &by).await;
+        return Err(Refused::Wrong);
     };
-    if account.retry_at > now() {
-        return Err(Refused::Waiting(account.retry_at - now()));
-    }
     let password_ok = match password {
         Some(p) => password_right(account.password_hash.clone(), p.to_owned()).await,
         None => true,
@@ -157,25 +165,28 @@ async fn check(
         .store
         .totp_secret(&account)
         .and_then(|secret| totp::matching_step(&secret, code, totp::step(now()) + account.totp_drift, totp::WINDOW));
-    let addr = address.map(|a| a.to_string());
     let by = Event {
         actor: &account.name,
         office: Some(&account.office),
         subject: &account.name,
-        address: addr.as_deref(),
+        address: Some(&from),
         ..Default::default()
     };
-    let Some(step) = step.filter(|_| password_ok) else {
-        let _ = ra.store.sign_in_failed(account.id, ra.console.wrong_sign_in_wait_seconds, &by).await;
-        return Err(refuse(ra));
-    };
-    if step <= account.totp_step || !ra.store.take_totp_step(account.id, step).await.unwrap_or(false) {
-        let _ = ra.store.sign_in_failed(account.id, ra.console.wrong_sign_in_wait_seconds, &by).await;
-        if let Some(ip) = address {
-            ra.failed_from(ip);
-        }
+    // A code already used is said so whatever the password: whoever saw it used learns
+    // nothing about the password by trying it again.
+    if step.is_some_and(|s| s <= account.totp_step) {
+        failed(ra, name, address, &by).await;
         return Err(Refused::Reused);
     }
+    let Some(step) = step.filter(|_| password_ok) else {
+        failed(ra, name, address, &by).await;
+        return Err(Refused::Wrong);
+    };
+    if !ra.store.take_totp_step(account.id, step).await.unwrap_or(false) {
+        failed(ra, name, address, &by).await;
+        return Err(Refused::Reused);
+    }
+    let _ = ra.store.sign_in_cleared(name, &from).await;
     Ok((account, step))
 }
 
@@ -313,13 +324,12 @@ pub async fn password_submit(State(ra): State<Arc<Ra>>, form: SubmittedAnyStage)
         };
         match checked {
             Ok(()) => {
-                let Some(hash) =
-                    tokio::task::spawn_blocking(move || crate::accounts::hash_password(&new)).await.ok().flatten()
+                let Some(hash) = crate::accounts::hash_password_off(zeroize::Zeroizing::new(new.to_string())).await
                 else {
                     return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
                 };
                 let event = me.event("password-changed", &me.account.name, "");
-                if ra.store.set_password(me.account.id, &hash, &event).await.is_err() {
+                if ra.store.set_password(me.account.id, &hash, &me.session, &event).await.is_err() {
                     return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
                 }
                 // A new session id with the new password; a forced change leads in.
@@ -367,9 +377,8 @@ pub async fn recover_submit(State(ra): State<Arc<Ra>>, form: Anonymous) -> Respo
                     let Some(password) = crate::accounts::new_password() else {
                         return (StatusCode::INTERNAL_SERVER_ERROR, "no random numbers").into_response();
                     };
-                    let secret = password.clone();
-                    let hash = tokio::task::spawn_blocking(move || crate::accounts::hash_password(&secret)).await;
-                    let Some(hash) = hash.ok().flatten() else {
+                    let hash = crate::accounts::hash_password_off(zeroize::Zeroizing::new(password.to_string())).await;
+                    let Some(hash) = hash else {
                         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
                     };
                     let address = form.address.map(|a| a.to_string());
@@ -458,24 +467,30 @@ async fn resync(
     {
         return Err(Refused::Address(wait));
     }
+    let from = address.map(|a| a.to_string()).unwrap_or_default();
+    let wait = ra.store.sign_in_wait(name, &from).await.unwrap_or(0);
+    if wait > 0 {
+        return Err(Refused::Waiting(wait));
+    }
     let account = ra.store.account(name).await.ok().flatten().filter(|a| !a.disabled);
     let password = f.get("password").cloned().unwrap_or_default();
     let Some(account) = account else {
         password_right(crate::accounts::decoy_hash().to_owned(), password).await;
-        if let Some(ip) = address {
-            ra.failed_from(ip);
-        }
+        let typed: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+        failed(
+            ra,
+            name,
+            address,
+            &Event { actor: &typed, subject: &typed, address: Some(&from), ..Default::default() },
+        )
+        .await;
         return Ok(false);
     };
-    if account.retry_at > now() {
-        return Err(Refused::Waiting(account.retry_at - now()));
-    }
-    let addr = address.map(|a| a.to_string());
     let by = Event {
         actor: &account.name,
         office: Some(&account.office),
         subject: &account.name,
-        address: addr.as_deref(),
+        address: Some(&from),
         ..Default::default()
     };
     let right = password_right(account.password_hash.clone(), password).await;
@@ -490,10 +505,7 @@ async fn resync(
             Ok(true)
         }
         _ => {
-            let _ = ra.store.sign_in_failed(account.id, ra.console.wrong_sign_in_wait_seconds, &by).await;
-            if let Some(ip) = address {
-                ra.failed_from(ip);
-            }
+            failed(ra, name, address, &by).await;
             Ok(false)
         }
     }

@@ -62,6 +62,14 @@ pub struct Token {
     pub created_at: i64,
     pub revoked_at: Option<i64>,
     pub last_used_at: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+impl Token {
+    /// Still usable now.
+    pub fn live(&self) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| e > now())
+    }
 }
 
 fn account_of(r: &AnyRow) -> Account {
@@ -146,7 +154,7 @@ impl Store {
         let detail = format!("office {}, role {}", a.office, a.role.name());
         let event =
             Event { actor: by, action: "account-created", subject: a.name, detail: &detail, ..Default::default() };
-        append(&mut tx, self.postgres(), &event).await?;
+        append(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(Some(id))
     }
@@ -186,8 +194,17 @@ impl Store {
                 .bind(name)
                 .execute(&mut *tx)
                 .await?;
+            // Whatever a thief of the old credentials made stops working too.
+            sqlx::query(
+                "UPDATE operator_tokens SET revoked_at = $1 WHERE revoked_at IS NULL \
+                 AND operator_id = (SELECT id FROM operators WHERE name = $2)",
+            )
+            .bind(now())
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
             let action = if disabled { "account-disabled" } else { "account-enabled" };
-            append(&mut tx, self.postgres(), &Event { action, subject: name, ..by.clone() }).await?;
+            append(&mut tx, &Event { action, subject: name, ..by.clone() }).await?;
         }
         tx.commit().await?;
         Ok(changed)
@@ -223,23 +240,37 @@ impl Store {
                 .bind(name)
                 .execute(&mut *tx)
                 .await?;
+            // Whatever a thief of the old credentials made stops working too.
+            sqlx::query(
+                "UPDATE operator_tokens SET revoked_at = $1 WHERE revoked_at IS NULL \
+                 AND operator_id = (SELECT id FROM operators WHERE name = $2)",
+            )
+            .bind(now())
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
             let detail = if totp_sealed.is_some() { "password and one-time code device" } else { "password" };
-            append(&mut tx, self.postgres(), &Event { action: "account-reset", subject: name, detail, ..by.clone() })
-                .await?;
+            append(&mut tx, &Event { action: "account-reset", subject: name, detail, ..by.clone() }).await?;
         }
         tx.commit().await?;
         Ok(changed)
     }
 
-    /// A password the account chose; `must_change` false from then on.
-    pub async fn set_password(&self, id: i64, password_hash: &str, by: &Event<'_>) -> Result<()> {
+    /// A password the account chose; `must_change` false from then on; the account's other
+    /// sessions end (the one `keep`, by its id's hash, goes on).
+    pub async fn set_password(&self, id: i64, password_hash: &str, keep: &str, by: &Event<'_>) -> Result<()> {
         let mut tx = self.write().await?;
         sqlx::query("UPDATE operators SET password_hash = $1, must_change = 0 WHERE id = $2")
             .bind(password_hash)
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        append(&mut tx, self.postgres(), &Event { action: "password-changed", ..by.clone() }).await?;
+        sqlx::query("DELETE FROM console_sessions WHERE operator_id = $1 AND id_hash <> $2")
+            .bind(id)
+            .bind(keep)
+            .execute(&mut *tx)
+            .await?;
+        append(&mut tx, &Event { action: "password-changed", ..by.clone() }).await?;
         tx.commit().await
     }
 
@@ -253,36 +284,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM console_sessions WHERE operator_id = $1").bind(id).execute(&mut *tx).await?;
-        append(&mut tx, self.postgres(), &Event { action: "password-recovered", ..by.clone() }).await?;
-        tx.commit().await
-    }
-
-    /// A wrong sign-in: counted, and after every five the account waits (a minute, twice as
-    /// long each five more, at most an hour). Never locked for good.
-    pub async fn sign_in_failed(&self, id: i64, base_wait: i64, by: &Event<'_>) -> Result<i64> {
-        let mut tx = self.write().await?;
-        let lock = if self.postgres() { " FOR UPDATE" } else { "" };
-        let failures: i64 = sqlx::query(&format!("SELECT failures FROM operators WHERE id = $1{lock}"))
+        sqlx::query("UPDATE operator_tokens SET revoked_at = $1 WHERE operator_id = $2 AND revoked_at IS NULL")
+            .bind(now())
             .bind(id)
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
-        let failures = failures + 1;
-        let wait = super::attempts::mac_wait(failures, base_wait);
-        sqlx::query(
-            "UPDATE operators SET failures = $1, retry_at = CASE WHEN $2 > 0 THEN $3 ELSE retry_at END WHERE id = $4",
-        )
-        .bind(failures)
-        .bind(wait)
-        .bind(now() + wait)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        let detail =
-            format!("{failures} in a row{}", if wait > 0 { format!(", waits {wait} s") } else { String::new() });
-        append(&mut tx, self.postgres(), &Event { action: "sign-in-refused", detail: &detail, ..by.clone() }).await?;
-        tx.commit().await?;
-        Ok(wait)
+            .execute(&mut *tx)
+            .await?;
+        append(&mut tx, &Event { action: "password-recovered", ..by.clone() }).await?;
+        tx.commit().await
     }
 
     /// Take TOTP step `step` for the account: false when it (or a later one) was already
@@ -310,8 +318,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let detail = format!("drift {drift} steps");
-        append(&mut tx, self.postgres(), &Event { action: "otp-resynchronised", detail: &detail, ..by.clone() })
-            .await?;
+        append(&mut tx, &Event { action: "otp-resynchronised", detail: &detail, ..by.clone() }).await?;
         tx.commit().await
     }
 
@@ -348,7 +355,7 @@ impl Store {
         .bind(account.id)
         .execute(&mut *tx)
         .await?;
-        append(&mut tx, self.postgres(), &Event { action: "signed-in", detail: stage, ..by.clone() }).await?;
+        append(&mut tx, &Event { action: "signed-in", detail: stage, ..by.clone() }).await?;
         tx.commit().await
     }
 
@@ -383,7 +390,7 @@ impl Store {
         let mut tx = self.write().await?;
         sqlx::query("DELETE FROM console_sessions WHERE id_hash = $1").bind(id_hash).execute(&mut *tx).await?;
         if let Some(by) = by {
-            append(&mut tx, self.postgres(), by).await?;
+            append(&mut tx, by).await?;
         }
         tx.commit().await
     }
@@ -402,19 +409,28 @@ impl Store {
         Ok(gone)
     }
 
-    /// A new API token of the account (its SHA-256 only).
-    pub async fn add_token(&self, operator_id: i64, label: &str, sha256: &str, by: &Event<'_>) -> Result<()> {
+    /// A new API token of the account (its SHA-256 only), valid `days`.
+    pub async fn add_token(
+        &self,
+        operator_id: i64,
+        label: &str,
+        sha256: &str,
+        days: i64,
+        by: &Event<'_>,
+    ) -> Result<()> {
         let mut tx = self.write().await?;
         sqlx::query(
-            "INSERT INTO operator_tokens (operator_id, label, token_sha256, created_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO operator_tokens (operator_id, label, token_sha256, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(operator_id)
         .bind(label)
         .bind(sha256)
         .bind(now())
+        .bind(now() + days * 86_400)
         .execute(&mut *tx)
         .await?;
-        append(&mut tx, self.postgres(), &Event { action: "api-token-created", detail: label, ..by.clone() }).await?;
+        append(&mut tx, &Event { action: "api-token-created", detail: label, ..by.clone() }).await?;
         tx.commit().await
     }
 
@@ -431,6 +447,7 @@ impl Store {
                 created_at: r.get("created_at"),
                 revoked_at: r.get("revoked_at"),
                 last_used_at: r.get("last_used_at"),
+                expires_at: r.get("expires_at"),
             })
             .collect())
     }
@@ -450,8 +467,7 @@ impl Store {
             == 1;
         if revoked {
             let detail = format!("token {id}");
-            append(&mut tx, self.postgres(), &Event { action: "api-token-revoked", detail: &detail, ..by.clone() })
-                .await?;
+            append(&mut tx, &Event { action: "api-token-revoked", detail: &detail, ..by.clone() }).await?;
         }
         tx.commit().await?;
         Ok(revoked)
@@ -461,9 +477,11 @@ impl Store {
     pub async fn token_account(&self, sha256: &str) -> Result<Option<Account>> {
         let row = sqlx::query(
             "SELECT o.* FROM operator_tokens t JOIN operators o ON o.id = t.operator_id \
-             WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL AND o.disabled = 0",
+             WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL AND o.disabled = 0 \
+             AND (t.expires_at IS NULL OR t.expires_at > $2)",
         )
         .bind(sha256)
+        .bind(now())
         .fetch_optional(&self.pool)
         .await?;
         let Some(account) = row.as_ref().map(account_of) else { return Ok(None) };

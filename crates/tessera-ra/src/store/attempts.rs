@@ -138,7 +138,7 @@ impl Store {
     /// forgiven.
     async fn mac_counters(
         &self,
-        tx: &mut sqlx::AnyConnection,
+        tx: &mut super::Write<'_>,
         reference: &str,
         base_wait: i64,
     ) -> Result<Option<MacCounters>> {
@@ -147,7 +147,7 @@ impl Store {
             "SELECT mac_failures, mac_retry_at, mac_pending, mac_pending_at FROM requests WHERE reference = $1{lock}"
         ))
         .bind(reference)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         let Some(r) = row else { return Ok(None) };
         let mut m = MacCounters { failures: r.get(0), retry_at: r.get(1), pending: r.get(2) };
@@ -167,7 +167,7 @@ impl Store {
             .bind(m.failures)
             .bind(m.retry_at)
             .bind(reference)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
             audit(tx, "cmp", "cmp-lost-checks-counted", reference, &format!("{} failures", m.failures)).await?;
         }

@@ -5,11 +5,10 @@
 //! (`tessera-ra audit verify`). Appends are serialised on the head (the SQLite writer
 //! lock; on PostgreSQL a row lock), so two instances never fork the chain.
 
-use sha2::Digest;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Result, Store, hex, now};
+use super::{Result, Store, now};
 use tessera_protocol::workflow::operator::AuditEntry;
 
 /// One entry to append.
@@ -28,9 +27,11 @@ pub struct Event<'a> {
 /// The chain's start.
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// An entry's hash: the previous hash and every field, each length-prefixed.
-fn link(prev: &str, seq: i64, at: i64, e: &Event<'_>) -> String {
-    let mut h = sha2::Sha256::new();
+/// An entry's link: HMAC-SHA-256, keyed by the RA's key, over the previous link and every
+/// field, each length-prefixed. Without the key nobody recomputes the chain after changing
+/// an entry.
+fn link(keys: &crate::codes::CodeKeys, prev: &str, seq: i64, at: i64, e: &Event<'_>) -> String {
+    let mut data = Vec::new();
     for part in [
         prev,
         &seq.to_string(),
@@ -42,17 +43,19 @@ fn link(prev: &str, seq: i64, at: i64, e: &Event<'_>) -> String {
         e.detail,
         e.address.unwrap_or(""),
     ] {
-        h.update(format!("{}:", part.len()));
-        h.update(part.as_bytes());
+        data.extend_from_slice(format!("{}:", part.len()).as_bytes());
+        data.extend_from_slice(part.as_bytes());
     }
-    hex(&h.finalize())
+    keys.audit_link(&data)
 }
 
 /// Append `e` inside the caller's write transaction.
-pub(super) async fn append(conn: &mut sqlx::AnyConnection, postgres: bool, e: &Event<'_>) -> Result<()> {
+pub(super) async fn append(w: &mut super::Write<'_>, e: &Event<'_>) -> Result<()> {
+    let (keys, postgres) = (w.keys, w.postgres);
+    let conn: &mut sqlx::AnyConnection = w;
     let (seq, prev) = head(conn, postgres).await?;
     let (seq, at) = (seq + 1, now());
-    let hash = link(&prev, seq, at, e);
+    let hash = link(keys, &prev, seq, at, e);
     sqlx::query(
         "INSERT INTO audit (at, actor, action, subject, detail, office, address, seq, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -115,7 +118,7 @@ impl Store {
     /// Append an entry on its own.
     pub async fn audit_event(&self, e: &Event<'_>) -> Result<()> {
         let mut tx = self.write().await?;
-        append(&mut tx, self.writer.is_none(), e).await?;
+        append(&mut tx, e).await?;
         tx.commit().await
     }
 
@@ -134,7 +137,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(());
         }
-        let postgres = self.writer.is_none();
+        let postgres = self.postgres();
         let (mut seq, mut prev) = head(&mut tx, postgres).await?;
         for r in &rows {
             let (actor, action, subject, detail): (String, String, String, String) =
@@ -148,7 +151,7 @@ impl Store {
                 address: None,
             };
             seq += 1;
-            prev = link(&prev, seq, r.get("at"), &e);
+            prev = link(&self.codes, &prev, seq, r.get("at"), &e);
             sqlx::query("UPDATE audit SET seq = $1, hash = $2 WHERE id = $3")
                 .bind(seq)
                 .bind(&prev)
@@ -162,6 +165,14 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await
+    }
+
+    /// The chain's head now: the last entry's sequence number and link. Written to the
+    /// RA's log by the sweeper, outside the database, so that a tail cut off and the head
+    /// wound back to an earlier entry is found by comparing with the log.
+    pub async fn audit_head(&self) -> Result<(i64, String)> {
+        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&self.pool).await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))).unwrap_or((0, GENESIS.to_owned())))
     }
 
     /// Check the whole chain: sequence numbers without gaps, each hash over the previous
@@ -183,7 +194,7 @@ impl Store {
             let office = (!f[1].is_empty()).then_some(f[1].as_str());
             let address = (!f[5].is_empty()).then_some(f[5].as_str());
             let e = Event { actor: &f[0], office, action: &f[2], subject: &f[3], detail: &f[4], address };
-            let computed = link(&prev, seq, at, &e);
+            let computed = link(&self.codes, &prev, seq, at, &e);
             if computed != hash {
                 return Ok(ChainReport { entries: rows.len() as i64, broken: Some((seq, "altered".into())) });
             }

@@ -37,12 +37,13 @@ pub struct AuditFilter<'a> {
 impl Store {
     /// Entries matching `f`, newest first.
     pub async fn find_audit(&self, f: &AuditFilter<'_>) -> Result<Vec<AuditRow>> {
-        let text = format!("%{}%", f.text.trim().to_uppercase());
-        let action = format!("{}%", f.action.trim());
+        let text = super::contains(f.text);
+        // Starts with: the pattern without its leading %.
+        let action = super::contains(f.action)[1..].to_owned();
         let rows = sqlx::query(
             "SELECT seq, at, actor, office, action, subject, detail, address FROM audit \
-             WHERE ($1 = '' OR upper(subject) LIKE $2 OR upper(detail) LIKE $3) AND ($4 = '' OR actor = $5) \
-             AND ($6 = '' OR action LIKE $7) AND at >= $8 AND ($9 = 0 OR at < $10) \
+             WHERE ($1 = '' OR upper(subject) LIKE upper($2) ESCAPE '\\' OR upper(detail) LIKE upper($3) ESCAPE '\\') AND ($4 = '' OR actor = $5) \
+             AND ($6 = '' OR action LIKE $7 ESCAPE '\\') AND at >= $8 AND ($9 = 0 OR at < $10) \
              AND ($11 = '' OR office = $12 \
                   OR subject IN (SELECT reference FROM requests WHERE office = $13) \
                   OR subject IN (SELECT c.serial FROM certificates c JOIN requests r ON r.reference = c.reference \

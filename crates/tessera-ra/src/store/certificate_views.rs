@@ -9,6 +9,24 @@ use super::certificates::lifecycle_of;
 use super::{Result, Store, hex, unhex};
 use crate::registry::Lifecycle;
 
+/// A lifecycle change: to which state, from which stored states, and what goes with it.
+#[derive(Debug, Clone, Copy)]
+pub struct Transition<'a> {
+    pub to: Lifecycle,
+    pub from: &'a [&'a str],
+    /// For a key compromise: since when (Unix seconds).
+    pub invalidity: Option<i64>,
+    /// The RA holds it suspended for this (verification, originals).
+    pub held_for: Option<&'a str>,
+}
+
+impl<'a> Transition<'a> {
+    /// To `to` from any state but revoked.
+    pub fn to(to: Lifecycle) -> Transition<'a> {
+        Transition { to, from: &["active", "suspended"], invalidity: None, held_for: None }
+    }
+}
+
 /// A certificate, its holder and office.
 #[derive(Debug, Clone)]
 pub struct CertificateView {
@@ -83,11 +101,11 @@ impl Store {
         office: &str,
         limit: i64,
     ) -> Result<Vec<CertificateView>> {
-        let like = format!("%{}%", text.trim().to_uppercase());
-        let serial = format!("%{}%", text.trim().to_lowercase().replace(':', ""));
+        let like = super::contains(text);
+        let serial = super::contains(&text.to_lowercase().replace(':', ""));
         let rows = sqlx::query(&format!(
-            "{VIEW} WHERE (upper(r.surname || ' ' || r.given_name) LIKE $1 OR upper(r.given_name || ' ' || r.surname) \
-             LIKE $2 OR upper(r.cf) LIKE $3 OR c.serial LIKE $4 OR upper(r.reference) LIKE $5) \
+            "{VIEW} WHERE (upper(r.surname || ' ' || r.given_name) LIKE upper($1) ESCAPE '\\' OR upper(r.given_name || ' ' || r.surname) \
+             LIKE upper($2) ESCAPE '\\' OR upper(r.cf) LIKE upper($3) ESCAPE '\\' OR c.serial LIKE $4 ESCAPE '\\' OR upper(r.reference) LIKE upper($5) ESCAPE '\\') \
              AND ($6 = '' OR r.office = $7) ORDER BY c.issued_at DESC, c.serial LIMIT $8"
         ))
         .bind(&like)
@@ -110,45 +128,58 @@ impl Store {
             .collect())
     }
 
-    /// Change a certificate's lifecycle, with the invalidity date of a key compromise;
-    /// audited in the same transaction.
-    pub async fn change_lifecycle(
-        &self,
-        serial: &[u8],
-        state: Lifecycle,
-        invalidity: Option<i64>,
-        by: &Event<'_>,
-    ) -> Result<()> {
-        let (name, since, reason) = match state {
+    /// Change a certificate's lifecycle if its stored state is one of `t.from` (so that
+    /// two changes decided on the same reading cannot both apply, and nothing brings a
+    /// revoked certificate back); audited in the same transaction. False when it was not
+    /// in one of those states.
+    pub async fn change_lifecycle(&self, serial: &[u8], t: &Transition<'_>, by: &Event<'_>) -> Result<bool> {
+        let (name, since, reason) = match t.to {
             Lifecycle::Active => ("active", None, None),
             Lifecycle::Suspended { since } => ("suspended", Some(since.unix_timestamp()), None),
             Lifecycle::Revoked { at, reason } => ("revoked", Some(at.unix_timestamp()), Some(reason as i64)),
         };
         let mut tx = self.write().await?;
-        sqlx::query(
-            "UPDATE certificates SET state = $1, state_since = $2, reason = $3, invalidity_date = $4 WHERE serial = $5",
-        )
-        .bind(name)
-        .bind(since)
-        .bind(reason)
-        .bind(invalidity)
-        .bind(hex(serial))
-        .execute(&mut *tx)
-        .await?;
+        let placeholders: Vec<String> = (0..t.from.len()).map(|i| format!("${}", i + 7)).collect();
+        let sql = format!(
+            "UPDATE certificates SET state = $1, state_since = $2, reason = $3, invalidity_date = $4, held_for = $5 \
+             WHERE serial = $6 AND state IN ({})",
+            placeholders.join(", ")
+        );
+        let mut q =
+            sqlx::query(&sql).bind(name).bind(since).bind(reason).bind(t.invalidity).bind(t.held_for).bind(hex(serial));
+        for f in t.from {
+            q = q.bind(*f);
+        }
+        if q.execute(&mut *tx).await?.rows_affected() != 1 {
+            return Ok(false);
+        }
         let (action, subject) = (format!("certificate-{name}"), hex(serial));
         let mut detail = match reason {
             Some(r) => format!("reason {r}"),
             None => String::new(),
         };
-        if let Some(at) = invalidity {
+        if let Some(at) = t.invalidity {
             detail.push_str(&format!("; invalid since {at}"));
         }
         if !by.detail.is_empty() {
             detail = if detail.is_empty() { by.detail.to_owned() } else { format!("{detail}; {}", by.detail) };
         }
-        append(&mut tx, self.postgres(), &Event { action: &action, subject: &subject, detail: &detail, ..by.clone() })
-            .await?;
-        tx.commit().await
+        append(&mut tx, &Event { action: &action, subject: &subject, detail: &detail, ..by.clone() }).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The serials of a request's certificates the RA holds suspended for `why`
+    /// (verification, originals).
+    pub async fn held(&self, reference: &str, why: &str) -> Result<Vec<Vec<u8>>> {
+        let rows = sqlx::query(
+            "SELECT serial FROM certificates WHERE reference = $1 AND state = 'suspended' AND held_for = $2",
+        )
+        .bind(reference)
+        .bind(why)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(|r| unhex(&r.get::<String, _>("serial"))).collect())
     }
 
     /// A revoked certificate's invalidity date (a key compromise).

@@ -64,7 +64,7 @@ impl Store {
         }
         let action = if approved { "renewal-approved" } else { "renewal-refused" };
         let subject = hex(serial);
-        append(&mut tx, self.postgres(), &Event { action, subject: &subject, detail: "", ..by.clone() }).await?;
+        append(&mut tx, &Event { action, subject: &subject, detail: "", ..by.clone() }).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -90,8 +90,9 @@ impl Store {
             .is_some())
     }
 
+    /// Change the lifecycle of a certificate not revoked (a revoked one stays so).
     pub async fn set_lifecycle_by(&self, serial: &[u8], state: Lifecycle, by: &Event<'_>) -> Result<()> {
-        self.change_lifecycle(serial, state, None, by).await
+        self.change_lifecycle(serial, &super::certificate_views::Transition::to(state), by).await.map(|_| ())
     }
 
     /// Every certificate that is not active, for the CRL.

@@ -58,46 +58,73 @@ pub struct NewDocument<'a> {
 impl Store {
     /// Seal and keep a document; its id.
     pub async fn add_document(&self, d: &NewDocument<'_>, by: &Event<'_>) -> Result<i64> {
-        let sha = hex(&sha2::Sha256::digest(d.bytes));
-        let sealed = self
-            .codes
-            .seal_document(&binding(d.owner_kind, d.owner, d.kind, &sha), d.bytes)
-            .ok_or(Error::Sealing { what: "a document" })?;
         let mut tx = self.write().await?;
-        let id: i64 = sqlx::query(
-            "INSERT INTO documents (owner_kind, owner, office, kind, media, size, sha256, sealed, uploaded_by, \
-             uploaded_at, keep_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-        )
-        .bind(d.owner_kind)
-        .bind(d.owner)
-        .bind(d.office)
-        .bind(d.kind)
-        .bind(d.media.content_type())
-        .bind(d.bytes.len() as i64)
-        .bind(&sha)
-        .bind(&sealed)
-        .bind(by.actor)
-        .bind(now())
-        .bind(now() + d.keep_days * 86_400)
-        .fetch_one(&mut *tx)
-        .await?
-        .get(0);
-        let detail = format!("{} {} ({} bytes, SHA-256 {})", d.kind, d.media.extension(), d.bytes.len(), &sha[..16]);
-        append(
-            &mut tx,
-            self.postgres(),
-            &Event { action: "document-uploaded", subject: d.owner, detail: &detail, ..by.clone() },
-        )
-        .await?;
+        let ids = self.keep_documents(&mut tx, std::slice::from_ref(d), by).await?;
         tx.commit().await?;
-        Ok(id)
+        Ok(ids[0])
     }
 
-    /// The documents of an owner, oldest first.
+    /// Seal and keep documents inside the caller's write transaction, each one replacing
+    /// (superseding, kept for the retention) the owner's current document of its kind;
+    /// their ids.
+    pub(super) async fn keep_documents(
+        &self,
+        w: &mut super::Write<'_>,
+        docs: &[NewDocument<'_>],
+        by: &Event<'_>,
+    ) -> Result<Vec<i64>> {
+        let mut kinds: Vec<(&str, &str, &str)> = docs.iter().map(|d| (d.owner_kind, d.owner, d.kind)).collect();
+        kinds.dedup();
+        for (owner_kind, owner, kind) in kinds {
+            sqlx::query(
+                "UPDATE documents SET superseded_at = $1 WHERE owner_kind = $2 AND owner = $3 AND kind = $4 \
+                 AND superseded_at IS NULL",
+            )
+            .bind(now())
+            .bind(owner_kind)
+            .bind(owner)
+            .bind(kind)
+            .execute(&mut **w)
+            .await?;
+        }
+        let mut ids = Vec::new();
+        for d in docs {
+            let sha = hex(&sha2::Sha256::digest(d.bytes));
+            let sealed = self
+                .codes
+                .seal_document(&binding(d.owner_kind, d.owner, d.kind, &sha), d.bytes)
+                .ok_or(Error::Sealing { what: "a document" })?;
+            let id: i64 = sqlx::query(
+                "INSERT INTO documents (owner_kind, owner, office, kind, media, size, sha256, sealed, uploaded_by, \
+                 uploaded_at, keep_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            )
+            .bind(d.owner_kind)
+            .bind(d.owner)
+            .bind(d.office)
+            .bind(d.kind)
+            .bind(d.media.content_type())
+            .bind(d.bytes.len() as i64)
+            .bind(&sha)
+            .bind(&sealed)
+            .bind(by.actor)
+            .bind(now())
+            .bind(now() + d.keep_days * 86_400)
+            .fetch_one(&mut **w)
+            .await?
+            .get(0);
+            let detail =
+                format!("{} {} ({} bytes, SHA-256 {})", d.kind, d.media.extension(), d.bytes.len(), &sha[..16]);
+            append(w, &Event { action: "document-uploaded", subject: d.owner, detail: &detail, ..by.clone() }).await?;
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    /// The current documents of an owner (not replaced by a correction), oldest first.
     pub async fn documents_of(&self, owner_kind: &str, owner: &str) -> Result<Vec<DocumentInfo>> {
         let rows = sqlx::query(
             "SELECT id, owner_kind, owner, office, kind, media, size, sha256, uploaded_by, uploaded_at FROM documents \
-             WHERE owner_kind = $1 AND owner = $2 ORDER BY id",
+             WHERE owner_kind = $1 AND owner = $2 AND superseded_at IS NULL ORDER BY id",
         )
         .bind(owner_kind)
         .bind(owner)

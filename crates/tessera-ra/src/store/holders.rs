@@ -87,7 +87,7 @@ impl Store {
             h.given_name,
             accepted.map(|a| format!("; accepted: {a}")).unwrap_or_default()
         );
-        append(&mut tx, self.postgres(), &Event { action, subject: &subject, detail: &detail, ..by.clone() }).await?;
+        append(&mut tx, &Event { action, subject: &subject, detail: &detail, ..by.clone() }).await?;
         tx.commit().await?;
         Ok(id)
     }

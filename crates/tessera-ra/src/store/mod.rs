@@ -19,10 +19,11 @@ pub mod office;
 mod renewal_views;
 mod renewals;
 mod requests;
+mod sign_in_waits;
 mod transactions;
 pub mod verification;
 pub use attempts::MacCheck;
-pub use certificate_views::CertificateView;
+pub use certificate_views::{CertificateView, Transition};
 pub use renewal_views::RenewalView;
 pub use renewals::{CONTACT_TRIES, ContactChange, NewRenewal, OVERWRITE_DAYS, Renewal};
 pub use transactions::{ConfirmRefused, Fresh, Issuance as NewIssuance};
@@ -51,6 +52,9 @@ pub struct Store {
 struct Write<'a> {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     _writer: Option<tokio::sync::MutexGuard<'a, ()>>,
+    /// The keys of the audit chain, for the entries this transaction appends.
+    keys: &'a CodeKeys,
+    postgres: bool,
 }
 
 impl Write<'_> {
@@ -70,6 +74,14 @@ impl std::ops::DerefMut for Write<'_> {
     fn deref_mut(&mut self) -> &mut AnyConnection {
         &mut self.tx
     }
+}
+
+/// A LIKE pattern finding `text` anywhere, its own `%`, `_` and `\\` taken literally
+/// (with `ESCAPE '\\'`).
+pub(crate) fn contains(text: &str) -> String {
+    let escaped: String =
+        text.trim().chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
+    format!("%{escaped}%")
 }
 
 pub fn hex(b: &[u8]) -> String {
@@ -154,7 +166,7 @@ impl Store {
         // waiting, when another connection committed since its read.
         let tx =
             if writer.is_some() { self.pool.begin_with("BEGIN IMMEDIATE").await? } else { self.pool.begin().await? };
-        Ok(Write { tx, _writer: writer })
+        Ok(Write { tx, _writer: writer, keys: &self.codes, postgres: self.postgres() })
     }
 
     async fn convert_legacy_codes(&self, rows: &[AnyRow]) -> Result<()> {
@@ -213,15 +225,15 @@ async fn outbox(conn: &mut AnyConnection, m: &Message) -> Result<()> {
 
 /// Append an audit entry by the RA or an operator of no office, inside a write
 /// transaction (see [`audit::append`]).
-async fn audit(conn: &mut AnyConnection, actor: &str, action: &str, subject: &str, detail: &str) -> Result<()> {
-    let postgres = conn.backend_name() == "PostgreSQL";
-    audit::append(conn, postgres, &audit::Event { actor, action, subject, detail, ..Default::default() }).await
+async fn audit(w: &mut Write<'_>, actor: &str, action: &str, subject: &str, detail: &str) -> Result<()> {
+    audit::append(w, &audit::Event { actor, action, subject, detail, ..Default::default() }).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::registry::{Holder, Issuance, Lifecycle, RegisteredRequest};
+    use audit::Event;
 
     fn request() -> RegisteredRequest {
         RegisteredRequest {
@@ -338,6 +350,57 @@ mod tests {
                 "certificate-revoked"
             ]
         );
+    }
+
+    #[test]
+    fn a_search_takes_what_is_typed_literally() {
+        assert_eq!(contains(" 50%_a\\ "), "%50\\%\\_a\\\\%");
+        assert_eq!(contains("ROSSI"), "%ROSSI%");
+    }
+
+    #[tokio::test]
+    async fn a_revoked_certificate_stays_revoked_whatever_comes_after() {
+        let store = Store::open("sqlite::memory:", CodeKeys::ephemeral().unwrap()).await.unwrap();
+        assert!(store.register(&request()).await.unwrap());
+        assert!(store.record_issuance(&issuance(&[1], &[0x0A], b"der", true)).await.unwrap());
+        let now = time::OffsetDateTime::now_utc();
+        // Two changes decided on the same reading (active): the second finds it moved.
+        let suspend =
+            Transition { to: Lifecycle::Suspended { since: now }, from: &["active"], invalidity: None, held_for: None };
+        assert!(store.change_lifecycle(&[0x0A], &suspend, &Event::default()).await.unwrap());
+        assert!(!store.change_lifecycle(&[0x0A], &suspend, &Event::default()).await.unwrap());
+        store.set_lifecycle(&[0x0A], Lifecycle::Revoked { at: now, reason: 1 }).await.unwrap();
+        // A release or a reactivation decided before the revocation changes nothing.
+        store.set_lifecycle(&[0x0A], Lifecycle::Active).await.unwrap();
+        let back = Transition { to: Lifecycle::Active, from: &["suspended"], invalidity: None, held_for: None };
+        assert!(!store.change_lifecycle(&[0x0A], &back, &Event::default()).await.unwrap());
+        assert!(matches!(store.lifecycle(&[0x0A]).await.unwrap(), Lifecycle::Revoked { reason: 1, .. }));
+    }
+
+    #[tokio::test]
+    async fn a_new_password_ends_the_account_s_other_sessions_and_a_reset_its_tokens() {
+        let store = Store::open("sqlite::memory:", CodeKeys::ephemeral().unwrap()).await.unwrap();
+        let new = accounts::NewAccount {
+            name: "anna.odr",
+            office: "RM01",
+            role: crate::accounts::Role::Operator,
+            email: None,
+        };
+        store.add_account(&new, "hash", "sealed", "admin").await.unwrap().unwrap();
+        let anna = store.account("anna.odr").await.unwrap().unwrap();
+        for id in ["here", "elsewhere"] {
+            store.open_session(&anna, id, "full", "csrf", &Event::default()).await.unwrap();
+        }
+        store.set_password(anna.id, "new hash", "here", &Event::default()).await.unwrap();
+        assert!(store.session("here").await.unwrap().is_some(), "the session that changed it goes on");
+        assert!(store.session("elsewhere").await.unwrap().is_none(), "the others end");
+        store.add_token(anna.id, "script", "token-sha", 180, &Event::default()).await.unwrap();
+        assert!(store.token_account("token-sha").await.unwrap().is_some());
+        assert!(store.reset_account("anna.odr", "reset hash", None, &Event::default()).await.unwrap());
+        assert!(store.token_account("token-sha").await.unwrap().is_none(), "a reset revokes the tokens");
+        // An expired token does not work either.
+        store.add_token(anna.id, "old", "old-sha", -1, &Event::default()).await.unwrap();
+        assert!(store.token_account("old-sha").await.unwrap().is_none());
     }
 
     #[tokio::test]

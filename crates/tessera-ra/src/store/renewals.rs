@@ -271,7 +271,7 @@ impl Store {
             == 1;
         if done {
             let event = super::audit::Event { action: "renewal-cancelled", subject: id, detail: "", ..by.clone() };
-            super::audit::append(&mut tx, self.postgres(), &event).await?;
+            super::audit::append(&mut tx, &event).await?;
         }
         tx.commit().await?;
         Ok(done)

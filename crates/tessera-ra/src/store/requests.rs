@@ -58,12 +58,7 @@ impl Store {
         };
         update.bind(reference).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM otps WHERE reference = $1").bind(reference).execute(&mut *tx).await?;
-        append(
-            &mut tx,
-            self.postgres(),
-            &Event { action: "request-armed", subject: reference, detail: "", ..by.clone() },
-        )
-        .await?;
+        append(&mut tx, &Event { action: "request-armed", subject: reference, detail: "", ..by.clone() }).await?;
         tx.commit().await
     }
 
@@ -126,10 +121,10 @@ impl Store {
 
     /// A certificate of the request was confirmed: record its profile as done, and once
     /// every certificate of the request is, the request as issued.
-    pub(super) async fn confirmed_profile(&self, tx: &mut AnyConnection, reference: &str) -> Result<()> {
+    pub(super) async fn confirmed_profile(&self, tx: &mut super::Write<'_>, reference: &str) -> Result<()> {
         let row = sqlx::query("SELECT profile, confirmed_profiles, pending_profile FROM requests WHERE reference = $1")
             .bind(reference)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
         let profile = Profile::from_name(&row.get::<String, _>("profile")).unwrap_or(Profile::Signature);
         let mut confirmed: Vec<Profile> =
@@ -147,7 +142,7 @@ impl Store {
             .bind(&names)
             .bind(reference)
             .bind(now() + self.confirm_retention)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         } else {
             // One certificate of several: the code stays (sealed) for the next.
@@ -157,7 +152,7 @@ impl Store {
             )
             .bind(&names)
             .bind(reference)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         audit(tx, "cmp", "certificate-confirmed", reference, pending.as_deref().unwrap_or_default()).await
@@ -189,10 +184,8 @@ impl Store {
         .bind(&r.reference)
         .execute(&mut *tx)
         .await?;
-        let postgres = self.postgres();
         append(
             &mut tx,
-            postgres,
             &Event { action: "request-created", subject: &r.reference, detail: profile_name(r.profile), ..by.clone() },
         )
         .await?;
@@ -200,7 +193,6 @@ impl Store {
             outbox(&mut tx, m).await?;
             append(
                 &mut tx,
-                postgres,
                 &Event { action: "activation-code-emailed", subject: &r.reference, detail: &m.to, ..by.clone() },
             )
             .await?;
@@ -227,15 +219,13 @@ impl Store {
             return Ok(false);
         }
         sqlx::query("DELETE FROM otps WHERE reference = $1").bind(reference).execute(&mut *tx).await?;
-        let postgres = self.postgres();
         // A first code at the console (by.action) or a replaced one.
         let action = if by.action.is_empty() { "activation-code-replaced" } else { by.action };
-        append(&mut tx, postgres, &Event { action, subject: reference, detail: "", ..by.clone() }).await?;
+        append(&mut tx, &Event { action, subject: reference, detail: "", ..by.clone() }).await?;
         if let Some(m) = email {
             outbox(&mut tx, m).await?;
             append(
                 &mut tx,
-                postgres,
                 &Event { action: "activation-code-emailed", subject: reference, detail: &m.to, ..by.clone() },
             )
             .await?;
@@ -249,10 +239,10 @@ impl Store {
     /// Requests whose reference, holder or tax code contains `q`, of `office` (empty: of
     /// every office).
     pub async fn search(&self, q: &str, limit: i64, office: &str) -> Result<Vec<RequestRow>> {
-        let like = format!("%{}%", q.to_uppercase());
+        let like = super::contains(q);
         let sql = format!(
-            "{REQUEST_ROWS} WHERE (upper(r.reference) LIKE $1 OR upper(r.surname || ' ' || r.given_name) LIKE $2 \
-             OR upper(r.cf) LIKE $3) AND ($4 = '' OR r.office = $5) ORDER BY r.reference LIMIT $6"
+            "{REQUEST_ROWS} WHERE (upper(r.reference) LIKE upper($1) ESCAPE '\\' OR upper(r.surname || ' ' || r.given_name) LIKE upper($2) ESCAPE '\\' \
+             OR upper(r.cf) LIKE upper($3) ESCAPE '\\') AND ($4 = '' OR r.office = $5) ORDER BY r.reference LIMIT $6"
         );
         let rows = sqlx::query(&sql)
             .bind(&like)

@@ -172,9 +172,9 @@ impl Store {
                 let (state, since) = if f.suspended { ("suspended", Some(now())) } else { ("active", None) };
                 sqlx::query(
                     "INSERT INTO certificates (serial, reference, der, issued_at, seq, confirmed, profile, replaces, \
-                     state, state_since, approval, approval_due) \
+                     state, state_since, approval, approval_due, held_for) \
                      VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM certificates), 0, $5, $6, $7, \
-                     $8, $9, $10)",
+                     $8, $9, $10, $11)",
                 )
                 .bind(hex(i.serial))
                 .bind(i.reference)
@@ -186,6 +186,7 @@ impl Store {
                 .bind(since)
                 .bind(f.approval_due.map(|_| "pending"))
                 .bind(f.approval_due.map(|d| d.unix_timestamp()))
+                .bind(f.suspended.then_some("verification"))
                 .execute(&mut *tx)
                 .await?;
                 let action = if f.replaces.is_some() { "renewed" } else { "certificate-issued" };

@@ -132,14 +132,14 @@ impl Store {
 
     /// Requests found by the console's search, newest first.
     pub async fn find_requests(&self, f: &Filter<'_>) -> Result<Vec<RequestView>> {
-        let like = format!("%{}%", f.text.trim().to_uppercase());
+        let like = super::contains(f.text);
         // Every parameter is used whatever the state asked (PostgreSQL counts them).
         let state_clause = "($7 = '' OR ($7 = 'to-activate' AND r.issuance = 'waiting' AND r.failures < 5 \
              AND r.code_issued_at IS NOT NULL) OR ($7 = 'locked' AND r.failures >= 5) \
              OR ($7 = 'issued' AND r.issuance = 'confirmed') OR r.verification = $7)";
         let sql = format!(
-            "{VIEW} WHERE (upper(r.reference) LIKE $1 OR upper(r.surname || ' ' || r.given_name) LIKE $2 \
-             OR upper(r.given_name || ' ' || r.surname) LIKE $3 OR upper(r.cf) LIKE $4) \
+            "{VIEW} WHERE (upper(r.reference) LIKE upper($1) ESCAPE '\\' OR upper(r.surname || ' ' || r.given_name) LIKE upper($2) ESCAPE '\\' \
+             OR upper(r.given_name || ' ' || r.surname) LIKE upper($3) ESCAPE '\\' OR upper(r.cf) LIKE upper($4) ESCAPE '\\') \
              AND ($5 = '' OR r.office = $6) AND {state_clause} \
              AND COALESCE(r.registered_at, 0) >= $8 AND ($9 = 0 OR COALESCE(r.registered_at, 0) < $10) \
              ORDER BY COALESCE(r.registered_at, 0) DESC, r.reference LIMIT $11"
@@ -161,9 +161,16 @@ impl Store {
         Ok(rows.iter().map(view_of).collect())
     }
 
-    /// The identity document recorded and the request sent to verification (from
-    /// registered or to-correct). False when it is in neither state.
-    pub async fn identify(&self, reference: &str, document: &IdDocument, by: &Event<'_>) -> Result<bool> {
+    /// The identity document recorded, the scans kept (each replacing the one of its kind
+    /// before) and the request sent to verification (from registered or to-correct), all
+    /// or nothing. False when it is in neither state: nothing is kept.
+    pub async fn identify(
+        &self,
+        reference: &str,
+        document: &IdDocument,
+        scans: &[super::documents::NewDocument<'_>],
+        by: &Event<'_>,
+    ) -> Result<bool> {
         let json = serde_json::to_string(document).unwrap_or_default();
         let mut tx = self.write().await?;
         let done = sqlx::query(
@@ -178,14 +185,14 @@ impl Store {
         .await?
         .rows_affected()
             == 1;
-        if done {
+        if !done {
+            return Ok(false);
+        }
+        self.keep_documents(&mut tx, scans, by).await?;
+        {
             let detail = format!("{} {} ({})", document.kind, document.number, document.mode);
-            append(
-                &mut tx,
-                self.postgres(),
-                &Event { action: "holder-identified", subject: reference, detail: &detail, ..by.clone() },
-            )
-            .await?;
+            append(&mut tx, &Event { action: "holder-identified", subject: reference, detail: &detail, ..by.clone() })
+                .await?;
         }
         tx.commit().await?;
         Ok(done)
@@ -218,27 +225,11 @@ impl Store {
         let done = q.execute(&mut *tx).await?.rows_affected() == 1;
         if done {
             let action = format!("request-{to}");
-            append(
-                &mut tx,
-                self.postgres(),
-                &Event { action: &action, subject: reference, detail: reason.unwrap_or(""), ..by.clone() },
-            )
-            .await?;
+            append(&mut tx, &Event { action: &action, subject: reference, detail: reason.unwrap_or(""), ..by.clone() })
+                .await?;
         }
         tx.commit().await?;
         Ok(done)
-    }
-
-    /// The serials of a request's certificates issued suspended (waiting for verification)
-    /// and still suspended since their issuance.
-    pub async fn suspended_since_issuance(&self, reference: &str) -> Result<Vec<Vec<u8>>> {
-        let rows = sqlx::query(
-            "SELECT serial FROM certificates WHERE reference = $1 AND state = 'suspended' AND state_since <= issued_at + 5",
-        )
-        .bind(reference)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(|r| super::unhex(&r.get::<String, _>("serial"))).collect())
     }
 
     /// Requests awaiting their originals whose due time is within `days` and not yet

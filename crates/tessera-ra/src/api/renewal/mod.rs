@@ -347,6 +347,7 @@ pub async fn cancel(
     SignedIn(actor): SignedIn,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Cancelled>> {
+    actor.may(crate::actor::Duty::Decide)?;
     crate::renewal_decisions::close(&ra, &actor, &id).await?;
     Ok(Json(Cancelled { id, state: "cancelled".into() }))
 }

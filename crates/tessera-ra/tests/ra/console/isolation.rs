@@ -72,15 +72,14 @@ fn another_office_s_objects_do_not_exist_for_an_operator() {
     assert!(!a.s.exists("main table"), "not found by search");
     let (_, _, csv) = a.fetch("/console/search.csv?q=BRAMBILLA");
     assert!(!String::from_utf8(csv).unwrap().contains("BRAMBILLA"));
+    assert_eq!(a.post_form("/console/holders", &[("holder_id", holder_id), ("profile", "signature")]), 404);
     a.go(&format!("/console/holders/new?holder={holder_id}"));
     assert!(!a.s.source().contains("BRAMBILLA"), "another office's holder is not offered");
     a.go("/console/holders/new?identity=BRMGLI79L43F205N");
     assert!(!a.s.source().contains("BRAMBILLA"));
 
     // And through the JSON API with office A's account token.
-    a.go("/console/account");
-    a.submit("form[action=\"/console/account/tokens\"]", &[("label", "script")]);
-    let token = a.text("#new-token");
+    let token = a.new_token(&anna, "script");
     let call = |method: &str, path: &str, body: Option<Value>| {
         let req = ureq::request(method, &format!("http://{}{path}", ra.server))
             .set("Authorization", &format!("Bearer {token}"));
@@ -108,4 +107,58 @@ fn another_office_s_objects_do_not_exist_for_an_operator() {
     // Office B's own operator sees it all.
     assert_eq!(b.fetch(&format!("/console/requests/{reference}")).0, 200);
     assert_eq!(b.fetch(&document).0, 200);
+}
+
+/// A JSON call with an account's token: the status and the body.
+fn with_token(ra: &Ra, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let req =
+        ureq::request(method, &format!("http://{}{path}", ra.server)).set("Authorization", &format!("Bearer {token}"));
+    let sent = match body {
+        Some(b) => req.send_json(b),
+        None => req.call(),
+    };
+    match sent {
+        Ok(r) => (r.status(), r.into_json().unwrap_or_default()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_json().unwrap_or_default()),
+        Err(e) => panic!("{path}: {e}"),
+    }
+}
+
+#[test]
+fn an_account_s_token_does_what_its_role_does_and_its_requests_follow_the_workflow() {
+    let ra = Ra::start();
+    let anna = account(&ra, "anna.odr", "RM01", "operator", None);
+    let vera = account(&ra, "vera.ca", "CA", "verifier", None);
+    let b = Browser::signed_in(&ra, &anna, "en");
+    let operator = b.new_token(&anna, "script");
+    let v = b.another("en");
+    v.first_sign_in(&vera);
+    let verifier = v.new_token(&vera, "script");
+
+    // A verifier's token registers nothing.
+    let holder = serde_json::json!({"given_name": "LIA", "surname": "NERI", "cf": "NRELIA80A41H501Q",
+        "mobile": "+393330004455"});
+    let (status, refused) = with_token(&ra, &verifier, "POST", "/api/v1/operator/holders", Some(holder.clone()));
+    assert_eq!(
+        (status, refused["code"].as_str(), refused["params"]["role"].as_str()),
+        (403, Some("role-refused"), Some("verifier"))
+    );
+    // An operator's: the request is registered, its code made only once identified.
+    let (status, h) = with_token(&ra, &operator, "POST", "/api/v1/operator/holders", Some(holder));
+    assert_eq!(status, 201, "{h}");
+    let body = serde_json::json!({"holder_id": h["holder_id"], "profile": "signature"});
+    let (status, r) = with_token(&ra, &operator, "POST", "/api/v1/operator/requests", Some(body));
+    assert_eq!(status, 201, "{r}");
+    assert!(r["activation_code"].is_null(), "{r}");
+    let reference = r["reference"].as_str().unwrap().to_owned();
+    let (status, refused) =
+        with_token(&ra, &operator, "POST", &format!("/api/v1/operator/requests/{reference}/code"), None);
+    assert_eq!((status, refused["code"].as_str()), (409, Some("not-identified")), "{refused}");
+    b.go(&format!("/console/requests/{reference}"));
+    assert!(b.text(".state").contains("Registered, to identify"), "{}", b.text(".state"));
+    // Deciding a renewal is a supervisor's.
+    let (status, refused) = with_token(&ra, &operator, "POST", "/api/v1/operator/certificates/0a0b/approve", None);
+    assert_eq!((status, refused["code"].as_str()), (403, Some("role-refused")), "{refused}");
+    let (status, _) = with_token(&ra, &operator, "POST", "/api/v1/operator/renewals/RNW-X/cancel", None);
+    assert_eq!(status, 403);
 }

@@ -7,6 +7,7 @@
 mod audit;
 mod isolation;
 mod lifecycle;
+mod postgres;
 mod registration;
 mod renewals;
 mod sign_in;
@@ -128,6 +129,13 @@ impl Browser {
         assert_eq!(self.path(), "/console/");
     }
 
+    /// A new API token from the account page (with the device's next code): shown once.
+    pub fn new_token(&self, a: &Account, label: &str) -> String {
+        self.go("/console/account");
+        self.submit("form[action=\"/console/account/tokens\"]", &[("label", label), ("token_code", &code(a, 1))]);
+        self.text("#new-token")
+    }
+
     /// Fill a form as a person would (text typed, radios and boxes clicked, dates set,
     /// files chosen: `@path` values) and submit it.
     pub fn form(&self, form: &str, fields: &[(&str, &str)]) {
@@ -182,6 +190,17 @@ impl Browser {
         let mut body = Vec::new();
         std::io::Read::read_to_end(&mut r.into_reader(), &mut body).unwrap();
         (status, kind, body)
+    }
+
+    /// The header `name` of the answer to GET `path` with the browser's session.
+    pub fn header(&self, path: &str, name: &str) -> Option<String> {
+        let (cookie, _) = self.credentials();
+        let r = match ureq::get(&format!("{}{path}", self.base)).set("Cookie", &cookie).call() {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{path}: {e}"),
+        };
+        r.header(name).map(str::to_owned)
     }
 
     /// POST a form to `path` with the browser's session and token: the status.

@@ -141,6 +141,10 @@ fn a_request_is_registered_identified_verified_and_its_halves_reach_the_holder()
     let link = b.s.js("return document.querySelector('a[href^=\"/console/documents/\"]').getAttribute('href')");
     let (status, kind, bytes) = b.fetch(link.as_str().unwrap());
     assert_eq!((status, kind.as_str(), bytes == form_pdf), (200, "application/pdf", true));
+    // Never rendered in the console's origin: a download, sandboxed.
+    let link = link.as_str().unwrap();
+    assert!(b.header(link, "content-disposition").is_some_and(|d| d.starts_with("attachment;")));
+    assert_eq!(b.header(link, "content-security-policy").as_deref(), Some("default-src 'none'; sandbox"));
 
     // The activation code: shown once.
     b.click_and_wait(&format!("form[action=\"/console/requests/{reference}/code\"] button"));
@@ -160,9 +164,7 @@ fn a_request_is_registered_identified_verified_and_its_halves_reach_the_holder()
 
     // The card is activated at the counter (the operator's API token arms it), and its
     // certificates are issued suspended until the paperwork is verified.
-    b.go("/console/account");
-    b.submit("form[action=\"/console/account/tokens\"]", &[("label", "sportello")]);
-    let token = b.text("#new-token");
+    let token = b.new_token(&anna, "sportello");
     let arm = ureq::post(&format!("http://{}/api/v1/operator/requests/{reference}/arm", ra.server))
         .set("Authorization", &format!("Bearer {token}"))
         .send_json(serde_json::json!({"activation_code": code_shown}));
@@ -263,4 +265,58 @@ fn html_typed_as_a_name_is_shown_as_text() {
     assert!(!b.s.exists("#injected"));
     let words = pdf_text(&b.fetch(&format!("/console/requests/{reference}/form.pdf")).2);
     assert!(words.contains("<img id=injected src=x>ROSSI"), "printed as typed: {words}");
+}
+
+#[test]
+fn a_request_verified_before_the_card_is_activated_gets_active_certificates() {
+    let ra = Ra::start();
+    let anna = account(&ra, "anna.odr", "RM01", "operator", None);
+    let vera = account(&ra, "vera.ca", "CA", "verifier", None);
+    let b = Browser::signed_in(&ra, &anna, "it");
+    b.go("/console/holders/new");
+    b.form(
+        REGISTER,
+        &[
+            ("surname", "VERDI"),
+            ("given_name", "ANNA"),
+            ("cf", "VRDNNA90E50L219L"),
+            ("mobile", "+393339876500"),
+            ("email", "anna.verdi@example.org"),
+            ("profile", "signature"),
+        ],
+    );
+    let reference = reference_of(&b);
+    let (_, _, pdf) = b.fetch(&format!("/console/requests/{reference}/form.pdf"));
+    let scan = file(&ra, "scan.pdf", &pdf).display().to_string();
+    b.form(
+        &format!("form[action=\"/console/requests/{reference}/identify\"]"),
+        &[
+            ("doc_kind", "passport"),
+            ("doc_number", "YA7654321"),
+            ("doc_issuer", "Questura di Torino"),
+            ("doc_issued", "2020-02-02"),
+            ("doc_expires", "2030-02-02"),
+            ("signed-form", &scan),
+            ("id-front", &scan),
+            ("id-back", &scan),
+        ],
+    );
+    // Verified first (the paperwork was quick), the card activated afterwards.
+    let v = b.another("it");
+    v.first_sign_in(&vera);
+    v.go(&format!("/console/requests/{reference}"));
+    v.click_and_wait(&format!("form[action=\"/console/requests/{reference}/decision\"] button.primary"));
+    assert!(v.text(".state").contains("In attesa degli originali"), "{}", v.text(".state"));
+    b.go(&format!("/console/requests/{reference}"));
+    b.click_and_wait(&format!("form[action=\"/console/requests/{reference}/code\"] button"));
+    let code = b.text("#activation-code");
+    let token = b.new_token(&anna, "sportello");
+    let arm = ureq::post(&format!("http://{}/api/v1/operator/requests/{reference}/arm", ra.server))
+        .set("Authorization", &format!("Bearer {token}"))
+        .send_json(serde_json::json!({"activation_code": code}));
+    assert!(arm.is_ok(), "{arm:?}");
+    let out = ra.p10cr(&reference, &code, &ra.csr("anna"), &ra.path("anna.pem"));
+    assert!(out.status.success(), "{}", text(&out));
+    b.go(&format!("/console/requests/{reference}"));
+    assert!(b.text("section[aria-labelledby=certs]").contains("Valido"), "not held once verified");
 }
