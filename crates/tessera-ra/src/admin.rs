@@ -28,11 +28,6 @@ fn admin() -> Event<'static> {
     Event { actor: "admin (command line)", ..Default::default() }
 }
 
-/// An account name: letters, digits, `.`, `-`, `_`, 2 to 64 of them.
-fn valid_name(name: &str) -> bool {
-    (2..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-}
-
 /// Print what a new or reset account is handed, once.
 fn hand_out(name: &str, c: &crate::accounts::Credentials, json: bool, what: &str) {
     if json {
@@ -54,25 +49,25 @@ pub async fn operator(command: Operator) -> Result<(), String> {
     let db = |e: crate::error::Error| e.to_string();
     match command {
         Operator::Add { config, name, office, role, email, json } => {
-            if !valid_name(&name) {
-                return Err(format!("{name:?}: a name is 2 to 64 letters, digits, '.', '-' or '_'"));
-            }
-            if !valid_name(&office) {
-                return Err(format!("{office:?}: an office code is 2 to 64 letters, digits, '.', '-' or '_'"));
-            }
+            use crate::office_accounts::{Refused, add};
             let role = Role::from_name(&role).ok_or_else(|| format!("{role:?}: operator, supervisor or verifier"))?;
             let store = open(&config).await?;
-            let c = crate::accounts::credentials(&name).ok_or("no random numbers")?;
-            let sealed = store.seal_totp(&name, &c.totp_secret).map_err(db)?;
             let account = NewAccount { name: &name, office: &office, role, email: email.as_deref() };
-            match store.add_account(&account, &c.password_hash, &sealed, admin().actor).await.map_err(db)? {
-                Some(_) => hand_out(
+            match add(&store, &account, &admin()).await {
+                Ok(c) => hand_out(
                     &name,
                     &c,
                     json,
                     &format!("Account {name} created: office {office}, role {}.", role.name()),
                 ),
-                None => return Err(format!("{name}: an account of this name exists")),
+                Err(Refused::Name) => {
+                    return Err(format!("{name:?}: a name is 2 to 64 letters, digits, '.', '-' or '_'"));
+                }
+                Err(Refused::Office) => {
+                    return Err(format!("{office:?}: an office code is 2 to 64 letters, digits, '.', '-' or '_'"));
+                }
+                Err(Refused::Exists) => return Err(format!("{name}: an account of this name exists")),
+                Err(_) => return Err("the account could not be made: see the log".into()),
             }
         }
         Operator::List { config, json } => {
@@ -111,11 +106,11 @@ pub async fn operator(command: Operator) -> Result<(), String> {
         }
         Operator::Reset { config, name, otp, json } => {
             let store = open(&config).await?;
-            let c = crate::accounts::credentials(&name).ok_or("no random numbers")?;
-            let sealed = if otp { Some(store.seal_totp(&name, &c.totp_secret).map_err(db)?) } else { None };
-            if !store.reset_account(&name, &c.password_hash, sealed.as_deref(), &admin()).await.map_err(db)? {
-                return Err(format!("{name}: no such account"));
-            }
+            let c = match crate::office_accounts::reset(&store, &name, otp, &admin()).await {
+                Ok(c) => c,
+                Err(crate::office_accounts::Refused::Unknown) => return Err(format!("{name}: no such account")),
+                Err(_) => return Err("the account could not be reset: see the log".into()),
+            };
             if otp {
                 hand_out(
                     &name,

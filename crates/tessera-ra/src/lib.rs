@@ -34,6 +34,7 @@ pub mod limits;
 pub mod masked;
 pub mod notices;
 pub mod ocsp;
+pub mod office_accounts;
 pub mod paperwork;
 pub mod pdf;
 pub mod personalisation;

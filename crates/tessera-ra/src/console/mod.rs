@@ -17,6 +17,7 @@
 //! - [`verify`]: the verifiers' queue.
 //! - [`certificates`]: certificates found; suspension, reactivation and revocation with
 //!   the requester's document and the signed form.
+//! - [`operators`]: the office's accounts, managed by its supervisor.
 //! - [`audit`]: the audit log searched, exported, its chain checked.
 //! - [`renewals`]: the office's renewal requests; approving, refusing, closing.
 //! - [`paper`]: the identity document and the uploads, checked the same everywhere.
@@ -26,6 +27,7 @@ pub mod audit;
 pub mod certificates;
 pub mod documents;
 pub mod home;
+pub mod operators;
 pub mod paper;
 pub mod register;
 pub mod renewals;
@@ -74,6 +76,9 @@ pub fn router() -> Router<Arc<Ra>> {
         .route("/console/requests/{reference}/handover.pdf", get(requests::handover_pdf))
         .route("/console/requests/{reference}/halves", post(requests::halves))
         .route("/console/documents/{id}", get(documents::download))
+        .route("/console/operators", get(operators::list).post(operators::add))
+        .route("/console/operators/{name}/state", post(operators::set_state))
+        .route("/console/operators/{name}/reset", post(operators::reset))
         .route("/console/audit", get(audit::page))
         .route("/console/audit.csv", get(audit::csv))
         .route("/console/audit/verify", post(audit::verify))

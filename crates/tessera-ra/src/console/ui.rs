@@ -94,6 +94,11 @@ impl Ui {
         }
     }
 
+    /// The signed-in operator's office.
+    pub fn office(&self) -> String {
+        self.me.as_ref().map(|m| m.office.clone()).unwrap_or_default()
+    }
+
     pub fn role_label(&self) -> String {
         self.me.as_ref().map(|m| self.t(&format!("console-role-{}", m.role.name()))).unwrap_or_default()
     }

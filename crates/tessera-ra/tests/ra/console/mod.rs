@@ -7,6 +7,7 @@
 mod audit;
 mod isolation;
 mod lifecycle;
+mod operators;
 mod postgres;
 mod registration;
 mod renewals;
