@@ -20,11 +20,15 @@ struct HomePage {
     ui: Ui,
     counts: OfficeCounts,
     sign_ins: Vec<SignIn>,
+    notices: Vec<crate::store::ca_notices::CaNotice>,
 }
 
 /// GET /console/
 pub async fn page(State(ra): State<Arc<Ra>>, me: Me) -> Response {
-    let counts = ra.store.office_counts(me.office()).await.unwrap_or_default();
+    // A verifier's work is every office's.
+    let office = if me.account.role.serves_office() { me.office() } else { "" };
+    let counts = ra.store.office_counts(office).await.unwrap_or_default();
     let sign_ins = ra.store.sign_ins(&me.account.name, 5).await.unwrap_or_default();
-    render(&HomePage { ui: me.ui, counts, sign_ins })
+    let notices = ra.store.ca_notices(true, 20).await.unwrap_or_default();
+    render(&HomePage { ui: me.ui, counts, sign_ins, notices })
 }

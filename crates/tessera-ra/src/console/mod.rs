@@ -17,6 +17,7 @@
 //! - [`verify`]: the verifiers' queue.
 //! - [`certificates`]: certificates found; suspension, reactivation and revocation with
 //!   the requester's document and the signed form.
+//! - [`notices`]: the CA's notices, published by its verifiers.
 //! - [`operators`]: the office's accounts, managed by its supervisor.
 //! - [`audit`]: the audit log searched, exported, its chain checked.
 //! - [`renewals`]: the office's renewal requests; approving, refusing, closing.
@@ -27,6 +28,7 @@ pub mod audit;
 pub mod certificates;
 pub mod documents;
 pub mod home;
+pub mod notices;
 pub mod operators;
 pub mod paper;
 pub mod register;
@@ -76,6 +78,8 @@ pub fn router() -> Router<Arc<Ra>> {
         .route("/console/requests/{reference}/handover.pdf", get(requests::handover_pdf))
         .route("/console/requests/{reference}/halves", post(requests::halves))
         .route("/console/documents/{id}", get(documents::download))
+        .route("/console/notices", get(notices::list).post(notices::publish))
+        .route("/console/notices/{id}/withdraw", post(notices::withdraw))
         .route("/console/operators", get(operators::list).post(operators::add))
         .route("/console/operators/{name}/state", post(operators::set_state))
         .route("/console/operators/{name}/reset", post(operators::reset))

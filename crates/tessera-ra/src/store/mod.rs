@@ -10,6 +10,7 @@ pub mod accounts;
 mod attempts;
 pub mod audit;
 pub mod audit_search;
+pub mod ca_notices;
 mod certificate_views;
 mod certificates;
 pub mod documents;

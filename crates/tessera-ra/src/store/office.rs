@@ -7,8 +7,13 @@ use super::{Result, Store};
 /// The office's work, counted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OfficeCounts {
-    /// Requests whose card is still to be activated (not locked).
+    /// Requests whose card is still to be activated (a code made, not locked).
     pub to_activate: i64,
+    /// Requests waiting for the CA's verification, sent back to correct, awaiting the
+    /// paper originals.
+    pub to_verify: i64,
+    pub to_correct: i64,
+    pub awaiting_originals: i64,
     /// Requests locked after wrong codes.
     pub locked: i64,
     /// Renewals waiting for an operator's approval.
@@ -26,6 +31,7 @@ pub struct SignIn {
 }
 
 impl Store {
+    /// The counts of `office` (empty: every office's).
     pub async fn office_counts(&self, office: &str) -> Result<OfficeCounts> {
         let count = |sql: &'static str| {
             let pool = &self.pool;
@@ -36,18 +42,29 @@ impl Store {
         };
         Ok(OfficeCounts {
             to_activate: count(
-                "SELECT COUNT(*) FROM requests WHERE office = $1 AND issuance = 'waiting' AND failures < 5",
+                "SELECT COUNT(*) FROM requests WHERE ($1 = '' OR office = $1) AND issuance = 'waiting' AND failures < 5 \
+                 AND code_issued_at IS NOT NULL",
             )
             .await?,
-            locked: count("SELECT COUNT(*) FROM requests WHERE office = $1 AND failures >= 5").await?,
+            to_verify: count("SELECT COUNT(*) FROM requests WHERE ($1 = '' OR office = $1) AND verification = 'to-verify'")
+                .await?,
+            to_correct: count(
+                "SELECT COUNT(*) FROM requests WHERE ($1 = '' OR office = $1) AND verification = 'to-correct'",
+            )
+            .await?,
+            awaiting_originals: count(
+                "SELECT COUNT(*) FROM requests WHERE ($1 = '' OR office = $1) AND verification = 'awaiting-originals'",
+            )
+            .await?,
+            locked: count("SELECT COUNT(*) FROM requests WHERE ($1 = '' OR office = $1) AND failures >= 5").await?,
             renewals_waiting: count(
                 "SELECT COUNT(*) FROM certificates c JOIN requests r ON r.reference = c.reference \
-                 WHERE r.office = $1 AND c.approval = 'pending'",
+                 WHERE ($1 = '' OR r.office = $1) AND c.approval = 'pending'",
             )
             .await?,
             suspended: count(
                 "SELECT COUNT(*) FROM certificates c JOIN requests r ON r.reference = c.reference \
-                 WHERE r.office = $1 AND c.state = 'suspended'",
+                 WHERE ($1 = '' OR r.office = $1) AND c.state = 'suspended'",
             )
             .await?,
         })

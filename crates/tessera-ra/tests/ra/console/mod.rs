@@ -5,6 +5,7 @@
 //! target/console/ (and, current, in docs/screenshots/console-*.png).
 
 mod audit;
+mod home;
 mod isolation;
 mod lifecycle;
 mod operators;
