@@ -209,6 +209,8 @@ refusals! {
     /// The account's role does not do this (an operator approving a renewal, a verifier
     /// registering a holder).
     RoleRefused = (403, "role-refused") { role: String },
+    /// A contact change asked without the card was decided already (by someone else).
+    ContactChangeDecided = (409, "contact-change-decided") {},
     /// The holder is not identified yet: the activation code comes after identification
     /// (at the console).
     NotIdentified = (409, "not-identified") { reference: String },

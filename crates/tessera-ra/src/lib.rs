@@ -20,6 +20,7 @@ pub mod admin;
 pub mod api;
 pub mod app;
 pub mod ca;
+pub mod cardless_change;
 pub mod codes;
 pub mod config;
 pub mod console;

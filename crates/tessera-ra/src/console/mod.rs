@@ -17,6 +17,8 @@
 //! - [`verify`]: the verifiers' queue.
 //! - [`certificates`]: certificates found; suspension, reactivation and revocation with
 //!   the requester's document and the signed form.
+//! - [`contact_change`]: the public page where a holder asks to change their contacts
+//!   without the card; [`contact_changes`]: the office's queue that decides them.
 //! - [`notices`]: the CA's notices, published by its verifiers.
 //! - [`operators`]: the office's accounts, managed by its supervisor.
 //! - [`audit`]: the audit log searched, exported, its chain checked.
@@ -26,6 +28,8 @@
 pub mod account;
 pub mod audit;
 pub mod certificates;
+pub mod contact_change;
+pub mod contact_changes;
 pub mod documents;
 pub mod home;
 pub mod notices;
@@ -78,6 +82,16 @@ pub fn router() -> Router<Arc<Ra>> {
         .route("/console/requests/{reference}/handover.pdf", get(requests::handover_pdf))
         .route("/console/requests/{reference}/halves", post(requests::halves))
         .route("/console/documents/{id}", get(documents::download))
+        .route("/console/contact-change", get(contact_change::start_page).post(contact_change::start))
+        .route(
+            "/console/contact-change/{id}",
+            get(contact_change::confirm_page)
+                .post(contact_change::confirm)
+                .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
+        .route("/console/contact-changes", get(contact_changes::queue))
+        .route("/console/contact-changes/{id}", get(contact_changes::page))
+        .route("/console/contact-changes/{id}/decision", post(contact_changes::decide))
         .route("/console/notices", get(notices::list).post(notices::publish))
         .route("/console/notices/{id}/withdraw", post(notices::withdraw))
         .route("/console/operators", get(operators::list).post(operators::add))
@@ -248,6 +262,8 @@ mod tests {
             ("console-doc", names(&crate::documents::kinds::ALL)),
             ("console-done", names(&super::requests::DONE)),
             ("console-renewal-state", names(&super::renewals::STATES)),
+            ("console-contact-state", names(&["submitted", "applied", "refused"])),
+            ("console-contact-done", names(&["applied", "refused"])),
             ("console-renewal-done", names(&super::renewals::DONE)),
             ("console-certkind", names(&["signature", "cns-authentication"])),
             ("console-lifecycle", names(&["suspend", "reactivate", "revoke"])),

@@ -355,48 +355,80 @@ impl FromRequest<Arc<Ra>> for SubmittedFiles {
     async fn from_request(req: Request, ra: &Arc<Ra>) -> Result<SubmittedFiles, NotTaken> {
         let (mut parts, body) = req.into_parts();
         let me = Me::from_request_parts(&mut parts, ra).await.map_err(NotTaken::SignIn)?;
-        let header_ok = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).is_some_and(|t| same(t, &me.csrf));
-        let req = Request::from_parts(parts, body);
-        let mut multipart = axum::extract::Multipart::from_request(req, ra).await.map_err(|_| NotTaken::Forbidden)?;
-        let (mut fields, mut files) = (HashMap::new(), Vec::new());
-        let max = ra.console.upload_max_bytes;
-        // A body that breaks off is refused whole: a file cut short must not be kept.
-        let broken = |e: axum::extract::multipart::MultipartError| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                NotTaken::TooLarge
-            } else {
-                NotTaken::Unreadable
-            }
-        };
-        while let Some(mut field) = multipart.next_field().await.map_err(broken)? {
-            let name = field.name().unwrap_or_default().to_owned();
-            if field.file_name().is_none() {
-                let text = field.text().await.map_err(broken)?;
-                fields.insert(name, text);
-                continue;
-            }
-            // Not a file at all (an empty file input).
-            if field.file_name().is_some_and(str::is_empty) {
-                continue;
-            }
-            let (mut bytes, mut too_large) = (Vec::new(), false);
-            while let Some(chunk) = field.chunk().await.map_err(broken)? {
-                if too_large {
-                    continue;
-                }
-                if bytes.len() + chunk.len() > max {
-                    too_large = true;
-                    bytes.clear();
-                } else {
-                    bytes.extend_from_slice(&chunk);
-                }
-            }
-            files.push(Upload { field: name, bytes, too_large });
-        }
-        let field_ok = fields.get("csrf").is_some_and(|t| same(t, &me.csrf));
-        if !(header_ok || field_ok) {
-            return Err(NotTaken::Forbidden);
-        }
+        let expected = me.csrf.clone();
+        let (fields, files) = multipart(Request::from_parts(parts, body), ra, &expected).await?;
         Ok(SubmittedFiles { me, fields, files })
     }
+}
+
+/// A multipart form posted before sign-in (the public contact change): its token must be
+/// the one in the pre-session cookie the form's page set.
+pub struct AnonymousFiles {
+    pub ui: Ui,
+    pub fields: HashMap<String, String>,
+    pub files: Vec<Upload>,
+    pub address: Option<std::net::IpAddr>,
+}
+
+impl FromRequest<Arc<Ra>> for AnonymousFiles {
+    type Rejection = NotTaken;
+
+    async fn from_request(req: Request, ra: &Arc<Ra>) -> Result<AnonymousFiles, NotTaken> {
+        let expected = cookie(req.headers(), PRE_COOKIE).unwrap_or_default();
+        if expected.len() < 40 {
+            return Err(NotTaken::Forbidden);
+        }
+        let ui =
+            Ui { lang: lang_of(req.headers()), csrf: expected.clone(), me: None, path: req.uri().path().to_owned() };
+        let address = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let (fields, files) = multipart(req, ra, &expected).await?;
+        Ok(AnonymousFiles { ui, fields, files, address })
+    }
+}
+
+/// The text fields and the files of a multipart form whose token (a form field, or the
+/// header) must be `expected`; each file read up to the configured limit and no further.
+/// A body that breaks off is refused whole: a file cut short must not be kept.
+async fn multipart(
+    req: Request,
+    ra: &Arc<Ra>,
+    expected: &str,
+) -> Result<(HashMap<String, String>, Vec<Upload>), NotTaken> {
+    let header_ok = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).is_some_and(|t| same(t, expected));
+    let mut multipart = axum::extract::Multipart::from_request(req, ra).await.map_err(|_| NotTaken::Forbidden)?;
+    let (mut fields, mut files) = (HashMap::new(), Vec::new());
+    let max = ra.console.upload_max_bytes;
+    let broken = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { NotTaken::TooLarge } else { NotTaken::Unreadable }
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(broken)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if field.file_name().is_none() {
+            let text = field.text().await.map_err(broken)?;
+            fields.insert(name, text);
+            continue;
+        }
+        // Not a file at all (an empty file input).
+        if field.file_name().is_some_and(str::is_empty) {
+            continue;
+        }
+        let (mut bytes, mut too_large) = (Vec::new(), false);
+        while let Some(chunk) = field.chunk().await.map_err(broken)? {
+            if too_large {
+                continue;
+            }
+            if bytes.len() + chunk.len() > max {
+                too_large = true;
+                bytes.clear();
+            } else {
+                bytes.extend_from_slice(&chunk);
+            }
+        }
+        files.push(Upload { field: name, bytes, too_large });
+    }
+    let field_ok = fields.get("csrf").is_some_and(|t| same(t, expected));
+    if !(header_ok || field_ok) {
+        return Err(NotTaken::Forbidden);
+    }
+    Ok((fields, files))
 }

@@ -64,7 +64,7 @@ fn now() -> i64 {
 }
 
 /// A page before sign-in, setting the pre-session token its form carries when new.
-fn anonymous_page(new_token: Option<String>, ra: &Ra, page: Response) -> Response {
+pub fn anonymous_page(new_token: Option<String>, ra: &Ra, page: Response) -> Response {
     match new_token {
         Some(t) => {
             let mut page = page;

@@ -11,6 +11,7 @@ mod attempts;
 pub mod audit;
 pub mod audit_search;
 pub mod ca_notices;
+pub mod cardless_changes;
 mod certificate_views;
 mod certificates;
 pub mod documents;
@@ -106,6 +107,11 @@ fn at(t: i64) -> time::OffsetDateTime {
 }
 
 impl Store {
+    /// The RA's keys (codes, seals, the audit chain).
+    pub fn codes(&self) -> &CodeKeys {
+        &self.codes
+    }
+
     /// Open (creating it if needed) and migrate. `url`: a SQLite file path, `sqlite:…`
     /// (`sqlite::memory:`), or `postgres://…`. `codes`: the keys activation codes are
     /// hashed and sealed with.

@@ -5,6 +5,7 @@
 //! target/console/ (and, current, in docs/screenshots/console-*.png).
 
 mod audit;
+mod contact_change;
 mod home;
 mod isolation;
 mod lifecycle;
@@ -87,6 +88,18 @@ pub fn pdf_page(pdf: &[u8], name: &str) -> PathBuf {
         .unwrap();
     assert!(out.status.success(), "pdftoppm: {}", text(&out));
     dir.join(format!("{name}.png"))
+}
+
+/// A real PDF from the RA (the form of a new request made here for the purpose).
+pub fn registration_form_pdf(b: &Browser) -> Vec<u8> {
+    b.go("/console/holders/new");
+    b.form(
+        "form[action=\"/console/holders\"]",
+        &[("surname", "VERDI"), ("given_name", "ANNA"), ("cf", "VRDNNA90E50L219L"), ("profile", "signature")],
+    );
+    let path = b.path();
+    let reference = path.strip_prefix("/console/requests/").expect("registered").split('?').next().unwrap().to_owned();
+    b.fetch(&format!("/console/requests/{reference}/form.pdf")).2
 }
 
 /// A browser on the RA's console.
