@@ -31,6 +31,7 @@ the machine's cores: the CPU each used is reported.
 """
 import argparse
 import base64
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -505,9 +506,13 @@ def main():
     ap.add_argument("--think", type=float, default=1.0, help="mean pause between pages in the paced run")
     ap.add_argument("--ra", default=os.path.join(ROOT, "target/release/tessera-ra"))
     ap.add_argument("--only", choices=["sqlite", "postgres"])
+    ap.add_argument("--keep", metavar="DIR", help="keep the databases in DIR (new) to look at afterwards")
     args = ap.parse_args()
     rows, notes = [], {}
-    with tempfile.TemporaryDirectory(prefix="tessera-console-bench-") as d:
+    if args.keep:
+        os.makedirs(args.keep)
+    with (contextlib.nullcontext(args.keep) if args.keep else
+          tempfile.TemporaryDirectory(prefix="tessera-console-bench-")) as d:
         if args.only != "postgres":
             r, notes["SQLite"] = run_backend("SQLite", d, None, args, args.ra)
             rows += r
@@ -533,8 +538,9 @@ def main():
         print(f"| {r['backend']} | {r['run']} | {page} | {r['n']} | {r['rate']:.1f} | {r['p50']:.1f} | "
               f"{r['p99']:.1f} | {r['max']:.0f} | {met} | {errors} |")
     print()
-    print("CPU used (cores, of 2) during each run, and the client's own ceiling (50 threads fetching "
-          "/console/static/console.css: no database, so its latency is the client's and HTTP's floor):")
+    print(f"CPU used (cores, of {os.cpu_count()}) during each run, and the client's own ceiling ({args.operators} "
+          "threads fetching /console/static/console.css: no database, so its latency is the client's and HTTP's "
+          "floor):")
     print()
     print("| database | run | client | tessera-ra | PostgreSQL |")
     print("|---|---|---|---|---|")

@@ -464,8 +464,6 @@ console-error-operator-name = Not a valid user name.
 console-error-operator-name-remedy = 2 to 64 characters: letters, digits, dot, dash or underscore.
 console-error-operator-exists = An account of this name exists already.
 console-error-operator-exists-remedy = Choose another name, for example with the initial of a second name.
-console-error-disable-self = You cannot disable your own account.
-console-error-disable-self-remedy = Ask another supervisor of the office or the administrator.
 console-action-account-disabled = Account disabled
 console-action-account-enabled = Account enabled
 # The CA's notices
@@ -529,3 +527,6 @@ console-action-contact-change-asked = Contact change asked
 console-action-contact-change-submitted = Contact change confirmed by the holder
 console-action-contact-change-applied = Contact change applied
 console-action-contact-change-refused = Contact change refused
+console-certificate-held = Held by the CA
+console-held-verification = waiting for the request's verification
+console-held-originals = the paper originals are late

@@ -464,8 +464,6 @@ console-error-operator-name = Nome utente non valido.
 console-error-operator-name-remedy = Da 2 a 64 caratteri: lettere, cifre, punto, trattino o trattino basso.
 console-error-operator-exists = Esiste già un account con questo nome.
 console-error-operator-exists-remedy = Scegli un altro nome, per esempio aggiungendo l'iniziale del secondo nome.
-console-error-disable-self = Non puoi disattivare il tuo account.
-console-error-disable-self-remedy = Chiedi a un altro responsabile dell'ufficio o all'amministratore.
 console-action-account-disabled = Account disattivato
 console-action-account-enabled = Account riattivato
 # Comunicazioni della CA
@@ -529,3 +527,6 @@ console-action-contact-change-asked = Cambio recapiti chiesto
 console-action-contact-change-submitted = Cambio recapiti confermato dal titolare
 console-action-contact-change-applied = Cambio recapiti applicato
 console-action-contact-change-refused = Cambio recapiti rifiutato
+console-certificate-held = Sospeso dalla CA
+console-held-verification = in attesa della verifica della pratica
+console-held-originals = gli originali cartacei sono in ritardo

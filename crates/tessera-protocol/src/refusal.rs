@@ -209,6 +209,9 @@ refusals! {
     /// The account's role does not do this (an operator approving a renewal, a verifier
     /// registering a holder).
     RoleRefused = (403, "role-refused") { role: String },
+    /// The CA holds the certificate suspended for the request's paperwork (verification,
+    /// originals): only that step reactivates it.
+    CertificateHeld = (409, "certificate-held") { why: String },
     /// A contact change asked without the card was decided already (by someone else).
     ContactChangeDecided = (409, "contact-change-decided") {},
     /// The holder is not identified yet: the activation code comes after identification

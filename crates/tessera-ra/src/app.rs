@@ -88,6 +88,9 @@ pub fn spawn_sweeper(ra: Arc<Ra>, seconds: i64) {
                 {
                     tracing::error!(error = %e, "forgetting console sessions");
                 }
+                if let Err(e) = ra.store.forget_old_sign_in_waits().await {
+                    tracing::error!(error = %e, "forgetting old sign-in counts");
+                }
                 if let Err(e) = ra.store.forget_expired_documents().await {
                     tracing::error!(error = %e, "forgetting documents past their retention");
                 }

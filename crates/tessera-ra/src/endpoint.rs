@@ -64,6 +64,9 @@ struct FreshCertificate {
     profile: crate::registry::Profile,
     replaces: Option<Vec<u8>>,
     suspended: bool,
+    /// Suspended by the RA for the paperwork (verification, originals): only that step
+    /// releases it; otherwise an operator's to reactivate.
+    held_for: Option<&'static str>,
     approval_due: Option<time::OffsetDateTime>,
 }
 
@@ -239,6 +242,7 @@ impl Ra {
             profile: f.profile,
             replaces: f.replaces.as_deref(),
             suspended: f.suspended,
+            held_for: f.held_for,
             approval_due: f.approval_due,
         });
         let recorded = self
@@ -429,12 +433,21 @@ impl Ra {
             tracing::error!(error = %e, "issuance failed");
             (FailInfo::SystemFailure, "issuance failed")
         })?;
-        // Issued suspended as the request asks (an operator activates it), unless it went
-        // through the console's verification and passed it already (the card activated
-        // after verification is issued active).
-        let suspended = entry.request.issued_suspended
-            && !matches!(entry.verification.as_deref(), Some("awaiting-originals" | "completed"));
-        let fresh = FreshCertificate { profile, replaces: None, suspended, approval_due: None };
+        // Issued suspended as the request asks: a request of the JSON API until an operator
+        // activates it; a console request held by the RA until its verification passes, or
+        // while its paper originals are late (the card activated after verification, with
+        // the originals in time, is issued active).
+        let late = entry.verification.as_deref() == Some("awaiting-originals")
+            && self.store.originals_late(&reference).await.map_err(internal)?;
+        let held_for = match entry.verification.as_deref() {
+            _ if !entry.request.issued_suspended => None,
+            None => None,
+            Some("awaiting-originals") if late => Some("originals"),
+            Some("awaiting-originals" | "completed") => None,
+            Some(_) => Some("verification"),
+        };
+        let suspended = entry.request.issued_suspended && (entry.verification.is_none() || held_for.is_some());
+        let fresh = FreshCertificate { profile, replaces: None, suspended, held_for, approval_due: None };
         Ok((certificate, suspended.then_some(ISSUED_SUSPENDED), Claim { reference, fresh: Some(fresh) }))
     }
 
@@ -717,7 +730,8 @@ impl Ra {
         // A fixed slot's renewal completed after the old end gets a month from now.
         let due = if start < now { now + time::Duration::days(30) } else { start };
         let approval_due = (self.renewal_policy == crate::registry::RenewalPolicy::Approval).then_some(due);
-        let fresh = FreshCertificate { profile, replaces: Some(old_serial), suspended: false, approval_due };
+        let fresh =
+            FreshCertificate { profile, replaces: Some(old_serial), suspended: false, held_for: None, approval_due };
         Ok((certificate, Claim { reference: entry.request.reference.clone(), fresh: Some(fresh) }))
     }
 

@@ -73,6 +73,29 @@ pub async fn change(ra: &Ra, actor: &Actor, serial: &[u8], change: &Change<'_>) 
         return Err(Refusal::UnknownCertificate {});
     };
     let now = time::OffsetDateTime::now_utc();
+    // Held by the CA for the paperwork: not the office's to reinstate. Suspended at the
+    // holder's request meanwhile, it is no longer held (the paperwork's step leaves it
+    // suspended).
+    if let (Some(why), Lifecycle::Suspended { since }) = (view.held_for.as_deref(), view.state) {
+        match change.action {
+            "reactivate" => return Err(Refusal::CertificateHeld { why: why.to_owned() }),
+            "suspend" => {
+                let t = crate::store::Transition {
+                    to: Lifecycle::Suspended { since },
+                    from: &["suspended"],
+                    invalidity: None,
+                    held_for: None,
+                    unheld_only: false,
+                };
+                let by = actor.event("", "", change.detail);
+                if !ra.store.change_lifecycle(serial, &t, &by).await.map_err(internal)? {
+                    return Err(Refusal::LifecycleNotAllowed { action: change.action.to_owned() });
+                }
+                return Ok(view.state);
+            }
+            _ => {}
+        }
+    }
     let next = next(change, view.state, view.not_before, now)?;
     let invalidity = change.invalidity.filter(|_| matches!(next, Lifecycle::Revoked { .. }));
     // Applied only from the state it was decided on: a change made meanwhile wins.
@@ -81,7 +104,13 @@ pub async fn change(ra: &Ra, actor: &Actor, serial: &[u8], change: &Change<'_>) 
         "reactivate" => &["suspended"],
         _ => &["active", "suspended"],
     };
-    let t = crate::store::Transition { to: next, from, invalidity, held_for: None };
+    let t = crate::store::Transition {
+        to: next,
+        from,
+        invalidity,
+        held_for: None,
+        unheld_only: change.action == "reactivate",
+    };
     if !ra.store.change_lifecycle(serial, &t, &actor.event("", "", change.detail)).await.map_err(internal)? {
         let now_state = ra.store.lifecycle(serial).await.map_err(internal)?;
         return Err(match now_state {

@@ -96,7 +96,13 @@ pub async fn originals_received(ra: &Ra, actor: &Actor, r: &RequestView) -> Resu
 pub async fn release(ra: &Ra, reference: &str, why: &str, by: &crate::store::audit::Event<'_>) {
     let Ok(serials) = ra.store.held(reference, why).await else { return };
     for serial in serials {
-        let t = Transition { to: Lifecycle::Active, from: &["suspended"], invalidity: None, held_for: None };
+        let t = Transition {
+            to: Lifecycle::Active,
+            from: &["suspended"],
+            invalidity: None,
+            held_for: None,
+            unheld_only: false,
+        };
         if let Err(e) = ra.store.change_lifecycle(&serial, &t, by).await {
             tracing::error!(error = %e, reference, "releasing a held certificate");
         }
@@ -151,6 +157,7 @@ pub async fn sweep_originals(ra: &Ra) {
                         from: &["active"],
                         invalidity: None,
                         held_for: Some("originals"),
+                        unheld_only: false,
                     };
                     let _ = ra.store.change_lifecycle(&serial, &t, &by).await;
                 }

@@ -25,6 +25,7 @@ CREATE TABLE sign_in_waits (
     address  TEXT NOT NULL,
     failures BIGINT NOT NULL DEFAULT 0,
     retry_at BIGINT NOT NULL DEFAULT 0,
+    updated_at BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (name, address)
 );
 

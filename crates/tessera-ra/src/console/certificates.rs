@@ -86,6 +86,9 @@ impl CertificatePage {
     fn actions(&self) -> Vec<&'static str> {
         match self.c.state {
             Lifecycle::Active => vec!["suspend", "revoke"],
+            // Held by the CA for the paperwork: not reinstated here (suspending records the
+            // holder's own request).
+            Lifecycle::Suspended { .. } if self.c.held_for.is_some() => vec!["suspend", "revoke"],
             Lifecycle::Suspended { .. } => vec!["reactivate", "revoke"],
             Lifecycle::Revoked { .. } => vec![],
         }
@@ -184,6 +187,7 @@ fn asked(ui: &Ui, c: &CertificateView, f: &HashMap<String, String>, errors: &mut
     let action = get("action");
     let allowed = match c.state {
         Lifecycle::Active => ["suspend", "revoke"].contains(&action.as_str()),
+        Lifecycle::Suspended { .. } if c.held_for.is_some() => ["suspend", "revoke"].contains(&action.as_str()),
         Lifecycle::Suspended { .. } => ["reactivate", "revoke"].contains(&action.as_str()),
         Lifecycle::Revoked { .. } => false,
     };

@@ -265,6 +265,7 @@ mod tests {
             ("console-contact-state", names(&["submitted", "applied", "refused"])),
             ("console-contact-done", names(&["applied", "refused"])),
             ("console-renewal-done", names(&super::renewals::DONE)),
+            ("console-held", names(&["verification", "originals"])),
             ("console-certkind", names(&["signature", "cns-authentication"])),
             ("console-lifecycle", names(&["suspend", "reactivate", "revoke"])),
             ("console-lifecycle-done", names(&["suspend", "reactivate", "revoke"])),

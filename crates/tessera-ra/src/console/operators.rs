@@ -134,9 +134,11 @@ pub async fn add(State(ra): State<Arc<Ra>>, form: Submitted) -> Response {
     render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
-/// The account `name` if it is of the supervisor's office (else it does not exist).
+/// The account `name` if the supervisor manages it: an operator of their office (another
+/// supervisor, a verifier or another office's account does not exist for them: nobody takes
+/// over an account of equal or higher rights).
 async fn of_office(ra: &Ra, me: &Me, name: &str) -> Option<Account> {
-    ra.store.account(name).await.ok().flatten().filter(|a| a.office == me.account.office)
+    ra.store.account(name).await.ok().flatten().filter(|a| a.office == me.account.office && a.role == Role::Operator)
 }
 
 /// POST /console/operators/{name}/state: `disabled` on or off.
@@ -146,11 +148,7 @@ pub async fn set_state(State(ra): State<Arc<Ra>>, Path(name): Path<String>, form
         return StatusCode::NOT_FOUND.into_response();
     }
     let disable = form.fields.get("disabled").is_some_and(|v| v == "on");
-    let mut errors = FormErrors::default();
-    if disable && name == me.account.name {
-        errors.set_general(me.ui.t("console-error-disable-self"), me.ui.t("console-error-disable-self-remedy"));
-        return page_of(&ra, me, errors, None, None).await;
-    }
+    let errors = FormErrors::default();
     match ra.store.set_disabled(&name, disable, &me.event("", "", "")).await {
         Ok(_) => {
             let id = if disable { "console-operator-disabled" } else { "console-operator-enabled" };

@@ -117,6 +117,14 @@ async fn password_right(phc: String, password: String) -> bool {
     crate::accounts::password_matches_off(phc, zeroize::Zeroizing::new(password)).await
 }
 
+/// How the audit log names a name no enabled account has: a keyed digest, never the
+/// text (a password typed into the name field is not written down), the same for the
+/// same name so that repeated tries are seen.
+fn unknown_name(ra: &Ra, name: &str) -> String {
+    let digest = ra.store.codes().index(&format!("sign-in name\0{}", name.trim().to_lowercase()));
+    format!("unknown name #{}", &digest[..12])
+}
+
 /// A wrong try: counted for the name from this address, and for the address.
 async fn failed(ra: &Ra, name: &str, address: Option<std::net::IpAddr>, by: &Event<'_>) {
     let from = address.map(|a| a.to_string()).unwrap_or_default();
@@ -146,7 +154,7 @@ async fn check(
     if wait > 0 {
         return Err(Refused::Waiting(wait));
     }
-    let typed: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+    let typed = unknown_name(ra, name);
     let account = ra.store.account(name).await.ok().flatten().filter(|a| !a.disabled);
     let Some(account) = account else {
         // The same work as for an account, so that no one learns which names exist.
@@ -476,7 +484,7 @@ async fn resync(
     let password = f.get("password").cloned().unwrap_or_default();
     let Some(account) = account else {
         password_right(crate::accounts::decoy_hash().to_owned(), password).await;
-        let typed: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+        let typed = unknown_name(ra, name);
         failed(
             ra,
             name,
@@ -514,9 +522,24 @@ async fn resync(
 /// A one-time code checked for a signed-in operator (testing the device): its step is
 /// taken, so the same code does not sign anyone in afterwards.
 pub async fn code_right(ra: &Ra, me: &Me, code: &str) -> Option<i64> {
+    // Counted as sign-ins are: a session left open does not give unlimited guesses.
+    let from = me.address.clone().unwrap_or_default();
+    if ra.store.sign_in_wait(&me.account.name, &from).await.unwrap_or(0) > 0 {
+        return None;
+    }
     let secret = ra.store.totp_secret(&me.account)?;
-    let step = totp::matching_step(&secret, code, totp::step(now()) + me.account.totp_drift, totp::WINDOW)?;
-    (step > me.account.totp_step && ra.store.take_totp_step(me.account.id, step).await.unwrap_or(false)).then_some(step)
+    let step = totp::matching_step(&secret, code, totp::step(now()) + me.account.totp_drift, totp::WINDOW)
+        .filter(|s| *s > me.account.totp_step);
+    let taken = match step {
+        Some(s) => ra.store.take_totp_step(me.account.id, s).await.unwrap_or(false),
+        None => false,
+    };
+    if !taken {
+        let address = me.address.as_deref().and_then(|a| a.parse().ok());
+        failed(ra, &me.account.name, address, &me.event("", &me.account.name, "one-time code")).await;
+        return None;
+    }
+    step
 }
 
 /// Whether the form was posted with its fields (for handlers that only need the check).

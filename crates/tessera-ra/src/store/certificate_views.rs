@@ -18,12 +18,14 @@ pub struct Transition<'a> {
     pub invalidity: Option<i64>,
     /// The RA holds it suspended for this (verification, originals).
     pub held_for: Option<&'a str>,
+    /// Only a certificate the RA does not hold (an operator's reactivation).
+    pub unheld_only: bool,
 }
 
 impl<'a> Transition<'a> {
     /// To `to` from any state but revoked.
     pub fn to(to: Lifecycle) -> Transition<'a> {
-        Transition { to, from: &["active", "suspended"], invalidity: None, held_for: None }
+        Transition { to, from: &["active", "suspended"], invalidity: None, held_for: None, unheld_only: false }
     }
 }
 
@@ -46,6 +48,8 @@ pub struct CertificateView {
     /// Its state now (a suspension past its limit reads as revoked).
     pub state: Lifecycle,
     pub invalidity_date: Option<i64>,
+    /// Suspended by the RA for the paperwork (verification, originals).
+    pub held_for: Option<String>,
     pub confirmed: bool,
     pub replaces: Option<String>,
 }
@@ -57,7 +61,7 @@ impl CertificateView {
 }
 
 const VIEW: &str = "SELECT c.serial, c.reference, c.der, c.issued_at, c.state, c.state_since, c.reason, c.approval, \
-     c.approval_due, c.confirmed, c.replaces, c.profile, c.invalidity_date, r.office, r.given_name, r.surname, r.cf \
+     c.approval_due, c.confirmed, c.replaces, c.profile, c.invalidity_date, c.held_for, r.office, r.given_name, r.surname, r.cf \
      FROM certificates c JOIN requests r ON r.reference = c.reference";
 
 fn view_of(r: &AnyRow, now: time::OffsetDateTime) -> CertificateView {
@@ -78,6 +82,7 @@ fn view_of(r: &AnyRow, now: time::OffsetDateTime) -> CertificateView {
         not_after: validity.1,
         state: lifecycle_of(r).now(now),
         invalidity_date: r.get("invalidity_date"),
+        held_for: r.get("held_for"),
         confirmed: r.get::<i64, _>("confirmed") == 1,
         replaces: r.get("replaces"),
     }
@@ -139,14 +144,20 @@ impl Store {
             Lifecycle::Revoked { at, reason } => ("revoked", Some(at.unix_timestamp()), Some(reason as i64)),
         };
         let mut tx = self.write().await?;
-        let placeholders: Vec<String> = (0..t.from.len()).map(|i| format!("${}", i + 7)).collect();
+        let placeholders: Vec<String> = (0..t.from.len()).map(|i| format!("${}", i + 8)).collect();
         let sql = format!(
             "UPDATE certificates SET state = $1, state_since = $2, reason = $3, invalidity_date = $4, held_for = $5 \
-             WHERE serial = $6 AND state IN ({})",
+             WHERE serial = $6 AND (held_for IS NULL OR $7 = 0) AND state IN ({})",
             placeholders.join(", ")
         );
-        let mut q =
-            sqlx::query(&sql).bind(name).bind(since).bind(reason).bind(t.invalidity).bind(t.held_for).bind(hex(serial));
+        let mut q = sqlx::query(&sql)
+            .bind(name)
+            .bind(since)
+            .bind(reason)
+            .bind(t.invalidity)
+            .bind(t.held_for)
+            .bind(hex(serial))
+            .bind(i64::from(t.unheld_only));
         for f in t.from {
             q = q.bind(*f);
         }

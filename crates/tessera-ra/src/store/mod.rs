@@ -314,6 +314,7 @@ mod tests {
                 profile: Profile::Signature,
                 replaces: None,
                 suspended: false,
+                held_for: None,
                 approval_due: None,
             }),
         }
@@ -372,14 +373,25 @@ mod tests {
         assert!(store.record_issuance(&issuance(&[1], &[0x0A], b"der", true)).await.unwrap());
         let now = time::OffsetDateTime::now_utc();
         // Two changes decided on the same reading (active): the second finds it moved.
-        let suspend =
-            Transition { to: Lifecycle::Suspended { since: now }, from: &["active"], invalidity: None, held_for: None };
+        let suspend = Transition {
+            to: Lifecycle::Suspended { since: now },
+            from: &["active"],
+            invalidity: None,
+            held_for: None,
+            unheld_only: false,
+        };
         assert!(store.change_lifecycle(&[0x0A], &suspend, &Event::default()).await.unwrap());
         assert!(!store.change_lifecycle(&[0x0A], &suspend, &Event::default()).await.unwrap());
         store.set_lifecycle(&[0x0A], Lifecycle::Revoked { at: now, reason: 1 }).await.unwrap();
         // A release or a reactivation decided before the revocation changes nothing.
         store.set_lifecycle(&[0x0A], Lifecycle::Active).await.unwrap();
-        let back = Transition { to: Lifecycle::Active, from: &["suspended"], invalidity: None, held_for: None };
+        let back = Transition {
+            to: Lifecycle::Active,
+            from: &["suspended"],
+            invalidity: None,
+            held_for: None,
+            unheld_only: false,
+        };
         assert!(!store.change_lifecycle(&[0x0A], &back, &Event::default()).await.unwrap());
         assert!(matches!(store.lifecycle(&[0x0A]).await.unwrap(), Lifecycle::Revoked { reason: 1, .. }));
     }

@@ -50,6 +50,8 @@ pub struct Fresh<'a> {
     pub replaces: Option<&'a [u8]>,
     /// Issued suspended, waiting for the paperwork.
     pub suspended: bool,
+    /// Held by the RA for this (verification, originals): only that step releases it.
+    pub held_for: Option<&'a str>,
     /// A renewal under the approval policy: due by this time.
     pub approval_due: Option<time::OffsetDateTime>,
 }
@@ -186,7 +188,7 @@ impl Store {
                 .bind(since)
                 .bind(f.approval_due.map(|_| "pending"))
                 .bind(f.approval_due.map(|d| d.unix_timestamp()))
-                .bind(f.suspended.then_some("verification"))
+                .bind(f.held_for)
                 .execute(&mut *tx)
                 .await?;
                 let action = if f.replaces.is_some() { "renewed" } else { "certificate-issued" };

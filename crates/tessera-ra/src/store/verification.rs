@@ -232,6 +232,18 @@ impl Store {
         Ok(done)
     }
 
+    /// Whether the request awaits its paper originals past their due time.
+    pub async fn originals_late(&self, reference: &str) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT 1 FROM requests WHERE reference = $1 AND verification = 'awaiting-originals' AND originals_due < $2",
+        )
+        .bind(reference)
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
     /// Requests awaiting their originals whose due time is within `days` and not yet
     /// reminded, and those whose due time passed: (reference, office, due).
     pub async fn originals_due(&self, days: i64) -> Result<(Vec<(String, Option<String>, i64)>, Vec<String>)> {

@@ -61,6 +61,17 @@ pub fn sql(ra: &Ra, statement: &str) {
     })
 }
 
+/// The first column of a query on the RA's SQLite database, as text.
+pub fn sql_column(ra: &Ra, query: &str) -> Vec<String> {
+    let db = format!("sqlite://{}", ra.path("tessera-ra/tessera-ra.sqlite").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::{ConnectOptions, Row};
+        let mut conn = db.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().connect().await.unwrap();
+        let rows = sqlx::query(query).fetch_all(&mut conn).await.unwrap();
+        rows.iter().map(|r| r.get::<Option<String>, _>(0).unwrap_or_default()).collect()
+    })
+}
+
 /// The password every test account chooses at its first sign-in.
 pub const PASSWORD: &str = "Sole di marzo 2027";
 

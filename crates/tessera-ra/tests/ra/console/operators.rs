@@ -10,6 +10,8 @@ fn a_supervisor_enrols_disables_and_resets_the_office_s_operators() {
     let luca = account(&ra, "luca.odr", "RM01", "supervisor", None);
     let anna = account(&ra, "anna.odr", "RM01", "operator", None);
     let bruno = account(&ra, "bruno.odr", "MI02", "operator", None);
+    account(&ra, "sara.odr", "RM01", "supervisor", None);
+    account(&ra, "vera.ca", "RM01", "verifier", None);
     let s = Browser::signed_in(&ra, &luca, "it");
     s.go("/console/operators");
     s.check_page();
@@ -40,9 +42,14 @@ fn a_supervisor_enrols_disables_and_resets_the_office_s_operators() {
     assert!(s.text(".notice").contains("disattivato"), "{}", s.s.source());
     m.go("/console/");
     assert!(m.path().starts_with("/console/sign-in"), "{}", m.path());
-    // Nobody disables themselves; a reset hands out a new password (and a new device).
-    s.click_and_wait("form[action=\"/console/operators/luca.odr/state\"] button");
-    assert!(s.text(".problem").contains("tuo account"), "{}", s.s.source());
+    // A supervisor manages operators only: not themselves, not another supervisor, not the
+    // CA's verifier who happens to be registered in the office (no takeover).
+    assert!(!s.s.exists("form[action=\"/console/operators/luca.odr/state\"]"));
+    for name in ["luca.odr", "sara.odr", "vera.ca"] {
+        assert_eq!(s.post_form(&format!("/console/operators/{name}/reset"), &[("device", "on")]), 404, "{name}");
+        assert_eq!(s.post_form(&format!("/console/operators/{name}/state"), &[("disabled", "on")]), 404, "{name}");
+    }
+    // A reset hands out a new password (and a new device).
     s.click_and_wait("form[action=\"/console/operators/anna.odr/reset\"]:has([name=device]) button");
     let new_uri = s.text("#otpauth");
     assert!(new_uri.contains("anna.odr") && !new_uri.contains(&anna.secret), "a new device");

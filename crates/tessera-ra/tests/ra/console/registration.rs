@@ -182,6 +182,24 @@ fn a_request_is_registered_identified_verified_and_its_halves_reach_the_holder()
     assert!(out.status.success(), "{}", text(&out));
     b.go(&format!("/console/requests/{reference}"));
     assert!(b.text("section[aria-labelledby=certs]").contains("Sospeso"), "suspended until verified");
+    // Held for the verification: the office cannot reinstate it, by API or on the page.
+    let serial = {
+        let r = ureq::get(&format!("http://{}/api/v1/operator/requests/{reference}", ra.server))
+            .set("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        r.into_json::<Value>().unwrap()["certificates"][0]["serial"].as_str().unwrap().to_owned()
+    };
+    let reinstated = ureq::post(&format!("http://{}/api/v1/operator/certificates/{serial}/reactivate", ra.server))
+        .set("Authorization", &format!("Bearer {token}"))
+        .call();
+    let Err(ureq::Error::Status(409, refused)) = reinstated else { panic!("{reinstated:?}") };
+    let refused: Value = refused.into_json().unwrap();
+    assert_eq!(refused["code"], "certificate-held", "{refused}");
+    assert_eq!(refused["params"]["why"], "verification", "{refused}");
+    b.go(&format!("/console/certificates/{serial}"));
+    assert!(b.text("main").contains("verifica"), "the reason it is held: {}", b.text("main"));
+    assert!(!b.s.exists("input[name=action][value=reactivate]"), "no reactivation offered");
     let outbox = || std::fs::read_to_string(ra.path("tessera-ra/outbox.log")).unwrap_or_default();
     assert!(!outbox().contains(&format!("seconda metà del PIN {}", &pin[4..])), "not before verification");
 
