@@ -12,7 +12,7 @@ use crate::actor::Actor;
 use crate::gateway::{Channel, Message};
 use crate::state::Ra;
 use crate::store::audit::Event;
-use crate::store::cardless_changes::{CardlessChange, NewCardlessChange};
+use crate::store::cardless_changes::{Added, CardlessChange, NewCardlessChange};
 use crate::store::documents::NewDocument;
 
 /// What the holder typed, checked.
@@ -51,10 +51,10 @@ pub fn check(ra: &Ra, cf: &str, email: &str, mobile: &str, address: &str) -> Res
     } else if crate::registration::is_pec(&email, &ra.console.pec_domains) {
         problems.push(("email", Refusal::EmailIsPec {}));
     }
-    let mobile: String = mobile.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
-    if !(8..=16).contains(&mobile.len()) {
+    let mobile = italian_mobile(mobile).unwrap_or_else(|| {
         problems.push(("mobile", Refusal::HolderDataInvalid { field: "mobile".into() }));
-    }
+        String::new()
+    });
     let address = crate::registry::normalise(address.trim());
     if crate::registry::check_field("address", &address, 256).is_err() {
         problems.push(("address", Refusal::HolderDataInvalid { field: "address".into() }));
@@ -62,12 +62,38 @@ pub fn check(ra: &Ra, cf: &str, email: &str, mobile: &str, address: &str) -> Res
     if problems.is_empty() { Ok(Asked { cf, email, mobile, address }) } else { Err(problems) }
 }
 
+/// An Italian mobile number as typed (spaces, dots, dashes, brackets, with or without
+/// +39 or 0039), as +39 and its 9 or 10 digits starting with 3. The public page sends an
+/// SMS to it, so it takes nothing else (a foreign number is changed at the office).
+pub fn italian_mobile(typed: &str) -> Option<String> {
+    let kept: String = typed.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '/' | '(' | ')')).collect();
+    let national = kept.strip_prefix("+39").or_else(|| kept.strip_prefix("0039")).unwrap_or(&kept);
+    let ok =
+        (9..=10).contains(&national.len()) && national.starts_with('3') && national.bytes().all(|b| b.is_ascii_digit());
+    ok.then(|| format!("+39{national}"))
+}
+
+/// Why a change was not started.
+pub enum NotStarted {
+    /// Already three for this tax code, e-mail or mobile today.
+    TooManyForThese,
+    /// The page's hourly allowance is used up.
+    Busy,
+    Refused(Refusal),
+}
+
+impl From<Refusal> for NotStarted {
+    fn from(r: Refusal) -> Self {
+        NotStarted::Refused(r)
+    }
+}
+
 /// Start a change: the codes sent to the new contacts; its id (the link to go on with).
-pub async fn start(ra: &Ra, asked: &Asked, address: Option<&str>) -> Result<String, Refusal> {
+pub async fn start(ra: &Ra, asked: &Asked, address: Option<&str>) -> Result<String, NotStarted> {
     let holder = ra.store.holders_by_identity(&asked.cf, "").await.map_err(internal)?.into_iter().next();
     let id = crate::codes::random_chars(24).ok_or(Refusal::RaInternal {})?;
     let (Some(email_code), Some(sms_code)) = (crate::codes::otp(), crate::codes::otp()) else {
-        return Err(Refusal::RaInternal {});
+        return Err(Refusal::RaInternal {}.into());
     };
     let codes = ra.store.codes();
     let change = NewCardlessChange {
@@ -82,7 +108,11 @@ pub async fn start(ra: &Ra, asked: &Asked, address: Option<&str>) -> Result<Stri
         sms_code: &codes.otp_index(&id, &format!("sms:{}", *sms_code)),
     };
     let by = Event { actor: "holder", address, ..Default::default() };
-    ra.store.add_cardless_change(&change, &by).await.map_err(internal)?;
+    match ra.store.add_cardless_change(&change, ra.console.contact_changes_per_hour, &by).await.map_err(internal)? {
+        Added::Added => {}
+        Added::TooManyForThese => return Err(NotStarted::TooManyForThese),
+        Added::Busy => return Err(NotStarted::Busy),
+    }
     let mail = Message::new(
         Channel::Email,
         &asked.email,
@@ -100,7 +130,7 @@ pub async fn start(ra: &Ra, asked: &Asked, address: Option<&str>) -> Result<Stri
         &sms_code,
     );
     if !ra.gateway.deliver(mail).await || !ra.gateway.deliver(sms).await {
-        return Err(Refusal::EmailGatewayFailed { reference: id });
+        return Err(Refusal::EmailGatewayFailed { reference: id }.into());
     }
     Ok(id)
 }
@@ -134,11 +164,29 @@ pub async fn confirm(
         return Err(if left == 0 { NotConfirmed::Spent } else { NotConfirmed::WrongCode(left) });
     }
     let by = Event { actor: "holder", address, ..Default::default() };
+    // A tax code no holder has: the page goes on alike, but nobody's document is kept.
+    let scans = if change.holder_id.is_some() { scans } else { &[] };
     match ra.store.submit_cardless_change(&change.id, scans, &by).await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(NotConfirmed::Spent),
-        Err(_) => Err(NotConfirmed::Internal),
+        Ok(true) => {}
+        Ok(false) => return Err(NotConfirmed::Spent),
+        Err(_) => return Err(NotConfirmed::Internal),
     }
+    // The holder hears of it at the address they have now: if it was not them, they can
+    // stop it at the office before it is applied.
+    if let Some(old) = change.old_email.as_deref().filter(|o| !o.eq_ignore_ascii_case(&change.new_email)) {
+        let text = "È stato chiesto, senza la carta, di cambiare l'e-mail e il cellulare del tuo certificato. Se \
+                    non sei stato tu, rivolgiti subito al tuo ufficio di registrazione: il cambio non è ancora \
+                    applicato. / A change of your certificate's e-mail and mobile was asked without the card. If \
+                    it was not you, contact your registration office at once: it is not applied yet.";
+        if !ra
+            .gateway
+            .deliver(Message::new(Channel::Email, old, "Tessera: cambio dei recapiti chiesto", text, ""))
+            .await
+        {
+            tracing::warn!("the contact change's notice could not be e-mailed");
+        }
+    }
+    Ok(())
 }
 
 /// An operator of the holder's office applies or refuses a submitted change; the holder is
@@ -161,27 +209,53 @@ pub async fn decide(ra: &Ra, actor: &Actor, change: &CardlessChange, apply: bool
     if !ra.store.decide_cardless_change(&change.id, apply, reason, &actor.event("", "", "")).await.map_err(internal)? {
         return Err(Refusal::ContactChangeDecided {});
     }
-    let text = if apply {
-        "Il cambio dei recapiti che hai chiesto senza la carta è stato applicato: da ora usiamo il nuovo \
-         indirizzo e-mail e il nuovo cellulare. / The contact change you asked for without the card has been \
-         applied: the new e-mail and mobile are used from now on."
-            .to_owned()
+    // Applied: both addresses are told. Refused: the reason goes to the address the
+    // holder has now; the new one (perhaps not the holder's) learns only that it was not.
+    let (to_old, to_new) = if apply {
+        let text = "Il cambio dei recapiti che hai chiesto senza la carta è stato applicato: da ora usiamo il nuovo \
+                    indirizzo e-mail e il nuovo cellulare. / The contact change you asked for without the card has \
+                    been applied: the new e-mail and mobile are used from now on.";
+        (text.to_owned(), text.to_owned())
     } else {
-        format!(
-            "Il cambio dei recapiti che hai chiesto senza la carta non è stato applicato. Motivo: {reason}. Puoi \
-             chiederlo di nuovo o rivolgerti al tuo ufficio di registrazione. / The contact change you asked for \
-             without the card was not applied. Reason: {reason}."
-        )
+        let with_reason = format!(
+            "Il cambio dei recapiti chiesto senza la carta non è stato applicato. Motivo: {reason}. Puoi chiederlo \
+             di nuovo o rivolgerti al tuo ufficio di registrazione. / The contact change asked for without the card \
+             was not applied. Reason: {reason}."
+        );
+        let without = "Il cambio dei recapiti chiesto senza la carta non è stato applicato. Per sapere perché, \
+                       rivolgiti al tuo ufficio di registrazione con un documento d'identità. / The contact change \
+                       asked for without the card was not applied. Your registration office tells you why: bring \
+                       an identity document.";
+        (with_reason, without.to_owned())
     };
-    let mut to = vec![change.new_email.clone()];
+    let mut to = vec![(change.new_email.clone(), to_new)];
     if let Some(old) = change.old_email.clone().filter(|o| !o.eq_ignore_ascii_case(&change.new_email)) {
-        to.push(old);
+        to.push((old, to_old));
     }
-    for address in to {
+    for (address, text) in to {
         let m = Message::new(Channel::Email, &address, "Tessera: cambio dei recapiti", &text, "");
         if !ra.gateway.deliver(m).await {
             tracing::warn!("the contact change's outcome could not be e-mailed");
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::italian_mobile;
+
+    #[test]
+    fn only_italian_mobiles_are_taken() {
+        for (typed, kept) in [
+            ("333 999 0011", "+393339990011"),
+            ("+39 (333) 999-0011", "+393339990011"),
+            ("0039 333.999.001", "+39333999001"),
+        ] {
+            assert_eq!(italian_mobile(typed).as_deref(), Some(kept), "{typed}");
+        }
+        for typed in ["+44 7700 900123", "06 1234 5678", "+39 333", "33399900112233", "+39 333 999 00x1", ""] {
+            assert_eq!(italian_mobile(typed), None, "{typed}");
+        }
+    }
 }

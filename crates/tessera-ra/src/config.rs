@@ -99,6 +99,14 @@ pub struct ConsoleSettings {
     pub originals_days: i64,
     #[serde(default = "default_originals_reminder")]
     pub originals_reminder_days: i64,
+    /// Contact changes without the card the public page starts per hour, from everyone
+    /// (each sends an e-mail and an SMS): past it the page asks to come back later.
+    #[serde(default = "default_contact_changes_per_hour")]
+    pub contact_changes_per_hour: i64,
+}
+
+fn default_contact_changes_per_hour() -> i64 {
+    60
 }
 
 fn default_upload_bytes() -> usize {
@@ -133,6 +141,7 @@ impl Default for ConsoleSettings {
             retention_days: default_retention(),
             originals_days: default_originals(),
             originals_reminder_days: default_originals_reminder(),
+            contact_changes_per_hour: default_contact_changes_per_hour(),
         }
     }
 }

@@ -54,7 +54,7 @@ pub async fn add(store: &Store, new: &NewAccount<'_>, by: &Event<'_>) -> Result<
     }
     let c = credentials(new.name).await?;
     let sealed = store.seal_totp(new.name, &c.totp_secret).map_err(internal)?;
-    match store.add_account(new, &c.password_hash, &sealed, by.actor).await.map_err(internal)? {
+    match store.add_account(new, &c.password_hash, &sealed, by).await.map_err(internal)? {
         Some(_) => Ok(c),
         None => Err(Refused::Exists),
     }

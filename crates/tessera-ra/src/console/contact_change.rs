@@ -14,7 +14,7 @@ use super::session::{Anonymous, AnonymousFiles, anonymous};
 use super::sign_in::anonymous_page;
 use super::ui::Ui;
 use super::{FormErrors, paper, render_status};
-use crate::cardless_change::NotConfirmed;
+use crate::cardless_change::{NotConfirmed, NotStarted};
 use crate::documents::kinds;
 use crate::state::Ra;
 use crate::store::cardless_changes::CardlessChange;
@@ -97,7 +97,15 @@ pub async fn start(State(ra): State<Arc<Ra>>, form: Anonymous) -> Response {
     let from = form.address.map(|a| a.to_string());
     match crate::cardless_change::start(&ra, &asked, from.as_deref()).await {
         Ok(id) => Redirect::to(&format!("/console/contact-change/{id}")).into_response(),
-        Err(r) => {
+        Err(NotStarted::TooManyForThese) => {
+            errors.set_general(ui.t("console-error-contact-too-many"), ui.t("console-error-contact-too-many-remedy"));
+            page(&ra, ui, errors, form.fields, None)
+        }
+        Err(NotStarted::Busy) => {
+            errors.set_general(ui.t("console-error-contact-busy"), ui.t("console-error-contact-busy-remedy"));
+            page(&ra, ui, errors, form.fields, None)
+        }
+        Err(NotStarted::Refused(r)) => {
             let (cause, remedy) = ui.error(r.code(), &r.params());
             errors.set_general(cause, remedy);
             page(&ra, ui, errors, form.fields, None)

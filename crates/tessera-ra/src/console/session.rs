@@ -356,7 +356,7 @@ impl FromRequest<Arc<Ra>> for SubmittedFiles {
         let (mut parts, body) = req.into_parts();
         let me = Me::from_request_parts(&mut parts, ra).await.map_err(NotTaken::SignIn)?;
         let expected = me.csrf.clone();
-        let (fields, files) = multipart(Request::from_parts(parts, body), ra, &expected).await?;
+        let (fields, files) = multipart(Request::from_parts(parts, body), ra, &expected, None).await?;
         Ok(SubmittedFiles { me, fields, files })
     }
 }
@@ -381,22 +381,27 @@ impl FromRequest<Arc<Ra>> for AnonymousFiles {
         let ui =
             Ui { lang: lang_of(req.headers()), csrf: expected.clone(), me: None, path: req.uri().path().to_owned() };
         let address = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
-        let (fields, files) = multipart(req, ra, &expected).await?;
+        // A public form: what anyone may make the RA hold in memory is bounded by the
+        // files that form asks (front and back, each as many pages as allowed).
+        let most = 2 * ra.console.uploads_per_step * ra.console.upload_max_bytes + 256 * 1024;
+        let (fields, files) = multipart(req, ra, &expected, Some(most)).await?;
         Ok(AnonymousFiles { ui, fields, files, address })
     }
 }
 
 /// The text fields and the files of a multipart form whose token (a form field, or the
 /// header) must be `expected`; each file read up to the configured limit and no further.
-/// A body that breaks off is refused whole: a file cut short must not be kept.
+/// A body that breaks off is refused whole: a file cut short must not be kept; so is one
+/// longer than `most` bytes in all, when given.
 async fn multipart(
     req: Request,
     ra: &Arc<Ra>,
     expected: &str,
+    most: Option<usize>,
 ) -> Result<(HashMap<String, String>, Vec<Upload>), NotTaken> {
     let header_ok = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).is_some_and(|t| same(t, expected));
     let mut multipart = axum::extract::Multipart::from_request(req, ra).await.map_err(|_| NotTaken::Forbidden)?;
-    let (mut fields, mut files) = (HashMap::new(), Vec::new());
+    let (mut fields, mut files, mut read) = (HashMap::new(), Vec::new(), 0usize);
     let max = ra.console.upload_max_bytes;
     let broken = |e: axum::extract::multipart::MultipartError| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { NotTaken::TooLarge } else { NotTaken::Unreadable }
@@ -405,6 +410,10 @@ async fn multipart(
         let name = field.name().unwrap_or_default().to_owned();
         if field.file_name().is_none() {
             let text = field.text().await.map_err(broken)?;
+            read += text.len();
+            if most.is_some_and(|m| read > m) {
+                return Err(NotTaken::TooLarge);
+            }
             fields.insert(name, text);
             continue;
         }
@@ -414,6 +423,10 @@ async fn multipart(
         }
         let (mut bytes, mut too_large) = (Vec::new(), false);
         while let Some(chunk) = field.chunk().await.map_err(broken)? {
+            read += chunk.len();
+            if most.is_some_and(|m| read > m) {
+                return Err(NotTaken::TooLarge);
+            }
             if too_large {
                 continue;
             }

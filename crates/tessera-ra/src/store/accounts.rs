@@ -122,7 +122,7 @@ impl Store {
         a: &NewAccount<'_>,
         password_hash: &str,
         totp_sealed: &str,
-        by: &str,
+        by: &Event<'_>,
     ) -> Result<Option<i64>> {
         let mut tx = self.write().await?;
         let office = if self.postgres() {
@@ -147,14 +147,14 @@ impl Store {
         .bind(password_hash)
         .bind(totp_sealed)
         .bind(now())
-        .bind(by)
+        .bind(by.actor)
         .fetch_one(&mut *tx)
         .await?
         .get(0);
         let detail = format!("office {}, role {}", a.office, a.role.name());
-        let event =
-            Event { actor: by, action: "account-created", subject: a.name, detail: &detail, ..Default::default() };
-        append(&mut tx, &event).await?;
+        // Filed under the creator's office and address (the new account's office is in
+        // the detail).
+        append(&mut tx, &Event { action: "account-created", subject: a.name, detail: &detail, ..by.clone() }).await?;
         tx.commit().await?;
         Ok(Some(id))
     }

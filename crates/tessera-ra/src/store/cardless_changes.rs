@@ -12,6 +12,18 @@ use super::{Result, Store, now};
 
 /// Wrong codes before a contact change is spent.
 pub const CARDLESS_TRIES: i64 = 5;
+/// Contact changes one tax code, e-mail or mobile may be asked for in a day.
+pub const CARDLESS_PER_DAY: i64 = 3;
+
+/// What became of a change asked on the public page.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Added {
+    Added,
+    /// Already [`CARDLESS_PER_DAY`] for this tax code, e-mail or mobile today.
+    TooManyForThese,
+    /// The hour's allowance for everyone is used up.
+    Busy,
+}
 
 /// How long the codes of a new contact change work.
 pub const CARDLESS_HOURS: i64 = 24;
@@ -87,8 +99,32 @@ pub struct NewCardlessChange<'a> {
 }
 
 impl Store {
-    pub async fn add_cardless_change(&self, c: &NewCardlessChange<'_>, by: &Event<'_>) -> Result<()> {
+    /// Record a change asked on the public page, unless too many were asked: for this tax
+    /// code, e-mail or mobile in the last day ([`CARDLESS_PER_DAY`]), or by everyone in
+    /// the last hour (`per_hour`). Each sends an e-mail and an SMS.
+    pub async fn add_cardless_change(&self, c: &NewCardlessChange<'_>, per_hour: i64, by: &Event<'_>) -> Result<Added> {
         let mut tx = self.write().await?;
+        let same: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM contact_changes WHERE created_at > $1 AND (cf = $2 OR new_email = $3 OR new_mobile = $4)",
+        )
+        .bind(now() - 86_400)
+        .bind(c.cf)
+        .bind(c.new_email)
+        .bind(c.new_mobile)
+        .fetch_one(&mut *tx)
+        .await?
+        .get(0);
+        if same >= CARDLESS_PER_DAY {
+            return Ok(Added::TooManyForThese);
+        }
+        let all: i64 = sqlx::query("SELECT COUNT(*) FROM contact_changes WHERE created_at > $1")
+            .bind(now() - 3600)
+            .fetch_one(&mut *tx)
+            .await?
+            .get(0);
+        if all >= per_hour {
+            return Ok(Added::Busy);
+        }
         sqlx::query(
             "INSERT INTO contact_changes (id, cf, holder_id, office, new_email, new_mobile, address, email_code, \
              sms_code, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'confirming', $10)",
@@ -108,7 +144,8 @@ impl Store {
         let subject = format!("contact-change {}", &c.id[..8]);
         append(&mut tx, &Event { action: "contact-change-asked", subject: &subject, detail: c.cf, ..by.clone() })
             .await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(Added::Added)
     }
 
     pub async fn cardless_change(&self, id: &str) -> Result<Option<CardlessChange>> {
@@ -198,5 +235,56 @@ impl Store {
         append(&mut tx, &Event { action, subject: &subject, detail: reason, ..by.clone() }).await?;
         tx.commit().await?;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asked<'a>(id: &'a str, cf: &'a str, email: &'a str, mobile: &'a str) -> NewCardlessChange<'a> {
+        NewCardlessChange {
+            id,
+            cf,
+            holder_id: None,
+            office: None,
+            new_email: email,
+            new_mobile: mobile,
+            address: "Via Roma 1",
+            email_code: "x",
+            sms_code: "y",
+        }
+    }
+
+    #[tokio::test]
+    async fn three_a_day_for_the_same_contacts_and_a_cap_an_hour_for_all() {
+        let store = Store::open("sqlite::memory:", crate::codes::CodeKeys::ephemeral().unwrap()).await.unwrap();
+        let by = Event::default();
+        let cf = "RSSMRA80A01H501U";
+        for (id, email, mobile) in [
+            ("a1234567", "a@x.it", "+393330000001"),
+            ("b1234567", "b@x.it", "+393330000002"),
+            ("c1234567", "c@x.it", "+393330000003"),
+        ] {
+            assert_eq!(store.add_cardless_change(&asked(id, cf, email, mobile), 100, &by).await.unwrap(), Added::Added);
+        }
+        // The same tax code, or someone else's code with an e-mail or mobile used thrice.
+        let fourth = asked("d1234567", cf, "d@x.it", "+393330000004");
+        assert_eq!(store.add_cardless_change(&fourth, 100, &by).await.unwrap(), Added::TooManyForThese);
+        // Three other tax codes with one mobile: a fourth to that mobile is refused.
+        for (id, cf) in
+            [("e1234567", "VRDLGU70A01F205Z"), ("g1234567", "BNCLRA85C45F205X"), ("h1234567", "NRELIA80A41H501Q")]
+        {
+            let email = format!("{id}@x.it");
+            let same_mobile = asked(id, cf, &email, "+393330000009");
+            assert_eq!(store.add_cardless_change(&same_mobile, 100, &by).await.unwrap(), Added::Added);
+        }
+        let other = "FBBLNE70A41H501N";
+        let fourth = asked("i1234567", other, "i@x.it", "+393330000009");
+        assert_eq!(store.add_cardless_change(&fourth, 100, &by).await.unwrap(), Added::TooManyForThese);
+        // Everyone's allowance for the hour.
+        let fresh = asked("f1234567", other, "f@x.it", "+393330000006");
+        assert_eq!(store.add_cardless_change(&fresh, 6, &by).await.unwrap(), Added::Busy);
+        assert_eq!(store.add_cardless_change(&fresh, 7, &by).await.unwrap(), Added::Added);
     }
 }

@@ -405,7 +405,11 @@ mod tests {
             role: crate::accounts::Role::Operator,
             email: None,
         };
-        store.add_account(&new, "hash", "sealed", "admin").await.unwrap().unwrap();
+        store
+            .add_account(&new, "hash", "sealed", &Event { actor: "admin", ..Default::default() })
+            .await
+            .unwrap()
+            .unwrap();
         let anna = store.account("anna.odr").await.unwrap().unwrap();
         for id in ["here", "elsewhere"] {
             store.open_session(&anna, id, "full", "csrf", &Event::default()).await.unwrap();

@@ -105,7 +105,7 @@ fn every_kind_of_certificate_the_ra_issues_passes_pkilint() {
         assert!(findings.iter().all(|(s, _)| s != "FATAL" && s != "ERROR"), "{what}: {findings:?}");
         warnings.extend(findings.into_iter().filter(|(s, _)| s == "WARNING").map(|(_, n)| format!("{what}: {n}")));
     }
-    // The warnings the README lists: none today.
+    // The warnings docs/ra.md lists: none today.
     assert!(warnings.is_empty(), "{warnings:?}");
     // What the ETSI profile asks for is there.
     let text = x509(&ra.path("sig.pem"), &["-text"]);

@@ -43,13 +43,16 @@ fn a_holder_changes_contacts_without_the_card_and_the_office_applies_it() {
     let asked = [
         ("cf", "NRELIA80A41H501Q"),
         ("email", "lia@pec.example.it"),
-        ("mobile", "+39 333 999 0011"),
+        ("mobile", "+44 7700 900123"),
         ("address", "Via Nuova 3, 00100 Roma"),
     ];
     p.form(start, &asked);
     assert!(p.text("#e-email").contains("PEC"), "{}", p.text("#e-email"));
+    // The page sends an SMS: only to an Italian mobile.
+    assert!(p.s.exists("#e-mobile"), "a foreign number: {}", p.s.source());
     let mut asked = asked.to_vec();
     asked[1] = ("email", "lia.nuova@example.org");
+    asked[2] = ("mobile", "+39 333 999 0011");
     p.form(start, &asked);
     assert!(p.path().starts_with("/console/contact-change/"), "{}", p.s.source());
     assert!(p.text("main").contains("l***@example.org"), "the codes' destinations, masked");
@@ -68,6 +71,8 @@ fn a_holder_changes_contacts_without_the_card_and_the_office_applies_it() {
     p.form(confirm, &[("email_code", &email_code), ("sms_code", &sms_code), ("id-front", &front), ("id-back", &back)]);
     let received = p.text(".notice");
     assert!(received.contains("Richiesta ricevuta"), "{}", p.s.source());
+    // Told at the address the holder has now, in case it was not them.
+    assert!(outbox().lines().any(|l| l.contains("lia.vecchia@example.org") && l.contains("non sei stato tu")));
 
     // A tax code nobody has: the same pages, the same answers.
     let q = a.another("it");
@@ -80,6 +85,27 @@ fn a_holder_changes_contacts_without_the_card_and_the_office_applies_it() {
     let (e, s) = (code_to("altro@example.org"), code_to("+393338887766"));
     q.form(confirm, &[("email_code", &e), ("sms_code", &s), ("id-front", &front), ("id-back", &back)]);
     assert_eq!(q.text(".notice"), received);
+    // Nobody's document is kept for a tax code no holder has.
+    let kept = sql_column(&ra, "SELECT CAST(COUNT(*) AS TEXT) FROM documents WHERE owner_kind = 'contact-change'");
+    assert_eq!(kept, ["2"], "only the holder's front and back");
+    // Three a day for one tax code, e-mail or mobile (each sends an e-mail and an SMS).
+    for n in 0..2 {
+        q.go("/console/contact-change");
+        let mut again = stranger.clone();
+        let (email, mobile) = (format!("altro{n}@example.org"), format!("+39333888770{n}"));
+        again[1] = ("email", &email);
+        again[2] = ("mobile", &mobile);
+        q.form(start, &again);
+        assert!(q.path().starts_with("/console/contact-change/"), "{}", q.s.source());
+    }
+    q.go("/console/contact-change");
+    let mut fourth = stranger.clone();
+    fourth[1] = ("email", "altro9@example.org");
+    fourth[2] = ("mobile", "+393338887709");
+    q.form(start, &fourth);
+    assert!(q.text(".problem").contains("tre cambi"), "{}", q.s.source());
+    assert!(!outbox().contains("altro9@example.org"), "nothing sent");
+    q.check_page();
 
     // The office: the request, the scans; a refusal needs a reason; applied.
     a.go("/console/contact-changes");
@@ -98,8 +124,11 @@ fn a_holder_changes_contacts_without_the_card_and_the_office_applies_it() {
     assert!(a.text(".notice").contains("Cambio applicato"), "{}", a.s.source());
     let all = outbox();
     for to in ["lia.nuova@example.org", "lia.vecchia@example.org"] {
-        assert!(all.lines().any(|l| l.contains(to) && l.contains("applicato")), "{to} told: {all}");
+        assert!(all.lines().any(|l| l.contains(to) && l.contains("è stato applicato")), "{to} told: {all}");
     }
+    // The public page says only that it was received, whatever the office decided.
+    p.go(&format!("/console/contact-change/{}", p.path().rsplit('/').next().unwrap()));
+    assert_eq!(p.text(".notice"), received);
     // The holder's contacts are the new ones.
     a.go("/console/holders/new?identity=NRELIA80A41H501Q");
     a.click_and_wait("ul.found a");
