@@ -114,7 +114,9 @@ impl Terminal<'_> {
 /// Crash tests: with `TESSERA_TEST_CRASH_AT=<step>` (a step's kebab-case name, or
 /// `<name>:<role>` for one certificate's), the process aborts the moment that step starts:
 /// an interruption at an exact step boundary, never in the middle of a card or token write
-/// (SoftHSM2's own files do not survive a kill inside one).
+/// (SoftHSM2's own files do not survive a kill inside one). Debug builds only: a
+/// released CLI has no such hook.
+#[cfg(debug_assertions)]
 fn crash_if_asked(step: &Step) {
     let Ok(at) = std::env::var("TESSERA_TEST_CRASH_AT") else { return };
     let v = serde_json::to_value(step).unwrap_or_default();
@@ -124,6 +126,9 @@ fn crash_if_asked(step: &Step) {
         std::process::abort();
     }
 }
+
+#[cfg(not(debug_assertions))]
+fn crash_if_asked(_: &Step) {}
 
 pub fn role_name(role: tessera_core::card::Role) -> String {
     serde_json::to_value(role).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
