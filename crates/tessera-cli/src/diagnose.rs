@@ -11,6 +11,8 @@ use fluent_bundle::FluentValue;
 use tessera_core::messages::Messages;
 use tessera_flows::renewal::diagnostics::{self, Check, Report, Verdict};
 
+use crate::check_lines::{mark, text};
+
 #[derive(clap::Args)]
 pub struct Args {
     /// The card or token (PKCS#11 URI).
@@ -29,20 +31,6 @@ pub struct Args {
     /// PEM file with the RA's CA certificates, the only trust anchor for it.
     #[arg(long, value_name = "FILE")]
     ra_ca: Option<PathBuf>,
-}
-
-pub(crate) fn text(msg: &Messages, c: &Check) -> String {
-    let params: Vec<(&str, FluentValue)> =
-        c.params.iter().map(|(k, v)| (k.as_str(), FluentValue::from(v.clone()))).collect();
-    msg.text(&c.code, &params)
-}
-
-pub(crate) fn mark(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "✓",
-        Verdict::Warn => "!",
-        Verdict::Fail => "✗",
-    }
 }
 
 fn render(msg: &Messages, report: &Report) -> String {

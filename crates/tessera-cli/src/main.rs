@@ -1,6 +1,7 @@
 //! `tessera`: Tessera's engine from the command line.
 
 mod activate;
+mod check_lines;
 mod devices;
 mod diagnose;
 mod flow_run;

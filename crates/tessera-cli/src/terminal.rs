@@ -214,7 +214,7 @@ impl Prompter for Terminal<'_> {
             Progress::Diagnosed { checks } => checks
                 .iter()
                 .filter(|c| c.verdict != tessera_flows::renewal::diagnostics::Verdict::Pass)
-                .map(|c| format!("{} {}", crate::diagnose::mark(c.verdict), crate::diagnose::text(self.msg, c)))
+                .map(|c| format!("{} {}", crate::check_lines::mark(c.verdict), crate::check_lines::text(self.msg, c)))
                 .collect::<Vec<_>>()
                 .join("\n"),
             Progress::Notice { code, params } => {

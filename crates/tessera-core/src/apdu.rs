@@ -43,11 +43,11 @@ impl Sw {
 
     /// The outcome of a PIN (`Who::User`) or PUK / admin PIN (`Who::So`) check, with the
     /// PIN's state from the tries left.
-    pub fn pin_check(self, who: crate::pin::Who, link: &Exchange<'_>) -> Result<(), Error> {
-        use crate::token::PinState;
+    pub fn pin_check(self, who: crate::pins::Who, link: &Exchange<'_>) -> Result<(), Error> {
+        use crate::pins::PinState;
         let wrong = |tries: Option<u8>| match who {
-            crate::pin::Who::So => Error::WrongPuk,
-            crate::pin::Who::User => Error::WrongPin {
+            crate::pins::Who::So => Error::WrongPuk,
+            crate::pins::Who::User => Error::WrongPin {
                 state: match tries {
                     Some(0) => PinState::Locked,
                     Some(1) => PinState::FinalTry,

@@ -19,7 +19,7 @@ use tessera_pki::{KeyAlgorithm, Signer};
 use crate::catalog::Login;
 use crate::error::Error;
 use crate::keys::{self, KeyPairInfo, TokenSigner, unhex};
-use crate::pin::{Pin, Who};
+use crate::pins::{Pin, Who};
 use crate::piv::{ManagementKey, PivCard, PivSigner};
 use crate::token::OpenToken;
 
@@ -49,12 +49,12 @@ pub trait Secrets {
 
 /// Whether a user-PIN operation may go ahead: refused on a locked PIN, and on the final try
 /// unless the holder confirms spending it.
-fn final_try(token: &OpenToken<'_>, secrets: &mut dyn Secrets) -> Result<crate::pin::FinalTry, Error> {
+fn final_try(token: &OpenToken<'_>, secrets: &mut dyn Secrets) -> Result<crate::pins::FinalTry, Error> {
     match token.pin_state()? {
-        crate::token::PinState::Locked => Err(Error::PinLocked),
-        crate::token::PinState::FinalTry if secrets.confirm_final_try(token)? => Ok(crate::pin::FinalTry::Confirmed),
-        crate::token::PinState::FinalTry => Err(Error::FinalTryNotConfirmed),
-        _ => Ok(crate::pin::FinalTry::Refuse),
+        crate::pins::PinState::Locked => Err(Error::PinLocked),
+        crate::pins::PinState::FinalTry if secrets.confirm_final_try(token)? => Ok(crate::pins::FinalTry::Confirmed),
+        crate::pins::PinState::FinalTry => Err(Error::FinalTryNotConfirmed),
+        _ => Ok(crate::pins::FinalTry::Refuse),
     }
 }
 
@@ -118,7 +118,7 @@ impl<'a, 'm> Card<'a, 'm> {
         f: impl FnOnce(&cryptoki::session::Session) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let session = self.token.session(read_write)?;
-        let confirmed = if who == Who::User { final_try(self.token, secrets)? } else { crate::pin::FinalTry::Refuse };
+        let confirmed = if who == Who::User { final_try(self.token, secrets)? } else { crate::pins::FinalTry::Refuse };
         let pin = secrets.pin(self.token, who)?;
         let login = self.token.login(&session, who, &pin, confirmed);
         if matches!(login, Err(Error::WrongPin { .. } | Error::WrongPuk)) {

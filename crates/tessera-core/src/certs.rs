@@ -112,7 +112,7 @@ pub fn delete(session: &Session, uri: &Pkcs11Uri, text: &str) -> Result<usize, E
 /// the card signs a request that must verify under the certificate's public key.
 pub fn install_with_card(
     token: &OpenToken<'_>,
-    pin: &crate::pin::Pin,
+    pin: &crate::pins::Pin,
     management_key: &crate::piv::ManagementKey,
     key_id: &[u8],
     certificate: &[u8],
@@ -126,7 +126,7 @@ pub fn install_with_card(
         algorithm_of_spki_key(&der).ok_or_else(|| Error::CertificateInvalid { reason: "unsupported key".into() })?;
     let reader = token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: token.uri() })?;
     let card = crate::piv::PivCard::connect(&reader)?;
-    crate::pin::guard(token.pin_state()?, crate::pin::FinalTry::Refuse)?;
+    crate::login::guard(token.pin_state()?, crate::pins::FinalTry::Refuse)?;
     card.verify_pin(pin)?;
     let signer = crate::piv::PivSigner { card: &card, pin, slot, algorithm, public_key: object.public_key.clone() };
     if tessera_pki::csr::build(&signer, "proof of possession").is_err() {

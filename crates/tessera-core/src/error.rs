@@ -56,7 +56,7 @@ pub enum Error {
     TokenAmbiguous { uri: String, count: usize },
     /// Wrong PIN; `state` is what the token reports now (tries left).
     #[error("wrong PIN (now {state:?})")]
-    WrongPin { state: crate::token::PinState },
+    WrongPin { state: crate::pins::PinState },
     /// A card command (sent by Tessera over PC/SC) failed with this status word.
     #[error("card in {reader} answered {sw}")]
     CardCommand { reader: String, sw: String },
@@ -326,10 +326,10 @@ mod tests {
             Error::CardReset,
         ];
         let wrong = [
-            crate::token::PinState::Ok,
-            crate::token::PinState::CountLow,
-            crate::token::PinState::FinalTry,
-            crate::token::PinState::Locked,
+            crate::pins::PinState::Ok,
+            crate::pins::PinState::CountLow,
+            crate::pins::PinState::FinalTry,
+            crate::pins::PinState::Locked,
         ];
         for lang in [crate::messages::Lang::It, crate::messages::Lang::En] {
             let m = crate::messages::Messages::new(lang);

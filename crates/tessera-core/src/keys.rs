@@ -333,7 +333,7 @@ impl Signer for TokenSigner<'_> {
 /// before its middleware can see it: the card signs after the PIN is verified.
 pub fn csr_with_card(
     token: &OpenToken<'_>,
-    pin: &crate::pin::Pin,
+    pin: &crate::pins::Pin,
     key: &KeyPairInfo,
     common_name: &str,
 ) -> Result<Vec<u8>, Error> {
@@ -341,7 +341,7 @@ pub fn csr_with_card(
     let id = unhex(&key.id).unwrap_or_default();
     let (slot, _) = crate::piv::slot_for_id(&id).ok_or_else(|| Error::KeyNotFound { uri: key.uri.clone() })?;
     let card = crate::piv::PivCard::connect(&reader)?;
-    crate::pin::guard(token.pin_state()?, crate::pin::FinalTry::Refuse)?;
+    crate::login::guard(token.pin_state()?, crate::pins::FinalTry::Refuse)?;
     card.verify_pin(pin)?;
     let signer =
         crate::piv::PivSigner { card: &card, pin, slot, algorithm: key.algorithm, public_key: key.public_key.clone() };

@@ -14,6 +14,7 @@ pub mod devices;
 pub mod error;
 pub mod keys;
 pub mod live;
+pub mod login;
 /// Messages in the user's language (the catalogs of locales/).
 pub mod messages {
     pub use tessera_locales::{Lang, Messages, Rendered};
@@ -21,6 +22,7 @@ pub mod messages {
 pub mod modules;
 pub mod openpgp;
 pub mod pin;
+pub mod pins;
 pub mod piv;
 pub mod readers;
 pub mod token;

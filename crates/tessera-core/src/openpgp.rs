@@ -6,8 +6,8 @@
 
 use crate::apdu::{CardLink, apdu, find_tlv};
 use crate::error::Error;
-use crate::pin::Pin;
-use crate::pin::Who;
+use crate::pins::Pin;
+use crate::pins::Who;
 use tessera_pki::KeyAlgorithm;
 
 const AID: [u8; 6] = [0xD2, 0x76, 0x00, 0x01, 0x24, 0x01];

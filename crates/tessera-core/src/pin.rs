@@ -1,103 +1,12 @@
 //! PINs and logins. A PIN lives in a [`Pin`] (zeroized on drop, never printed), is only
 //! sent to the token, and a try is spent only when the user chose to: on the final try
-//! nothing is sent unless the caller confirms it.
-
-use cryptoki::session::{Session, UserType};
-use cryptoki::types::AuthPin;
-use zeroize::Zeroizing;
+//! nothing is sent unless the caller confirms it. Here: changing and unblocking the user
+//! PIN; the values are in [`crate::pins`], logging in in [`crate::login`].
 
 use crate::error::Error;
-use crate::token::PinState;
-
-/// A PIN or PUK. Debug shows nothing of it.
-#[derive(Clone)]
-pub struct Pin(Zeroizing<String>);
-
-impl Pin {
-    pub fn new(value: impl Into<String>) -> Pin {
-        Pin(Zeroizing::new(value.into()))
-    }
-
-    /// The PIN's characters, for card commands that carry it (never to log or print).
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-
-    fn auth(&self) -> AuthPin {
-        AuthPin::new(self.0.as_str().into())
-    }
-}
-
-impl std::fmt::Debug for Pin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Pin(***)")
-    }
-}
-
-/// Which PIN: the user's, or the security officer's (PUK / admin PIN).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Who {
-    User,
-    So,
-}
-
-/// Whether the caller accepts spending the last try before the PIN locks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FinalTry {
-    #[default]
-    Refuse,
-    Confirmed,
-}
-
-/// Refuse before sending anything when the PIN is locked, or on its final try unless
-/// confirmed.
-pub fn guard(state: PinState, final_try: FinalTry) -> Result<(), Error> {
-    match (state, final_try) {
-        (PinState::Locked, _) => Err(Error::PinLocked),
-        (PinState::FinalTry, FinalTry::Refuse) => Err(Error::FinalTryNotConfirmed),
-        _ => Ok(()),
-    }
-}
-
-/// Log in; a wrong PIN reports the state the token is left in (`state_after`).
-pub(crate) fn login(
-    session: &Session,
-    who: Who,
-    pin: &Pin,
-    state_after: impl FnOnce() -> PinState,
-) -> Result<(), Error> {
-    use cryptoki::error::{Error as C, RvError as R};
-    let user = match who {
-        Who::User => UserType::User,
-        Who::So => UserType::So,
-    };
-    tracing::trace!(?who, "C_Login");
-    match session.login(user, Some(&pin.auth())) {
-        Ok(()) | Err(C::Pkcs11(R::UserAlreadyLoggedIn, _)) => Ok(()),
-        Err(C::Pkcs11(R::PinIncorrect, _)) if who == Who::User => Err(Error::WrongPin { state: state_after() }),
-        Err(C::Pkcs11(R::PinIncorrect, _)) => Err(Error::WrongPuk),
-        Err(C::Pkcs11(R::PinLocked, _)) => Err(Error::PinLocked),
-        Err(e) => Err(Error::from_pkcs11(e, "login")),
-    }
-}
-
-pub(crate) fn set_pin(session: &Session, old: &Pin, new: &Pin) -> Result<(), Error> {
-    tracing::trace!("C_SetPIN");
-    session.set_pin(&old.auth(), &new.auth()).map_err(|e| pin_error(e, "C_SetPIN"))
-}
-
-pub(crate) fn init_pin(session: &Session, new: &Pin) -> Result<(), Error> {
-    tracing::trace!("C_InitPIN");
-    session.init_pin(&new.auth()).map_err(|e| pin_error(e, "C_InitPIN"))
-}
-
-fn pin_error(e: cryptoki::error::Error, what: &str) -> Error {
-    use cryptoki::error::{Error as C, RvError as R};
-    match e {
-        C::Pkcs11(R::PinLenRange | R::PinInvalid, _) => Error::PinRejected,
-        other => Error::from_pkcs11(other, what),
-    }
-}
+pub use crate::login::guard;
+use crate::login::{init_pin, set_pin};
+pub use crate::pins::{FinalTry, Pin, Who};
 
 /// Change the user PIN (the old one is checked by the token).
 pub fn change(token: &crate::token::OpenToken<'_>, old: &Pin, new: &Pin, final_try: FinalTry) -> Result<(), Error> {
@@ -139,6 +48,7 @@ pub fn unblock(token: &crate::token::OpenToken<'_>, puk: &Pin, new: &Pin) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pins::PinState;
 
     #[test]
     fn pins_never_show() {

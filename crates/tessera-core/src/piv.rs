@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use crate::apdu::{CardLink, Exchange, Sw, apdu, ber_len, find_tlv};
 use crate::error::Error;
-use crate::pin::Who;
+use crate::pins::Who;
 
 const AID: [u8; 11] = [0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00];
 
@@ -120,7 +120,7 @@ impl PivCard {
     }
 
     /// VERIFY the PIV PIN: whether it is right (each signature verifies it again).
-    pub fn verify_pin(&self, pin: &crate::pin::Pin) -> Result<(), Error> {
+    pub fn verify_pin(&self, pin: &crate::pins::Pin) -> Result<(), Error> {
         self.link.transaction(|x| verify(x, pin))
     }
 
@@ -138,9 +138,9 @@ impl PivCard {
     /// (SET MANAGEMENT KEY, after authenticating with the current one).
     pub fn personalise(
         &self,
-        factory: (&crate::pin::Pin, &crate::pin::Pin, &ManagementKey),
-        pin: &crate::pin::Pin,
-        puk: &crate::pin::Pin,
+        factory: (&crate::pins::Pin, &crate::pins::Pin, &ManagementKey),
+        pin: &crate::pins::Pin,
+        puk: &crate::pins::Pin,
         key: &ManagementKey,
     ) -> Result<(), Error> {
         self.link.transaction(|x| {
@@ -160,7 +160,7 @@ impl PivCard {
     }
 
     /// RESET RETRY COUNTER: the PUK unblocks the PIN and sets a new one.
-    pub fn unblock_pin(&self, puk: &crate::pin::Pin, new: &crate::pin::Pin) -> Result<(), Error> {
+    pub fn unblock_pin(&self, puk: &crate::pins::Pin, new: &crate::pins::Pin) -> Result<(), Error> {
         let data = two_pins(puk, new)?;
         self.link
             .transaction(|x| x.send(&apdu(0x2C, 0x00, 0x80, &data), "RESET RETRY COUNTER")?.1.pin_check(Who::So, x))
@@ -170,7 +170,7 @@ impl PivCard {
     /// digest for ECDSA, a padded block for RSA) and returns the signature.
     fn sign_raw(
         &self,
-        pin: &crate::pin::Pin,
+        pin: &crate::pins::Pin,
         slot: u8,
         algorithm: KeyAlgorithm,
         input: &[u8],
@@ -219,7 +219,7 @@ fn authenticate(x: &Exchange<'_>, key: &ManagementKey) -> Result<(), Error> {
 }
 
 /// VERIFY the PIV PIN (padded with FF to 8 bytes).
-fn verify(x: &Exchange<'_>, pin: &crate::pin::Pin) -> Result<(), Error> {
+fn verify(x: &Exchange<'_>, pin: &crate::pins::Pin) -> Result<(), Error> {
     let mut data = Zeroizing::new(pin.expose().as_bytes().to_vec());
     if data.len() > 8 {
         return Err(Error::PinRejected);
@@ -230,7 +230,7 @@ fn verify(x: &Exchange<'_>, pin: &crate::pin::Pin) -> Result<(), Error> {
 
 /// The data of CHANGE REFERENCE DATA and RESET RETRY COUNTER: the current PIN (or PUK)
 /// and the new one, each padded with FF to 8 bytes; a new PIN of 6 to 8 characters.
-fn two_pins(old: &crate::pin::Pin, new: &crate::pin::Pin) -> Result<Zeroizing<Vec<u8>>, Error> {
+fn two_pins(old: &crate::pins::Pin, new: &crate::pins::Pin) -> Result<Zeroizing<Vec<u8>>, Error> {
     let (o, n) = (old.expose().as_bytes(), new.expose().as_bytes());
     if o.len() > 8 || n.len() > 8 || n.len() < 6 {
         return Err(Error::PinRejected);
@@ -249,7 +249,7 @@ fn two_pins(old: &crate::pin::Pin, new: &crate::pin::Pin) -> Result<Zeroizing<Ve
 pub struct PivSigner<'c> {
     pub card: &'c PivCard,
     /// Verified again right before each signature, in the same transaction.
-    pub pin: &'c crate::pin::Pin,
+    pub pin: &'c crate::pins::Pin,
     pub slot: u8,
     pub algorithm: KeyAlgorithm,
     /// The public key the signature is checked against (the key's, or a certificate's).

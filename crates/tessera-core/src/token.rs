@@ -17,22 +17,7 @@ use crate::error::Error;
 use crate::modules::ModuleSpec;
 use crate::uri::UriBuilder;
 
-/// The user PIN's state, from the token flags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[serde(rename_all = "kebab-case")]
-pub enum PinState {
-    Ok,
-    /// A wrong PIN was entered since the last good one.
-    CountLow,
-    /// One more wrong PIN locks it.
-    FinalTry,
-    /// Locked: unblock with the PUK.
-    Locked,
-    /// Still the transport PIN, or expired: must be changed before use.
-    ToBeChanged,
-    /// The user PIN was never set.
-    NotInitialized,
-}
+pub use crate::pins::PinState;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct PinStatus {
@@ -412,14 +397,14 @@ impl OpenToken<'_> {
     pub fn login(
         &self,
         session: &Session,
-        who: crate::pin::Who,
-        pin: &crate::pin::Pin,
-        final_try: crate::pin::FinalTry,
+        who: crate::pins::Who,
+        pin: &crate::pins::Pin,
+        final_try: crate::pins::FinalTry,
     ) -> Result<(), Error> {
-        if who == crate::pin::Who::User {
-            crate::pin::guard(self.pin_state()?, final_try)?;
+        if who == crate::pins::Who::User {
+            crate::login::guard(self.pin_state()?, final_try)?;
         }
-        crate::pin::login(session, who, pin, || self.pin_state().unwrap_or(PinState::Ok))
+        crate::login::login(session, who, pin, || self.pin_state().unwrap_or(PinState::Ok))
     }
 
     /// The PKCS#11 module serving this token.

@@ -6,6 +6,7 @@
 
 pub mod activation;
 pub mod chain;
+pub mod checks;
 pub mod error;
 pub mod journal;
 pub mod prompter;

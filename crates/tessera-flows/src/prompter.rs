@@ -163,7 +163,7 @@ pub enum Progress {
     /// Renewal: the diagnostics of the card and of the certificate chosen, before any PIN
     /// (each check's verdict and message).
     Diagnosed {
-        checks: Vec<crate::renewal::diagnostics::Check>,
+        checks: Vec<crate::checks::Check>,
     },
     /// Something to tell the person, as a message id and its arguments.
     Notice {

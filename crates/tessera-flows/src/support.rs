@@ -187,7 +187,7 @@ fn diagnostics_file() -> PathBuf {
 }
 
 /// Keep the report of the last diagnostics (no secret is in it), for the error file.
-pub fn remember_diagnostics(report: &crate::renewal::diagnostics::Report) {
+pub fn remember_diagnostics(report: &crate::checks::Report) {
     let path = diagnostics_file();
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);

@@ -7,7 +7,7 @@
 use tessera_core::card::{Card, Role};
 use tessera_pki::KeyAlgorithm;
 
-use super::{Activation, Installed, hex, label, step, unhex};
+use super::{Activation, Installed, label, step};
 use crate::journal::Journal;
 use crate::prompter::{Progress, Step};
 use crate::ra::cmp::{Exchange, Issued};
@@ -76,16 +76,18 @@ impl Activation<'_> {
         let known = journal.record.certificates.get(&role).cloned().unwrap_or_default();
         let reuse = match (&known.key_id, &known.public_key, known.algorithm) {
             (Some(id), Some(pk), Some(alg)) => {
-                let on_card = self.devices.with_token(token, |t| Card::new(t).public_key(&unhex(id)))?;
+                let on_card = self
+                    .devices
+                    .with_token(token, |t| Card::new(t).public_key(&hex::decode(id).unwrap_or_default()))?;
                 // PIV keys are invisible to the middleware until their certificate is
                 // written: the request signature below proves the key is still there.
                 match on_card {
-                    Some(found) if found != unhex(pk) => None,
-                    _ => Some(key_info(id, alg, unhex(pk), role)),
+                    Some(found) if found != hex::decode(pk).unwrap_or_default() => None,
+                    _ => Some(key_info(id, alg, hex::decode(pk).unwrap_or_default(), role)),
                 }
             }
             // An earlier run stopped while generating: adopt the pair if it got made.
-            (Some(id), None, Some(alg)) => match self.key_token(token, &unhex(id))? {
+            (Some(id), None, Some(alg)) => match self.key_token(token, &hex::decode(id).unwrap_or_default())? {
                 (_, Some(pk)) => Some(key_info(id, alg, pk, role)),
                 (_, None) => None,
             },
@@ -95,7 +97,7 @@ impl Activation<'_> {
             Some(k) => {
                 secrets.prompter.progress(&Progress::Resumed { step: s });
                 let c = journal.cert(role);
-                c.public_key = Some(hex(&k.public_key));
+                c.public_key = Some(hex::encode(&k.public_key));
                 journal.save()?;
                 k
             }
@@ -106,12 +108,12 @@ impl Activation<'_> {
                 let fixed = self.devices.with_token(token, |t| Ok(Card::new(t).role_id(role)))?;
                 let id = match (known.key_id.as_deref(), fixed) {
                     (_, Some(slot)) => slot,
-                    (Some(id), None) => unhex(id),
+                    (Some(id), None) => hex::decode(id).unwrap_or_default(),
                     (None, None) => fresh_id(),
                 };
                 let c = journal.cert(role);
                 *c = Default::default();
-                c.key_id = Some(hex(&id));
+                c.key_id = Some(hex::encode(&id));
                 c.algorithm = Some(algorithm);
                 journal.event(s, "started", None)?;
                 let made = secrets.retry(|secrets| {
@@ -119,12 +121,12 @@ impl Activation<'_> {
                         .with_token(token, |t| Card::new(t).generate(secrets, Some(id.clone()), algorithm, label(role)))
                 });
                 let made = step(secrets.prompter, None, s, made)?;
-                journal.cert(role).public_key = Some(hex(&made.public_key));
+                journal.cert(role).public_key = Some(hex::encode(&made.public_key));
                 journal.event(s, "done", None)?;
                 made
             }
         };
-        let key_id = unhex(&key.id);
+        let key_id = hex::decode(&key.id).unwrap_or_default();
         // The public key as a fresh view of the card shows it (some middleware hands back
         // stale attributes in the session that made the key), on the token that shows it:
         // a card may appear as several tokens (OpenSC's OpenPGP card: the signature key on
@@ -132,7 +134,7 @@ impl Activation<'_> {
         let (key_token, fresh) = self.key_token(token, &key_id)?;
         let key = match fresh {
             Some(public_key) if public_key != key.public_key => {
-                journal.cert(role).public_key = Some(hex(&public_key));
+                journal.cert(role).public_key = Some(hex::encode(&public_key));
                 journal.save()?;
                 tessera_core::keys::KeyPairInfo { public_key, ..key }
             }
@@ -146,9 +148,9 @@ impl Activation<'_> {
             (Some(der), Some(t)) => {
                 secrets.prompter.progress(&Progress::Resumed { step: s });
                 Issued {
-                    certificate: unhex(der),
-                    extra_certs: so_far.chain.iter().map(|c| unhex(c)).collect(),
-                    ca_pubs: so_far.ca_pubs.iter().map(|c| unhex(c)).collect(),
+                    certificate: hex::decode(der).unwrap_or_default(),
+                    extra_certs: so_far.chain.iter().map(|c| hex::decode(c).unwrap_or_default()).collect(),
+                    ca_pubs: so_far.ca_pubs.iter().map(|c| hex::decode(c).unwrap_or_default()).collect(),
                     note: so_far.note.clone(),
                     transaction: t.clone(),
                 }
@@ -184,10 +186,10 @@ impl Activation<'_> {
                 let result = exchange.initial(&cert_request, &key.algorithm.signature_algorithm(), &signed).await;
                 let issued = step(secrets.prompter, Some(journal), s, result)?;
                 let c = journal.cert(role);
-                c.certificate = Some(hex(&issued.certificate));
+                c.certificate = Some(hex::encode(&issued.certificate));
                 c.transaction = Some(issued.transaction.clone());
-                c.chain = issued.extra_certs.iter().map(|d| hex(d)).collect();
-                c.ca_pubs = issued.ca_pubs.iter().map(|d| hex(d)).collect();
+                c.chain = issued.extra_certs.iter().map(hex::encode).collect();
+                c.ca_pubs = issued.ca_pubs.iter().map(hex::encode).collect();
                 c.note = issued.note.clone();
                 journal.save()?;
                 issued

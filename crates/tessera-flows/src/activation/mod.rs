@@ -16,7 +16,7 @@ use tessera_core::pin::Pin;
 use tessera_pki::KeyAlgorithm;
 use zeroize::Zeroizing;
 
-use crate::journal::{Journal, hex, unhex};
+use crate::journal::Journal;
 use crate::prompter::{Progress, Prompter, Question, Step};
 use crate::ra::cmp::Exchange;
 use crate::ra::http::Http;

@@ -7,7 +7,6 @@
 use tessera_protocol::cmp::{self, Body, Client};
 
 use super::http::Http;
-use crate::journal::{hex, unhex};
 use crate::{Error, Result};
 
 /// One CMP transaction's identity: kept in the journal so that certConf after a restart
@@ -126,8 +125,8 @@ impl Exchange<'_> {
                 ca_pubs,
                 note: text,
                 transaction: Transaction {
-                    id: hex(&id),
-                    ra_nonce: hex(answer.sender_nonce.as_deref().unwrap_or_default()),
+                    id: hex::encode(id),
+                    ra_nonce: hex::encode(answer.sender_nonce.as_deref().unwrap_or_default()),
                     cert_req_id,
                 },
             }),
@@ -140,14 +139,21 @@ impl Exchange<'_> {
 
     /// certConf: accept `certificate`, or reject it with `reason` (it failed our checks).
     pub async fn confirm(&self, t: &Transaction, certificate: &[u8], reject: Option<&str>) -> Result<()> {
-        let id: [u8; 16] = unhex(&t.id)
+        let id: [u8; 16] = hex::decode(&t.id)
+            .unwrap_or_default()
             .try_into()
             .map_err(|_| Error::Storage { path: "journal".into(), reason: "transaction id".into() })?;
         let nonce = random::<16>();
         let client = self.client(id);
         let der = match reject {
-            None => client.cert_conf(&nonce, &unhex(&t.ra_nonce), certificate, t.cert_req_id),
-            Some(reason) => client.cert_reject(&nonce, &unhex(&t.ra_nonce), certificate, t.cert_req_id, reason),
+            None => client.cert_conf(&nonce, &hex::decode(&t.ra_nonce).unwrap_or_default(), certificate, t.cert_req_id),
+            Some(reason) => client.cert_reject(
+                &nonce,
+                &hex::decode(&t.ra_nonce).unwrap_or_default(),
+                certificate,
+                t.cert_req_id,
+                reason,
+            ),
         };
         match self.round_trip(der, &id, &nonce).await?.body {
             Body::Confirmed => Ok(()),
@@ -224,8 +230,8 @@ impl Renewing<'_> {
                     ca_pubs: Vec::new(),
                     note: text,
                     transaction: Transaction {
-                        id: hex(&id),
-                        ra_nonce: hex(answer.sender_nonce.as_deref().unwrap_or_default()),
+                        id: hex::encode(id),
+                        ra_nonce: hex::encode(answer.sender_nonce.as_deref().unwrap_or_default()),
                         cert_req_id,
                     },
                     extra_certs: answer.extra_certs,
@@ -245,12 +251,14 @@ impl Renewing<'_> {
         certificate: &[u8],
         sign: impl FnOnce(&[u8]) -> Result<Vec<u8>>,
     ) -> Result<()> {
-        let id: [u8; 16] = unhex(&t.id)
+        let id: [u8; 16] = hex::decode(&t.id)
+            .unwrap_or_default()
             .try_into()
             .map_err(|_| Error::Storage { path: "journal".into(), reason: "transaction id".into() })?;
         let nonce = random::<16>();
         let signed = self.signed(id);
-        let (header, body) = signed.cert_conf(&nonce, &unhex(&t.ra_nonce), certificate, t.cert_req_id);
+        let (header, body) =
+            signed.cert_conf(&nonce, &hex::decode(&t.ra_nonce).unwrap_or_default(), certificate, t.cert_req_id);
         let signature = sign(&cmp::Signed::protected_part(&header, &body))?;
         match self.round_trip(signed.message(header, body, &signature), &id, &nonce).await?.body {
             Body::Confirmed => Ok(()),

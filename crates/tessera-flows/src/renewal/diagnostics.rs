@@ -6,7 +6,6 @@
 use crate::ra::http::Http;
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use tessera_core::card::{Card, Role as KeyRole};
 use tessera_core::devices::Devices;
 use tessera_core::token::{KeyPresence, PinState, TokenView};
@@ -15,73 +14,8 @@ use tessera_pki::{KeyAlgorithm, RenewalStatus, Role};
 use crate::settings::Settings;
 use crate::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ts_rs::TS)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    Pass,
-    Warn,
-    Fail,
-}
-
-/// One check: what was looked at, the verdict, and the message that says why and what to do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[ts(rename = "DiagnosticCheck")]
-pub struct Check {
-    /// card-model, middleware, pin, card-in-use, middleware-cache, ra, decryption-key;
-    /// per certificate: renewal-window, key-algorithm, private-key, room, ra-renewal.
-    #[ts(type = "string")]
-    pub check: &'static str,
-    pub verdict: Verdict,
-    /// The message id (locales/): `diag-<check>-<outcome>`.
-    pub code: String,
-    pub params: BTreeMap<String, String>,
-}
-
-fn check(check: &'static str, verdict: Verdict, outcome: &str, params: &[(&str, String)]) -> Check {
-    Check {
-        check,
-        verdict,
-        code: format!("diag-{check}-{outcome}"),
-        params: params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
-    }
-}
-
-/// The checks of one certificate that renewal would replace.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CertificateReport {
-    pub uri: String,
-    pub subject: String,
-    pub serial: String,
-    pub role: Role,
-    pub not_after: String,
-    pub days_left: i64,
-    pub checks: Vec<Check>,
-}
-
-impl CertificateReport {
-    /// The worst verdict of the card's and this certificate's checks.
-    pub fn verdict(&self, card: &[Check]) -> Verdict {
-        card.iter().chain(&self.checks).map(|c| c.verdict).max().unwrap_or(Verdict::Pass)
-    }
-}
-
-/// The whole report: the card's checks, then each renewable certificate's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Report {
-    pub token: String,
-    pub label: String,
-    /// The catalog's name for the card, when it knows it.
-    pub card: Option<String>,
-    pub checks: Vec<Check>,
-    pub certificates: Vec<CertificateReport>,
-}
-
-impl Report {
-    /// Whether some certificate can be renewed (no check of the card or of it fails).
-    pub fn renewable(&self) -> bool {
-        self.certificates.iter().any(|c| c.verdict(&self.checks) != Verdict::Fail)
-    }
-}
+use crate::checks::check;
+pub use crate::checks::{CertificateReport, Check, Report, Verdict};
 
 /// Run every check that needs no PIN on the token `uri`.
 pub async fn diagnose(devices: &mut Devices, settings: &Settings, uri: &str) -> Result<Report> {
@@ -397,7 +331,7 @@ pub fn test_signatures(
         let id = tessera_pki::uri::Pkcs11Uri::parse(&cert.uri).ok().and_then(|u| u.id).unwrap_or_default();
         let Some(der) = devices.with_token(&token, |t| Card::new(t).certificate(&id))? else { continue };
         // A key type renewal cannot use failed its own check already.
-        let Ok(key) = super::old_key(&der, &crate::journal::hex(&id)) else { continue };
+        let Ok(key) = super::old_key(&der, &hex::encode(&id)) else { continue };
         cert.checks[at] = match key_signs(devices, &token, &mut secrets, &key) {
             Ok(true) => check("private-key", Verdict::Pass, "signs", &[]),
             Ok(false) => check("private-key", Verdict::Fail, "does-not-sign", &[]),

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::journal::{Journal, unhex};
+use crate::journal::Journal;
 
 /// Renewal journals are named `renew-<serial>` after the certificate they renew.
 const PREFIX: &str = "renew-";
@@ -33,7 +33,7 @@ impl Lineage {
                 .certificates
                 .values()
                 .filter_map(|c| c.certificate.as_deref())
-                .find_map(|der| tessera_pki::CertificateSummary::parse(&unhex(der), now).ok())
+                .find_map(|der| tessera_pki::CertificateSummary::parse(&hex::decode(der).unwrap_or_default(), now).ok())
                 .map(|s| normal(&s.serial));
             successor.insert(normal(old), (new, record.completed));
         }

@@ -19,7 +19,7 @@ use tessera_core::devices::Devices;
 use tessera_core::keys::KeyPairInfo;
 use tessera_pki::KeyAlgorithm;
 
-use crate::journal::{Journal, hex, unhex};
+use crate::journal::Journal;
 use crate::prompter::{Progress, Prompter, Step};
 use crate::ra::cmp::{Issued, Renewing};
 use crate::ra::http::Http;
@@ -177,14 +177,15 @@ impl Renewal<'_> {
                 })
                 && r.old_certificate
                     .as_deref()
-                    .map(unhex)
+                    .map(|h| hex::decode(h).unwrap_or_default())
                     .and_then(|d| serial_of(&d))
                     .is_some_and(|old| !report.certificates.iter().any(|c| c.serial == old))
         });
         if let Some(r) = overwritten {
             let role = r.certificates.keys().next().copied().unwrap_or(Role::Signature);
             let slot = devices.with_token(&token, |t| Ok(Card::new(t).role_id(role)))?.unwrap_or_default();
-            let old_certificate = r.old_certificate.as_deref().map(unhex).unwrap_or_default();
+            let old_certificate =
+                r.old_certificate.as_deref().map(|h| hex::decode(h).unwrap_or_default()).unwrap_or_default();
             // The card's own checks still count (a locked PIN stops here); the certificate
             // now on the card is the renewal's own successor.
             prompter.progress(&Progress::Diagnosed { checks: report.checks.clone() });
@@ -254,7 +255,7 @@ async fn rekey(
     old_id: Vec<u8>,
     old_certificate: Vec<u8>,
 ) -> Result<Outcome> {
-    let old = old_key(&old_certificate, &hex(&old_id))?;
+    let old = old_key(&old_certificate, &hex::encode(&old_id))?;
     let old_summary = tessera_pki::CertificateSummary::parse(&old_certificate, time::OffsetDateTime::now_utc())
         .map_err(|e| Error::CertificateUntrusted { reason: e.to_string() })?;
     // A card whose convention fixes this key's slot: the new key takes the old one's
@@ -270,9 +271,9 @@ async fn rekey(
             profile: "renewal".into(),
             reason: format!(
                 "the certificate's key is in slot {}, not in the {} slot {}: renewing would overwrite another key",
-                hex(&old_id),
+                hex::encode(&old_id),
                 if role == Role::Signature { "signature" } else { "authentication" },
-                hex(slot)
+                hex::encode(slot)
             ),
         });
     }
@@ -288,7 +289,7 @@ async fn rekey(
     let algorithm_id = old.algorithm.signature_algorithm();
     let renewing = Renewing { http: &http, certificate: &old_certificate, algorithm: &algorithm_id, anchors: &anchors };
     if fixed_slot.is_some() && journal.record.old_certificate.is_none() {
-        journal.record.old_certificate = Some(hex(&old_certificate));
+        journal.record.old_certificate = Some(hex::encode(&old_certificate));
         journal.save()?;
     }
     let mut secrets = Asked::new(prompter);
@@ -365,7 +366,7 @@ async fn rekey(
             id: id.clone(),
             label: String::new(),
             algorithm: known.algorithm.unwrap_or(algorithm),
-            public_key: unhex(pk),
+            public_key: hex::decode(pk).unwrap_or_default(),
         }),
         _ => None,
     };
@@ -373,7 +374,9 @@ async fn rekey(
         // A slot's public key may not show (PIV): a signature tells.
         Some(key) if fixed_slot.is_some() => overwrite::signs_as(devices, &token, &mut secrets, key)?,
         Some(key) => {
-            devices.with_token(&token, |t| Card::new(t).public_key(&unhex(&key.id)))?.as_deref()
+            devices
+                .with_token(&token, |t| Card::new(t).public_key(&hex::decode(&key.id).unwrap_or_default()))?
+                .as_deref()
                 == Some(key.public_key.as_slice())
         }
         None => false,
@@ -387,7 +390,10 @@ async fn rekey(
         _ => {
             secrets.prompter.progress(&Progress::Started { step: s });
             // An id journaled by a run stopped during generation: the pair may be there.
-            let id = fixed_slot.clone().or_else(|| known.key_id.as_deref().map(unhex)).unwrap_or_else(fresh_id);
+            let id = fixed_slot
+                .clone()
+                .or_else(|| known.key_id.as_deref().map(|h| hex::decode(h).unwrap_or_default()))
+                .unwrap_or_else(fresh_id);
             // In a fixed slot there is nothing to adopt: whatever is there is replaced
             // (the overwrite is authorised).
             let adopted = match fixed_slot {
@@ -395,13 +401,17 @@ async fn rekey(
                 None => devices.with_token(&token, |t| Card::new(t).public_key(&id))?,
             };
             let c = journal.cert(role);
-            c.key_id = Some(hex(&id));
+            c.key_id = Some(hex::encode(&id));
             c.algorithm = Some(algorithm);
             journal.event(s, "started", None)?;
             let made = match adopted {
-                Some(public_key) => {
-                    Ok(KeyPairInfo { uri: String::new(), id: hex(&id), label: String::new(), algorithm, public_key })
-                }
+                Some(public_key) => Ok(KeyPairInfo {
+                    uri: String::new(),
+                    id: hex::encode(&id),
+                    label: String::new(),
+                    algorithm,
+                    public_key,
+                }),
                 None => secrets.retry(|secrets| {
                     devices.with_token(&token, |t| {
                         Card::new(t).make_key(secrets, Some(id.clone()), algorithm, "Rinnovo", fixed_slot.is_some())
@@ -409,12 +419,12 @@ async fn rekey(
                 }),
             };
             let made = step(secrets.prompter, &mut journal, s, made)?;
-            journal.cert(role).public_key = Some(hex(&made.public_key));
+            journal.cert(role).public_key = Some(hex::encode(&made.public_key));
             journal.save()?;
             made
         }
     };
-    let new_id = unhex(&new_key.id);
+    let new_id = hex::decode(&new_key.id).unwrap_or_default();
 
     // 4. kur: the request signed by the new key (POP), the message by the old one.
     let s = Step::Issue { role };
@@ -424,8 +434,8 @@ async fn rekey(
             resumed = true;
             secrets.prompter.progress(&Progress::Resumed { step: s });
             Issued {
-                certificate: unhex(der),
-                extra_certs: so_far.chain.iter().map(|c| unhex(c)).collect(),
+                certificate: hex::decode(der).unwrap_or_default(),
+                extra_certs: so_far.chain.iter().map(|c| hex::decode(c).unwrap_or_default()).collect(),
                 ca_pubs: Vec::new(),
                 note: so_far.note.clone(),
                 transaction: t.clone(),
@@ -472,9 +482,9 @@ async fn rekey(
             };
             let issued = step(secrets.prompter, &mut journal, s, result)?;
             let c = journal.cert(role);
-            c.certificate = Some(hex(&issued.certificate));
+            c.certificate = Some(hex::encode(&issued.certificate));
             c.transaction = Some(issued.transaction.clone());
-            c.chain = issued.extra_certs.iter().map(|d| hex(d)).collect();
+            c.chain = issued.extra_certs.iter().map(hex::encode).collect();
             c.note = issued.note.clone();
             journal.save()?;
             issued
