@@ -1,4 +1,5 @@
 //! `tessera`: Tessera's engine from the command line.
+#![forbid(unsafe_code)]
 
 mod activate;
 mod check_lines;

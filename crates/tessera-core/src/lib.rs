@@ -4,6 +4,7 @@
 //! Layering: `readers` and `watch` speak PC/SC; `token` speaks PKCS#11 (cryptoki);
 //! `catalog` and `atr` turn an ATR into card knowledge from drivers/; `devices` puts them
 //! together into one [`devices::Snapshot`] that the CLI prints and the window shows.
+#![forbid(unsafe_code)]
 
 pub mod apdu;
 pub mod atr;

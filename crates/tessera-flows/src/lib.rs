@@ -3,6 +3,7 @@
 //! `tessera_core::card` (which hides the card kind) and on the network through [`ra`]
 //! (Lightweight CMP and the RA's workflow API, reqwest over rustls), and journals each
 //! step so that an interrupted run resumes.
+#![cfg_attr(not(test), forbid(unsafe_code))]
 
 pub mod activation;
 pub mod chain;

@@ -2,6 +2,7 @@
 //! embedded so that an installed binary needs no data files. `tessera.ftl` holds what the
 //! app, the CLI and the RA's refusals say; `console.ftl` the registration office's console.
 //! Depends on nothing of Tessera's: the app, the CLI and the RA all use it.
+#![forbid(unsafe_code)]
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -2,6 +2,7 @@
 //! certificate parsing and classification, CSRs, PKCS#11 URIs (RFC 7512), and the Italian
 //! tax code [codice fiscale].
 //! No I/O and no hardware here, so everything is unit-testable and fuzzable.
+#![forbid(unsafe_code)]
 
 pub mod certificate;
 pub mod codice_fiscale;

@@ -8,6 +8,7 @@
 //!
 //! `workflow` and `refusal`: the RA's JSON API, every body and answer and every refusal,
 //! defined once for the RA and the client.
+#![forbid(unsafe_code)]
 
 pub mod activation;
 pub mod asn1;

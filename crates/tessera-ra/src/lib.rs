@@ -13,6 +13,7 @@
 //!   `paperwork` (verification), `forms` (printable PDFs, `pdf`);
 //! - what answers clients: `endpoint` (CMP), `ocsp`, `api` (JSON), `notices` (e-mails due);
 //! - `app`, the router; `admin`, the administrator's commands.
+#![forbid(unsafe_code)]
 
 pub mod accounts;
 pub mod actor;

@@ -5,6 +5,7 @@
 //!   tessera-ra audit verify --config ra.toml
 //!
 //! Plain HTTP is served on loopback only; anywhere else `[tls]` is required.
+#![forbid(unsafe_code)]
 
 use std::io::Write;
 use std::net::SocketAddr;
