@@ -11,10 +11,6 @@ fn parse(der: &[u8]) -> Result<X509Certificate<'_>> {
         .map_err(|e| Error::CertificateUntrusted { reason: format!("unreadable certificate: {e}") })
 }
 
-fn is_ca(c: &X509Certificate<'_>) -> bool {
-    c.basic_constraints().ok().flatten().is_some_and(|b| b.value.ca)
-}
-
 /// Check `certificate` (DER) against the card's `public_key` (subjectPublicKey content),
 /// through `intermediates` up to one of `anchors`.
 pub fn check(certificate: &[u8], public_key: &[u8], intermediates: &[Vec<u8>], anchors: &[Vec<u8>]) -> Result<()> {
@@ -49,10 +45,10 @@ pub fn check_renewed(
 /// Check that `certificate` (a CA's, which signed an answer) is one of `anchors` or leads
 /// to one through `intermediates`.
 pub fn trusted_ca(certificate: &[u8], intermediates: &[Vec<u8>], anchors: &[Vec<u8>]) -> Result<()> {
+    let ca = parse(certificate)?;
     if anchors.iter().any(|a| a == certificate) {
         return Ok(());
     }
-    let ca = parse(certificate)?;
     if !ca.validity().is_valid() {
         return Err(Error::CertificateUntrusted { reason: "not valid now".into() });
     }
@@ -63,26 +59,8 @@ fn chain_to(leaf: X509Certificate<'_>, intermediates: &[Vec<u8>], anchors: &[Vec
     if anchors.is_empty() {
         return Err(Error::CertificateUntrusted { reason: "no trust anchor for the RA".into() });
     }
-    let anchors: Vec<X509Certificate<'_>> = anchors.iter().map(|a| parse(a)).collect::<Result<_>>()?;
-    let intermediates: Vec<X509Certificate<'_>> = intermediates.iter().map(|a| parse(a)).collect::<Result<_>>()?;
-    let mut current = leaf;
-    for _ in 0..8 {
-        let signs = |issuer: &X509Certificate<'_>| {
-            issuer.subject() == current.issuer() && current.verify_signature(Some(issuer.public_key())).is_ok()
-        };
-        if anchors.iter().any(signs) {
-            return Ok(());
-        }
-        match intermediates.iter().find(|i| is_ca(i) && i.validity().is_valid() && signs(i)) {
-            Some(next) => current = next.clone(),
-            None => {
-                return Err(Error::CertificateUntrusted {
-                    reason: format!("no trusted issuer for {}", current.issuer()),
-                });
-            }
-        }
-    }
-    Err(Error::CertificateUntrusted { reason: "chain too long".into() })
+    tessera_pki::chain::to_anchor(leaf.as_raw(), intermediates, anchors, ::time::OffsetDateTime::now_utc())
+        .map_err(|e| Error::CertificateUntrusted { reason: e.to_string() })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod certificate;
+pub mod chain;
 pub mod codice_fiscale;
 pub mod csr;
 pub mod der;
@@ -25,4 +26,7 @@ pub enum Error {
     /// A CSR could not be built, or does not verify.
     #[error("certification request failed: {reason}")]
     CsrFailed { reason: String },
+    /// A certificate does not lead to a trust anchor.
+    #[error("certificate not trusted: {reason}")]
+    Untrusted { reason: String },
 }

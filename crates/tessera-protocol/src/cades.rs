@@ -186,6 +186,37 @@ fn attribute_value(attributes: &SignedAttributes, oid: Oid) -> Result<&Any, Erro
     }
 }
 
+/// The certificates a `.p7m` carries: the signer's (the one its single signer names by
+/// issuer and serial), then the others (its chain, as the signer's software added it).
+/// Nothing is verified here: [`verify`] does, with the signer's certificate.
+pub fn certificates(p7m: &[u8]) -> Result<(Vec<u8>, Vec<Vec<u8>>), Error> {
+    let info = ContentInfo::from_der(p7m).map_err(malformed("ContentInfo"))?;
+    if info.content_type != ID_SIGNED_DATA {
+        return Err(refused("not a CMS SignedData"));
+    }
+    let signed: SignedData = info.content.decode_as().map_err(malformed("SignedData"))?;
+    let [signer] = signed.signer_infos.0.as_slice() else {
+        return Err(refused("exactly one signer expected"));
+    };
+    let SignerIdentifier::IssuerAndSerialNumber(sid) = &signer.sid else {
+        return Err(refused("the signer is not named by issuer and serial"));
+    };
+    let (mut own, mut others) = (None, Vec::new());
+    for choice in signed.certificates.iter().flat_map(|set| set.0.iter()) {
+        let cms::cert::CertificateChoices::Certificate(c) = choice else { continue };
+        let der = c.to_der().map_err(malformed("certificate"))?;
+        if own.is_none()
+            && c.tbs_certificate.issuer == sid.issuer
+            && c.tbs_certificate.serial_number == sid.serial_number
+        {
+            own = Some(der);
+        } else {
+            others.push(der);
+        }
+    }
+    Ok((own.ok_or_else(|| refused("the signer's certificate is not inside"))?, others))
+}
+
 /// Check a `.p7m` signed by the holder of `certificate` (DER): one signer, that
 /// certificate by issuer and serial and by its signing-certificate-v2 hash, the content
 /// type and digest of the encapsulated document, and the signature with the certificate's

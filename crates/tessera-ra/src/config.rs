@@ -103,6 +103,11 @@ pub struct ConsoleSettings {
     /// (each sends an e-mail and an SMS): past it the page asks to come back later.
     #[serde(default = "default_contact_changes_per_hour")]
     pub contact_changes_per_hour: i64,
+    /// Remote identification: the CAs (PEM, one file) whose certificates may sign a
+    /// request form in the holder's stead (qualified signature or CNS cards); without it
+    /// only in-person identification is offered. Relative to this file.
+    #[serde(default)]
+    pub remote_trust_anchors: Option<PathBuf>,
 }
 
 fn default_contact_changes_per_hour() -> i64 {
@@ -142,6 +147,7 @@ impl Default for ConsoleSettings {
             originals_days: default_originals(),
             originals_reminder_days: default_originals_reminder(),
             contact_changes_per_hour: default_contact_changes_per_hour(),
+            remote_trust_anchors: None,
         }
     }
 }

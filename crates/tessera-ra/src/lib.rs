@@ -42,6 +42,7 @@ pub mod pdf;
 pub mod personalisation;
 pub mod registration;
 pub mod registry;
+pub mod remote_identification;
 pub mod renewal_decisions;
 pub mod renewal_form;
 pub mod startup;

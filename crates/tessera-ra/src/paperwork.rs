@@ -39,14 +39,22 @@ pub async fn verified(ra: &Ra, actor: &Actor, r: &RequestView) -> Result<(), Not
     if took_part(actor, r) {
         return Err(NotDecided::OwnRequest);
     }
-    let due = time::OffsetDateTime::now_utc().unix_timestamp() + ra.console.originals_days * 86_400;
+    // Signed remotely: the signature is the original, there is no paper to wait for.
+    let remote = r
+        .id_document
+        .as_deref()
+        .and_then(|j| serde_json::from_str::<crate::store::verification::IdDocument>(j).ok())
+        .is_some_and(|d| d.mode == "remote");
+    let (to, due) = if remote {
+        ("completed", None)
+    } else {
+        (
+            "awaiting-originals",
+            Some(time::OffsetDateTime::now_utc().unix_timestamp() + ra.console.originals_days * 86_400),
+        )
+    };
     let by = actor.event("", "", "");
-    if !ra
-        .store
-        .move_request(&r.reference, &["to-verify"], "awaiting-originals", None, Some(due), &by)
-        .await
-        .map_err(internal)?
-    {
+    if !ra.store.move_request(&r.reference, &["to-verify"], to, None, due, &by).await.map_err(internal)? {
         return Err(NotDecided::NotWaiting);
     }
     // The certificates issued before verification are activated.

@@ -58,12 +58,31 @@ pub async fn open(path: &Path, config: &Config, addr: std::net::SocketAddr) -> R
     ra.renewal_policy = config.renewal_policy;
     ra.renewal = config.renewal.clone();
     ra.console = config.console.clone();
+    if let Some(anchors) = &config.console.remote_trust_anchors {
+        ra.remote_anchors = remote_anchors(&path.parent().unwrap_or(Path::new(".")).join(anchors))?;
+    }
     ra.tls = config.tls.is_some();
     ra.otp = config.otp;
     ra.wrong_code_wait = config.cmp.wrong_code_wait_seconds;
     ra.calls = crate::limits::Limiter::new(config.limits.calls_per_minute, config.limits.calls_per_minute);
     ra.failures = crate::limits::Limiter::new(config.limits.failures_per_minute, config.limits.failures_per_minute);
     Ok(ra)
+}
+
+/// The CA certificates of a PEM file, each read as X.509; the error names the file.
+fn remote_anchors(file: &Path) -> Result<Vec<Vec<u8>>, String> {
+    let text = std::fs::read(file).map_err(|e| format!("remote_trust_anchors {}: {e}", file.display()))?;
+    let pems = pem::parse_many(&text).map_err(|e| format!("remote_trust_anchors {}: {e}", file.display()))?;
+    let anchors: Vec<Vec<u8>> =
+        pems.into_iter().filter(|p| p.tag() == "CERTIFICATE").map(|p| p.into_contents()).collect();
+    for der in &anchors {
+        tessera_pki::CertificateSummary::parse(der, time::OffsetDateTime::now_utc())
+            .map_err(|e| format!("remote_trust_anchors {}: {e}", file.display()))?;
+    }
+    if anchors.is_empty() {
+        return Err(format!("remote_trust_anchors {}: no certificate in it", file.display()));
+    }
+    Ok(anchors)
 }
 
 /// The configured database alone (for the commands that manage it without serving).

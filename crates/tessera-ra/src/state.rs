@@ -36,6 +36,9 @@ pub struct Ra {
     pub console: crate::config::ConsoleSettings,
     /// Served over TLS: the console's cookies are Secure.
     pub tls: bool,
+    /// The CAs whose certificates may sign a request form remotely (DER); none: remote
+    /// identification is not offered.
+    pub remote_anchors: Vec<Vec<u8>>,
 }
 
 impl Ra {
@@ -48,6 +51,7 @@ impl Ra {
             renewal: Default::default(),
             console: Default::default(),
             tls: false,
+            remote_anchors: Vec::new(),
             ca,
             store,
             validity_days,

@@ -269,6 +269,10 @@ mod tests {
             ("console-certkind", names(&["signature", "cns-authentication"])),
             ("console-lifecycle", names(&["suspend", "reactivate", "revoke"])),
             ("console-lifecycle-done", names(&["suspend", "reactivate", "revoke"])),
+            (
+                "console-error-remote",
+                super::requests::REMOTE_REFUSALS.iter().flat_map(|r| [r.to_string(), format!("{r}-remedy")]).collect(),
+            ),
             ("console-reason", crate::lifecycle::REASONS.iter().chain(&[2, 6]).map(|r| r.to_string()).collect()),
         ]
     }

@@ -28,6 +28,7 @@ pub fn id_document(ui: &Ui, f: &HashMap<String, String>, errors: &mut FormErrors
         issued: get("doc_issued"),
         expires: get("doc_expires"),
         mode: if get("mode") == "remote" { "remote".into() } else { "in-person".into() },
+        signer: None,
     };
     if !DOCUMENT_KINDS.contains(&d.kind.as_str()) {
         errors.field("doc_kind", ui.t("console-error-required"), ui.t("console-error-doc-kind-remedy"));
@@ -50,6 +51,15 @@ pub fn id_document(ui: &Ui, f: &HashMap<String, String>, errors: &mut FormErrors
         None => errors.field("doc_expires", ui.t("console-error-date"), ui.t("console-error-date-remedy")),
     }
     d
+}
+
+/// What an upload of `kind` is: the remote form a CMS signature (read as one), every
+/// other kind a PDF, JPEG or PNG by its content.
+fn media_of(kind: &str, bytes: &[u8]) -> Option<Media> {
+    if kind == crate::documents::kinds::SIGNED_FORM_P7M {
+        return tessera_protocol::cades::certificates(bytes).is_ok().then_some(Media::Cms);
+    }
+    sniff(bytes)
 }
 
 /// One file accepted: its form field (the document's kind), what it is, its bytes.
@@ -97,8 +107,14 @@ pub fn accepted<'a>(
                     ui.t1("console-error-file-too-large", "mb", &mb),
                     ui.t1("console-error-file-too-large-remedy", "mb", &mb),
                 );
-            } else if let Some(media) = sniff(&f.bytes) {
+            } else if let Some(media) = media_of(kind, &f.bytes) {
                 out.push(Accepted { kind, media, bytes: &f.bytes });
+            } else if kind == crate::documents::kinds::SIGNED_FORM_P7M {
+                errors.field(
+                    kind,
+                    ui.t("console-error-remote-signature"),
+                    ui.t("console-error-remote-signature-remedy"),
+                );
             } else {
                 errors.field(kind, ui.t("console-error-file-type"), ui.t("console-error-file-type-remedy"));
             }

@@ -20,9 +20,14 @@ use super::ui::Ui;
 use super::{FormErrors, render_status};
 use crate::documents::kinds;
 use crate::paperwork::NotDecided;
+use crate::remote_identification::NotIdentified;
 use crate::state::Ra;
 use crate::store::documents::{DocumentInfo, NewDocument};
 use crate::store::verification::{IdDocument, RequestView};
+
+/// Why a form signed remotely was refused (`console-error-remote-<why>` and its remedy).
+pub const REMOTE_REFUSALS: [&str; 6] =
+    ["one-file", "signature", "certificate-expired", "untrusted", "another-person", "another-document"];
 
 /// What an action just did, said once on the page after it (`?done=`).
 pub const DONE: [&str; 6] = ["identified", "verified", "to-correct", "originals", "halves-sms", "halves-email"];
@@ -52,6 +57,8 @@ struct RequestPage {
     personalised: bool,
     max_mb: usize,
     max_files: usize,
+    /// Remote identification is configured (trusted CAs for the signed form).
+    remote_offered: bool,
 }
 
 impl RequestPage {
@@ -81,6 +88,10 @@ impl RequestPage {
 
     fn id_kind_label(&self, kind: &str) -> String {
         self.ui.t(&format!("console-id-{kind}"))
+    }
+
+    fn remote(&self) -> bool {
+        self.idv.mode == "remote"
     }
 
     /// The files identification asks for.
@@ -165,6 +176,7 @@ async fn request_page(
         personalised,
         max_mb: ra.console.upload_max_bytes / (1024 * 1024),
         max_files: ra.console.uploads_per_step,
+        remote_offered: !ra.remote_anchors.is_empty(),
     };
     render_status(status, &page)
 }
@@ -183,8 +195,16 @@ pub async fn page(State(ra): State<Arc<Ra>>, me: Me, Path(reference): Path<Strin
 /// GET /console/requests/{reference}/form.pdf: the request form to print and sign.
 pub async fn form_pdf(State(ra): State<Arc<Ra>>, me: Me, Path(reference): Path<String>) -> Response {
     let Some(r) = visible(&ra, &me, &reference).await else { return StatusCode::NOT_FOUND.into_response() };
-    let _ = ra.store.audit_event(&me.event("request-form-printed", &reference, "")).await;
-    pdf(crate::forms::request_form(&r, &me.account.name, &today()), &format!("richiesta-{reference}.pdf"))
+    let form = crate::forms::request_form(&r, &me.account.name, &today());
+    if let Some(bytes) = &form {
+        // Kept by its digest: the holder may sign this very file remotely.
+        let digest = crate::remote_identification::form_digest(bytes);
+        if ra.store.record_request_form(&reference, &digest).await.is_err() {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+        }
+        let _ = ra.store.audit_event(&me.event("request-form-printed", &reference, &format!("sha256 {digest}"))).await;
+    }
+    pdf(form, &format!("richiesta-{reference}.pdf"))
 }
 
 /// A PDF as a download.
@@ -211,17 +231,57 @@ pub async fn identify(State(ra): State<Arc<Ra>>, Path(reference): Path<String>, 
         return StatusCode::CONFLICT.into_response();
     }
     let mut errors = FormErrors::default();
-    let document = paper::id_document(&me.ui, &form.fields, &mut errors);
-    // The files: each a PDF, JPEG or PNG by its content, within the limits; a correction
-    // keeps what was uploaded before unless replaced.
-    let mut wanted = vec![kinds::SIGNED_FORM, kinds::ID_FRONT, kinds::ID_BACK];
+    let mut document = paper::id_document(&me.ui, &form.fields, &mut errors);
+    let remote = document.mode == "remote";
+    if remote && ra.remote_anchors.is_empty() {
+        return StatusCode::CONFLICT.into_response();
+    }
+    // The files: each a PDF, JPEG or PNG by its content (the remote form: a .p7m), within
+    // the limits; a correction keeps what was uploaded before unless replaced. In person:
+    // the signed form and the document's scans; remote: the signed .p7m, the scans if any.
+    let mut wanted =
+        if remote { vec![kinds::SIGNED_FORM_P7M] } else { vec![kinds::SIGNED_FORM, kinds::ID_FRONT, kinds::ID_BACK] };
     if r.organization.is_some() {
         wanted.push(kinds::REPRESENTATION);
     }
     let kept: Vec<String> =
         ra.store.documents_of("request", &reference).await.unwrap_or_default().into_iter().map(|d| d.kind).collect();
-    let all = [kinds::SIGNED_FORM, kinds::ID_FRONT, kinds::ID_BACK, kinds::REPRESENTATION];
-    let accepted = paper::accepted(&me.ui, &ra.console, &form.files, &all, &wanted, &kept, &mut errors);
+    // A remote form is checked now, so it is never kept from before.
+    let kept: Vec<String> = kept.into_iter().filter(|k| k != kinds::SIGNED_FORM_P7M).collect();
+    let all: &[&str] = if remote {
+        &[kinds::SIGNED_FORM_P7M, kinds::ID_FRONT, kinds::ID_BACK, kinds::REPRESENTATION]
+    } else {
+        &[kinds::SIGNED_FORM, kinds::ID_FRONT, kinds::ID_BACK, kinds::REPRESENTATION]
+    };
+    let accepted = paper::accepted(&me.ui, &ra.console, &form.files, all, &wanted, &kept, &mut errors);
+    if remote && errors.is_empty() {
+        let signed: Vec<&[u8]> =
+            accepted.iter().filter(|f| f.kind == kinds::SIGNED_FORM_P7M).map(|f| f.bytes).collect();
+        let checked = match signed.as_slice() {
+            [one] => crate::remote_identification::check(&ra, &r, one).await.map_err(Some),
+            _ => Err(None),
+        };
+        match checked {
+            Ok(signer) => document.signer = Some(signer.describe()),
+            Err(why) => {
+                let id = match why {
+                    None => "one-file",
+                    Some(NotIdentified::NotOffered) => return StatusCode::CONFLICT.into_response(),
+                    Some(NotIdentified::BadSignature(_)) => "signature",
+                    Some(NotIdentified::CertificateNotValid) => "certificate-expired",
+                    Some(NotIdentified::Untrusted(_)) => "untrusted",
+                    Some(NotIdentified::AnotherPerson) => "another-person",
+                    Some(NotIdentified::AnotherDocument) => "another-document",
+                    Some(NotIdentified::Internal) => {
+                        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+                    }
+                };
+                let (cause, remedy) =
+                    (format!("console-error-remote-{id}"), format!("console-error-remote-{id}-remedy"));
+                errors.field(kinds::SIGNED_FORM_P7M, me.ui.t(&cause), me.ui.t(&remedy));
+            }
+        }
+    }
     if !errors.is_empty() {
         return request_page(&ra, me, r, errors, None, None, Some(document)).await;
     }

@@ -61,6 +61,9 @@ pub struct IdDocument {
     pub expires: String,
     /// in-person (handwritten form) or remote (a form signed with a qualified certificate).
     pub mode: String,
+    /// Remote: who signed the form (the certificate's subject, issuer and serial).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
 }
 
 const VIEW: &str = "SELECT r.reference, r.holder_id, r.given_name, r.surname, r.cf, r.passport_country, r.profile, \
@@ -190,12 +193,36 @@ impl Store {
         }
         self.keep_documents(&mut tx, scans, by).await?;
         {
-            let detail = format!("{} {} ({})", document.kind, document.number, document.mode);
+            let signer = document.signer.as_deref().map(|s| format!(", signed by {s}")).unwrap_or_default();
+            let detail = format!("{} {} ({}{signer})", document.kind, document.number, document.mode);
             append(&mut tx, &Event { action: "holder-identified", subject: reference, detail: &detail, ..by.clone() })
                 .await?;
         }
         tx.commit().await?;
         Ok(done)
+    }
+
+    /// A request form made for `reference`: its SHA-256 (hex) kept, so that the form
+    /// signed remotely can be recognised as one of them.
+    pub async fn record_request_form(&self, reference: &str, digest: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        let insert = if self.postgres() {
+            "INSERT INTO request_forms (reference, digest, made_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+        } else {
+            "INSERT OR IGNORE INTO request_forms (reference, digest, made_at) VALUES ($1, $2, $3)"
+        };
+        sqlx::query(insert).bind(reference).bind(digest).bind(now()).execute(&mut *tx).await?;
+        tx.commit().await
+    }
+
+    /// Whether the RA made a request form for `reference` whose SHA-256 is `digest`.
+    pub async fn request_form_made(&self, reference: &str, digest: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT 1 FROM request_forms WHERE reference = $1 AND digest = $2")
+            .bind(reference)
+            .bind(digest)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
     }
 
     /// Move a request from one of `from` to `to`, with the verifier's `reason` (to-correct)

@@ -12,6 +12,7 @@ mod lifecycle;
 mod operators;
 mod postgres;
 mod registration;
+mod remote;
 mod renewals;
 mod sign_in;
 

@@ -5,7 +5,7 @@
 use super::*;
 
 /// A file of `size` bytes in the test's directory.
-fn file(ra: &Ra, name: &str, bytes: &[u8]) -> PathBuf {
+pub(super) fn file(ra: &Ra, name: &str, bytes: &[u8]) -> PathBuf {
     let path = ra.path(name);
     std::fs::write(&path, bytes).unwrap();
     path
@@ -27,10 +27,10 @@ fn scans(ra: &Ra, pdf: &[u8]) -> (PathBuf, PathBuf, PathBuf) {
     (form, ra.path("fronte.jpg"), ra.path("retro.png"))
 }
 
-const REGISTER: &str = "form[action=\"/console/holders\"]";
+pub(super) const REGISTER: &str = "form[action=\"/console/holders\"]";
 
 /// The reference of the request whose page the browser shows.
-fn reference_of(b: &Browser) -> String {
+pub(super) fn reference_of(b: &Browser) -> String {
     let path = b.path();
     let said = b.s.js("return [...document.querySelectorAll('.error, .problem')].map(e => e.textContent).join(' | ')");
     let reference = path.strip_prefix("/console/requests/").unwrap_or_else(|| panic!("not a request's page: {said}"));
@@ -304,6 +304,7 @@ fn a_request_verified_before_the_card_is_activated_gets_active_certificates() {
         ],
     );
     let reference = reference_of(&b);
+    assert!(!b.s.exists("input[name=mode][value=remote]"), "remote identification only where configured");
     let (_, _, pdf) = b.fetch(&format!("/console/requests/{reference}/form.pdf"));
     let scan = file(&ra, "scan.pdf", &pdf).display().to_string();
     b.form(
