@@ -16,8 +16,28 @@ fn untrusted(reason: &str) -> Error {
     Error::Untrusted { reason: reason.to_owned() }
 }
 
+/// A CA that may sign certificates: basicConstraints cA, and keyCertSign when it states
+/// a key usage.
 fn is_ca(c: &X509Certificate<'_>) -> bool {
-    c.basic_constraints().ok().flatten().is_some_and(|b| b.value.ca)
+    let ca = c.basic_constraints().ok().flatten().is_some_and(|b| b.value.ca);
+    let signs_certificates = match c.key_usage() {
+        Ok(Some(ku)) => ku.value.key_cert_sign(),
+        Ok(None) => true,
+        Err(_) => false,
+    };
+    ca && signs_certificates
+}
+
+/// Signed with SHA-1 (sha1WithRSAEncryption, ecdsa-with-SHA1, dsa-with-sha1): collisions
+/// can be made, so such a link proves nothing.
+fn sha1_signed(c: &X509Certificate<'_>) -> bool {
+    ["1.2.840.113549.1.1.5", "1.2.840.10045.4.1", "1.2.840.10040.4.3"]
+        .contains(&c.signature_algorithm.algorithm.to_id_string().as_str())
+}
+
+/// Whether `certificate` (DER) may serve as a trust anchor: a CA that signs certificates.
+pub fn anchor_usable(certificate: &[u8]) -> Result<bool, Error> {
+    Ok(is_ca(&parse(certificate)?))
 }
 
 fn valid_at(c: &X509Certificate<'_>, at: OffsetDateTime) -> bool {
@@ -44,6 +64,9 @@ pub fn to_anchor(
     let intermediates: Vec<X509Certificate<'_>> = intermediates.iter().map(|a| parse(a)).collect::<Result<_, _>>()?;
     let mut current = parse(certificate)?;
     for _ in 0..8 {
+        if sha1_signed(&current) {
+            return Err(untrusted(&format!("{} is signed with SHA-1", current.subject())));
+        }
         let signs = |issuer: &X509Certificate<'_>| {
             issuer.subject() == current.issuer() && current.verify_signature(Some(issuer.public_key())).is_ok()
         };

@@ -10,6 +10,7 @@ pub mod codice_fiscale;
 pub mod csr;
 pub mod der;
 pub mod places;
+pub mod signer;
 pub mod uri;
 
 pub use certificate::{CertificateSummary, KeyInfo, RENEWAL_WINDOW_DAYS, RenewalStatus, Role};

@@ -186,10 +186,70 @@ fn attribute_value(attributes: &SignedAttributes, oid: Oid) -> Result<&Any, Erro
     }
 }
 
+/// At most this many certificates in a `.p7m` (the signer's and its chain): the `der`
+/// crate sorts a SET OF as it reads it, in time that grows with the square of its size.
+pub const MOST_CERTIFICATES: usize = 16;
+
+/// Refuse, before the `cms` crate reads it, a `.p7m` whose sets are larger than a
+/// signature needs: more than [`MOST_CERTIFICATES`] certificates, any CRL, several
+/// signers, more than four digest algorithms. Only the outer TLVs are read, each once.
+fn bounded(p7m: &[u8]) -> Result<(), Error> {
+    let not_cms = || refused("not a CMS SignedData");
+    let info = crate::asn1::read_one(p7m).map_err(|_| not_cms())?;
+    let fields = crate::asn1::children(info.content).map_err(|_| not_cms())?;
+    let content = match (info.tag, fields.as_slice()) {
+        (0x30, [_, content]) if content.tag == 0xA0 => content,
+        _ => return Err(not_cms()),
+    };
+    let signed = crate::asn1::read_one(content.content).map_err(|_| not_cms())?;
+    let parts = crate::asn1::children(signed.content).map_err(|_| not_cms())?;
+    let count = |t: &crate::asn1::Tlv<'_>| crate::asn1::children(t.content).map(|c| c.len()).map_err(|_| not_cms());
+    for part in &parts {
+        match part.tag {
+            0xA0 => {
+                let n = count(part)?;
+                if n > MOST_CERTIFICATES {
+                    return Err(refused(&format!("{n} certificates, at most {MOST_CERTIFICATES}")));
+                }
+            }
+            0xA1 => return Err(refused("CRLs inside: not expected")),
+            _ => {}
+        }
+    }
+    match (parts.get(1), parts.last()) {
+        (Some(digests), Some(signers)) if digests.tag == 0x31 && signers.tag == 0x31 => {
+            if count(digests)? > 4 || count(signers)? != 1 {
+                return Err(refused("exactly one signer expected"));
+            }
+            Ok(())
+        }
+        _ => Err(not_cms()),
+    }
+}
+
+/// A `.p7m` as it travels: DER, or the same in Base64 or PEM (as many signing tools and
+/// mail clients save it). None when it is none of these.
+pub fn from_transport(bytes: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    if bytes.first() == Some(&0x30) {
+        return Some(bytes.to_vec());
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    let body: String = text
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .flat_map(|l| l.chars())
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(body).ok()?;
+    (der.first() == Some(&0x30)).then_some(der)
+}
+
 /// The certificates a `.p7m` carries: the signer's (the one its single signer names by
 /// issuer and serial), then the others (its chain, as the signer's software added it).
 /// Nothing is verified here: [`verify`] does, with the signer's certificate.
 pub fn certificates(p7m: &[u8]) -> Result<(Vec<u8>, Vec<Vec<u8>>), Error> {
+    bounded(p7m)?;
     let info = ContentInfo::from_der(p7m).map_err(malformed("ContentInfo"))?;
     if info.content_type != ID_SIGNED_DATA {
         return Err(refused("not a CMS SignedData"));
@@ -222,6 +282,7 @@ pub fn certificates(p7m: &[u8]) -> Result<(Vec<u8>, Vec<Vec<u8>>), Error> {
 /// type and digest of the encapsulated document, and the signature with the certificate's
 /// key. Strict DER (the `der` crate's reader).
 pub fn verify(p7m: &[u8], certificate: &[u8]) -> Result<Verified, Error> {
+    bounded(p7m)?;
     let info = ContentInfo::from_der(p7m).map_err(malformed("ContentInfo"))?;
     if info.content_type != ID_SIGNED_DATA {
         return Err(refused("not a CMS SignedData"));

@@ -138,4 +138,66 @@ mod cades {
         let bes = openssl_signed(d, "rsa", &[], "bes.p7m");
         assert!(verify(&bes, &cert).unwrap_err().to_string().contains("1.2.840.113549.1.9.16.2.47"));
     }
+
+    /// A SignedData whose sets hold `certificates` certificates, `signers` signers and
+    /// optionally a CRL: only its shape matters (the bound is checked before it is read).
+    fn shaped(certificates: usize, signers: usize, crl: bool) -> Vec<u8> {
+        let tlv = |tag: u8, content: &[u8]| {
+            let mut out = vec![tag];
+            let n = content.len();
+            if n < 128 {
+                out.push(n as u8);
+            } else {
+                let bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+                out.push(0x80 | bytes.len() as u8);
+                out.extend(bytes);
+            }
+            out.extend_from_slice(content);
+            out
+        };
+        let cert = tlv(0x30, &tlv(0x30, &[0x02, 0x01, 0x01]));
+        let mut body = tlv(0x02, &[1]);
+        body.extend(tlv(0x31, &tlv(0x30, &tlv(0x06, &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01]))));
+        body.extend(tlv(0x30, &tlv(0x06, &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x01])));
+        body.extend(tlv(0xA0, &cert.repeat(certificates)));
+        if crl {
+            body.extend(tlv(0xA1, &tlv(0x30, &[])));
+        }
+        body.extend(tlv(0x31, &tlv(0x30, &[]).repeat(signers)));
+        let signed_data = [0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02];
+        let mut info = tlv(0x06, &signed_data);
+        info.extend(tlv(0xA0, &tlv(0x30, &body)));
+        tlv(0x30, &info)
+    }
+
+    #[test]
+    fn a_p7m_larger_than_a_signature_needs_is_refused_before_it_is_read() {
+        use tessera_protocol::cades::{MOST_CERTIFICATES, certificates};
+        // Thousands of certificates in reverse order would take minutes to read: refused
+        // by their count, which is all that is read of them.
+        let many = shaped(5000, 1, false);
+        let refused = certificates(&many).unwrap_err().to_string();
+        assert!(refused.contains("5000 certificates"), "{refused}");
+        assert!(verify(&many, b"").unwrap_err().to_string().contains("5000 certificates"));
+        // Within the bound the shape passes to the real reader (which finds no signer's
+        // certificate in these stand-ins).
+        let few = certificates(&shaped(MOST_CERTIFICATES, 1, false)).unwrap_err().to_string();
+        assert!(!few.contains("certificates, at most"), "{few}");
+        assert!(certificates(&shaped(1, 2, false)).unwrap_err().to_string().contains("one signer"));
+        assert!(certificates(&shaped(1, 1, true)).unwrap_err().to_string().contains("CRL"));
+    }
+
+    #[test]
+    fn a_p7m_saved_as_base64_or_pem_is_read_as_its_der() {
+        use base64::Engine;
+        use tessera_protocol::cades::from_transport;
+        let der = shaped(1, 1, false);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
+        assert_eq!(from_transport(&der), Some(der.clone()));
+        assert_eq!(from_transport(b64.as_bytes()), Some(der.clone()));
+        let pem = format!("-----BEGIN PKCS7-----\r\n{}\r\n{}\r\n-----END PKCS7-----\r\n", &b64[..40], &b64[40..]);
+        assert_eq!(from_transport(pem.as_bytes()), Some(der));
+        assert_eq!(from_transport(b"%PDF-1.7 not a signature"), None);
+        assert_eq!(from_transport(&[0xFF, 0xFE, 0x00]), None);
+    }
 }

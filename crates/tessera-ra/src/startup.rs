@@ -76,8 +76,15 @@ fn remote_anchors(file: &Path) -> Result<Vec<Vec<u8>>, String> {
     let anchors: Vec<Vec<u8>> =
         pems.into_iter().filter(|p| p.tag() == "CERTIFICATE").map(|p| p.into_contents()).collect();
     for der in &anchors {
-        tessera_pki::CertificateSummary::parse(der, time::OffsetDateTime::now_utc())
+        let summary = tessera_pki::CertificateSummary::parse(der, time::OffsetDateTime::now_utc())
             .map_err(|e| format!("remote_trust_anchors {}: {e}", file.display()))?;
+        if !tessera_pki::chain::anchor_usable(der).unwrap_or(false) {
+            return Err(format!(
+                "remote_trust_anchors {}: {} is not a CA certificate that signs certificates",
+                file.display(),
+                summary.subject
+            ));
+        }
     }
     if anchors.is_empty() {
         return Err(format!("remote_trust_anchors {}: no certificate in it", file.display()));

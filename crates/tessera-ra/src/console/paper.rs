@@ -57,7 +57,8 @@ pub fn id_document(ui: &Ui, f: &HashMap<String, String>, errors: &mut FormErrors
 /// other kind a PDF, JPEG or PNG by its content.
 fn media_of(kind: &str, bytes: &[u8]) -> Option<Media> {
     if kind == crate::documents::kinds::SIGNED_FORM_P7M {
-        return tessera_protocol::cades::certificates(bytes).is_ok().then_some(Media::Cms);
+        let der = tessera_protocol::cades::from_transport(bytes)?;
+        return tessera_protocol::cades::certificates(&der).is_ok().then_some(Media::Cms);
     }
     sniff(bytes)
 }

@@ -26,8 +26,18 @@ use crate::store::documents::{DocumentInfo, NewDocument};
 use crate::store::verification::{IdDocument, RequestView};
 
 /// Why a form signed remotely was refused (`console-error-remote-<why>` and its remedy).
-pub const REMOTE_REFUSALS: [&str; 6] =
-    ["one-file", "signature", "certificate-expired", "untrusted", "another-person", "another-document"];
+pub const REMOTE_REFUSALS: [&str; 10] = [
+    "one-file",
+    "no-tax-code",
+    "signature",
+    "certificate-expired",
+    "certificate-revoked",
+    "not-for-signing",
+    "untrusted",
+    "another-person",
+    "another-document",
+    "wrong-mode",
+];
 
 /// What an action just did, said once on the page after it (`?done=`).
 pub const DONE: [&str; 6] = ["identified", "verified", "to-correct", "originals", "halves-sms", "halves-email"];
@@ -157,6 +167,8 @@ async fn request_page(
         me.account.role == crate::accounts::Role::Verifier && !crate::paperwork::took_part(&me.actor(), &r);
     let personalised = ra.store.personalisation(&r.reference).await.ok().flatten().is_some();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    // Remote identification matches a tax code: not for a holder registered with a passport.
+    let remote_offered = !ra.remote_anchors.is_empty() && r.passport_country.is_none();
     let page = RequestPage {
         idv: idv
             .or_else(|| document.clone())
@@ -176,7 +188,7 @@ async fn request_page(
         personalised,
         max_mb: ra.console.upload_max_bytes / (1024 * 1024),
         max_files: ra.console.uploads_per_step,
-        remote_offered: !ra.remote_anchors.is_empty(),
+        remote_offered,
     };
     render_status(status, &page)
 }
@@ -196,8 +208,11 @@ pub async fn page(State(ra): State<Arc<Ra>>, me: Me, Path(reference): Path<Strin
 pub async fn form_pdf(State(ra): State<Arc<Ra>>, me: Me, Path(reference): Path<String>) -> Response {
     let Some(r) = visible(&ra, &me, &reference).await else { return StatusCode::NOT_FOUND.into_response() };
     let form = crate::forms::request_form(&r, &me.account.name, &today());
-    if let Some(bytes) = &form {
-        // Kept by its digest: the holder may sign this very file remotely.
+    let identifying =
+        me.account.role.serves_office() && matches!(r.verification.as_deref(), Some("registered" | "to-correct"));
+    if let Some(bytes) = form.as_ref().filter(|_| identifying) {
+        // Kept by its digest: the holder may sign this very file remotely (only a form
+        // the office makes while identifying is one to sign).
         let digest = crate::remote_identification::form_digest(bytes);
         if ra.store.record_request_form(&reference, &digest).await.is_err() {
             return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
@@ -253,6 +268,15 @@ pub async fn identify(State(ra): State<Arc<Ra>>, Path(reference): Path<String>, 
     } else {
         &[kinds::SIGNED_FORM, kinds::ID_FRONT, kinds::ID_BACK, kinds::REPRESENTATION]
     };
+    // A file in the other mode's field is said, not dropped.
+    let other_mode = if remote { kinds::SIGNED_FORM } else { kinds::SIGNED_FORM_P7M };
+    if form.files.iter().any(|f| f.field == other_mode) {
+        errors.field(
+            other_mode,
+            me.ui.t("console-error-remote-wrong-mode"),
+            me.ui.t("console-error-remote-wrong-mode-remedy"),
+        );
+    }
     let accepted = paper::accepted(&me.ui, &ra.console, &form.files, all, &wanted, &kept, &mut errors);
     if remote && errors.is_empty() {
         let signed: Vec<&[u8]> =
@@ -263,19 +287,27 @@ pub async fn identify(State(ra): State<Arc<Ra>>, Path(reference): Path<String>, 
         };
         match checked {
             Ok(signer) => document.signer = Some(signer.describe()),
-            Err(why) => {
-                let id = match why {
+            Err(refused) => {
+                let id = match refused.as_ref().map(|r| &r.why) {
                     None => "one-file",
                     Some(NotIdentified::NotOffered) => return StatusCode::CONFLICT.into_response(),
-                    Some(NotIdentified::BadSignature(_)) => "signature",
-                    Some(NotIdentified::CertificateNotValid) => "certificate-expired",
-                    Some(NotIdentified::Untrusted(_)) => "untrusted",
-                    Some(NotIdentified::AnotherPerson) => "another-person",
-                    Some(NotIdentified::AnotherDocument) => "another-document",
                     Some(NotIdentified::Internal) => {
                         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
                     }
+                    Some(why) => why.name(),
                 };
+                // A form signed by someone else is worth knowing about: logged with the
+                // technical cause and the signer.
+                if let Some(r) = &refused {
+                    let detail = match &r.why {
+                        NotIdentified::BadSignature(d) | NotIdentified::Untrusted(d) => format!("{id}: {d}"),
+                        _ => id.to_owned(),
+                    };
+                    let signer = r.signer.as_ref().map(|s| format!(", signer {}", s.describe())).unwrap_or_default();
+                    let detail = format!("{detail}{signer}");
+                    let event = me.event("remote-identification-refused", &reference, &detail);
+                    let _ = ra.store.audit_event(&event).await;
+                }
                 let (cause, remedy) =
                     (format!("console-error-remote-{id}"), format!("console-error-remote-{id}-remedy"));
                 errors.field(kinds::SIGNED_FORM_P7M, me.ui.t(&cause), me.ui.t(&remedy));

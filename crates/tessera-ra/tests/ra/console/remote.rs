@@ -185,8 +185,24 @@ fn a_holder_identified_remotely_with_a_form_signed_by_their_own_certificate() {
     assert!(attempt(&broken).contains("non è una firma digitale"), "a signature that does not verify");
     assert!(b.text(".state").contains("da identificare"), "nothing moved");
 
-    // Signed by the holder, with the form the RA made: identified, the signer recorded.
-    let good = sign(&ra, &form, "anna", "anna.p7m");
+    // A handwritten form's scan given in remote mode is said, not dropped.
+    let scan = file(&ra, "scan.pdf", &form).display().to_string();
+    let mut fields = document.to_vec();
+    fields.extend([("signed-form", scan.as_str()), ("signed-form-p7m", by_mario.as_str())]);
+    b.form(&identify, &fields);
+    assert!(b.text("#e-signed-form").contains("altra modalità"), "{}", b.text("main"));
+    let refused = sql_column(&ra, "SELECT detail FROM audit WHERE action = 'remote-identification-refused'");
+    assert!(refused.iter().any(|d| d.starts_with("another-person") && d.contains("ROSSI")), "{refused:?}");
+    assert!(refused.iter().any(|d| d.starts_with("untrusted: ")), "the technical cause kept: {refused:?}");
+
+    // Signed by the holder, with the form the RA made (saved as Base64, as many signing
+    // tools do): identified, the signer recorded.
+    let der = std::fs::read(sign(&ra, &form, "anna", "anna.p7m")).unwrap();
+    let good = {
+        use base64::Engine;
+        let text = base64::engine::general_purpose::STANDARD.encode(der);
+        file(&ra, "anna-base64.p7m", text.as_bytes()).display().to_string()
+    };
     let mut fields = document.to_vec();
     fields.push(("signed-form-p7m", &good));
     b.form(&identify, &fields);
@@ -212,4 +228,54 @@ fn a_holder_identified_remotely_with_a_form_signed_by_their_own_certificate() {
         audit.iter().any(|d| d.contains("remote") && d.contains("signed by") && d.contains("VERDI ANNA")),
         "{audit:?}"
     );
+}
+
+#[test]
+fn a_certificate_this_ra_suspended_does_not_identify_its_holder() {
+    let ra = Ra::start();
+    // MARIO ROSSI's signature certificate, issued by this RA (a request of its
+    // configuration), then suspended; the RA's own CAs trusted for remote signatures.
+    let out = ra.p10cr("REQ-0001", "ABCD-EFGH-JKLM", &ra.csr("mario"), &ra.path("mario.pem"));
+    assert!(out.status.success(), "{}", text(&out));
+    let serial = x509(&ra.path("mario.pem"), &["-serial"]).trim().trim_start_matches("serial=").to_lowercase();
+    let path = |action: &str| format!("/api/v1/operator/certificates/{serial}/{action}");
+    assert_eq!(operator_call(&ra, "POST", &path("suspend"), None).0, 200);
+    let mut config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
+    config.push_str("\n[console]\nremote_trust_anchors = \"ca.pem\"\n");
+    std::fs::write(ra.path("ra.toml"), config).unwrap();
+    let ra = ra.restart();
+
+    let anna = account(&ra, "anna.odr", "RM01", "operator", None);
+    let b = Browser::signed_in(&ra, &anna, "it");
+    b.go("/console/holders/new");
+    b.form(
+        REGISTER,
+        &[
+            ("surname", "ROSSI"),
+            ("given_name", "MARIO"),
+            ("cf", "RSSMRA80A01H501U"),
+            ("mobile", "+393330001122"),
+            ("email", "mario.rossi@example.org"),
+            ("profile", "signature"),
+        ],
+    );
+    let reference = reference_of(&b);
+    let (_, _, form) = b.fetch(&format!("/console/requests/{reference}/form.pdf"));
+    let identify = format!("form[action=\"/console/requests/{reference}/identify\"]");
+    let p7m = sign(&ra, &form, "mario", "mario.p7m");
+    let fields = [
+        ("mode", "remote"),
+        ("doc_kind", "passport"),
+        ("doc_number", "YA1112223"),
+        ("doc_issuer", "Questura di Roma"),
+        ("doc_issued", "2022-01-10"),
+        ("doc_expires", "2032-01-10"),
+        ("signed-form-p7m", p7m.as_str()),
+    ];
+    b.form(&identify, &fields);
+    assert!(b.text("#e-signed-form-p7m").contains("sospeso o revocato"), "{}", b.text("main"));
+    // Reactivated, the same signature identifies him.
+    assert_eq!(operator_call(&ra, "POST", &path("reactivate"), None).0, 200);
+    b.form(&identify, &fields);
+    assert!(b.path().ends_with("?done=identified"), "{}", b.text("main"));
 }
