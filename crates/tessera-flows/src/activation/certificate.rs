@@ -57,21 +57,16 @@ impl Activation<'_> {
         Ok((token.to_owned(), None))
     }
 
-    /// One certificate of the profile, from key pair to certConf, resuming what the
-    /// journal says is done.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) async fn enroll(
+    /// The key pair (the first step): the one an earlier run made, if it is still on the
+    /// card; and the token that shows it.
+    fn key_pair(
         &mut self,
         secrets: &mut Asked<'_>,
         journal: &mut Journal,
         token: &str,
         role: Role,
         algorithm: KeyAlgorithm,
-        exchange: &Exchange<'_>,
-        anchors: &[Vec<u8>],
-        subject_cn: &str,
-    ) -> Result<Installed> {
-        // 1. The key pair: the one an earlier run made, if it is still on the card.
+    ) -> Result<(tessera_core::keys::KeyPairInfo, String)> {
         let s = Step::Generate { role };
         let known = journal.record.certificates.get(&role).cloned().unwrap_or_default();
         let reuse = match (&known.key_id, &known.public_key, known.algorithm) {
@@ -140,8 +135,21 @@ impl Activation<'_> {
             }
             _ => key,
         };
+        Ok((key, key_token))
+    }
 
-        // 2. The certificate: the one already received, or a CMP ir signed on the card.
+    /// The certificate: the one already received, or a CMP ir signed on the card.
+    #[allow(clippy::too_many_arguments)]
+    async fn issue(
+        &mut self,
+        secrets: &mut Asked<'_>,
+        journal: &mut Journal,
+        key_token: &str,
+        role: Role,
+        key: &tessera_core::keys::KeyPairInfo,
+        exchange: &Exchange<'_>,
+        subject_cn: &str,
+    ) -> Result<Issued> {
         let s = Step::Issue { role };
         let so_far = journal.cert(role).clone();
         let issued = match (&so_far.certificate, &so_far.transaction) {
@@ -161,8 +169,8 @@ impl Activation<'_> {
                 let spki = key.algorithm.spki(&key.public_key);
                 let cert_request = tessera_protocol::cmp::cert_request(0, &spki, subject_cn);
                 let signed = secrets.retry(|secrets| {
-                    self.devices.with_token(&key_token, |t| {
-                        Card::new(t).sign_with(secrets, &key, |signer| {
+                    self.devices.with_token(key_token, |t| {
+                        Card::new(t).sign_with(secrets, key, |signer| {
                             let signature = signer
                                 .sign(&cert_request)
                                 .map_err(|reason| tessera_core::Error::CsrFailed { reason })?;
@@ -195,53 +203,60 @@ impl Activation<'_> {
                 issued
             }
         };
+        Ok(issued)
+    }
 
-        // 3. The checks: for our key, chained to the RA's CA. Refused in certConf if not.
-        let s = Step::Verify { role };
-        secrets.prompter.progress(&Progress::Started { step: s });
-        // Without a configured anchor: the caPubs of the answer, which the activation code
-        // authenticated (RFC 9483 4.1.1). The RA's published CA certificates (genm) only
-        // when the answer's chain is not enough.
-        let trust = if anchors.is_empty() { issued.ca_pubs.clone() } else { anchors.to_vec() };
-        let mut checked = chain::check(&issued.certificate, &key.public_key, &issued.extra_certs, &trust);
-        if matches!(checked, Err(Error::CertificateUntrusted { .. }))
-            && let Ok(published) = exchange.ca_certificates().await
-        {
-            let trust = if anchors.is_empty() { published.clone() } else { anchors.to_vec() };
-            let mut chain = issued.extra_certs.clone();
-            chain.extend(published);
-            checked = chain::check(&issued.certificate, &key.public_key, &chain, &trust);
-        }
-        if let Err(e) = &checked {
-            let reason = e.to_string();
-            let _ = exchange.confirm(&issued.transaction, &issued.certificate, Some(&reason)).await;
-            let c = journal.cert(role);
-            c.certificate = None;
-            c.transaction = None;
-            journal.save()?;
-        }
-        step(secrets.prompter, Some(journal), s, checked)?;
-
-        // 4. Written next to its key (unless an earlier run did), and read back.
+    /// The certificate written next to its key (unless an earlier run did), and read
+    /// back: its URI, and whether an earlier run had written it.
+    fn install(
+        &mut self,
+        secrets: &mut Asked<'_>,
+        journal: &mut Journal,
+        key_token: &str,
+        role: Role,
+        key_id: &[u8],
+        issued: &Issued,
+    ) -> Result<(String, bool)> {
         let s = Step::Install { role };
-        let on_card = self.devices.with_token(&key_token, |t| Card::new(t).certificate(&key_id))?;
+        let on_card = self.devices.with_token(key_token, |t| Card::new(t).certificate(key_id))?;
         let resumed = on_card.as_deref() == Some(issued.certificate.as_slice());
         let uri = if resumed {
             secrets.prompter.progress(&Progress::Resumed { step: s });
-            self.devices.with_token(&key_token, |t| Ok(t.object_uri("", &key_id, "cert")))?
+            self.devices.with_token(key_token, |t| Ok(t.object_uri("", key_id, "cert")))?
         } else {
             secrets.prompter.progress(&Progress::Started { step: s });
             journal.event(s, "started", None)?;
             let written = secrets.retry(|secrets| {
-                self.devices.with_token(&key_token, |t| {
-                    Card::new(t).install(secrets, &key_id, &issued.certificate, label(role), false)
+                self.devices.with_token(key_token, |t| {
+                    Card::new(t).install(secrets, key_id, &issued.certificate, label(role), false)
                 })
             });
             step(secrets.prompter, Some(journal), s, written)?
         };
         journal.cert(role).installed = true;
         journal.save()?;
+        Ok((uri, resumed))
+    }
 
+    /// One certificate of the profile, from key pair to certConf, resuming what the
+    /// journal says is done.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn enroll(
+        &mut self,
+        secrets: &mut Asked<'_>,
+        journal: &mut Journal,
+        token: &str,
+        role: Role,
+        algorithm: KeyAlgorithm,
+        exchange: &Exchange<'_>,
+        anchors: &[Vec<u8>],
+        subject_cn: &str,
+    ) -> Result<Installed> {
+        let (key, key_token) = self.key_pair(secrets, journal, token, role, algorithm)?;
+        let key_id = hex::decode(&key.id).unwrap_or_default();
+        let issued = self.issue(secrets, journal, &key_token, role, &key, exchange, subject_cn).await?;
+        verify(secrets, journal, role, &key, &issued, exchange, anchors).await?;
+        let (uri, resumed) = self.install(secrets, journal, &key_token, role, &key_id, &issued)?;
         // 5. certConf.
         let s = Step::Confirm { role };
         if journal.cert(role).confirmed {
@@ -271,4 +286,41 @@ impl Activation<'_> {
             resumed,
         })
     }
+}
+
+/// The checks: for our key, chained to the RA's CA. Refused in certConf if not.
+async fn verify(
+    secrets: &mut Asked<'_>,
+    journal: &mut Journal,
+    role: Role,
+    key: &tessera_core::keys::KeyPairInfo,
+    issued: &Issued,
+    exchange: &Exchange<'_>,
+    anchors: &[Vec<u8>],
+) -> Result<()> {
+    let s = Step::Verify { role };
+    secrets.prompter.progress(&Progress::Started { step: s });
+    // Without a configured anchor: the caPubs of the answer, which the activation code
+    // authenticated (RFC 9483 4.1.1). The RA's published CA certificates (genm) only
+    // when the answer's chain is not enough.
+    let trust = if anchors.is_empty() { issued.ca_pubs.clone() } else { anchors.to_vec() };
+    let mut checked = chain::check(&issued.certificate, &key.public_key, &issued.extra_certs, &trust);
+    if matches!(checked, Err(Error::CertificateUntrusted { .. }))
+        && let Ok(published) = exchange.ca_certificates().await
+    {
+        let trust = if anchors.is_empty() { published.clone() } else { anchors.to_vec() };
+        let mut chain = issued.extra_certs.clone();
+        chain.extend(published);
+        checked = chain::check(&issued.certificate, &key.public_key, &chain, &trust);
+    }
+    if let Err(e) = &checked {
+        let reason = e.to_string();
+        let _ = exchange.confirm(&issued.transaction, &issued.certificate, Some(&reason)).await;
+        let c = journal.cert(role);
+        c.certificate = None;
+        c.transaction = None;
+        journal.save()?;
+    }
+    step(secrets.prompter, Some(journal), s, checked)?;
+    Ok(())
 }

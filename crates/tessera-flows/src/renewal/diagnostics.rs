@@ -21,29 +21,7 @@ pub use crate::checks::{CertificateReport, Check, Report, Verdict};
 pub async fn diagnose(devices: &mut Devices, settings: &Settings, uri: &str) -> Result<Report> {
     let view = match devices.with_token(uri, |t| Ok((t.uri(), t.serial.clone(), t.reader.clone(), t.label.clone()))) {
         Ok(v) => v,
-        Err(e) => {
-            // A card another program holds exclusively is not shown by the middleware: say so.
-            let readers = tessera_core::readers::list().unwrap_or_default();
-            let busy = readers
-                .into_iter()
-                .filter(|r| r.card.is_some())
-                .find(|r| tessera_core::readers::in_use_by_another(&r.name).unwrap_or(false));
-            return match busy {
-                Some(r) => {
-                    let checks = vec![check("card-in-use", Verdict::Fail, "busy", &[("reader", r.name)])];
-                    let report = Report {
-                        token: uri.to_owned(),
-                        label: uri.to_owned(),
-                        card: None,
-                        checks,
-                        certificates: Vec::new(),
-                    };
-                    crate::support::remember_diagnostics(&report);
-                    Ok(report)
-                }
-                None => Err(e.into()),
-            };
-        }
+        Err(e) => return held_elsewhere(uri, e),
     };
     let mut checks = Vec::new();
     // First: a card another program holds can be looked at no further.
@@ -140,6 +118,21 @@ pub async fn diagnose(devices: &mut Devices, settings: &Settings, uri: &str) -> 
         });
     }
     let report = Report { token: token.uri.clone(), label: token.label.clone(), card: card.name, checks, certificates };
+    crate::support::remember_diagnostics(&report);
+    Ok(report)
+}
+
+/// The token `uri` could not be opened: when a card another program holds exclusively
+/// is the reason (the middleware does not show it), a report that says so; else `e`.
+fn held_elsewhere(uri: &str, e: tessera_core::Error) -> Result<Report> {
+    let readers = tessera_core::readers::list().unwrap_or_default();
+    let busy = readers
+        .into_iter()
+        .filter(|r| r.card.is_some())
+        .find(|r| tessera_core::readers::in_use_by_another(&r.name).unwrap_or(false));
+    let Some(r) = busy else { return Err(e.into()) };
+    let checks = vec![check("card-in-use", Verdict::Fail, "busy", &[("reader", r.name)])];
+    let report = Report { token: uri.to_owned(), label: uri.to_owned(), card: None, checks, certificates: Vec::new() };
     crate::support::remember_diagnostics(&report);
     Ok(report)
 }
