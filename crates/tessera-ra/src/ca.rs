@@ -178,6 +178,25 @@ pub struct CaSource {
 }
 
 impl Ca {
+    /// What [`Ca::load_or_create`] would use, checked without making or writing anything
+    /// (the key opened, an HSM's among them): a line saying what it is.
+    pub fn check_source(dir: &std::path::Path, source: &CaSource) -> Result<String> {
+        let cert_path = source.certificate.clone().unwrap_or_else(|| dir.join("ca.pem"));
+        let key_path = dir.join("ca.key");
+        match &source.key {
+            Some(key) => {
+                CaKey::open(key)?;
+                Ok(format!("issuing CA key {key}"))
+            }
+            None if key_path.exists() => {
+                read_key(&key_path)?;
+                Ok(format!("issuing CA key {}", key_path.display()))
+            }
+            None if cert_path.exists() => Err(Error::CaKeyMissing { key: key_path, certificate: cert_path }),
+            None => Ok(format!("issuing CA made at first start in {}", dir.display())),
+        }
+    }
+
     /// Load the CAs, or make what is missing on first start: the issuing CA's key
     /// (`<dir>/ca.key`, unless `source` names a file or an HSM key), a root CA (root.key,
     /// root.pem; take root.key offline once the issuing CA is certified), and the issuing

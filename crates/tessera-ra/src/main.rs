@@ -1,6 +1,7 @@
 //! `tessera-ra`: the reference registration authority and CA.
 //!
 //!   tessera-ra --config ra.toml
+//!   tessera-ra --check-config ra.toml
 //!   tessera-ra operator add|list|disable|reset --config ra.toml …
 //!   tessera-ra audit verify --config ra.toml
 //!
@@ -26,6 +27,10 @@ struct Cli {
     /// Serve with this configuration.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Check this configuration without starting (nothing made, written or listened on):
+    /// exit status 0 when it would start, 2 with the problem otherwise.
+    #[arg(long, value_name = "FILE", conflicts_with = "config")]
+    check_config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -105,6 +110,15 @@ async fn main() {
         .with_writer(std::io::stderr)
         .init();
     let cli = <Cli as clap::Parser>::parse();
+    if let Some(path) = cli.check_config {
+        let config = Config::load(&path).unwrap_or_else(|e| fail(e));
+        let said = tessera_ra::startup::check(&path, &config).unwrap_or_else(|e| fail(e));
+        println!("{}: ok", path.display());
+        for line in said {
+            println!("  {line}");
+        }
+        return;
+    }
     match (cli.command, cli.config) {
         (Some(Command::Operator(c)), _) => tessera_ra::admin::operator(c.into()).await.unwrap_or_else(|e| fail(e)),
         (Some(Command::Audit(AuditCommand::Verify { config })), _) => {
@@ -115,7 +129,7 @@ async fn main() {
             let config = Config::load(&path).unwrap_or_else(|e| fail(e));
             serve(&path, &config).await;
         }
-        (None, None) => fail("usage: tessera-ra --config FILE (or a command: --help)".into()),
+        (None, None) => fail("usage: tessera-ra --config FILE, --check-config FILE (or a command: --help)".into()),
     }
 }
 

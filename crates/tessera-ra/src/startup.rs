@@ -59,7 +59,8 @@ pub async fn open(path: &Path, config: &Config, addr: std::net::SocketAddr) -> R
     ra.renewal = config.renewal.clone();
     ra.console = config.console.clone();
     if let Some(anchors) = &config.console.remote_trust_anchors {
-        ra.remote_anchors = remote_anchors(&path.parent().unwrap_or(Path::new(".")).join(anchors))?;
+        ra.remote_anchors = remote_anchors(&path.parent().unwrap_or(Path::new(".")).join(anchors))
+            .map_err(|e| format!("{}: [console] {e}", path.display()))?;
     }
     ra.tls = config.tls.is_some();
     ra.otp = config.otp;
@@ -67,6 +68,66 @@ pub async fn open(path: &Path, config: &Config, addr: std::net::SocketAddr) -> R
     ra.calls = crate::limits::Limiter::new(config.limits.calls_per_minute, config.limits.calls_per_minute);
     ra.failures = crate::limits::Limiter::new(config.limits.failures_per_minute, config.limits.failures_per_minute);
     Ok(ra)
+}
+
+/// Check a configuration without starting: everything `open` would read is read and
+/// checked (the CA's key opened, TLS files, trust anchors, the requests the file
+/// registers), nothing is made, written or listened on. What it describes, a line each;
+/// the error names the file and what is wrong.
+pub fn check(path: &Path, config: &Config) -> Result<Vec<String>, String> {
+    let file = path.display();
+    let mut said = Vec::new();
+    if !config.listen.ip().is_loopback() && config.tls.is_none() {
+        return Err(format!(
+            "{file}: listen = {}: plain HTTP is served on loopback only: configure [tls]",
+            config.listen
+        ));
+    }
+    said.push(format!("listen {} ({})", config.listen, if config.tls.is_some() { "HTTPS" } else { "HTTP" }));
+    if let Some(tls) = &config.tls {
+        for (what, p) in [("certificate", &tls.certificate), ("key", &tls.key)] {
+            if let Some(p) = p {
+                let text = std::fs::read(p).map_err(|e| format!("{file}: [tls] {what} {}: {e}", p.display()))?;
+                pem::parse_many(&text)
+                    .ok()
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| format!("{file}: [tls] {what} {}: no PEM in it", p.display()))?;
+            }
+        }
+        if tls.certificate.is_some() != tls.key.is_some() {
+            return Err(format!("{file}: [tls] certificate and key go together"));
+        }
+    }
+    let state_dir = config.state_dir(path);
+    said.push(crate::ca::Ca::check_source(&state_dir, &config.ca).map_err(|e| format!("{file}: [ca]: {e}"))?);
+    if let Some(policy) = &config.certificate_policy
+        && crate::ca::oid_content(policy).is_none()
+    {
+        return Err(format!("{file}: certificate_policy {policy:?} is not an object identifier"));
+    }
+    for r in &config.requests {
+        let mut holder = r.holder.clone();
+        holder.given_name = crate::registry::normalise(&holder.given_name);
+        holder.surname = crate::registry::normalise(&holder.surname);
+        if let Err(refused) = holder.check_subject() {
+            return Err(format!("{file}: request {}: holder {}: {}", r.reference, refused.field, refused.reason));
+        }
+    }
+    said.push(format!("{} requests registered from the file", config.requests.len()));
+    said.push(format!("database {}", config.database(path)));
+    match &config.console.remote_trust_anchors {
+        Some(anchors) => {
+            let n = remote_anchors(&path.parent().unwrap_or(Path::new(".")).join(anchors))
+                .map_err(|e| format!("{file}: [console] {e}"))?
+                .len();
+            said.push(format!("remote identification: {n} trusted CAs"));
+        }
+        None => said.push("remote identification: off".into()),
+    }
+    if !config.operators.is_empty() {
+        said.push(format!("{} [[operator]] tokens (deprecated: use accounts)", config.operators.len()));
+    }
+    Ok(said)
 }
 
 /// The CA certificates of a PEM file, each read as X.509; the error names the file.

@@ -166,3 +166,56 @@ fn a_misspelt_key_or_value_in_the_configuration_stops_the_ra_naming_the_file() {
         assert!(err.contains(config.to_str().unwrap()) && err.contains(says), "{bad}: {err}");
     }
 }
+
+#[test]
+fn a_configuration_is_checked_without_starting_and_its_problems_are_named() {
+    let check = |config: &std::path::Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tessera-ra")).arg("--check-config").arg(config).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // A running RA's configuration: ok, with what it describes.
+    let ra = Ra::start();
+    let (code, out, err) = check(&ra.path("ra.toml"));
+    assert_eq!(code, Some(0), "{err}");
+    for said in ["ra.toml: ok", "issuing CA key", "4 requests", "remote identification: off", "deprecated"] {
+        assert!(out.contains(said), "{said}: {out}");
+    }
+    // A new one: nothing is made (no state directory, no CA, no database).
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ra.toml");
+    std::fs::write(&config, "listen = \"127.0.0.1:8080\"\n").unwrap();
+    let (code, out, err) = check(&config);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("made at first start"), "{out}");
+    assert!(!dir.path().join("tessera-ra").exists(), "nothing written");
+    // Each problem named, with the file.
+    let leaf = dir.path().join("leaf.pem");
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1"])
+        .args(["-subj", "/CN=not a CA", "-addext", "basicConstraints=critical,CA:FALSE", "-keyout"])
+        .arg(dir.path().join("leaf.key"))
+        .arg("-out")
+        .arg(&leaf)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", text(&made));
+    for (bad, says) in [
+        ("listen = \"0.0.0.0:8443\"\n", "loopback only"),
+        ("[ca]\nkey = \"/nonexistent/ca.key\"\n", "[ca]"),
+        ("[console]\nremote_trust_anchors = \"leaf.pem\"\n", "not a CA certificate"),
+        ("[console]\nremote_trust_anchors = \"none.pem\"\n", "none.pem"),
+        ("certificate_policy = \"1.2.x\"\n", "not an object identifier"),
+        (&format!("[tls]\ncertificate = \"{}\"\n", leaf.display()), "go together"),
+        ("[console]\nidle_minutes = \"fifteen\"\n", "idle_minutes"),
+    ] {
+        std::fs::write(&config, bad).unwrap();
+        let (code, out, err) = check(&config);
+        assert_eq!(code, Some(2), "{bad}: {out}");
+        assert!(err.contains(config.to_str().unwrap()) && err.contains(says), "{bad}: {err}");
+        assert!(!dir.path().join("tessera-ra").exists(), "{bad}: nothing written");
+    }
+}
