@@ -563,3 +563,6 @@ console-error-remote-not-for-signing-remedy = Ask the holder to sign with their 
 console-error-remote-wrong-mode = This file belongs to the other way of identifying.
 console-error-remote-wrong-mode-remedy = Choose the right one (in person or remote) and upload only the files it asks for.
 console-action-remote-identification-refused = Remote identification refused
+console-home-app = The Tessera app
+console-home-app-download = Download the Tessera app
+console-home-app-hint = Holders install it to activate and renew their card at home: give them this address.

@@ -563,3 +563,6 @@ console-error-remote-not-for-signing-remedy = Chiedi al titolare di firmare con 
 console-error-remote-wrong-mode = Questo file appartiene all'altra modalità di riconoscimento.
 console-error-remote-wrong-mode-remedy = Scegli la modalità giusta (di persona o da remoto) e carica solo i file che chiede.
 console-action-remote-identification-refused = Riconoscimento da remoto rifiutato
+console-home-app = L'applicazione Tessera
+console-home-app-download = Scarica l'applicazione Tessera
+console-home-app-hint = Il titolare la installa per attivare e rinnovare la carta a casa: indicagli questo indirizzo.

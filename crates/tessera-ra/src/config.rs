@@ -108,6 +108,10 @@ pub struct ConsoleSettings {
     /// only in-person identification is offered. Relative to this file.
     #[serde(default)]
     pub remote_trust_anchors: Option<PathBuf>,
+    /// Where holders download the desktop app (an https:// or http:// page): linked from
+    /// the console's home page for the office to hand on.
+    #[serde(default)]
+    pub app_download_url: Option<String>,
 }
 
 fn default_contact_changes_per_hour() -> i64 {
@@ -148,6 +152,7 @@ impl Default for ConsoleSettings {
             originals_reminder_days: default_originals_reminder(),
             contact_changes_per_hour: default_contact_changes_per_hour(),
             remote_trust_anchors: None,
+            app_download_url: None,
         }
     }
 }

@@ -58,6 +58,7 @@ pub async fn open(path: &Path, config: &Config, addr: std::net::SocketAddr) -> R
     ra.renewal_policy = config.renewal_policy;
     ra.renewal = config.renewal.clone();
     ra.console = config.console.clone();
+    app_download_url(config).map_err(|e| format!("{}: {e}", path.display()))?;
     if let Some(anchors) = &config.console.remote_trust_anchors {
         ra.remote_anchors = remote_anchors(&path.parent().unwrap_or(Path::new(".")).join(anchors))
             .map_err(|e| format!("{}: [console] {e}", path.display()))?;
@@ -105,6 +106,7 @@ pub fn check(path: &Path, config: &Config) -> Result<Vec<String>, String> {
     {
         return Err(format!("{file}: certificate_policy {policy:?} is not an object identifier"));
     }
+    app_download_url(config).map_err(|e| format!("{file}: {e}"))?;
     for r in &config.requests {
         let mut holder = r.holder.clone();
         holder.given_name = crate::registry::normalise(&holder.given_name);
@@ -128,6 +130,16 @@ pub fn check(path: &Path, config: &Config) -> Result<Vec<String>, String> {
         said.push(format!("{} [[operator]] tokens (deprecated: use accounts)", config.operators.len()));
     }
     Ok(said)
+}
+
+/// The app's download page must be a web address (it is a link on the console's pages).
+fn app_download_url(config: &Config) -> Result<(), String> {
+    match &config.console.app_download_url {
+        Some(u) if !(u.starts_with("https://") || u.starts_with("http://")) || u.chars().any(char::is_whitespace) => {
+            Err(format!("[console] app_download_url {u:?} is not an http(s) address"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The CA certificates of a PEM file, each read as X.509; the error names the file.

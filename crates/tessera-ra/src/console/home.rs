@@ -21,6 +21,8 @@ struct HomePage {
     counts: OfficeCounts,
     sign_ins: Vec<SignIn>,
     notices: Vec<crate::store::ca_notices::CaNotice>,
+    /// Where holders download the desktop app, when configured.
+    app_download: Option<String>,
 }
 
 /// GET /console/
@@ -30,5 +32,6 @@ pub async fn page(State(ra): State<Arc<Ra>>, me: Me) -> Response {
     let counts = ra.store.office_counts(office).await.unwrap_or_default();
     let sign_ins = ra.store.sign_ins(&me.account.name, 5).await.unwrap_or_default();
     let notices = ra.store.ca_notices(true, 20).await.unwrap_or_default();
-    render(&HomePage { ui: me.ui, counts, sign_ins, notices })
+    let app_download = ra.console.app_download_url.clone();
+    render(&HomePage { ui: me.ui, counts, sign_ins, notices, app_download })
 }

@@ -35,3 +35,27 @@ fn the_ca_s_notices_reach_every_office_s_home_page_until_withdrawn() {
     a.go("/console/");
     assert!(!a.s.exists("section.notices"));
 }
+
+#[test]
+fn the_home_page_links_the_app_s_download_when_configured() {
+    let ra = Ra::start();
+    let anna = account(&ra, "anna.odr", "RM01", "operator", None);
+    let b = Browser::signed_in(&ra, &anna, "it");
+    assert!(!b.s.exists("section[aria-labelledby=app]"), "no link without an address");
+    let mut config = std::fs::read_to_string(ra.path("ra.toml")).unwrap();
+    config.push_str("\n[console]\napp_download_url = \"https://tessera.example.org/scarica\"\n");
+    std::fs::write(ra.path("ra.toml"), &config).unwrap();
+    let ra = ra.restart();
+    let b = Browser::open(&ra, "it");
+    assert_eq!(b.sign_in(&anna, PASSWORD, &code(&anna, 1)), "/console/");
+    let link = b.s.js("return document.querySelector('section[aria-labelledby=app] a').getAttribute('href')");
+    assert_eq!(link, "https://tessera.example.org/scarica");
+    b.check_page();
+    // Anything but a web address stops the RA, named.
+    std::fs::write(ra.path("ra.toml"), config.replace("https://tessera.example.org/scarica", "javascript:alert(1)"))
+        .unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_tessera-ra")).arg("--check-config").arg(ra.path("ra.toml")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("app_download_url"), "{}", text(&out));
+}
