@@ -25,6 +25,10 @@ packages=(
   # the RA's console: a real browser over WebDriver, an independent TOTP generator, the
   # PDFs' text and pages
   chromium chromium-driver oathtool poppler-utils
+  # packages: checked (lintian, desktop-file-validate, rpm) and installed units verified
+  lintian desktop-file-utils rpm
+  # links into the window: the desktop entry registered for tessera:// and opened
+  xdg-utils
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: install what is missing, build once (debug; the window embeds ui/dist),
-# then run all crates' tests, one process per test, against the real test bed.
+# then run all crates' tests, one process per test, against the real test bed; then the
+# packages from that build, installed and purged.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -14,3 +15,11 @@ if cargo clippy --version >/dev/null 2>&1; then
   cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
 fi
 cargo nextest run --workspace --locked --no-fail-fast "$@"
+# The whole run (no filter given, as root): the packages, made from this debug build, installed,
+# run and purged (tests/e2e/installed.rs; it changes the machine, so it runs alone, last).
+if [ $# -eq 0 ] && [ "$(id -u)" -eq 0 ]; then
+  testbed/package.sh --debug
+  cargo nextest run --workspace --locked --run-ignored only -E 'test(/^installed::/)'
+elif [ $# -eq 0 ]; then
+  echo "testbed/run-tests.sh: the installed-package test needs root (apt-get install): not run"
+fi

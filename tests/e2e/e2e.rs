@@ -3,6 +3,7 @@
 //! testbed/run-tests.sh before the tests).
 
 mod desktop;
+mod installed;
 mod shape;
 mod webdriver;
 
