@@ -326,12 +326,14 @@ def fetch(op, kind, rnd, ours):
 
 
 def cpu_ticks(pids):
+    """CPU seconds of `pids` and of their children that ended and were waited for
+    (PostgreSQL's parallel workers and closed backends, the postmaster's)."""
     total = 0
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
         except (OSError, IndexError, ValueError):
             pass
     return total / os.sysconf("SC_CLK_TCK")
@@ -385,8 +387,8 @@ def load(ops, ours, seconds, think, kinds=ROUND, servers=()):
     threads = [threading.Thread(target=run, args=(i, op)) for i, op in enumerate(ops)]
     for t in threads:
         t.start()
-    pids = {name: f() for name, f in servers}
-    cpu0 = {name: cpu_ticks(p) for name, p in pids.items()}
+    # The processes listed again at the end: those started during the run count too.
+    cpu0 = {name: cpu_ticks(f()) for name, f in servers}
     own0 = os.times()
     t0 = time.perf_counter()
     stop_at[0] = t0 + seconds
@@ -395,7 +397,7 @@ def load(ops, ours, seconds, think, kinds=ROUND, servers=()):
         t.join()
     wall = time.perf_counter() - t0
     own1 = os.times()
-    cpu = {name: cpu_ticks(p) - cpu0[name] for name, p in pids.items()}
+    cpu = {name: cpu_ticks(f()) - cpu0[name] for name, f in servers}
     cpu["client"] = (own1.user - own0.user) + (own1.system - own0.system)
     return times, errors, wall, cpu
 

@@ -21,6 +21,16 @@ impl Ra {
     pub async fn send_notices(&self) -> usize {
         let now = time::OffsetDateTime::now_utc();
         let Ok(certificates) = self.store.noticeable().await else { return 0 };
+        // Rows from before the end of validity was stored: filled in once, so that later
+        // sweeps read only the certificates near their expiry.
+        let unknown: Vec<(Vec<u8>, i64)> = certificates
+            .iter()
+            .filter(|c| c.not_after.is_none())
+            .filter_map(|c| crate::store::notices::not_after(&c.der).map(|t| (c.serial.clone(), t)))
+            .collect();
+        if let Err(e) = self.store.keep_not_after(&unknown).await {
+            tracing::error!(error = %e, "storing certificates' end of validity");
+        }
         let mut sent = 0;
         for c in certificates {
             let Ok(summary) = tessera_pki::CertificateSummary::parse(&c.der, now) else { continue };

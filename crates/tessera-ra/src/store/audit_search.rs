@@ -40,17 +40,24 @@ impl Store {
         let text = super::contains(f.text);
         // Starts with: the pattern without its leading %.
         let action = super::contains(f.action)[1..].to_owned();
-        let rows = sqlx::query(
-            "SELECT seq, at, actor, office, action, subject, detail, address FROM audit \
+        // An office's entries: its operators' and those on its requests and certificates
+        // (looked up by key for each entry read, newest first, until the page is full) and
+        // its holders. Every parameter is used either way (PostgreSQL counts them).
+        let office_clause = if f.office.is_empty() {
+            "$11 = '' AND $12 = $13 AND $14 = $15"
+        } else {
+            "$11 <> '' AND (a.office = $12 \
+             OR EXISTS (SELECT 1 FROM requests q WHERE q.reference = a.subject AND q.office = $13) \
+             OR EXISTS (SELECT 1 FROM certificates c JOIN requests r ON r.reference = c.reference \
+                        WHERE c.serial = a.subject AND r.office = $14) \
+             OR a.subject IN (SELECT 'holder ' || CAST(id AS TEXT) FROM holders WHERE office = $15))"
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT seq, at, actor, office, action, subject, detail, address FROM audit a \
              WHERE ($1 = '' OR upper(subject) LIKE upper($2) ESCAPE '\\' OR upper(detail) LIKE upper($3) ESCAPE '\\') AND ($4 = '' OR actor = $5) \
              AND ($6 = '' OR action LIKE $7 ESCAPE '\\') AND at >= $8 AND ($9 = 0 OR at < $10) \
-             AND ($11 = '' OR office = $12 \
-                  OR subject IN (SELECT reference FROM requests WHERE office = $13) \
-                  OR subject IN (SELECT c.serial FROM certificates c JOIN requests r ON r.reference = c.reference \
-                                 WHERE r.office = $14) \
-                  OR subject IN (SELECT 'holder ' || CAST(id AS TEXT) FROM holders WHERE office = $15)) \
-             ORDER BY seq DESC, id DESC LIMIT $16",
-        )
+             AND {office_clause} ORDER BY seq DESC, id DESC LIMIT $16",
+        ))
         .bind(f.text.trim())
         .bind(&text)
         .bind(&text)

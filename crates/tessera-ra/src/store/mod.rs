@@ -16,7 +16,7 @@ mod certificate_views;
 mod certificates;
 pub mod documents;
 pub mod holders;
-mod notices;
+pub(crate) mod notices;
 pub mod office;
 mod renewal_views;
 mod renewals;
@@ -84,6 +84,12 @@ pub(crate) fn contains(text: &str) -> String {
     let escaped: String =
         text.trim().chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
     format!("%{escaped}%")
+}
+
+/// The pattern that narrows a search through SQLite's trigram index: `text` anywhere, its
+/// `%` and `_` left as wildcards (it may only find more; the search's own conditions decide).
+pub(crate) fn narrowing(text: &str) -> String {
+    format!("%{}%", text.trim())
 }
 
 pub fn hex(b: &[u8]) -> String {

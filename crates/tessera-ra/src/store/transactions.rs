@@ -174,9 +174,9 @@ impl Store {
                 let (state, since) = if f.suspended { ("suspended", Some(now())) } else { ("active", None) };
                 sqlx::query(
                     "INSERT INTO certificates (serial, reference, der, issued_at, seq, confirmed, profile, replaces, \
-                     state, state_since, approval, approval_due, held_for) \
+                     state, state_since, approval, approval_due, held_for, not_after) \
                      VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM certificates), 0, $5, $6, $7, \
-                     $8, $9, $10, $11)",
+                     $8, $9, $10, $11, $12)",
                 )
                 .bind(hex(i.serial))
                 .bind(i.reference)
@@ -189,6 +189,7 @@ impl Store {
                 .bind(f.approval_due.map(|_| "pending"))
                 .bind(f.approval_due.map(|d| d.unix_timestamp()))
                 .bind(f.held_for)
+                .bind(super::notices::not_after(f.der))
                 .execute(&mut *tx)
                 .await?;
                 let action = if f.replaces.is_some() { "renewed" } else { "certificate-issued" };

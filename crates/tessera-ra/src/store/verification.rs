@@ -136,14 +136,30 @@ impl Store {
     /// Requests found by the console's search, newest first.
     pub async fn find_requests(&self, f: &Filter<'_>) -> Result<Vec<RequestView>> {
         let like = super::contains(f.text);
-        // Every parameter is used whatever the state asked (PostgreSQL counts them).
-        let state_clause = "($7 = '' OR ($7 = 'to-activate' AND r.issuance = 'waiting' AND r.failures < 5 \
-             AND r.code_issued_at IS NOT NULL) OR ($7 = 'locked' AND r.failures >= 5) \
-             OR ($7 = 'issued' AND r.issuance = 'confirmed') OR r.verification = $7)";
+        // Every parameter is used whatever was asked (PostgreSQL counts them); what was not
+        // asked is left out of the condition, so that the office and the state are plain
+        // equalities on their index (migration 0025).
+        let matches = "(upper(r.reference) LIKE upper($1) ESCAPE '\\' OR upper(r.surname || ' ' || r.given_name) LIKE upper($2) ESCAPE '\\' \
+             OR upper(r.given_name || ' ' || r.surname) LIKE upper($3) ESCAPE '\\' OR upper(r.cf) LIKE upper($4) ESCAPE '\\')";
+        // SQLite narrows by its trigram index first (migration 0026), with one more parameter.
+        let narrowed = !self.postgres() && !f.text.trim().is_empty();
+        let text_clause = if f.text.trim().is_empty() {
+            "$1 = $2 AND $3 = $4".to_owned()
+        } else if narrowed {
+            format!("r.reference IN (SELECT reference FROM requests_search WHERE words LIKE $12) AND {matches}")
+        } else {
+            matches.to_owned()
+        };
+        let office_clause = if f.office.is_empty() { "$5 = $6" } else { "$5 = $6 AND r.office = $6" };
+        let state_clause = match f.state {
+            "" => "$7 = ''",
+            "to-activate" => "$7 <> '' AND r.issuance = 'waiting' AND r.failures < 5 AND r.code_issued_at IS NOT NULL",
+            "locked" => "$7 <> '' AND r.failures >= 5",
+            "issued" => "$7 <> '' AND r.issuance = 'confirmed'",
+            _ => "r.verification = $7",
+        };
         let sql = format!(
-            "{VIEW} WHERE (upper(r.reference) LIKE upper($1) ESCAPE '\\' OR upper(r.surname || ' ' || r.given_name) LIKE upper($2) ESCAPE '\\' \
-             OR upper(r.given_name || ' ' || r.surname) LIKE upper($3) ESCAPE '\\' OR upper(r.cf) LIKE upper($4) ESCAPE '\\') \
-             AND ($5 = '' OR r.office = $6) AND {state_clause} \
+            "{VIEW} WHERE {text_clause} AND {office_clause} AND {state_clause} \
              AND COALESCE(r.registered_at, 0) >= $8 AND ($9 = 0 OR COALESCE(r.registered_at, 0) < $10) \
              ORDER BY COALESCE(r.registered_at, 0) DESC, r.reference LIMIT $11"
         );
@@ -158,9 +174,8 @@ impl Store {
             .bind(f.from)
             .bind(f.until)
             .bind(f.until)
-            .bind(f.limit.clamp(1, 10_000))
-            .fetch_all(&self.pool)
-            .await?;
+            .bind(f.limit.clamp(1, 10_000));
+        let rows = if narrowed { rows.bind(super::narrowing(f.text)) } else { rows }.fetch_all(&self.pool).await?;
         Ok(rows.iter().map(view_of).collect())
     }
 

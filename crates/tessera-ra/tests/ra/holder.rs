@@ -303,3 +303,44 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U", ema
     let (_, audit) = operator_call(&ra, "GET", "/api/v1/operator/audit?subject=", None);
     assert!(audit.to_string().contains("renewal-30"), "{audit}");
 }
+
+/// A certificate stored before its end of validity was kept with it (an RA upgraded from
+/// an older schema): the sweeper still finds it for its notice, and stores the date so
+/// that later sweeps read only the certificates near expiry.
+#[test]
+fn a_certificate_stored_without_its_end_of_validity_still_gets_its_notice() {
+    use crate::console::{sql, sql_column};
+    let ra = exactly_once::reconfigured(
+        Ra::start_with_validity(30),
+        r#"
+[cmp]
+confirm_seconds = 2
+
+[[request]]
+reference = "REQ-OLDROW"
+activation_code = "OLDR-CODE-0001"
+profile = "signature"
+holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U", email = "mario.rossi@example.org" }
+"#,
+    );
+    let out = ra.p10cr("REQ-OLDROW", "OLDR-CODE-0001", &ra.csr("oldrow"), &ra.path("oldrow.pem"));
+    assert!(out.status.success(), "{}", text(&out));
+    let outbox = ra.path("tessera-ra").join("outbox.log");
+    let notices =
+        || std::fs::read_to_string(&outbox).unwrap_or_default().matches("il tuo certificato va rinnovato").count();
+    let wait_for = |n: usize| {
+        let start = std::time::Instant::now();
+        while notices() < n && start.elapsed() < std::time::Duration::from_secs(15) {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        notices()
+    };
+    assert_eq!(wait_for(1), 1);
+    let stored = sql_column(&ra, "SELECT CAST(not_after AS TEXT) FROM certificates");
+    assert!(stored.len() == 1 && stored[0].parse::<i64>().is_ok_and(|t| t > 0), "{stored:?}");
+    // As an older row: no end of validity, its notice not yet sent.
+    sql(&ra, "UPDATE certificates SET not_after = NULL");
+    sql(&ra, "DELETE FROM notices");
+    assert_eq!(wait_for(2), 2, "the notice goes for the older row too");
+    assert_eq!(sql_column(&ra, "SELECT CAST(not_after AS TEXT) FROM certificates"), stored, "and its date is stored");
+}
