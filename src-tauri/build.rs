@@ -9,6 +9,7 @@ fn main() {
         "support_bundle",
         "renewal_reminders",
         "renewal_start",
+        "take_links",
     ])))
     .expect("tauri build script");
 }

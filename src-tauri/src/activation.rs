@@ -17,6 +17,9 @@ pub struct Start {
     pub token: Option<String>,
     /// "holder" or "operator".
     pub mode: String,
+    /// The request a `tessera://` link named: the code typed must be for it.
+    #[serde(default)]
+    pub reference: Option<String>,
 }
 
 pub async fn run(
@@ -31,7 +34,8 @@ pub async fn run(
         let runtime = crate::flow_thread::runtime()?;
         let mut prompter = WindowPrompter { app, pending: pending.clone() };
         let result = devices.with(|devices| {
-            runtime.block_on(Activation { devices, settings, token: start.token, mode }.run(&mut prompter))
+            let flow = Activation { devices, settings, token: start.token, mode };
+            runtime.block_on(flow.run_for(&mut prompter, start.reference.as_deref()))
         });
         if matches!(&result, Err(tessera_flows::Error::RaRefused(tessera_flows::Refusal::OperatorUnauthenticated {}))) {
             pending.sign_out();

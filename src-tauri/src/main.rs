@@ -10,13 +10,17 @@ mod window_prompter;
 
 use std::ops::ControlFlow;
 
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
 use serde::Serialize;
-use tauri::Emitter;
+use tauri::{Emitter, Manager};
 use tessera_core::ErrorPayload;
 use tessera_core::devices::{Devices, Options, Snapshot};
 use tessera_core::live::{self, LiveEvent, SharedDevices};
 use tessera_core::messages::Lang;
 use tessera_flows::activation::Outcome;
+use tessera_flows::link::{self, Opened};
 use tessera_pki::codice_fiscale::CfCheck;
 use window_prompter::Pending;
 
@@ -91,6 +95,43 @@ async fn flow_answer(pending: tauri::State<'_, Pending>, id: u64, answer: Option
     Ok(pending.answer(id, answer))
 }
 
+/// The `tessera://` links not yet opened, oldest first: the one the app was started with
+/// (the desktop entry passes it) and those handed over by second starts, kept until the
+/// window takes them (a link that comes while the window loads is not lost).
+#[derive(Default)]
+struct Links(Mutex<VecDeque<String>>);
+
+impl Links {
+    fn push(&self, link: String) {
+        if let Ok(mut queue) = self.0.lock() {
+            queue.push_back(link);
+        }
+    }
+}
+
+#[tauri::command]
+async fn take_links(links: tauri::State<'_, Links>) -> Result<Vec<Opened>, ()> {
+    Ok(links.0.lock().map_err(|_| ())?.drain(..).map(|l| Opened::of(&l)).collect())
+}
+
+/// The first `tessera://` argument, if any (an argument that is not text is no link).
+fn link_in(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<String> {
+    args.into_iter().skip(1).filter_map(|a| a.into_string().ok()).find(|a| link::is_link(a))
+}
+
+/// A second start (a link clicked while the app runs): its link is queued for this window,
+/// which comes to the front and is told; the second process exits.
+fn second_start(app: &tauri::AppHandle, argv: Vec<String>, _cwd: String) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.set_focus();
+    }
+    if let Some(l) = link_in(argv.into_iter().map(Into::into)) {
+        app.state::<Links>().push(l);
+        let _ = app.emit("links-waiting", ());
+    }
+}
+
 /// Run a device call off the main thread (a slow module must not freeze the window).
 async fn blocking<R: Send + 'static>(
     devices: SharedDevices,
@@ -105,8 +146,15 @@ fn main() {
         .with_writer(std::io::stderr)
         .init();
     let devices = SharedDevices::new(Devices::new(Options::from_env()));
+    let links = Links::default();
+    if let Some(l) = link_in(std::env::args_os()) {
+        links.push(l);
+    }
     tauri::Builder::default()
+        // First, so that a second start hands over its link before it opens anything.
+        .plugin(tauri_plugin_single_instance::init(second_start))
         .plugin(tauri_plugin_notification::init())
+        .manage(links)
         .manage(devices.clone())
         .manage(Pending::default())
         .invoke_handler(tauri::generate_handler![
@@ -117,7 +165,8 @@ fn main() {
             flow_answer,
             support_bundle,
             renewal_reminders,
-            renewal_start
+            renewal_start,
+            take_links
         ])
         .setup(move |app| {
             reminders::spawn(app.handle().clone(), devices.clone())?;

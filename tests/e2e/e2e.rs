@@ -4,6 +4,7 @@
 
 mod desktop;
 mod installed;
+mod links;
 mod shape;
 mod webdriver;
 

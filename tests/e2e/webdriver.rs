@@ -65,6 +65,10 @@ impl Driver {
         let child = Command::new(tauri_driver())
             .process_group(0)
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            // No session bus unless the test brings its own: windows of tests running at
+            // once (or the developer's own Tessera) must not take each other for a second
+            // start of one app (one instance per session bus).
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/tessera-tests-have-no-bus")
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -78,9 +82,15 @@ impl Driver {
     }
 
     pub fn session(&self, application: &Path) -> Session {
+        self.session_with(application, &[])
+    }
+
+    /// A session whose application is started with `args` (a link, as the desktop entry
+    /// passes it).
+    pub fn session_with(&self, application: &Path, args: &[&str]) -> Session {
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "wry",
-            "tauri:options": {"application": application.display().to_string()}
+            "tauri:options": {"application": application.display().to_string(), "args": args}
         }}});
         let v: Value = ureq::post(&format!("{}/session", self.url))
             .timeout(Duration::from_secs(60))

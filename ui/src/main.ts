@@ -2,12 +2,13 @@
 // through two commands and one event; every string comes from locales/.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import { renderError, setLang, t, type Lang } from "./i18n";
-import { openRenewal, openWizard, setupWizard } from "./wizard";
+import { renderError, setLang, t, type ErrorPayload, type Lang } from "./i18n";
+import { openRenewal, openWizard, setupWizard, wizardOpen, type LinkStart } from "./wizard";
 
 // The data's types are generated from the Rust types (ts-rs, ui/src/bindings).
 import type { CertificateView as Certificate } from "./bindings/CertificateView";
 import type { LiveEvent } from "./bindings/LiveEvent";
+import type { Opened } from "./bindings/Opened";
 import type { Reminder } from "./bindings/Reminder";
 import type { Snapshot } from "./bindings/Snapshot";
 import type { TokenView as Token } from "./bindings/TokenView";
@@ -112,10 +113,10 @@ function certRow(c: Certificate, lang: string, tok: Token): HTMLElement {
   head.append(badge);
   // Renewable authentication and signature certificates can be renewed from here, unless
   // the card already holds their successor.
-  if (c.status === "renewable" && !renewed && (c.role === "signature" || c.role === "authentication") && c.private_key !== "missing") {
+  if (renewableHere(c)) {
     const renew = el("button", "action renew", t("devices-renew"));
     renew.type = "button";
-    renew.addEventListener("click", () => openRenewal(tok.uri, c.uri, () => void refresh()));
+    renew.addEventListener("click", () => openRenewal(tok.uri, c.uri, afterWizard));
     head.append(renew);
   }
   row.append(head);
@@ -181,10 +182,70 @@ async function loadReminders(): Promise<void> {
   renderReminders(document.documentElement.lang || "it");
 }
 
-function startWizard(token: string | null): void {
+function startWizard(token: string | null, link?: LinkStart): void {
   const tokens = (current?.tokens ?? []).filter((tok) => tok.initialized).map((tok) => ({ uri: tok.uri, label: tok.label }));
   // Back on the Devices screen: a fresh listing shows what the activation wrote.
-  openWizard(tokens, token, () => void refresh());
+  openWizard(tokens, token, afterWizard, link);
+}
+
+/** Back from the wizard: a fresh listing, then the links that came meanwhile. */
+function afterWizard(): void {
+  void refresh().then(() => {
+    while (waiting.length > 0 && !wizardOpen()) onLink(waiting.shift()!);
+  });
+}
+
+/** Links that came while the wizard was open, oldest first: they open when it closes. */
+const waiting: Opened[] = [];
+
+function linkMessage(e: ErrorPayload): void {
+  const box = document.getElementById("link-message")!;
+  const { cause, remedy } = renderError(e);
+  const item = el("div", "message problem");
+  item.dataset.code = e.code;
+  item.setAttribute("role", "alert");
+  item.append(el("strong", "cause", cause), el("span", "remedy", remedy));
+  box.replaceChildren(item);
+}
+
+/** Open what a `tessera://` link asks (from the command line or a second start), or say
+ * why it was refused; never in the middle of another operation. */
+function onLink(o: Opened): void {
+  if (wizardOpen()) {
+    waiting.push(o);
+    return;
+  }
+  document.getElementById("link-message")!.replaceChildren();
+  if (o.error || !o.link) {
+    linkMessage(o.error ?? { code: "link-refused", params: {} });
+    return;
+  }
+  const link = o.link;
+  if (link.action === "activate" || link.action === "counter") {
+    startWizard(null, { reference: link.reference, mode: link.action === "counter" ? "operator" : "holder" });
+    return;
+  }
+  // Serials compared as numbers (without colons, case, or a leading zero octet), among
+  // the certificates the Renew button would renew: exactly one, or the link says why not.
+  const plain = (serial: string) => serial.replace(/:/g, "").toLowerCase().replace(/^0+/, "");
+  const found = (current?.tokens ?? []).flatMap((tok) =>
+    tok.certificates.filter((c) => plain(c.serial) === plain(link.serial)).map((c) => ({ tok, c })));
+  const renewable = found.filter(({ c }) => renewableHere(c));
+  if (renewable.length === 1) {
+    openRenewal(renewable[0].tok.uri, renewable[0].c.uri, afterWizard);
+    return;
+  }
+  const code = found.length === 0 ? "link-certificate-absent" : "link-certificate-not-renewable";
+  linkMessage({ code, params: { serial: link.serial } });
+}
+
+/** Whether the Devices screen offers Renew for `c`. */
+function renewableHere(c: Certificate): boolean {
+  return c.status === "renewable" && !c.renewed && (c.role === "signature" || c.role === "authentication") && c.private_key !== "missing";
+}
+
+async function takeLinks(): Promise<void> {
+  for (const o of await invoke<Opened[]>("take_links")) onLink(o);
 }
 
 async function refresh(): Promise<void> {
@@ -238,6 +299,9 @@ async function start(): Promise<void> {
   current = await invoke<Snapshot>("devices_snapshot");
   render();
   await loadReminders();
+  // The link the app was started with, and those clicked while it runs.
+  await listen("links-waiting", () => void takeLinks());
+  await takeLinks();
 }
 
 start();

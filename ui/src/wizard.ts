@@ -387,18 +387,18 @@ function closeWizard(): void {
   onClose();
 }
 
-async function run(token: string | null, mode: string): Promise<void> {
+async function run(token: string | null, mode: string, reference: string | null): Promise<void> {
   stepState = new Map();
   renderSteps();
   notices.replaceChildren();
   report.replaceChildren();
   form.replaceChildren(el("p", "working", t("wizard-working")));
   try {
-    const outcome = await invoke<Outcome>("activation_start", { start: { token, mode } });
+    const outcome = await invoke<Outcome>("activation_start", { start: { token, mode, reference } });
     renderResult(outcome);
   } catch (e) {
     const err = (e as ErrorPayload).code ? (e as ErrorPayload) : { code: "unknown", params: { code: String(e) } };
-    renderFailure(err, () => void run(token, mode));
+    renderFailure(err, () => void run(token, mode, reference));
   }
 }
 
@@ -447,8 +447,17 @@ export function openRenewal(token: string, certificate: string, closed: () => vo
   void runRenewal(token, certificate);
 }
 
-/** Open the wizard on `token` (or let the holder pick one of `tokens`). */
-export function openWizard(tokens: TokenChoice[], token: string | null, closed: () => void): void {
+/** What a `tessera://` link asked: the request, and at home or at the counter. */
+export interface LinkStart { reference: string; mode: "holder" | "operator" }
+
+/** Whether the wizard is open (a link waits for it to close). */
+export function wizardOpen(): boolean {
+  return root !== undefined && !root.hidden;
+}
+
+/** Open the wizard on `token` (or let the holder pick one of `tokens`), for the request a
+ * link named if any. */
+export function openWizard(tokens: TokenChoice[], token: string | null, closed: () => void, link?: LinkStart): void {
   onClose = closed;
   setTitle("wizard-title");
   document.getElementById("devices")!.hidden = true;
@@ -460,6 +469,11 @@ export function openWizard(tokens: TokenChoice[], token: string | null, closed: 
   const f = el("form", "question start");
   form.dataset.question = "start";
   f.append(el("h3", undefined, t("wizard-start-title")));
+  if (link) {
+    const from = el("p", "link-reference", t("wizard-link-reference", { reference: link.reference }));
+    from.dataset.linkReference = link.reference;
+    f.append(from);
+  }
   const choose = el("fieldset", "tokens");
   choose.append(el("legend", undefined, t("wizard-token")));
   if (tokens.length === 0) choose.append(el("p", "empty", t("devices-no-tokens")));
@@ -481,7 +495,7 @@ export function openWizard(tokens: TokenChoice[], token: string | null, closed: 
     r.type = "radio";
     r.name = "mode";
     r.value = m;
-    r.checked = m === "holder";
+    r.checked = m === (link?.mode ?? "holder");
     l.append(r, el("span", undefined, t(`wizard-mode-${m}`)), el("span", "hint", t(`wizard-mode-${m}-hint`)));
     mode.append(l);
   }
@@ -495,7 +509,7 @@ export function openWizard(tokens: TokenChoice[], token: string | null, closed: 
   f.addEventListener("submit", (e) => {
     e.preventDefault();
     const data = new FormData(f);
-    void run(String(data.get("token") ?? "") || null, String(data.get("mode") ?? "holder"));
+    void run(String(data.get("token") ?? "") || null, String(data.get("mode") ?? "holder"), link?.reference ?? null);
   });
   form.replaceChildren(f);
   next.focus();

@@ -78,6 +78,16 @@ pub enum Error {
     /// The renewed certificate does not continue where the old one ends.
     #[error("the new certificate starts {starts}, not where the old one ends ({ends})")]
     ValidityNotContinuing { starts: String, ends: String },
+    /// A `tessera://` link that is not one of the app's (the detail, in English, is what
+    /// the log says; the link itself is repeated neither to the user nor to the log).
+    #[error("link refused: {detail}")]
+    LinkRefused { detail: String },
+    /// A link that carries a code: never the app's.
+    #[error("link refused: it carries a code")]
+    LinkCarriesCode,
+    /// The activation code typed belongs to another request than the link's.
+    #[error("the code is for request {found}, the link for {expected}")]
+    LinkReferenceMismatch { expected: String, found: String },
 }
 
 impl Error {
@@ -104,6 +114,9 @@ impl Error {
             Error::NothingToRenew { .. } => "nothing-to-renew",
             Error::ValidityNotContinuing { .. } => "validity-not-continuing",
             Error::RenewalKeyMismatch { .. } => "renewal-key-mismatch",
+            Error::LinkRefused { .. } => "link-refused",
+            Error::LinkCarriesCode => "link-carries-code",
+            Error::LinkReferenceMismatch { .. } => "link-reference-mismatch",
         }
     }
 
@@ -139,7 +152,15 @@ impl Error {
             Error::RenewalKeyMismatch { certificate, reason } => {
                 vec![("certificate", certificate.clone()), ("reason", reason.clone())]
             }
-            Error::AnswerNotAuthentic | Error::CertificateForAnotherKey | Error::NoToken | Error::Cancelled => vec![],
+            Error::LinkReferenceMismatch { expected, found } => {
+                vec![("expected", expected.clone()), ("found", found.clone())]
+            }
+            Error::AnswerNotAuthentic
+            | Error::CertificateForAnotherKey
+            | Error::NoToken
+            | Error::Cancelled
+            | Error::LinkRefused { .. }
+            | Error::LinkCarriesCode => vec![],
         };
         pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
     }
@@ -200,6 +221,9 @@ mod tests {
             Error::Input { reason: "r".into() },
             Error::Storage { path: "/p".into(), reason: "r".into() },
             Error::AlreadyActivated { reference: "REQ".into() },
+            Error::LinkRefused { detail: "d".into() },
+            Error::LinkCarriesCode,
+            Error::LinkReferenceMismatch { expected: "REQ-1".into(), found: "REQ-2".into() },
         ];
         // And every refusal of the RA's contract, rendered from our catalogs: a code
         // without a message in either language fails here.

@@ -10,6 +10,7 @@ pub mod chain;
 pub mod checks;
 pub mod error;
 pub mod journal;
+pub mod link;
 pub mod prompter;
 pub mod ra;
 pub mod renewal;

@@ -291,6 +291,46 @@ fn a_holder_at_home_arms_with_tax_code_and_sms_otp_correcting_a_wrong_one() {
     assert_eq!(bed.objects("cert"), 1);
 }
 
+/// A `tessera://` link named the request: a code of another request is refused by the RA as
+/// a wrong code, at home before any SMS goes out, at the counter before anything is armed;
+/// the link's own request takes its code.
+#[test]
+fn a_link_s_request_takes_only_its_own_code() {
+    let bed = Bed::new();
+    let ra = RaServer::start(REQUESTS);
+    let run_for = |mode: Mode, link: &str, answers: Vec<A>| {
+        let mut script = Script::new(Some(&ra), answers);
+        let mut devices = bed.devices();
+        let flow = Activation {
+            devices: &mut devices,
+            settings: settings(&ra),
+            token: Some("pkcs11:token=Blank".into()),
+            mode,
+        };
+        block_on(flow.run_for(&mut script, Some(link)))
+    };
+    let e =
+        run_for(Mode::Holder, "REQ-COUNTER", vec![A::Text("HOME-CODE-0003"), A::Text("BNCLCU75C15F205O")]).unwrap_err();
+    assert_eq!(e.code(), "activation-refused", "{e:?}");
+    assert_eq!(ra.sms_count("+393331234567"), 0, "no SMS for a code of another request");
+    let e = run_for(Mode::Operator, "REQ-HOME", vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN)]).unwrap_err();
+    assert_eq!(e.code(), "activation-refused", "{e:?}");
+    // REQ-COUNTER was not armed by it: at home its code still needs the SMS step (its
+    // request has no mobile, so the RA says so instead of arming it).
+    let e =
+        run_for(Mode::Holder, "REQ-COUNTER", vec![A::Text("ABCD-EFGH-JKLM"), A::Text("RSSMRA80A01H501U")]).unwrap_err();
+    assert_eq!(e.code(), "no-mobile", "{e:?}");
+    assert_eq!(bed.objects("pubkey"), 0);
+    // The link's own request: its code arms it at the counter.
+    let outcome = run_for(
+        Mode::Operator,
+        "REQ-COUNTER",
+        vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")],
+    )
+    .expect("the link's request");
+    assert_eq!(outcome.reference, "REQ-COUNTER");
+}
+
 #[test]
 fn a_wrong_code_or_tax_code_stops_before_any_key_is_made() {
     let bed = Bed::new();
@@ -660,6 +700,7 @@ fn the_ui_types_are_generated_from_the_rust_types() {
     tessera_flows::activation::Outcome::export_all(&cfg).unwrap();
     tessera_flows::seen::Reminder::export_all(&cfg).unwrap();
     tessera_flows::renewal::Outcome::export_all(&cfg).unwrap();
+    tessera_flows::link::Opened::export_all(&cfg).unwrap();
     let read = |d: &std::path::Path| -> std::collections::BTreeMap<String, String> {
         std::fs::read_dir(d)
             .map(|entries| {

@@ -65,9 +65,13 @@ impl Ra {
             } else {
                 format!(
                     "Gentile {},\n\nil tuo certificato (pratica {}) scade il {until}, tra {} giorni. Puoi rinnovarlo da \
-                     ora con Tessera (Rinnova, nella schermata Dispositivi, o tessera renew): il nuovo certificato parte \
-                     da dove finisce questo. Dopo la scadenza non si può più rinnovare.",
-                    summary.common_name, c.reference, summary.days_left
+                     ora con Tessera (Rinnova, nella schermata Dispositivi, o tessera renew), o aprendo il collegamento \
+                     tessera://renew?serial={} con la carta inserita: il nuovo certificato parte da dove finisce \
+                     questo. Dopo la scadenza non si può più rinnovare.",
+                    summary.common_name,
+                    c.reference,
+                    summary.days_left,
+                    crate::store::hex(&c.serial)
                 )
             };
             let subject = if kind == "approval-suspension" {

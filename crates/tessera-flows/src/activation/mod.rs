@@ -224,8 +224,21 @@ impl Activation<'_> {
     }
 
     /// Arm the request at the RA (or, for a plain CMP CA, take what was given).
-    async fn arm(&self, http: &Http, code: &str, prompter: &mut dyn Prompter) -> Result<Found> {
+    async fn arm(&self, http: &Http, code: &str, link: Option<&str>, prompter: &mut dyn Prompter) -> Result<Found> {
+        // A link named the request: the RA refuses a code of another request as a wrong code
+        // before sending an SMS or arming anything; an RA that does not know the field is
+        // checked here, afterwards.
+        let same = |found: &Found| match link {
+            Some(expected) if found.reference != expected => {
+                Err(Error::LinkReferenceMismatch { expected: expected.to_owned(), found: found.reference.clone() })
+            }
+            _ => Ok(()),
+        };
         match &self.mode {
+            Mode::Cmp { reference, .. } if link.is_some_and(|l| l != reference) => Err(Error::LinkReferenceMismatch {
+                expected: link.unwrap_or_default().to_owned(),
+                found: reference.clone(),
+            }),
             Mode::Cmp { reference, profile } => Ok(Found {
                 reference: reference.clone(),
                 holder: HolderName { given_name: String::new(), surname: String::new() },
@@ -238,11 +251,14 @@ impl Activation<'_> {
             }),
             Mode::Operator => {
                 let token = prompter.ask(&Question::OperatorToken)?;
-                workflow::arm_at_counter(http, token.trim(), code).await
+                let found = workflow::arm_at_counter(http, token.trim(), code, link).await?;
+                same(&found)?;
+                Ok(found)
             }
             Mode::Holder => {
                 let tax_code = ask_tax_code(prompter)?;
-                let mut found = workflow::start(http, code, tax_code.trim()).await?;
+                let mut found = workflow::start(http, code, tax_code.trim(), link).await?;
+                same(&found)?;
                 while !found.armed {
                     let question = Question::Otp {
                         mobile: found.mobile.clone().unwrap_or_default(),
@@ -279,7 +295,13 @@ impl Activation<'_> {
         }
     }
 
-    pub async fn run(mut self, prompter: &mut dyn Prompter) -> Result<Outcome> {
+    pub async fn run(self, prompter: &mut dyn Prompter) -> Result<Outcome> {
+        self.run_for(prompter, None).await
+    }
+
+    /// Run for the request a `tessera://` link named: a code typed for another request is
+    /// refused before any key is made (at home, before the SMS code is sent).
+    pub async fn run_for(mut self, prompter: &mut dyn Prompter, link: Option<&str>) -> Result<Outcome> {
         let chosen = self.token(prompter)?;
         let token_uri = self.stable(&chosen)?;
         let anchors = self.settings.anchors()?;
@@ -293,7 +315,7 @@ impl Activation<'_> {
             _ => tessera_protocol::activation::canonical_code(&typed),
         };
         prompter.progress(&Progress::Started { step: Step::Arm });
-        let armed = self.arm(&http, &secret, prompter).await;
+        let armed = self.arm(&http, &secret, link, prompter).await;
         let found = step(prompter, None, Step::Arm, armed)?;
         let certificates = certificates_of(&found.profile)?;
 

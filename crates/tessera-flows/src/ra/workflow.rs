@@ -43,9 +43,14 @@ fn p7m(der: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(der)
 }
 
-/// Holder mode, step 1: code + tax code. The RA sends the OTP unless already armed.
-pub async fn start(http: &Http, activation_code: &str, tax_code: &str) -> Result<Found> {
-    let body = Start { activation_code: code(activation_code), tax_code: tax_code.to_owned() };
+/// Holder mode, step 1: code + tax code (and the request a link named, which the code
+/// must be for). The RA sends the OTP unless already armed.
+pub async fn start(http: &Http, activation_code: &str, tax_code: &str, link: Option<&str>) -> Result<Found> {
+    let body = Start {
+        activation_code: code(activation_code),
+        tax_code: tax_code.to_owned(),
+        reference: link.map(str::to_owned),
+    };
     http.call(Method::POST, "/api/v1/activation", None, Some(&body)).await
 }
 
@@ -58,13 +63,19 @@ pub async fn verify_otp(http: &Http, reference: &str, session: &str, otp: &str) 
 
 /// Holder mode: another SMS (refused by the RA within 30 s of the last one).
 pub async fn resend(http: &Http, reference: &str, activation_code: &str) -> Result<Found> {
-    let body = WithCode { activation_code: code(activation_code) };
+    let body = WithCode { activation_code: code(activation_code), reference: None };
     http.call(Method::POST, &format!("/api/v1/activation/{reference}/resend"), None, Some(&body)).await
 }
 
-/// Operator mode: the operator arms the request the code belongs to.
-pub async fn arm_at_counter(http: &Http, operator_token: &str, activation_code: &str) -> Result<Found> {
-    let body = WithCode { activation_code: code(activation_code) };
+/// Operator mode: the operator arms the request the code belongs to (which must be the one
+/// a link named, if any).
+pub async fn arm_at_counter(
+    http: &Http,
+    operator_token: &str,
+    activation_code: &str,
+    link: Option<&str>,
+) -> Result<Found> {
+    let body = WithCode { activation_code: code(activation_code), reference: link.map(str::to_owned) };
     http.call(Method::POST, "/api/v1/operator/activation", Some(operator_token), Some(&body)).await
 }
 
@@ -72,7 +83,7 @@ pub async fn arm_at_counter(http: &Http, operator_token: &str, activation_code: 
 /// RA that does not choose them.
 pub async fn card_secrets(http: &Http, reference: &str, activation_code: &str) -> Result<Option<CardSecrets>> {
     let path = format!("/api/v1/activation/{reference}/personalisation");
-    let body = WithCode { activation_code: code(activation_code) };
+    let body = WithCode { activation_code: code(activation_code), reference: None };
     match http.call(Method::POST, &path, None, Some(&body)).await {
         Ok(secrets) => Ok(Some(secrets)),
         Err(Error::RaRefused(Refusal::NoPersonalisation {})) => Ok(None),

@@ -12,6 +12,10 @@ use super::HolderName;
 pub struct Start {
     pub activation_code: Zeroizing<String>,
     pub tax_code: String,
+    /// The request a `tessera://` link named: a code of another request is refused as a
+    /// wrong code, before any SMS is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 /// The activation code alone: another SMS (`…/resend`), the card's secrets
@@ -19,6 +23,10 @@ pub struct Start {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct WithCode {
     pub activation_code: Zeroizing<String>,
+    /// At the counter, the request a `tessera://` link named: a code of another request
+    /// is refused as a wrong code, before anything is armed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 /// Whose request a code belongs to, so the tool can show it before any key is made.

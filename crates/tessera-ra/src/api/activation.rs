@@ -93,7 +93,7 @@ pub async fn start(
     Limited(client): Limited,
     JsonBody(body): JsonBody<Start>,
 ) -> ApiResult<Json<Found>> {
-    let entry = unlocked(by_code(&ra, client, &body.activation_code, None).await?)?;
+    let entry = unlocked(by_code(&ra, client, &body.activation_code, body.reference.as_deref()).await?)?;
     let reference = entry.request.reference.clone();
     // The code is right: which half was wrong is not said.
     try_secret(&ra, &reference, "activation-refused", entry.request.holder.identity_matches(&body.tax_code)).await?;

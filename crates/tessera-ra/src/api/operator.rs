@@ -173,7 +173,10 @@ pub async fn activate(
 ) -> ApiResult<Json<Found>> {
     actor.may(Duty::Office)?;
     // Another office's request is, to this operator, a wrong code.
-    let entry = ra.store.by_code(&body.activation_code).await?.filter(|e| actor.sees(e.office.as_deref()));
+    // A code of another request than the one a link named is a wrong code too.
+    let entry = ra.store.by_code(&body.activation_code).await?.filter(|e| {
+        actor.sees(e.office.as_deref()) && body.reference.as_deref().is_none_or(|r| r == e.request.reference)
+    });
     let Some(entry) = entry else {
         // Not counted against any holder (see arm); recorded under the operator.
         ra.store.audit_event(&actor.event("arm-refused-wrong-code", "-", "")).await?;

@@ -297,6 +297,10 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U", ema
     }
     let text = std::fs::read_to_string(&outbox).unwrap();
     assert!(text.contains("mario.rossi@example.org") && text.contains("scade il"), "{text}");
+    // The link into the app's renewal of this certificate (its serial, nothing secret).
+    let serial = text.split("tessera://renew?serial=").nth(1).map(|r| r.split_whitespace().next().unwrap_or(""));
+    let serial = serial.unwrap_or_else(|| panic!("no renewal link: {text}"));
+    assert!(!serial.is_empty() && serial.chars().all(|c| c.is_ascii_hexdigit()), "{serial}");
     // Once: the next sweeps send nothing more for the same threshold.
     std::thread::sleep(std::time::Duration::from_secs(5));
     assert_eq!(notices(), 1);
