@@ -142,7 +142,17 @@ REQUEST_COLUMNS = ["reference", "given_name", "surname", "cf", "profile", "issua
                    "identified_by", "identified_at", "id_document", "verification_by", "verification_at",
                    "originals_due", "confirmed_profiles"]
 CERT_COLUMNS = ["serial", "reference", "der", "issued_at", "state", "state_since", "reason", "confirmed", "profile",
-                "seq"]
+                "seq", "not_after"]
+
+
+def not_after_of(der_hex):
+    """The certificate's end of validity (Unix seconds), as the RA stores it with each
+    certificate it issues."""
+    import datetime
+    out = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-enddate"], input=bytes.fromhex(der_hex),
+                         check=True, capture_output=True).stdout.decode().strip()
+    when = datetime.datetime.strptime(out.split("=", 1)[1], "%b %d %H:%M:%S %Y %Z")
+    return int(when.replace(tzinfo=datetime.timezone.utc).timestamp())
 
 
 def dataset(n, operators, der, seed=1):
@@ -150,6 +160,7 @@ def dataset(n, operators, der, seed=1):
     the column orders above; and the references and surnames of office RM01."""
     rnd = random.Random(seed)
     now = int(time.time())
+    not_after = not_after_of(der)
     holders, requests, certs, ours = [], [], [], []
     seq = 0
     for i in range(1, n + 1):
@@ -193,7 +204,7 @@ def dataset(n, operators, der, seed=1):
                 elif x < 0.03:
                     state_c, since, reason = "revoked", now - 86400, 1
                 certs.append((rnd.randbytes(16).hex(), reference, der, registered + 7200, state_c, since, reason, 1, p,
-                              seq))
+                              seq, not_after))
         if office == OFFICE:
             ours.append(reference)
     return holders, requests, certs, ours

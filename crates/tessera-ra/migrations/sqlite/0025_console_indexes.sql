@@ -12,3 +12,7 @@ CREATE INDEX certificates_by_replaces ON certificates(replaces);
 -- it (older rows are filled in by the first sweep that reads them).
 ALTER TABLE certificates ADD COLUMN not_after BIGINT;
 CREATE INDEX certificates_by_not_after ON certificates(not_after);
+-- The sweeper's other rounds, every few seconds: certificates still unconfirmed, and
+-- activation codes kept until the holder's time to come back runs out (few rows each).
+CREATE INDEX certificates_unconfirmed ON certificates(issued_at) WHERE confirmed = 0;
+CREATE INDEX requests_code_kept ON requests(code_kept_until) WHERE code_kept_until IS NOT NULL;
