@@ -23,3 +23,7 @@ if [ $# -eq 0 ] && [ "$(id -u)" -eq 0 ]; then
 elif [ $# -eq 0 ]; then
   echo "testbed/run-tests.sh: the installed-package test needs root (apt-get install): not run"
 fi
+# The whole run: the code as Windows builds it (testbed/cross-check.sh).
+if [ $# -eq 0 ]; then
+  testbed/cross-check.sh
+fi

@@ -101,7 +101,9 @@ pub fn generate(
             common(vec![
                 Attribute::Private(false),
                 Attribute::Verify(true),
-                Attribute::ModulusBits((algorithm.rsa_bits() as u64).into()),
+                // CK_ULONG is the platform's C unsigned long: 64 bits on Linux and macOS,
+                // 32 on Windows.
+                Attribute::ModulusBits((algorithm.rsa_bits() as std::os::raw::c_ulong).into()),
                 Attribute::PublicExponent(vec![0x01, 0x00, 0x01]),
             ]),
         )
@@ -253,7 +255,7 @@ pub fn algorithm_of(session: &Session, id: &[u8]) -> Result<Option<KeyAlgorithm>
     for a in attrs {
         match a {
             Attribute::KeyType(k) => kind = Some(k),
-            Attribute::ModulusBits(b) => bits = b.into(),
+            Attribute::ModulusBits(b) => bits = ulong(*b),
             Attribute::EcParams(p) => params = p,
             _ => {}
         }
@@ -346,4 +348,11 @@ pub fn csr_with_card(
     let signer =
         crate::piv::PivSigner { card: &card, pin, slot, algorithm: key.algorithm, public_key: key.public_key.clone() };
     tessera_pki::csr::build(&signer, common_name).map_err(|e| Error::CsrFailed { reason: e.to_string() })
+}
+
+/// PKCS#11's CK_ULONG as a u64: C's unsigned long, 64 bits on Linux and macOS (where the
+/// conversion is the identity), 32 on Windows.
+#[allow(clippy::useless_conversion)]
+fn ulong(v: std::os::raw::c_ulong) -> u64 {
+    u64::from(v)
 }
