@@ -26,7 +26,7 @@ impl Ra {
         let unknown: Vec<(Vec<u8>, i64)> = certificates
             .iter()
             .filter(|c| c.not_after.is_none())
-            .filter_map(|c| crate::store::notices::not_after(&c.der).map(|t| (c.serial.clone(), t)))
+            .map(|c| (c.serial.clone(), crate::store::notices::not_after(&c.der).unwrap_or(0)))
             .collect();
         if let Err(e) = self.store.keep_not_after(&unknown).await {
             tracing::error!(error = %e, "storing certificates' end of validity");

@@ -12,12 +12,19 @@ END
 $$;
 
 DO $$
+DECLARE
+    nsp text;
 BEGIN
-    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
-        CREATE INDEX requests_search_reference ON requests USING gin (upper(reference) gin_trgm_ops);
-        CREATE INDEX requests_search_surname_first ON requests USING gin (upper(surname || ' ' || given_name) gin_trgm_ops);
-        CREATE INDEX requests_search_given_first ON requests USING gin (upper(given_name || ' ' || surname) gin_trgm_ops);
-        CREATE INDEX requests_search_cf ON requests USING gin (upper(cf) gin_trgm_ops);
+    -- The operator class named with the extension's own schema, wherever it was made.
+    SELECT n.nspname INTO nsp FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+    WHERE e.extname = 'pg_trgm';
+    IF nsp IS NOT NULL THEN
+        EXECUTE format('CREATE INDEX requests_search_reference ON requests USING gin (upper(reference) %I.gin_trgm_ops)', nsp);
+        EXECUTE format('CREATE INDEX requests_search_surname_first ON requests USING gin (upper(surname || '' '' || given_name) %I.gin_trgm_ops)', nsp);
+        EXECUTE format('CREATE INDEX requests_search_given_first ON requests USING gin (upper(given_name || '' '' || surname) %I.gin_trgm_ops)', nsp);
+        EXECUTE format('CREATE INDEX requests_search_cf ON requests USING gin (upper(cf) %I.gin_trgm_ops)', nsp);
     END IF;
+EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'trigram indexes not made (%): the console searches requests without them', SQLERRM;
 END
 $$;

@@ -22,6 +22,9 @@ pub fn not_after(der: &[u8]) -> Option<i64> {
     x509_parser::parse_x509_certificate(der).ok().map(|(_, c)| c.validity().not_after.timestamp())
 }
 
+/// Certificates' ends of validity stored per transaction by [`Store::keep_not_after`].
+const KEEP_BATCH: usize = 500;
+
 /// How far ahead of expiry notices start (the first renewal notice is at 60 days).
 const NOTICE_AHEAD: i64 = 61 * 86_400;
 
@@ -55,21 +58,23 @@ impl Store {
             .collect())
     }
 
-    /// Store the end of validity of certificates issued before it was kept, in one
-    /// transaction.
+    /// Store the end of validity of certificates issued before it was kept (0: not
+    /// readable, never noticed), in short transactions in serial order, so that the
+    /// writer is not held for long and two instances never wait on each other.
     pub async fn keep_not_after(&self, found: &[(Vec<u8>, i64)]) -> Result<()> {
-        if found.is_empty() {
-            return Ok(());
+        let mut sorted: Vec<&(Vec<u8>, i64)> = found.iter().collect();
+        sorted.sort();
+        for batch in sorted.chunks(KEEP_BATCH) {
+            let mut tx = self.write().await?;
+            for (serial, not_after) in batch {
+                sqlx::query("UPDATE certificates SET not_after = $1 WHERE serial = $2 AND not_after IS NULL")
+                    .bind(not_after)
+                    .bind(hex(serial))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
         }
-        let mut tx = self.write().await?;
-        for (serial, not_after) in found {
-            sqlx::query("UPDATE certificates SET not_after = $1 WHERE serial = $2 AND not_after IS NULL")
-                .bind(not_after)
-                .bind(hex(serial))
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
         Ok(())
     }
 
