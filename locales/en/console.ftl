@@ -285,6 +285,14 @@ console-search-found = { $n ->
     [one] One request found
    *[other] { $n } requests found
 }
+console-search-page = { $n ->
+    [one] One request on this page
+   *[other] { $n } requests on this page
+}
+console-pages = Result pages
+console-page-n = Page { $n }
+console-page-prev = ← Previous
+console-page-next = Next →
 # Verification
 console-verify-title = Requests to verify
 console-verify-intro = Every office's requests waiting for verification, oldest first: they are verified within two working days.
@@ -418,6 +426,10 @@ console-col-subject = Subject
 console-audit-found = { $n ->
     [one] One entry
    *[other] { $n } entries
+}
+console-audit-page = { $n ->
+    [one] One entry on this page
+   *[other] { $n } entries on this page
 }
 console-audit-verify = Check the log's integrity
 console-audit-chain-ok = { $n ->

@@ -285,6 +285,14 @@ console-search-found = { $n ->
     [one] Una pratica trovata
    *[other] { $n } pratiche trovate
 }
+console-search-page = { $n ->
+    [one] Una pratica in questa pagina
+   *[other] { $n } pratiche in questa pagina
+}
+console-pages = Pagine dei risultati
+console-page-n = Pagina { $n }
+console-page-prev = ← Precedenti
+console-page-next = Successivi →
 # Verifica
 console-verify-title = Pratiche da verificare
 console-verify-intro = Le pratiche di tutti gli uffici in attesa della verifica, le più vecchie prima: vanno verificate entro due giorni lavorativi.
@@ -418,6 +426,10 @@ console-col-subject = Oggetto
 console-audit-found = { $n ->
     [one] Una voce
    *[other] { $n } voci
+}
+console-audit-page = { $n ->
+    [one] Una voce in questa pagina
+   *[other] { $n } voci in questa pagina
 }
 console-audit-verify = Verifica l'integrità del registro
 console-audit-chain-ok = { $n ->

@@ -31,7 +31,14 @@ pub struct AuditQuery {
     pub from: String,
     #[serde(default)]
     pub until: String,
+    /// The page of entries, from 1.
+    #[serde(default)]
+    pub page: usize,
 }
+
+/// Entries per page (the CSV export has them all, up to [`EXPORT_ROWS`]).
+const PAGE_ROWS: usize = 50;
+const EXPORT_ROWS: i64 = 100_000;
 
 #[derive(Template)]
 #[template(path = "audit.html")]
@@ -43,12 +50,15 @@ struct AuditPage {
     chain: Option<ChainReport>,
     /// May check the chain.
     checks: bool,
+    /// This page (from 1), and whether another follows.
+    page: usize,
+    more: bool,
 }
 
 impl AuditPage {
-    fn csv_link(&self) -> String {
+    fn query(&self) -> String {
         format!(
-            "/console/audit.csv?q={}&actor={}&action={}&from={}&until={}",
+            "q={}&actor={}&action={}&from={}&until={}",
             urlencode(&self.q.q),
             urlencode(&self.q.actor),
             urlencode(&self.q.action),
@@ -56,9 +66,17 @@ impl AuditPage {
             urlencode(&self.q.until)
         )
     }
+
+    fn csv_link(&self) -> String {
+        format!("/console/audit.csv?{}", self.query())
+    }
+
+    fn page_link(&self, page: usize) -> String {
+        format!("/console/audit?{}&page={page}", self.query())
+    }
 }
 
-async fn found(ra: &Ra, me: &Me, q: &AuditQuery) -> Vec<AuditRow> {
+async fn found(ra: &Ra, me: &Me, q: &AuditQuery, limit: i64, offset: i64) -> Vec<AuditRow> {
     let day = |d: &str| crate::registration::parse_date(d).map(|d| d.midnight().assume_utc().unix_timestamp());
     let f = AuditFilter {
         text: &q.q,
@@ -67,7 +85,8 @@ async fn found(ra: &Ra, me: &Me, q: &AuditQuery) -> Vec<AuditRow> {
         from: day(&q.from).unwrap_or(0),
         until: day(&q.until).map(|t| t + 86_400).unwrap_or(0),
         office: if me.account.role.serves_office() { me.office() } else { "" },
-        limit: 1000,
+        limit,
+        offset,
     };
     ra.store.find_audit(&f).await.unwrap_or_default()
 }
@@ -78,9 +97,13 @@ fn checks(me: &Me) -> bool {
 
 /// GET /console/audit
 pub async fn page(State(ra): State<Arc<Ra>>, me: Me, Query(q): Query<AuditQuery>) -> Response {
-    let rows = found(&ra, &me, &q).await;
     let checks = checks(&me);
-    render(&AuditPage { ui: me.ui, q, rows, chain: None, checks })
+    let page = q.page.clamp(1, 100_000);
+    // One entry more than a page: whether another page follows.
+    let mut rows = found(&ra, &me, &q, PAGE_ROWS as i64 + 1, ((page - 1) * PAGE_ROWS) as i64).await;
+    let more = rows.len() > PAGE_ROWS;
+    rows.truncate(PAGE_ROWS);
+    render(&AuditPage { ui: me.ui, q, rows, chain: None, checks, page, more })
 }
 
 /// POST /console/audit/verify: the whole chain checked now.
@@ -98,13 +121,15 @@ pub async fn verify(State(ra): State<Arc<Ra>>, form: Submitted) -> Response {
     };
     let _ = ra.store.audit_event(&me.event("audit-verified", "audit", &outcome)).await;
     let q = AuditQuery::default();
-    let rows = found(&ra, &me, &q).await;
-    render(&AuditPage { ui: me.ui, q, rows, chain: Some(report), checks: true })
+    let mut rows = found(&ra, &me, &q, PAGE_ROWS as i64 + 1, 0).await;
+    let more = rows.len() > PAGE_ROWS;
+    rows.truncate(PAGE_ROWS);
+    render(&AuditPage { ui: me.ui, q, rows, chain: Some(report), checks: true, page: 1, more })
 }
 
 /// GET /console/audit.csv
 pub async fn csv(State(ra): State<Arc<Ra>>, me: Me, Query(q): Query<AuditQuery>) -> Response {
-    let rows = found(&ra, &me, &q).await;
+    let rows = found(&ra, &me, &q, EXPORT_ROWS, 0).await;
     let mut out = String::from("seq,at,actor,office,action,subject,detail,address\r\n");
     for r in &rows {
         let at = time::OffsetDateTime::from_unix_timestamp(r.at)

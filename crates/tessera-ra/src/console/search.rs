@@ -22,6 +22,9 @@ struct SearchPage {
     q: SearchQuery,
     rows: Vec<RequestView>,
     states: [&'static str; 8],
+    /// This page (from 1), and whether another follows.
+    page: usize,
+    more: bool,
 }
 
 impl SearchPage {
@@ -29,14 +32,22 @@ impl SearchPage {
         self.ui.t(&format!("console-state-{}", r.verification.as_deref().unwrap_or("api")))
     }
 
-    fn csv_link(&self) -> String {
+    fn query(&self) -> String {
         format!(
-            "/console/search.csv?q={}&state={}&from={}&until={}",
+            "q={}&state={}&from={}&until={}",
             urlencode(&self.q.q),
             urlencode(&self.q.state),
             urlencode(&self.q.from),
             urlencode(&self.q.until)
         )
+    }
+
+    fn csv_link(&self) -> String {
+        format!("/console/search.csv?{}", self.query())
+    }
+
+    fn page_link(&self, page: usize) -> String {
+        format!("/console/search?{}&page={page}", self.query())
     }
 }
 
@@ -51,12 +62,19 @@ pub struct SearchQuery {
     pub from: String,
     #[serde(default)]
     pub until: String,
+    /// The page of results, from 1.
+    #[serde(default)]
+    pub page: usize,
 }
+
+/// Results per page (the CSV export has them all, up to [`EXPORT_ROWS`]).
+const PAGE_ROWS: usize = 50;
+const EXPORT_ROWS: i64 = 10_000;
 
 pub const STATES: [&str; 8] =
     ["to-activate", "registered", "to-verify", "to-correct", "awaiting-originals", "completed", "issued", "locked"];
 
-async fn found(ra: &Ra, me: &Me, q: &SearchQuery) -> Vec<RequestView> {
+async fn found(ra: &Ra, me: &Me, q: &SearchQuery, limit: i64, offset: i64) -> Vec<RequestView> {
     let day = |d: &str| crate::registration::parse_date(d).map(|d| d.midnight().assume_utc().unix_timestamp());
     let state = if STATES.contains(&q.state.as_str()) { q.state.as_str() } else { "" };
     let filter = Filter {
@@ -65,7 +83,8 @@ async fn found(ra: &Ra, me: &Me, q: &SearchQuery) -> Vec<RequestView> {
         from: day(&q.from).unwrap_or(0),
         until: day(&q.until).map(|t| t + 86_400).unwrap_or(0),
         office: if me.account.role.serves_office() { me.office() } else { "" },
-        limit: 500,
+        limit,
+        offset,
     };
     let rows = ra.store.find_requests(&filter).await.unwrap_or_default();
     rows.into_iter().filter(|r| super::requests::may_see(me, r)).collect()
@@ -73,8 +92,12 @@ async fn found(ra: &Ra, me: &Me, q: &SearchQuery) -> Vec<RequestView> {
 
 /// GET /console/search
 pub async fn page(State(ra): State<Arc<Ra>>, me: Me, Query(q): Query<SearchQuery>) -> Response {
-    let rows = found(&ra, &me, &q).await;
-    render(&SearchPage { ui: me.ui, q, rows, states: STATES })
+    let page = q.page.clamp(1, 10_000);
+    // One row more than a page: whether another page follows.
+    let mut rows = found(&ra, &me, &q, PAGE_ROWS as i64 + 1, ((page - 1) * PAGE_ROWS) as i64).await;
+    let more = rows.len() > PAGE_ROWS;
+    rows.truncate(PAGE_ROWS);
+    render(&SearchPage { ui: me.ui, q, rows, states: STATES, page, more })
 }
 
 /// A CSV field: quoted, quotes doubled, and a leading = + - @ neutralised (a spreadsheet
@@ -86,7 +109,7 @@ pub fn csv_field(value: &str) -> String {
 
 /// GET /console/search.csv
 pub async fn csv(State(ra): State<Arc<Ra>>, me: Me, Query(q): Query<SearchQuery>) -> Response {
-    let rows = found(&ra, &me, &q).await;
+    let rows = found(&ra, &me, &q, EXPORT_ROWS, 0).await;
     let mut out =
         String::from("reference,surname,given_names,identity,profile,state,issuance,office,registered_at\r\n");
     for r in &rows {

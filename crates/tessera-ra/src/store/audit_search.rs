@@ -32,6 +32,8 @@ pub struct AuditFilter<'a> {
     /// Empty: every office.
     pub office: &'a str,
     pub limit: i64,
+    /// Entries skipped first (the console's pages).
+    pub offset: i64,
 }
 
 impl Store {
@@ -56,7 +58,8 @@ impl Store {
             "SELECT seq, at, actor, office, action, subject, detail, address FROM audit a \
              WHERE ($1 = '' OR upper(subject) LIKE upper($2) ESCAPE '\\' OR upper(detail) LIKE upper($3) ESCAPE '\\') AND ($4 = '' OR actor = $5) \
              AND ($6 = '' OR action LIKE $7 ESCAPE '\\') AND at >= $8 AND ($9 = 0 OR at < $10) \
-             AND {office_clause} ORDER BY seq DESC, id DESC LIMIT $16",
+             AND {office_clause} ORDER BY seq DESC, id DESC LIMIT $16 OFFSET {offset}",
+            offset = f.offset.max(0)
         ))
         .bind(f.text.trim())
         .bind(&text)

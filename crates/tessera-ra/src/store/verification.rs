@@ -124,6 +124,8 @@ pub struct Filter<'a> {
     /// Empty: every office.
     pub office: &'a str,
     pub limit: i64,
+    /// Rows skipped first (the console's pages).
+    pub offset: i64,
 }
 
 impl Store {
@@ -161,7 +163,8 @@ impl Store {
         let sql = format!(
             "{VIEW} WHERE {text_clause} AND {office_clause} AND {state_clause} \
              AND COALESCE(r.registered_at, 0) >= $8 AND ($9 = 0 OR COALESCE(r.registered_at, 0) < $10) \
-             ORDER BY COALESCE(r.registered_at, 0) DESC, r.reference LIMIT $11"
+             ORDER BY COALESCE(r.registered_at, 0) DESC, r.reference LIMIT $11 OFFSET {offset}",
+            offset = f.offset.max(0)
         );
         let rows = sqlx::query(&sql)
             .bind(&like)

@@ -10,6 +10,7 @@ mod home;
 mod isolation;
 mod lifecycle;
 mod operators;
+mod pages;
 mod postgres;
 mod registration;
 mod remote;
