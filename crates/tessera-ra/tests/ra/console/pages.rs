@@ -40,6 +40,7 @@ fn search_results_come_in_pages_and_the_export_has_them_all() {
     assert_eq!(words("main [role=status]"), "10 requests on this page · Export as CSV");
     assert_eq!(b.text("main tbody tr:first-child td a"), "PAG-009");
     assert_eq!(words("nav.pages"), "← Previous Page 2");
+    b.shot("search-pages");
     assert!(!b.text("main").contains("MI01") && !b.text("main").contains("PAG-06"), "another office's requests");
     b.click_and_wait("nav.pages a[rel=prev]");
     assert_eq!(b.text("main tbody tr:first-child td a"), "PAG-059");
