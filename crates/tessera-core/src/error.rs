@@ -232,6 +232,9 @@ impl Error {
     pub(crate) fn from_pcsc(e: pcsc::Error, reader: Option<&str>) -> Error {
         use pcsc::Error as P;
         match (e, reader) {
+            // Windows stops its Smart Card service when the last reader is unplugged (and
+            // starts it with the next): there, no service means no reader.
+            (P::NoService | P::ServiceStopped, _) if cfg!(windows) => Error::NoReaders,
             // CommError: the daemon went away in the middle of a call.
             (P::NoService | P::ServiceStopped | P::CommError, _) => Error::PcscNotRunning,
             (P::NoReadersAvailable, _) => Error::NoReaders,
@@ -282,7 +285,10 @@ mod tests {
 
     #[test]
     fn pcsc_codes() {
-        assert_eq!(Error::from_pcsc(pcsc::Error::NoService, None).code(), "pcsc-not-running");
+        let no_service = if cfg!(windows) { "no-readers" } else { "pcsc-not-running" };
+        assert_eq!(Error::from_pcsc(pcsc::Error::NoService, None).code(), no_service);
+        assert_eq!(Error::from_pcsc(pcsc::Error::ServiceStopped, None).code(), no_service);
+        assert_eq!(Error::from_pcsc(pcsc::Error::CommError, None).code(), "pcsc-not-running");
         assert_eq!(Error::from_pcsc(pcsc::Error::NoReadersAvailable, None).code(), "no-readers");
         assert_eq!(Error::from_pcsc(pcsc::Error::RemovedCard, Some("R")).code(), "card-removed");
     }
