@@ -18,7 +18,7 @@ use tessera_pki::{KeyAlgorithm, Signer};
 
 use crate::catalog::Login;
 use crate::error::Error;
-use crate::keys::{self, KeyPairInfo, TokenSigner, unhex};
+use crate::keys::{self, KeyPairInfo, TokenSigner};
 use crate::pins::{Pin, Who};
 use crate::piv::{ManagementKey, PivCard, PivSigner};
 use crate::token::OpenToken;
@@ -100,7 +100,7 @@ impl<'a, 'm> Card<'a, 'm> {
             Role::Signature => roles.signature.as_deref(),
             Role::Authentication => roles.authentication.as_deref(),
         }?;
-        unhex(id)
+        hex::decode(id).ok()
     }
 
     /// Whether a key pair for `role` can be made without overwriting anything: the role's
@@ -181,7 +181,7 @@ impl<'a, 'm> Card<'a, 'm> {
         label: &str,
     ) -> Result<KeyPairInfo, Error> {
         let reader = self.token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: self.token.uri() })?;
-        let [slot] = id.as_slice() else { return Err(Error::IdInUse { id: keys::hex(&id) }) };
+        let [slot] = id.as_slice() else { return Err(Error::IdInUse { id: hex::encode(&id) }) };
         // PW3 locked would leave the user PIN unblockable for good: its last try is never
         // spent here (the counters cost no try to read).
         let card = crate::openpgp::OpenPgpCard::connect(&reader)?;
@@ -198,7 +198,7 @@ impl<'a, 'm> Card<'a, 'm> {
         self.token.stale.set(true);
         Ok(KeyPairInfo {
             uri: self.token.object_uri("", &id, "private"),
-            id: keys::hex(&id),
+            id: hex::encode(&id),
             label: label.to_owned(),
             algorithm,
             public_key,
@@ -276,7 +276,7 @@ impl<'a, 'm> Card<'a, 'm> {
         key: &KeyPairInfo,
         f: impl FnOnce(&dyn Signer) -> Result<R, Error>,
     ) -> Result<R, Error> {
-        let id = unhex(&key.id).unwrap_or_default();
+        let id = hex::decode(&key.id).unwrap_or_default();
         match self.path {
             Path::Pkcs11 { .. } => self.logged_in(secrets, Who::User, false, |s| {
                 let signer = TokenSigner::find(self.token, s, &id)?;
@@ -349,7 +349,7 @@ impl<'a, 'm> Card<'a, 'm> {
 
     fn read_back_piv(&self, id: &[u8]) -> Result<Option<Vec<u8>>, Error> {
         let reader = self.token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: self.token.uri() })?;
-        let (_, object) = crate::piv::slot_for_id(id).ok_or_else(|| Error::IdInUse { id: keys::hex(id) })?;
+        let (_, object) = crate::piv::slot_for_id(id).ok_or_else(|| Error::IdInUse { id: hex::encode(id) })?;
         PivCard::connect(&reader)?.certificate(object)
     }
 

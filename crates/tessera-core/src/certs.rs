@@ -7,7 +7,7 @@ use tessera_pki::KeyAlgorithm;
 use tessera_pki::certificate::CertificateObject;
 
 use crate::error::Error;
-use crate::keys::{self, hex};
+use crate::keys;
 use crate::token::OpenToken;
 use crate::uri::Pkcs11Uri;
 
@@ -37,7 +37,7 @@ pub fn install(
         .find_objects(&[Attribute::Class(ObjectClass::CERTIFICATE), Attribute::Id(key_id.to_vec())])
         .map_err(|e| Error::from_pkcs11(e, "C_FindObjects"))?;
     if !existing.is_empty() && !replace {
-        return Err(Error::CertificateExists { id: hex(key_id) });
+        return Err(Error::CertificateExists { id: hex::encode(key_id) });
     }
     for h in existing {
         tracing::trace!("C_DestroyObject (the replaced key's certificate)");

@@ -25,14 +25,6 @@ pub struct KeyPairInfo {
     pub public_key: Vec<u8>,
 }
 
-pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
-    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn pkcs11(e: cryptoki::error::Error, what: &str) -> Error {
     Error::from_pkcs11(e, what)
 }
@@ -58,14 +50,17 @@ pub fn generate(
     replace: bool,
 ) -> Result<KeyPairInfo, Error> {
     check_algorithm(token, algorithm)?;
-    let slots: Vec<Vec<u8>> =
-        token.model.as_ref().map(|m| m.key_ids.iter().filter_map(|h| unhex(h)).collect()).unwrap_or_default();
+    let slots: Vec<Vec<u8>> = token
+        .model
+        .as_ref()
+        .map(|m| m.key_ids.iter().filter_map(|h| hex::decode(h).ok()).collect())
+        .unwrap_or_default();
     let id = match (id, slots.is_empty()) {
         (Some(id), true) => id,
         (None, true) => token.generate_random(session, 8)?,
         // Cards with fixed key slots: the one asked for, or the first free one.
         (Some(id), false) if slots.contains(&id) => id,
-        (Some(id), false) => return Err(Error::IdInUse { id: hex(&id) }),
+        (Some(id), false) => return Err(Error::IdInUse { id: hex::encode(&id) }),
         (None, false) => {
             let mut free = None;
             for slot in &slots {
@@ -74,14 +69,14 @@ pub fn generate(
                     break;
                 }
             }
-            free.ok_or_else(|| Error::IdInUse { id: slots.iter().map(|s| hex(s)).collect::<Vec<_>>().join(", ") })?
+            free.ok_or_else(|| Error::IdInUse { id: slots.iter().map(hex::encode).collect::<Vec<_>>().join(", ") })?
         }
     };
     if !replace
         && (!objects_with_id(session, &id, Some(ObjectClass::PRIVATE_KEY))?.is_empty()
             || !objects_with_id(session, &id, Some(ObjectClass::CERTIFICATE))?.is_empty())
     {
-        return Err(Error::IdInUse { id: hex(&id) });
+        return Err(Error::IdInUse { id: hex::encode(&id) });
     }
     let common = |extra: Vec<Attribute>| {
         let mut v =
@@ -138,7 +133,7 @@ pub fn generate(
     let public_key = public_key(session, &id, algorithm)?;
     Ok(KeyPairInfo {
         uri: token.object_uri(label, &id, "private"),
-        id: hex(&id),
+        id: hex::encode(&id),
         label: label.to_owned(),
         algorithm,
         public_key,
@@ -174,15 +169,18 @@ pub fn generate_with_card(
 ) -> Result<KeyPairInfo, Error> {
     check_algorithm(token, algorithm)?;
     let reader = token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: token.uri() })?;
-    let slots: Vec<Vec<u8>> =
-        token.model.as_ref().map(|m| m.key_ids.iter().filter_map(|h| unhex(h)).collect()).unwrap_or_default();
+    let slots: Vec<Vec<u8>> = token
+        .model
+        .as_ref()
+        .map(|m| m.key_ids.iter().filter_map(|h| hex::decode(h).ok()).collect())
+        .unwrap_or_default();
     let id = match id {
         Some(id) => id,
         None => slots.first().cloned().ok_or_else(|| Error::IdInUse { id: String::new() })?,
     };
-    let (slot, _) = crate::piv::slot_for_id(&id).ok_or_else(|| Error::IdInUse { id: hex(&id) })?;
+    let (slot, _) = crate::piv::slot_for_id(&id).ok_or_else(|| Error::IdInUse { id: hex::encode(&id) })?;
     if !replace && !objects_with_id(session, &id, Some(ObjectClass::PRIVATE_KEY))?.is_empty() {
-        return Err(Error::IdInUse { id: hex(&id) });
+        return Err(Error::IdInUse { id: hex::encode(&id) });
     }
     let card = crate::piv::PivCard::connect(&reader)?;
     tracing::trace!(slot = format_args!("{slot:02X}"), "PIV GENERATE ASYMMETRIC KEY PAIR");
@@ -190,7 +188,7 @@ pub fn generate_with_card(
     token.stale.set(true);
     Ok(KeyPairInfo {
         uri: token.object_uri("", &id, "private"),
-        id: hex(&id),
+        id: hex::encode(&id),
         label: String::new(),
         algorithm,
         public_key,
@@ -295,7 +293,7 @@ impl<'s> TokenSigner<'s> {
             key,
             info: KeyPairInfo {
                 uri: token.object_uri(&label, id, "private"),
-                id: hex(id),
+                id: hex::encode(id),
                 label,
                 algorithm,
                 public_key,
@@ -340,7 +338,7 @@ pub fn csr_with_card(
     common_name: &str,
 ) -> Result<Vec<u8>, Error> {
     let reader = token.reader.clone().ok_or_else(|| Error::TokenNotFound { uri: token.uri() })?;
-    let id = unhex(&key.id).unwrap_or_default();
+    let id = hex::decode(&key.id).ok().unwrap_or_default();
     let (slot, _) = crate::piv::slot_for_id(&id).ok_or_else(|| Error::KeyNotFound { uri: key.uri.clone() })?;
     let card = crate::piv::PivCard::connect(&reader)?;
     crate::login::guard(token.pin_state()?, crate::pins::FinalTry::Refuse)?;

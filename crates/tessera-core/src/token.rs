@@ -289,14 +289,18 @@ fn certificates(
         } else {
             KeyPresence::Missing
         };
-        out.push(CertificateView { uri, id: hex(&id), label, private_key, summary, renewed: false, renews: false });
+        out.push(CertificateView {
+            uri,
+            id: hex::encode(&id),
+            label,
+            private_key,
+            summary,
+            renewed: false,
+            renews: false,
+        });
     }
     out.sort_by(|a, b| a.id.cmp(&b.id).then(a.label.cmp(&b.label)));
     Ok(out)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A token picked by URI, ready for sessions.

@@ -59,14 +59,6 @@ pub struct CodeKeys {
     audit: hmac::Key,
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
-}
-
 impl CodeKeys {
     /// Load `codes.key` from `dir`, or make it.
     pub fn load_or_create(dir: &Path) -> Result<CodeKeys> {
@@ -76,14 +68,14 @@ impl CodeKeys {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let secret = Self::random_secret()?;
                 std::fs::create_dir_all(dir).map_err(Error::file(dir))?;
-                crate::ca::write_private(&path, &hex(&secret))?;
+                crate::ca::write_private(&path, &hex::encode(&secret))?;
                 return Ok(Self::from_secret(&secret));
             }
             Err(e) => return Err(Error::file(&path)(e)),
         };
         let not_hex = || Error::content(&path, "expected 32 bytes in hex (64 digits)");
         let text = std::str::from_utf8(&secret).map_err(|_| not_hex())?;
-        let secret = Zeroizing::new(unhex(text.trim()).ok_or_else(not_hex)?);
+        let secret = Zeroizing::new(hex::decode(text.trim()).ok().ok_or_else(not_hex)?);
         if secret.len() != 32 {
             return Err(not_hex());
         }
@@ -115,23 +107,24 @@ impl CodeKeys {
 
     /// An audit entry's link in the chain: HMAC-SHA-256 over `data`, hex.
     pub fn audit_link(&self, data: &[u8]) -> String {
-        hex(hmac::sign(&self.audit, data).as_ref())
+        hex::encode(hmac::sign(&self.audit, data).as_ref())
     }
 
     /// The keyed hash of a code as typed (case, spaces and dashes do not matter).
     pub fn index(&self, code: &str) -> String {
-        hex(hmac::sign(&self.index, normalize_code(code).as_bytes()).as_ref())
+        hex::encode(hmac::sign(&self.index, normalize_code(code).as_bytes()).as_ref())
     }
 
     /// An SMS code as the database keeps it: keyed like the activation codes, for its
     /// request (so neither a copy of the database nor its WAL gives it away).
     pub fn otp_index(&self, reference: &str, otp: &str) -> String {
-        hex(hmac::sign(&self.index, format!("otp\0{reference}\0{otp}").as_bytes()).as_ref())
+        hex::encode(hmac::sign(&self.index, format!("otp\0{reference}\0{otp}").as_bytes()).as_ref())
     }
 
     /// Whether `otp` is the code kept as `stored` for `reference` (in constant time).
     pub fn otp_matches(&self, reference: &str, otp: &str, stored: &str) -> bool {
-        unhex(stored)
+        hex::decode(stored)
+            .ok()
             .is_some_and(|tag| hmac::verify(&self.index, format!("otp\0{reference}\0{otp}").as_bytes(), &tag).is_ok())
     }
 
@@ -162,7 +155,7 @@ impl CodeKeys {
                 &mut data,
             )
             .ok()?;
-        Some(hex(&[&nonce[..], &data].concat()))
+        Some(hex::encode([&nonce[..], &data].concat()))
     }
 
     /// A document sealed (AES-256-GCM, bound to `aad`), as base64 text.
@@ -196,7 +189,7 @@ impl CodeKeys {
     /// The sealed code of `reference` (the CMP secret); None when it does not open (another
     /// key, another request's value, or altered).
     pub fn open(&self, reference: &str, sealed: &str) -> Option<Zeroizing<Vec<u8>>> {
-        let bytes = unhex(sealed)?;
+        let bytes = hex::decode(sealed).ok()?;
         if bytes.len() < aead::NONCE_LEN {
             return None;
         }

@@ -92,12 +92,15 @@ pub(crate) fn narrowing(text: &str) -> String {
     format!("%{}%", text.trim())
 }
 
+/// A binary column as the store keeps it: lower-case hexadecimal text (one form in both
+/// databases), written and read through the `hex` crate.
 pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    hex::encode(b)
 }
 
+/// A hexadecimal column read back; empty if the text is not hexadecimal (never written so).
 pub fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).filter_map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
+    hex::decode(s).unwrap_or_default()
 }
 
 fn profile_name(p: Profile) -> &'static str {
