@@ -11,6 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::pages::Page;
 use super::session::{Me, Submitted};
 use super::ui::Ui;
 use super::{render, urlencode};
@@ -36,8 +37,7 @@ pub struct AuditQuery {
     pub page: usize,
 }
 
-/// Entries per page (the CSV export has them all, up to [`EXPORT_ROWS`]).
-const PAGE_ROWS: usize = 50;
+/// What the CSV export has at most (a page has [`pages::ROWS`]).
 const EXPORT_ROWS: i64 = 100_000;
 
 #[derive(Template)]
@@ -50,9 +50,7 @@ struct AuditPage {
     chain: Option<ChainReport>,
     /// May check the chain.
     checks: bool,
-    /// This page (from 1), and whether another follows.
-    page: usize,
-    more: bool,
+    page: Page,
 }
 
 impl AuditPage {
@@ -71,8 +69,9 @@ impl AuditPage {
         format!("/console/audit.csv?{}", self.query())
     }
 
-    fn page_link(&self, page: usize) -> String {
-        format!("/console/audit?{}&page={page}", self.query())
+    /// The list's address without its page (the pager adds it).
+    fn page_base(&self) -> String {
+        format!("/console/audit?{}", self.query())
     }
 }
 
@@ -98,12 +97,9 @@ fn checks(me: &Me) -> bool {
 /// GET /console/audit
 pub async fn page(State(ra): State<Arc<Ra>>, me: Me, Query(q): Query<AuditQuery>) -> Response {
     let checks = checks(&me);
-    let page = q.page.clamp(1, 100_000);
-    // One entry more than a page: whether another page follows.
-    let mut rows = found(&ra, &me, &q, PAGE_ROWS as i64 + 1, ((page - 1) * PAGE_ROWS) as i64).await;
-    let more = rows.len() > PAGE_ROWS;
-    rows.truncate(PAGE_ROWS);
-    render(&AuditPage { ui: me.ui, q, rows, chain: None, checks, page, more })
+    let (limit, offset) = Page::window(q.page);
+    let (page, rows) = Page::cut(q.page, found(&ra, &me, &q, limit, offset).await);
+    render(&AuditPage { ui: me.ui, q, rows, chain: None, checks, page })
 }
 
 /// POST /console/audit/verify: the whole chain checked now.
@@ -121,10 +117,9 @@ pub async fn verify(State(ra): State<Arc<Ra>>, form: Submitted) -> Response {
     };
     let _ = ra.store.audit_event(&me.event("audit-verified", "audit", &outcome)).await;
     let q = AuditQuery::default();
-    let mut rows = found(&ra, &me, &q, PAGE_ROWS as i64 + 1, 0).await;
-    let more = rows.len() > PAGE_ROWS;
-    rows.truncate(PAGE_ROWS);
-    render(&AuditPage { ui: me.ui, q, rows, chain: Some(report), checks: true, page: 1, more })
+    let (limit, offset) = Page::window(1);
+    let (page, rows) = Page::cut(1, found(&ra, &me, &q, limit, offset).await);
+    render(&AuditPage { ui: me.ui, q, rows, chain: Some(report), checks: true, page })
 }
 
 /// GET /console/audit.csv

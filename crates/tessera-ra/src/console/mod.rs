@@ -34,6 +34,7 @@ pub mod documents;
 pub mod home;
 pub mod notices;
 pub mod operators;
+pub mod pages;
 pub mod paper;
 pub mod register;
 pub mod renewals;

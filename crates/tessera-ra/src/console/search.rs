@@ -9,6 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
+use super::pages::Page;
 use super::session::Me;
 use super::ui::Ui;
 use super::{render, urlencode};
@@ -22,9 +23,7 @@ struct SearchPage {
     q: SearchQuery,
     rows: Vec<RequestView>,
     states: [&'static str; 8],
-    /// This page (from 1), and whether another follows.
-    page: usize,
-    more: bool,
+    page: Page,
 }
 
 impl SearchPage {
@@ -46,8 +45,9 @@ impl SearchPage {
         format!("/console/search.csv?{}", self.query())
     }
 
-    fn page_link(&self, page: usize) -> String {
-        format!("/console/search?{}&page={page}", self.query())
+    /// The list's address without its page (the pager adds it).
+    fn page_base(&self) -> String {
+        format!("/console/search?{}", self.query())
     }
 }
 
@@ -67,8 +67,7 @@ pub struct SearchQuery {
     pub page: usize,
 }
 
-/// Results per page (the CSV export has them all, up to [`EXPORT_ROWS`]).
-const PAGE_ROWS: usize = 50;
+/// What the CSV export has at most (a page has [`pages::ROWS`]).
 const EXPORT_ROWS: i64 = 10_000;
 
 pub const STATES: [&str; 8] =
@@ -92,12 +91,9 @@ async fn found(ra: &Ra, me: &Me, q: &SearchQuery, limit: i64, offset: i64) -> Ve
 
 /// GET /console/search
 pub async fn page(State(ra): State<Arc<Ra>>, me: Me, Query(q): Query<SearchQuery>) -> Response {
-    let page = q.page.clamp(1, 10_000);
-    // One row more than a page: whether another page follows.
-    let mut rows = found(&ra, &me, &q, PAGE_ROWS as i64 + 1, ((page - 1) * PAGE_ROWS) as i64).await;
-    let more = rows.len() > PAGE_ROWS;
-    rows.truncate(PAGE_ROWS);
-    render(&SearchPage { ui: me.ui, q, rows, states: STATES, page, more })
+    let (limit, offset) = Page::window(q.page);
+    let (page, rows) = Page::cut(q.page, found(&ra, &me, &q, limit, offset).await);
+    render(&SearchPage { ui: me.ui, q, rows, states: STATES, page })
 }
 
 /// A CSV field: quoted, quotes doubled, and a leading = + - @ neutralised (a spreadsheet
