@@ -271,31 +271,43 @@ fn the_card_pin_and_puk_are_chosen_by_the_ra_first_halves_on_paper_second_halves
     assert_eq!(status, 409, "closed once issued");
 }
 
-#[test]
-fn renewal_notices_go_to_the_holder_by_email_once_each_from_60_days() {
+/// An RA issuing 30-day certificates (inside the renewal notices' window) with MARIO
+/// ROSSI's certificate issued for the request `reference`.
+fn with_expiring_certificate(reference: &str) -> Ra {
     let ra = exactly_once::reconfigured(
         Ra::start_with_validity(30),
-        r#"
+        &format!(
+            r#"
 [cmp]
 confirm_seconds = 2
 
 [[request]]
-reference = "REQ-NOTICE"
+reference = "{reference}"
 activation_code = "NOTE-CODE-0001"
 profile = "signature"
-holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U", email = "mario.rossi@example.org" }
-"#,
+holder = {{ given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U", email = "mario.rossi@example.org" }}
+"#
+        ),
     );
-    let out = ra.p10cr("REQ-NOTICE", "NOTE-CODE-0001", &ra.csr("notice"), &ra.path("notice.pem"));
+    let out = ra.p10cr(reference, "NOTE-CODE-0001", &ra.csr("notice"), &ra.path("notice.pem"));
     assert!(out.status.success(), "{}", text(&out));
+    ra
+}
+
+/// How many renewal notices the RA's outbox holds, once it holds `n` or 15 s have passed.
+fn renewal_notices(ra: &Ra, n: usize) -> usize {
     let outbox = ra.path("tessera-ra").join("outbox.log");
-    let notices =
+    let count =
         || std::fs::read_to_string(&outbox).unwrap_or_default().matches("il tuo certificato va rinnovato").count();
-    let start = std::time::Instant::now();
-    while notices() == 0 && start.elapsed() < std::time::Duration::from_secs(15) {
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    let text = std::fs::read_to_string(&outbox).unwrap();
+    tessera_testbed::wait_until(std::time::Duration::from_secs(15), || count() >= n);
+    count()
+}
+
+#[test]
+fn renewal_notices_go_to_the_holder_by_email_once_each_from_60_days() {
+    let ra = with_expiring_certificate("REQ-NOTICE");
+    assert_eq!(renewal_notices(&ra, 1), 1);
+    let text = std::fs::read_to_string(ra.path("tessera-ra").join("outbox.log")).unwrap();
     assert!(text.contains("mario.rossi@example.org") && text.contains("scade il"), "{text}");
     // The link into the app's renewal of this certificate (its serial, nothing secret).
     let serial = text.split("tessera://renew?serial=").nth(1).map(|r| r.split_whitespace().next().unwrap_or(""));
@@ -303,7 +315,7 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U", ema
     assert!(!serial.is_empty() && serial.chars().all(|c| c.is_ascii_hexdigit()), "{serial}");
     // Once: the next sweeps send nothing more for the same threshold.
     std::thread::sleep(std::time::Duration::from_secs(5));
-    assert_eq!(notices(), 1);
+    assert_eq!(renewal_notices(&ra, 0), 1);
     let (_, audit) = operator_call(&ra, "GET", "/api/v1/operator/audit?subject=", None);
     assert!(audit.to_string().contains("renewal-30"), "{audit}");
 }
@@ -314,37 +326,13 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U", ema
 #[test]
 fn a_certificate_stored_without_its_end_of_validity_still_gets_its_notice() {
     use crate::console::{sql, sql_column};
-    let ra = exactly_once::reconfigured(
-        Ra::start_with_validity(30),
-        r#"
-[cmp]
-confirm_seconds = 2
-
-[[request]]
-reference = "REQ-OLDROW"
-activation_code = "OLDR-CODE-0001"
-profile = "signature"
-holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U", email = "mario.rossi@example.org" }
-"#,
-    );
-    let out = ra.p10cr("REQ-OLDROW", "OLDR-CODE-0001", &ra.csr("oldrow"), &ra.path("oldrow.pem"));
-    assert!(out.status.success(), "{}", text(&out));
-    let outbox = ra.path("tessera-ra").join("outbox.log");
-    let notices =
-        || std::fs::read_to_string(&outbox).unwrap_or_default().matches("il tuo certificato va rinnovato").count();
-    let wait_for = |n: usize| {
-        let start = std::time::Instant::now();
-        while notices() < n && start.elapsed() < std::time::Duration::from_secs(15) {
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        }
-        notices()
-    };
-    assert_eq!(wait_for(1), 1);
+    let ra = with_expiring_certificate("REQ-OLDROW");
+    assert_eq!(renewal_notices(&ra, 1), 1);
     let stored = sql_column(&ra, "SELECT CAST(not_after AS TEXT) FROM certificates");
     assert!(stored.len() == 1 && stored[0].parse::<i64>().is_ok_and(|t| t > 0), "{stored:?}");
     // As an older row: no end of validity, its notice not yet sent.
     sql(&ra, "UPDATE certificates SET not_after = NULL");
     sql(&ra, "DELETE FROM notices");
-    assert_eq!(wait_for(2), 2, "the notice goes for the older row too");
+    assert_eq!(renewal_notices(&ra, 2), 2, "the notice goes for the older row too");
     assert_eq!(sql_column(&ra, "SELECT CAST(not_after AS TEXT) FROM certificates"), stored, "and its date is stored");
 }

@@ -30,6 +30,24 @@ fn scans(ra: &Ra, pdf: &[u8]) -> (PathBuf, PathBuf, PathBuf) {
 pub(super) const REGISTER: &str = "form[action=\"/console/holders\"]";
 
 /// The reference of the request whose page the browser shows.
+/// ANNA VERDI registered at the office with her mobile and e-mail (signature profile); the
+/// request's reference.
+pub(super) fn register_anna_verdi(b: &Browser) -> String {
+    b.go("/console/holders/new");
+    b.form(
+        REGISTER,
+        &[
+            ("surname", "VERDI"),
+            ("given_name", "ANNA"),
+            ("cf", "VRDNNA90E50L219L"),
+            ("mobile", "+393339876500"),
+            ("email", "anna.verdi@example.org"),
+            ("profile", "signature"),
+        ],
+    );
+    reference_of(b)
+}
+
 pub(super) fn reference_of(b: &Browser) -> String {
     let path = b.path();
     let said = b.s.js("return [...document.querySelectorAll('.error, .problem')].map(e => e.textContent).join(' | ')");
@@ -291,19 +309,7 @@ fn a_request_verified_before_the_card_is_activated_gets_active_certificates() {
     let anna = account(&ra, "anna.odr", "RM01", "operator", None);
     let vera = account(&ra, "vera.ca", "CA", "verifier", None);
     let b = Browser::signed_in(&ra, &anna, "it");
-    b.go("/console/holders/new");
-    b.form(
-        REGISTER,
-        &[
-            ("surname", "VERDI"),
-            ("given_name", "ANNA"),
-            ("cf", "VRDNNA90E50L219L"),
-            ("mobile", "+393339876500"),
-            ("email", "anna.verdi@example.org"),
-            ("profile", "signature"),
-        ],
-    );
-    let reference = reference_of(&b);
+    let reference = register_anna_verdi(&b);
     assert!(!b.s.exists("input[name=mode][value=remote]"), "remote identification only where configured");
     let (_, _, pdf) = b.fetch(&format!("/console/requests/{reference}/form.pdf"));
     let scan = file(&ra, "scan.pdf", &pdf).display().to_string();

@@ -4,7 +4,7 @@
 //! the signer's tax code against the holder's and the document against the forms it
 //! made. Verified, the request completes at once (no paper originals).
 
-use super::registration::{REGISTER, file, reference_of};
+use super::registration::{REGISTER, file, reference_of, register_anna_verdi};
 use super::*;
 
 /// Run openssl in the test's directory; its output checked.
@@ -135,19 +135,7 @@ fn a_holder_identified_remotely_with_a_form_signed_by_their_own_certificate() {
     let anna = account(&ra, "anna.odr", "RM01", "operator", None);
     let vera = account(&ra, "vera.ca", "CA", "verifier", None);
     let b = Browser::signed_in(&ra, &anna, "it");
-    b.go("/console/holders/new");
-    b.form(
-        REGISTER,
-        &[
-            ("surname", "VERDI"),
-            ("given_name", "ANNA"),
-            ("cf", "VRDNNA90E50L219L"),
-            ("mobile", "+393339876500"),
-            ("email", "anna.verdi@example.org"),
-            ("profile", "signature"),
-        ],
-    );
-    let reference = reference_of(&b);
+    let reference = register_anna_verdi(&b);
     let (status, _, form) = b.fetch(&format!("/console/requests/{reference}/form.pdf"));
     assert_eq!(status, 200);
     let identify = format!("form[action=\"/console/requests/{reference}/identify\"]");
