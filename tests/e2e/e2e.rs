@@ -71,6 +71,21 @@ fn tempfile_dir() -> tempfile::TempDir {
     tempfile::Builder::new().prefix("tessera-gui-").tempdir().unwrap()
 }
 
+/// What the window sees on the test display: the display, the sample tokens' module,
+/// Italian, and its own storage under `profile` (the language choice and what it has seen
+/// start empty for every run).
+fn display_env(display: &webdriver::Display, profile: &std::path::Path) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("DISPLAY".to_owned(), display.name.clone()),
+        ("TESSERA_MODULES".to_owned(), SOFTHSM_MODULE.to_owned()),
+        ("LANG".to_owned(), "it_IT.UTF-8".to_owned()),
+    ];
+    for var in ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"] {
+        env.push((var.into(), profile.join(var).display().to_string()));
+    }
+    env
+}
+
 fn both(a: &[(String, String)], b: &[(String, String)]) -> Vec<(String, String)> {
     a.iter().chain(b).cloned().collect()
 }
@@ -264,15 +279,10 @@ fn gui_devices_screen_follows_cards_live() {
     let display = webdriver::Display::start();
     let pcsc = Pcsc::start();
     let hsm = SoftHsm::with_samples();
-    let mut env = both(&pcsc.env(), &hsm.env());
-    env.push(("DISPLAY".into(), display.name.clone()));
-    env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
-    env.push(("LANG".into(), "it_IT.UTF-8".into()));
     // The window's own storage (the language choice) starts empty for every run.
     let profile = tempfile_dir();
-    for var in ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"] {
-        env.push((var.into(), profile.path().join(var).display().to_string()));
-    }
+    let mut env = both(&pcsc.env(), &hsm.env());
+    env.extend(display_env(&display, profile.path()));
     let driver = webdriver::Driver::start(&env);
     let s = driver.session(&bin("tessera-app"));
     let long = Duration::from_secs(15);
@@ -752,14 +762,9 @@ fn window_env(
     )
     .unwrap();
     let mut env = both(&pcsc.env(), &hsm.env());
-    env.push(("DISPLAY".into(), display.name.clone()));
-    env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
+    env.extend(display_env(display, profile.path()));
     env.push(("TESSERA_CONFIG_DIR".into(), config.display().to_string()));
     env.push(("TESSERA_DATA_DIR".into(), profile.path().join("data").display().to_string()));
-    env.push(("LANG".into(), "it_IT.UTF-8".into()));
-    for var in ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"] {
-        env.push((var.into(), profile.path().join(var).display().to_string()));
-    }
     (profile, env)
 }
 
@@ -1671,14 +1676,9 @@ fn window_shows_each_renewal_notice_once_as_a_desktop_notification() {
     let profile = tempfile_dir();
     let mut env = both(&pcsc.env(), &hsm.env());
     env.extend(notifications.env());
-    env.push(("DISPLAY".into(), display.name.clone()));
-    env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
+    env.extend(display_env(&display, profile.path()));
     env.push(("TESSERA_DATA_DIR".into(), profile.path().join("data").display().to_string()));
     env.push(("TESSERA_LOG".into(), "info".into()));
-    env.push(("LANG".into(), "it_IT.UTF-8".into()));
-    for var in ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"] {
-        env.push((var.into(), profile.path().join(var).display().to_string()));
-    }
     // Run the window until its reminders thread has checked once; what it logged.
     let run_once = || {
         let mut app = Command::new(bin("tessera-app"))

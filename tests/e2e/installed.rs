@@ -180,13 +180,8 @@ fn installed_cli_and_window() {
     assert!(listed, "the installed tessera lists the reader's card and the tokens");
 
     let display = webdriver::Display::start();
-    env.push(("DISPLAY".into(), display.name.clone()));
-    env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
-    env.push(("LANG".into(), "it_IT.UTF-8".into()));
     let profile = tempfile_dir();
-    for var in ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"] {
-        env.push((var.into(), profile.path().join(var).display().to_string()));
-    }
+    env.extend(display_env(&display, profile.path()));
     let driver = webdriver::Driver::start(&env);
     let s = driver.session(Path::new("/usr/bin/tessera-app"));
     let long = Duration::from_secs(20);

@@ -54,12 +54,7 @@ fn links_open_the_activation_and_the_renewal_and_anything_else_is_refused() {
     let profile = tempfile_dir();
     let mut env = both(&pcsc.env(), &hsm.env());
     env.extend(session_bus.env());
-    env.push(("DISPLAY".into(), display.name.clone()));
-    env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
-    env.push(("LANG".into(), "it_IT.UTF-8".into()));
-    for var in ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"] {
-        env.push((var.into(), profile.path().join(var).display().to_string()));
-    }
+    env.extend(display_env(&display, profile.path()));
     register_scheme(&env, &profile.path().join("XDG_DATA_HOME"));
     // The renewable certificate's serial, as the RA's notice would give it.
     let listing: Value = serde_json::from_str(&stdout(&tessera(
