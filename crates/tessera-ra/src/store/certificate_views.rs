@@ -107,13 +107,13 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<CertificateView>> {
         let like = super::contains(text);
-        let serial = super::contains(&text.to_lowercase().replace(':', ""));
         // What was not asked is left out of the condition (PostgreSQL still counts every
         // parameter), so that the office is a plain equality. A serial is hexadecimal: text
         // that is not cannot be part of one, and the names alone are compared (on their
         // trigram indexes, in PostgreSQL).
         let serial_part = text.trim().to_lowercase().replace(':', "");
         let could_be_serial = !serial_part.is_empty() && serial_part.chars().all(|c| c.is_ascii_hexdigit());
+        let serial = super::contains(&serial_part);
         let names = "(upper(r.surname || ' ' || r.given_name) LIKE upper($1) ESCAPE '\\' OR upper(r.given_name || ' ' || r.surname) \
              LIKE upper($2) ESCAPE '\\' OR upper(r.cf) LIKE upper($3) ESCAPE '\\' OR upper(r.reference) LIKE upper($5) ESCAPE '\\')";
         let matches = if could_be_serial {
