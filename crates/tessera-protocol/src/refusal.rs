@@ -163,6 +163,18 @@ refusals! {
     // ---- Operators ----
     /// No valid operator credential.
     OperatorUnauthenticated = (401, "operator-unauthenticated") {},
+    /// The operator's session ended (idle too long, too old, signed out, the account
+    /// disabled): sign in again.
+    OperatorSessionEnded = (401, "operator-session-ended") {},
+    /// The name, the password or the one-time code is wrong (not said which).
+    SignInRefused = (401, "sign-in-refused") {},
+    /// The one-time code was right but already used: wait for the next one.
+    SignInCodeReused = (401, "sign-in-code-reused") {},
+    /// The account waits `minutes` after wrong sign-ins.
+    SignInWaits = (429, "sign-in-waits") { minutes: i64 },
+    /// The account has a one-time password: its own password is chosen in the console
+    /// first.
+    PasswordChangeRequired = (403, "password-change-required") {},
     /// A holder needs a tax code or a passport number.
     HolderNeedsCfOrPassport = (422, "holder-needs-cf-or-passport") {},
     /// A passport number needs its issuing country (two letters).

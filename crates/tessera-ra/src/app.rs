@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::api::{activation, operator, renewal};
+use crate::api::{activation, counter, operator, renewal};
 use crate::ocsp;
 use crate::state::Ra;
 
@@ -29,6 +29,12 @@ pub fn app(ra: Arc<Ra>) -> axum::Router {
         .route("/api/v1/operator/requests/{reference}", axum::routing::get(operator::request))
         .route("/api/v1/operator/requests/{reference}/arm", axum::routing::post(operator::arm))
         .route("/api/v1/operator/activation", axum::routing::post(operator::activate))
+        .route(
+            "/api/v1/operator/session",
+            axum::routing::post(counter::sign_in).get(counter::session).delete(counter::sign_out),
+        )
+        .route("/api/v1/operator/requests/{reference}/counter", axum::routing::get(counter::show).post(counter::arm))
+        .route("/api/v1/operator/requests/{reference}/personalisation", axum::routing::post(counter::personalisation))
         .route("/api/v1/operator/requests/{reference}/handover", axum::routing::get(operator::handover))
         .route("/api/v1/operator/requests/{reference}/halves", axum::routing::post(operator::send_halves))
         .route("/api/v1/operator/requests/{reference}/code", axum::routing::post(operator::replace_code))

@@ -9,7 +9,8 @@
 //!   `masked` (contacts as shown), `renewal_form`;
 //! - parts: `ca` (and `hsm`), `gateway` (SMS and e-mail), `limits`, `config`, `store`;
 //! - the application state, `state`, and how it starts, `startup`;
-//! - what operators do, the same through the API and the console: `registration`,
+//! - what operators do, the same through the API and the console: `credentials` (signing
+//!   in), `registration`,
 //!   `paperwork` (verification), `forms` (printable PDFs, `pdf`);
 //! - what answers clients: `endpoint` (CMP), `ocsp`, `api` (JSON), `notices` (e-mails due);
 //! - `app`, the router; `admin`, the administrator's commands.
@@ -25,6 +26,7 @@ pub mod cardless_change;
 pub mod codes;
 pub mod config;
 pub mod console;
+pub mod credentials;
 pub mod documents;
 pub mod endpoint;
 pub mod error;

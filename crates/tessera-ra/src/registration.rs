@@ -243,6 +243,7 @@ pub async fn create_request(ra: &Ra, actor: &Actor, body: NewRequest, workflow: 
         armed: false,
         // Before verification the certificates are issued suspended.
         issued_suspended: body.issued_suspended || workflow,
+        office: record.office.clone(),
     };
     let by = actor.event("request-created", "", "");
     ra.store

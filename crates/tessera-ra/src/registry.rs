@@ -89,6 +89,10 @@ pub struct RegisteredRequest {
     /// the paperwork and an operator reactivates them (DOMAIN.md, activation step 5).
     #[serde(default)]
     pub issued_suspended: bool,
+    /// The registration office it belongs to (configuration only: a request registered by
+    /// an operator is their office's), so that the office's accounts see it.
+    #[serde(default, skip_serializing)]
+    pub office: Option<String>,
 }
 
 fn yes() -> bool {

@@ -114,3 +114,101 @@ impl Drop for RaServer {
         self.stop();
     }
 }
+
+/// An operator account of the RA, as its holder knows it: name, password (their own,
+/// chosen at the first sign-in) and the authenticator's secret. Codes come from
+/// `oathtool`, an independent TOTP generator, each for a step not used before (the RA
+/// accepts a code once).
+pub struct Operator {
+    pub name: String,
+    pub password: String,
+    pub office: String,
+    secret: String,
+    last_step: std::sync::Mutex<i64>,
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+impl Operator {
+    /// The code of the next step the RA has not accepted yet, within the step before and
+    /// after now that it allows; waits for the clock when the steps allowed are used.
+    pub fn code(&self) -> String {
+        let mut last = self.last_step.lock().unwrap_or_else(|p| p.into_inner());
+        let step = loop {
+            let now = unix_now() / 30;
+            let step = (now - 1).max(*last + 1);
+            if step <= now + 1 {
+                break step;
+            }
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        };
+        *last = step;
+        let out = Command::new("oathtool")
+            .args(["--totp", "-b", &self.secret, "-N", &format!("@{}", step * 30 + 15)])
+            .output()
+            .expect("oathtool (testbed/tools.sh installs it)");
+        assert!(out.status.success(), "oathtool: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// The answers the app and `tessera activate --operator --stdin` take to sign in.
+    pub fn sign_in_answers(&self) -> [String; 3] {
+        [self.name.clone(), self.password.clone(), self.code()]
+    }
+}
+
+impl RaServer {
+    /// A new operator account of `office` (`tessera-ra operator add`), signed in once at
+    /// the console to choose its own password, as a new operator does before the app.
+    pub fn operator(&self, name: &str, office: &str) -> Operator {
+        let out = Command::new(binary())
+            .args(["operator", "add", "--config"])
+            .arg(self.path("ra.toml"))
+            .args(["--name", name, "--office", office, "--role", "operator", "--json"])
+            .output()
+            .expect("tessera-ra operator add");
+        assert!(out.status.success(), "operator add: {}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("operator add --json");
+        let secret = v["otpauth"].as_str().and_then(|u| u.split("secret=").nth(1)).and_then(|s| s.split('&').next());
+        let operator = Operator {
+            name: name.to_owned(),
+            password: v["password"].as_str().expect("one-time password").to_owned(),
+            office: office.to_owned(),
+            secret: secret.expect("the otpauth secret").to_owned(),
+            last_step: std::sync::Mutex::new(0),
+        };
+        let password = "Sportello di prova 2026".to_owned();
+        let agent = ureq::AgentBuilder::new().redirects(0).build();
+        let pre = "p".repeat(43);
+        let signed_in = agent
+            .post(&format!("{}/console/sign-in", self.url()))
+            .set("Cookie", &format!("tessera_console_pre={pre}"))
+            .send_form(&[("csrf", &pre), ("name", name), ("password", &operator.password), ("code", &operator.code())])
+            .expect("console sign-in");
+        let cookie = signed_in
+            .all("set-cookie")
+            .into_iter()
+            .find_map(|c| c.strip_prefix("tessera_console=").and_then(|c| c.split(';').next()))
+            .expect("a session cookie")
+            .to_owned();
+        let cookie = format!("tessera_console={cookie}");
+        let page = agent
+            .get(&format!("{}/console/password", self.url()))
+            .set("Cookie", &cookie)
+            .call()
+            .expect("password page")
+            .into_string()
+            .unwrap_or_default();
+        let csrf = page.split("name=\"csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf");
+        let changed = agent.post(&format!("{}/console/password", self.url())).set("Cookie", &cookie).send_form(&[
+            ("csrf", csrf),
+            ("old", &operator.password),
+            ("new", &password),
+            ("again", &password),
+        ]);
+        assert!(changed.is_ok_and(|r| r.status() < 400), "the new password was not taken");
+        Operator { password, ..operator }
+    }
+}

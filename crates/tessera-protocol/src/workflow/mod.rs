@@ -7,8 +7,10 @@
 //! - [`renewal`]: whether a certificate can be renewed, its renewal request, the form and
 //!   contact changes signed with the expiring key, a fixed slot's overwrite.
 //! - [`operator`]: registration, requests, codes, handover, lifecycle, audit.
+//! - [`counter`]: the operator's session in the app, and arming a request by reference.
 
 pub mod activation;
+pub mod counter;
 pub mod operator;
 pub mod renewal;
 

@@ -6,6 +6,7 @@
 //! hex ([`SerialPath`]), a caller who is not an operator ([`SignedIn`]).
 
 pub mod activation;
+pub mod counter;
 pub mod operator;
 pub mod renewal;
 
@@ -131,36 +132,46 @@ pub fn serial_from_hex(text: &str) -> Option<Vec<u8>> {
     digits.chunks(2).map(|pair| std::str::from_utf8(pair).ok().and_then(|p| u8::from_str_radix(p, 16).ok())).collect()
 }
 
+/// The SHA-256 (hex) of the request's bearer token, if it has one. The scheme is
+/// case-insensitive (RFC 9110 11.1).
+pub fn bearer_digest(parts: &Parts) -> Option<String> {
+    use sha2::Digest;
+    let token = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())?;
+    Some(crate::store::hex(&sha2::Sha256::digest(token.as_bytes())))
+}
+
 /// Who calls the operator API: the account an API token belongs to (made in the console,
-/// scoped to its office and role), or a token of the configuration file (deprecated; no
-/// office). An extractor from the request's head: a call without a valid token gets 401
-/// before its body is even read. The scheme is case-insensitive (RFC 9110 11.1).
+/// scoped to its office and role), the account of an app session (signed in at the
+/// counter), or a token of the configuration file (deprecated; no office). An extractor
+/// from the request's head: a call without a valid token gets 401 before its body is even
+/// read; an app session that ended says so.
 pub struct SignedIn(pub crate::actor::Actor);
 
 impl FromRequestParts<Arc<Ra>> for SignedIn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, ra: &Arc<Ra>) -> Result<Self, ApiError> {
-        use sha2::Digest;
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .ok_or(ApiError(Refusal::OperatorUnauthenticated {}))?;
+        let digest = bearer_digest(parts).ok_or(ApiError(Refusal::OperatorUnauthenticated {}))?;
         let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-        let digest = crate::store::hex(&sha2::Sha256::digest(token.as_bytes()));
         if let Some(o) = ra.operators.iter().find(|o| o.token_sha256.eq_ignore_ascii_case(&digest)) {
             return Ok(SignedIn(crate::actor::Actor { name: o.name.clone(), office: None, role: None, address }));
         }
-        match ra.store.token_account(&digest).await? {
-            Some(a) => {
-                Ok(SignedIn(crate::actor::Actor { name: a.name, office: Some(a.office), role: Some(a.role), address }))
-            }
-            None => Err(ApiError(Refusal::OperatorUnauthenticated {})),
-        }
+        let account = match ra.store.token_account(&digest).await? {
+            Some(a) => a,
+            None => counter::live(ra, &digest).await?.ok_or(ApiError(Refusal::OperatorUnauthenticated {}))?.0,
+        };
+        Ok(SignedIn(crate::actor::Actor {
+            name: account.name,
+            office: Some(account.office),
+            role: Some(account.role),
+            address,
+        }))
     }
 }
 

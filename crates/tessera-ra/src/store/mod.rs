@@ -260,6 +260,7 @@ mod tests {
             mobile: Some("+393331234567".into()),
             armed: true,
             issued_suspended: false,
+            office: None,
         }
     }
 

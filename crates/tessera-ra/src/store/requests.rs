@@ -17,6 +17,13 @@ impl Store {
     pub async fn register(&self, r: &RegisteredRequest) -> Result<bool> {
         let mut tx = self.write().await?;
         let inserted = self.insert_request(&mut tx, r, None, "config", true).await?.rows_affected() == 1;
+        if inserted && let Some(office) = &r.office {
+            sqlx::query("UPDATE requests SET office = $1 WHERE reference = $2")
+                .bind(office)
+                .bind(&r.reference)
+                .execute(&mut *tx)
+                .await?;
+        }
         if inserted {
             audit(&mut tx, "config", "request-registered", &r.reference, profile_name(r.profile)).await?;
         }
@@ -58,7 +65,7 @@ impl Store {
         };
         update.bind(reference).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM otps WHERE reference = $1").bind(reference).execute(&mut *tx).await?;
-        append(&mut tx, &Event { action: "request-armed", subject: reference, detail: "", ..by.clone() }).await?;
+        append(&mut tx, &Event { action: "request-armed", subject: reference, ..by.clone() }).await?;
         tx.commit().await
     }
 
@@ -294,6 +301,7 @@ impl Store {
                 mobile: row.get("mobile"),
                 armed: row.get::<i64, _>("armed") != 0,
                 issued_suspended: row.get::<i64, _>("issued_suspended") != 0,
+                office: row.get("office"),
             },
             issuance,
             confirmed,

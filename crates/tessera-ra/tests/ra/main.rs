@@ -11,6 +11,7 @@ mod certificates;
 mod cmp;
 mod conformance;
 mod console;
+mod counter;
 mod crash;
 mod exactly_once;
 mod holder;

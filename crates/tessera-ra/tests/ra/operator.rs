@@ -322,6 +322,27 @@ fn the_openapi_document_matches_the_typed_contract() {
                 replaces: None,
             }),
         ),
+        (
+            "OperatorSession",
+            serde_json::to_value(tessera_protocol::workflow::counter::OperatorSession {
+                token: Some(zeroize::Zeroizing::new("T".into())),
+                name: "n".into(),
+                office: "o".into(),
+                role: "operator".into(),
+                idle_seconds: 1,
+                expires_in: 1,
+            }),
+        ),
+        (
+            "CounterRequest",
+            serde_json::to_value(tessera_protocol::workflow::counter::CounterRequest {
+                reference: "R".into(),
+                holder: name(),
+                profile: "signature".into(),
+                office: "o".into(),
+                secret: Some(zeroize::Zeroizing::new("S".into())),
+            }),
+        ),
         ("Problem", serde_json::to_value(Refusal::RateLimited { retry_after: 1 }.problem())),
     ];
     for (schema_name, value) in samples {

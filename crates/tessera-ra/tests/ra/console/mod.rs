@@ -55,7 +55,12 @@ pub fn code(account: &Account, steps: i64) -> String {
 
 /// Run SQL on the RA's SQLite database (a clock moved back, a row altered).
 pub fn sql(ra: &Ra, statement: &str) {
-    let db = format!("sqlite://{}", ra.path("tessera-ra/tessera-ra.sqlite").display());
+    sql_in(ra.dir.path(), statement)
+}
+
+/// Run SQL on the SQLite database of the RA whose state directory is `dir`.
+pub fn sql_in(dir: &Path, statement: &str) {
+    let db = format!("sqlite://{}", dir.join("tessera-ra/tessera-ra.sqlite").display());
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         use sqlx::ConnectOptions;
         let mut conn = db.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().connect().await.unwrap();

@@ -1,0 +1,196 @@
+//! The counter's API: operators sign in to the app with their console account, their
+//! session ends as a console session does, and they arm their office's requests by
+//! reference without the holder's code. openssl cmp, an independent client, then gets the
+//! certificate with the secret of that arming.
+
+use super::*;
+use serde_json::{Value, json};
+use tessera_testbed::ra::{Operator, RaServer};
+
+const REQUESTS: &str = r#"
+[[request]]
+reference = "REQ-RM01"
+activation_code = "RMRM-CODE-0001"
+profile = "signature"
+armed = false
+mobile = "+393330001111"
+office = "RM01"
+holder = { given_name = "ANNA", surname = "VERDI", cf = "VRDNNA90E50L219L" }
+
+[[request]]
+reference = "REQ-MI02"
+activation_code = "MIMI-CODE-0002"
+profile = "signature"
+office = "MI02"
+holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
+"#;
+
+fn call(ra: &RaServer, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let url = format!("{}{path}", ra.url());
+    let mut req = ureq::request(method, &url);
+    if let Some(t) = token {
+        req = req.set("Authorization", &format!("Bearer {t}"));
+    }
+    let result = match body {
+        Some(b) => req.send_json(b),
+        None => req.call(),
+    };
+    match result {
+        Ok(r) => (r.status(), r.into_json().unwrap_or_default()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_json().unwrap_or_default()),
+        Err(e) => panic!("{url}: {e}"),
+    }
+}
+
+fn sign_in(ra: &RaServer, name: &str, password: &str, code: &str) -> (u16, Value) {
+    call(ra, "POST", "/api/v1/operator/session", None, Some(json!({"name": name, "password": password, "code": code})))
+}
+
+fn signed_in(ra: &RaServer, op: &Operator) -> String {
+    let (status, body) = sign_in(ra, &op.name, &op.password, &op.code());
+    assert_eq!(status, 201, "{body}");
+    body["token"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn operators_sign_in_to_the_app_and_their_session_ends_like_the_console_s() {
+    let ra = RaServer::start(REQUESTS);
+    // A new account has a one-time password: its own is chosen in the console first.
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera-ra"))
+        .args(["operator", "add", "--config"])
+        .arg(ra.path("ra.toml"))
+        .args(["--name", "nuovo.odr", "--office", "RM01", "--role", "operator", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let secret = v["otpauth"].as_str().unwrap().split("secret=").nth(1).unwrap().split('&').next().unwrap();
+    let new = console::Account {
+        name: "nuovo.odr".into(),
+        password: v["password"].as_str().unwrap().into(),
+        secret: secret.into(),
+    };
+    let (status, body) = sign_in(&ra, &new.name, &new.password, &console::code(&new, 0));
+    assert_eq!((status, body["code"].as_str()), (403, Some("password-change-required")), "{body}");
+
+    let anna = ra.operator("anna.odr", "RM01");
+    // Wrong password, wrong code: the same answer, not said which.
+    for (password, code) in [("not her password", anna.code()), (anna.password.as_str(), "000000".into())] {
+        let (status, body) = sign_in(&ra, &anna.name, password, &code);
+        assert_eq!((status, body["code"].as_str()), (401, Some("sign-in-refused")), "{body}");
+    }
+    let code = anna.code();
+    let (status, session) = sign_in(&ra, &anna.name, &anna.password, &code);
+    assert_eq!(status, 201, "{session}");
+    assert_eq!((session["name"].as_str(), session["office"].as_str()), (Some("anna.odr"), Some("RM01")));
+    assert_eq!(session["idle_seconds"], 15 * 60);
+    let token = session["token"].as_str().unwrap().to_owned();
+    // The same code again: refused, however right the password.
+    let (status, body) = sign_in(&ra, &anna.name, &anna.password, &code);
+    assert_eq!((status, body["code"].as_str()), (401, Some("sign-in-code-reused")), "{body}");
+
+    let (status, body) = call(&ra, "GET", "/api/v1/operator/session", Some(&token), None);
+    assert_eq!((status, body["name"].as_str()), (200, Some("anna.odr")), "{body}");
+    assert!(body.get("token").is_none(), "the token is shown once: {body}");
+
+    // Idle longer than the console allows: ended, and said so.
+    let idle = |token: &str| {
+        let digest = tessera_ra::store::hex(&<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()));
+        console::sql_in(
+            ra.state_dir(),
+            &format!("UPDATE console_sessions SET last_seen = last_seen - 16 * 60 WHERE id_hash = '{digest}'"),
+        );
+    };
+    idle(&token);
+    let (status, body) = call(&ra, "GET", "/api/v1/operator/requests/REQ-RM01/counter", Some(&token), None);
+    assert_eq!((status, body["code"].as_str()), (401, Some("operator-session-ended")), "{body}");
+    let (status, body) = call(&ra, "GET", "/api/v1/operator/session", Some(&token), None);
+    assert_eq!((status, body["code"].as_str()), (401, Some("operator-unauthenticated")), "{body}");
+
+    // Signed out: the token is worth nothing.
+    let bruno = ra.operator("bruno.odr", "RM01");
+    let token = signed_in(&ra, &bruno);
+    assert_eq!(call(&ra, "DELETE", "/api/v1/operator/session", Some(&token), None).0, 204);
+    let (status, body) = call(&ra, "GET", "/api/v1/operator/requests/REQ-RM01/counter", Some(&token), None);
+    assert_eq!((status, body["code"].as_str()), (401, Some("operator-unauthenticated")), "{body}");
+
+    // The account disabled: its open sessions end at once.
+    let token = signed_in(&ra, &bruno);
+    assert_eq!(call(&ra, "GET", "/api/v1/operator/session", Some(&token), None).0, 200);
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera-ra"))
+        .args(["operator", "disable", "--config"])
+        .arg(ra.path("ra.toml"))
+        .args(["--name", "bruno.odr"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let (status, body) = call(&ra, "GET", "/api/v1/operator/requests/REQ-RM01/counter", Some(&token), None);
+    assert_eq!((status, body["code"].as_str()), (401, Some("operator-unauthenticated")), "{body}");
+    let (status, body) = sign_in(&ra, &bruno.name, &bruno.password, &bruno.code());
+    assert_eq!((status, body["code"].as_str()), (401, Some("sign-in-refused")), "{body}");
+}
+
+#[test]
+fn the_counter_arms_the_office_s_request_by_reference_and_openssl_gets_its_certificate() {
+    let ra = RaServer::start(REQUESTS);
+    let anna = ra.operator("anna.odr", "RM01");
+    let token = signed_in(&ra, &anna);
+    // Another office's request does not exist for her; nor does a made-up one.
+    for reference in ["REQ-MI02", "REQ-NONE"] {
+        for method in ["GET", "POST"] {
+            let path = format!("/api/v1/operator/requests/{reference}/counter");
+            let (status, body) = call(&ra, method, &path, Some(&token), None);
+            assert_eq!((status, body["code"].as_str()), (404, Some("unknown-request")), "{method} {reference}: {body}");
+        }
+    }
+    // Whose request it is, before anything is armed.
+    let (status, shown) = call(&ra, "GET", "/api/v1/operator/requests/REQ-RM01/counter", Some(&token), None);
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!((shown["holder"]["surname"].as_str(), shown["office"].as_str()), (Some("VERDI"), Some("RM01")));
+    assert!(shown.get("secret").is_none(), "{shown}");
+    let (status, armed) = call(&ra, "POST", "/api/v1/operator/requests/REQ-RM01/counter", Some(&token), None);
+    assert_eq!(status, 200, "{armed}");
+    let secret = armed["secret"].as_str().unwrap().to_owned();
+    assert_ne!(secret, "RMRM-CODE-0001");
+    // The blank card's PIN and PUK, to the operator who armed it.
+    let path = "/api/v1/operator/requests/REQ-RM01/personalisation";
+    let (status, card) = call(&ra, "POST", path, Some(&token), None);
+    assert_eq!(status, 200, "{card}");
+    assert_eq!(card["pin"].as_str().map(str::len), Some(8), "{card}");
+
+    // openssl cmp with the reference and that secret.
+    let (key, cert) = (ra.path("neri.key"), ra.path("neri.pem"));
+    let o = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let o = Command::new("openssl")
+        .args(["cmp", "-cmd", "ir", "-server", &ra.server, "-path", "/.well-known/cmp", "-ref", "REQ-RM01"])
+        .arg("-secret")
+        .arg(format!("pass:{secret}"))
+        .arg("-newkey")
+        .arg(&key)
+        .args(["-subject", "/CN=x", "-unprotected_errors", "-certout"])
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(x509(&cert, &["-subject"]).contains("VERDI"));
+    // Issued: nothing more to arm, and no more card secrets.
+    for (method, path) in [("POST", "/api/v1/operator/requests/REQ-RM01/counter"), ("POST", path)] {
+        let (status, body) = call(&ra, method, path, Some(&token), None);
+        assert_eq!((status, body["code"].as_str()), (409, Some("already-issued")), "{path}: {body}");
+    }
+    // The arming is in the audit log under her name, and no secret is.
+    let (status, log) = call(&ra, "GET", "/api/v1/operator/audit?subject=REQ-RM01", Some(&token), None);
+    assert_eq!(status, 200, "{log}");
+    let armed_by = log.as_array().unwrap().iter().find(|e| e["action"] == "request-armed").expect("armed").clone();
+    assert_eq!(armed_by["actor"], "anna.odr", "{armed_by}");
+    assert!(armed_by["detail"].as_str().unwrap().contains("counter"), "{armed_by}");
+    assert!(
+        log.as_array().unwrap().iter().any(|e| e["action"] == "personalisation-released" && e["actor"] == "anna.odr")
+    );
+    assert!(!log.to_string().contains(&secret));
+}
