@@ -10,6 +10,9 @@ fn main() {
         "renewal_reminders",
         "renewal_start",
         "take_links",
+        "operator_sign_in",
+        "operator_sign_out",
+        "operator_signed_in",
     ])))
     .expect("tauri build script");
 }

@@ -22,9 +22,11 @@ ca_certificate = "$dir/ra-ca.pem"
 reference = "REQ-0001"
 activation_code = "ABCD-EFGH-JKLM"
 profile = "signature"
+office = "DEMO"
 holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
 [[operator]]
 name = "demo"
+office = "DEMO"
 token_sha256 = "9437e87fae95c03d3778f2575bb18ce30e647e51d86a8c37963364e1fc4f374e"   # the token is "demo-operator"
 EOF
   "$ra" --config "$dir/ra.toml" > "$dir/ra.out" 2> "$dir/ra.log" &
@@ -32,7 +34,13 @@ EOF
   for _ in $(seq 50); do grep -q listening "$dir/ra.out" 2>/dev/null && break; sleep 0.1; done
   cat "$dir/ra.out"
   echo "  registered request REQ-0001, activation code ABCD-EFGH-JKLM (ROSSI MARIO)"
-  echo "  operator API token: demo-operator (see /openapi.json)"
+  echo "  operator API token: demo-operator (office DEMO; see /openapi.json)"
+  # The counter's operator: an account of office DEMO, as the console's accounts are. Its
+  # first sign-in (in the console) chooses its password; the app then signs in with it.
+  "$ra" operator add --config "$dir/ra.toml" --name sportello --office DEMO --role operator --json > "$dir/operator.json"
+  secret=$(python3 -c "import json,sys; print(json.load(sys.stdin)['otpauth'].split('secret=')[1].split('&')[0])" < "$dir/operator.json")
+  echo "  counter operator: sportello, one-time password $(python3 -c "import json,sys; print(json.load(sys.stdin)['password'])" < "$dir/operator.json")"
+  echo "    choose a password at http://127.0.0.1:${TESSERA_RA_PORT:-8080}/console/ first; one-time codes: oathtool --totp -b $secret"
   # Two requests made through the operator API, as an operator would: the RA generates
   # their activation codes. One for a holder at home (SMS OTP to the outbox), one for the
   # counter (two certificates: CNS and signature).
@@ -44,7 +52,7 @@ EOF
   api /api/v1/operator/requests "{\"holder_id\":$home,\"profile\":\"signature\"}" > "$dir/request-home.json"
   api /api/v1/operator/requests "{\"holder_id\":$counter,\"profile\":\"cns+signature\"}" > "$dir/request-counter.json"
   echo "  at home:    activation code $(field activation_code < "$dir/request-home.json"), tax code BNCLCU75C15F205O (LUCA BIANCHI); the SMS goes to $dir/tessera-ra/outbox.log"
-  echo "  at counter: activation code $(field activation_code < "$dir/request-counter.json") (ANNA VERDI, CNS + signature), operator credential demo-operator"
+  echo "  at counter: activation code $(field activation_code < "$dir/request-counter.json") (ANNA VERDI, CNS + signature), signed in as sportello"
   # The app and the CLI find this RA and trust its CA through a settings file.
   mkdir -p "$dir/config"
   printf 'ra = "http://127.0.0.1:%s"\nra_ca = "%s/ra-ca.pem"\n' "${TESSERA_RA_PORT:-8080}" "$dir" > "$dir/config/settings.toml"

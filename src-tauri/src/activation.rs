@@ -5,7 +5,9 @@ use serde::Deserialize;
 use tauri::AppHandle;
 use tessera_core::ErrorPayload;
 use tessera_core::live::SharedDevices;
+use tessera_flows::Refusal;
 use tessera_flows::activation::{Activation, Mode, Outcome};
+use tessera_flows::operator::Held;
 use tessera_flows::settings::Settings;
 
 use crate::window_prompter::{Pending, WindowPrompter};
@@ -17,7 +19,8 @@ pub struct Start {
     pub token: Option<String>,
     /// "holder" or "operator".
     pub mode: String,
-    /// The request a `tessera://` link named: the code typed must be for it.
+    /// The request a `tessera://` link named: at home, the code typed must be for it; at
+    /// the counter, it is armed by this reference, without a code.
     #[serde(default)]
     pub reference: Option<String>,
 }
@@ -26,19 +29,26 @@ pub async fn run(
     app: AppHandle,
     devices: SharedDevices,
     pending: Pending,
+    held: Held,
     start: Start,
 ) -> Result<Outcome, ErrorPayload> {
     let flow = move || {
         let settings = Settings::load()?;
-        let mode = if start.mode == "operator" { Mode::Operator } else { Mode::Holder };
+        let mode = match start.mode.as_str() {
+            // Signed in first, in the wizard; a session gone idle is signed out.
+            "operator" => Mode::Operator(
+                held.take_use().ok_or(tessera_flows::Error::RaRefused(Refusal::OperatorSessionEnded {}))?,
+            ),
+            _ => Mode::Holder,
+        };
         let runtime = crate::flow_thread::runtime()?;
         let mut prompter = WindowPrompter { app, pending: pending.clone() };
         let result = devices.with(|devices| {
             let flow = Activation { devices, settings, token: start.token, mode };
             runtime.block_on(flow.run_for(&mut prompter, start.reference.as_deref()))
         });
-        if matches!(&result, Err(tessera_flows::Error::RaRefused(tessera_flows::Refusal::OperatorUnauthenticated {}))) {
-            pending.sign_out();
+        if result.as_ref().is_err_and(tessera_flows::operator::signed_out) {
+            held.forget();
         }
         result
     };

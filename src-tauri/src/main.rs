@@ -3,6 +3,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod activation;
+mod counter;
 mod flow_thread;
 mod reminders;
 mod renewal;
@@ -21,6 +22,7 @@ use tessera_core::live::{self, LiveEvent, SharedDevices};
 use tessera_core::messages::Lang;
 use tessera_flows::activation::Outcome;
 use tessera_flows::link::{self, Opened};
+use tessera_flows::operator::{Held, SignedIn};
 use tessera_pki::codice_fiscale::CfCheck;
 use window_prompter::Pending;
 
@@ -66,9 +68,10 @@ async fn activation_start(
     app: tauri::AppHandle,
     devices: tauri::State<'_, SharedDevices>,
     pending: tauri::State<'_, Pending>,
+    held: tauri::State<'_, Held>,
     start: activation::Start,
 ) -> Result<Outcome, ErrorPayload> {
-    activation::run(app, devices.inner().clone(), pending.inner().clone(), start).await
+    activation::run(app, devices.inner().clone(), pending.inner().clone(), held.inner().clone(), start).await
 }
 
 #[tauri::command]
@@ -88,6 +91,26 @@ async fn support_bundle(
     shown: Option<ErrorPayload>,
 ) -> Result<String, ErrorPayload> {
     activation::support_bundle(devices.inner().clone(), lang, shown).await
+}
+
+#[tauri::command]
+async fn operator_sign_in(
+    held: tauri::State<'_, Held>,
+    name: String,
+    password: String,
+    code: String,
+) -> Result<SignedIn, ErrorPayload> {
+    counter::sign_in(held.inner().clone(), name, password, code).await
+}
+
+#[tauri::command]
+async fn operator_sign_out(held: tauri::State<'_, Held>) -> Result<(), ErrorPayload> {
+    counter::sign_out(held.inner().clone()).await
+}
+
+#[tauri::command]
+async fn operator_signed_in(held: tauri::State<'_, Held>) -> Result<Option<SignedIn>, ()> {
+    Ok(held.who())
 }
 
 #[tauri::command]
@@ -157,12 +180,16 @@ fn main() {
         .manage(links)
         .manage(devices.clone())
         .manage(Pending::default())
+        .manage(Held::default())
         .invoke_handler(tauri::generate_handler![
             devices_snapshot,
             default_language,
             check_tax_code,
             activation_start,
             flow_answer,
+            operator_sign_in,
+            operator_sign_out,
+            operator_signed_in,
             support_bundle,
             renewal_reminders,
             renewal_start,

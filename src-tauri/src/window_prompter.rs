@@ -1,7 +1,6 @@
 //! The flows' [`Prompter`] in the window: a question goes to the UI as a "flow-question"
 //! event and the flow's thread waits until the UI answers with the `flow_answer` command
-//! (or cancels); progress goes out as "flow-progress" events. The operator's credential is
-//! kept in memory for the app's session (never on disk), so an operator signs in once.
+//! (or cancels); progress goes out as "flow-progress" events.
 
 use std::collections::HashMap;
 use std::sync::mpsc;
@@ -19,8 +18,6 @@ type Reply = mpsc::Sender<Option<Zeroizing<String>>>;
 pub struct Pending {
     waiting: Arc<Mutex<HashMap<u64, Reply>>>,
     next: Arc<Mutex<u64>>,
-    /// The operator's credential for this session, once given.
-    operator: Arc<Mutex<Option<Zeroizing<String>>>>,
 }
 
 impl Pending {
@@ -28,11 +25,6 @@ impl Pending {
     pub fn answer(&self, id: u64, value: Option<String>) -> bool {
         let reply = self.waiting.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
         reply.is_some_and(|r| r.send(value.map(Zeroizing::new)).is_ok())
-    }
-
-    /// Forget the operator's credential (sign out, or refused by the RA).
-    pub fn sign_out(&self) {
-        *self.operator.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 }
 
@@ -70,16 +62,7 @@ impl WindowPrompter {
 
 impl Prompter for WindowPrompter {
     fn ask(&mut self, question: &Question) -> tessera_flows::Result<Zeroizing<String>> {
-        if *question == Question::OperatorToken
-            && let Some(token) = self.pending.operator.lock().unwrap_or_else(|p| p.into_inner()).clone()
-        {
-            return Ok(token);
-        }
-        let answer = self.ask_ui(question, false)?;
-        if *question == Question::OperatorToken {
-            *self.pending.operator.lock().unwrap_or_else(|p| p.into_inner()) = Some(answer.clone());
-        }
-        Ok(answer)
+        self.ask_ui(question, false)
     }
 
     fn confirm(&mut self, question: &Question) -> tessera_flows::Result<bool> {

@@ -50,6 +50,15 @@ fn crashed_at(env: &[(String, String)], args: &[&str], at: &str, stdin: &str) ->
     seen
 }
 
+/// The answers that sign a new operator of office RM01 in at the counter, one per line
+/// as `tessera activate --operator --stdin` reads them: name, password, one-time code. A
+/// new account each time, so that no run waits for a one-time code not used yet.
+fn counter_sign_in(ra: &tessera_testbed::ra::RaServer) -> String {
+    static ACCOUNTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = ACCOUNTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    ra.operator(&format!("sportello.{n}"), "RM01").sign_in_answers().join("\n") + "\n"
+}
+
 fn tessera_with_stdin(env: &[(String, String)], args: &[&str], stdin: &str) -> Output {
     use std::io::Write;
     let mut child = Command::new(bin("tessera"))
@@ -507,7 +516,7 @@ fn a_card_key_is_enrolled_at_the_ra_over_cmp_and_installed() {
     let config = dir.path().join("ra.toml");
     std::fs::write(
         &config,
-        "listen = \"127.0.0.1:0\"\n[[request]]\nreference = \"REQ-0042\"\nactivation_code = \"K7QM-2XWD-9PHT\"\nprofile = \"signature\"\nholder = { given_name = \"LUCA\", surname = \"BIANCHI\", cf = \"BNCLCU75C15F205O\" }\n",
+        "listen = \"127.0.0.1:0\"\n[[request]]\nreference = \"REQ-0042\"\noffice = \"RM01\"\nactivation_code = \"K7QM-2XWD-9PHT\"\nprofile = \"signature\"\nholder = { given_name = \"LUCA\", surname = \"BIANCHI\", cf = \"BNCLCU75C15F205O\" }\n",
     )
     .unwrap();
     let mut ra = Command::new(bin("tessera-ra")).arg("--config").arg(&config).stdout(Stdio::piped()).spawn().unwrap();
@@ -593,7 +602,7 @@ fn a_card_key_is_enrolled_at_the_ra_over_cmp_and_installed() {
 /// together they open the card. At trace level no secret reaches the logs.
 #[test]
 fn cli_activates_virtual_piv_and_openpgp_cards_at_the_counter_without_logging_secrets() {
-    use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
+    use tessera_testbed::ra::{OPERATOR_PASSWORD, OPERATOR_TOKEN, RaServer};
     let ra = RaServer::start("");
     let op = |method: &str, path: &str, body: Option<Value>| -> Value {
         let req = ureq::request(method, &format!("{}{path}", ra.url()))
@@ -660,21 +669,24 @@ fn cli_activates_virtual_piv_and_openpgp_cards_at_the_counter_without_logging_se
         let args = ["activate", "--operator", "--stdin", "--json", "--token", token, "--ra", &ra.url()];
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["--ra-ca", ca.to_str().unwrap()]);
-        let out = tessera_with_stdin(&env, &all, &(answers.join("\n") + "\n"));
+        let sign_in = counter_sign_in(&ra);
+        let out = tessera_with_stdin(&env, &all, &(sign_in.clone() + &answers.join("\n") + "\n"));
         let log = stderr(&out);
         assert!(out.status.success(), "{all:?}: {log}");
-        // Code, operator credential, confirmation: a blank card's PINs are never asked.
-        assert_eq!(log.matches("(stdin)").count(), 3, "{log}");
+        // Name, password, one-time code, activation code, confirmation: a blank card's
+        // PINs are never asked.
+        assert_eq!(log.matches("(stdin)").count(), 5, "{log}");
         // Each log line without its timestamp (whose microseconds could be any digits).
         let lines: Vec<&str> = log.lines().map(|l| l.split_once(' ').map_or(l, |(_, rest)| rest)).collect();
-        for secret in answers.iter().filter(|a| a.len() > 1) {
+        let secrets = sign_in.lines().skip(1).map(str::to_owned).collect::<Vec<_>>();
+        for secret in answers.iter().copied().chain(secrets.iter().map(String::as_str)).filter(|a| a.len() > 1) {
             assert!(!lines.iter().any(|l| l.contains(secret)), "secret {secret} in the log");
         }
         logs += &lines.join("\n");
         serde_json::from_str::<Value>(&stdout(&out)).unwrap()
     };
 
-    let piv = activate("pkcs11:token=PIV_II", &[&piv_code, OPERATOR_TOKEN, "s"]);
+    let piv = activate("pkcs11:token=PIV_II", &[&piv_code, "s"]);
     assert_eq!(piv["reference"], piv_ref.as_str());
     // PIV's conventions: 9A (CKA_ID 01) authentication, 9C (02) the signature key.
     let auth = &piv["certificates"][0];
@@ -684,7 +696,7 @@ fn cli_activates_virtual_piv_and_openpgp_cards_at_the_counter_without_logging_se
     assert_eq!(cert["role"], "signature");
     assert!(cert["uri"].as_str().unwrap().contains("id=%02;type=cert"), "9C holds the signature key: {cert}");
 
-    let pgp = activate("pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))", &[&pgp_code, OPERATOR_TOKEN, "s"]);
+    let pgp = activate("pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))", &[&pgp_code, "s"]);
     // Two certificates on one card that OpenSC shows as two tokens: the authentication key
     // in slot 03 (token "User PIN"), the signature key in slot 01 (token "User PIN (sig)").
     let uris: Vec<&str> = pgp["certificates"].as_array().unwrap().iter().map(|c| c["uri"].as_str().unwrap()).collect();
@@ -724,7 +736,7 @@ fn cli_activates_virtual_piv_and_openpgp_cards_at_the_counter_without_logging_se
     assert!(out.status.success(), "{}", stderr(&out));
     let file = std::fs::read_to_string(stdout(&out).trim()).unwrap();
     assert!(file.contains(&piv_ref) && file.contains(&pgp_ref) && file.contains("Virtual PCD 00 00"), "{file}");
-    for secret in [piv_code.as_str(), pgp_code.as_str(), OPERATOR_TOKEN, PIV_MANAGEMENT_KEY, &piv_pin, &pgp_pin] {
+    for secret in [piv_code.as_str(), pgp_code.as_str(), OPERATOR_PASSWORD, PIV_MANAGEMENT_KEY, &piv_pin, &pgp_pin] {
         assert!(!file.contains(secret), "{secret} in the error file");
     }
 
@@ -770,11 +782,12 @@ fn window_env(
 
 #[test]
 fn gui_wizard_activates_at_home_and_at_the_counter() {
-    use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
+    use tessera_testbed::ra::RaServer;
     let ra = RaServer::start(
         r#"
 [[request]]
 reference = "REQ-HOME"
+office = "RM01"
 activation_code = "HOME-CODE-0003"
 profile = "signature"
 armed = false
@@ -783,10 +796,19 @@ holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
 
 [[request]]
 reference = "REQ-COUNTER"
+office = "RM01"
 activation_code = "ABCD-EFGH-JKLM"
 profile = "signature"
 armed = false
 holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
+
+[[request]]
+reference = "REQ-LINKED"
+office = "RM01"
+activation_code = "LINK-EDRE-QUES"
+profile = "signature"
+armed = false
+holder = { given_name = "ANNA", surname = "VERDI", cf = "VRDNNA90E50L219L" }
 "#,
     );
     let display = webdriver::Display::start();
@@ -794,6 +816,7 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
     let _pgp = pcsc.insert_openpgp(0);
     let hsm = SoftHsm::empty();
     hsm.add_token("Blank", USER_PIN, SO_PIN);
+    hsm.add_token("Sportello", USER_PIN, SO_PIN);
     let (_profile, env) = window_env(&ra, &pcsc, &hsm, &display);
     let driver = webdriver::Driver::start(&env);
     let s = driver.session(&bin("tessera-app"));
@@ -865,17 +888,34 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
     s.click(r#"#wizard button[data-action="wizard-close"]"#);
     s.wait_text(r#"[data-token-label="Blank"] .cert .cn"#, long, |t| t == "BIANCHI LUCA");
 
-    // At the counter, on the virtual OpenPGP card: the operator signs in once, no SMS.
+    // At the counter, on the virtual OpenPGP card: the operator signs in with their own
+    // account (a wrong code first: said, the name kept), no SMS.
+    let anna = ra.operator("anna.odr", "RM01");
     let pgp = r#"[data-token-label="OpenPGP card (User PIN (sig))"]"#;
     s.wait_text(&format!("{pgp} h3"), long, |_| true);
     s.click(&format!("{pgp} button.activate"));
     s.click(r#"#wizard input[value="operator"]"#);
     shot("operator-1-start", r#"#wizard input[value="operator"]"#);
     next();
+    let sign_in = |code: &str| {
+        ask("operator-sign-in");
+        let field = |name: &str| format!(r#"#wizard [data-question="operator-sign-in"] input[name="{name}"]"#);
+        if s.js(&format!("return document.querySelector('{}').value", field("operator-name"))) == "" {
+            s.type_into(&field("operator-name"), &anna.name);
+        }
+        s.type_into(&field("operator-password"), &anna.password);
+        s.type_into(&field("operator-code"), code);
+        s.click(r#"#wizard button[data-action="wizard-sign-in"]"#);
+    };
+    sign_in("000000");
+    let refused =
+        s.wait_text(r#"#wizard .message.problem[data-code="sign-in-refused"] .cause"#, long, |t| !t.is_empty());
+    assert!(refused.contains("nome, la password o il codice monouso"), "{refused}");
+    shot("operator-2-sign-in", r#"#wizard [data-question="operator-sign-in"] .message"#);
+    sign_in(&anna.code());
     answer("activation-code", "abcd efgh jklm");
-    ask("operator-token");
-    shot("operator-2-credential", r#"#wizard [data-question="operator-token"] input"#);
-    answer("operator-token", OPERATOR_TOKEN);
+    let bar = s.wait_text("#operator-bar .who", long, |t| !t.is_empty());
+    assert_eq!(bar, "Sportello: anna.odr · ufficio RM01");
     s.wait_text(r#"#wizard [data-question="confirm-request"] dd"#, long, |t| t == "MARIO ROSSI");
     s.click(r#"#wizard button[data-action="wizard-confirm"]"#);
     // A blank card: it gets the PIN and PUK the RA chose; no PIN is asked.
@@ -886,6 +926,38 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
     s.click(r#"#wizard button[data-action="wizard-close"]"#);
     s.wait_text(&format!("{pgp} .cert .cn"), long, |t| t == "ROSSI MARIO");
     s.screenshot(&format!("{pgp} .cert .cn"), &shots.join("devices-activated-it.png"));
+    drop(s);
+
+    // From the console's "Install the certificates now": the app started with the
+    // counter link. Nothing of the earlier session was kept: the operator signs in again,
+    // sees whose request it is, and no activation code is asked.
+    let s = driver.session_with(&bin("tessera-app"), &["tessera://counter?reference=REQ-LINKED"]);
+    s.wait_text(r#"#wizard [data-link-reference="REQ-LINKED"]"#, long, |t| !t.is_empty());
+    assert_eq!(s.js(r#"return document.querySelector('#wizard input[name="mode"]:checked').value"#), "operator");
+    s.click(r#"#wizard input[name="token"][value*="Sportello"]"#);
+    s.click(r#"#wizard button[data-action="wizard-next"]"#);
+    s.wait_text(r#"#wizard [data-question="operator-sign-in"] form"#, long, |_| true);
+    let field = |name: &str| format!(r#"#wizard [data-question="operator-sign-in"] input[name="{name}"]"#);
+    s.type_into(&field("operator-name"), &anna.name);
+    s.type_into(&field("operator-password"), &anna.password);
+    s.type_into(&field("operator-code"), &anna.code());
+    s.click(r#"#wizard button[data-action="wizard-sign-in"]"#);
+    let confirm = r#"#wizard [data-question="confirm-counter-request"]"#;
+    let shown = s.wait_text(&format!("{confirm} dl"), long, |t| t.contains("ANNA VERDI"));
+    assert!(shown.contains("REQ-LINKED") && shown.contains("RM01"), "{shown}");
+    s.screenshot(confirm, &shots.join("wizard-counter-link-confirm.png"));
+    s.click(r#"#wizard button[data-action="wizard-confirm"]"#);
+    s.wait_text(r#"#wizard [data-question="pin"] .pin-state"#, long, |t| !t.is_empty());
+    s.type_into(r#"#wizard [data-question="pin"] input"#, USER_PIN);
+    s.click(r#"#wizard button[data-action="wizard-next"]"#);
+    s.wait_text(r#"#wizard [data-result="done"] h3"#, long, |t| t.contains("REQ-LINKED"));
+    assert!(
+        s.text(r#"#wizard [data-question="activation-code"]"#).is_none(),
+        "no activation code at the counter by reference"
+    );
+    // Signing out ends the session at the RA too.
+    s.click(r#"#operator-bar button[data-action="operator-sign-out"]"#);
+    s.wait_gone("#operator-bar .who", long);
 
     // Every process the test started ends with it: tauri-driver, WebKitWebDriver, the app.
     let group = driver.pgid();
@@ -912,7 +984,7 @@ fn cli_activation_killed_at_every_step_resumes_to_one_key_and_one_certificate() 
     let mut requests = String::new();
     for i in 0..steps.len() {
         requests += &format!(
-            "[[request]]\nreference = \"REQ-KILL-{i}\"\nactivation_code = \"KILL-CODE-000{i}\"\nprofile = \"signature\"\narmed = false\nholder = {{ given_name = \"MARIO\", surname = \"ROSSI\", cf = \"RSSMRA80A01H501U\" }}\n"
+            "[[request]]\nreference = \"REQ-KILL-{i}\"\noffice = \"RM01\"\nactivation_code = \"KILL-CODE-000{i}\"\nprofile = \"signature\"\narmed = false\nholder = {{ given_name = \"MARIO\", surname = \"ROSSI\", cf = \"RSSMRA80A01H501U\" }}\n"
         );
     }
     let ra = RaServer::start(&requests);
@@ -924,7 +996,8 @@ fn cli_activation_killed_at_every_step_resumes_to_one_key_and_one_certificate() 
         env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
         env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
         let code = format!("KILL-CODE-000{i}");
-        let answers = format!("{code}\n{OPERATOR_TOKEN}\ny\n{USER_PIN}\n");
+        let rest = format!("{code}\ny\n{USER_PIN}\n");
+        let answers = counter_sign_in(&ra) + &rest;
         let args =
             ["--lang", "en", "activate", "--operator", "--stdin", "--json", "--token", "pkcs11:token=Blank", "--ra"];
         let mut child = Command::new(bin("tessera"))
@@ -949,7 +1022,7 @@ fn cli_activation_killed_at_every_step_resumes_to_one_key_and_one_certificate() 
         let out = tessera_with_stdin(
             &env,
             &[&args[..], &[&ra.url(), "--ra-ca", ra.ca_file().to_str().unwrap()]].concat(),
-            &answers,
+            &(counter_sign_in(&ra) + &rest),
         );
         assert!(out.status.success(), "rerun after a kill at {step:?}: {}", stderr(&out));
         let outcome: Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -1042,7 +1115,7 @@ fn keys_and_certificates(hsm: &SoftHsm) -> (usize, usize, usize) {
 
 #[test]
 fn cli_renewal_killed_at_every_step_leaves_a_working_certificate_and_resumes_to_one() {
-    use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
+    use tessera_testbed::ra::RaServer;
     let steps = [
         ("diagnose", "Checking whether the card can be renewed"),
         ("sign-form", "Signing the renewal form"),
@@ -1056,7 +1129,7 @@ fn cli_renewal_killed_at_every_step_leaves_a_working_certificate_and_resumes_to_
     let mut requests = String::from("validity_days = 30\n");
     for i in 0..steps.len() {
         requests += &format!(
-            "[[request]]\nreference = \"REQ-RENEW-{i}\"\nactivation_code = \"RNEW-CODE-000{i}\"\nprofile = \"signature\"\narmed = false\nholder = {{ given_name = \"MARIO\", surname = \"ROSSI\", cf = \"RSSMRA80A01H501U\" }}\n"
+            "[[request]]\nreference = \"REQ-RENEW-{i}\"\noffice = \"RM01\"\nactivation_code = \"RNEW-CODE-000{i}\"\nprofile = \"signature\"\narmed = false\nholder = {{ given_name = \"MARIO\", surname = \"ROSSI\", cf = \"RSSMRA80A01H501U\" }}\n"
         );
     }
     let ra = RaServer::start(&requests);
@@ -1070,7 +1143,7 @@ fn cli_renewal_killed_at_every_step_leaves_a_working_certificate_and_resumes_to_
         env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
         env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
         let activate = ["--lang", "en", "activate", "--operator", "--stdin", "--token", "pkcs11:token=Blank"];
-        let answers = format!("RNEW-CODE-000{i}\n{OPERATOR_TOKEN}\ny\n{USER_PIN}\n");
+        let answers = counter_sign_in(&ra) + &format!("RNEW-CODE-000{i}\ny\n{USER_PIN}\n");
         let ra_refs: Vec<&str> = ra_args.iter().map(String::as_str).collect();
         let out = tessera_with_stdin(&env, &[&activate[..], &ra_refs].concat(), &answers);
         assert!(out.status.success(), "activation: {}", stderr(&out));
@@ -1109,7 +1182,7 @@ fn cli_renewal_changes_a_mobile_another_person_has_with_mobile_and_the_code_on_s
     use std::io::Write;
     use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
     let ra = RaServer::start(
-        "validity_days = 30\n[[request]]\nreference = \"REQ-CELL\"\nactivation_code = \"CELL-CODE-0001\"\n\
+        "validity_days = 30\n[[request]]\nreference = \"REQ-CELL\"\noffice = \"RM01\"\nactivation_code = \"CELL-CODE-0001\"\n\
          profile = \"signature\"\narmed = false\nmobile = \"+393331234567\"\n\
          holder = { given_name = \"LUCA\", surname = \"BIANCHI\", cf = \"BNCLCU75C15F205O\" }\n",
     );
@@ -1125,7 +1198,7 @@ fn cli_renewal_changes_a_mobile_another_person_has_with_mobile_and_the_code_on_s
     let out = tessera_with_stdin(
         &env,
         &[&activate[..], &ra_refs].concat(),
-        &format!("CELL-CODE-0001\n{OPERATOR_TOKEN}\ny\n{USER_PIN}\n"),
+        &(counter_sign_in(&ra) + &format!("CELL-CODE-0001\ny\n{USER_PIN}\n")),
     );
     assert!(out.status.success(), "activation: {}", stderr(&out));
     let anna = serde_json::json!({"given_name": "ANNA", "surname": "VERDI", "cf": "VRDNNA90E50L219L",
@@ -1221,8 +1294,11 @@ fn cli_renews_virtual_piv_and_openpgp_cards_by_overwriting_their_slots_authorise
     ] {
         let (reference, code, pin, puk) = counter_request(&ra, cf, email, profile);
         let activate = ["--lang", "en", "activate", "--operator", "--stdin", "--json", "--token", token];
-        let out =
-            tessera_with_stdin(&env, &[&activate[..], &ra_refs].concat(), &format!("{code}\n{OPERATOR_TOKEN}\ny\n"));
+        let out = tessera_with_stdin(
+            &env,
+            &[&activate[..], &ra_refs].concat(),
+            &(counter_sign_in(&ra) + &format!("{code}\ny\n")),
+        );
         assert!(out.status.success(), "{token}: {}", stderr(&out));
         let (pin, puk) = (pin(), puk());
         let old: Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -1352,8 +1428,11 @@ fn cli_fixed_slot_renewal_killed_at_every_step_resumes_to_completion() {
         let (reference, code, pin, _) = counter_request(&ra, &cf, &email, "signature");
         let activate =
             ["--lang", "en", "activate", "--operator", "--stdin", "--json", "--token", "pkcs11:token=PIV_II"];
-        let out =
-            tessera_with_stdin(&env, &[&activate[..], &ra_refs].concat(), &format!("{code}\n{OPERATOR_TOKEN}\ny\n"));
+        let out = tessera_with_stdin(
+            &env,
+            &[&activate[..], &ra_refs].concat(),
+            &(counter_sign_in(&ra) + &format!("{code}\ny\n")),
+        );
         assert!(out.status.success(), "activation: {}", stderr(&out));
         let old: Value = serde_json::from_str(&stdout(&out)).unwrap();
         let uri = old["certificates"][0]["uri"].as_str().unwrap();
@@ -1473,13 +1552,12 @@ fn counter_request(
 /// 30-day signature certificate for a holder with an e-mail: the card by its serial (its
 /// token label follows its certificate) and the PIN the RA chose.
 fn piv_activated(ra: &tessera_testbed::ra::RaServer, env: &[(String, String)]) -> (String, String) {
-    use tessera_testbed::ra::OPERATOR_TOKEN;
     assert!(
         wait_until(Duration::from_secs(15), || stdout(&tessera(env, &["devices", "--no-p11-kit"])).contains("PIV_II"))
     );
     let (_, code, pin, _) = counter_request(ra, "RSSMRA80A01H501U", "mario@example.org", "signature");
     let activate = ["activate", "--operator", "--stdin", "--json", "--token", "pkcs11:token=PIV_II"];
-    let out = tessera_with_stdin(env, &activate, &format!("{code}\n{OPERATOR_TOKEN}\ny\n"));
+    let out = tessera_with_stdin(env, &activate, &(counter_sign_in(ra) + &format!("{code}\ny\n")));
     assert!(out.status.success(), "{}", stderr(&out));
     let old: Value = serde_json::from_str(&stdout(&out)).unwrap();
     let uri = old["certificates"][0]["uri"].as_str().unwrap();
@@ -1589,6 +1667,7 @@ fn gui_renews_the_expiring_certificate_from_the_devices_screen() {
         r#"validity_days = 30
 [[request]]
 reference = "REQ-RENEW"
+office = "RM01"
 activation_code = "RNEW-CODE-0001"
 profile = "signature"
 armed = false
@@ -1602,7 +1681,7 @@ holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
     hsm.add_token("Blank", USER_PIN, SO_PIN);
     let (_profile, env) = window_env(&ra, &pcsc, &hsm, &display);
     // A 30-day certificate on the card, activated at the counter: renewable at once.
-    let answers = format!("RNEW-CODE-0001\n{OPERATOR_TOKEN}\ny\n{USER_PIN}\n");
+    let answers = counter_sign_in(&ra) + &format!("RNEW-CODE-0001\ny\n{USER_PIN}\n");
     let out =
         tessera_with_stdin(&env, &["activate", "--operator", "--stdin", "--token", "pkcs11:token=Blank"], &answers);
     assert!(out.status.success(), "{}", stderr(&out));

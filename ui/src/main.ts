@@ -3,7 +3,8 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import { renderError, setLang, t, type ErrorPayload, type Lang } from "./i18n";
-import { openRenewal, openWizard, setupWizard, wizardOpen, type LinkStart } from "./wizard";
+import { openRenewal, openWizard, setupWizard, showOperator, wizardOpen, type LinkStart } from "./wizard";
+import type { SignedIn } from "./bindings/SignedIn";
 
 // The data's types are generated from the Rust types (ts-rs, ui/src/bindings).
 import type { CertificateView as Certificate } from "./bindings/CertificateView";
@@ -289,6 +290,11 @@ async function start(): Promise<void> {
   }
   document.getElementById("status")!.textContent = t("devices-loading");
   await setupWizard();
+  // Who is signed in at the counter; the window forgets a session left idle, so this is
+  // looked at again every half minute.
+  const operator = async () => showOperator(await invoke<SignedIn | null>("operator_signed_in").catch(() => null));
+  await operator();
+  window.setInterval(() => void operator(), 30_000);
   document.getElementById("new-activation")!.addEventListener("click", () => startWizard(null));
   await listen<Changed>("devices-changed", (ev) => {
     current = ev.payload.snapshot;

@@ -12,6 +12,7 @@ import type { Outcome } from "./bindings/Outcome";
 import type { Progress } from "./bindings/Progress";
 import type { Question } from "./bindings/Question";
 import type { RenewalOutcome } from "./bindings/RenewalOutcome";
+import type { SignedIn } from "./bindings/SignedIn";
 import type { Step } from "./bindings/Step";
 
 /** What "flow-question" carries (src-tauri): the question, and how to answer it. */
@@ -185,6 +186,24 @@ function onQuestion(a: Asked): void {
     go.focus();
     return;
   }
+  if (a.confirm && q.kind === "confirm-counter-request") {
+    // At the counter, by reference: whose request it is, before the RA arms it.
+    f.append(el("h3", undefined, t("wizard-counter-confirm-title")));
+    const dl = el("dl", "summary");
+    const add = (k: string, v: string) => dl.append(el("dt", undefined, t(k)), el("dd", undefined, v));
+    add("wizard-reference", q.reference);
+    add("wizard-holder", q.holder);
+    add("wizard-office", q.office);
+    add("wizard-profile", t(`profile-${q.profile.replace("+", "-")}`));
+    add("wizard-token", q.token);
+    f.append(dl, el("p", "hint", t("wizard-confirm-hint")));
+    const go = button("wizard-confirm", "primary", () => answer(a.id, "yes"));
+    f.append(el("div", "buttons"));
+    f.lastElementChild!.append(cancel, go);
+    form.append(f);
+    go.focus();
+    return;
+  }
   if (a.confirm && q.kind === "sign-renewal-form") {
     // What is signed is shown whole: the general terms, then the form itself.
     f.append(el("h3", undefined, t("wizard-renewal-form-title")));
@@ -215,7 +234,7 @@ function onQuestion(a: Asked): void {
     warningChoice(a, f, "wizard-final-try", t("ask-confirm-final-try", { token: q.token }));
     return;
   }
-  const secret = q.kind !== "tax-code";
+  const secret = q.kind !== "tax-code" && q.kind !== "operator-name";
   const text =
     q.kind === "pin" ? t(q.pin === "user" ? "wizard-pin-user" : "wizard-pin-so")
     : q.kind === "contact-code" ? t("ask-contact-code", { channel: q.channel, to: q.to })
@@ -387,6 +406,79 @@ function closeWizard(): void {
   onClose();
 }
 
+/** Who is signed in at the counter, in the header (with the sign-out), or nobody. */
+export function showOperator(who: SignedIn | null): void {
+  const bar = document.getElementById("operator-bar");
+  if (!bar) return;
+  bar.hidden = who === null;
+  bar.replaceChildren();
+  if (!who) return;
+  bar.dataset.operator = who.name;
+  const out = button("operator-sign-out", "secondary small", async () => {
+    await invoke("operator_sign_out").catch(() => undefined);
+    showOperator(null);
+  });
+  bar.append(el("span", "who", t("operator-signed-in", { name: who.name, office: who.office })), out);
+}
+
+/** At the counter the operator signs in first (their console account: name, password,
+ * one-time code), unless still signed in; then `go`. */
+async function operatorFirst(go: () => void): Promise<void> {
+  const who = await invoke<SignedIn | null>("operator_signed_in").catch(() => null);
+  showOperator(who);
+  if (who) {
+    go();
+    return;
+  }
+  renderSignIn(go, null, "");
+}
+
+function renderSignIn(go: () => void, error: ErrorPayload | null, typedName: string): void {
+  window.clearInterval(countdown);
+  form.dataset.question = "operator-sign-in";
+  const f = el("form", "question sign-in");
+  f.append(el("h3", undefined, t("wizard-sign-in-title")), el("p", "hint", t("wizard-sign-in-hint")));
+  if (error) {
+    const { cause, remedy } = renderError(error);
+    const box = el("div", "message problem");
+    box.dataset.code = error.code;
+    box.setAttribute("role", "alert");
+    box.append(el("strong", "cause", cause), el("span", "remedy", remedy));
+    f.append(box);
+  }
+  const [nameLabel, name] = field(t("wizard-ask-operator-name"), "text", "operator-name");
+  name.autocomplete = "username";
+  name.value = typedName;
+  const [passwordLabel, password] = field(t("wizard-ask-operator-password"), "password", "operator-password");
+  const [codeLabel, code] = field(t("wizard-ask-operator-code"), "text", "operator-code");
+  code.inputMode = "numeric";
+  code.maxLength = 6;
+  code.autocomplete = "one-time-code";
+  const ok = el("button", "primary", t("wizard-sign-in"));
+  ok.type = "submit";
+  ok.dataset.action = "wizard-sign-in";
+  const buttons = el("div", "buttons");
+  buttons.append(button("wizard-cancel", "secondary", () => closeWizard()), ok);
+  f.append(nameLabel, passwordLabel, codeLabel, buttons);
+  f.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!name.value.trim() || !password.value || !code.value.trim()) return;
+    const typed = name.value.trim();
+    const credentials = { name: typed, password: password.value, code: code.value.trim() };
+    password.value = "";
+    form.replaceChildren(el("p", "working", t("wizard-working")));
+    try {
+      showOperator(await invoke<SignedIn>("operator_sign_in", credentials));
+      go();
+    } catch (err) {
+      const payload = (err as ErrorPayload).code ? (err as ErrorPayload) : { code: "unknown", params: { code: String(err) } };
+      renderSignIn(go, payload, typed);
+    }
+  });
+  form.replaceChildren(f);
+  (typedName ? password : name).focus();
+}
+
 async function run(token: string | null, mode: string, reference: string | null): Promise<void> {
   stepState = new Map();
   renderSteps();
@@ -398,6 +490,14 @@ async function run(token: string | null, mode: string, reference: string | null)
     renderResult(outcome);
   } catch (e) {
     const err = (e as ErrorPayload).code ? (e as ErrorPayload) : { code: "unknown", params: { code: String(e) } };
+    if (mode === "operator") {
+      // The RA ended the session (or the window forgot it, idle): signed out; retrying
+      // signs in again and resumes the activation from its journal.
+      const who = await invoke<SignedIn | null>("operator_signed_in").catch(() => null);
+      showOperator(who);
+      renderFailure(err, () => void operatorFirst(() => void run(token, mode, reference)));
+      return;
+    }
     renderFailure(err, () => void run(token, mode, reference));
   }
 }
@@ -509,7 +609,11 @@ export function openWizard(tokens: TokenChoice[], token: string | null, closed: 
   f.addEventListener("submit", (e) => {
     e.preventDefault();
     const data = new FormData(f);
-    void run(String(data.get("token") ?? "") || null, String(data.get("mode") ?? "holder"), link?.reference ?? null);
+    const chosen = String(data.get("token") ?? "") || null;
+    const mode = String(data.get("mode") ?? "holder");
+    const go = () => void run(chosen, mode, link?.reference ?? null);
+    if (mode === "operator") void operatorFirst(go);
+    else go();
   });
   form.replaceChildren(f);
   next.focus();

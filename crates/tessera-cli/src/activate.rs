@@ -10,6 +10,8 @@ use fluent_bundle::FluentValue;
 use tessera_core::devices::{Devices, Options};
 use tessera_core::messages::Messages;
 use tessera_flows::activation::{Activation, Mode, Outcome};
+use tessera_flows::operator;
+use tessera_flows::ra::http::Http;
 
 use crate::terminal::{Terminal, role_name};
 
@@ -18,15 +20,18 @@ pub struct Args {
     /// The card or token (PKCS#11 URI); by default the only one present.
     #[arg(long)]
     token: Option<String>,
-    /// Counter mode: the operator (signed in to the RA) arms the request; no SMS OTP.
+    /// Counter mode: the operator signs in to the RA with their account (name, password,
+    /// one-time code) and arms the request, with the holder's activation code or, with
+    /// --reference, by the request's reference; no SMS OTP.
     #[arg(long)]
     operator: bool,
-    /// A CMP CA without Tessera's workflow API: the request's reference (senderKID); the
-    /// secret is asked as the activation code.
-    #[arg(long, requires = "profile")]
-    reference: Option<String>,
-    /// With --reference: signature, cns-authentication or cns+signature.
+    /// With --operator: the request to activate at the counter (no activation code).
+    /// With --profile, for a CMP CA without Tessera's workflow API: the request's
+    /// reference (senderKID), the secret asked as the activation code.
     #[arg(long)]
+    reference: Option<String>,
+    /// With --reference, for a CMP CA: signature, cns-authentication or cns+signature.
+    #[arg(long, requires = "reference", conflicts_with = "operator")]
     profile: Option<String>,
     /// The registration authority's URL (default: the settings file, else the test bed's).
     #[arg(long, value_name = "URL")]
@@ -34,8 +39,8 @@ pub struct Args {
     /// PEM file with the RA's CA certificates, the only trust anchor for it.
     #[arg(long, value_name = "FILE")]
     ra_ca: Option<PathBuf>,
-    /// Read every answer (code, tax code, OTP, PIN, PUK, management key, operator
-    /// credential, confirmation) one per line from standard input.
+    /// Read every answer (code, tax code, OTP, PIN, PUK, management key, the operator's
+    /// name, password and one-time code, confirmation) one per line from standard input.
     #[arg(long)]
     stdin: bool,
 }
@@ -68,14 +73,30 @@ pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages) -> ExitCo
     let mut devices = crate::flow_run::devices(modules);
     let result = (|| {
         let settings = crate::flow_run::settings(args.ra, args.ra_ca)?;
-        let mode = match (args.reference, args.profile, args.operator) {
-            (Some(reference), Some(profile), _) => Mode::Cmp { reference, profile },
-            (_, _, true) => Mode::Operator,
-            _ => Mode::Holder,
-        };
-        let flow = Activation { devices: &mut devices, settings, token: args.token, mode };
         let mut prompter = Terminal::new(msg, args.stdin);
-        crate::flow_run::block_on(flow.run(&mut prompter))
+        let (reference, profile) = (args.reference, args.profile);
+        if !args.operator {
+            let mode = match (reference, profile) {
+                (Some(reference), Some(profile)) => Mode::Cmp { reference, profile },
+                (None, _) => Mode::Holder,
+                (Some(_), None) => {
+                    let reason = "--reference goes with --operator (the counter) or --profile (a CMP CA)".into();
+                    return Err(tessera_flows::Error::Input { reason });
+                }
+            };
+            let flow = Activation { devices: &mut devices, settings, token: args.token, mode };
+            return crate::flow_run::block_on(flow.run(&mut prompter));
+        }
+        crate::flow_run::block_on(async {
+            let http = Http::new(&settings.ra, &settings.anchors()?)?;
+            let session = operator::sign_in_asking(&http, &mut prompter).await?;
+            let mode = Mode::Operator(session.clone());
+            let flow = Activation { devices: &mut devices, settings, token: args.token, mode };
+            let outcome = flow.run_for(&mut prompter, reference.as_deref()).await;
+            // The session ends with the command: nothing of it outlives the process.
+            let _ = operator::sign_out(&http, &session).await;
+            outcome
+        })
     })();
     crate::flow_run::finish(result, json, msg, |o| summary(msg, o))
 }

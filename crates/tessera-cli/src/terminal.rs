@@ -75,6 +75,16 @@ impl Terminal<'_> {
                     ("token", s(token)),
                 ]
             }
+            Question::ConfirmCounterRequest { reference, holder, profile, office, token } => {
+                vec![
+                    ("reference", s(reference)),
+                    ("holder", s(holder)),
+                    ("profile", s(&self.msg.text(&format!("profile-{}", profile.replace('+', "-")), &[]))),
+                    ("office", s(office)),
+                    ("token", s(token)),
+                ]
+            }
+            Question::OperatorPassword { name } => vec![("name", s(name))],
             Question::SignRenewalForm { contract_version, .. } => vec![("contract_version", s(contract_version))],
             Question::ContactCode { channel, to } => vec![("channel", s(channel)), ("to", s(to))],
             Question::ConfirmOverwrite { token, certificate } => {

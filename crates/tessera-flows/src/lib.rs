@@ -11,6 +11,7 @@ pub mod checks;
 pub mod error;
 pub mod journal;
 pub mod link;
+pub mod operator;
 pub mod prompter;
 pub mod ra;
 pub mod renewal;

@@ -35,10 +35,17 @@ pub enum Question {
     Pin { token: String, pin: PinKind, state: Option<PinState>, tries_left: Option<u8> },
     /// The PIV card management key (hex).
     ManagementKey { token: String },
-    /// The operator's credential for the RA's operator API.
-    OperatorToken,
+    /// The operator's account name, to sign in to the RA (a value).
+    OperatorName,
+    /// The password of the operator account `name` (a secret).
+    OperatorPassword { name: String },
+    /// The one-time code the operator's authenticator shows now (a secret).
+    OperatorCode,
     /// Go on with this request on this card? (shown before any key is made)
     ConfirmRequest { holder: String, profile: String, token: String },
+    /// At the counter, the request a link or the operator named: the holder's, of
+    /// `office`, with `profile`, on this card? (asked before the RA arms it)
+    ConfirmCounterRequest { reference: String, holder: String, profile: String, office: String, token: String },
     /// One PIN try is left before it locks: spend it? (asked before the PIN)
     ConfirmFinalTry { token: String },
     /// Several cards or tokens are present: which one (its number in `tokens`, from 1, or
@@ -75,8 +82,11 @@ impl Question {
             Question::Pin { pin: PinKind::User, .. } => "prompt-user-pin",
             Question::Pin { pin: PinKind::So, .. } => "prompt-so-pin",
             Question::ManagementKey { .. } => "prompt-management-key",
-            Question::OperatorToken => "ask-operator-token",
+            Question::OperatorName => "ask-operator-name",
+            Question::OperatorPassword { .. } => "ask-operator-password",
+            Question::OperatorCode => "ask-operator-code",
             Question::ConfirmRequest { .. } => "ask-confirm-request",
+            Question::ConfirmCounterRequest { .. } => "ask-confirm-counter-request",
             Question::ChooseToken { .. } => "ask-choose-token",
             Question::ConfirmFinalTry { .. } => "ask-confirm-final-try",
             Question::SignRenewalForm { .. } => "ask-sign-renewal-form",
@@ -92,7 +102,9 @@ impl Question {
         !matches!(
             self,
             Question::TaxCode
+                | Question::OperatorName
                 | Question::ConfirmRequest { .. }
+                | Question::ConfirmCounterRequest { .. }
                 | Question::ChooseToken { .. }
                 | Question::ConfirmFinalTry { .. }
                 | Question::SignRenewalForm { .. }

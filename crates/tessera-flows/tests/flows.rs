@@ -10,6 +10,7 @@ use tessera_core::card::Role;
 use tessera_core::devices::{Devices, Options};
 use tessera_flows::activation::{Activation, Mode, Outcome};
 use tessera_flows::prompter::{Progress, Prompter, Question, Step};
+use tessera_flows::ra::http::Http;
 use tessera_flows::settings::Settings;
 use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
 use tessera_testbed::{SOFTHSM_MODULE, SoftHsm};
@@ -91,6 +92,7 @@ impl Prompter for Script<'_> {
 const REQUESTS: &str = r#"
 [[request]]
 reference = "REQ-COUNTER"
+office = "RM01"
 activation_code = "ABCD-EFGH-JKLM"
 profile = "signature"
 armed = false
@@ -98,6 +100,7 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
 
 [[request]]
 reference = "REQ-HOME"
+office = "RM01"
 activation_code = "HOME-CODE-0003"
 profile = "signature"
 armed = false
@@ -106,6 +109,7 @@ holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
 
 [[request]]
 reference = "REQ-BOTH"
+office = "RM01"
 activation_code = "BOTH-CERT-0006"
 profile = "cns+signature"
 armed = false
@@ -113,13 +117,22 @@ holder = { given_name = "PAOLO", surname = "NERI", cf = "NRIPLA70A01H501S" }
 
 [[request]]
 reference = "REQ-TWIN"
+office = "RM01"
 activation_code = "TWIN-CODE-0007"
 profile = "signature"
 armed = false
 holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
 
 [[request]]
+reference = "REQ-MILANO"
+office = "MI02"
+activation_code = "MILA-NOMI-0008"
+profile = "signature"
+holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
+
+[[request]]
 reference = "REQ-CNS"
+office = "RM01"
 activation_code = "CNSS-CODE-0005"
 profile = "cns-authentication"
 armed = false
@@ -186,6 +199,14 @@ impl Bed {
     }
 }
 
+/// The counter: an operator of office RM01 signed in to `ra` with their own account.
+fn counter(ra: &RaServer) -> Mode {
+    let op = ra.operator("anna.odr", "RM01");
+    let http = Http::new(&ra.url(), &settings(ra).anchors().unwrap()).unwrap();
+    let [name, password, code] = op.sign_in_answers();
+    Mode::Operator(block_on(tessera_flows::operator::sign_in(&http, &name, &password, &code)).expect("signed in"))
+}
+
 fn settings(ra: &RaServer) -> Settings {
     Settings { ra: ra.url(), ra_ca: Some(ra.ca_file()) }
 }
@@ -231,10 +252,10 @@ fn certificate_on_token(bed: &Bed, uri: &str) -> Vec<u8> {
 fn an_operator_activates_a_blank_token_at_the_counter() {
     let bed = Bed::new();
     let ra = RaServer::start(REQUESTS);
-    let mut script =
-        Script::new(Some(&ra), vec![A::Text("abcd efgh jklm"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")]);
-    let outcome = block_on(run(&bed, settings(&ra), Mode::Operator, &mut script)).expect("activation");
-    assert_eq!(script.asked, ["ask-activation-code", "ask-operator-token", "ask-confirm-request", "prompt-user-pin"]);
+    let counter = counter(&ra);
+    let mut script = Script::new(Some(&ra), vec![A::Text("abcd efgh jklm"), A::Yes, A::Text("123456")]);
+    let outcome = block_on(run(&bed, settings(&ra), counter.clone(), &mut script)).expect("activation");
+    assert_eq!(script.asked, ["ask-activation-code", "ask-confirm-request", "prompt-user-pin"]);
     assert_eq!(outcome.reference, "REQ-COUNTER");
     assert_eq!(outcome.holder.as_ref().map(|h| h.surname.as_str()), Some("ROSSI"));
     let [cert] = outcome.certificates.as_slice() else { panic!("one certificate: {outcome:?}") };
@@ -253,8 +274,8 @@ fn an_operator_activates_a_blank_token_at_the_counter() {
         assert!(script.done(role_step), "{role_step:?} in {:?}", script.events);
     }
     // A second run for the same request: refused, nothing more on the token.
-    let mut again = Script::new(Some(&ra), vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN)]);
-    let e = block_on(run(&bed, settings(&ra), Mode::Operator, &mut again)).unwrap_err();
+    let mut again = Script::new(Some(&ra), vec![A::Text("ABCD-EFGH-JKLM")]);
+    let e = block_on(run(&bed, settings(&ra), counter.clone(), &mut again)).unwrap_err();
     assert_eq!(e.code(), "already-issued", "{e}");
     assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 1));
 }
@@ -298,6 +319,7 @@ fn a_holder_at_home_arms_with_tax_code_and_sms_otp_correcting_a_wrong_one() {
 fn a_link_s_request_takes_only_its_own_code() {
     let bed = Bed::new();
     let ra = RaServer::start(REQUESTS);
+    let counter = counter(&ra);
     let run_for = |mode: Mode, link: &str, answers: Vec<A>| {
         let mut script = Script::new(Some(&ra), answers);
         let mut devices = bed.devices();
@@ -313,21 +335,29 @@ fn a_link_s_request_takes_only_its_own_code() {
         run_for(Mode::Holder, "REQ-COUNTER", vec![A::Text("HOME-CODE-0003"), A::Text("BNCLCU75C15F205O")]).unwrap_err();
     assert_eq!(e.code(), "activation-refused", "{e:?}");
     assert_eq!(ra.sms_count("+393331234567"), 0, "no SMS for a code of another request");
-    let e = run_for(Mode::Operator, "REQ-HOME", vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN)]).unwrap_err();
-    assert_eq!(e.code(), "activation-refused", "{e:?}");
-    // REQ-COUNTER was not armed by it: at home its code still needs the SMS step (its
-    // request has no mobile, so the RA says so instead of arming it).
+    // At the counter a link arms its request by reference, without a code, once the
+    // operator confirmed whose it is: declined, nothing is armed.
+    let mut script = Script::new(Some(&ra), vec![]);
+    let mut devices = bed.devices();
+    let flow = Activation {
+        devices: &mut devices,
+        settings: settings(&ra),
+        token: Some("pkcs11:token=Blank".into()),
+        mode: counter.clone(),
+    };
+    assert!(matches!(block_on(flow.run_for(&mut script, Some("REQ-HOME"))), Err(tessera_flows::Error::Cancelled)));
+    assert_eq!(script.asked, ["ask-confirm-counter-request"], "no code asked");
+    // Another office's request does not exist for this operator.
+    let e = run_for(counter.clone(), "REQ-MILANO", vec![A::Yes]).unwrap_err();
+    assert_eq!(e.code(), "unknown-request", "{e:?}");
+    // REQ-COUNTER was not armed by any of it: at home its code still needs the SMS step
+    // (its request has no mobile, so the RA says so instead of arming it).
     let e =
         run_for(Mode::Holder, "REQ-COUNTER", vec![A::Text("ABCD-EFGH-JKLM"), A::Text("RSSMRA80A01H501U")]).unwrap_err();
     assert_eq!(e.code(), "no-mobile", "{e:?}");
     assert_eq!(bed.objects("pubkey"), 0);
-    // The link's own request: its code arms it at the counter.
-    let outcome = run_for(
-        Mode::Operator,
-        "REQ-COUNTER",
-        vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")],
-    )
-    .expect("the link's request");
+    // The link's own request, confirmed: armed by reference, activated.
+    let outcome = run_for(counter.clone(), "REQ-COUNTER", vec![A::Yes, A::Text("123456")]).expect("the link's request");
     assert_eq!(outcome.reference, "REQ-COUNTER");
 }
 
@@ -335,17 +365,22 @@ fn a_link_s_request_takes_only_its_own_code() {
 fn a_wrong_code_or_tax_code_stops_before_any_key_is_made() {
     let bed = Bed::new();
     let ra = RaServer::start(REQUESTS);
+    let counter = counter(&ra);
     let mut script = Script::new(Some(&ra), vec![A::Text("WRNG-CODE-0000"), A::Text("BNCLCU75C15F205O")]);
     let e = block_on(run(&bed, settings(&ra), Mode::Holder, &mut script)).unwrap_err();
     assert_eq!(e.code(), "activation-refused");
     let mut script = Script::new(Some(&ra), vec![A::Text("HOME-CODE-0003"), A::Text("RSSMRA80A01H501U")]);
     let e = block_on(run(&bed, settings(&ra), Mode::Holder, &mut script)).unwrap_err();
     assert_eq!((e.code(), e.params().get("tries_left").map(String::as_str)), ("activation-refused", Some("4")));
-    let mut script = Script::new(Some(&ra), vec![A::Text("abcd-efgh-jklm"), A::Text("not-the-operator")]);
-    assert_eq!(
-        block_on(run(&bed, settings(&ra), Mode::Operator, &mut script)).unwrap_err().code(),
-        "operator-unauthenticated"
-    );
+    // An operator whose session the RA no longer knows (signed out elsewhere, the
+    // account disabled): refused before any key.
+    let Mode::Operator(session) = &counter else { unreachable!() };
+    let http = Http::new(&ra.url(), &settings(&ra).anchors().unwrap()).unwrap();
+    block_on(tessera_flows::operator::sign_out(&http, session)).unwrap();
+    let mut script = Script::new(Some(&ra), vec![A::Text("abcd-efgh-jklm")]);
+    let e = block_on(run(&bed, settings(&ra), counter.clone(), &mut script)).unwrap_err();
+    assert_eq!(e.code(), "operator-unauthenticated");
+    assert!(tessera_flows::operator::signed_out(&e));
     assert_eq!(bed.objects("pubkey"), 0);
 }
 
@@ -353,19 +388,20 @@ fn a_wrong_code_or_tax_code_stops_before_any_key_is_made() {
 fn a_cns_and_signature_request_puts_two_key_pairs_and_certificates_on_the_card_resuming_after_the_ra_fails() {
     let bed = Bed::new();
     let ra = RaServer::start(REQUESTS);
-    let answers = || vec![A::Text("BOTH-CERT-0006"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")];
+    let counter = counter(&ra);
+    let answers = || vec![A::Text("BOTH-CERT-0006"), A::Yes, A::Text("123456")];
     // The RA goes down once the authentication certificate is confirmed, before the
     // signature certificate is asked for.
     let mut script = Script::new(Some(&ra), answers());
     script.on_step = Some((Step::Issue { role: Role::Signature }, Box::new(|| ra.stop())));
-    let e = block_on(run(&bed, settings(&ra), Mode::Operator, &mut script)).unwrap_err();
+    let e = block_on(run(&bed, settings(&ra), counter.clone(), &mut script)).unwrap_err();
     assert_eq!(e.code(), "ra-unreachable");
     assert!(script.done(Step::Confirm { role: Role::Authentication }));
     assert_eq!((bed.objects("privkey"), bed.objects("cert")), (2, 1));
 
     ra.restart();
     let mut again = Script::new(Some(&ra), answers());
-    let outcome = block_on(run(&bed, settings(&ra), Mode::Operator, &mut again)).expect("resumed activation");
+    let outcome = block_on(run(&bed, settings(&ra), counter.clone(), &mut again)).expect("resumed activation");
     for step in [
         Step::Generate { role: Role::Authentication },
         Step::Install { role: Role::Authentication },
@@ -393,11 +429,10 @@ fn a_cns_and_signature_request_puts_two_key_pairs_and_certificates_on_the_card_r
 fn a_wrong_pin_is_asked_again_with_the_tries_left() {
     let bed = Bed::new();
     let ra = RaServer::start(REQUESTS);
-    let mut script = Script::new(
-        Some(&ra),
-        vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("999999"), A::Text("123456")],
-    );
-    block_on(run(&bed, settings(&ra), Mode::Operator, &mut script)).expect("activation");
+    let counter = counter(&ra);
+    let mut script =
+        Script::new(Some(&ra), vec![A::Text("ABCD-EFGH-JKLM"), A::Yes, A::Text("999999"), A::Text("123456")]);
+    block_on(run(&bed, settings(&ra), counter.clone(), &mut script)).expect("activation");
     assert_eq!(script.asked.iter().filter(|q| **q == "prompt-user-pin").count(), 2);
     assert!(script.events.iter().any(|e| matches!(e, Progress::Notice { code, .. } if code == "error-wrong-pin")));
 }
@@ -406,20 +441,19 @@ fn a_wrong_pin_is_asked_again_with_the_tries_left() {
 fn the_ra_going_down_mid_flow_resumes_with_the_same_key_and_nothing_littered() {
     let bed = Bed::new();
     let ra = RaServer::start(REQUESTS);
+    let counter = counter(&ra);
     let settings = settings(&ra);
-    let mut script =
-        Script::new(None, vec![A::Text("CNSS-CODE-0005"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")]);
+    let mut script = Script::new(None, vec![A::Text("CNSS-CODE-0005"), A::Yes, A::Text("123456")]);
     // The RA stops as the key is being made: the key is made, the request cannot go.
     script.on_step = Some((Step::Generate { role: Role::Authentication }, Box::new(|| ra.stop())));
-    let e = block_on(run(&bed, settings.clone(), Mode::Operator, &mut script)).unwrap_err();
+    let e = block_on(run(&bed, settings.clone(), counter.clone(), &mut script)).unwrap_err();
     assert_eq!(e.code(), "ra-unreachable", "{e}");
     assert!(e.transient());
     assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 0));
 
     ra.restart();
-    let mut again =
-        Script::new(None, vec![A::Text("CNSS-CODE-0005"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")]);
-    let outcome = block_on(run(&bed, settings, Mode::Operator, &mut again)).expect("resumed activation");
+    let mut again = Script::new(None, vec![A::Text("CNSS-CODE-0005"), A::Yes, A::Text("123456")]);
+    let outcome = block_on(run(&bed, settings, counter.clone(), &mut again)).expect("resumed activation");
     assert!(again.resumed(Step::Generate { role: Role::Authentication }), "{:?}", again.events);
     assert_eq!(outcome.certificates[0].role, Role::Authentication);
     // One key pair, one certificate: the first run's key was used.
@@ -430,12 +464,13 @@ fn the_ra_going_down_mid_flow_resumes_with_the_same_key_and_nothing_littered() {
 fn an_answer_lost_before_the_journal_kept_it_brings_the_same_certificate_again() {
     let bed = Bed::new();
     let ra = RaServer::start(REQUESTS);
+    let counter = counter(&ra);
     let settings = settings(&ra);
-    let answers = || vec![A::Text("CNSS-CODE-0005"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")];
+    let answers = || vec![A::Text("CNSS-CODE-0005"), A::Yes, A::Text("123456")];
     let mut script = Script::new(None, answers());
     // The RA stops as the certificate is confirmed: issued and written, not confirmed.
     script.on_step = Some((Step::Confirm { role: Role::Authentication }, Box::new(|| ra.stop())));
-    let e = block_on(run(&bed, settings.clone(), Mode::Operator, &mut script)).unwrap_err();
+    let e = block_on(run(&bed, settings.clone(), counter.clone(), &mut script)).unwrap_err();
     assert_eq!(e.code(), "ra-unreachable", "{e}");
     // As if the process had died between the RA's answer and the journal's write: the
     // journal knows the key only, and no certificate reached the card.
@@ -462,7 +497,7 @@ fn an_answer_lost_before_the_journal_kept_it_brings_the_same_certificate_again()
     // with the certificate it already issued, never a second one.
     ra.restart();
     let mut again = Script::new(None, answers());
-    let outcome = block_on(run(&bed, settings, Mode::Operator, &mut again)).expect("resumed activation");
+    let outcome = block_on(run(&bed, settings, counter.clone(), &mut again)).expect("resumed activation");
     let der = certificate_on_token(&bed, &outcome.certificates[0].uri);
     let hex: String = der.iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(hex, first, "the same certificate");
@@ -570,15 +605,17 @@ fn the_error_file_has_the_steps_devices_and_errors_in_the_users_language_and_no_
         r#"
 [[request]]
 reference = "REQ-FILE"
+office = "RM01"
 activation_code = "QWRT-YPLK-MNBV"
 profile = "signature"
 armed = false
 holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
 "#,
     );
-    let mut script = Script::new(None, vec![A::Text("qwrt yplk mnbv"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text(PIN)]);
+    let counter = counter(&ra);
+    let mut script = Script::new(None, vec![A::Text("qwrt yplk mnbv"), A::Yes, A::Text(PIN)]);
     script.on_step = Some((Step::Issue { role: Role::Signature }, Box::new(|| ra.stop())));
-    let e = block_on(run(&bed, settings(&ra), Mode::Operator, &mut script)).unwrap_err();
+    let e = block_on(run(&bed, settings(&ra), counter.clone(), &mut script)).unwrap_err();
     assert_eq!(e.code(), "ra-unreachable");
 
     let mut devices = bed.devices();
@@ -594,7 +631,7 @@ holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }
     assert!(text.contains("[ra-unreachable] L'autorità di registrazione"), "{text}");
     assert!(text.contains("l'attivazione riprende dal punto in cui si è fermata"), "{text}");
     // What it must never hold, in any form the flow saw it.
-    for secret in ["QWRT-YPLK-MNBV", "QWRTYPLKMNBV", "qwrt yplk mnbv", OPERATOR_TOKEN, PIN, "So9Wv3Ty"] {
+    for secret in ["QWRT-YPLK-MNBV", "QWRTYPLKMNBV", "qwrt yplk mnbv", "Sportello di prova 2026", PIN, "So9Wv3Ty"] {
         assert!(!text.contains(secret), "{secret} in the error file");
     }
 }
@@ -607,6 +644,7 @@ fn a_card_pulled_as_its_key_is_made_is_a_clear_error_and_the_rerun_after_reinser
     env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
     tessera_testbed::apply_env(&env);
     let ra = RaServer::start(REQUESTS);
+    let counter = counter(&ra);
     let token = "pkcs11:token=OpenPGP%20card%20(User%20PIN%20(sig))";
     // One device engine for the whole test, as in the app (a PKCS#11 module is loaded
     // once per process).
@@ -616,11 +654,11 @@ fn a_card_pulled_as_its_key_is_made_is_a_clear_error_and_the_rerun_after_reinser
     let visible = |d: &mut Devices| d.with_token(token, |t| Ok(t.label.clone())).is_ok();
     let card = pcsc.insert_openpgp(0);
     assert!(tessera_testbed::wait_until(std::time::Duration::from_secs(15), || visible(&mut d)));
-    let answers =
-        || vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("12345678"), A::Text("123456")];
+    let answers = || vec![A::Text("ABCD-EFGH-JKLM"), A::Yes, A::Text("12345678"), A::Text("123456")];
     let mut script = Script::new(Some(&ra), answers());
     script.on_step = Some((Step::Generate { role: Role::Signature }, Box::new(move || card.remove())));
-    let flow = Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: Mode::Operator };
+    let flow =
+        Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: counter.clone() };
     let e = block_on(flow.run(&mut script)).unwrap_err();
     assert!(e.transient(), "a card pulled out is worth a retry: {e:?}");
     assert!(matches!(e.code(), "card-removed" | "token-removed" | "token-not-found"), "{e:?}");
@@ -638,11 +676,9 @@ fn a_card_pulled_as_its_key_is_made_is_a_clear_error_and_the_rerun_after_reinser
     // Back in the reader: the rerun completes, with one key pair in the signature slot.
     let _card = pcsc.insert_openpgp(0);
     assert!(tessera_testbed::wait_until(std::time::Duration::from_secs(15), || visible(&mut d)));
-    let mut again = Script::new(
-        Some(&ra),
-        vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes, A::Owned(puk), A::Owned(pin)],
-    );
-    let flow = Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: Mode::Operator };
+    let mut again = Script::new(Some(&ra), vec![A::Text("ABCD-EFGH-JKLM"), A::Yes, A::Owned(puk), A::Owned(pin)]);
+    let flow =
+        Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: counter.clone() };
     let outcome = block_on(flow.run(&mut again)).unwrap_or_else(|e| panic!("rerun: {e:?} after {:?}", again.events));
     assert!(outcome.certificates[0].uri.contains("id=%01;type=cert"), "{outcome:?}");
 }
@@ -668,8 +704,9 @@ install = "the card supplier's middleware"
     std::fs::write(drivers.join("softhsm2.toml"), entry).unwrap();
     tessera_testbed::apply_env(&[("TESSERA_DRIVERS".into(), drivers.display().to_string())]);
     let ra = RaServer::start(REQUESTS);
-    let mut script = Script::new(Some(&ra), vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes]);
-    let e = block_on(run(&bed, settings(&ra), Mode::Operator, &mut script)).unwrap_err();
+    let counter = counter(&ra);
+    let mut script = Script::new(Some(&ra), vec![A::Text("ABCD-EFGH-JKLM"), A::Yes]);
+    let e = block_on(run(&bed, settings(&ra), counter.clone(), &mut script)).unwrap_err();
     assert_eq!(e.code(), "middleware-cannot-activate", "{e:?}");
     let p = e.params();
     assert_eq!(p["can"], "read, sign");
@@ -701,6 +738,7 @@ fn the_ui_types_are_generated_from_the_rust_types() {
     tessera_flows::seen::Reminder::export_all(&cfg).unwrap();
     tessera_flows::renewal::Outcome::export_all(&cfg).unwrap();
     tessera_flows::link::Opened::export_all(&cfg).unwrap();
+    tessera_flows::operator::SignedIn::export_all(&cfg).unwrap();
     let read = |d: &std::path::Path| -> std::collections::BTreeMap<String, String> {
         std::fs::read_dir(d)
             .map(|entries| {
@@ -737,12 +775,11 @@ fn without_a_token_named_the_only_one_is_used_and_among_several_the_holder_choos
     let bed = Bed::new();
     bed.hsm.add_token("Altra", "123456", "12345678");
     let ra = RaServer::start(REQUESTS);
-    let mut script = Script::new(
-        Some(&ra),
-        vec![A::Text("Blank"), A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")],
-    );
+    let counter = counter(&ra);
+    let mut script =
+        Script::new(Some(&ra), vec![A::Text("Blank"), A::Text("ABCD-EFGH-JKLM"), A::Yes, A::Text("123456")]);
     let mut devices = bed.devices();
-    let flow = Activation { devices: &mut devices, settings: settings(&ra), token: None, mode: Mode::Operator };
+    let flow = Activation { devices: &mut devices, settings: settings(&ra), token: None, mode: counter.clone() };
     let outcome = block_on(flow.run(&mut script)).expect("activation");
     assert_eq!(script.asked[0], "ask-choose-token");
     // The certificate went to the token chosen (named by its serial from then on).
@@ -758,6 +795,7 @@ fn the_final_pin_try_is_spent_only_when_the_holder_confirms_it() {
     env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
     tessera_testbed::apply_env(&env);
     let ra = RaServer::start(REQUESTS);
+    let counter = counter(&ra);
     let mut options = Options::from_env();
     options.p11kit = false;
     let mut d = Devices::new(options);
@@ -780,8 +818,9 @@ fn the_final_pin_try_is_spent_only_when_the_holder_confirms_it() {
     let secrets =
         op("/api/v1/activation/REQ-COUNTER/personalisation", serde_json::json!({"activation_code": "ABCD-EFGH-JKLM"}));
     let (pin, puk) = (secrets["pin"].as_str().unwrap().to_owned(), secrets["puk"].as_str().unwrap().to_owned());
-    let mut first = Script::new(Some(&ra), vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes]);
-    let flow = Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: Mode::Operator };
+    let mut first = Script::new(Some(&ra), vec![A::Text("ABCD-EFGH-JKLM"), A::Yes]);
+    let flow =
+        Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: counter.clone() };
     block_on(flow.run(&mut first)).expect("the first activation");
 
     // Two wrong user PINs: one try left.
@@ -805,10 +844,10 @@ fn the_final_pin_try_is_spent_only_when_the_holder_confirms_it() {
     // The holder declines: nothing is sent, the try is kept.
     // Code, credential, confirmation, the admin PIN for the new key, then the final try's
     // question before the user PIN for the request.
-    let declining =
-        vec![A::Text("CNSS-CODE-0005"), A::Text(OPERATOR_TOKEN), A::Yes, A::Owned(puk.clone()), A::Text("n")];
+    let declining = vec![A::Text("CNSS-CODE-0005"), A::Yes, A::Owned(puk.clone()), A::Text("n")];
     let mut declined = Script::new(Some(&ra), declining);
-    let flow = Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: Mode::Operator };
+    let flow =
+        Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: counter.clone() };
     let e = block_on(flow.run(&mut declined)).unwrap_err();
     assert!(declined.asked.contains(&"ask-confirm-final-try"), "{:?}", declined.asked);
     assert_eq!(e.code(), "pin-final-try", "{e:?}");
@@ -816,10 +855,10 @@ fn the_final_pin_try_is_spent_only_when_the_holder_confirms_it() {
     // Confirmed: the right PUK goes, and the activation completes.
     // The rerun resumes with the key already made: the final try's question, the PIN, then
     // the admin PIN to write the certificate.
-    let accepting =
-        vec![A::Text("CNSS-CODE-0005"), A::Text(OPERATOR_TOKEN), A::Yes, A::Yes, A::Owned(pin), A::Owned(puk)];
+    let accepting = vec![A::Text("CNSS-CODE-0005"), A::Yes, A::Yes, A::Owned(pin), A::Owned(puk)];
     let mut confirmed = Script::new(Some(&ra), accepting);
-    let flow = Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: Mode::Operator };
+    let flow =
+        Activation { devices: &mut d, settings: settings(&ra), token: Some(token.into()), mode: counter.clone() };
     let outcome = block_on(flow.run(&mut confirmed)).unwrap_or_else(|e| panic!("{e:?}: {:?}", confirmed.asked));
     assert_eq!(outcome.certificates[0].role, Role::Authentication);
     assert_eq!(tries()[0], 3, "the right PIN resets its counter");
@@ -1112,9 +1151,8 @@ fn a_locked_pin_and_a_card_held_by_another_program_are_said_before_any_pin() {
 /// A signature certificate of 30 days (renewable at once), activated on the blank token.
 fn activated_for_renewal(bed: &Bed) -> (RaServer, Outcome) {
     let ra = RaServer::start(&format!("validity_days = 30\n{REQUESTS}"));
-    let mut script =
-        Script::new(Some(&ra), vec![A::Text("ABCD-EFGH-JKLM"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")]);
-    let outcome = block_on(run(bed, settings(&ra), Mode::Operator, &mut script)).expect("activation");
+    let mut script = Script::new(Some(&ra), vec![A::Text("ABCD-EFGH-JKLM"), A::Yes, A::Text("123456")]);
+    let outcome = block_on(run(bed, settings(&ra), counter(&ra), &mut script)).expect("activation");
     drop(script);
     (ra, outcome)
 }
@@ -1384,7 +1422,7 @@ fn pgp_activated(
     env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
     tessera_testbed::apply_env(&env);
     let ra = RaServer::start(
-        "validity_days = 30\n[[request]]\nreference = \"REQ-PGP\"\nactivation_code = \"PGPC-ODE0-0001\"\n\
+        "validity_days = 30\n[[request]]\nreference = \"REQ-PGP\"\noffice = \"RM01\"\nactivation_code = \"PGPC-ODE0-0001\"\n\
          profile = \"signature\"\narmed = false\nmobile = \"+393337770001\"\n\
          holder = { given_name = \"ANNA\", surname = \"VERDI\", cf = \"VRDNNA90E50L219L\" }\n",
     );
@@ -1394,7 +1432,7 @@ fn pgp_activated(
     let card = pcsc.insert_openpgp(0);
     assert!(tessera_testbed::wait_until(std::time::Duration::from_secs(15), || pgp_visible(&mut d)));
     let secrets = std::rc::Rc::new(std::cell::RefCell::new(serde_json::Value::Null));
-    let mut script = Script::new(Some(&ra), vec![A::Text("PGPC-ODE0-0001"), A::Text(OPERATOR_TOKEN), A::Yes]);
+    let mut script = Script::new(Some(&ra), vec![A::Text("PGPC-ODE0-0001"), A::Yes]);
     let (url, kept) = (ra.url(), secrets.clone());
     script.on_step = Some((
         Step::Install { role: Role::Signature },
@@ -1406,8 +1444,7 @@ fn pgp_activated(
                 .unwrap();
         }),
     ));
-    let flow =
-        Activation { devices: &mut d, settings: settings(&ra), token: Some(PGP_SIG.into()), mode: Mode::Operator };
+    let flow = Activation { devices: &mut d, settings: settings(&ra), token: Some(PGP_SIG.into()), mode: counter(&ra) };
     block_on(flow.run(&mut script)).unwrap_or_else(|e| panic!("activation: {e:?} after {:?}", script.asked));
     drop(script);
     let secrets = secrets.borrow().clone();
@@ -1712,9 +1749,9 @@ fn reminders_come_from_certificates_seen_once_with_the_card_removed_and_the_cloc
 fn both_certificates_of_a_cns_and_signature_card_are_renewed_each_in_turn_under_the_approval_policy() {
     let bed = Bed::new();
     let ra = RaServer::start(&format!("validity_days = 30\nrenewal_policy = \"approval\"\n{REQUESTS}"));
-    let mut script =
-        Script::new(Some(&ra), vec![A::Text("BOTH-CERT-0006"), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")]);
-    let activated = block_on(run(&bed, settings(&ra), Mode::Operator, &mut script)).expect("activation");
+    let counter = counter(&ra);
+    let mut script = Script::new(Some(&ra), vec![A::Text("BOTH-CERT-0006"), A::Yes, A::Text("123456")]);
+    let activated = block_on(run(&bed, settings(&ra), counter.clone(), &mut script)).expect("activation");
     drop(script);
     assert_eq!(activated.certificates.len(), 2);
     // Two renewable certificates: the holder must say which.
@@ -1748,11 +1785,11 @@ fn two_signature_certificates_of_one_holder_on_one_card_are_each_renewed_by_thei
     // look renewed (its successor is matched by lineage, not by holder and role).
     let bed = Bed::new();
     let ra = RaServer::start(&format!("validity_days = 30\n{REQUESTS}"));
+    let counter = counter(&ra);
     let mut olds = Vec::new();
     for code in ["ABCD-EFGH-JKLM", "TWIN-CODE-0007"] {
-        let mut script =
-            Script::new(Some(&ra), vec![A::Text(code), A::Text(OPERATOR_TOKEN), A::Yes, A::Text("123456")]);
-        let outcome = block_on(run(&bed, settings(&ra), Mode::Operator, &mut script)).expect("activation");
+        let mut script = Script::new(Some(&ra), vec![A::Text(code), A::Yes, A::Text("123456")]);
+        let outcome = block_on(run(&bed, settings(&ra), counter.clone(), &mut script)).expect("activation");
         let uri = outcome.certificates[0].uri.clone();
         let der = certificate_on_token(&bed, &uri);
         olds.push((uri, tessera_pki::CertificateSummary::parse(&der, time::OffsetDateTime::now_utc()).unwrap()));

@@ -1,6 +1,7 @@
 //! Who acts on the office's objects: an operator account (console session or its API
-//! token), scoped to their office and role, or a token of the configuration file
-//! (deprecated: no office, sees every request). An object of another office is, to them,
+//! token, or their app session at the counter), scoped to their office and role, or a
+//! token of the configuration file (deprecated: its office if it names one, else every
+//! office's requests). An object of another office is, to them,
 //! an object that does not exist.
 
 use tessera_protocol::refusal::Refusal;
@@ -20,7 +21,7 @@ pub enum Duty {
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub name: String,
-    /// None: a configuration-file token, over every office.
+    /// None: a configuration-file token naming no office, over every office.
     pub office: Option<String>,
     pub role: Option<Role>,
     /// The client address, for the audit log.

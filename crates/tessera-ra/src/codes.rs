@@ -34,6 +34,19 @@ pub fn activation_code() -> Option<Zeroizing<String>> {
     random_chars(12).map(|c| tessera_protocol::activation::canonical_code(&c))
 }
 
+/// 32 random bytes as URL-safe text: session ids (console and app), CSRF tokens.
+pub fn random_token() -> Option<String> {
+    let mut b = [0u8; 32];
+    getrandom::getrandom(&mut b).ok()?;
+    Some(data_encoding::BASE64URL_NOPAD.encode(&b))
+}
+
+/// How a session id or token is kept: its SHA-256, in hexadecimal.
+pub fn token_digest(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}
+
 /// A holder's user code [codice utente], for suspending or revoking later: 8 characters
 /// without look-alikes.
 pub fn user_code() -> Option<Zeroizing<String>> {

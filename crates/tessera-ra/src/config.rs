@@ -265,6 +265,10 @@ pub struct Gateway {
 pub struct OperatorToken {
     pub name: String,
     pub token_sha256: String,
+    /// The office the token works for: it sees and registers that office's holders and
+    /// requests only. Without it, every office's (as before offices).
+    #[serde(default)]
+    pub office: Option<String>,
 }
 
 /// Whether kur needs a signed renewal form first.

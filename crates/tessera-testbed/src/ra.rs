@@ -30,7 +30,7 @@ impl RaServer {
     pub fn start(requests: &str) -> RaServer {
         let dir = tempfile::Builder::new().prefix("tessera-ra-").tempdir().expect("tempdir");
         let config = format!(
-            "listen = \"127.0.0.1:0\"\nca_certificate = \"{}\"\n{requests}\n\n[[operator]]\nname = \"odr-test\"\ntoken_sha256 = \"{OPERATOR_TOKEN_SHA256}\"\n",
+            "listen = \"127.0.0.1:0\"\nca_certificate = \"{}\"\n{requests}\n\n[[operator]]\nname = \"odr-test\"\noffice = \"RM01\"\ntoken_sha256 = \"{OPERATOR_TOKEN_SHA256}\"\n",
             dir.path().join("ca.pem").display()
         );
         std::fs::write(dir.path().join("ra.toml"), config).expect("RA config");
@@ -115,6 +115,9 @@ impl Drop for RaServer {
     }
 }
 
+/// The password every test operator account chooses at its first sign-in.
+pub const OPERATOR_PASSWORD: &str = "Sportello di prova 2026";
+
 /// An operator account of the RA, as its holder knows it: name, password (their own,
 /// chosen at the first sign-in) and the authenticator's secret. Codes come from
 /// `oathtool`, an independent TOTP generator, each for a step not used before (the RA
@@ -179,7 +182,7 @@ impl RaServer {
             secret: secret.expect("the otpauth secret").to_owned(),
             last_step: std::sync::Mutex::new(0),
         };
-        let password = "Sportello di prova 2026".to_owned();
+        let password = OPERATOR_PASSWORD.to_owned();
         let agent = ureq::AgentBuilder::new().redirects(0).build();
         let pre = "p".repeat(43);
         let signed_in = agent

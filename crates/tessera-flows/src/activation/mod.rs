@@ -1,5 +1,5 @@
 //! New activation [Nuova attivazione] (DOMAIN.md): the request is armed (holder: code +
-//! tax code + SMS OTP; operator: code at the counter; a third-party CA: reference +
+//! tax code + SMS OTP; operator, signed in: code or reference at the counter; a third-party CA: reference +
 //! secret), then for each certificate of the profile: key pair on the card -> request
 //! signed on the card -> CMP ir -> the certificate is for that key and chains to the RA's
 //! CA -> written next to its key and read back -> certConf. A certificate that fails a
@@ -31,12 +31,14 @@ use tessera_protocol::workflow::activation::Found;
 mod certificate;
 
 /// How the request gets armed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Mode {
     /// At home: activation code + tax code, then the SMS OTP.
     Holder,
-    /// At the counter: the operator (signed in to the RA) arms it with the holder's code.
-    Operator,
+    /// At the counter: the operator, signed in to the RA with their account, arms it with
+    /// the holder's code, or by the request's reference (a `tessera://counter` link, or
+    /// named on the command line) without it.
+    Operator(crate::operator::Session),
     /// A CMP CA without Tessera's workflow API: the reference and profile are given, the
     /// secret is asked as the activation code.
     Cmp { reference: String, profile: String },
@@ -161,6 +163,29 @@ pub(crate) fn middleware_verdict(t: &tessera_core::token::OpenToken<'_>, card: &
     })
 }
 
+/// At the counter, the request `reference` of the operator's office: shown (holder,
+/// office, profile) and confirmed before the RA arms it and answers this arming's secret.
+async fn by_reference(
+    http: &Http,
+    session: &crate::operator::Session,
+    reference: &str,
+    token_label: &str,
+    prompter: &mut dyn Prompter,
+) -> Result<(Found, Zeroizing<String>)> {
+    let shown = workflow::counter_request(http, session.token(), reference).await?;
+    let go = prompter.confirm(&Question::ConfirmCounterRequest {
+        reference: shown.reference.clone(),
+        holder: format!("{} {}", shown.holder.given_name, shown.holder.surname),
+        profile: shown.profile.clone(),
+        office: shown.office.clone(),
+        token: token_label.to_owned(),
+    })?;
+    if !go {
+        return Err(Error::Cancelled);
+    }
+    workflow::counter_arm(http, session.token(), reference).await
+}
+
 /// The tax code, checked as typed: a wrong check letter is pointed out with the right one
 /// and asked again (a passport number, not of the tax code's form, goes as it is).
 fn ask_tax_code(prompter: &mut dyn Prompter) -> Result<Zeroizing<String>> {
@@ -249,12 +274,7 @@ impl Activation<'_> {
                 resend_after: None,
                 session: None,
             }),
-            Mode::Operator => {
-                let token = prompter.ask(&Question::OperatorToken)?;
-                let found = workflow::arm_at_counter(http, token.trim(), code, link).await?;
-                same(&found)?;
-                Ok(found)
-            }
+            Mode::Operator(session) => workflow::arm_at_counter(http, session.token(), code).await,
             Mode::Holder => {
                 let tax_code = ask_tax_code(prompter)?;
                 let mut found = workflow::start(http, code, tax_code.trim(), link).await?;
@@ -307,28 +327,38 @@ impl Activation<'_> {
         let anchors = self.settings.anchors()?;
         let http = Http::new(&self.settings.ra, &anchors)?;
 
-        let typed = prompter.ask(&Question::ActivationCode)?;
-        // Both sides MAC with the code's canonical form (upper case, groups of four);
-        // a plain CMP CA's secret is taken as typed.
-        let secret: Zeroizing<String> = match self.mode {
-            Mode::Cmp { .. } => Zeroizing::new(typed.trim().to_owned()),
-            _ => tessera_protocol::activation::canonical_code(&typed),
-        };
-        prompter.progress(&Progress::Started { step: Step::Arm });
-        let armed = self.arm(&http, &secret, link, prompter).await;
-        let found = step(prompter, None, Step::Arm, armed)?;
-        let certificates = certificates_of(&found.profile)?;
-
-        let holder = format!("{} {}", found.holder.given_name, found.holder.surname).trim().to_owned();
         let label = self.devices.with_token(&token_uri, |t| Ok(t.label.clone()))?;
-        let go = prompter.confirm(&Question::ConfirmRequest {
-            holder: if holder.is_empty() { found.reference.clone() } else { holder },
-            profile: found.profile.clone(),
-            token: label.clone(),
-        })?;
-        if !go {
-            return Err(Error::Cancelled);
-        }
+        let (found, secret) = match (&self.mode, link) {
+            // At the counter with a reference: confirmed before the RA arms it.
+            (Mode::Operator(session), Some(reference)) => {
+                prompter.progress(&Progress::Started { step: Step::Arm });
+                let armed = by_reference(&http, session, reference, &label, prompter).await;
+                step(prompter, None, Step::Arm, armed)?
+            }
+            _ => {
+                let typed = prompter.ask(&Question::ActivationCode)?;
+                // Both sides MAC with the code's canonical form (upper case, groups of
+                // four); a plain CMP CA's secret is taken as typed.
+                let secret: Zeroizing<String> = match self.mode {
+                    Mode::Cmp { .. } => Zeroizing::new(typed.trim().to_owned()),
+                    _ => tessera_protocol::activation::canonical_code(&typed),
+                };
+                prompter.progress(&Progress::Started { step: Step::Arm });
+                let armed = self.arm(&http, &secret, link, prompter).await;
+                let found = step(prompter, None, Step::Arm, armed)?;
+                let holder = format!("{} {}", found.holder.given_name, found.holder.surname).trim().to_owned();
+                let go = prompter.confirm(&Question::ConfirmRequest {
+                    holder: if holder.is_empty() { found.reference.clone() } else { holder },
+                    profile: found.profile.clone(),
+                    token: label.clone(),
+                })?;
+                if !go {
+                    return Err(Error::Cancelled);
+                }
+                (found, secret)
+            }
+        };
+        let certificates = certificates_of(&found.profile)?;
 
         let mut journal = Journal::open(&found.reference, &token_uri, &self.settings.ra, &found.profile)?;
         if journal.record.completed {
@@ -371,7 +401,12 @@ impl Activation<'_> {
         let blank = self.devices.with_token(&token_uri, |t| Card::new(t).is_blank())?;
         if blank && !matches!(self.mode, Mode::Cmp { .. }) {
             secrets.prompter.progress(&Progress::Started { step: Step::Personalise });
-            let got = workflow::card_secrets(&http, &found.reference, &secret).await;
+            let got = match &self.mode {
+                Mode::Operator(session) => {
+                    workflow::counter_card_secrets(&http, session.token(), &found.reference).await
+                }
+                _ => workflow::card_secrets(&http, &found.reference, &secret).await,
+            };
             let holder_name = format!("{} {}", found.holder.surname, found.holder.given_name);
             let done = match got {
                 Ok(Some(s)) => {

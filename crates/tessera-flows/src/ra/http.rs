@@ -130,6 +130,9 @@ impl Http {
         let bytes = response.bytes().await.map_err(|e| self.unreachable(e))?;
         tracing::debug!(elapsed_us = started.elapsed().as_micros() as u64, %status, path, "RA round trip: workflow API");
         let malformed = |e: serde_json::Error| Error::RaAnswerMalformed { reason: format!("HTTP {status}: {e}") };
+        if status == reqwest::StatusCode::NO_CONTENT {
+            return serde_json::from_slice(b"null").map_err(malformed);
+        }
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(malformed);
         }

@@ -1,12 +1,14 @@
 //! The RA's workflow API (JSON, `/api/v1`), for what CMP does not carry: arming a request
 //! by the holder (activation code + tax code, then the SMS OTP) or by an operator at the
-//! counter (activation code, no OTP), whose request it is, and renewal's requests, forms
+//! counter (signed in: the holder's activation code, or the request's reference, no OTP),
+//! whose request it is, and renewal's requests, forms
 //! and authorisations. Bodies and answers are the wire types of
 //! `tessera_protocol::workflow`; refusals come back as [`Error::RaRefused`].
 
 use reqwest::Method;
 use tessera_protocol::refusal::Refusal;
 use tessera_protocol::workflow::activation::{Armed, CardSecrets, Found, Start, Verify, WithCode};
+use tessera_protocol::workflow::counter::CounterRequest;
 use tessera_protocol::workflow::renewal::{
     Authorise, CodeResent, ConfirmContacts, ContactsProposed, Overwrite, ProposeContacts, RenewalId, RenewalRequest,
     RenewalState, SignedForm,
@@ -67,16 +69,55 @@ pub async fn resend(http: &Http, reference: &str, activation_code: &str) -> Resu
     http.call(Method::POST, &format!("/api/v1/activation/{reference}/resend"), None, Some(&body)).await
 }
 
-/// Operator mode: the operator arms the request the code belongs to (which must be the one
-/// a link named, if any).
-pub async fn arm_at_counter(
-    http: &Http,
-    operator_token: &str,
-    activation_code: &str,
-    link: Option<&str>,
-) -> Result<Found> {
-    let body = WithCode { activation_code: code(activation_code), reference: link.map(str::to_owned) };
-    http.call(Method::POST, "/api/v1/operator/activation", Some(operator_token), Some(&body)).await
+/// Operator mode (`operator`: the bearer token of the operator's session): the operator
+/// arms the request the holder's code belongs to.
+pub async fn arm_at_counter(http: &Http, operator: &str, activation_code: &str) -> Result<Found> {
+    let body = WithCode { activation_code: code(activation_code), reference: None };
+    http.call(Method::POST, "/api/v1/operator/activation", Some(operator), Some(&body)).await
+}
+
+/// At the counter, by reference: whose request it is (of the operator's office, ready to
+/// activate), before anything is armed.
+pub async fn counter_request(http: &Http, operator: &str, reference: &str) -> Result<CounterRequest> {
+    let path = format!("/api/v1/operator/requests/{}/counter", path_segment(reference));
+    http.call::<(), _>(Method::GET, &path, Some(operator), None).await
+}
+
+/// At the counter, by reference: the RA arms the request and answers the one-time CMP
+/// secret of this arming.
+pub async fn counter_arm(http: &Http, operator: &str, reference: &str) -> Result<(Found, Zeroizing<String>)> {
+    let path = format!("/api/v1/operator/requests/{}/counter", path_segment(reference));
+    let armed: CounterRequest = http.call::<(), _>(Method::POST, &path, Some(operator), None).await?;
+    let secret = armed.secret.ok_or_else(|| Error::RaAnswerMalformed { reason: "an arming without secret".into() })?;
+    let found = Found {
+        reference: armed.reference,
+        holder: armed.holder,
+        profile: armed.profile,
+        armed: true,
+        mobile: None,
+        otp_expires_in: None,
+        resend_after: None,
+        session: None,
+    };
+    Ok((found, secret))
+}
+
+/// At the counter: a blank card's secrets, to the operator who armed the request; None
+/// from an RA that does not choose them.
+pub async fn counter_card_secrets(http: &Http, operator: &str, reference: &str) -> Result<Option<CardSecrets>> {
+    let path = format!("/api/v1/operator/requests/{}/personalisation", path_segment(reference));
+    match http.call::<(), _>(Method::POST, &path, Some(operator), None).await {
+        Ok(secrets) => Ok(Some(secrets)),
+        Err(Error::RaRefused(Refusal::NoPersonalisation {})) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A reference as one path segment: letters, digits, `-` and `_` as they are, anything
+/// else percent-encoded (a link's reference is checked already; this keeps any other
+/// from reaching another route).
+fn path_segment(reference: &str) -> String {
+    url::form_urlencoded::byte_serialize(reference.as_bytes()).collect()
 }
 
 /// The card secrets of an armed request, released with its activation code; None from an

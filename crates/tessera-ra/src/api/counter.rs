@@ -112,7 +112,7 @@ pub async fn sign_in(
     if !account.role.serves_office() {
         return Err(Refusal::RoleRefused { role: account.role.name().to_owned() }.into());
     }
-    let token = crate::console::session::random_token().ok_or_else(|| internal("session token"))?;
+    let token = crate::codes::random_token().ok_or_else(|| internal("session token"))?;
     let from = client.ip().to_string();
     let by = Event {
         actor: &account.name,
@@ -121,7 +121,7 @@ pub async fn sign_in(
         address: Some(&from),
         ..Default::default()
     };
-    let digest = crate::console::session::digest(&token);
+    let digest = crate::codes::token_digest(&token);
     ra.store.open_session(&account, &digest, APP_STAGE, "-", &by).await?;
     Ok((StatusCode::CREATED, Json(session_of(&ra, &account, now(), Some(Zeroizing::new(token))))))
 }

@@ -135,7 +135,6 @@ pub fn serial_from_hex(text: &str) -> Option<Vec<u8>> {
 /// The SHA-256 (hex) of the request's bearer token, if it has one. The scheme is
 /// case-insensitive (RFC 9110 11.1).
 pub fn bearer_digest(parts: &Parts) -> Option<String> {
-    use sha2::Digest;
     let token = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)
@@ -143,7 +142,7 @@ pub fn bearer_digest(parts: &Parts) -> Option<String> {
         .and_then(|h| h.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())?;
-    Some(crate::store::hex(&sha2::Sha256::digest(token.as_bytes())))
+    Some(crate::codes::token_digest(token))
 }
 
 /// Who calls the operator API: the account an API token belongs to (made in the console,
@@ -160,7 +159,8 @@ impl FromRequestParts<Arc<Ra>> for SignedIn {
         let digest = bearer_digest(parts).ok_or(ApiError(Refusal::OperatorUnauthenticated {}))?;
         let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
         if let Some(o) = ra.operators.iter().find(|o| o.token_sha256.eq_ignore_ascii_case(&digest)) {
-            return Ok(SignedIn(crate::actor::Actor { name: o.name.clone(), office: None, role: None, address }));
+            let office = o.office.clone();
+            return Ok(SignedIn(crate::actor::Actor { name: o.name.clone(), office, role: None, address }));
         }
         let account = match ra.store.token_account(&digest).await? {
             Some(a) => a,

@@ -13,7 +13,6 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use sha2::Digest;
 use subtle::ConstantTimeEq;
 
 use super::ui::{MeView, Ui, lang_of};
@@ -52,16 +51,7 @@ pub fn set_cookie(ra: &Ra, name: &str, value: &str, max_age: Option<i64>) -> Hea
     HeaderValue::from_str(&c).unwrap_or(HeaderValue::from_static(""))
 }
 
-/// 32 random bytes as URL-safe text (session ids, CSRF tokens).
-pub fn random_token() -> Option<String> {
-    let mut b = [0u8; 32];
-    getrandom::getrandom(&mut b).ok()?;
-    Some(data_encoding::BASE64URL_NOPAD.encode(&b))
-}
-
-pub fn digest(token: &str) -> String {
-    crate::store::hex(&sha2::Sha256::digest(token.as_bytes()))
-}
+pub use crate::codes::{random_token, token_digest as digest};
 
 /// Whether two tokens are the same, in constant time.
 pub fn same(a: &str, b: &str) -> bool {

@@ -18,6 +18,7 @@ async fn router(dir: &std::path::Path) -> axum::Router {
     ra.operators = vec![tessera_ra::config::OperatorToken {
         name: "odr-test".into(),
         token_sha256: "fada800c966f702b9da4f2a9e8545c841ef09001818ad17b24f525d9c835baf0".into(),
+        office: None,
     }];
     tessera_ra::app::app(Arc::new(ra)).layer(MockConnectInfo(std::net::SocketAddr::from(([192, 0, 2, 7], 40000))))
 }
