@@ -37,7 +37,7 @@ EOF
   echo "  operator API token: demo-operator (office DEMO; see /openapi.json)"
   # The counter's operator: an account of office DEMO, as the console's accounts are. Its
   # first sign-in (in the console) chooses its password; the app then signs in with it.
-  "$ra" operator add --config "$dir/ra.toml" --name sportello --office DEMO --role operator --json > "$dir/operator.json"
+  (umask 077; "$ra" operator add --config "$dir/ra.toml" --name sportello --office DEMO --role operator --json > "$dir/operator.json")
   secret=$(python3 -c "import json,sys; print(json.load(sys.stdin)['otpauth'].split('secret=')[1].split('&')[0])" < "$dir/operator.json")
   echo "  counter operator: sportello, one-time password $(python3 -c "import json,sys; print(json.load(sys.stdin)['password'])" < "$dir/operator.json")"
   echo "    choose a password at http://127.0.0.1:${TESSERA_RA_PORT:-8080}/console/ first; one-time codes: oathtool --totp -b $secret"

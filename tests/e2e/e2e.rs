@@ -431,6 +431,40 @@ fn cli_generates_requests_installs_and_deletes_on_a_token_without_logging_secret
     let _ = std::fs::remove_file(file);
 }
 
+/// One card, one entry: OpenSC shows the virtual OpenPGP card as two tokens; the listing
+/// (JSON and text) has it once, with its one PIN and the signature token to activate,
+/// next to the PIV card, which is one token.
+#[test]
+fn a_card_shown_as_two_tokens_is_listed_once_with_one_pin() {
+    let pcsc = Pcsc::start();
+    let _piv = pcsc.insert_piv(0);
+    let _pgp = pcsc.insert_openpgp(1);
+    let mut env = pcsc.env();
+    env.push(("TESSERA_LANG".into(), "en".into()));
+    assert!(wait_until(Duration::from_secs(15), || {
+        let out = stdout(&tessera(&env, &["devices", "--no-p11-kit"]));
+        out.contains("PIV_II") && out.contains("OpenPGP card (User PIN (sig))")
+    }));
+    let listing: Value = serde_json::from_str(&stdout(&tessera(&env, &["devices", "--json", "--no-p11-kit"]))).unwrap();
+    let cards = listing["cards"].as_array().unwrap();
+    let tokens = listing["tokens"].as_array().unwrap();
+    assert_eq!((cards.len(), tokens.len()), (2, 3), "{listing}");
+    let pgp = cards
+        .iter()
+        .find(|c| c["name"] == "OpenPGP card")
+        .unwrap_or_else(|| panic!("the OpenPGP card once: {cards:?}"));
+    assert_eq!(pgp["tokens"].as_array().unwrap().len(), 2, "{pgp}");
+    assert_eq!(pgp["pins"].as_array().unwrap().len(), 1, "one PW1: {pgp}");
+    assert!(pgp["activate"].as_str().unwrap().contains("(User%20PIN%20(sig))"), "{pgp}");
+    assert_eq!(pgp["reader"], tokens.iter().find(|t| t["uri"] == pgp["activate"]).unwrap()["reader"]);
+    let piv = cards.iter().find(|c| c["name"] == "PIV_II").expect("the PIV card");
+    assert_eq!((piv["tokens"].as_array().unwrap().len(), piv["pins"].as_array().unwrap().len()), (1, 1));
+    // The text: the card's line once, its two tokens under it.
+    let text = stdout(&tessera(&env, &["--lang", "en", "devices", "--no-p11-kit"]));
+    assert_eq!(text.lines().filter(|l| l.starts_with("  OpenPGP card — ")).count(), 1, "{text}");
+    assert_eq!(text.lines().filter(|l| l.starts_with("    OpenPGP card (User PIN")).count(), 2, "{text}");
+}
+
 #[test]
 fn cli_enrolls_a_key_on_virtual_piv_and_openpgp_cards() {
     let pcsc = Pcsc::start();
@@ -925,6 +959,13 @@ holder = { given_name = "ANNA", surname = "VERDI", cf = "VRDNNA90E50L219L" }
     shot("operator-3-done", r#"#wizard [data-result="done"] .cert"#);
     s.click(r#"#wizard button[data-action="wizard-close"]"#);
     s.wait_text(&format!("{pgp} .cert .cn"), long, |t| t == "ROSSI MARIO");
+    // One card, one entry: OpenSC's two tokens of the OpenPGP card are one article, with
+    // one PIN badge and one Activate.
+    let count = |css: &str| s.js(&format!("return document.querySelectorAll('{css}').length"));
+    assert_eq!(count(r#"article.token[data-token-label^="OpenPGP card"]"#), 1);
+    assert_eq!(count(r#"article[data-card="OpenPGP card"][data-tokens="2"]"#), 1);
+    assert_eq!(count(r#"article[data-card="OpenPGP card"] header .badge.pin"#), 1);
+    assert_eq!(count(r#"article[data-card="OpenPGP card"] button.activate"#), 1);
     s.screenshot(&format!("{pgp} .cert .cn"), &shots.join("devices-activated-it.png"));
     drop(s);
 
@@ -955,9 +996,26 @@ holder = { given_name = "ANNA", surname = "VERDI", cf = "VRDNNA90E50L219L" }
         s.text(r#"#wizard [data-question="activation-code"]"#).is_none(),
         "no activation code at the counter by reference"
     );
-    // Signing out ends the session at the RA too.
+    // Signing out ends the session at the RA too: it is in the audit log.
     s.click(r#"#operator-bar button[data-action="operator-sign-out"]"#);
     s.wait_gone("#operator-bar .who", long);
+    let audit = || -> Value {
+        ureq::get(&format!("{}/api/v1/operator/audit?subject=anna.odr", ra.url()))
+            .set("Authorization", &format!("Bearer {}", tessera_testbed::ra::OPERATOR_TOKEN))
+            .call()
+            .unwrap()
+            .into_json()
+            .unwrap()
+    };
+    assert!(
+        wait_until(long, || audit()
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "signed-out" && e["actor"] == "anna.odr" && e["detail"] == "app")),
+        "{}",
+        audit()
+    );
 
     // Every process the test started ends with it: tauri-driver, WebKitWebDriver, the app.
     let group = driver.pgid();

@@ -139,20 +139,34 @@ function renderTokens(s: Snapshot, lang: string): void {
     box.append(el("p", "empty", t("devices-no-tokens")));
     return;
   }
-  for (const tok of s.tokens) {
+  // One card, one entry: a card the middleware shows as several tokens (the OpenPGP
+  // card's "User PIN" and "User PIN (sig)") is one article, with one Activate and one
+  // badge per PIN, its certificates from all its tokens.
+  for (const entry of s.cards) {
+    const toks = entry.tokens.map((u) => s.tokens.find((x) => x.uri === u)).filter((x): x is Token => x !== undefined);
+    const main = toks.find((x) => x.uri === entry.activate) ?? toks[0];
+    if (!main) continue;
     const card = el("article", "token");
-    card.dataset.tokenLabel = tok.label;
+    card.dataset.tokenLabel = main.label;
+    card.dataset.card = entry.name;
+    card.dataset.tokens = String(toks.length);
     const head = el("header");
-    head.append(el("h3", undefined, tok.label), pinBadge(tok));
-    const meta = el("p", "meta", [tok.catalog?.name ?? `${tok.manufacturer} ${tok.model}`, tok.reader, `${t("token-serial")} ${tok.serial}`].filter(Boolean).join(" · "));
-    meta.title = `${t("token-module")}: ${tok.module}`;
+    head.append(el("h3", undefined, entry.name));
+    for (const p of entry.pins) {
+      const badge = pinBadge({ ...main, pin: p.pin, initialized: p.initialized });
+      if (entry.pins.length > 1) badge.textContent = `${p.label}: ${badge.textContent}`;
+      head.append(badge);
+    }
+    const meta = el("p", "meta", [main.catalog?.name ?? `${main.manufacturer} ${main.model}`, main.reader, `${t("token-serial")} ${main.serial}`].filter(Boolean).join(" · "));
+    meta.title = toks.map((x) => `${x.label} — ${t("token-module")}: ${x.module}`).join("\n");
     const activate = el("button", "action activate", t("devices-activate"));
     activate.type = "button";
-    activate.disabled = !tok.initialized;
-    activate.addEventListener("click", () => startWizard(tok.uri));
+    activate.disabled = !main.initialized;
+    activate.addEventListener("click", () => startWizard(main.uri));
     head.append(activate);
-    card.append(head, meta, el("p", "count", t("devices-certificates", { count: tok.certificates.length })));
-    for (const c of tok.certificates) card.append(certRow(c, lang, tok));
+    const certs = toks.flatMap((x) => x.certificates.map((c) => ({ c, x })));
+    card.append(head, meta, el("p", "count", t("devices-certificates", { count: certs.length })));
+    for (const { c, x } of certs) card.append(certRow(c, lang, x));
     box.append(card);
   }
 }
@@ -184,7 +198,12 @@ async function loadReminders(): Promise<void> {
 }
 
 function startWizard(token: string | null, link?: LinkStart): void {
-  const tokens = (current?.tokens ?? []).filter((tok) => tok.initialized).map((tok) => ({ uri: tok.uri, label: tok.label }));
+  // One choice per card: the token its activation starts on.
+  const all = current?.tokens ?? [];
+  const tokens = (current?.cards ?? [])
+    .map((c) => ({ c, tok: all.find((x) => x.uri === c.activate) }))
+    .filter(({ tok }) => tok?.initialized)
+    .map(({ c, tok }) => ({ uri: tok!.uri, label: c.tokens.length > 1 ? c.name : tok!.label }));
   // Back on the Devices screen: a fresh listing shows what the activation wrote.
   openWizard(tokens, token, afterWizard, link);
 }

@@ -407,9 +407,16 @@ function closeWizard(): void {
 }
 
 /** Who is signed in at the counter, in the header (with the sign-out), or nobody. */
+let shownOperator = "";
+
 export function showOperator(who: SignedIn | null): void {
   const bar = document.getElementById("operator-bar");
   if (!bar) return;
+  // Rebuilt only when who is signed in changes: a screen reader announces it once, and
+  // the sign-out button keeps its focus.
+  const key = who ? `${who.name}\u0000${who.office}\u0000${document.documentElement.lang}` : "";
+  if (key === shownOperator && bar.childElementCount > 0 === (who !== null)) return;
+  shownOperator = key;
   bar.hidden = who === null;
   bar.replaceChildren();
   if (!who) return;

@@ -88,10 +88,41 @@ fn table(s: &Snapshot, msg: &Messages) -> String {
     if s.tokens.is_empty() {
         o += &format!("  {}\n", msg.text("devices-no-tokens", &[]));
     }
-    for t in &s.tokens {
-        o += &token(t, msg);
+    // One card, one entry: a card the middleware shows as several tokens is said once,
+    // with its PIN and its tokens under it.
+    for card in &s.cards {
+        let tokens: Vec<&TokenView> =
+            card.tokens.iter().filter_map(|u| s.tokens.iter().find(|t| &t.uri == u)).collect();
+        if tokens.len() < 2 {
+            tokens.into_iter().for_each(|t| o += &token(t, msg));
+            continue;
+        }
+        let pins: Vec<String> = card.pins.iter().map(|p| pin_text(p.initialized, &p.pin.state, msg)).collect();
+        let reader = card.reader.as_deref().unwrap_or_default();
+        o += &format!(
+            "  {} — {reader} · {} {} · {}
+    {} {}
+",
+            card.name,
+            msg.text("token-serial", &[]),
+            card.serial,
+            pins.join(", "),
+            msg.text("devices-activate", &[]),
+            card.activate
+        );
+        for t in tokens {
+            o += &token(t, msg).lines().map(|l| format!("  {l}\n")).collect::<String>();
+        }
     }
     o
+}
+
+fn pin_text(initialized: bool, state: &tessera_core::token::PinState, msg: &Messages) -> String {
+    if initialized {
+        msg.text(&format!("token-pin-{}", kebab(state)), &[])
+    } else {
+        msg.text("token-not-initialized", &[])
+    }
 }
 
 fn identification(id: &Identification, msg: &Messages) -> String {
@@ -118,11 +149,7 @@ fn identification(id: &Identification, msg: &Messages) -> String {
 
 fn token(t: &TokenView, msg: &Messages) -> String {
     let kind = t.catalog.as_ref().map_or_else(|| format!("{} {}", t.manufacturer, t.model), |m| m.name.clone());
-    let pin = if t.initialized {
-        msg.text(&format!("token-pin-{}", kebab(&t.pin.state)), &[])
-    } else {
-        msg.text("token-not-initialized", &[])
-    };
+    let pin = pin_text(t.initialized, &t.pin.state, msg);
     let mut o =
         format!("  {} — {kind} · {} {} · {pin}\n    {}\n", t.label, msg.text("token-serial", &[]), t.serial, t.uri);
     for c in &t.certificates {

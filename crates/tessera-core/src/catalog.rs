@@ -74,6 +74,19 @@ pub struct TokenMatch {
     pub model: Option<String>,
 }
 
+/// A card the middleware shows as several tokens: which one an activation starts on, and
+/// whether their user PINs are one PIN.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenLayout {
+    /// The end of the label of the token an activation starts on; absent: the first.
+    #[serde(default)]
+    pub activate_suffix: Option<String>,
+    /// The tokens' user PINs are one PIN on the card (one state is shown).
+    #[serde(default)]
+    pub shared_pin: bool,
+}
+
 /// An operating system, for per-OS card knowledge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -252,6 +265,9 @@ pub struct CardModel {
     pub atr: Vec<AtrEntry>,
     #[serde(default)]
     pub token: Option<TokenMatch>,
+    /// How the middleware shows the card when it shows it as several tokens.
+    #[serde(default)]
+    pub tokens: TokenLayout,
     #[serde(default)]
     pub quirks: Vec<Quirk>,
     #[serde(default)]

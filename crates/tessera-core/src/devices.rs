@@ -37,6 +37,8 @@ pub struct Snapshot {
     /// None when PC/SC itself is unavailable (see problems).
     pub readers: Option<Vec<ReaderView>>,
     pub tokens: Vec<TokenView>,
+    /// The tokens as cards: a card the middleware shows as several tokens is one entry.
+    pub cards: Vec<crate::cards::CardEntry>,
     /// The PKCS#11 modules this listing used.
     pub modules: Vec<ModuleInfo>,
     /// Things that went wrong; the rest of the snapshot is still valid.
@@ -186,6 +188,7 @@ impl Devices {
             version: SNAPSHOT_VERSION,
             taken_at: now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
             readers: reader_views,
+            cards: crate::cards::group(&tokens, &self.catalog),
             tokens,
             modules: used,
             problems: all,

@@ -9,6 +9,7 @@
 pub mod apdu;
 pub mod atr;
 pub mod card;
+pub mod cards;
 pub mod catalog;
 pub mod certs;
 pub mod devices;

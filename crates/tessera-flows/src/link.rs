@@ -119,10 +119,13 @@ impl Link {
 }
 
 /// A request reference as the RA makes them: letters, digits, `-`, `_`, `.`.
-fn reference(value: &str) -> Result<String> {
+/// A request's reference as links and `--reference` may give it: letters, digits, `-`,
+/// `_` and `.` (not only dots), at most 64.
+pub fn reference(value: &str) -> Result<String> {
     let ok = !value.is_empty()
         && value.len() <= MAX_REFERENCE
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !value.chars().all(|c| c == '.');
     if ok { Ok(value.to_owned()) } else { Err(refused("malformed reference")) }
 }
 

@@ -115,43 +115,89 @@ pub async fn sign_out(http: &Http, session: &Session) -> Result<()> {
 }
 
 /// The app's operator session, held in memory for the window's life: forgotten once it
-/// has not been used for its idle time (the console's, which the RA enforces too), so a
-/// counter left unattended locks itself.
+/// has not been used for its idle time (the console's, which the RA enforces too) or has
+/// reached its lifetime, so a counter left unattended locks itself.
 #[derive(Clone, Default)]
-pub struct Held(std::sync::Arc<std::sync::Mutex<Option<(Session, std::time::Instant)>>>);
+pub struct Held(std::sync::Arc<std::sync::Mutex<Option<Kept>>>);
+
+struct Kept {
+    session: Session,
+    used: std::time::Instant,
+    ends: std::time::Instant,
+}
+
+impl Kept {
+    fn alive(&self) -> bool {
+        let idle = std::time::Duration::from_secs(self.session.who.idle_seconds.max(1) as u64);
+        self.used.elapsed() < idle && std::time::Instant::now() < self.ends
+    }
+}
 
 impl Held {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Session, std::time::Instant)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Kept>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn keep(&self, session: Session) {
-        *self.lock() = Some((session, std::time::Instant::now()));
+        let now = std::time::Instant::now();
+        let ends = now + std::time::Duration::from_secs(session.who.expires_in.max(0) as u64);
+        *self.lock() = Some(Kept { session, used: now, ends });
     }
 
-    /// The session, if signed in and not idle too long; using it restarts the idle time.
+    /// The session, if signed in and neither idle too long nor too old; using it restarts
+    /// the idle time. One that ended is forgotten here.
     pub fn take_use(&self) -> Option<Session> {
         let mut held = self.lock();
-        let idle = held.as_ref().map(|(s, at)| at.elapsed().as_secs() as i64 >= s.who.idle_seconds.max(1));
-        if idle == Some(true) {
+        if held.as_ref().is_some_and(|k| !k.alive()) {
             *held = None;
         }
-        held.as_mut().map(|(s, at)| {
-            *at = std::time::Instant::now();
-            s.clone()
+        held.as_mut().map(|k| {
+            k.used = std::time::Instant::now();
+            k.session.clone()
         })
     }
 
-    /// Who is signed in (the idle time not restarted).
+    /// Who is signed in (the idle time not restarted); a session that ended is forgotten.
     pub fn who(&self) -> Option<SignedIn> {
-        let held = self.lock();
-        held.as_ref()
-            .filter(|(s, at)| (at.elapsed().as_secs() as i64) < s.who.idle_seconds.max(1))
-            .map(|(s, _)| s.who.clone())
+        let mut held = self.lock();
+        if held.as_ref().is_some_and(|k| !k.alive()) {
+            *held = None;
+        }
+        held.as_ref().map(|k| k.session.who.clone())
     }
 
     /// Forget the session (sign-out, or the RA ended it); the one forgotten.
     pub fn forget(&self) -> Option<Session> {
-        self.lock().take().map(|(s, _)| s)
+        self.lock().take().map(|k| k.session)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(idle_seconds: i64, expires_in: i64) -> Session {
+        let who =
+            SignedIn { name: "anna".into(), office: "RM01".into(), role: "operator".into(), idle_seconds, expires_in };
+        Session { token: Zeroizing::new("t".into()), who }
+    }
+
+    #[test]
+    fn a_held_session_ends_when_idle_or_too_old_and_use_keeps_it_alive() {
+        let held = Held::default();
+        assert!(held.who().is_none() && held.take_use().is_none());
+        held.keep(session(1, 3600));
+        assert_eq!(held.take_use().map(|s| s.who.name), Some("anna".into()));
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        assert!(held.take_use().is_some(), "used: the idle time starts again");
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        assert!(held.who().is_some(), "600 ms after the last use");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert!(held.who().is_none(), "idle for over a second: forgotten");
+        assert!(held.take_use().is_none());
+        held.keep(session(3600, 0));
+        assert!(held.who().is_none(), "past its lifetime");
+        held.keep(session(3600, 3600));
+        assert!(held.forget().is_some() && held.who().is_none());
     }
 }

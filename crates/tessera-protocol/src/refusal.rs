@@ -163,8 +163,9 @@ refusals! {
     // ---- Operators ----
     /// No valid operator credential.
     OperatorUnauthenticated = (401, "operator-unauthenticated") {},
-    /// The operator's session ended (idle too long, too old, signed out, the account
-    /// disabled): sign in again.
+    /// The operator's session was found idle too long or too old: sign in again. (A
+    /// session ended otherwise, or cleared since, is no credential at all:
+    /// `operator-unauthenticated`.)
     OperatorSessionEnded = (401, "operator-session-ended") {},
     /// The name, the password or the one-time code is wrong (not said which).
     SignInRefused = (401, "sign-in-refused") {},

@@ -40,11 +40,17 @@ pub fn unknown_name(ra: &Ra, name: &str) -> String {
 
 /// A wrong try: counted for the name from this address, and for the address.
 pub async fn failed(ra: &Ra, name: &str, address: Option<std::net::IpAddr>, by: &Event<'_>) {
-    let from = address.map(|a| a.to_string()).unwrap_or_default();
-    let _ = ra.store.sign_in_failed(name, &from, ra.console.wrong_sign_in_wait_seconds, by).await;
+    counted(ra, name, address, by).await;
     if let Some(ip) = address {
         ra.failed_from(ip);
     }
+}
+
+/// A wrong try counted for the name from this address (the address's own count was
+/// taken before the try).
+async fn counted(ra: &Ra, name: &str, address: Option<std::net::IpAddr>, by: &Event<'_>) {
+    let from = address.map(|a| a.to_string()).unwrap_or_default();
+    let _ = ra.store.sign_in_failed(name, &from, ra.console.wrong_sign_in_wait_seconds, by).await;
 }
 
 /// The account `name`, enabled and not waiting, whose password is `password` (when
@@ -57,11 +63,28 @@ pub async fn check(
     password: Option<&str>,
     code: &str,
 ) -> Result<(Account, i64), Refused> {
+    // The address's try is taken before anything is checked (and given back when right),
+    // so that tries sent at once count as many as sent one after another.
     if let Some(ip) = address
-        && let Err(wait) = ra.failures.check(ip)
+        && let Err(wait) = ra.failures.take(ip)
     {
         return Err(Refused::Address(wait));
     }
+    let result = checked(ra, address, name, password, code).await;
+    // Right, or refused before any check (the account waits): not a wrong try.
+    if let (Ok(_) | Err(Refused::Waiting(_)), Some(ip)) = (&result, address) {
+        ra.failures.give_back(ip);
+    }
+    result
+}
+
+async fn checked(
+    ra: &Ra,
+    address: Option<std::net::IpAddr>,
+    name: &str,
+    password: Option<&str>,
+    code: &str,
+) -> Result<(Account, i64), Refused> {
     let from = address.map(|a| a.to_string()).unwrap_or_default();
     let wait = ra.store.sign_in_wait(name, &from).await.unwrap_or(0);
     if wait > 0 {
@@ -75,7 +98,7 @@ pub async fn check(
             password_right(crate::accounts::decoy_hash().to_owned(), p.to_owned()).await;
         }
         let by = Event { actor: &typed, subject: &typed, address: Some(&from), ..Default::default() };
-        failed(ra, name, address, &by).await;
+        counted(ra, name, address, &by).await;
         return Err(Refused::Wrong);
     };
     let password_ok = match password {
@@ -96,15 +119,15 @@ pub async fn check(
     // A code already used is said so whatever the password: whoever saw it used learns
     // nothing about the password by trying it again.
     if step.is_some_and(|s| s <= account.totp_step) {
-        failed(ra, name, address, &by).await;
+        counted(ra, name, address, &by).await;
         return Err(Refused::Reused);
     }
     let Some(step) = step.filter(|_| password_ok) else {
-        failed(ra, name, address, &by).await;
+        counted(ra, name, address, &by).await;
         return Err(Refused::Wrong);
     };
     if !ra.store.take_totp_step(account.id, step).await.unwrap_or(false) {
-        failed(ra, name, address, &by).await;
+        counted(ra, name, address, &by).await;
         return Err(Refused::Reused);
     }
     let _ = ra.store.sign_in_cleared(name, &from).await;

@@ -298,13 +298,25 @@ impl Ra {
         if entry.locked() {
             return Err((FailInfo::NotAuthorized, "the request is locked after too many wrong codes"));
         }
-        let secret = match (&entry.secret, &entry.issuance) {
-            (Some(secret), _) if entry.request.armed => secret.clone(),
-            // Issued: a client that lost the pkiconf may still repeat its certConf.
-            (Some(secret), Issuance::Confirmed) if matches!(request.body, Body::CertConf { .. }) => secret.clone(),
-            (_, Issuance::Confirmed) => return Err((FailInfo::NotAuthorized, "this request was already issued")),
-            _ => return Err((FailInfo::NotAuthorized, "the request is not armed: confirm the SMS code first")),
-        };
+        // The holder's code once armed, and the secret of an arming at the counter: either
+        // completes the request. Issued: a client that lost the pkiconf may still repeat
+        // its certConf.
+        let confirmed = entry.issuance == Issuance::Confirmed;
+        let certconf = matches!(request.body, Body::CertConf { .. });
+        let mut secrets = Vec::new();
+        if let Some(s) = entry.secret.as_ref().filter(|_| entry.request.armed || (confirmed && certconf)) {
+            secrets.push(s.clone());
+        }
+        if let Some(s) = entry.counter_secret.as_ref().filter(|_| !confirmed || certconf) {
+            secrets.push(s.clone());
+        }
+        if secrets.is_empty() {
+            return Err(if confirmed {
+                (FailInfo::NotAuthorized, "this request was already issued")
+            } else {
+                (FailInfo::NotAuthorized, "the request is not armed: confirm the SMS code first")
+            });
+        }
         // MAC-protected: the sender is a directoryName (RFC 9483 3.1), the NULL-DN at least.
         if request.sender.first() != Some(&0xA4) {
             return Err((FailInfo::BadRequest, "the sender of a MAC-protected message is a directoryName"));
@@ -314,12 +326,12 @@ impl Ra {
         // first, so five means five under any concurrency.
         let reference = &entry.request.reference;
         self.mac_check(reference).await?;
-        if let Err(e) = request.verify(&secret) {
+        let Some(secret) = secrets.into_iter().find(|s| request.verify(s).is_ok()) else {
             // Neither the activation code nor the message is logged.
-            tracing::info!(reference = %reference, error = %e, "CMP protection refused");
+            tracing::info!(reference = %reference, "CMP protection refused");
             self.store.mac_wrong(reference, self.wrong_code_wait).await.map_err(internal)?;
             return Err((FailInfo::BadMessageCheck, "message protection does not verify"));
-        }
+        };
         self.store.mac_right(reference).await.map_err(internal)?;
         if matches!(request.body, Body::P10cr { .. } | Body::Ir { .. }) {
             match self.retransmission(request, hash).await {

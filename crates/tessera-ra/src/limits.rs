@@ -53,6 +53,11 @@ impl Limiter {
         })
     }
 
+    /// Give back a token taken for a try that turned out right.
+    pub fn give_back(&self, ip: IpAddr) {
+        self.with(ip, |tokens| *tokens = (*tokens + 1.0).min(self.capacity));
+    }
+
     /// Whether a token is there, without taking it.
     pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
         self.with(ip, |tokens| if *tokens >= 1.0 { Ok(()) } else { Err(self.wait(*tokens)) })
@@ -74,5 +79,7 @@ mod tests {
         assert!(limiter.check(ip).is_ok(), "20 a second: one back after 50 ms");
         assert!(limiter.take(ip).is_ok());
         assert!(limiter.take(ip).is_err());
+        limiter.give_back(ip);
+        assert!(limiter.take(ip).is_ok(), "given back");
     }
 }

@@ -181,6 +181,10 @@ pub struct Entry {
     pub request: RegisteredRequest,
     /// The activation code in canonical form, while the request is armed: the CMP secret.
     pub secret: Option<Zeroizing<Vec<u8>>>,
+    /// The secret of an arming at the counter by reference, beside the holder's: the CMP
+    /// secret of that activation; and the operator who armed it.
+    pub counter_secret: Option<Zeroizing<Vec<u8>>>,
+    pub counter_by: Option<String>,
     pub issuance: Issuance,
     /// Certificate profiles already issued and confirmed (two-certificate requests).
     pub confirmed: Vec<Profile>,

@@ -135,19 +135,34 @@ fn unix_now() -> i64 {
 }
 
 impl Operator {
-    /// The code of the next step the RA has not accepted yet, within the step before and
-    /// after now that it allows; waits for the clock when the steps allowed are used.
+    /// The code of the next step the RA has not accepted yet: now's, or the next one
+    /// (the RA allows a step either side); waits for the clock when both are used.
     pub fn code(&self) -> String {
         let mut last = self.last_step.lock().unwrap_or_else(|p| p.into_inner());
-        let step = loop {
+        let step = Self::next_step(*last);
+        *last = step;
+        self.code_at(step)
+    }
+
+    /// The code [`Operator::code`] would give next, not counted as used (for a try the RA
+    /// refuses without taking the code: a wrong password).
+    pub fn unused_code(&self) -> String {
+        let last = *self.last_step.lock().unwrap_or_else(|p| p.into_inner());
+        self.code_at(Self::next_step(last))
+    }
+
+    fn next_step(last: i64) -> i64 {
+        loop {
             let now = unix_now() / 30;
-            let step = (now - 1).max(*last + 1);
+            let step = now.max(last + 1);
             if step <= now + 1 {
-                break step;
+                return step;
             }
             std::thread::sleep(std::time::Duration::from_secs(1));
-        };
-        *last = step;
+        }
+    }
+
+    fn code_at(&self, step: i64) -> String {
         let out = Command::new("oathtool")
             .args(["--totp", "-b", &self.secret, "-N", &format!("@{}", step * 30 + 15)])
             .output()

@@ -172,7 +172,8 @@ async fn by_reference(
     token_label: &str,
     prompter: &mut dyn Prompter,
 ) -> Result<(Found, Zeroizing<String>)> {
-    let shown = workflow::counter_request(http, session.token(), reference).await?;
+    let reference = crate::link::reference(reference)?;
+    let shown = workflow::counter_request(http, session.token(), &reference).await?;
     let go = prompter.confirm(&Question::ConfirmCounterRequest {
         reference: shown.reference.clone(),
         holder: format!("{} {}", shown.holder.given_name, shown.holder.surname),
@@ -183,7 +184,7 @@ async fn by_reference(
     if !go {
         return Err(Error::Cancelled);
     }
-    workflow::counter_arm(http, session.token(), reference).await
+    workflow::counter_arm(http, session.token(), &reference).await
 }
 
 /// The tax code, checked as typed: a wrong check letter is pointed out with the right one
@@ -219,15 +220,22 @@ impl Activation<'_> {
         })
     }
 
-    /// Pick the token: the one asked for, else the only one present, else the holder's
-    /// choice among those present.
+    /// Pick the token: the one asked for, else the only card present, else the holder's
+    /// choice among the cards present (a card shown as several tokens is one choice).
     fn token(&mut self, prompter: &mut dyn Prompter) -> Result<String> {
         if let Some(t) = &self.token {
             return Ok(t.clone());
         }
+        // One choice per card: the token its activation starts on, named as the card.
         let snapshot = self.devices.snapshot();
-        let tokens: Vec<(String, String)> =
-            snapshot.tokens.iter().filter(|t| t.initialized).map(|t| (t.uri.clone(), t.label.clone())).collect();
+        let tokens: Vec<(String, String)> = snapshot
+            .cards
+            .iter()
+            .filter_map(|c| {
+                let t = snapshot.tokens.iter().find(|t| t.uri == c.activate && t.initialized)?;
+                Some((t.uri.clone(), if c.tokens.len() > 1 { c.name.clone() } else { t.label.clone() }))
+            })
+            .collect();
         match tokens.len() {
             0 => Err(Error::NoToken),
             1 => Ok(tokens[0].0.clone()),
@@ -401,8 +409,9 @@ impl Activation<'_> {
         let blank = self.devices.with_token(&token_uri, |t| Card::new(t).is_blank())?;
         if blank && !matches!(self.mode, Mode::Cmp { .. }) {
             secrets.prompter.progress(&Progress::Started { step: Step::Personalise });
-            let got = match &self.mode {
-                Mode::Operator(session) => {
+            // Armed by reference: to the operator who armed it; otherwise with the code.
+            let got = match (&self.mode, link) {
+                (Mode::Operator(session), Some(_)) => {
                     workflow::counter_card_secrets(&http, session.token(), &found.reference).await
                 }
                 _ => workflow::card_secrets(&http, &found.reference, &secret).await,

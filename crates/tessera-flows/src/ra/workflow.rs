@@ -113,9 +113,9 @@ pub async fn counter_card_secrets(http: &Http, operator: &str, reference: &str) 
     }
 }
 
-/// A reference as one path segment: letters, digits, `-` and `_` as they are, anything
-/// else percent-encoded (a link's reference is checked already; this keeps any other
-/// from reaching another route).
+/// A reference as one path segment, form-encoded (the flow checks references first:
+/// letters, digits, `-`, `_`, `.`, never only dots; this keeps anything else from
+/// reaching another route).
 fn path_segment(reference: &str) -> String {
     url::form_urlencoded::byte_serialize(reference.as_bytes()).collect()
 }

@@ -3,7 +3,8 @@
 //! account and the address down) and gets a bearer session that ends after the console's
 //! idle time or lifetime, at sign-out, or when the account is disabled. With it the app
 //! arms a request of the operator's office by its reference, without the holder's
-//! activation code, and fetches a blank card's PIN and PUK.
+//! activation code (that arming gets its own CMP secret: the holder's code and arming
+//! stay as they are), and fetches a blank card's PIN and PUK.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use tessera_protocol::workflow::activation::CardSecrets;
 use tessera_protocol::workflow::counter::{CounterRequest, OperatorSession, SignIn};
 use zeroize::Zeroizing;
 
-use super::{ApiError, ApiResult, JsonBody, SignedIn, internal};
+use super::{ApiError, ApiResult, JsonBody, Limited, SignedIn, internal};
 use crate::actor::{Actor, Duty};
 use crate::credentials::Refused;
 use crate::registry::{Entry, Issuance};
@@ -93,10 +94,14 @@ impl FromRequestParts<Arc<Ra>> for AppSession {
 /// only. Only accounts that serve an office's holders work at the counter.
 pub async fn sign_in(
     State(ra): State<Arc<Ra>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Limited(client): Limited,
     JsonBody(body): JsonBody<SignIn>,
 ) -> ApiResult<(StatusCode, Json<OperatorSession>)> {
-    let address = Some(client.ip());
+    // Something missing is no try at all: nothing is counted.
+    if body.name.trim().is_empty() || body.password.is_empty() || body.code.trim().is_empty() {
+        return Err(Refusal::SignInRefused {}.into());
+    }
+    let address = Some(client);
     let (account, _) =
         crate::credentials::check(&ra, address, body.name.trim(), Some(&body.password), body.code.trim())
             .await
@@ -113,7 +118,7 @@ pub async fn sign_in(
         return Err(Refusal::RoleRefused { role: account.role.name().to_owned() }.into());
     }
     let token = crate::codes::random_token().ok_or_else(|| internal("session token"))?;
-    let from = client.ip().to_string();
+    let from = client.to_string();
     let by = Event {
         actor: &account.name,
         office: Some(&account.office),
@@ -149,7 +154,8 @@ async fn ready(ra: &Ra, actor: &Actor, reference: &str) -> ApiResult<Entry> {
     if entry.locked() {
         return Err(Refusal::RequestLocked {}.into());
     }
-    if entry.issuance == Issuance::Confirmed {
+    // Every certificate of the profile confirmed (also while one is renewed).
+    if entry.issuance == Issuance::Confirmed || entry.next_certificate(None).is_err() {
         return Err(Refusal::AlreadyIssued { reference: Some(reference.to_owned()) }.into());
     }
     Ok(entry)
@@ -185,19 +191,20 @@ pub async fn arm(
 ) -> ApiResult<Json<CounterRequest>> {
     let entry = ready(&ra, &actor, &reference).await?;
     let secret = crate::codes::activation_code().ok_or_else(|| internal("counter secret"))?;
-    ra.store.arm(&reference, &actor.event("", "", "at the counter, by reference"), Some(&secret)).await?;
+    ra.store.arm_at_counter(&reference, &secret, &actor.event("", "", "at the counter, by reference")).await?;
     Ok(Json(counter_request(&entry, Some(secret))))
 }
 
 /// POST /api/v1/operator/requests/{reference}/personalisation: a blank card's PIN, PUK
-/// and PIV management key, while the request is armed and not yet issued.
+/// and PIV management key, to the operator who armed the request at the counter, until it
+/// is issued (anyone else gets the first halves on the handover sheet only).
 pub async fn personalisation(
     State(ra): State<Arc<Ra>>,
     SignedIn(actor): SignedIn,
     Path(reference): Path<String>,
 ) -> ApiResult<Json<CardSecrets>> {
     let entry = ready(&ra, &actor, &reference).await?;
-    if !entry.request.armed {
+    if entry.counter_secret.is_none() || entry.counter_by.as_deref() != Some(actor.name.as_str()) {
         return Err(Refusal::PersonalisationClosed {}.into());
     }
     let p = ra.store.personalisation(&reference).await?.ok_or(Refusal::NoPersonalisation {})?;

@@ -69,6 +69,22 @@ impl Store {
         tx.commit().await
     }
 
+    /// Arm the request at the counter, by reference: `secret` is this arming's own CMP
+    /// secret (sealed), beside the holder's code, which stays theirs; a new arming
+    /// replaces the previous counter secret.
+    pub async fn arm_at_counter(&self, reference: &str, secret: &str, by: &Event<'_>) -> Result<()> {
+        let sealed = self.codes.seal(reference, secret).ok_or(Error::Sealing { what: "the counter's secret" })?;
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE requests SET counter_sealed = $1, counter_by = $2 WHERE reference = $3")
+            .bind(sealed)
+            .bind(by.actor)
+            .bind(reference)
+            .execute(&mut *tx)
+            .await?;
+        append(&mut tx, &Event { action: "request-armed", subject: reference, ..by.clone() }).await?;
+        tx.commit().await
+    }
+
     /// Store a new OTP (hashed) for the request, with the activation code the holder gave
     /// (sealed, to arm the request with), and record its SMS, in one transaction.
     pub async fn send_otp(
@@ -214,8 +230,8 @@ impl Store {
         let operator = by.actor;
         let mut tx = self.write().await?;
         let done = sqlx::query(
-            "UPDATE requests SET code_hash = $1, sealed_code = NULL, armed = 0, failures = 0, code_issued_at = $2 \
-             WHERE reference = $3 AND issuance != 'confirmed'",
+            "UPDATE requests SET code_hash = $1, sealed_code = NULL, armed = 0, failures = 0, code_issued_at = $2, \
+             counter_sealed = NULL, counter_by = NULL WHERE reference = $3 AND issuance != 'confirmed'",
         )
         .bind(self.codes.index(code))
         .bind(now())
@@ -274,6 +290,8 @@ impl Store {
         let confirmed = row.get::<String, _>("confirmed_profiles").split(',').filter_map(Profile::from_name).collect();
         let reference: String = row.get("reference");
         let secret = row.get::<Option<String>, _>("sealed_code").and_then(|s| self.codes.open(&reference, &s));
+        let counter_secret =
+            row.get::<Option<String>, _>("counter_sealed").and_then(|s| self.codes.open(&reference, &s));
         let issuance = match row.get::<String, _>("issuance").as_str() {
             "issued" => Issuance::Issued {
                 transaction_id: unhex(&row.get::<Option<String>, _>("transaction_id").unwrap_or_default()),
@@ -284,6 +302,8 @@ impl Store {
         };
         Entry {
             secret,
+            counter_secret,
+            counter_by: row.get("counter_by"),
             request: RegisteredRequest {
                 reference,
                 activation_code: Zeroizing::default(),

@@ -277,7 +277,7 @@ impl Store {
     pub async fn forget_spent_codes(&self) -> Result<u64> {
         let mut tx = self.write().await?;
         let gone = sqlx::query(
-            "UPDATE requests SET sealed_code = NULL, code_kept_until = NULL \
+            "UPDATE requests SET sealed_code = NULL, counter_sealed = NULL, code_kept_until = NULL \
              WHERE issuance = 'confirmed' AND code_kept_until IS NOT NULL AND code_kept_until < $1",
         )
         .bind(now())

@@ -75,7 +75,7 @@ fn operators_sign_in_to_the_app_and_their_session_ends_like_the_console_s() {
 
     let anna = ra.operator("anna.odr", "RM01");
     // Wrong password, wrong code: the same answer, not said which.
-    for (password, code) in [("not her password", anna.code()), (anna.password.as_str(), "000000".into())] {
+    for (password, code) in [("not her password", anna.unused_code()), (anna.password.as_str(), "000000".into())] {
         let (status, body) = sign_in(&ra, &anna.name, password, &code);
         assert_eq!((status, body["code"].as_str()), (401, Some("sign-in-refused")), "{body}");
     }
@@ -115,18 +115,19 @@ fn operators_sign_in_to_the_app_and_their_session_ends_like_the_console_s() {
     assert_eq!((status, body["code"].as_str()), (401, Some("operator-unauthenticated")), "{body}");
 
     // The account disabled: its open sessions end at once.
-    let token = signed_in(&ra, &bruno);
+    let carla = ra.operator("carla.odr", "RM01");
+    let token = signed_in(&ra, &carla);
     assert_eq!(call(&ra, "GET", "/api/v1/operator/session", Some(&token), None).0, 200);
     let out = Command::new(env!("CARGO_BIN_EXE_tessera-ra"))
         .args(["operator", "disable", "--config"])
         .arg(ra.path("ra.toml"))
-        .args(["--name", "bruno.odr"])
+        .args(["--name", "carla.odr"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let (status, body) = call(&ra, "GET", "/api/v1/operator/requests/REQ-RM01/counter", Some(&token), None);
     assert_eq!((status, body["code"].as_str()), (401, Some("operator-unauthenticated")), "{body}");
-    let (status, body) = sign_in(&ra, &bruno.name, &bruno.password, &bruno.code());
+    let (status, body) = sign_in(&ra, &carla.name, &carla.password, &carla.unused_code());
     assert_eq!((status, body["code"].as_str()), (401, Some("sign-in-refused")), "{body}");
 }
 
@@ -152,13 +153,35 @@ fn the_counter_arms_the_office_s_request_by_reference_and_openssl_gets_its_certi
     assert_eq!(status, 200, "{armed}");
     let secret = armed["secret"].as_str().unwrap().to_owned();
     assert_ne!(secret, "RMRM-CODE-0001");
-    // The blank card's PIN and PUK, to the operator who armed it.
+    // The blank card's PIN and PUK, to the operator who armed it, and to nobody else of
+    // the office (they get the first halves on the handover sheet).
     let path = "/api/v1/operator/requests/REQ-RM01/personalisation";
     let (status, card) = call(&ra, "POST", path, Some(&token), None);
     assert_eq!(status, 200, "{card}");
     assert_eq!(card["pin"].as_str().map(str::len), Some(8), "{card}");
+    let bruno = ra.operator("bruno.odr", "RM01");
+    let bruno_token = signed_in(&ra, &bruno);
+    let (status, body) = call(&ra, "POST", path, Some(&bruno_token), None);
+    assert_eq!((status, body["code"].as_str()), (409, Some("personalisation-closed")), "{body}");
 
-    // openssl cmp with the reference and that secret.
+    // The holder's own code stays theirs: armed at home meanwhile (code, tax code, SMS),
+    // the counter's secret still works, and so would theirs.
+    let (status, found) = call(
+        &ra,
+        "POST",
+        "/api/v1/activation",
+        None,
+        Some(json!({"activation_code": "RMRM-CODE-0001", "tax_code": "VRDNNA90E50L219L"})),
+    );
+    assert_eq!((status, found["armed"].as_bool()), (200, Some(false)), "an SMS, as for any holder: {found}");
+    let otp = ra.otp("+393330001111").expect("the SMS");
+    let body = json!({"otp": otp, "session": found["session"]});
+    let (status, armed_home) = call(&ra, "POST", "/api/v1/activation/REQ-RM01/otp", None, Some(body));
+    assert_eq!(status, 200, "{armed_home}");
+    let (status, body) = call(&ra, "POST", path, Some(&bruno_token), None);
+    assert_eq!((status, body["code"].as_str()), (409, Some("personalisation-closed")), "{body}");
+
+    // openssl cmp with the reference and the counter's secret.
     let (key, cert) = (ra.path("neri.key"), ra.path("neri.pem"));
     let o = Command::new("openssl")
         .args(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out"])
@@ -186,11 +209,35 @@ fn the_counter_arms_the_office_s_request_by_reference_and_openssl_gets_its_certi
     // The arming is in the audit log under her name, and no secret is.
     let (status, log) = call(&ra, "GET", "/api/v1/operator/audit?subject=REQ-RM01", Some(&token), None);
     assert_eq!(status, 200, "{log}");
-    let armed_by = log.as_array().unwrap().iter().find(|e| e["action"] == "request-armed").expect("armed").clone();
-    assert_eq!(armed_by["actor"], "anna.odr", "{armed_by}");
+    let entries = log.as_array().unwrap();
+    let armed_by = entries
+        .iter()
+        .find(|e| e["action"] == "request-armed" && e["actor"] == "anna.odr")
+        .expect("armed at the counter")
+        .clone();
     assert!(armed_by["detail"].as_str().unwrap().contains("counter"), "{armed_by}");
     assert!(
         log.as_array().unwrap().iter().any(|e| e["action"] == "personalisation-released" && e["actor"] == "anna.odr")
     );
     assert!(!log.to_string().contains(&secret));
+}
+
+/// Wrong sign-ins sent at once count as many as sent one after another: an address gets
+/// its ten tries (the failures' budget), the rest are refused before any password is
+/// hashed, however they are timed.
+#[test]
+fn wrong_sign_ins_sent_at_once_are_held_to_the_address_s_budget() {
+    let server = RaServer::start(REQUESTS);
+    let ra = &server;
+    let answers: Vec<(u16, Value)> = std::thread::scope(|s| {
+        let tries: Vec<_> =
+            (0..16).map(|i| s.spawn(move || sign_in(ra, &format!("nobody{i}"), "not a password", "123456"))).collect();
+        tries.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let refused = answers.iter().filter(|(_, b)| b["code"] == "sign-in-refused").count();
+    let limited = answers.iter().filter(|(status, b)| *status == 429 && b["code"] == "rate-limited").count();
+    assert_eq!(refused + limited, 16, "{answers:?}");
+    assert!(refused <= 10, "{refused} tries evaluated: {answers:?}");
+    let (status, body) = sign_in(ra, "nobody", "not a password", "123456");
+    assert_eq!((status, body["code"].as_str()), (429, Some("rate-limited")), "{body}");
 }

@@ -1,0 +1,136 @@
+//! One card, one entry. A middleware may show one card as several tokens (OpenSC shows
+//! the OpenPGP card as "User PIN" and "User PIN (sig)"); the people in front of it see
+//! one card. Tokens of one card (the same module, reader and serial) are grouped under
+//! it, with the token an activation starts on and one PIN state per PIN, as the card's
+//! catalog entry says (`[tokens]`).
+
+use serde::Serialize;
+
+use crate::catalog::Catalog;
+use crate::token::{PinStatus, TokenView};
+
+/// A card (or a software token) as one entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct CardEntry {
+    /// The card's name: its catalog entry's, else its token's label (without the
+    /// middleware's PIN suffix when it shows the card as several tokens).
+    pub name: String,
+    pub reader: Option<String>,
+    pub serial: String,
+    /// The card's tokens (PKCS#11 URIs), in the listing's order.
+    pub tokens: Vec<String>,
+    /// The token an activation of this card starts on.
+    pub activate: String,
+    /// One entry per PIN the card has (tokens sharing a PIN show it once).
+    pub pins: Vec<CardPin>,
+}
+
+/// A PIN of a card: the token whose login checks it, and its state there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct CardPin {
+    pub token: String,
+    /// The token's label, naming the PIN where a card has several ("… (User PIN (sig))").
+    pub label: String,
+    pub pin: PinStatus,
+    pub initialized: bool,
+}
+
+/// The name shared by a card's tokens: the longest common start of their labels, without
+/// an opening bracket left dangling ("OpenPGP card (User PIN)", "OpenPGP card (User PIN
+/// (sig))" → "OpenPGP card").
+fn common_name(labels: &[&str]) -> Option<String> {
+    let first = labels.first()?;
+    let mut end = first.len();
+    for l in &labels[1..] {
+        end = end.min(first.char_indices().zip(l.chars()).take_while(|((_, a), b)| a == b).count());
+    }
+    let mut start: String = first.chars().take(end).collect();
+    // A bracket the labels open but part differently is cut off with what follows it.
+    let mut open = Vec::new();
+    for (i, c) in start.char_indices() {
+        match c {
+            '(' => open.push(i),
+            ')' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    if let Some(&first_open) = open.first() {
+        start.truncate(first_open);
+    }
+    let name = start.trim().to_owned();
+    (!name.is_empty()).then_some(name)
+}
+
+/// The listing's tokens as cards, in the listing's order (each card where its first
+/// token is).
+pub fn group(tokens: &[TokenView], catalog: &Catalog) -> Vec<CardEntry> {
+    let mut groups: Vec<Vec<&TokenView>> = Vec::new();
+    for t in tokens {
+        // Only tokens that name their reader and serial can be told to share a card.
+        let same = |g: &&mut Vec<&TokenView>| {
+            let o = g[0];
+            t.reader.is_some()
+                && !t.serial.is_empty()
+                && o.reader == t.reader
+                && o.serial == t.serial
+                && o.module == t.module
+        };
+        match groups.iter_mut().find(|g| same(g)) {
+            Some(g) => g.push(t),
+            None => groups.push(vec![t]),
+        }
+    }
+    groups.into_iter().map(|g| entry(&g, catalog)).collect()
+}
+
+fn entry(tokens: &[&TokenView], catalog: &Catalog) -> CardEntry {
+    let model = tokens.iter().find_map(|t| t.catalog.as_ref()).and_then(|m| catalog.get(&m.id));
+    let layout = model.map(|m| &m.tokens);
+    let labels: Vec<&str> = tokens.iter().map(|t| t.label.as_str()).collect();
+    let name = if tokens.len() == 1 {
+        tokens[0].label.clone()
+    } else {
+        common_name(&labels).or_else(|| model.map(|m| m.name.clone())).unwrap_or_else(|| tokens[0].label.clone())
+    };
+    let activate = layout
+        .and_then(|l| l.activate_suffix.as_deref())
+        .and_then(|suffix| tokens.iter().find(|t| t.label.ends_with(suffix)))
+        .unwrap_or(&tokens[0]);
+    let pin = |t: &TokenView| CardPin {
+        token: t.uri.clone(),
+        label: t.label.clone(),
+        pin: t.pin.clone(),
+        initialized: t.initialized,
+    };
+    let pins = if layout.is_some_and(|l| l.shared_pin) {
+        vec![pin(activate)]
+    } else {
+        tokens.iter().map(|t| pin(t)).collect()
+    };
+    CardEntry {
+        name,
+        reader: tokens[0].reader.clone(),
+        serial: tokens[0].serial.clone(),
+        tokens: tokens.iter().map(|t| t.uri.clone()).collect(),
+        activate: activate.uri.clone(),
+        pins,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::common_name;
+
+    #[test]
+    fn a_card_shown_as_two_tokens_is_named_by_what_their_labels_share() {
+        assert_eq!(
+            common_name(&["OpenPGP card (User PIN)", "OpenPGP card (User PIN (sig))"]).as_deref(),
+            Some("OpenPGP card")
+        );
+        assert_eq!(common_name(&["PIV_II"]).as_deref(), Some("PIV_II"));
+        assert_eq!(common_name(&["(a)", "(b)"]), None);
+        assert_eq!(common_name(&["Carta (RM) firma", "Carta (RM) cns"]).as_deref(), Some("Carta (RM)"));
+    }
+}
