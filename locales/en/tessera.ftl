@@ -409,6 +409,10 @@ wizard-diagnostics-summary = Checks before the PIN: { $passed } passed{ $warning
     }
 error-renewal-key-mismatch = The key on the card does not sign for the certificate { $certificate }: { $reason }.
     .remedy = The card does not hold this certificate's key: use the right card, or ask for a new activation.
+error-batch-no-card = There was no free card for request { $reference }.
+    .remedy = Insert another card without certificates and run a batch with this request: the others are done.
+batch-start = Activating { $cards } cards for { $requests } requests, all at once:
+batch-done = { $done } of { $all } cards activated.
 error-link-refused = This is not a valid Tessera link, and it was not opened.
     .remedy = Use the link from the registration authority's e-mail or from the console as it is; or open Tessera and choose what to do with its buttons.
 error-link-carries-code = The link contains a code: Tessera takes no codes from links and did not open it.

@@ -409,6 +409,10 @@ wizard-diagnostics-summary = Verifiche prima del PIN: { $passed } superate{ $war
     }
 error-renewal-key-mismatch = La chiave sulla carta non firma per il certificato { $certificate }: { $reason }.
     .remedy = La carta non ha la chiave di questo certificato: usa la carta giusta, oppure chiedi una nuova attivazione.
+error-batch-no-card = Per la pratica { $reference } non c'era una carta libera.
+    .remedy = Inserisci un'altra carta senza certificati e avvia un lotto con questa pratica: le altre sono già fatte.
+batch-start = Attivazione di { $cards } carte per { $requests } pratiche, tutte insieme:
+batch-done = Attivate { $done } carte su { $all }.
 error-link-refused = Questo link non è un link di Tessera valido e non è stato aperto.
     .remedy = Usa il link dell'e-mail dell'autorità di registrazione o della console così com'è; altrimenti apri Tessera e scegli l'operazione dai suoi pulsanti.
 error-link-carries-code = Il link contiene un codice: Tessera non accetta codici dai link e non l'ha aperto.

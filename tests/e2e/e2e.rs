@@ -431,6 +431,92 @@ fn cli_generates_requests_installs_and_deletes_on_a_token_without_logging_secret
     let _ = std::fs::remove_file(file);
 }
 
+/// Several cards at once at the counter: `tessera activate --operator --batch FILE` signs
+/// the operator in once and activates the virtual PIV card, the virtual OpenPGP card and a
+/// SoftHSM2 token in three lanes at the same time (the token's PIN asked with its lane's
+/// name). A request the RA refuses stops only its lane; a batch of that lane alone, once
+/// the right reference is given, completes it, and nothing is issued twice.
+#[test]
+fn cli_batch_activates_three_cards_at_once_and_a_refused_lane_is_run_again() {
+    use tessera_testbed::ra::{OPERATOR_TOKEN, RaServer};
+    let ra = RaServer::start("validity_days = 30\n");
+    let (piv_ref, _, _, _) = counter_request(&ra, "RSSMRA80A01H501U", "mario@example.org", "signature");
+    let (pgp_ref, _, _, _) = counter_request(&ra, "VRDNNA90E50L219L", "anna@example.org", "signature");
+    let (hsm_ref, _, _, _) = counter_request(&ra, "BNCLCU75C15F205O", "luca@example.org", "signature");
+    let pcsc = Pcsc::start();
+    let _piv = pcsc.insert_piv(0);
+    let _pgp = pcsc.insert_openpgp(1);
+    let hsm = SoftHsm::empty();
+    hsm.add_token("Blank", USER_PIN, SO_PIN);
+    let data = tempfile_dir();
+    let mut env = both(&pcsc.env(), &hsm.env());
+    env.push(("TESSERA_MODULES".into(), SOFTHSM_MODULE.into()));
+    env.push(("TESSERA_DATA_DIR".into(), data.path().display().to_string()));
+    assert!(wait_until(Duration::from_secs(15), || {
+        let out = stdout(&tessera(&env, &["devices", "--no-p11-kit"]));
+        out.contains("PIV_II") && out.contains("OpenPGP card (User PIN (sig))") && out.contains("Blank")
+    }));
+    let batch = |references: &[&str], answers: &str| {
+        let file = data.path().join("batch.txt");
+        std::fs::write(&file, format!("# the counter's requests\n{}\n", references.join("\n"))).unwrap();
+        let args = ["--lang", "en", "activate", "--operator", "--stdin", "--batch", file.to_str().unwrap()];
+        let (url, ca) = (ra.url(), ra.ca_file());
+        let ra_args = ["--ra", &url, "--ra-ca", ca.to_str().unwrap()];
+        let out = tessera_with_stdin(&env, &[&args[..], &ra_args].concat(), &(counter_sign_in(&ra) + answers));
+        let lines: Vec<Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        (out, lines)
+    };
+
+    // The middle reference is not the office's: its lane (the OpenPGP card) is refused,
+    // the two others are activated at the same time.
+    let (out, lines) = batch(&[&piv_ref, "REQ-ALTRO-UFFICIO", &hsm_ref], &format!("{USER_PIN}\n"));
+    let log = stderr(&out);
+    assert!(!out.status.success(), "one lane failed: {log}");
+    assert_eq!(lines.len(), 3, "{log}");
+    let line = |reference: &str| lines.iter().find(|l| l["reference"] == reference).unwrap().clone();
+    assert_eq!(line(&piv_ref)["lane"], "Virtual PCD 00 00", "{lines:?}");
+    assert_eq!(line(&piv_ref)["activated"], true, "{log}");
+    assert_eq!(line(&hsm_ref)["activated"], true, "{log}");
+    assert_eq!(line(&hsm_ref)["lane"], "Blank", "{lines:?}");
+    let refused = line("REQ-ALTRO-UFFICIO");
+    assert_eq!(
+        (refused["activated"].as_bool(), refused["error"]["code"].as_str()),
+        (Some(false), Some("unknown-request"))
+    );
+    assert_eq!(refused["lane"], "Virtual PCD 00 01");
+    // The lanes ran at once: the SoftHSM2 token's lane went on while the PIV card's was
+    // under way (one after the other, no line of one would fall inside the other's), and
+    // its PIN was asked with its lane's name.
+    assert!(log.contains("[Blank] User PIN"), "{log}");
+    let lines_of = |lane: &str| -> Vec<usize> {
+        log.lines().enumerate().filter(|(_, l)| l.starts_with(&format!("[{lane}]"))).map(|(i, _)| i).collect()
+    };
+    let (piv, blank) = (lines_of("Virtual PCD 00 00"), lines_of("Blank"));
+    let (piv_first, piv_last) = (piv[0], piv[piv.len() - 1]);
+    assert!(blank.iter().any(|i| (piv_first..piv_last).contains(i)), "the lanes did not overlap: {log}");
+    assert!(log.contains("2 of 3 cards activated"), "{log}");
+
+    // The refused lane again, with its request: only the OpenPGP card is still empty.
+    let (out, lines) = batch(&[&pgp_ref], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        (lines.len(), lines[0]["lane"].as_str(), lines[0]["activated"].as_bool()),
+        (1, Some("Virtual PCD 00 01"), Some(true))
+    );
+    assert_eq!(lines[0]["outcome"]["reference"], pgp_ref.as_str());
+
+    // The RA's records: each request issued once.
+    for reference in [&piv_ref, &pgp_ref, &hsm_ref] {
+        let detail: Value = ureq::get(&format!("{}/api/v1/operator/requests/{reference}", ra.url()))
+            .set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"))
+            .call()
+            .unwrap()
+            .into_json()
+            .unwrap();
+        assert_eq!(detail["certificates"].as_array().map(Vec::len), Some(1), "{reference}: {detail}");
+    }
+}
+
 /// One card, one entry: OpenSC shows the virtual OpenPGP card as two tokens; the listing
 /// (JSON and text) has it once, with its one PIN and the signature token to activate,
 /// next to the PIV card, which is one token.

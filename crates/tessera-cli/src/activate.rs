@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use fluent_bundle::FluentValue;
 use tessera_core::devices::{Devices, Options};
-use tessera_core::messages::Messages;
+use tessera_core::messages::{Lang, Messages};
 use tessera_flows::activation::{Activation, Mode, Outcome};
 use tessera_flows::operator;
 use tessera_flows::ra::http::Http;
@@ -33,6 +33,14 @@ pub struct Args {
     /// With --reference, for a CMP CA: signature, cns-authentication or cns+signature.
     #[arg(long, requires = "reference", conflicts_with = "operator")]
     profile: Option<String>,
+    /// With --operator: several cards at once. FILE names the requests, one reference per
+    /// line; every card present without certificates takes the next one, each in a lane
+    /// of its own. One JSON line per card on stdout.
+    #[arg(long, value_name = "FILE", requires = "operator", conflicts_with_all = ["token", "reference"])]
+    batch: Option<PathBuf>,
+    /// One card of a batch, run by the batch (JSON lines on stdin and stdout).
+    #[arg(long, hide = true, requires_all = ["operator", "reference"])]
+    lane: bool,
     /// The registration authority's URL (default: the settings file, else the test bed's).
     #[arg(long, value_name = "URL")]
     ra: Option<String>,
@@ -69,7 +77,21 @@ fn summary(msg: &Messages, o: &Outcome) -> String {
     out.join("\n")
 }
 
-pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages) -> ExitCode {
+pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages, lang: Lang) -> ExitCode {
+    if args.batch.is_some() || args.lane {
+        let settings = match crate::flow_run::settings(args.ra, args.ra_ca) {
+            Ok(s) => s,
+            Err(e) => {
+                crate::report(msg, &e.payload());
+                return ExitCode::FAILURE;
+            }
+        };
+        return match (args.batch, args.reference) {
+            (Some(file), _) => crate::batch::run(&file, settings, modules, msg, lang, args.stdin),
+            (None, Some(reference)) => crate::batch::lane(&reference, args.token, settings, modules, msg),
+            (None, None) => ExitCode::FAILURE,
+        };
+    }
     let mut devices = crate::flow_run::devices(modules);
     let result = (|| {
         let settings = crate::flow_run::settings(args.ra, args.ra_ca)?;

@@ -2,10 +2,12 @@
 #![forbid(unsafe_code)]
 
 mod activate;
+mod batch;
 mod check_lines;
 mod devices;
 mod diagnose;
 mod flow_run;
+mod lane;
 mod prompt;
 mod renew;
 mod status;
@@ -89,7 +91,7 @@ fn main() -> std::process::ExitCode {
     let ctx = token_ops::Ctx { msg: &msg, common: cli.common };
     match cli.command {
         Command::Devices(args) => devices::run(args, ctx.common.json, &ctx.common.modules, lang),
-        Command::Activate(args) => activate::run(args, ctx.common.json, &ctx.common.modules, &msg),
+        Command::Activate(args) => activate::run(args, ctx.common.json, &ctx.common.modules, &msg, lang),
         Command::Diagnose(args) => diagnose::run(args, ctx.common.json, &ctx.common.modules, &msg),
         Command::Renew(args) => renew::run(args, ctx.common.json, &ctx.common.modules, &msg),
         Command::Status(args) => status::run(args, ctx.common.json, &ctx.common.modules, &msg),

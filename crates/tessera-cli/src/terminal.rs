@@ -54,6 +54,25 @@ fn input(e: std::io::Error) -> tessera_flows::Error {
 }
 
 impl Terminal<'_> {
+    /// Ask with `label` as it is (a batch's lane asks in words already): from standard
+    /// input with `--stdin`, else on the terminal, without echo for a secret.
+    pub fn ask_as(&mut self, label: &str, secret: bool) -> tessera_flows::Result<Zeroizing<String>> {
+        if self.stdin {
+            eprintln!("{label}: (stdin)");
+            return read_line().map_err(input);
+        }
+        if secret {
+            return rpassword::prompt_password(format!("{label}: ")).map(Zeroizing::new).map_err(input);
+        }
+        eprint!("{label}: ");
+        read_line().map_err(input)
+    }
+
+    /// A question as the terminal asks it.
+    pub fn question_text(&self, q: &Question) -> String {
+        self.text(q)
+    }
+
     fn text(&self, q: &Question) -> String {
         let s = |v: &str| FluentValue::from(v.to_owned());
         let args: Vec<(&str, FluentValue<'_>)> = match q {
@@ -166,15 +185,11 @@ impl Prompter for Terminal<'_> {
             return Ok(Zeroizing::new(self.new_contacts.clone()));
         }
         let label = self.text(q);
-        if self.stdin || (self.management_key_stdin && matches!(q, Question::ManagementKey { .. })) {
+        if self.management_key_stdin && matches!(q, Question::ManagementKey { .. }) {
             eprintln!("{label}: (stdin)");
             return read_line().map_err(input);
         }
-        if q.secret() {
-            return rpassword::prompt_password(format!("{label}: ")).map(Zeroizing::new).map_err(input);
-        }
-        eprint!("{label}: ");
-        read_line().map_err(input)
+        self.ask_as(&label, q.secret())
     }
 
     fn confirm(&mut self, q: &Question) -> tessera_flows::Result<bool> {
@@ -213,7 +228,20 @@ impl Prompter for Terminal<'_> {
     }
 
     fn progress(&mut self, event: &Progress) {
-        let line = match event {
+        let line = self.progress_line(event);
+        if !line.is_empty() {
+            eprintln!("{line}");
+        }
+        if let Progress::Started { step } = event {
+            crash_if_asked(step);
+        }
+    }
+}
+
+impl Terminal<'_> {
+    /// What a progress event says on the terminal (empty: nothing).
+    pub fn progress_line(&self, event: &Progress) -> String {
+        match event {
             Progress::Started { step } => format!("→ {} {}", self.step(step), self.msg.text("progress-started", &[])),
             Progress::Done { step } => format!("✓ {}: {}", self.step(step), self.msg.text("progress-done", &[])),
             Progress::Resumed { step } => format!("✓ {}: {}", self.step(step), self.msg.text("progress-resumed", &[])),
@@ -238,12 +266,6 @@ impl Prompter for Terminal<'_> {
                     format!("! {}", self.msg.text(code, &args))
                 }
             }
-        };
-        if !line.is_empty() {
-            eprintln!("{line}");
-        }
-        if let Progress::Started { step } = event {
-            crash_if_asked(step);
         }
     }
 }

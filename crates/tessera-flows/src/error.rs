@@ -88,6 +88,10 @@ pub enum Error {
     /// The activation code typed belongs to another request than the link's.
     #[error("the code is for request {found}, the link for {expected}")]
     LinkReferenceMismatch { expected: String, found: String },
+    /// A batch at the counter named more requests than there were cards without
+    /// certificates: this one got none.
+    #[error("no card left for request {reference}")]
+    BatchNoCard { reference: String },
 }
 
 impl Error {
@@ -117,6 +121,7 @@ impl Error {
             Error::LinkRefused { .. } => "link-refused",
             Error::LinkCarriesCode => "link-carries-code",
             Error::LinkReferenceMismatch { .. } => "link-reference-mismatch",
+            Error::BatchNoCard { .. } => "batch-no-card",
         }
     }
 
@@ -140,7 +145,9 @@ impl Error {
                 ("install", install.clone()),
             ],
             Error::Storage { path, reason } => vec![("path", path.clone()), ("reason", reason.clone())],
-            Error::AlreadyActivated { reference } => vec![("reference", reference.clone())],
+            Error::AlreadyActivated { reference } | Error::BatchNoCard { reference } => {
+                vec![("reference", reference.clone())]
+            }
             Error::RenewalBlocked { check, code, params } => {
                 let mut all: Vec<(&str, String)> = vec![("check", check.clone()), ("code", code.clone())];
                 all.extend(params.iter().map(|(k, v)| (k.as_str(), v.clone())));
@@ -223,6 +230,7 @@ mod tests {
             Error::AlreadyActivated { reference: "REQ".into() },
             Error::LinkRefused { detail: "d".into() },
             Error::LinkCarriesCode,
+            Error::BatchNoCard { reference: "REQ".into() },
             Error::LinkReferenceMismatch { expected: "REQ-1".into(), found: "REQ-2".into() },
         ];
         // And every refusal of the RA's contract, rendered from our catalogs: a code

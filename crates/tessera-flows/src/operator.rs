@@ -29,7 +29,7 @@ impl std::fmt::Debug for Session {
 }
 
 /// Who is signed in, as the window and `--json` show it (never the token).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct SignedIn {
     pub name: String,
     pub office: String,
@@ -56,6 +56,12 @@ impl Session {
     /// The bearer token for the operator API.
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    /// A session signed in by another process of this program (a batch's lanes get it
+    /// over a pipe, never through a file).
+    pub fn handed_over(token: Zeroizing<String>, who: SignedIn) -> Session {
+        Session { token, who }
     }
 }
 
