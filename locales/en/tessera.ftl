@@ -409,9 +409,12 @@ wizard-diagnostics-summary = Checks before the PIN: { $passed } passed{ $warning
     }
 error-renewal-key-mismatch = The key on the card does not sign for the certificate { $certificate }: { $reason }.
     .remedy = The card does not hold this certificate's key: use the right card, or ask for a new activation.
+error-begun-on-another-card = The activation of request { $reference } was begun on another card.
+    .remedy = Insert the card it was begun on (its key is there) and try again: it goes on from where it stopped.
 error-batch-no-card = There was no free card for request { $reference }.
-    .remedy = Insert another card without certificates and run a batch with this request: the others are done.
+    .remedy = Insert another card without certificates and run a batch with this request.
 batch-start = Activating { $cards } cards for { $requests } requests, all at once:
+batch-confirm = Start these activations? [y/n]
 batch-done = { $done } of { $all } cards activated.
 error-link-refused = This is not a valid Tessera link, and it was not opened.
     .remedy = Use the link from the registration authority's e-mail or from the console as it is; or open Tessera and choose what to do with its buttons.

@@ -409,9 +409,12 @@ wizard-diagnostics-summary = Verifiche prima del PIN: { $passed } superate{ $war
     }
 error-renewal-key-mismatch = La chiave sulla carta non firma per il certificato { $certificate }: { $reason }.
     .remedy = La carta non ha la chiave di questo certificato: usa la carta giusta, oppure chiedi una nuova attivazione.
+error-begun-on-another-card = L'attivazione della pratica { $reference } è iniziata su un'altra carta.
+    .remedy = Inserisci la carta su cui era iniziata (la sua chiave è lì) e riprova: riprende da dove si era fermata.
 error-batch-no-card = Per la pratica { $reference } non c'era una carta libera.
-    .remedy = Inserisci un'altra carta senza certificati e avvia un lotto con questa pratica: le altre sono già fatte.
+    .remedy = Inserisci un'altra carta senza certificati e avvia un lotto con questa pratica.
 batch-start = Attivazione di { $cards } carte per { $requests } pratiche, tutte insieme:
+batch-confirm = Avviare le attivazioni così? [s/n]
 batch-done = Attivate { $done } carte su { $all }.
 error-link-refused = Questo link non è un link di Tessera valido e non è stato aperto.
     .remedy = Usa il link dell'e-mail dell'autorità di registrazione o della console così com'è; altrimenti apri Tessera e scegli l'operazione dai suoi pulsanti.

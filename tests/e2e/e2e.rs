@@ -469,7 +469,13 @@ fn cli_batch_activates_three_cards_at_once_and_a_refused_lane_is_run_again() {
 
     // The middle reference is not the office's: its lane (the OpenPGP card) is refused,
     // the two others are activated at the same time.
-    let (out, lines) = batch(&[&piv_ref, "REQ-ALTRO-UFFICIO", &hsm_ref], &format!("{USER_PIN}\n"));
+    // A request named twice is refused before anyone signs in.
+    let (out, lines) = batch(&[&piv_ref, &hsm_ref, &piv_ref], "");
+    assert!(!out.status.success() && lines.is_empty(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is named twice") && !stderr(&out).contains("(stdin)"), "{}", stderr(&out));
+
+    // The plan is said and confirmed once; then the lanes run.
+    let (out, lines) = batch(&[&piv_ref, "REQ-ALTRO-UFFICIO", &hsm_ref], &format!("y\n{USER_PIN}\n"));
     let log = stderr(&out);
     assert!(!out.status.success(), "one lane failed: {log}");
     assert_eq!(lines.len(), 3, "{log}");
@@ -477,7 +483,7 @@ fn cli_batch_activates_three_cards_at_once_and_a_refused_lane_is_run_again() {
     assert_eq!(line(&piv_ref)["lane"], "Virtual PCD 00 00", "{lines:?}");
     assert_eq!(line(&piv_ref)["activated"], true, "{log}");
     assert_eq!(line(&hsm_ref)["activated"], true, "{log}");
-    assert_eq!(line(&hsm_ref)["lane"], "Blank", "{lines:?}");
+    assert!(line(&hsm_ref)["lane"].as_str().unwrap().starts_with("Blank "), "with its serial: {lines:?}");
     let refused = line("REQ-ALTRO-UFFICIO");
     assert_eq!(
         (refused["activated"].as_bool(), refused["error"]["code"].as_str()),
@@ -487,17 +493,19 @@ fn cli_batch_activates_three_cards_at_once_and_a_refused_lane_is_run_again() {
     // The lanes ran at once: the SoftHSM2 token's lane went on while the PIV card's was
     // under way (one after the other, no line of one would fall inside the other's), and
     // its PIN was asked with its lane's name.
-    assert!(log.contains("[Blank] User PIN"), "{log}");
+    assert!(log.contains("[Blank ") && log.contains("User PIN of \"Blank\""), "{log}");
+    assert!(log.contains(&format!("  {piv_ref} → [Virtual PCD 00 00] TEST HOLDER (RM01)")), "the plan: {log}");
+    assert!(log.find("Start these activations?") < log.find("Enabling the request"), "{log}");
     let lines_of = |lane: &str| -> Vec<usize> {
         log.lines().enumerate().filter(|(_, l)| l.starts_with(&format!("[{lane}]"))).map(|(i, _)| i).collect()
     };
-    let (piv, blank) = (lines_of("Virtual PCD 00 00"), lines_of("Blank"));
+    let (piv, blank) = (lines_of("Virtual PCD 00 00"), lines_of(line(&hsm_ref)["lane"].as_str().unwrap()));
     let (piv_first, piv_last) = (piv[0], piv[piv.len() - 1]);
     assert!(blank.iter().any(|i| (piv_first..piv_last).contains(i)), "the lanes did not overlap: {log}");
     assert!(log.contains("2 of 3 cards activated"), "{log}");
 
     // The refused lane again, with its request: only the OpenPGP card is still empty.
-    let (out, lines) = batch(&[&pgp_ref], "");
+    let (out, lines) = batch(&[&pgp_ref], "y\n");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         (lines.len(), lines[0]["lane"].as_str(), lines[0]["activated"].as_bool()),

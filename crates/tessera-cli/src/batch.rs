@@ -1,12 +1,14 @@
 //! `tessera activate --operator --batch FILE`: several cards at once at the counter. The
-//! operator signs in once; the file names the requests (one reference per line), and
-//! each card present that holds no certificate yet takes the next one, in the listing's
-//! order. Every card runs in a lane of its own (a `tessera activate --lane` process, see
+//! operator signs in once; the file names the requests (one reference per line, none
+//! twice), a request begun earlier goes back to its card, and the others take the cards
+//! present that hold no certificate yet, in the readers' order. The plan (request,
+//! holder, card) is shown and confirmed once. Every card runs in a lane of its own (a `tessera activate --lane` process, see
 //! [`crate::lane`]), all at once: progress lines carry the lane's reader, the questions a
 //! lane asks (a PIN) come to the operator one at a time, and a failure in one lane stops
-//! no other. At the end, one JSON line per card on stdout and a summary on stderr; the
-//! exit status is 0 only when every card was activated. A failed lane is run again with a
-//! batch of its reference: its journal resumes it.
+//! no other. One JSON line per card on stdout as its lane ends, a summary on stderr; the
+//! exit status is 0 only when every request was activated. A failed lane is run again
+//! with a batch of its reference: it goes back to the card it was begun on, and its
+//! journal resumes it.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -47,32 +49,77 @@ struct Card {
 /// The references of the file: one per line; blank lines and `#` comments skipped. A
 /// malformed one refuses the whole file before anyone signs in.
 fn references(file: &Path) -> tessera_flows::Result<Vec<String>> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| tessera_flows::Error::Input { reason: format!("{}: {e}", file.display()) })?;
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(tessera_flows::link::reference)
-        .collect()
+    let refused = |reason: String| tessera_flows::Error::Input { reason: format!("{}: {reason}", file.display()) };
+    let text = std::fs::read_to_string(file).map_err(|e| refused(e.to_string()))?;
+    let mut references: Vec<String> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim().trim_start_matches('\u{feff}');
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let reference =
+            tessera_flows::link::reference(line).map_err(|_| refused(format!("line {}: not a reference", n + 1)))?;
+        // Twice (or two that share a journal file): two lanes would arm one request.
+        let same = |r: &String| r.replace('.', "_") == reference.replace('.', "_");
+        if references.iter().any(same) {
+            return Err(refused(format!("line {}: {reference} is named twice", n + 1)));
+        }
+        references.push(reference);
+    }
+    if references.is_empty() {
+        return Err(refused("no reference".into()));
+    }
+    Ok(references)
 }
 
-/// The cards present with no certificate on any of their tokens, initialised: cards by
-/// their readers' order, then tokens outside readers by name.
-fn empty_cards(modules: &[String]) -> Vec<Card> {
+/// The serial a token URI names, if any.
+fn serial_in(uri: &str) -> Option<&str> {
+    uri.trim_start_matches("pkcs11:").split(';').find_map(|a| a.strip_prefix("serial="))
+}
+
+/// Each reference with its card. A reference whose activation was begun (its journal
+/// pending) goes back to the card it was begun on, when present; the others take, in
+/// order, the cards present with no certificate on any of their tokens and no other
+/// request begun on them: cards by their readers' order, then tokens outside readers.
+fn pair(references: &[String], modules: &[String]) -> Vec<(String, Option<Card>)> {
     let snapshot = crate::flow_run::devices(modules).snapshot();
     let mut cards: Vec<&tessera_core::cards::CardEntry> = snapshot.cards.iter().collect();
     cards.sort_by(|a, b| (a.reader.is_none(), &a.reader, &a.name).cmp(&(b.reader.is_none(), &b.reader, &b.name)));
-    cards
-        .into_iter()
-        .filter(|c| c.tokens.iter().all(|u| snapshot.tokens.iter().any(|t| &t.uri == u && t.certificates.is_empty())))
-        .filter(|c| snapshot.tokens.iter().any(|t| t.uri == c.activate && t.initialized))
-        .map(|c| Card { lane: c.reader.clone().unwrap_or_else(|| c.name.clone()), token: c.activate.clone() })
-        .collect()
+    let card = |c: &tessera_core::cards::CardEntry| Card {
+        lane: c.reader.clone().unwrap_or_else(|| format!("{} {}", c.name, c.serial)),
+        token: c.activate.clone(),
+    };
+    let begun: Vec<tessera_flows::journal::Record> =
+        tessera_flows::journal::Journal::all().into_iter().filter(|r| !r.completed).collect();
+    let begun_on = |c: &tessera_core::cards::CardEntry| {
+        begun.iter().find(|r| !c.serial.is_empty() && serial_in(&r.token) == Some(c.serial.as_str()))
+    };
+    let mut taken: Vec<String> = Vec::new();
+    let mut pairs: Vec<(String, Option<Card>)> = references.iter().map(|r| (r.clone(), None)).collect();
+    for (reference, paired) in pairs.iter_mut() {
+        if let Some(c) = cards.iter().find(|c| begun_on(c).is_some_and(|r| &r.reference == reference)) {
+            taken.push(c.activate.clone());
+            *paired = Some(card(c));
+        }
+    }
+    let mut free = cards.iter().filter(|c| {
+        !taken.contains(&c.activate)
+            && begun_on(c).is_none()
+            && c.tokens.iter().all(|u| snapshot.tokens.iter().any(|t| &t.uri == u && t.certificates.is_empty()))
+            && snapshot.tokens.iter().any(|t| t.uri == c.activate && t.initialized)
+    });
+    for (_, paired) in pairs.iter_mut().filter(|(_, p)| p.is_none()) {
+        *paired = free.next().map(|c| card(c));
+    }
+    pairs
 }
 
 fn tell(stdin: &Mutex<ChildStdin>, message: &ToLane) {
-    if let (Ok(mut s), Ok(line)) = (stdin.lock(), serde_json::to_string(message)) {
-        let _ = writeln!(s, "{line}");
+    // The line may carry a PIN: serialised into memory that is wiped.
+    let mut line = Zeroizing::new(Vec::new());
+    if let (Ok(mut s), Ok(())) = (stdin.lock(), serde_json::to_writer(&mut *line, message)) {
+        line.push(b'\n');
+        let _ = s.write_all(&line);
         let _ = s.flush();
     }
 }
@@ -125,7 +172,13 @@ fn follow(lane: &str, mut child: Child, operator: &mpsc::Sender<Asked>) -> Resul
     let mut result = Err(lost("the lane ended without a result"));
     for line in BufReader::new(stdout).lines() {
         let Ok(line) = line else { break };
-        match serde_json::from_str::<FromLane>(&line) {
+        // Only tagged lines are the lane's; anything else (a module printing) is said as
+        // the lane's output and the tagged part of the line, if any, still read.
+        let Some(at) = line.find(crate::lane::TAG) else {
+            eprintln!("[{lane}] {line}");
+            continue;
+        };
+        match serde_json::from_str::<FromLane>(&line[at + crate::lane::TAG.len()..]) {
             Ok(FromLane::Progress { line }) => eprintln!("[{lane}] {line}"),
             Ok(FromLane::Question { kind, text, .. }) if kind == "confirm-counter-request" => {
                 eprintln!("[{lane}] {}", text.trim_end_matches(|c| c != '?'));
@@ -139,7 +192,7 @@ fn follow(lane: &str, mut child: Child, operator: &mpsc::Sender<Asked>) -> Resul
             }
             Ok(FromLane::Done { outcome }) => result = Ok(outcome),
             Ok(FromLane::Failed { error }) => result = Err(error),
-            Err(_) => tracing::warn!(lane, "a line from a lane that is not the lane protocol"),
+            Err(_) => eprintln!("[{lane}] {}", &line[..at]),
         }
     }
     drop(stdin);
@@ -162,6 +215,35 @@ fn answer_lanes(questions: mpsc::Receiver<Asked>, terminal: &mut Terminal<'_>) {
     }
 }
 
+/// One card's line on stdout, as soon as its lane ends (a batch stopped half-way still
+/// tells what was done).
+fn print(line: &Line) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", serde_json::to_string(line).unwrap_or_default());
+    let _ = out.flush();
+}
+
+/// The plan, said before anything is armed: each request, its holder as the RA has it,
+/// and the card it goes to; a request without a card is said too.
+fn plan(pairs: &[(String, Option<Card>)], http: &Http, session: &Session, msg: &Messages) {
+    for (reference, card) in pairs {
+        let whose =
+            crate::flow_run::block_on(tessera_flows::ra::workflow::counter_request(http, session.token(), reference));
+        let whose = match whose {
+            Ok(r) => format!(
+                "{} {} ({}), {}",
+                r.holder.given_name,
+                r.holder.surname,
+                r.office,
+                msg.text(&format!("profile-{}", r.profile.replace('+', "-")), &[])
+            ),
+            Err(e) => format!("✗ {}", msg.error(&e.payload()).cause),
+        };
+        let lane = card.as_ref().map_or_else(|| "—".to_owned(), |c| c.lane.clone());
+        eprintln!("  {reference} → [{lane}] {whose}");
+    }
+}
+
 pub fn run(file: &Path, settings: Settings, modules: &[String], msg: &Messages, lang: Lang, stdin: bool) -> ExitCode {
     let lang = lang.code();
     let prepared = (|| {
@@ -171,26 +253,45 @@ pub fn run(file: &Path, settings: Settings, modules: &[String], msg: &Messages, 
         let session = crate::flow_run::block_on(operator::sign_in_asking(&http, &mut terminal))?;
         Ok::<_, tessera_flows::Error>((references, http, session, terminal))
     })();
-    let (references, http, session, terminal) = match prepared {
+    let (references, http, session, mut terminal) = match prepared {
         Ok(p) => p,
         Err(e) => {
             crate::report(msg, &e.payload());
             return ExitCode::FAILURE;
         }
     };
-    let cards = empty_cards(modules);
-    let pairs: Vec<(&String, &Card)> = references.iter().zip(cards.iter()).collect();
-    eprintln!("{}", msg.text("batch-start", &[("cards", pairs.len().into()), ("requests", references.len().into())]));
-    let mut terminal = terminal;
+    let pairs = pair(&references, modules);
+    let with_card = pairs.iter().filter(|(_, c)| c.is_some()).count();
+    eprintln!("{}", msg.text("batch-start", &[("cards", with_card.into()), ("requests", references.len().into())]));
+    plan(&pairs, &http, &session, msg);
+    // One confirmation for the whole batch: the lanes do not ask whose request it is.
+    let go = terminal.ask_as(&msg.text("batch-confirm", &[]), false);
+    if !go.is_ok_and(|a| matches!(a.trim().to_lowercase().as_str(), "s" | "si" | "sì" | "y" | "yes")) {
+        let _ = crate::flow_run::block_on(operator::sign_out(&http, &session));
+        crate::report(msg, &tessera_flows::Error::Cancelled.payload());
+        return ExitCode::FAILURE;
+    }
     let (questions, asked) = mpsc::channel::<Asked>();
-    let mut lines: Vec<Line> = std::thread::scope(|scope| {
+    let lines: Vec<Line> = std::thread::scope(|scope| {
         let lanes: Vec<_> = pairs
             .iter()
             .map(|(reference, card)| {
-                let (reference, card) = (*reference, *card);
                 let operator = questions.clone();
                 let (settings, session) = (&settings, &session);
-                scope.spawn(move || {
+                let lane = scope.spawn(move || {
+                    let Some(card) = card else {
+                        let error = tessera_flows::Error::BatchNoCard { reference: reference.clone() }.payload();
+                        let line = Line {
+                            reference: reference.clone(),
+                            lane: String::new(),
+                            token: String::new(),
+                            activated: false,
+                            outcome: None,
+                            error: Some(error),
+                        };
+                        print(&line);
+                        return line;
+                    };
                     let result = match start_lane(card, reference, settings, modules, lang, session) {
                         Ok(child) => follow(&card.lane, child, &operator),
                         Err(e) => Err(ErrorPayload {
@@ -202,37 +303,38 @@ pub fn run(file: &Path, settings: Settings, modules: &[String], msg: &Messages, 
                         Ok(o) => (Some(o), None),
                         Err(e) => (None, Some(e)),
                     };
-                    Line {
+                    let line = Line {
                         reference: reference.clone(),
                         lane: card.lane.clone(),
                         token: card.token.clone(),
                         activated: outcome.is_some(),
                         outcome,
                         error,
-                    }
-                })
+                    };
+                    print(&line);
+                    line
+                });
+                (reference, lane)
             })
             .collect();
         drop(questions);
         answer_lanes(asked, &mut terminal);
-        lanes.into_iter().filter_map(|l| l.join().ok()).collect()
+        // A lane's thread that failed is a failed card, not a card forgotten.
+        lanes
+            .into_iter()
+            .map(|(reference, lane)| {
+                lane.join().unwrap_or_else(|_| Line {
+                    reference: reference.clone(),
+                    lane: String::new(),
+                    token: String::new(),
+                    activated: false,
+                    outcome: None,
+                    error: Some(ErrorPayload { code: "unknown".into(), params: Default::default() }),
+                })
+            })
+            .collect()
     });
-    // References left without a card: said, not lost.
-    for reference in references.iter().skip(pairs.len()) {
-        lines.push(Line {
-            reference: reference.clone(),
-            lane: String::new(),
-            token: String::new(),
-            activated: false,
-            outcome: None,
-            error: Some(tessera_flows::Error::BatchNoCard { reference: reference.clone() }.payload()),
-        });
-    }
     let _ = crate::flow_run::block_on(operator::sign_out(&http, &session));
-    let mut out = std::io::stdout().lock();
-    for line in &lines {
-        let _ = writeln!(out, "{}", serde_json::to_string(line).unwrap_or_default());
-    }
     let done = lines.iter().filter(|l| l.activated).count();
     eprintln!("{}", msg.text("batch-done", &[("done", done.into()), ("all", lines.len().into())]));
     for line in lines.iter().filter(|l| !l.activated) {
@@ -241,7 +343,7 @@ pub fn run(file: &Path, settings: Settings, modules: &[String], msg: &Messages, 
             eprintln!("✗ {} [{}]: {} → {}", line.reference, line.lane, r.cause, r.remedy);
         }
     }
-    if done == lines.len() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if done == references.len() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 /// The lane's side of `tessera activate --operator --lane`: the session from the batch,

@@ -92,11 +92,15 @@ impl<'m> Lane<'m> {
     }
 }
 
+/// What starts each line of the lane protocol on stdout: a module that prints there too
+/// cannot be taken for the lane.
+pub const TAG: &str = "\u{1e}tessera-lane ";
+
 /// One line to the batch.
 pub fn send(message: &FromLane) {
     let mut out = std::io::stdout().lock();
     if let Ok(line) = serde_json::to_string(message) {
-        let _ = writeln!(out, "{line}");
+        let _ = writeln!(out, "{TAG}{line}");
         let _ = out.flush();
     }
 }

@@ -59,6 +59,14 @@ fn common_name(labels: &[&str]) -> Option<String> {
     if let Some(&first_open) = open.first() {
         start.truncate(first_open);
     }
+    // Whole words only: a start that ends inside a word ("Carta Fi" of "Carta Firma" and
+    // "Carta Fiscale") is cut back to the word before.
+    let whole = labels
+        .iter()
+        .all(|l| l.len() == start.len() || l[start.len()..].starts_with(|c: char| c.is_whitespace() || c == '('));
+    if !whole {
+        start.truncate(start.rfind(char::is_whitespace).unwrap_or(0));
+    }
     let name = start.trim().to_owned();
     (!name.is_empty()).then_some(name)
 }
@@ -132,5 +140,7 @@ mod tests {
         assert_eq!(common_name(&["PIV_II"]).as_deref(), Some("PIV_II"));
         assert_eq!(common_name(&["(a)", "(b)"]), None);
         assert_eq!(common_name(&["Carta (RM) firma", "Carta (RM) cns"]).as_deref(), Some("Carta (RM)"));
+        assert_eq!(common_name(&["Carta Firma", "Carta Fiscale"]).as_deref(), Some("Carta"));
+        assert_eq!(common_name(&["CNS0", "CNS1"]), None);
     }
 }

@@ -92,6 +92,10 @@ pub enum Error {
     /// certificates: this one got none.
     #[error("no card left for request {reference}")]
     BatchNoCard { reference: String },
+    /// The activation of this request was begun on another card (its journal names it):
+    /// resuming here would put that card's certificate on this one.
+    #[error("request {reference} was begun on another card")]
+    BegunOnAnotherCard { reference: String },
 }
 
 impl Error {
@@ -122,6 +126,7 @@ impl Error {
             Error::LinkCarriesCode => "link-carries-code",
             Error::LinkReferenceMismatch { .. } => "link-reference-mismatch",
             Error::BatchNoCard { .. } => "batch-no-card",
+            Error::BegunOnAnotherCard { .. } => "begun-on-another-card",
         }
     }
 
@@ -145,7 +150,9 @@ impl Error {
                 ("install", install.clone()),
             ],
             Error::Storage { path, reason } => vec![("path", path.clone()), ("reason", reason.clone())],
-            Error::AlreadyActivated { reference } | Error::BatchNoCard { reference } => {
+            Error::AlreadyActivated { reference }
+            | Error::BatchNoCard { reference }
+            | Error::BegunOnAnotherCard { reference } => {
                 vec![("reference", reference.clone())]
             }
             Error::RenewalBlocked { check, code, params } => {
@@ -231,6 +238,7 @@ mod tests {
             Error::LinkRefused { detail: "d".into() },
             Error::LinkCarriesCode,
             Error::BatchNoCard { reference: "REQ".into() },
+            Error::BegunOnAnotherCard { reference: "REQ".into() },
             Error::LinkReferenceMismatch { expected: "REQ-1".into(), found: "REQ-2".into() },
         ];
         // And every refusal of the RA's contract, rendered from our catalogs: a code

@@ -452,6 +452,20 @@ fn the_ra_going_down_mid_flow_resumes_with_the_same_key_and_nothing_littered() {
     assert_eq!((bed.objects("privkey"), bed.objects("cert")), (1, 0));
 
     ra.restart();
+    // Resumed on another token: refused before anything is made there (its key is on
+    // the first one).
+    bed.hsm.add_token("Other", "123456", "12345678");
+    let mut devices = bed.devices();
+    let mut elsewhere = Script::new(None, vec![A::Text("CNSS-CODE-0005"), A::Yes, A::Text("123456")]);
+    let flow = Activation {
+        devices: &mut devices,
+        settings: settings.clone(),
+        token: Some("pkcs11:token=Other".into()),
+        mode: counter.clone(),
+    };
+    let e = block_on(flow.run(&mut elsewhere)).unwrap_err();
+    assert_eq!(e.code(), "begun-on-another-card", "{e}");
+    drop(devices);
     let mut again = Script::new(None, vec![A::Text("CNSS-CODE-0005"), A::Yes, A::Text("123456")]);
     let outcome = block_on(run(&bed, settings, counter.clone(), &mut again)).expect("resumed activation");
     assert!(again.resumed(Step::Generate { role: Role::Authentication }), "{:?}", again.events);

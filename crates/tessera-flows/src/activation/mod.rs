@@ -372,6 +372,17 @@ impl Activation<'_> {
         if journal.record.completed {
             return Err(Error::AlreadyActivated { reference: found.reference.clone() });
         }
+        // An interrupted activation resumes on its own card only: elsewhere its key is not
+        // there, and its certificate would land beside no key.
+        let serial = self.devices.with_token(&token_uri, |t| Ok(t.serial.clone()))?;
+        let begun_on = journal
+            .record
+            .token
+            .split(';')
+            .find_map(|a| a.strip_prefix("pkcs11:serial=").or(a.strip_prefix("serial=")));
+        if begun_on.is_some_and(|s| !serial.is_empty() && s != serial) {
+            return Err(Error::BegunOnAnotherCard { reference: found.reference.clone() });
+        }
         journal.save()?;
 
         // The card must make a key the profile accepts, and have room for each key.
