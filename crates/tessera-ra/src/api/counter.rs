@@ -192,7 +192,42 @@ pub async fn arm(
     let entry = ready(&ra, &actor, &reference).await?;
     let secret = crate::codes::activation_code().ok_or_else(|| internal("counter secret"))?;
     ra.store.arm_at_counter(&reference, &secret, &actor.event("", "", "at the counter, by reference")).await?;
+    tell_holder(&ra, &actor, &entry).await;
     Ok(Json(counter_request(&entry, Some(secret))))
+}
+
+/// The holder is told, on their registered mobile and e-mail, that their request is being
+/// activated at the counter, and by which office: whoever is not at that counter learns it
+/// at once. A message not delivered does not stop the counter (it is logged).
+async fn tell_holder(ra: &Ra, actor: &Actor, entry: &Entry) {
+    use crate::gateway::{Channel, Message};
+    let reference = &entry.request.reference;
+    let office = actor.office.clone().unwrap_or_default();
+    let text = format!(
+        "Tessera: la pratica {reference} è in attivazione allo sportello dell'ufficio {office}. Se non sei tu allo \
+         sportello, contatta subito l'ufficio.{{secret}}\nTessera: request {reference} is being activated at the \
+         counter of office {office}. If you are not at that counter, contact the office at once."
+    );
+    let email = ra.store.holder_of(reference).await.ok().flatten().and_then(|h| h.email);
+    let mut told = Vec::new();
+    if let Some(mobile) = &entry.request.mobile {
+        told.push(Message::new(Channel::Sms, mobile, "", &text, ""));
+    }
+    if let Some(email) = email {
+        told.push(Message::new(
+            Channel::Email,
+            &email,
+            "Tessera: attivazione allo sportello / counter activation",
+            &text,
+            "",
+        ));
+    }
+    for message in told {
+        let channel = message.channel.name();
+        if ra.gateway.deliver(message).await {
+            let _ = ra.store.audit_event(&actor.event("holder-told-of-counter", reference, channel)).await;
+        }
+    }
 }
 
 /// POST /api/v1/operator/requests/{reference}/personalisation: a blank card's PIN, PUK

@@ -153,6 +153,11 @@ fn the_counter_arms_the_office_s_request_by_reference_and_openssl_gets_its_certi
     assert_eq!(status, 200, "{armed}");
     let secret = armed["secret"].as_str().unwrap().to_owned();
     assert_ne!(secret, "RMRM-CODE-0001");
+    // The holder is told on their registered mobile, at once, by which office.
+    let outbox = std::fs::read_to_string(ra.path("tessera-ra/outbox.log")).unwrap();
+    let told = outbox.lines().find(|l| l.contains("\tsms\t+393330001111\t")).expect("an SMS to the holder");
+    assert!(told.contains("REQ-RM01") && told.contains("sportello dell'ufficio RM01"), "{told}");
+    assert!(!outbox.contains(&secret), "never the counter's secret");
     // The blank card's PIN and PUK, to the operator who armed it, and to nobody else of
     // the office (they get the first halves on the handover sheet).
     let path = "/api/v1/operator/requests/REQ-RM01/personalisation";
