@@ -3,7 +3,8 @@
 virtual OpenPGP card through OpenSC, for a one-certificate (signature) and a
 two-certificate (cns+signature) request, against the same tessera-ra on loopback:
 
-    tessera activate --operator --stdin      (RSA-2048 keys, CMP ir signed on the card)
+    tessera activate --operator --stdin      (RSA-2048 keys, CMP ir signed on the card;
+                                             the operator signs in with their account)
 
 compared with
  (a) the sum of what it waits for in the same run: the time inside C_GenerateKeyPair,
@@ -25,6 +26,7 @@ import subprocess
 import tempfile
 import time
 
+from operators import OFFICE, sign_in_answers
 from primitives import ENGINE, OPENSC, ROOT, SO_PIN, SOFTHSM, TESTBED, USER_PIN, card_time, run
 
 OPERATOR = ("demo-operator", "9437e87fae95c03d3778f2575bb18ce30e647e51d86a8c37963364e1fc4f374e")
@@ -85,11 +87,11 @@ class Bed:
                     break
                 time.sleep(0.2)
 
-    def ours(self, tessera, ra, ca, code):
+    def ours(self, tessera, ra, ca, code, sign_in):
         data = tempfile.mkdtemp(dir=self.d)
         env = dict(self.env, TESSERA_LOG="tessera_core=trace,tessera_flows=debug", TESSERA_DATA_DIR=data,
                    TESSERA_MODULES=self.module)
-        answers = [code, OPERATOR[0], "s"] + ([SO_PIN, USER_PIN] if self.kind == "openpgp" else [USER_PIN])
+        answers = sign_in + [code, "s"] + ([SO_PIN, USER_PIN] if self.kind == "openpgp" else [USER_PIN])
         wall, p = run([tessera, "activate", "--operator", "--stdin", "--json", "--token",
                        f"pkcs11:token={uri_label(self.token)}", "--ra", ra, "--ra-ca", ca], env, "\n".join(answers) + "\n")
         outcome = json.loads(p.stdout)
@@ -128,14 +130,15 @@ def start_ra(ra_bin, d, runs):
     codes = {}
     with open(conf, "w") as f:
         f.write(f'listen = "127.0.0.1:0"\nca_certificate = "{d}/ra-ca.pem"\n')
-        f.write(f'[[operator]]\nname = "bench"\ntoken_sha256 = "{OPERATOR[1]}"\n')
+        f.write(f'[[operator]]\nname = "bench"\noffice = "{OFFICE}"\ntoken_sha256 = "{OPERATOR[1]}"\n')
         for i in range(runs * 8):
             for profile in ("signature", "cns+signature"):
                 ref = f"{'SIG' if profile == 'signature' else 'TWO'}-{i:04d}"
                 code = f"{'SIGN' if profile == 'signature' else 'BOTH'}-{i:04d}-BNCH"
                 codes.setdefault(profile, []).append((ref, code))
-                f.write(f'[[request]]\nreference = "{ref}"\nactivation_code = "{code}"\nprofile = "{profile}"\n'
-                        'armed = false\nholder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }\n')
+                f.write(f'[[request]]\nreference = "{ref}"\noffice = "{OFFICE}"\nactivation_code = "{code}"\n'
+                        f'profile = "{profile}"\narmed = false\n'
+                        'holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }\n')
     p = subprocess.Popen([ra_bin, "--config", conf], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = p.stdout.readline()
     server = line.split("://")[1].split("/")[0]
@@ -166,7 +169,8 @@ def main():
                     for _ in range(args.runs):
                         bed.fresh()
                         ref, code = codes[profile].pop()
-                        wall, wait, n = bed.ours(args.tessera, f"http://{server}", f"{d}/ra-ca.pem", code)
+                        sign_in = sign_in_answers(args.ra, os.path.join(d, "ra.toml"), server)
+                        wall, wait, n = bed.ours(args.tessera, f"http://{server}", f"{d}/ra-ca.pem", code, sign_in)
                         assert n == (2 if profile == "cns+signature" else 1)
                         ours.append(wall)
                         waits.append(wall / wait)

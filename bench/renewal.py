@@ -24,6 +24,7 @@ import subprocess
 import tempfile
 
 from activation import OPERATOR, waited
+from operators import OFFICE, sign_in_answers
 from primitives import ENGINE, ROOT, SO_PIN, SOFTHSM, USER_PIN, run
 
 
@@ -36,20 +37,21 @@ def start_ra(ra_bin, d, runs):
         # its time includes that step and the peer's does not.
         f.write(f'listen = "127.0.0.1:0"\nvalidity_days = 30\nca_certificate = "{d}/ra-ca.pem"\n'
                 'renewal.form = "optional"\n')
-        f.write(f'[[operator]]\nname = "bench"\ntoken_sha256 = "{OPERATOR[1]}"\n')
+        f.write(f'[[operator]]\nname = "bench"\noffice = "{OFFICE}"\ntoken_sha256 = "{OPERATOR[1]}"\n')
         for i in range(runs * 2 + 2):
             ref, code = f"REN-{i:04d}", f"RNEW-{i:04d}-BNCH"
             codes.append((ref, code))
-            f.write(f'[[request]]\nreference = "{ref}"\nactivation_code = "{code}"\nprofile = "signature"\n'
-                    'armed = false\nholder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }\n')
+            f.write(f'[[request]]\nreference = "{ref}"\noffice = "{OFFICE}"\nactivation_code = "{code}"\n'
+                    'profile = "signature"\narmed = false\nholder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }\n')
     p = subprocess.Popen([ra_bin, "--config", conf], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     server = p.stdout.readline().split("://")[1].split("/")[0]
     return p, server, codes
 
 
 class Bed:
-    def __init__(self, d, env, tessera, server):
+    def __init__(self, d, env, tessera, server, ra_bin):
         self.d, self.env, self.tessera, self.server = d, env, tessera, server
+        self.ra_bin, self.ra_conf = ra_bin, os.path.join(d, "ra.toml")
         self.ra = ["--ra", f"http://{server}", "--ra-ca", f"{d}/ra-ca.pem"]
         self.conf = os.path.join(d, "openssl-engine.cnf")
         with open(self.conf, "w") as f:
@@ -65,7 +67,8 @@ class Bed:
         data = tempfile.mkdtemp(dir=self.d)
         env = dict(self.env, TESSERA_DATA_DIR=data, TESSERA_MODULES=SOFTHSM)
         _, p = run([self.tessera, "activate", "--operator", "--stdin", "--json", "--token", "pkcs11:token=Blank"]
-                   + self.ra, env, f"{code}\n{OPERATOR[0]}\ns\n{USER_PIN}\n")
+                   + self.ra, env, "\n".join(sign_in_answers(self.ra_bin, self.ra_conf, self.server))
+                   + f"\n{code}\ns\n{USER_PIN}\n")
         uri = json.loads(p.stdout)["certificates"][0]["uri"]
         ident = uri.split(";id=")[1].split(";")[0].replace("%", "")
         return data, ident
@@ -122,7 +125,7 @@ def main():
         env["SOFTHSM2_CONF"] = os.path.join(d, "softhsm2.conf")
         ra, server, codes = start_ra(args.ra, d, args.runs)
         try:
-            bed = Bed(d, env, args.tessera, server)
+            bed = Bed(d, env, args.tessera, server, args.ra)
             ours, waits, peer = [], [], []
             for _ in range(args.runs):
                 data, _ = bed.activated(codes.pop()[1])
