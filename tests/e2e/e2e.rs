@@ -456,16 +456,18 @@ fn cli_batch_activates_three_cards_at_once_and_a_refused_lane_is_run_again() {
         let out = stdout(&tessera(&env, &["devices", "--no-p11-kit"]));
         out.contains("PIV_II") && out.contains("OpenPGP card (User PIN (sig))") && out.contains("Blank")
     }));
-    let batch = |references: &[&str], answers: &str| {
+    let batch_with = |references: &[&str], answers: &str, extra: &[&str]| {
         let file = data.path().join("batch.txt");
         std::fs::write(&file, format!("# the counter's requests\n{}\n", references.join("\n"))).unwrap();
         let args = ["--lang", "en", "activate", "--operator", "--stdin", "--batch", file.to_str().unwrap()];
         let (url, ca) = (ra.url(), ra.ca_file());
         let ra_args = ["--ra", &url, "--ra-ca", ca.to_str().unwrap()];
-        let out = tessera_with_stdin(&env, &[&args[..], &ra_args].concat(), &(counter_sign_in(&ra) + answers));
+        let all = [&args[..], &ra_args, extra].concat();
+        let out = tessera_with_stdin(&env, &all, &(counter_sign_in(&ra) + answers));
         let lines: Vec<Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         (out, lines)
     };
+    let batch = |references: &[&str], answers: &str| batch_with(references, answers, &[]);
 
     // The middle reference is not the office's: its lane (the OpenPGP card) is refused,
     // the two others are activated at the same time.
@@ -504,14 +506,25 @@ fn cli_batch_activates_three_cards_at_once_and_a_refused_lane_is_run_again() {
     assert!(blank.iter().any(|i| (piv_first..piv_last).contains(i)), "the lanes did not overlap: {log}");
     assert!(log.contains("2 of 3 cards activated"), "{log}");
 
-    // The refused lane again, with its request: only the OpenPGP card is still empty.
-    let (out, lines) = batch(&[&pgp_ref], "y\n");
+    // The refused lane again, with its request: only the OpenPGP card is still empty. A
+    // P-256 key this time, as asked.
+    let (out, lines) = batch_with(&[&pgp_ref], "y\n", &["--algorithm", "p256"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         (lines.len(), lines[0]["lane"].as_str(), lines[0]["activated"].as_bool()),
         (1, Some("Virtual PCD 00 01"), Some(true))
     );
     assert_eq!(lines[0]["outcome"]["reference"], pgp_ref.as_str());
+    let listing: Value = serde_json::from_str(&stdout(&tessera(&env, &["devices", "--json", "--no-p11-kit"]))).unwrap();
+    let pgp_cert = listing["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["certificates"].as_array().unwrap())
+        .find(|c| c["holder_cf"] == "VRDNNA90E50L219L")
+        .expect("the OpenPGP card's certificate")
+        .clone();
+    assert_eq!(pgp_cert["key"]["curve"], "P-256", "{pgp_cert}");
 
     // The RA's records: each request issued once.
     for reference in [&piv_ref, &pgp_ref, &hsm_ref] {

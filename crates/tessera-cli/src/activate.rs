@@ -12,6 +12,7 @@ use tessera_core::messages::{Lang, Messages};
 use tessera_flows::activation::{Activation, Mode, Outcome};
 use tessera_flows::operator;
 use tessera_flows::ra::http::Http;
+use tessera_pki::KeyAlgorithm;
 
 use crate::terminal::{Terminal, role_name};
 
@@ -38,6 +39,10 @@ pub struct Args {
     /// of its own. One JSON line per card on stdout.
     #[arg(long, value_name = "FILE", requires = "operator", conflicts_with_all = ["token", "reference"])]
     batch: Option<PathBuf>,
+    /// The key algorithm to make (the card must make it); by default the first the card
+    /// makes of rsa2048, p256, p384, rsa3072.
+    #[arg(long, value_parser = ["rsa2048", "rsa3072", "p256", "p384"])]
+    algorithm: Option<String>,
     /// One card of a batch, run by the batch (JSON lines on stdin and stdout).
     #[arg(long, hide = true, requires_all = ["operator", "reference"])]
     lane: bool,
@@ -78,6 +83,9 @@ fn summary(msg: &Messages, o: &Outcome) -> String {
 }
 
 pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages, lang: Lang) -> ExitCode {
+    // One of the names clap allows: always a key algorithm.
+    let algorithm: Option<KeyAlgorithm> =
+        args.algorithm.as_deref().and_then(|a| serde_json::from_value(serde_json::Value::from(a)).ok());
     if args.batch.is_some() || args.lane {
         let settings = match crate::flow_run::settings(args.ra, args.ra_ca) {
             Ok(s) => s,
@@ -87,8 +95,10 @@ pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages, lang: Lan
             }
         };
         return match (args.batch, args.reference) {
-            (Some(file), _) => crate::batch::run(&file, settings, modules, msg, lang, args.stdin),
-            (None, Some(reference)) => crate::batch::lane(&reference, args.token, settings, modules, msg),
+            (Some(file), _) => {
+                crate::batch::run(&file, settings, modules, msg, lang, args.stdin, args.algorithm.as_deref())
+            }
+            (None, Some(reference)) => crate::batch::lane(&reference, args.token, settings, modules, msg, algorithm),
             (None, None) => ExitCode::FAILURE,
         };
     }
@@ -106,14 +116,14 @@ pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages, lang: Lan
                     return Err(tessera_flows::Error::Input { reason });
                 }
             };
-            let flow = Activation { devices: &mut devices, settings, token: args.token, mode };
+            let flow = Activation { devices: &mut devices, settings, token: args.token, mode, algorithm };
             return crate::flow_run::block_on(flow.run(&mut prompter));
         }
         crate::flow_run::block_on(async {
             let http = Http::new(&settings.ra, &settings.anchors()?)?;
             let session = operator::sign_in_asking(&http, &mut prompter).await?;
             let mode = Mode::Operator(session.clone());
-            let flow = Activation { devices: &mut devices, settings, token: args.token, mode };
+            let flow = Activation { devices: &mut devices, settings, token: args.token, mode, algorithm };
             let outcome = flow.run_for(&mut prompter, reference.as_deref()).await;
             // The session ends with the command: nothing of it outlives the process.
             let _ = operator::sign_out(&http, &session).await;

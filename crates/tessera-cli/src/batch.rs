@@ -132,6 +132,7 @@ fn start_lane(
     modules: &[String],
     lang: &str,
     session: &Session,
+    algorithm: Option<&str>,
 ) -> std::io::Result<Child> {
     let exe = std::env::current_exe()?;
     let mut cmd = Command::new(exe);
@@ -142,6 +143,9 @@ fn start_lane(
     }
     for m in modules {
         cmd.args(["--module", m]);
+    }
+    if let Some(a) = algorithm {
+        cmd.args(["--algorithm", a]);
     }
     let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn()?;
     if let Some(stdin) = child.stdin.as_mut() {
@@ -244,7 +248,15 @@ fn plan(pairs: &[(String, Option<Card>)], http: &Http, session: &Session, msg: &
     }
 }
 
-pub fn run(file: &Path, settings: Settings, modules: &[String], msg: &Messages, lang: Lang, stdin: bool) -> ExitCode {
+pub fn run(
+    file: &Path,
+    settings: Settings,
+    modules: &[String],
+    msg: &Messages,
+    lang: Lang,
+    stdin: bool,
+    algorithm: Option<&str>,
+) -> ExitCode {
     let lang = lang.code();
     let prepared = (|| {
         let references = references(file)?;
@@ -292,7 +304,7 @@ pub fn run(file: &Path, settings: Settings, modules: &[String], msg: &Messages, 
                         print(&line);
                         return line;
                     };
-                    let result = match start_lane(card, reference, settings, modules, lang, session) {
+                    let result = match start_lane(card, reference, settings, modules, lang, session, algorithm) {
                         Ok(child) => follow(&card.lane, child, &operator),
                         Err(e) => Err(ErrorPayload {
                             code: "unknown".into(),
@@ -354,6 +366,7 @@ pub fn lane(
     settings: Settings,
     modules: &[String],
     msg: &Messages,
+    algorithm: Option<tessera_pki::KeyAlgorithm>,
 ) -> ExitCode {
     let mut lane = crate::lane::Lane::new(msg);
     let mut devices = crate::flow_run::devices(modules);
@@ -363,6 +376,7 @@ pub fn lane(
             settings,
             token,
             mode: tessera_flows::activation::Mode::Operator(session),
+            algorithm,
         };
         crate::flow_run::block_on(flow.run_for(&mut lane, Some(reference)))
     });

@@ -107,6 +107,9 @@ pub struct Activation<'d> {
     /// The token (PKCS#11 URI); None: the one present, or a question.
     pub token: Option<String>,
     pub mode: Mode,
+    /// The key algorithm to make, when the card makes it; None: the first of
+    /// [`PREFERRED`] the card makes.
+    pub algorithm: Option<KeyAlgorithm>,
 }
 
 fn step<T>(prompter: &mut dyn Prompter, journal: Option<&mut Journal>, s: Step, r: Result<T>) -> Result<T> {
@@ -390,7 +393,11 @@ impl Activation<'_> {
         let check = self.devices.with_token(&token_uri, |t| {
             let card = Card::new(t);
             let algorithms = card.algorithms();
-            let algorithm = PREFERRED.into_iter().find(|a| algorithms.contains(a));
+            // The algorithm asked for, if the card makes it; else the first preferred one.
+            let algorithm = match self.algorithm {
+                Some(a) => algorithms.contains(&a).then_some(a),
+                None => PREFERRED.into_iter().find(|a| algorithms.contains(a)),
+            };
             let mut full = Vec::new();
             for (role, _) in &certificates {
                 if journal.record.certificates.get(role).is_none_or(|c| c.key_id.is_none()) && !card.has_room(*role)? {
