@@ -10,4 +10,5 @@ python3 bench/devices.py
 python3 bench/primitives.py
 python3 bench/ra.py
 python3 bench/activation.py
+python3 bench/batch.py
 python3 bench/renewal.py
