@@ -129,7 +129,65 @@ fn entry(tokens: &[&TokenView], catalog: &Catalog) -> CardEntry {
 
 #[cfg(test)]
 mod tests {
-    use super::common_name;
+    use super::{common_name, group};
+    use crate::catalog::{Catalog, ModelRef};
+    use crate::pins::PinState;
+    use crate::token::{PinStatus, TokenView};
+
+    fn token(label: &str, reader: Option<&str>, serial: &str, model: Option<&str>, state: PinState) -> TokenView {
+        TokenView {
+            uri: format!("pkcs11:token={label};serial={serial}"),
+            label: label.into(),
+            manufacturer: "m".into(),
+            model: "PKCS#15 emulated".into(),
+            serial: serial.into(),
+            module: "opensc-pkcs11.so".into(),
+            slot_id: 0,
+            slot_description: String::new(),
+            reader: reader.map(str::to_owned),
+            catalog: model.map(|id| ModelRef {
+                id: id.into(),
+                name: "n".into(),
+                vendor: "v".into(),
+                obsolete: false,
+                renewable: true,
+            }),
+            initialized: true,
+            pin: PinStatus { state, login_required: true, pin_pad: false },
+            certificates: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_card_s_tokens_are_one_entry_as_its_catalog_entry_says_and_nothing_else_is_merged() {
+        let (catalog, _) = Catalog::load_with(None);
+        let pgp = Some("openpgp-card-v3");
+        let tokens = [
+            token("OpenPGP card (User PIN)", Some("R0"), "01", pgp, PinState::Ok),
+            token("OpenPGP card (User PIN (sig))", Some("R0"), "01", pgp, PinState::CountLow),
+            // The same kind of card in another reader: a card of its own.
+            token("OpenPGP card (User PIN)", Some("R1"), "02", pgp, PinState::Ok),
+            token("OpenPGP card (User PIN (sig))", Some("R1"), "02", pgp, PinState::Ok),
+            // Two tokens without a reader that share a serial: never taken for one card.
+            token("Soft A", None, "77", None, PinState::Ok),
+            token("Soft B", None, "77", None, PinState::Ok),
+            // Two tokens of one card the catalog does not know: one entry, a PIN each.
+            token("Carta Firma", Some("R2"), "03", None, PinState::Ok),
+            token("Carta Fiscale", Some("R2"), "03", None, PinState::FinalTry),
+        ];
+        let cards = group(&tokens, &catalog);
+        let names: Vec<&str> = cards.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["OpenPGP card", "OpenPGP card", "Soft A", "Soft B", "Carta"]);
+        let first = &cards[0];
+        assert_eq!(first.tokens.len(), 2);
+        assert!(first.activate.contains("(sig)"), "the catalog's activate_suffix: {first:?}");
+        assert_eq!(first.pins.len(), 1, "one PW1");
+        assert_eq!(first.pins[0].pin.state, PinState::CountLow, "the state of the token activation uses");
+        assert_eq!(cards[1].reader.as_deref(), Some("R1"));
+        let unknown = &cards[4];
+        assert_eq!((unknown.tokens.len(), unknown.pins.len()), (2, 2), "a PIN per token when not known to be one");
+        assert_eq!(unknown.activate, tokens[6].uri, "the first token when the catalog says nothing");
+    }
 
     #[test]
     fn a_card_shown_as_two_tokens_is_named_by_what_their_labels_share() {
