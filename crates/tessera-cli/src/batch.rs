@@ -159,6 +159,7 @@ fn start_lane(
 
 /// A lane's question for the operator, and where the answer goes.
 struct Asked {
+    lane: String,
     label: String,
     secret: bool,
     confirm: bool,
@@ -190,7 +191,7 @@ fn follow(lane: &str, mut child: Child, operator: &mpsc::Sender<Asked>) -> Resul
             }
             Ok(FromLane::Question { text, secret, confirm, .. }) => {
                 let (reply, answer) = mpsc::channel();
-                let asked = Asked { label: format!("[{lane}] {text}"), secret, confirm, reply };
+                let asked = Asked { lane: lane.to_owned(), label: format!("[{lane}] {text}"), secret, confirm, reply };
                 let answer = operator.send(asked).ok().and_then(|()| answer.recv().ok()).flatten();
                 tell(&stdin, &ToLane::Answer(answer));
             }
@@ -205,10 +206,25 @@ fn follow(lane: &str, mut child: Child, operator: &mpsc::Sender<Asked>) -> Resul
 }
 
 /// The operator's side of the lanes' questions, on the batch's own thread, until every
-/// lane has ended.
+/// lane has ended. With `--stdin`, lanes ask in whatever order their cards get there: an
+/// answer line may name its lane (`[Virtual PCD 00 01] 123456`), and one that names
+/// another lane than the asking one is kept for that lane; an answer naming none goes to
+/// the lane asking.
 fn answer_lanes(questions: mpsc::Receiver<Asked>, terminal: &mut Terminal<'_>) {
+    let mut kept: Vec<(String, Zeroizing<String>)> = Vec::new();
     for q in questions {
-        let answer = terminal.ask_as(&q.label, q.secret).ok().map(|a| {
+        let answer = match kept.iter().position(|(lane, _)| *lane == q.lane) {
+            Some(i) => Some(kept.remove(i).1),
+            None => loop {
+                let Ok(line) = terminal.ask_as(&q.label, q.secret) else { break None };
+                match addressed(&line) {
+                    Some((lane, answer)) if lane != q.lane => kept.push((lane.to_owned(), answer)),
+                    Some((_, answer)) => break Some(answer),
+                    None => break Some(line),
+                }
+            },
+        };
+        let answer = answer.map(|a| {
             if !q.confirm {
                 return a;
             }
@@ -217,6 +233,13 @@ fn answer_lanes(questions: mpsc::Receiver<Asked>, terminal: &mut Terminal<'_>) {
         });
         let _ = q.reply.send(answer);
     }
+}
+
+/// An answer line that names its lane: `[lane] answer`.
+fn addressed(line: &str) -> Option<(&str, Zeroizing<String>)> {
+    let rest = line.strip_prefix('[')?;
+    let (lane, answer) = rest.split_once("] ")?;
+    Some((lane, Zeroizing::new(answer.to_owned())))
 }
 
 /// One card's line on stdout, as soon as its lane ends (a batch stopped half-way still
@@ -389,5 +412,18 @@ pub fn lane(
             crate::lane::send(&FromLane::Failed { error: e.payload() });
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::addressed;
+
+    #[test]
+    fn an_answer_may_name_its_lane() {
+        let (lane, answer) = addressed("[Virtual PCD 00 01] 123456").unwrap();
+        assert_eq!((lane, answer.as_str()), ("Virtual PCD 00 01", "123456"));
+        assert!(addressed("123456").is_none());
+        assert!(addressed("[no space]x").is_none());
     }
 }
