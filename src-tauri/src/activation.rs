@@ -44,7 +44,7 @@ pub async fn run(
         let runtime = crate::flow_thread::runtime()?;
         let mut prompter = WindowPrompter { app, pending: pending.clone() };
         let result = devices.with(|devices| {
-            let flow = Activation { devices, settings, token: start.token, mode, algorithm: None };
+            let flow = Activation::new(devices, settings, start.token, mode);
             runtime.block_on(flow.run_for(&mut prompter, start.reference.as_deref()))
         });
         if result.as_ref().is_err_and(tessera_flows::operator::signed_out) {

@@ -116,14 +116,14 @@ pub fn run(args: Args, json: bool, modules: &[String], msg: &Messages, lang: Lan
                     return Err(tessera_flows::Error::Input { reason });
                 }
             };
-            let flow = Activation { devices: &mut devices, settings, token: args.token, mode, algorithm };
+            let flow = Activation { algorithm, ..Activation::new(&mut devices, settings, args.token, mode) };
             return crate::flow_run::block_on(flow.run(&mut prompter));
         }
         crate::flow_run::block_on(async {
             let http = Http::new(&settings.ra, &settings.anchors()?)?;
             let session = operator::sign_in_asking(&http, &mut prompter).await?;
             let mode = Mode::Operator(session.clone());
-            let flow = Activation { devices: &mut devices, settings, token: args.token, mode, algorithm };
+            let flow = Activation { algorithm, ..Activation::new(&mut devices, settings, args.token, mode) };
             let outcome = flow.run_for(&mut prompter, reference.as_deref()).await;
             // The session ends with the command: nothing of it outlives the process.
             let _ = operator::sign_out(&http, &session).await;

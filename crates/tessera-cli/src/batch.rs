@@ -18,6 +18,7 @@ use std::sync::{Mutex, mpsc};
 use serde::Serialize;
 use tessera_core::ErrorPayload;
 use tessera_core::messages::{Lang, Messages};
+use tessera_flows::activation::{Activation, Mode};
 use tessera_flows::operator::{self, Session};
 use tessera_flows::ra::http::Http;
 use tessera_flows::settings::Settings;
@@ -72,11 +73,6 @@ fn references(file: &Path) -> tessera_flows::Result<Vec<String>> {
     Ok(references)
 }
 
-/// The serial a token URI names, if any.
-fn serial_in(uri: &str) -> Option<&str> {
-    uri.trim_start_matches("pkcs11:").split(';').find_map(|a| a.strip_prefix("serial="))
-}
-
 /// Each reference with its card. A reference whose activation was begun (its journal
 /// pending) goes back to the card it was begun on, when present; the others take, in
 /// order, the cards present with no certificate on any of their tokens and no other
@@ -92,7 +88,7 @@ fn pair(references: &[String], modules: &[String]) -> Vec<(String, Option<Card>)
     let begun: Vec<tessera_flows::journal::Record> =
         tessera_flows::journal::Journal::all().into_iter().filter(|r| !r.completed).collect();
     let begun_on = |c: &tessera_core::cards::CardEntry| {
-        begun.iter().find(|r| !c.serial.is_empty() && serial_in(&r.token) == Some(c.serial.as_str()))
+        begun.iter().find(|r| !c.serial.is_empty() && r.card_serial().as_deref() == Some(c.serial.as_str()))
     };
     let mut taken: Vec<String> = Vec::new();
     let mut pairs: Vec<(String, Option<Card>)> = references.iter().map(|r| (r.clone(), None)).collect();
@@ -394,13 +390,7 @@ pub fn lane(
     let mut lane = crate::lane::Lane::new(msg);
     let mut devices = crate::flow_run::devices(modules);
     let result = lane.session().and_then(|session| {
-        let flow = tessera_flows::activation::Activation {
-            devices: &mut devices,
-            settings,
-            token,
-            mode: tessera_flows::activation::Mode::Operator(session),
-            algorithm,
-        };
+        let flow = Activation { algorithm, ..Activation::new(&mut devices, settings, token, Mode::Operator(session)) };
         crate::flow_run::block_on(flow.run_for(&mut lane, Some(reference)))
     });
     match result {

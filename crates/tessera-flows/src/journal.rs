@@ -76,6 +76,13 @@ pub struct Record {
     pub events: Vec<Event>,
 }
 
+impl Record {
+    /// The serial number of the card the keys went to, when its URI names one.
+    pub fn card_serial(&self) -> Option<String> {
+        tessera_core::uri::Pkcs11Uri::parse(&self.token).ok()?.serial
+    }
+}
+
 pub struct Journal {
     path: PathBuf,
     pub record: Record,

@@ -213,8 +213,7 @@ fn settings(ra: &RaServer) -> Settings {
 
 async fn run(bed: &Bed, settings: Settings, mode: Mode, script: &mut Script<'_>) -> tessera_flows::Result<Outcome> {
     let mut devices = bed.devices();
-    let flow =
-        Activation { devices: &mut devices, settings, token: Some("pkcs11:token=Blank".into()), mode, algorithm: None };
+    let flow = Activation::new(&mut devices, settings, Some("pkcs11:token=Blank".into()), mode);
     flow.run(script).await
 }
 
@@ -324,13 +323,7 @@ fn a_link_s_request_takes_only_its_own_code() {
     let run_for = |mode: Mode, link: &str, answers: Vec<A>| {
         let mut script = Script::new(Some(&ra), answers);
         let mut devices = bed.devices();
-        let flow = Activation {
-            devices: &mut devices,
-            settings: settings(&ra),
-            token: Some("pkcs11:token=Blank".into()),
-            mode,
-            algorithm: None,
-        };
+        let flow = Activation::new(&mut devices, settings(&ra), Some("pkcs11:token=Blank".into()), mode);
         block_on(flow.run_for(&mut script, Some(link)))
     };
     let e =
@@ -341,13 +334,7 @@ fn a_link_s_request_takes_only_its_own_code() {
     // operator confirmed whose it is: declined, nothing is armed.
     let mut script = Script::new(Some(&ra), vec![]);
     let mut devices = bed.devices();
-    let flow = Activation {
-        devices: &mut devices,
-        settings: settings(&ra),
-        token: Some("pkcs11:token=Blank".into()),
-        mode: counter.clone(),
-        algorithm: None,
-    };
+    let flow = Activation::new(&mut devices, settings(&ra), Some("pkcs11:token=Blank".into()), counter.clone());
     assert!(matches!(block_on(flow.run_for(&mut script, Some("REQ-HOME"))), Err(tessera_flows::Error::Cancelled)));
     assert_eq!(script.asked, ["ask-confirm-counter-request"], "no code asked");
     // Another office's request does not exist for this operator.
@@ -460,13 +447,7 @@ fn the_ra_going_down_mid_flow_resumes_with_the_same_key_and_nothing_littered() {
     bed.hsm.add_token("Other", "123456", "12345678");
     let mut devices = bed.devices();
     let mut elsewhere = Script::new(None, vec![A::Text("CNSS-CODE-0005"), A::Yes, A::Text("123456")]);
-    let flow = Activation {
-        devices: &mut devices,
-        settings: settings.clone(),
-        token: Some("pkcs11:token=Other".into()),
-        mode: counter.clone(),
-        algorithm: None,
-    };
+    let flow = Activation::new(&mut devices, settings.clone(), Some("pkcs11:token=Other".into()), counter.clone());
     let e = block_on(flow.run(&mut elsewhere)).unwrap_err();
     assert_eq!(e.code(), "begun-on-another-card", "{e}");
     drop(devices);
@@ -675,13 +656,7 @@ fn a_card_pulled_as_its_key_is_made_is_a_clear_error_and_the_rerun_after_reinser
     let answers = || vec![A::Text("ABCD-EFGH-JKLM"), A::Yes, A::Text("12345678"), A::Text("123456")];
     let mut script = Script::new(Some(&ra), answers());
     script.on_step = Some((Step::Generate { role: Role::Signature }, Box::new(move || card.remove())));
-    let flow = Activation {
-        devices: &mut d,
-        settings: settings(&ra),
-        token: Some(token.into()),
-        mode: counter.clone(),
-        algorithm: None,
-    };
+    let flow = Activation::new(&mut d, settings(&ra), Some(token.into()), counter.clone());
     let e = block_on(flow.run(&mut script)).unwrap_err();
     assert!(e.transient(), "a card pulled out is worth a retry: {e:?}");
     assert!(matches!(e.code(), "card-removed" | "token-removed" | "token-not-found"), "{e:?}");
@@ -700,13 +675,7 @@ fn a_card_pulled_as_its_key_is_made_is_a_clear_error_and_the_rerun_after_reinser
     let _card = pcsc.insert_openpgp(0);
     assert!(tessera_testbed::wait_until(std::time::Duration::from_secs(15), || visible(&mut d)));
     let mut again = Script::new(Some(&ra), vec![A::Text("ABCD-EFGH-JKLM"), A::Yes, A::Owned(puk), A::Owned(pin)]);
-    let flow = Activation {
-        devices: &mut d,
-        settings: settings(&ra),
-        token: Some(token.into()),
-        mode: counter.clone(),
-        algorithm: None,
-    };
+    let flow = Activation::new(&mut d, settings(&ra), Some(token.into()), counter.clone());
     let outcome = block_on(flow.run(&mut again)).unwrap_or_else(|e| panic!("rerun: {e:?} after {:?}", again.events));
     assert!(outcome.certificates[0].uri.contains("id=%01;type=cert"), "{outcome:?}");
 }
@@ -807,13 +776,7 @@ fn without_a_token_named_the_only_one_is_used_and_among_several_the_holder_choos
     let mut script =
         Script::new(Some(&ra), vec![A::Text("Blank"), A::Text("ABCD-EFGH-JKLM"), A::Yes, A::Text("123456")]);
     let mut devices = bed.devices();
-    let flow = Activation {
-        devices: &mut devices,
-        settings: settings(&ra),
-        token: None,
-        mode: counter.clone(),
-        algorithm: None,
-    };
+    let flow = Activation::new(&mut devices, settings(&ra), None, counter.clone());
     let outcome = block_on(flow.run(&mut script)).expect("activation");
     assert_eq!(script.asked[0], "ask-choose-token");
     // The certificate went to the token chosen (named by its serial from then on).
@@ -853,13 +816,7 @@ fn the_final_pin_try_is_spent_only_when_the_holder_confirms_it() {
         op("/api/v1/activation/REQ-COUNTER/personalisation", serde_json::json!({"activation_code": "ABCD-EFGH-JKLM"}));
     let (pin, puk) = (secrets["pin"].as_str().unwrap().to_owned(), secrets["puk"].as_str().unwrap().to_owned());
     let mut first = Script::new(Some(&ra), vec![A::Text("ABCD-EFGH-JKLM"), A::Yes]);
-    let flow = Activation {
-        devices: &mut d,
-        settings: settings(&ra),
-        token: Some(token.into()),
-        mode: counter.clone(),
-        algorithm: None,
-    };
+    let flow = Activation::new(&mut d, settings(&ra), Some(token.into()), counter.clone());
     block_on(flow.run(&mut first)).expect("the first activation");
 
     // Two wrong user PINs: one try left.
@@ -885,13 +842,7 @@ fn the_final_pin_try_is_spent_only_when_the_holder_confirms_it() {
     // question before the user PIN for the request.
     let declining = vec![A::Text("CNSS-CODE-0005"), A::Yes, A::Owned(puk.clone()), A::Text("n")];
     let mut declined = Script::new(Some(&ra), declining);
-    let flow = Activation {
-        devices: &mut d,
-        settings: settings(&ra),
-        token: Some(token.into()),
-        mode: counter.clone(),
-        algorithm: None,
-    };
+    let flow = Activation::new(&mut d, settings(&ra), Some(token.into()), counter.clone());
     let e = block_on(flow.run(&mut declined)).unwrap_err();
     assert!(declined.asked.contains(&"ask-confirm-final-try"), "{:?}", declined.asked);
     assert_eq!(e.code(), "pin-final-try", "{e:?}");
@@ -901,13 +852,7 @@ fn the_final_pin_try_is_spent_only_when_the_holder_confirms_it() {
     // the admin PIN to write the certificate.
     let accepting = vec![A::Text("CNSS-CODE-0005"), A::Yes, A::Yes, A::Owned(pin), A::Owned(puk)];
     let mut confirmed = Script::new(Some(&ra), accepting);
-    let flow = Activation {
-        devices: &mut d,
-        settings: settings(&ra),
-        token: Some(token.into()),
-        mode: counter.clone(),
-        algorithm: None,
-    };
+    let flow = Activation::new(&mut d, settings(&ra), Some(token.into()), counter.clone());
     let outcome = block_on(flow.run(&mut confirmed)).unwrap_or_else(|e| panic!("{e:?}: {:?}", confirmed.asked));
     assert_eq!(outcome.certificates[0].role, Role::Authentication);
     assert_eq!(tries()[0], 3, "the right PIN resets its counter");
@@ -957,13 +902,7 @@ fn an_expired_sms_code_is_said_so_and_a_new_one_arms_the_request() {
     let mut slow = SlowOtp { inner: script, waited: false };
     let outcome = block_on(async {
         let mut devices = bed.devices();
-        let flow = Activation {
-            devices: &mut devices,
-            settings: settings(&ra),
-            token: Some("pkcs11:token=Blank".into()),
-            mode: Mode::Holder,
-            algorithm: None,
-        };
+        let flow = Activation::new(&mut devices, settings(&ra), Some("pkcs11:token=Blank".into()), Mode::Holder);
         flow.run(&mut slow).await
     })
     .expect("activation");
@@ -1494,13 +1433,7 @@ fn pgp_activated(
                 .unwrap();
         }),
     ));
-    let flow = Activation {
-        devices: &mut d,
-        settings: settings(&ra),
-        token: Some(PGP_SIG.into()),
-        mode: counter(&ra),
-        algorithm: None,
-    };
+    let flow = Activation::new(&mut d, settings(&ra), Some(PGP_SIG.into()), counter(&ra));
     block_on(flow.run(&mut script)).unwrap_or_else(|e| panic!("activation: {e:?} after {:?}", script.asked));
     drop(script);
     let secrets = secrets.borrow().clone();

@@ -206,6 +206,15 @@ fn ask_tax_code(prompter: &mut dyn Prompter) -> Result<Zeroizing<String>> {
     Err(Error::RaRefused(Refusal::ActivationRefused { tries_left: None }))
 }
 
+impl<'d> Activation<'d> {
+    /// An activation on `token` (None: the only card present, or the holder's choice),
+    /// armed as `mode` says, making the first key algorithm of [`PREFERRED`] the card
+    /// makes.
+    pub fn new(devices: &'d mut Devices, settings: Settings, token: Option<String>, mode: Mode) -> Activation<'d> {
+        Activation { devices, settings, token, mode, algorithm: None }
+    }
+}
+
 impl Activation<'_> {
     /// A URI for the token that survives its label changing during the flow (OpenSC names a
     /// PIV token after its first certificate): by serial number when that is unique among
@@ -378,12 +387,7 @@ impl Activation<'_> {
         // An interrupted activation resumes on its own card only: elsewhere its key is not
         // there, and its certificate would land beside no key.
         let serial = self.devices.with_token(&token_uri, |t| Ok(t.serial.clone()))?;
-        let begun_on = journal
-            .record
-            .token
-            .split(';')
-            .find_map(|a| a.strip_prefix("pkcs11:serial=").or(a.strip_prefix("serial=")));
-        if begun_on.is_some_and(|s| !serial.is_empty() && s != serial) {
+        if journal.record.card_serial().is_some_and(|s| !serial.is_empty() && s != serial) {
             return Err(Error::BegunOnAnotherCard { reference: found.reference.clone() });
         }
         journal.save()?;
