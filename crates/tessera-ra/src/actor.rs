@@ -29,6 +29,11 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// An operator account acting from `address`, in its office and role.
+    pub fn of_account(account: &crate::store::accounts::Account, address: Option<String>) -> Actor {
+        Actor { name: account.name.clone(), office: Some(account.office.clone()), role: Some(account.role), address }
+    }
+
     /// Whether an object of `office` (None: made before offices, or through a
     /// configuration token) is this actor's to see.
     pub fn sees(&self, office: Option<&str>) -> bool {

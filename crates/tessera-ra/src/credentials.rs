@@ -109,13 +109,7 @@ async fn checked(
         .store
         .totp_secret(&account)
         .and_then(|secret| totp::matching_step(&secret, code, totp::step(now()) + account.totp_drift, totp::WINDOW));
-    let by = Event {
-        actor: &account.name,
-        office: Some(&account.office),
-        subject: &account.name,
-        address: Some(&from),
-        ..Default::default()
-    };
+    let by = account.self_event(Some(&from));
     // A code already used is said so whatever the password: whoever saw it used learns
     // nothing about the password by trying it again.
     if step.is_some_and(|s| s <= account.totp_step) {

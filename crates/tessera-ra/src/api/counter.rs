@@ -25,7 +25,6 @@ use crate::credentials::Refused;
 use crate::registry::{Entry, Issuance};
 use crate::state::Ra;
 use crate::store::accounts::Account;
-use crate::store::audit::Event;
 
 /// The stage of a console session that is the app's.
 pub const APP_STAGE: &str = "app";
@@ -80,13 +79,7 @@ impl FromRequestParts<Arc<Ra>> for AppSession {
         let digest = super::bearer_digest(parts).ok_or(ApiError(Refusal::OperatorUnauthenticated {}))?;
         let (account, created_at) = live(ra, &digest).await?.ok_or(Refusal::OperatorUnauthenticated {})?;
         let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-        let actor = Actor {
-            name: account.name.clone(),
-            office: Some(account.office.clone()),
-            role: Some(account.role),
-            address,
-        };
-        Ok(AppSession { actor, account, digest, created_at })
+        Ok(AppSession { actor: Actor::of_account(&account, address), account, digest, created_at })
     }
 }
 
@@ -119,13 +112,7 @@ pub async fn sign_in(
     }
     let token = crate::codes::random_token().ok_or_else(|| internal("session token"))?;
     let from = client.to_string();
-    let by = Event {
-        actor: &account.name,
-        office: Some(&account.office),
-        subject: &account.name,
-        address: Some(&from),
-        ..Default::default()
-    };
+    let by = account.self_event(Some(&from));
     let digest = crate::codes::token_digest(&token);
     ra.store.open_session(&account, &digest, APP_STAGE, "-", &by).await?;
     Ok((StatusCode::CREATED, Json(session_of(&ra, &account, now(), Some(Zeroizing::new(token))))))

@@ -166,12 +166,7 @@ impl FromRequestParts<Arc<Ra>> for SignedIn {
             Some(a) => a,
             None => counter::live(ra, &digest).await?.ok_or(ApiError(Refusal::OperatorUnauthenticated {}))?.0,
         };
-        Ok(SignedIn(crate::actor::Actor {
-            name: account.name,
-            office: Some(account.office),
-            role: Some(account.role),
-            address,
-        }))
+        Ok(SignedIn(crate::actor::Actor::of_account(&account, address)))
     }
 }
 

@@ -89,12 +89,7 @@ impl Me {
 
     /// This operator as the one who acts, in their office and role.
     pub fn actor(&self) -> crate::actor::Actor {
-        crate::actor::Actor {
-            name: self.account.name.clone(),
-            office: Some(self.account.office.clone()),
-            role: Some(self.account.role),
-            address: self.address.clone(),
-        }
+        crate::actor::Actor::of_account(&self.account, self.address.clone())
     }
 
     /// The office whose objects this operator sees: their own (verifiers see every office's

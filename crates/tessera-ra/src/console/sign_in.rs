@@ -135,13 +135,7 @@ async fn open_session(ra: &Ra, account: &Account, address: Option<String>, force
         return (StatusCode::INTERNAL_SERVER_ERROR, "no random numbers").into_response();
     };
     let stage = if forced { "change-password" } else { "full" };
-    let by = Event {
-        actor: &account.name,
-        office: Some(&account.office),
-        subject: &account.name,
-        address: address.as_deref(),
-        ..Default::default()
-    };
+    let by = account.self_event(address.as_deref());
     if let Err(e) = ra.store.open_session(account, &digest(&token), stage, &csrf, &by).await {
         tracing::error!(error = %e, "opening a console session");
         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
@@ -293,13 +287,7 @@ pub async fn recover_submit(State(ra): State<Arc<Ra>>, form: Anonymous) -> Respo
                         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
                     };
                     let address = form.address.map(|a| a.to_string());
-                    let by = Event {
-                        actor: &account.name,
-                        office: Some(&account.office),
-                        subject: &account.name,
-                        address: address.as_deref(),
-                        ..Default::default()
-                    };
+                    let by = account.self_event(address.as_deref());
                     if ra.store.set_temporary_password(account.id, &hash, &by).await.is_err() {
                         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
                     }
@@ -397,13 +385,7 @@ async fn resync(
         .await;
         return Ok(false);
     };
-    let by = Event {
-        actor: &account.name,
-        office: Some(&account.office),
-        subject: &account.name,
-        address: Some(&from),
-        ..Default::default()
-    };
+    let by = account.self_event(Some(&from));
     let right = password_right(account.password_hash.clone(), password).await;
     let here = totp::step(now());
     let found = ra.store.totp_secret(&account).filter(|_| right).and_then(|secret| {

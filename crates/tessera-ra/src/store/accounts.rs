@@ -35,6 +35,14 @@ pub struct Account {
     pub(crate) totp_sealed: String,
 }
 
+impl Account {
+    /// The audit entry of what the account does to itself (signing in, its password, its
+    /// device), from `address`.
+    pub fn self_event<'a>(&'a self, address: Option<&'a str>) -> Event<'a> {
+        Event { actor: &self.name, office: Some(&self.office), subject: &self.name, address, ..Default::default() }
+    }
+}
+
 /// A new account's fields.
 pub struct NewAccount<'a> {
     pub name: &'a str,

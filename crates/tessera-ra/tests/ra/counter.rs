@@ -26,20 +26,7 @@ holder = { given_name = "LUCA", surname = "BIANCHI", cf = "BNCLCU75C15F205O" }
 "#;
 
 fn call(ra: &RaServer, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
-    let url = format!("{}{path}", ra.url());
-    let mut req = ureq::request(method, &url);
-    if let Some(t) = token {
-        req = req.set("Authorization", &format!("Bearer {t}"));
-    }
-    let result = match body {
-        Some(b) => req.send_json(b),
-        None => req.call(),
-    };
-    match result {
-        Ok(r) => (r.status(), r.into_json().unwrap_or_default()),
-        Err(ureq::Error::Status(code, r)) => (code, r.into_json().unwrap_or_default()),
-        Err(e) => panic!("{url}: {e}"),
-    }
+    json_call(&format!("{}{path}", ra.url()), method, token, body)
 }
 
 fn sign_in(ra: &RaServer, name: &str, password: &str, code: &str) -> (u16, Value) {

@@ -295,8 +295,21 @@ fn state_files(ra: &Ra) -> Vec<(PathBuf, Vec<u8>)> {
 const OPERATOR_TOKEN: &str = "odr-test-token";
 
 fn operator_call(ra: &Ra, method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
-    let url = format!("http://{}{path}", ra.server);
-    let req = ureq::request(method, &url).set("Authorization", &format!("Bearer {OPERATOR_TOKEN}"));
+    json_call(&format!("http://{}{path}", ra.server), method, Some(OPERATOR_TOKEN), body)
+}
+
+/// A JSON call, with a bearer token when given: the status and the JSON answer (null when
+/// there is none).
+fn json_call(
+    url: &str,
+    method: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut req = ureq::request(method, url);
+    if let Some(t) = token {
+        req = req.set("Authorization", &format!("Bearer {t}"));
+    }
     let result = match body {
         Some(b) => req.send_json(b),
         None => req.call(),
