@@ -41,3 +41,20 @@ export function renderError(e: ErrorPayload): { cause: string; remedy: string } 
   }
   return { cause: t(id, e.params), remedy: t(id, e.params, "remedy") };
 }
+
+/** An error as the screens show it: its cause and remedy in an alert, with its code. */
+export function problem(e: ErrorPayload): HTMLElement {
+  const { cause, remedy } = renderError(e);
+  const box = document.createElement("div");
+  box.className = "message problem";
+  box.dataset.code = e.code;
+  box.setAttribute("role", "alert");
+  const strong = document.createElement("strong");
+  strong.className = "cause";
+  strong.textContent = cause;
+  const span = document.createElement("span");
+  span.className = "remedy";
+  span.textContent = remedy;
+  box.append(strong, span);
+  return box;
+}

@@ -2,7 +2,7 @@
 // through two commands and one event; every string comes from locales/.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import { renderError, setLang, t, type ErrorPayload, type Lang } from "./i18n";
+import { problem, renderError, setLang, t, type ErrorPayload, type Lang } from "./i18n";
 import { openRenewal, openWizard, setupWizard, showOperator, wizardOpen, type LinkStart } from "./wizard";
 import type { SignedIn } from "./bindings/SignedIn";
 
@@ -220,12 +220,7 @@ const waiting: Opened[] = [];
 
 function linkMessage(e: ErrorPayload): void {
   const box = document.getElementById("link-message")!;
-  const { cause, remedy } = renderError(e);
-  const item = el("div", "message problem");
-  item.dataset.code = e.code;
-  item.setAttribute("role", "alert");
-  item.append(el("strong", "cause", cause), el("span", "remedy", remedy));
-  box.replaceChildren(item);
+  box.replaceChildren(problem(e));
 }
 
 /** Open what a `tessera://` link asks (from the command line or a second start), or say

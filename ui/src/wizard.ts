@@ -3,7 +3,7 @@
 // file renders as one form at a time, and reports its steps through "flow-progress".
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import { renderError, t, type ErrorPayload } from "./i18n";
+import { problem, renderError, t, type ErrorPayload } from "./i18n";
 
 // The flow's types are generated from the Rust types (ts-rs, ui/src/bindings).
 import type { CfCheck } from "./bindings/CfCheck";
@@ -171,29 +171,16 @@ function onQuestion(a: Asked): void {
   form.dataset.question = q.kind;
   const f = el("form", "question");
   const cancel = button("wizard-cancel", "secondary", () => answer(a.id, null));
-  if (a.confirm && q.kind === "confirm-request") {
-    f.append(el("h3", undefined, t("wizard-confirm-title")));
+  if (a.confirm && (q.kind === "confirm-request" || q.kind === "confirm-counter-request")) {
+    // Whose request it is, before any key is made (at the counter by reference, before
+    // the RA arms it: with the reference and the office).
+    const counter = q.kind === "confirm-counter-request";
+    f.append(el("h3", undefined, t(counter ? "wizard-counter-confirm-title" : "wizard-confirm-title")));
     const dl = el("dl", "summary");
     const add = (k: string, v: string) => dl.append(el("dt", undefined, t(k)), el("dd", undefined, v));
+    if (counter) add("wizard-reference", q.reference);
     add("wizard-holder", q.holder);
-    add("wizard-profile", t(`profile-${q.profile.replace("+", "-")}`));
-    add("wizard-token", q.token);
-    f.append(dl, el("p", "hint", t("wizard-confirm-hint")));
-    const go = button("wizard-confirm", "primary", () => answer(a.id, "yes"));
-    f.append(el("div", "buttons"));
-    f.lastElementChild!.append(cancel, go);
-    form.append(f);
-    go.focus();
-    return;
-  }
-  if (a.confirm && q.kind === "confirm-counter-request") {
-    // At the counter, by reference: whose request it is, before the RA arms it.
-    f.append(el("h3", undefined, t("wizard-counter-confirm-title")));
-    const dl = el("dl", "summary");
-    const add = (k: string, v: string) => dl.append(el("dt", undefined, t(k)), el("dd", undefined, v));
-    add("wizard-reference", q.reference);
-    add("wizard-holder", q.holder);
-    add("wizard-office", q.office);
+    if (counter) add("wizard-office", q.office);
     add("wizard-profile", t(`profile-${q.profile.replace("+", "-")}`));
     add("wizard-token", q.token);
     f.append(dl, el("p", "hint", t("wizard-confirm-hint")));
@@ -378,11 +365,7 @@ function renderResult(o: Outcome): void {
 function renderFailure(e: ErrorPayload, retry: () => void): void {
   window.clearInterval(countdown);
   form.dataset.question = "";
-  const { cause, remedy } = renderError(e);
-  const box = el("div", "message problem");
-  box.dataset.code = e.code;
-  box.setAttribute("role", "alert");
-  box.append(el("strong", "cause", cause), el("span", "remedy", remedy));
+  const box = problem(e);
   const saved = el("p", "hint saved");
   saved.setAttribute("aria-live", "polite");
   const save = button("wizard-save-error-file", "secondary", async () => {
@@ -445,14 +428,7 @@ function renderSignIn(go: () => void, error: ErrorPayload | null, typedName: str
   form.dataset.question = "operator-sign-in";
   const f = el("form", "question sign-in");
   f.append(el("h3", undefined, t("wizard-sign-in-title")), el("p", "hint", t("wizard-sign-in-hint")));
-  if (error) {
-    const { cause, remedy } = renderError(error);
-    const box = el("div", "message problem");
-    box.dataset.code = error.code;
-    box.setAttribute("role", "alert");
-    box.append(el("strong", "cause", cause), el("span", "remedy", remedy));
-    f.append(box);
-  }
+  if (error) f.append(problem(error));
   const [nameLabel, name] = field(t("wizard-ask-operator-name"), "text", "operator-name");
   name.autocomplete = "username";
   name.value = typedName;
