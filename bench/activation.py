@@ -27,6 +27,7 @@ import tempfile
 import time
 
 from operators import OFFICE, sign_in_answers
+import primitives
 from primitives import ENGINE, OPENSC, ROOT, SO_PIN, SOFTHSM, TESTBED, USER_PIN, card_time, run
 
 OPERATOR = ("demo-operator", "9437e87fae95c03d3778f2575bb18ce30e647e51d86a8c37963364e1fc4f374e")
@@ -139,9 +140,7 @@ def start_ra(ra_bin, d, runs):
                 f.write(f'[[request]]\nreference = "{ref}"\noffice = "{OFFICE}"\nactivation_code = "{code}"\n'
                         f'profile = "{profile}"\narmed = false\n'
                         'holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }\n')
-    p = subprocess.Popen([ra_bin, "--config", conf], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = p.stdout.readline()
-    server = line.split("://")[1].split("/")[0]
+    p, server = primitives.start_ra(ra_bin, conf)
     return p, server, codes
 
 

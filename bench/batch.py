@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 
 from operators import OFFICE, sign_in_answers
+import primitives
 from primitives import ROOT, SO_PIN, SOFTHSM, USER_PIN, run
 
 SIZES = (1, 2, 3, 4)
@@ -38,8 +39,7 @@ def start_ra(ra_bin, d, count):
             f.write(f'[[request]]\nreference = "LOT-{i:05d}"\noffice = "{OFFICE}"\nactivation_code = "LOTT-{i:05d}-BNCH"\n'
                     'profile = "signature"\narmed = false\n'
                     'holder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }\n')
-    p = subprocess.Popen([ra_bin, "--config", conf], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    server = p.stdout.readline().split("://")[1].split("/")[0]
+    p, server = primitives.start_ra(ra_bin, conf)
     return p, server, conf
 
 

@@ -37,6 +37,13 @@ def run(cmd, env, stdin=None):
     return time.perf_counter() - t0, p
 
 
+def start_ra(ra_bin, conf):
+    """tessera-ra with configuration `conf`, and the host:port its first line says it
+    listens on."""
+    p = subprocess.Popen([ra_bin, "--config", conf], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return p, p.stdout.readline().split("://")[1].split("/")[0]
+
+
 def card_time(trace):
     """Seconds between each C_GenerateKeyPair / C_Sign / C_CreateObject / C_DestroyObject
     trace line and the next line: the time spent in the token."""

@@ -20,11 +20,11 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import tempfile
 
 from activation import OPERATOR, waited
 from operators import OFFICE, sign_in_answers
+import primitives
 from primitives import ENGINE, ROOT, SO_PIN, SOFTHSM, USER_PIN, run
 
 
@@ -43,8 +43,7 @@ def start_ra(ra_bin, d, runs):
             codes.append((ref, code))
             f.write(f'[[request]]\nreference = "{ref}"\noffice = "{OFFICE}"\nactivation_code = "{code}"\n'
                     'profile = "signature"\narmed = false\nholder = { given_name = "MARIO", surname = "ROSSI", cf = "RSSMRA80A01H501U" }\n')
-    p = subprocess.Popen([ra_bin, "--config", conf], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    server = p.stdout.readline().split("://")[1].split("/")[0]
+    p, server = primitives.start_ra(ra_bin, conf)
     return p, server, codes
 
 
