@@ -174,13 +174,7 @@ fn the_counter_arms_the_office_s_request_by_reference_and_openssl_gets_its_certi
     assert_eq!((status, body["code"].as_str()), (409, Some("personalisation-closed")), "{body}");
 
     // openssl cmp with the reference and the counter's secret.
-    let (key, cert) = (ra.path("neri.key"), ra.path("neri.pem"));
-    let o = Command::new("openssl")
-        .args(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out"])
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert!(o.status.success());
+    let (key, cert) = (p256_key(ra.path("verdi.key")), ra.path("verdi.pem"));
     let o = Command::new("openssl")
         .args(["cmp", "-cmd", "ir", "-server", &ra.server, "-path", "/.well-known/cmp", "-ref", "REQ-RM01"])
         .arg("-secret")

@@ -134,14 +134,7 @@ token_sha256 = "fada800c966f702b9da4f2a9e8545c841ef09001818ad17b24f525d9c835baf0
 
     /// A fresh P-256 key made by openssl.
     fn key(&self, name: &str) -> PathBuf {
-        let key = self.path(&format!("{name}.key"));
-        let o = Command::new("openssl")
-            .args(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out"])
-            .arg(&key)
-            .output()
-            .unwrap();
-        assert!(o.status.success());
-        key
+        p256_key(self.path(&format!("{name}.key")))
     }
 
     fn cmp(&self, args: &[&str]) -> Output {
@@ -244,6 +237,17 @@ std::thread_local! {
 
 /// POST JSON to the holder API, as the holder's client does: the session an SMS opened is
 /// kept, and sent with the OTP (unless the body names one).
+/// A fresh P-256 key made by openssl, at `key`.
+fn p256_key(key: PathBuf) -> PathBuf {
+    let o = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    key
+}
+
 fn post(ra: &Ra, path: &str, mut body: serde_json::Value) -> (u16, serde_json::Value) {
     let url = format!("http://{}{path}", ra.server);
     if let Some(reference) = path.strip_prefix("/api/v1/activation/").and_then(|p| p.strip_suffix("/otp"))
