@@ -140,8 +140,13 @@ impl Kept {
 }
 
 impl Held {
+    /// The session held, a session that ended forgotten first.
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Kept>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        let mut held = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if held.as_ref().is_some_and(|k| !k.alive()) {
+            *held = None;
+        }
+        held
     }
 
     pub fn keep(&self, session: Session) {
@@ -153,11 +158,7 @@ impl Held {
     /// The session, if signed in and neither idle too long nor too old; using it restarts
     /// the idle time. One that ended is forgotten here.
     pub fn take_use(&self) -> Option<Session> {
-        let mut held = self.lock();
-        if held.as_ref().is_some_and(|k| !k.alive()) {
-            *held = None;
-        }
-        held.as_mut().map(|k| {
+        self.lock().as_mut().map(|k| {
             k.used = std::time::Instant::now();
             k.session.clone()
         })
@@ -165,11 +166,7 @@ impl Held {
 
     /// Who is signed in (the idle time not restarted); a session that ended is forgotten.
     pub fn who(&self) -> Option<SignedIn> {
-        let mut held = self.lock();
-        if held.as_ref().is_some_and(|k| !k.alive()) {
-            *held = None;
-        }
-        held.as_ref().map(|k| k.session.who.clone())
+        self.lock().as_ref().map(|k| k.session.who.clone())
     }
 
     /// Forget the session (sign-out, or the RA ended it); the one forgotten.
